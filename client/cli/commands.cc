@@ -1,0 +1,259 @@
+#include "client/cli/commands.h"
+
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "client/cli/timestamp.h"
+#include "client/cli/values.h"
+#include "client/json.h"
+
+namespace quiver::cli {
+
+namespace {
+
+int Fail(const Status& status) {
+  std::cerr << "quiver: " << StatusCodeName(status.code()) << ": " << status.message() << "\n";
+  return 1;
+}
+
+std::vector<std::string> SplitCommas(const std::string& text) {
+  std::vector<std::string> out;
+  std::stringstream in(text);
+  for (std::string item; std::getline(in, item, ',');) {
+    if (!item.empty()) out.push_back(item);
+  }
+  return out;
+}
+
+std::string StateName(RowState state) {
+  switch (state) {
+    case RowState::kFound: return "found";
+    case RowState::kMissing: return "missing";
+    case RowState::kExpired: return "expired";
+  }
+  return "unknown";
+}
+
+std::string DurationText(int64_t ms) {
+  char buf[32];
+  if (ms >= 86'400'000 && ms % 86'400'000 == 0) return std::to_string(ms / 86'400'000) + "d";
+  if (ms >= 3'600'000 && ms % 3'600'000 == 0) return std::to_string(ms / 3'600'000) + "h";
+  if (ms < 1000) std::snprintf(buf, sizeof buf, "%lldms", static_cast<long long>(ms));
+  else if (ms < 3'600'000) std::snprintf(buf, sizeof buf, "%.1fs", ms / 1000.0);
+  else std::snprintf(buf, sizeof buf, "%.1fh", ms / 3'600'000.0);
+  return buf;
+}
+
+void AppendStringList(const std::vector<std::string>& items, std::string* out) {
+  out->push_back('[');
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (i > 0) out->push_back(',');
+    AppendJsonString(items[i], out);
+  }
+  out->push_back(']');
+}
+
+std::string ViewJson(const ViewInfo& v) {
+  std::string out = "{\"name\":";
+  AppendJsonString(v.name, &out);
+  out += ",\"version\":" + std::to_string(v.version) + ",\"entity\":";
+  AppendJsonString(v.entity, &out);
+  out += ",\"join_keys\":";
+  AppendStringList(v.join_keys, &out);
+  out += ",\"ttl_ms\":" + std::to_string(v.ttl_ms) +
+         ",\"freshness_ms\":" + std::to_string(v.freshness_ms) + ",\"owner\":";
+  AppendJsonString(v.owner, &out);
+  out += ",\"description\":";
+  AppendJsonString(v.description, &out);
+  out += ",\"tags\":";
+  AppendStringList(v.tags, &out);
+  out += ",\"depends_on\":";
+  AppendStringList(v.depends_on, &out);
+  out += ",\"fields\":[";
+  for (size_t i = 0; i < v.fields.size(); ++i) {
+    const FieldInfo& f = v.fields[i];
+    out += i > 0 ? ",{\"name\":" : "{\"name\":";
+    AppendJsonString(f.name, &out);
+    out += ",\"type\":";
+    AppendJsonString(TypeName(f.type), &out);
+    out += ",\"default\":" + (f.default_json.empty() ? std::string("null") : f.default_json);
+    out += ",\"description\":";
+    AppendJsonString(f.description, &out);
+    out += "}";
+  }
+  return out + "]}";
+}
+
+Result<std::unique_ptr<Client>> Open(const ClientOptions& options) {
+  return Client::Connect(options);
+}
+
+void PrintRowJson(const GetResult& r, size_t i, const std::string& key) {
+  std::string out = "{\"key\":";
+  AppendJsonString(key, &out);
+  out += ",\"state\":\"" + StateName(r.state(i)) + "\"";
+  if (r.found(i)) {
+    out += ",\"event_time\":\"" + FormatTimestampMs(r.event_time_ms(i)) + "\"";
+    out += ",\"age_ms\":" + std::to_string(r.age_ms(i));
+  }
+  out += ",\"features\":{";
+  for (size_t c = 0; c < r.columns().size(); ++c) {
+    const Column& col = r.columns()[c];
+    if (c > 0) out.push_back(',');
+    AppendJsonString(col.name(), &out);
+    out.push_back(':');
+    AppendJsonValue(col, i, &out);
+  }
+  out += "},\"defaulted\":[";
+  bool first = true;
+  for (const Column& col : r.columns()) {
+    if (!col.is_null(i)) continue;
+    if (!first) out.push_back(',');
+    first = false;
+    AppendJsonString(col.name(), &out);
+  }
+  std::cout << out << "]}\n";
+}
+
+void PrintRowText(const GetResult& r, size_t i, const std::string& key) {
+  std::cout << r.view() << "  " << key << "  " << StateName(r.state(i));
+  if (r.found(i)) {
+    std::cout << "  event " << FormatTimestampMs(r.event_time_ms(i)) << "  age "
+              << DurationText(r.age_ms(i));
+  }
+  std::cout << "\n";
+  size_t width = 0;
+  for (const Column& col : r.columns()) width = std::max(width, col.name().size());
+  for (const Column& col : r.columns()) {
+    std::string value;
+    AppendJsonValue(col, i, &value);
+    std::cout << "  " << col.name() << std::string(width + 2 - col.name().size(), ' ') << value
+              << (col.is_null(i) ? "  (default)" : "") << "\n";
+  }
+}
+
+}  // namespace
+
+int Apply(const ClientOptions& options, const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return Fail(Status::IoError("cannot read " + path));
+  std::stringstream text;
+  text << in.rdbuf();
+  auto client = Open(options);
+  if (!client.ok()) return Fail(client.status());
+  Result<ApplyResult> result = (*client)->Apply(text.str());
+  if (!result.ok()) return Fail(result.status());
+  for (const auto& s : result->created) std::cout << "created   " << s << "\n";
+  for (const auto& s : result->updated) std::cout << "updated   " << s << "\n";
+  for (const auto& s : result->unchanged) std::cout << "unchanged " << s << "\n";
+  return 0;
+}
+
+int Put(const ClientOptions& options, const PutArgs& args) {
+  auto client = Open(options);
+  if (!client.ok()) return Fail(client.status());
+  Result<ViewInfo> view = (*client)->Describe(args.view);
+  if (!view.ok()) return Fail(view.status());
+  int64_t event_time = WriteBatch::kNow;
+  if (!args.event_time.empty()) {
+    Result<int64_t> t = ParseTimestampMs(args.event_time);
+    if (!t.ok()) return Fail(t.status());
+    event_time = *t;
+  }
+  Result<std::vector<std::string>> key = SplitKey(args.key, view->join_keys.size());
+  if (!key.ok()) return Fail(key.status());
+  WriteBatch batch(args.view);
+  batch.Row(*key, event_time);
+  for (const std::string& a : args.assignments) {
+    const size_t eq = a.find('=');
+    if (eq == std::string::npos) return Fail(Status::InvalidArgument("expected field=value, got '" + a + "'"));
+    const std::string name = a.substr(0, eq);
+    const FieldInfo* field = nullptr;
+    for (const FieldInfo& f : view->fields) field = f.name == name ? &f : field;
+    if (field == nullptr) {
+      return Fail(Status::NotFound("view " + view->name + "@v" + std::to_string(view->version) +
+                                   " has no field '" + name + "'"));
+    }
+    if (Status s = SetFromText(batch, *field, std::string_view(a).substr(eq + 1)); !s.ok()) return Fail(s);
+  }
+  Result<PutResult> result = (*client)->Put(batch);
+  if (!result.ok()) return Fail(result.status());
+  std::cout << (result->stale > 0 ? "stale: a newer value is already served\n" : "ok\n");
+  return 0;
+}
+
+int Get(const ClientOptions& options, const GetArgs& args) {
+  auto client = Open(options);
+  if (!client.ok()) return Fail(client.status());
+  Result<ViewInfo> view = (*client)->Describe(args.view);
+  if (!view.ok()) return Fail(view.status());
+  GetRequest request{args.view, {}, SplitCommas(args.fields)};
+  for (const std::string& k : args.keys) {
+    Result<std::vector<std::string>> parts = SplitKey(k, view->join_keys.size());
+    if (!parts.ok()) return Fail(parts.status());
+    request.key_parts.insert(request.key_parts.end(), parts->begin(), parts->end());
+  }
+  Result<GetResult> result = (*client)->Get(request);
+  if (!result.ok()) return Fail(result.status());
+  for (size_t i = 0; i < result->size(); ++i) {
+    if (args.json) PrintRowJson(*result, i, args.keys[i]);
+    else PrintRowText(*result, i, args.keys[i]);
+  }
+  return 0;
+}
+
+int Views(const ClientOptions& options, bool json) {
+  auto client = Open(options);
+  if (!client.ok()) return Fail(client.status());
+  Result<std::vector<ViewInfo>> views = (*client)->ListViews();
+  if (!views.ok()) return Fail(views.status());
+  for (const ViewInfo& v : *views) {
+    if (json) {
+      std::cout << ViewJson(v) << "\n";
+      continue;
+    }
+    std::cout << v.name << "@v" << v.version << "  entity " << v.entity << "  " << v.fields.size()
+              << " fields  ttl " << (v.ttl_ms > 0 ? DurationText(v.ttl_ms) : "none")
+              << (v.owner.empty() ? "" : "  owner " + v.owner) << "\n";
+  }
+  return 0;
+}
+
+int Describe(const ClientOptions& options, const std::string& view) {
+  auto client = Open(options);
+  if (!client.ok()) return Fail(client.status());
+  Result<ViewInfo> info = (*client)->Describe(view);
+  if (!info.ok()) return Fail(info.status());
+  std::cout << ViewJson(*info) << "\n";
+  return 0;
+}
+
+int Delete(const ClientOptions& options, const std::string& view,
+           const std::vector<std::string>& keys) {
+  auto client = Open(options);
+  if (!client.ok()) return Fail(client.status());
+  Result<ViewInfo> info = (*client)->Describe(view);
+  if (!info.ok()) return Fail(info.status());
+  std::vector<std::string> parts;
+  for (const std::string& k : keys) {
+    Result<std::vector<std::string>> p = SplitKey(k, info->join_keys.size());
+    if (!p.ok()) return Fail(p.status());
+    parts.insert(parts.end(), p->begin(), p->end());
+  }
+  Result<uint32_t> deleted = (*client)->Delete(view, parts);
+  if (!deleted.ok()) return Fail(deleted.status());
+  std::cout << "deleted " << *deleted << "\n";
+  return 0;
+}
+
+int Ping(const ClientOptions& options) {
+  auto client = Open(options);
+  if (!client.ok()) return Fail(client.status());
+  if (Status s = (*client)->Ping(); !s.ok()) return Fail(s);
+  std::cout << "PONG quiverd " << (*client)->server_version() << "\n";
+  return 0;
+}
+
+}  // namespace quiver::cli

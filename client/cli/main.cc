@@ -1,0 +1,59 @@
+// quiver: command-line client of quiverd.
+#include <CLI/CLI.hpp>
+
+#include "client/cli/commands.h"
+
+int main(int argc, char** argv) {
+  CLI::App app("quiver: command-line client of the quiver feature server", "quiver");
+  app.require_subcommand(1);
+  quiver::ClientOptions options;
+  app.add_option("--host", options.host, "quiverd host (default 127.0.0.1)");
+  app.add_option("--port", options.port, "quiverd native port (default 7070)");
+  app.add_option("--timeout-ms", options.timeout_ms, "Per-request timeout, ms (default 10000)");
+
+  std::string apply_path;
+  auto* apply = app.add_subcommand("apply", "Apply feature definitions (YAML)")->fallthrough();
+  apply->add_option("FILE", apply_path, "Definitions file")->required();
+
+  quiver::cli::PutArgs put_args;
+  auto* put = app.add_subcommand("put", "Write one entity's fields")->fallthrough();
+  put->add_option("VIEW", put_args.view, "View, NAME or NAME@vN")->required();
+  put->add_option("KEY", put_args.key, "Join-key values joined by commas, e.g. u1,i9")->required();
+  put->add_option("FIELDS", put_args.assignments,
+                  "field=value ...; vectors as comma-separated numbers")->required();
+  put->add_option("--event-time", put_args.event_time,
+                  "Event time, RFC 3339 or Unix ms (default: now)");
+
+  quiver::cli::GetArgs get_args;
+  auto* get = app.add_subcommand("get", "Read entities' features")->fallthrough();
+  get->add_option("VIEW", get_args.view, "View, NAME or NAME@vN")->required();
+  get->add_option("KEYS", get_args.keys, "Keys (join-key values joined by commas)")->required();
+  get->add_option("--fields", get_args.fields, "Comma-separated fields (default: all)");
+  get->add_flag("--json", get_args.json, "One JSON object per key");
+
+  bool views_json = false;
+  auto* views = app.add_subcommand("views", "List feature views")->fallthrough();
+  views->add_flag("--json", views_json, "JSON output");
+
+  std::string describe_view;
+  auto* describe = app.add_subcommand("describe", "Describe one view as JSON")->fallthrough();
+  describe->add_option("VIEW", describe_view, "View, NAME or NAME@vN")->required();
+
+  std::string delete_view;
+  std::vector<std::string> delete_keys;
+  auto* del = app.add_subcommand("delete", "Remove entities' online rows")->fallthrough();
+  del->add_option("VIEW", delete_view, "View")->required();
+  del->add_option("KEYS", delete_keys, "Keys")->required();
+
+  auto* ping = app.add_subcommand("ping", "Check that quiverd answers")->fallthrough();
+
+  CLI11_PARSE(app, argc, argv);
+  if (*apply) return quiver::cli::Apply(options, apply_path);
+  if (*put) return quiver::cli::Put(options, put_args);
+  if (*get) return quiver::cli::Get(options, get_args);
+  if (*views) return quiver::cli::Views(options, views_json);
+  if (*describe) return quiver::cli::Describe(options, describe_view);
+  if (*del) return quiver::cli::Delete(options, delete_view, delete_keys);
+  if (*ping) return quiver::cli::Ping(options);
+  return 2;
+}

@@ -1,0 +1,39 @@
+// Encoding of client requests and decoding of server responses. Internal
+// to the client library.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "client/connection.h"
+#include "client/write_batch_impl.h"
+#include "quiver/client.h"
+#include "quiver_generated.h"
+
+namespace quiver::client_internal {
+
+using FbStrings = flatbuffers::Vector<flatbuffers::Offset<flatbuffers::String>>;
+
+// Verifies the frame and checks it answers request `id`; a non-OK code
+// becomes the returned Status (the server's code and message).
+Result<const fb::Response*> CheckResponse(const Frame& frame, uint64_t id);
+// The already-verified Response of a frame.
+const fb::Response* ResponseOf(const Frame& frame);
+
+std::vector<std::string> Strings(const FbStrings* v);
+ViewInfo DecodeViewInfo(const fb::ViewInfo& v);
+
+// Pads the batch's columns to its row count first.
+flatbuffers::Offset<fb::Put> EncodePut(flatbuffers::FlatBufferBuilder& b, WriteBatch::Impl& batch);
+flatbuffers::Offset<fb::Get> EncodeGet(flatbuffers::FlatBufferBuilder& b, const GetRequest& request);
+Result<PutResult> DecodePutReply(const Frame& frame);
+Result<GetResult> DecodeGetResult(const Frame& frame);
+
+// Friend of the public result types: builds them from wire messages.
+struct Access {
+  // Wraps a wire column; fails if its vectors do not match its type and row count.
+  static Result<Column> MakeColumn(const fb::Column& c, size_t rows);
+  static Result<GetResult> MakeGetResult(const Frame& frame, const fb::GetReply& reply);
+};
+
+}  // namespace quiver::client_internal

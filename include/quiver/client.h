@@ -1,0 +1,225 @@
+// quiver::Client: the thin C++ client of quiverd's native protocol.
+//
+// A Client owns one TCP connection and is used by one thread at a time (use
+// one Client per thread). Every call returns a Status or Result; nothing
+// throws. A call that finds the connection broken reconnects once. Results
+// of reads (GetResult) view the response buffer directly: a float32[N]
+// value is a std::span<const float> over the bytes the server sent, with no
+// decoding step. They stay valid as long as the GetResult (or a copy) lives.
+#pragma once
+
+#include <cstdint>
+#include <limits>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "quiver/status.h"
+#include "quiver/types.h"
+
+namespace quiver {
+
+namespace client_internal {
+struct Access;
+}  // namespace client_internal
+
+struct ClientOptions {
+  std::string host = "127.0.0.1";
+  uint16_t port = 7070;
+  int timeout_ms = 10'000;  // per send/receive; 0: wait forever
+  std::string client_name = "quiver-cpp";
+  uint32_t max_frame_bytes = 64u << 20;
+};
+
+enum class RowState : uint8_t { kFound = 0, kMissing = 1, kExpired = 2 };
+
+// One field of a GetResult over all requested entities.
+class Column {
+ public:
+  std::string_view name() const { return name_; }
+  TypeSpec type() const { return type_; }
+  // True if entity `row` had no value (missing, expired or never written):
+  // the value accessors then return the field's default.
+  bool is_null(size_t row) const { return nulls_ != nullptr && nulls_[row] != 0; }
+
+  // Typed access; the caller uses the accessor matching type().
+  bool bool_value(size_t row) const { return values_[row] != 0; }
+  int32_t int32_value(size_t row) const { return Load<int32_t>(row); }
+  int64_t int64_value(size_t row) const { return Load<int64_t>(row); }
+  float float32_value(size_t row) const { return Load<float>(row); }
+  double float64_value(size_t row) const { return Load<double>(row); }
+  // float32[N]: N floats viewing the response buffer.
+  std::span<const float> vector_value(size_t row) const {
+    return {reinterpret_cast<const float*>(values_) + row * type_.dim, type_.dim};
+  }
+  // string and bytes: viewing the response buffer.
+  std::string_view string_value(size_t row) const {
+    return {reinterpret_cast<const char*>(data_) + offsets_[row], offsets_[row + 1] - offsets_[row]};
+  }
+
+ private:
+  friend struct client_internal::Access;
+  template <typename T>
+  T Load(size_t row) const { return reinterpret_cast<const T*>(values_)[row]; }
+
+  std::string_view name_;
+  TypeSpec type_;
+  const uint8_t* nulls_ = nullptr;
+  const uint8_t* values_ = nullptr;   // fixed-width values, row-major
+  const uint32_t* offsets_ = nullptr;  // string/bytes
+  const uint8_t* data_ = nullptr;
+};
+
+// The columnar answer of a Get. Cheap to copy (shares the buffer).
+class GetResult {
+ public:
+  size_t size() const { return states_.size(); }  // entities, in request order
+  std::string_view view() const { return view_; }  // resolved, "name@vN"
+  int64_t server_time_ms() const { return server_time_ms_; }
+  RowState state(size_t i) const { return static_cast<RowState>(states_[i]); }
+  bool found(size_t i) const { return state(i) == RowState::kFound; }
+  int64_t event_time_ms(size_t i) const { return event_times_[i]; }
+  int64_t age_ms(size_t i) const { return ages_[i]; }  // -1 unless found
+
+  const std::vector<Column>& columns() const { return columns_; }
+  // The named column, or nullptr.
+  const Column* column(std::string_view name) const;
+
+ private:
+  friend struct client_internal::Access;
+  std::shared_ptr<const void> buffer_;
+  std::string_view view_;
+  int64_t server_time_ms_ = 0;
+  std::span<const uint8_t> states_;
+  std::span<const int64_t> event_times_;
+  std::span<const int64_t> ages_;
+  std::vector<Column> columns_;
+};
+
+// Rows of one view to write in one Put. Fields a row does not Set keep
+// their current value on the server.
+class WriteBatch {
+ public:
+  static constexpr int64_t kNow = std::numeric_limits<int64_t>::min();
+
+  explicit WriteBatch(std::string view);
+  ~WriteBatch();
+  WriteBatch(WriteBatch&&) noexcept;
+  WriteBatch& operator=(WriteBatch&&) noexcept;
+
+  // Starts a row: one value per join key of the view's entity, in order.
+  WriteBatch& Row(std::vector<std::string> key, int64_t event_time_ms = kNow);
+  WriteBatch& Set(std::string_view field, bool v);
+  WriteBatch& Set(std::string_view field, int32_t v);
+  WriteBatch& Set(std::string_view field, int64_t v);
+  WriteBatch& Set(std::string_view field, float v);
+  WriteBatch& Set(std::string_view field, double v);
+  WriteBatch& Set(std::string_view field, std::string_view v);  // a string field
+  WriteBatch& Set(std::string_view field, const char* v) { return Set(field, std::string_view(v)); }
+  WriteBatch& SetBytes(std::string_view field, std::string_view v);
+  WriteBatch& Set(std::string_view field, std::span<const float> v);  // float32[N]
+
+  size_t rows() const;
+  const std::string& view() const;
+
+  struct Impl;  // internal
+
+ private:
+  friend class Client;
+  friend class Pipeline;
+  std::unique_ptr<Impl> impl_;
+};
+
+struct PutResult {
+  uint32_t applied = 0;  // rows now served
+  uint32_t stale = 0;    // rows older than the value already served
+};
+
+struct GetRequest {
+  std::string view;                    // "name" or "name@vN"
+  std::vector<std::string> key_parts;  // K values per entity (K = join keys)
+  std::vector<std::string> fields;     // empty: all fields
+};
+
+struct FieldInfo {
+  std::string name;
+  TypeSpec type;
+  std::string default_json;  // the default value as JSON
+  std::string description;
+};
+
+struct ViewInfo {
+  std::string name;
+  uint32_t version = 0;
+  std::string entity;
+  std::vector<std::string> join_keys;
+  std::vector<FieldInfo> fields;
+  int64_t ttl_ms = 0;
+  int64_t freshness_ms = 0;
+  std::string description;
+  std::string owner;
+  std::vector<std::string> tags;
+  std::vector<std::string> depends_on;
+};
+
+struct ApplyResult {
+  std::vector<std::string> created, updated, unchanged;
+};
+
+class Client {
+ public:
+  // Connects and performs the protocol handshake.
+  static Result<std::unique_ptr<Client>> Connect(const ClientOptions& options);
+  ~Client();
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+
+  Status Ping();
+  // Applies a definitions document (YAML text).
+  Result<ApplyResult> Apply(std::string_view yaml);
+  Result<std::vector<ViewInfo>> ListViews();
+  Result<ViewInfo> Describe(std::string_view view);
+  Result<PutResult> Put(const WriteBatch& batch);
+  Result<GetResult> Get(const GetRequest& request);
+  Result<uint32_t> Delete(std::string_view view, const std::vector<std::string>& key_parts);
+
+  std::string_view server_version() const;
+
+  struct Impl;  // internal
+
+ private:
+  friend class Pipeline;
+  explicit Client(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+// Many requests on one connection in one round trip: queue them, then Run()
+// sends them all in one write and collects every answer.
+class Pipeline {
+ public:
+  explicit Pipeline(Client& client);
+  ~Pipeline();
+
+  void Get(const GetRequest& request);
+  void Put(const WriteBatch& batch);
+  size_t size() const;
+
+  struct Reply {
+    Status status;
+    std::optional<GetResult> get;  // set for a successful Get
+    std::optional<PutResult> put;  // set for a successful Put
+  };
+  // Reply i answers the i-th queued request. Fails as a whole only if the
+  // connection fails. The pipeline is empty afterwards.
+  Result<std::vector<Reply>> Run();
+
+ private:
+  struct Impl;
+  Client& client_;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace quiver

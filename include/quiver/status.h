@@ -1,0 +1,131 @@
+// Status and Result<T>: how every quiver API reports failure. No exception
+// crosses a quiver API; a function that can fail returns one of these.
+// Both are plain values, safe to copy and move between threads.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <variant>
+
+namespace quiver {
+
+// Wire-stable codes: the same numbers travel in the protocol's Response.code.
+enum class StatusCode : uint16_t {
+  kOk = 0,
+  kInvalidArgument = 1,     // the request itself is wrong (bad value, wrong type)
+  kNotFound = 2,            // unknown view, entity or field
+  kAlreadyExists = 3,       // a definition conflicts with an existing one
+  kFailedPrecondition = 4,  // state does not allow it (e.g. protocol version)
+  kResourceExhausted = 5,   // memory limit, frame too large
+  kUnavailable = 6,         // connection lost, server shutting down
+  kInternal = 7,            // a bug: please report it
+  kProtocolError = 8,       // malformed frame; the connection is closed
+  kIoError = 9,             // the operating system refused (socket, disk)
+};
+
+std::string_view StatusCodeName(StatusCode code);
+
+class [[nodiscard]] Status {
+ public:
+  Status() = default;  // OK
+  Status(StatusCode code, std::string message) : code_(code), message_(std::move(message)) {}
+
+  static Status Ok() { return {}; }
+  static Status InvalidArgument(std::string m) { return {StatusCode::kInvalidArgument, std::move(m)}; }
+  static Status NotFound(std::string m) { return {StatusCode::kNotFound, std::move(m)}; }
+  static Status AlreadyExists(std::string m) { return {StatusCode::kAlreadyExists, std::move(m)}; }
+  static Status FailedPrecondition(std::string m) {
+    return {StatusCode::kFailedPrecondition, std::move(m)};
+  }
+  static Status ResourceExhausted(std::string m) {
+    return {StatusCode::kResourceExhausted, std::move(m)};
+  }
+  static Status Unavailable(std::string m) { return {StatusCode::kUnavailable, std::move(m)}; }
+  static Status Internal(std::string m) { return {StatusCode::kInternal, std::move(m)}; }
+  static Status ProtocolError(std::string m) { return {StatusCode::kProtocolError, std::move(m)}; }
+  static Status IoError(std::string m) { return {StatusCode::kIoError, std::move(m)}; }
+
+  bool ok() const { return code_ == StatusCode::kOk; }
+  StatusCode code() const { return code_; }
+  const std::string& message() const { return message_; }
+  bool IsNotFound() const { return code_ == StatusCode::kNotFound; }
+
+  // "NotFound: unknown view 'x'", or "OK".
+  std::string ToString() const;
+
+ private:
+  StatusCode code_ = StatusCode::kOk;
+  std::string message_;
+};
+
+// Holds either a T or a non-OK Status.
+template <typename T>
+class [[nodiscard]] Result {
+ public:
+  Result(T value) : v_(std::move(value)) {}  // NOLINT: implicit by design
+  Result(Status status) : v_(std::move(status)) {
+    if (std::get<Status>(v_).ok()) v_ = Status::Internal("Result built from an OK status");
+  }
+
+  bool ok() const { return std::holds_alternative<T>(v_); }
+  const Status& status() const {
+    static const Status kOk;
+    return ok() ? kOk : std::get<Status>(v_);
+  }
+  T& value() & { return std::get<T>(v_); }
+  const T& value() const& { return std::get<T>(v_); }
+  T&& value() && { return std::get<T>(std::move(v_)); }
+  T* operator->() { return &value(); }
+  const T* operator->() const { return &value(); }
+  T& operator*() & { return value(); }
+  const T& operator*() const& { return value(); }
+
+ private:
+  std::variant<T, Status> v_;
+};
+
+inline std::string_view StatusCodeName(StatusCode code) {
+  switch (code) {
+    case StatusCode::kOk: return "OK";
+    case StatusCode::kInvalidArgument: return "InvalidArgument";
+    case StatusCode::kNotFound: return "NotFound";
+    case StatusCode::kAlreadyExists: return "AlreadyExists";
+    case StatusCode::kFailedPrecondition: return "FailedPrecondition";
+    case StatusCode::kResourceExhausted: return "ResourceExhausted";
+    case StatusCode::kUnavailable: return "Unavailable";
+    case StatusCode::kInternal: return "Internal";
+    case StatusCode::kProtocolError: return "ProtocolError";
+    case StatusCode::kIoError: return "IoError";
+  }
+  return "Unknown";
+}
+
+inline std::string Status::ToString() const {
+  if (ok()) return "OK";
+  std::string s(StatusCodeName(code_));
+  s += ": ";
+  s += message_;
+  return s;
+}
+
+}  // namespace quiver
+
+// Propagates a non-OK Status from an expression returning Status.
+#define QUIVER_RETURN_IF_ERROR(expr)             \
+  do {                                           \
+    ::quiver::Status _qs = (expr);               \
+    if (!_qs.ok()) return _qs;                   \
+  } while (0)
+
+#define QUIVER_CONCAT_INNER(a, b) a##b
+#define QUIVER_CONCAT(a, b) QUIVER_CONCAT_INNER(a, b)
+// Assigns the value of a Result<T> expression to lhs or returns its Status.
+#define QUIVER_ASSIGN_OR_RETURN(lhs, expr) \
+  QUIVER_ASSIGN_OR_RETURN_IMPL(QUIVER_CONCAT(_qr_, __LINE__), lhs, expr)
+#define QUIVER_ASSIGN_OR_RETURN_IMPL(tmp, lhs, expr) \
+  auto tmp = (expr);                                 \
+  if (!tmp.ok()) return tmp.status();                \
+  lhs = std::move(tmp).value()

@@ -1,0 +1,90 @@
+// quiverd: the quiver feature server.
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include <boost/asio/signal_set.hpp>
+#include <spdlog/spdlog.h>
+
+#include "server/options.h"
+#include "server/server.h"
+#include "server/version.h"
+#include "storage/rcu.h"
+
+namespace {
+
+quiver::Status ApplyFile(quiver::FeatureStore& store, const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return quiver::Status::IoError("cannot read feature definitions " + path);
+  std::stringstream text;
+  text << in.rdbuf();
+  quiver::Result<quiver::ApplyReport> report = store.Apply(text.str());
+  if (!report.ok()) return quiver::Status(report.status().code(), path + ": " + report.status().message());
+  spdlog::info("applied {}: {} created, {} updated, {} unchanged", path, report->created.size(),
+               report->updated.size(), report->unchanged.size());
+  return quiver::Status::Ok();
+}
+
+quiver::Status WritePortFile(const std::string& path, uint16_t port) {
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp);
+    out << port << "\n";
+    if (!out) return quiver::Status::IoError("cannot write " + tmp);
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, path, ec);  // atomic: readers never see a partial file
+  if (ec) return quiver::Status::IoError("cannot write " + path + ": " + ec.message());
+  return quiver::Status::Ok();
+}
+
+int Fail(const quiver::Status& status) {
+  std::cerr << "quiverd: " << status.message() << "\n";
+  return 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  auto parsed = quiver::ParseServerOptions(argc, argv);
+  if (!parsed.ok()) return Fail(parsed.status());
+  if (!parsed->has_value()) return 0;
+  const quiver::ServerOptions& options = **parsed;
+  spdlog::set_level(spdlog::level::from_str(options.log_level));
+
+  std::error_code ec;
+  std::filesystem::create_directories(options.data_dir, ec);
+  if (ec) return Fail(quiver::Status::IoError("cannot create data dir " + options.data_dir + ": " + ec.message()));
+
+  quiver::rcu::ThreadRegistration rcu_thread;
+  quiver::Registry registry;
+  quiver::OnlineTable table({.shards = options.shards, .max_memory_bytes = options.max_memory});
+  quiver::FeatureStore store(registry, table, {});
+  if (!options.features.empty()) {
+    if (quiver::Status s = ApplyFile(store, options.features); !s.ok()) return Fail(s);
+  }
+
+  quiver::Server server(options, store);
+  if (quiver::Status s = server.Start(); !s.ok()) return Fail(s);
+  if (!options.port_file.empty()) {
+    if (quiver::Status s = WritePortFile(options.port_file, server.port()); !s.ok()) return Fail(s);
+  }
+  spdlog::info("quiverd {} listening on {}:{} (native protocol), {} threads, data in {}",
+               quiver::kQuiverVersion, options.bind, server.port(), options.threads,
+               options.data_dir);
+
+  boost::asio::io_context signal_context;
+  boost::asio::signal_set signals(signal_context, SIGINT, SIGTERM);
+  signals.async_wait([&](const boost::system::error_code& e, int signal) {
+    if (e) return;
+    spdlog::info("signal {} received, shutting down", signal);
+    server.Stop();
+  });
+  std::thread signal_thread([&] { signal_context.run(); });
+  server.Run();
+  signal_context.stop();
+  signal_thread.join();
+  spdlog::info("quiverd stopped");
+  return 0;
+}

@@ -1,0 +1,30 @@
+// Conversions between native-protocol messages and storage types. Decoding
+// wraps FlatBuffers vectors without copying; encoding writes columns
+// straight from packed rows into the builder.
+#pragma once
+
+#include <string_view>
+#include <vector>
+
+#include <flatbuffers/flatbuffers.h>
+
+#include "quiver_generated.h"
+#include "storage/feature_store.h"
+
+namespace quiver {
+
+using FbStrings = flatbuffers::Vector<flatbuffers::Offset<flatbuffers::String>>;
+
+// Appends every string of v (may be null) to *out as views into the frame.
+void DecodeStrings(const FbStrings* v, std::vector<std::string_view>* out);
+
+// Wraps a Put column. Fails if its type is unknown.
+Result<ColumnInput> DecodeColumn(const fb::Column& column);
+
+flatbuffers::Offset<fb::GetReply> EncodeGetReply(flatbuffers::FlatBufferBuilder& b,
+                                                 const ReadResult& result);
+
+flatbuffers::Offset<fb::ViewInfo> EncodeViewInfo(flatbuffers::FlatBufferBuilder& b,
+                                                 const ViewSchema& view, const Catalog& catalog);
+
+}  // namespace quiver

@@ -1,0 +1,44 @@
+// NativeConnection: one client connection of the native protocol. Reads
+// frames, answers each in order on the io_context thread that owns the
+// socket (many requests may be in flight: pipelining), and writes the
+// answers back in batches. Lives as long as its asynchronous operations
+// hold a shared_ptr to it; touched only by its io_context's thread.
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <flatbuffers/flatbuffers.h>
+
+#include "protocol/frame.h"
+#include "server/native_handler.h"
+
+namespace quiver {
+
+class NativeConnection : public std::enable_shared_from_this<NativeConnection> {
+ public:
+  NativeConnection(boost::asio::ip::tcp::socket socket, FeatureStore& store,
+                   const NativeHandlerOptions& options);
+  void Start();
+
+ private:
+  void Read();
+  void OnRead(const boost::system::error_code& ec, size_t bytes);
+  void ProcessFrames();
+  void Flush();
+  void OnWritten(const boost::system::error_code& ec);
+  void Close();
+
+  boost::asio::ip::tcp::socket socket_;
+  protocol::FrameReader reader_;
+  NativeHandler handler_;
+  flatbuffers::FlatBufferBuilder builder_;
+  std::vector<uint8_t> pending_;  // answers not yet handed to the socket
+  std::vector<uint8_t> writing_;  // answers being written
+  bool reading_ = false;
+  bool writing_in_flight_ = false;
+  bool closing_ = false;  // a fatal error was answered: close once written
+};
+
+}  // namespace quiver

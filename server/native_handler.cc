@@ -1,0 +1,150 @@
+#include "server/native_handler.h"
+
+#include "protocol/frame.h"
+#include "server/native_codec.h"
+#include "storage/rcu.h"
+
+namespace quiver {
+
+namespace {
+
+using Builder = flatbuffers::FlatBufferBuilder;
+
+template <typename T>
+void FinishOk(Builder& b, uint64_t id, flatbuffers::Offset<T> body) {
+  fb::ResponseBuilder response(b);
+  response.add_id(id);
+  response.add_code(fb::StatusCode::Ok);
+  response.add_body_type(fb::ResponseBodyTraits<T>::enum_value);
+  response.add_body(body.Union());
+  b.FinishSizePrefixed(response.Finish());
+}
+
+Status HandleHello(const fb::Hello& req, Builder& b, uint64_t id,
+                   const NativeHandlerOptions& options) {
+  if (req.protocol_version() != protocol::kProtocolVersion) {
+    return Status::FailedPrecondition("unsupported protocol version " +
+                                      std::to_string(req.protocol_version()) +
+                                      "; this server speaks version " +
+                                      std::to_string(protocol::kProtocolVersion));
+  }
+  auto version = b.CreateString(options.server_version);
+  FinishOk(b, id, fb::CreateHelloReply(b, protocol::kProtocolVersion, version,
+                                       options.max_frame_bytes));
+  return Status::Ok();
+}
+
+Status HandleApply(FeatureStore& store, const fb::ApplyDefinitions& req, Builder& b, uint64_t id) {
+  std::string_view yaml = req.yaml() ? req.yaml()->string_view() : std::string_view();
+  QUIVER_ASSIGN_OR_RETURN(ApplyReport report, store.Apply(yaml));
+  auto created = b.CreateVectorOfStrings(report.created);
+  auto updated = b.CreateVectorOfStrings(report.updated);
+  auto unchanged = b.CreateVectorOfStrings(report.unchanged);
+  FinishOk(b, id, fb::CreateApplyReply(b, created, updated, unchanged));
+  return Status::Ok();
+}
+
+Status HandleListViews(FeatureStore& store, Builder& b, uint64_t id) {
+  rcu::ReadLock lock;
+  const Catalog& catalog = store.registry().current();
+  std::vector<flatbuffers::Offset<fb::ViewInfo>> views;
+  for (const auto& v : catalog.views()) views.push_back(EncodeViewInfo(b, *v, catalog));
+  FinishOk(b, id, fb::CreateViewList(b, b.CreateVector(views)));
+  return Status::Ok();
+}
+
+Status HandleDescribe(FeatureStore& store, const fb::DescribeView& req, Builder& b, uint64_t id) {
+  rcu::ReadLock lock;
+  const Catalog& catalog = store.registry().current();
+  QUIVER_ASSIGN_OR_RETURN(ViewRef ref, ParseViewRef(req.view() ? req.view()->string_view() : ""));
+  QUIVER_ASSIGN_OR_RETURN(const ViewSchema* view, catalog.Resolve(ref));
+  FinishOk(b, id, EncodeViewInfo(b, *view, catalog));
+  return Status::Ok();
+}
+
+}  // namespace
+
+bool NativeHandler::Handle(std::span<const uint8_t> frame, Builder* out) {
+  out->Clear();
+  const fb::Request* request = protocol::VerifyRequest(frame);
+  if (request == nullptr) {
+    protocol::BuildErrorResponse(
+        out, 0, Status::ProtocolError("malformed frame: not a valid quiver Request"));
+    return false;
+  }
+  const uint64_t id = request->id();
+  Status s = Dispatch(request, *out, id);
+  if (!s.ok()) protocol::BuildErrorResponse(out, id, s);
+  return true;
+}
+
+Status NativeHandler::Dispatch(const void* raw, Builder& b, uint64_t id) {
+  const auto* request = static_cast<const fb::Request*>(raw);
+  switch (request->body_type()) {
+    case fb::RequestBody::Hello:
+      return HandleHello(*request->body_as_Hello(), b, id, options_);
+    case fb::RequestBody::Ping: {
+      const auto* payload = request->body_as_Ping()->payload();
+      auto echo = payload ? b.CreateVector(payload->data(), payload->size())
+                          : b.CreateVector(std::vector<uint8_t>());
+      FinishOk(b, id, fb::CreatePong(b, echo));
+      return Status::Ok();
+    }
+    case fb::RequestBody::ApplyDefinitions:
+      return HandleApply(store_, *request->body_as_ApplyDefinitions(), b, id);
+    case fb::RequestBody::ListViews:
+      return HandleListViews(store_, b, id);
+    case fb::RequestBody::DescribeView:
+      return HandleDescribe(store_, *request->body_as_DescribeView(), b, id);
+    case fb::RequestBody::Put: {
+      const fb::Put& put = *request->body_as_Put();
+      key_parts_.clear();
+      DecodeStrings(put.key_parts(), &key_parts_);
+      std::vector<ColumnInput> columns;
+      if (put.columns() != nullptr) {
+        for (const fb::Column* c : *put.columns()) {
+          QUIVER_ASSIGN_OR_RETURN(ColumnInput in, DecodeColumn(*c));
+          columns.push_back(in);
+        }
+      }
+      WriteRequest w;
+      w.view = put.view() ? put.view()->string_view() : std::string_view();
+      if (put.event_time_ms() != nullptr) {
+        w.event_time_ms = {put.event_time_ms()->data(), put.event_time_ms()->size()};
+      }
+      w.key_parts = key_parts_;
+      w.columns = columns;
+      QUIVER_ASSIGN_OR_RETURN(WriteResult result, store_.Write(w));
+      FinishOk(b, id, fb::CreatePutReply(b, result.applied, result.stale));
+      return Status::Ok();
+    }
+    case fb::RequestBody::Get: {
+      const fb::Get& get = *request->body_as_Get();
+      key_parts_.clear();
+      fields_.clear();
+      DecodeStrings(get.key_parts(), &key_parts_);
+      DecodeStrings(get.fields(), &fields_);
+      rcu::ReadLock lock;
+      ReadRequest r{get.view() ? get.view()->string_view() : std::string_view(), fields_,
+                    key_parts_};
+      QUIVER_RETURN_IF_ERROR(store_.Read(r, &read_));
+      FinishOk(b, id, EncodeGetReply(b, read_));
+      return Status::Ok();
+    }
+    case fb::RequestBody::Delete: {
+      const fb::Delete& del = *request->body_as_Delete();
+      key_parts_.clear();
+      DecodeStrings(del.key_parts(), &key_parts_);
+      QUIVER_ASSIGN_OR_RETURN(uint32_t deleted,
+                              store_.Delete(del.view() ? del.view()->string_view() : "", key_parts_));
+      FinishOk(b, id, fb::CreateDeleteReply(b, deleted));
+      return Status::Ok();
+    }
+    case fb::RequestBody::NONE:
+      break;
+  }
+  return Status::InvalidArgument("request " + std::to_string(id) + " has no known body (type " +
+                                 std::to_string(static_cast<int>(request->body_type())) + ")");
+}
+
+}  // namespace quiver

@@ -1,0 +1,168 @@
+#include "server/options.h"
+
+#include <charconv>
+#include <iostream>
+#include <thread>
+
+#include <CLI/CLI.hpp>
+#include <yaml-cpp/yaml.h>
+
+#include "server/version.h"
+
+namespace quiver {
+
+namespace {
+
+// String forms of the options, so that the file and the flags share one
+// parser: file values are applied first, then every flag given overrides.
+struct RawOptions {
+  std::string bind, port, threads, data_dir, features, max_memory, max_frame, shards,
+      sweep_interval_ms, log_level, port_file;
+};
+
+struct Key {
+  const char* name;  // config key; the flag is --name with '_' -> '-'
+  std::string RawOptions::*field;
+  const char* help;
+};
+
+const Key kKeys[] = {
+    {"bind", &RawOptions::bind, "Address to listen on (default 127.0.0.1)"},
+    {"port", &RawOptions::port, "Native protocol port (default 7070; 0 = any free port)"},
+    {"threads", &RawOptions::threads, "I/O threads, one io_context each (default: one per core)"},
+    {"data_dir", &RawOptions::data_dir, "Data directory (default ./data)"},
+    {"features", &RawOptions::features, "Feature definitions (YAML) applied at start"},
+    {"max_memory", &RawOptions::max_memory,
+     "Memory limit for online rows, e.g. 4GB; writes fail beyond it, reads go on (default: none)"},
+    {"max_frame", &RawOptions::max_frame,
+     "Largest protocol frame accepted, e.g. 64MB (default 64MiB)"},
+    {"shards", &RawOptions::shards, "Online table shards (default 64)"},
+    {"sweep_interval_ms", &RawOptions::sweep_interval_ms,
+     "How often expired rows are swept from memory, ms (default 1000)"},
+    {"log_level", &RawOptions::log_level,
+     "trace, debug, info, warn, error or off (default info)"},
+    {"port_file", &RawOptions::port_file,
+     "Write the bound native port to this file once listening"},
+};
+
+std::string FlagName(const char* key) {
+  std::string flag = std::string("--") + key;
+  for (char& c : flag) c = c == '_' ? '-' : c;
+  return flag;
+}
+
+template <typename Int>
+Status ParseInt(const std::string& key, const std::string& text, Int min, Int max, Int* out) {
+  Int v{};
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (text.empty() || ec != std::errc() || end != text.data() + text.size() || v < min || v > max) {
+    return Status::InvalidArgument(key + ": expected an integer from " + std::to_string(min) +
+                                   " to " + std::to_string(max) + ", got '" + text + "'");
+  }
+  *out = v;
+  return Status::Ok();
+}
+
+Status LoadConfigFile(const std::string& path, RawOptions* raw) {
+  YAML::Node root;
+  try {
+    root = YAML::LoadFile(path);
+  } catch (const YAML::Exception& e) {
+    return Status::InvalidArgument("config file " + path + ": " + e.what());
+  }
+  if (root.IsNull()) return Status::Ok();
+  if (!root.IsMap()) return Status::InvalidArgument("config file " + path + ": expected a mapping");
+  for (const auto& kv : root) {
+    const std::string name = kv.first.as<std::string>();
+    const Key* key = nullptr;
+    for (const Key& k : kKeys) key = name == k.name ? &k : key;
+    if (key == nullptr) {
+      return Status::InvalidArgument("config file " + path + ": unknown key '" + name + "'");
+    }
+    if (!kv.second.IsScalar()) {
+      return Status::InvalidArgument("config file " + path + ": '" + name + "' must be a scalar");
+    }
+    raw->*(key->field) = kv.second.Scalar();
+  }
+  return Status::Ok();
+}
+
+Status Convert(const RawOptions& raw, ServerOptions* o) {
+  if (!raw.bind.empty()) o->bind = raw.bind;
+  if (!raw.port.empty()) QUIVER_RETURN_IF_ERROR(ParseInt<uint16_t>("port", raw.port, 0, 65535, &o->port));
+  if (!raw.threads.empty()) QUIVER_RETURN_IF_ERROR(ParseInt("threads", raw.threads, 0, 1024, &o->threads));
+  if (!raw.data_dir.empty()) o->data_dir = raw.data_dir;
+  if (!raw.features.empty()) o->features = raw.features;
+  if (!raw.max_memory.empty()) {
+    Result<int64_t> bytes = ParseByteSize(raw.max_memory);
+    if (!bytes.ok()) return Status::InvalidArgument("max_memory: " + bytes.status().message());
+    o->max_memory = *bytes;
+  }
+  if (!raw.max_frame.empty()) {
+    Result<int64_t> bytes = ParseByteSize(raw.max_frame);
+    if (!bytes.ok() || *bytes < 1024 || *bytes > (int64_t{1} << 31)) {
+      return Status::InvalidArgument("max_frame: expected a size from 1KB to 2GB, got '" +
+                                     raw.max_frame + "'");
+    }
+    o->max_frame = static_cast<uint32_t>(*bytes);
+  }
+  if (!raw.shards.empty()) QUIVER_RETURN_IF_ERROR(ParseInt<uint32_t>("shards", raw.shards, 1, 65536, &o->shards));
+  if (!raw.sweep_interval_ms.empty()) {
+    QUIVER_RETURN_IF_ERROR(ParseInt<int64_t>("sweep_interval_ms", raw.sweep_interval_ms, 10,
+                                             86'400'000, &o->sweep_interval_ms));
+  }
+  if (!raw.log_level.empty()) o->log_level = raw.log_level;
+  if (!raw.port_file.empty()) o->port_file = raw.port_file;
+  if (o->threads == 0) o->threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<int64_t> ParseByteSize(const std::string& text) {
+  int64_t n = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+  std::string unit(end, text.data() + text.size());
+  if (ec != std::errc() || end == text.data() || n < 0) {
+    return Status::InvalidArgument("bad size '" + text + "' (expected e.g. 1048576, 512MB, 4GB)");
+  }
+  static const std::pair<const char*, int> kUnits[] = {
+      {"", 0}, {"B", 0}, {"K", 10}, {"KB", 10}, {"KiB", 10}, {"M", 20}, {"MB", 20},
+      {"MiB", 20}, {"G", 30}, {"GB", 30}, {"GiB", 30}, {"T", 40}, {"TB", 40}, {"TiB", 40}};
+  for (const auto& [name, shift] : kUnits) {
+    if (unit != name) continue;
+    if (n > (INT64_MAX >> shift)) return Status::InvalidArgument("size too large: " + text);
+    return n << shift;
+  }
+  return Status::InvalidArgument("bad size unit in '" + text + "' (use B, KB, MB, GB or TB)");
+}
+
+Result<std::optional<ServerOptions>> ParseServerOptions(int argc, const char* const* argv) {
+  CLI::App app("quiverd: the quiver feature server. Flags override the --config file.", "quiverd");
+  app.set_version_flag("--version", std::string(kQuiverVersion));
+  std::string config;
+  app.add_option("--config", config, "YAML config file; its keys are the flag names with '_'");
+  RawOptions flags;
+  for (const Key& k : kKeys) app.add_option(FlagName(k.name), flags.*(k.field), k.help);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    std::cout << app.help();
+    return std::optional<ServerOptions>();
+  } catch (const CLI::CallForVersion& e) {
+    std::cout << kQuiverVersion << "\n";
+    return std::optional<ServerOptions>();
+  } catch (const CLI::ParseError& e) {
+    return Status::InvalidArgument(std::string(e.what()) + " (see quiverd --help)");
+  }
+  RawOptions raw;
+  if (!config.empty()) QUIVER_RETURN_IF_ERROR(LoadConfigFile(config, &raw));
+  for (const Key& k : kKeys) {
+    if (app.count(FlagName(k.name)) > 0) raw.*(k.field) = flags.*(k.field);
+  }
+  ServerOptions options;
+  QUIVER_RETURN_IF_ERROR(Convert(raw, &options));
+  return std::optional<ServerOptions>(std::move(options));
+}
+
+}  // namespace quiver

@@ -1,0 +1,35 @@
+// ServerOptions: every setting of quiverd, parsed once from the YAML config
+// file and the command line (flags override the file) and passed down.
+// docs/configuration.md documents each one.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "quiver/status.h"
+
+namespace quiver {
+
+struct ServerOptions {
+  std::string bind = "127.0.0.1";
+  uint16_t port = 7070;            // 0: any free port (see port_file)
+  int threads = 0;                 // io threads; 0: one per core
+  std::string data_dir = "./data";
+  std::string features;            // definitions file applied at start
+  int64_t max_memory = 0;          // bytes of rows; 0: no limit
+  uint32_t max_frame = 64u << 20;  // bytes
+  uint32_t shards = 64;
+  int64_t sweep_interval_ms = 1000;
+  std::string log_level = "info";
+  std::string port_file;           // if set, the bound native port is written here
+};
+
+// Parses argv (and the file named by --config). Returns nullopt after
+// printing --help or --version (exit 0); an error names the bad flag or key.
+Result<std::optional<ServerOptions>> ParseServerOptions(int argc, const char* const* argv);
+
+// "1048576", "512MB", "4GiB", "2G" -> bytes (K/M/G/T are powers of 1024).
+Result<int64_t> ParseByteSize(const std::string& text);
+
+}  // namespace quiver

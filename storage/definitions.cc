@@ -1,0 +1,252 @@
+#include "storage/definitions.h"
+
+#include <charconv>
+#include <set>
+#include <string>
+
+#include <yaml-cpp/yaml.h>
+
+namespace quiver {
+
+namespace {
+
+// Thrown only inside this file and turned into a Status at its one exit.
+struct DefinitionError {
+  std::string message;
+};
+
+[[noreturn]] void Fail(const std::string& where, const std::string& what) {
+  throw DefinitionError{where + ": " + what};
+}
+
+void CheckKeys(const YAML::Node& node, const std::string& where,
+               std::initializer_list<std::string_view> allowed) {
+  if (!node.IsMap()) Fail(where, "expected a mapping");
+  for (const auto& kv : node) {
+    const std::string key = kv.first.as<std::string>();
+    bool known = false;
+    for (std::string_view a : allowed) known = known || key == a;
+    if (!known) Fail(where, "unknown key '" + key + "'");
+  }
+}
+
+std::string RequiredString(const YAML::Node& node, const char* key, const std::string& where) {
+  const YAML::Node v = node[key];
+  if (!v || !v.IsScalar() || v.Scalar().empty()) Fail(where, std::string("missing '") + key + "'");
+  return v.Scalar();
+}
+
+std::string OptionalString(const YAML::Node& node, const char* key, const std::string& where) {
+  const YAML::Node v = node[key];
+  if (!v) return {};
+  if (!v.IsScalar()) Fail(where, std::string("'") + key + "' must be a string");
+  return v.Scalar();
+}
+
+std::vector<std::string> StringList(const YAML::Node& node, const char* key,
+                                    const std::string& where) {
+  std::vector<std::string> out;
+  const YAML::Node v = node[key];
+  if (!v) return out;
+  if (!v.IsSequence()) Fail(where, std::string("'") + key + "' must be a list");
+  for (const auto& item : v) {
+    if (!item.IsScalar()) Fail(where, std::string("'") + key + "' must be a list of strings");
+    out.push_back(item.Scalar());
+  }
+  return out;
+}
+
+void CheckName(const std::string& name, const std::string& where) {
+  if (!IsValidName(name)) {
+    Fail(where, "invalid name '" + name + "' (use 1-128 characters of A-Z a-z 0-9 _ -)");
+  }
+}
+
+int64_t DurationKey(const YAML::Node& node, const char* key, const std::string& where) {
+  const YAML::Node v = node[key];
+  if (!v) return 0;
+  if (!v.IsScalar()) Fail(where, std::string("'") + key + "' must be a duration like 7d");
+  Result<int64_t> ms = ParseDuration(v.Scalar());
+  if (!ms.ok()) Fail(where, std::string("'") + key + "': " + ms.status().message());
+  return *ms;
+}
+
+double Number(const YAML::Node& v, const std::string& where) {
+  double d = 0;
+  if (!v.IsScalar() || !YAML::convert<double>::decode(v, d)) {
+    Fail(where, "expected a number, got '" + (v.IsScalar() ? v.Scalar() : "a collection") + "'");
+  }
+  return d;
+}
+
+template <typename Int>
+Int Integer(const YAML::Node& v, const std::string& where) {
+  Int i = 0;
+  const std::string& s = v.IsScalar() ? v.Scalar() : std::string();
+  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), i);
+  if (s.empty() || ec != std::errc() || end != s.data() + s.size()) {
+    Fail(where, "expected an integer in range, got '" + s + "'");
+  }
+  return i;
+}
+
+Value ParseValue(const YAML::Node& v, TypeSpec type, const std::string& where) {
+  switch (type.type) {
+    case FieldType::kBool: {
+      bool b = false;
+      if (!v.IsScalar() || !YAML::convert<bool>::decode(v, b)) Fail(where, "expected true or false");
+      return b;
+    }
+    case FieldType::kInt32: return Integer<int32_t>(v, where);
+    case FieldType::kInt64: return Integer<int64_t>(v, where);
+    case FieldType::kFloat32: return static_cast<float>(Number(v, where));
+    case FieldType::kFloat64: return Number(v, where);
+    case FieldType::kString:
+    case FieldType::kBytes:
+      if (!v.IsScalar()) Fail(where, "expected a string");
+      return v.Scalar();
+    case FieldType::kFloat32Vector: {
+      if (v.IsScalar()) return std::vector<float>(type.dim, static_cast<float>(Number(v, where)));
+      if (!v.IsSequence() || v.size() != type.dim) {
+        Fail(where, "expected a number or a list of " + std::to_string(type.dim) + " numbers");
+      }
+      std::vector<float> out;
+      for (const auto& x : v) out.push_back(static_cast<float>(Number(x, where)));
+      return out;
+    }
+  }
+  return std::monostate{};
+}
+
+ExpectedStats ParseExpected(const YAML::Node& node, const std::string& where) {
+  ExpectedStats e;
+  if (!node) return e;
+  CheckKeys(node, where + ", expected", {"mean", "stddev", "min", "max"});
+  auto get = [&](const char* k, std::optional<double>& out) {
+    if (node[k]) out = Number(node[k], where + ", expected." + k);
+  };
+  get("mean", e.mean);
+  get("stddev", e.stddev);
+  get("min", e.min);
+  get("max", e.max);
+  return e;
+}
+
+Field ParseField(const YAML::Node& node, const std::string& view_where) {
+  CheckKeys(node, view_where + ", field", {"name", "type", "default", "description", "expected"});
+  Field f;
+  f.name = RequiredString(node, "name", view_where + ", field");
+  const std::string where = view_where + ", field " + f.name;
+  CheckName(f.name, where);
+  Result<TypeSpec> type = ParseTypeName(RequiredString(node, "type", where));
+  if (!type.ok()) Fail(where, type.status().message());
+  f.type = *type;
+  f.default_value = node["default"] ? ParseValue(node["default"], f.type, where + ", default")
+                                    : ZeroValue(f.type);
+  f.description = OptionalString(node, "description", where);
+  f.expected = ParseExpected(node["expected"], where);
+  return f;
+}
+
+ViewSchema ParseView(const YAML::Node& node) {
+  CheckKeys(node, "view", {"name", "version", "entity", "ttl", "freshness", "owner", "tags",
+                           "description", "fields", "depends_on"});
+  ViewSchema v;
+  v.name = RequiredString(node, "name", "view");
+  CheckName(v.name, "view " + v.name);
+  v.version = node["version"] ? Integer<uint32_t>(node["version"], "view " + v.name + ", version")
+                              : 1;
+  const std::string where = "view " + v.QualifiedName();
+  if (v.version == 0) Fail(where, "version must be >= 1");
+  v.entity = RequiredString(node, "entity", where);
+  v.ttl_ms = DurationKey(node, "ttl", where);
+  v.freshness_ms = DurationKey(node, "freshness", where);
+  v.owner = OptionalString(node, "owner", where);
+  v.description = OptionalString(node, "description", where);
+  v.tags = StringList(node, "tags", where);
+  v.depends_on = StringList(node, "depends_on", where);
+  const YAML::Node fields = node["fields"];
+  if (!fields || !fields.IsSequence() || fields.size() == 0) Fail(where, "needs a list of fields");
+  if (fields.size() > 4096) Fail(where, "more than 4096 fields");
+  std::set<std::string> seen;
+  for (const auto& f : fields) {
+    v.fields.push_back(ParseField(f, where));
+    if (!seen.insert(v.fields.back().name).second) {
+      Fail(where, "field '" + v.fields.back().name + "' is defined twice");
+    }
+  }
+  return v;
+}
+
+Entity ParseEntity(const YAML::Node& node) {
+  CheckKeys(node, "entity", {"name", "keys", "description"});
+  Entity e;
+  e.name = RequiredString(node, "name", "entity");
+  const std::string where = "entity " + e.name;
+  CheckName(e.name, where);
+  e.join_keys = StringList(node, "keys", where);
+  if (e.join_keys.empty()) Fail(where, "needs at least one key in 'keys'");
+  if (e.join_keys.size() > 16) Fail(where, "more than 16 join keys");
+  for (const auto& k : e.join_keys) CheckName(k, where + ", key");
+  return e;
+}
+
+Definitions ParseDocument(const YAML::Node& root) {
+  Definitions defs;
+  if (root.IsNull()) return defs;
+  CheckKeys(root, "definitions", {"entities", "views"});
+  for (const char* section : {"entities", "views"}) {
+    if (root[section] && !root[section].IsSequence()) {
+      Fail("definitions", std::string("'") + section + "' must be a list");
+    }
+  }
+  for (const auto& e : root["entities"]) defs.entities.push_back(ParseEntity(e));
+  for (const auto& v : root["views"]) defs.views.push_back(ParseView(v));
+  return defs;
+}
+
+}  // namespace
+
+bool IsValidName(std::string_view name) {
+  if (name.empty() || name.size() > 128 || name[0] == '-') return false;
+  for (char c : name) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '_' || c == '-';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+Result<int64_t> ParseDuration(std::string_view text) {
+  int64_t n = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+  std::string_view unit(end, text.data() + text.size() - end);
+  if (ec != std::errc() || end == text.data() || n < 0) {
+    return Status::InvalidArgument("bad duration '" + std::string(text) +
+                                   "' (expected e.g. 500ms, 30s, 5m, 2h, 7d, 1w)");
+  }
+  static constexpr std::pair<std::string_view, int64_t> kUnits[] = {
+      {"ms", 1}, {"s", 1000}, {"m", 60'000}, {"h", 3'600'000}, {"d", 86'400'000},
+      {"w", 604'800'000}};
+  if (unit.empty() && n == 0) return int64_t{0};
+  for (const auto& [name, scale] : kUnits) {
+    if (unit == name) {
+      if (n > INT64_MAX / scale) return Status::InvalidArgument("duration too long: " + std::string(text));
+      return n * scale;
+    }
+  }
+  return Status::InvalidArgument("bad duration unit in '" + std::string(text) +
+                                 "' (use ms, s, m, h, d or w)");
+}
+
+Result<Definitions> ParseDefinitions(std::string_view yaml_text) {
+  try {
+    return ParseDocument(YAML::Load(std::string(yaml_text)));
+  } catch (const DefinitionError& e) {
+    return Status::InvalidArgument(e.message);
+  } catch (const YAML::Exception& e) {
+    return Status::InvalidArgument(std::string("definitions are not valid YAML: ") + e.what());
+  }
+}
+
+}  // namespace quiver

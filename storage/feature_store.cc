@@ -1,0 +1,227 @@
+#include "storage/feature_store.h"
+
+#include <chrono>
+#include <set>
+
+#include "storage/entity_key.h"
+#include "storage/rcu.h"
+#include "storage/row.h"
+
+namespace quiver {
+
+namespace {
+
+int64_t SystemNowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+Status CheckColumnShape(const ColumnInput& c, const Field& f, size_t rows, const std::string& where) {
+  if (c.type != f.type) {
+    return Status::InvalidArgument(where + " is " + TypeName(f.type) + ", got " + TypeName(c.type));
+  }
+  if (!c.nulls.empty() && c.nulls.size() != rows) {
+    return Status::InvalidArgument(where + ": " + std::to_string(c.nulls.size()) +
+                                   " null flags for " + std::to_string(rows) + " rows");
+  }
+  if (!IsVariableWidth(f.type.type)) {
+    if (c.fixed.size() != rows * FixedWidth(f.type)) {
+      return Status::InvalidArgument(where + ": expected " + std::to_string(rows) + " values of " +
+                                     TypeName(f.type) + " (" +
+                                     std::to_string(rows * FixedWidth(f.type)) + " bytes), got " +
+                                     std::to_string(c.fixed.size()) + " bytes");
+    }
+    return Status::Ok();
+  }
+  if (c.offsets.size() != rows + 1) {
+    return Status::InvalidArgument(where + ": expected " + std::to_string(rows + 1) +
+                                   " offsets, got " + std::to_string(c.offsets.size()));
+  }
+  for (size_t i = 0; i < rows; ++i) {
+    if (c.offsets[i] > c.offsets[i + 1]) {
+      return Status::InvalidArgument(where + ": offsets must not decrease");
+    }
+  }
+  if (c.offsets[rows] > c.data.size()) {
+    return Status::InvalidArgument(where + ": offsets run past the data");
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+// A validated write: the schema, the column of each field set and the keys.
+struct FeatureStore::ResolvedWrite {
+  const ViewSchema* view = nullptr;
+  std::vector<std::pair<int, const ColumnInput*>> columns;  // field index, its column
+  std::vector<std::string> keys;
+  size_t var_bytes = 0;
+};
+
+FeatureStore::FeatureStore(Registry& registry, OnlineTable& table, Options options)
+    : registry_(registry), table_(table), options_(std::move(options)) {
+  if (!options_.now_ms) options_.now_ms = SystemNowMs;
+}
+
+Result<ApplyReport> FeatureStore::Apply(std::string_view yaml_text) {
+  QUIVER_ASSIGN_OR_RETURN(Definitions defs, ParseDefinitions(yaml_text));
+  return registry_.Apply(defs);
+}
+
+Status FeatureStore::ResolveKeys(const ViewSchema& view, const Catalog& catalog,
+                                 std::span<const std::string_view> key_parts,
+                                 std::vector<std::string>* keys) const {
+  const Entity* entity = catalog.FindEntity(view.entity);
+  if (entity == nullptr) return Status::Internal("view without entity: " + view.QualifiedName());
+  const size_t per_key = entity->join_keys.size();
+  if (key_parts.size() % per_key != 0) {
+    return Status::InvalidArgument(
+        "view " + view.QualifiedName() + " is keyed by entity " + entity->name + " (" +
+        std::to_string(per_key) + " join key" + (per_key == 1 ? "" : "s") +
+        " per entity): got " + std::to_string(key_parts.size()) + " key values");
+  }
+  const size_t rows = key_parts.size() / per_key;
+  if (rows > options_.max_rows_per_request) {
+    return Status::InvalidArgument("too many entities in one request: " + std::to_string(rows) +
+                                   " (at most " + std::to_string(options_.max_rows_per_request) + ")");
+  }
+  keys->resize(rows);
+  for (size_t i = 0; i < rows; ++i) {
+    (*keys)[i].clear();
+    Status s = EncodeEntityKey(key_parts.subspan(i * per_key, per_key), &(*keys)[i]);
+    if (!s.ok()) return Status::InvalidArgument("key " + std::to_string(i) + ": " + s.message());
+  }
+  return Status::Ok();
+}
+
+Status FeatureStore::Read(const ReadRequest& request, ReadResult* out) const {
+  const Catalog& catalog = registry_.current();
+  QUIVER_ASSIGN_OR_RETURN(ViewRef ref, ParseViewRef(request.view));
+  QUIVER_ASSIGN_OR_RETURN(out->view, catalog.Resolve(ref));
+  const ViewSchema& view = *out->view;
+  out->fields.clear();
+  if (request.fields.empty()) {
+    for (size_t i = 0; i < view.fields.size(); ++i) out->fields.push_back(static_cast<int>(i));
+  }
+  for (std::string_view name : request.fields) {
+    const int index = view.FieldIndex(name);
+    if (index < 0) {
+      return Status::NotFound("view " + view.QualifiedName() + " has no field '" +
+                              std::string(name) + "'");
+    }
+    out->fields.push_back(index);
+  }
+  QUIVER_RETURN_IF_ERROR(ResolveKeys(view, catalog, request.key_parts, &out->keys));
+  const size_t rows = out->keys.size();
+  out->now_ms = options_.now_ms();
+  out->records.assign(rows, nullptr);
+  out->states.assign(rows, RowState::kMissing);
+  for (size_t i = 0; i < rows; ++i) {
+    const Record* r = table_.Find(view.id, out->keys[i]);
+    if (r == nullptr) continue;
+    if (r->ExpiredAt(out->now_ms)) {
+      out->states[i] = RowState::kExpired;
+      continue;
+    }
+    out->records[i] = r;
+    out->states[i] = RowState::kFound;
+  }
+  return Status::Ok();
+}
+
+Status FeatureStore::Validate(const WriteRequest& request, const Catalog& catalog,
+                              ResolvedWrite* out) const {
+  QUIVER_ASSIGN_OR_RETURN(ViewRef ref, ParseViewRef(request.view));
+  QUIVER_ASSIGN_OR_RETURN(out->view, catalog.Resolve(ref));
+  const ViewSchema& view = *out->view;
+  QUIVER_RETURN_IF_ERROR(ResolveKeys(view, catalog, request.key_parts, &out->keys));
+  const size_t rows = out->keys.size();
+  if (rows == 0) return Status::InvalidArgument("a write needs at least one row");
+  const size_t times = request.event_time_ms.size();
+  if (times != 0 && times != 1 && times != rows) {
+    return Status::InvalidArgument("expected 0, 1 or " + std::to_string(rows) +
+                                   " event times, got " + std::to_string(times));
+  }
+  if (request.columns.empty()) return Status::InvalidArgument("a write needs at least one field");
+  std::set<int> seen;
+  for (const ColumnInput& c : request.columns) {
+    const int index = view.FieldIndex(c.field);
+    const std::string where = "field " + std::string(c.field) + " of " + view.QualifiedName();
+    if (index < 0) return Status::NotFound("view " + view.QualifiedName() + " has no field '" +
+                                           std::string(c.field) + "'");
+    if (!seen.insert(index).second) return Status::InvalidArgument(where + " is given twice");
+    QUIVER_RETURN_IF_ERROR(CheckColumnShape(c, view.fields[index], rows, where));
+    if (IsVariableWidth(c.type.type)) out->var_bytes += c.offsets[rows] - c.offsets[0];
+    out->columns.emplace_back(index, &c);
+  }
+  return Status::Ok();
+}
+
+Result<WriteResult> FeatureStore::Write(const WriteRequest& request) {
+  rcu::ReadLock lock;
+  ResolvedWrite w;
+  QUIVER_RETURN_IF_ERROR(Validate(request, registry_.current(), &w));
+  const ViewSchema& view = *w.view;
+  // Refuse a batch that cannot fit before touching anything; per-row checks
+  // in the table remain the exact guard.
+  if (table_.max_memory_bytes() > 0) {
+    size_t estimate = w.var_bytes;
+    for (const std::string& k : w.keys) estimate += Record::AllocationSize(k.size(), view.layout.base_size());
+    if (table_.memory_bytes() + static_cast<int64_t>(estimate) > table_.max_memory_bytes()) {
+      return Status::ResourceExhausted(
+          "OOM: write of " + std::to_string(w.keys.size()) + " rows refused, the online table holds " +
+          std::to_string(table_.memory_bytes()) + " bytes and its limit is " +
+          std::to_string(table_.max_memory_bytes()) + " (--max-memory); reads continue");
+    }
+  }
+  const int64_t now = options_.now_ms();
+  WriteResult result;
+  for (size_t i = 0; i < w.keys.size(); ++i) {
+    const size_t times = request.event_time_ms.size();
+    const int64_t event_time = times == 0 ? now : request.event_time_ms[times == 1 ? 0 : i];
+    auto build = [&](const Record* current) -> Record* {
+      RowBuilder builder(view, current ? current->value() : std::span<const uint8_t>());
+      for (const auto& [index, c] : w.columns) {
+        if (!c->nulls.empty() && c->nulls[i] != 0) continue;
+        if (IsVariableWidth(c->type.type)) {
+          const auto* base = reinterpret_cast<const char*>(c->data.data());
+          builder.SetVar(index, std::string_view(base + c->offsets[i], c->offsets[i + 1] - c->offsets[i]));
+        } else {
+          const size_t width = FixedWidth(c->type);
+          builder.SetFixed(index, c->fixed.data() + i * width, width);
+        }
+      }
+      Record* r = Record::Allocate(view.id, w.keys[i], builder.Size());
+      if (r == nullptr) return nullptr;
+      builder.WriteTo(r->mutable_value());
+      r->event_time_ms = event_time;
+      r->write_time_ms = now;
+      r->expire_at_ms = view.ttl_ms > 0 ? event_time + view.ttl_ms : kNeverExpires;
+      return r;
+    };
+    QUIVER_ASSIGN_OR_RETURN(OnlineTable::Outcome outcome,
+                            table_.Upsert(view.id, w.keys[i], event_time, build));
+    if (outcome == OnlineTable::Outcome::kStale) {
+      ++result.stale;
+    } else {
+      ++result.applied;
+    }
+  }
+  return result;
+}
+
+Result<uint32_t> FeatureStore::Delete(std::string_view view_name,
+                                      std::span<const std::string_view> key_parts) {
+  rcu::ReadLock lock;
+  const Catalog& catalog = registry_.current();
+  QUIVER_ASSIGN_OR_RETURN(ViewRef ref, ParseViewRef(view_name));
+  QUIVER_ASSIGN_OR_RETURN(const ViewSchema* view, catalog.Resolve(ref));
+  std::vector<std::string> keys;
+  QUIVER_RETURN_IF_ERROR(ResolveKeys(*view, catalog, key_parts, &keys));
+  uint32_t deleted = 0;
+  for (const std::string& key : keys) deleted += table_.Erase(view->id, key) ? 1 : 0;
+  return deleted;
+}
+
+}  // namespace quiver

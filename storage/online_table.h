@@ -1,0 +1,91 @@
+// OnlineTable: the latest value of every (view, entity) key, in S shards,
+// each a lock-free resizable hash table (liburcu's cds_lfht) of pointers to
+// immutable Records.
+//
+// Threads: any number of threads may call any method concurrently, provided
+// each is registered with rcu::ThreadRegistration. Readers take no lock and
+// write no shared memory: Find() is a hash lookup inside the caller's
+// rcu::ReadLock. A writer builds a new Record and publishes it with one
+// compare-and-swap (cds_lfht_replace / cds_lfht_add_unique), retrying if
+// another writer won; the record it replaced is freed after a grace period.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+#include "quiver/status.h"
+#include "storage/function_ref.h"
+#include "storage/record.h"
+
+namespace quiver {
+
+class OnlineTable {
+ public:
+  struct Options {
+    uint32_t shards = 64;
+    int64_t max_memory_bytes = 0;  // 0: no limit
+  };
+
+  enum class Outcome {
+    kInserted,  // the key had no value
+    kReplaced,  // the new value replaced an older (or equally old) one
+    kStale,     // an existing value has a newer event time; nothing changed
+  };
+
+  // Builds the new record from the current one (nullptr if none). Must
+  // return a record from Record::Allocate with key, view_id and times set,
+  // or nullptr if allocation failed.
+  using Builder = FunctionRef<Record*(const Record* current)>;
+
+  explicit OnlineTable(Options options);
+  // REQUIRES: no other thread uses the table any more.
+  ~OnlineTable();
+  OnlineTable(const OnlineTable&) = delete;
+  OnlineTable& operator=(const OnlineTable&) = delete;
+
+  // The record stored for the key, expired or not, or nullptr.
+  // REQUIRES: the caller holds an rcu::ReadLock; the record stays valid
+  // until that lock is released.
+  const Record* Find(uint32_t view_id, std::string_view key) const;
+
+  // Last-writer-wins by event time: replaces the current value only if its
+  // event time is <= event_time_ms (ties go to the later arrival). Fails
+  // with ResourceExhausted, changing nothing, if the new value would take
+  // the table over its memory limit.
+  // REQUIRES: the caller holds an rcu::ReadLock.
+  Result<Outcome> Upsert(uint32_t view_id, std::string_view key, int64_t event_time_ms,
+                         Builder build);
+
+  // Removes the key; false if it had no value. REQUIRES: rcu::ReadLock held.
+  bool Erase(uint32_t view_id, std::string_view key);
+
+  // Removes every record expired at now_ms; returns how many. Takes its own
+  // read locks, one shard at a time.
+  size_t SweepExpired(int64_t now_ms);
+
+  // Calls fn for every record of one view, shard by shard.
+  // REQUIRES: rcu::ReadLock held; fn must not write to the table.
+  void ForEachInView(uint32_t view_id, FunctionRef<void(const Record&)> fn) const;
+
+  // Bytes held by live records (allocation sizes; excludes hash buckets).
+  int64_t memory_bytes() const { return memory_bytes_.load(std::memory_order_relaxed); }
+  int64_t max_memory_bytes() const { return options_.max_memory_bytes; }
+  int64_t size() const { return count_.load(std::memory_order_relaxed); }
+
+ private:
+  struct Shard;
+  uint64_t Hash(uint32_t view_id, std::string_view key) const;
+  Shard& ShardFor(uint64_t hash) const;
+  Status CheckMemory(int64_t added_bytes) const;
+  void Retire(Record* r);
+
+  Options options_;
+  std::vector<Shard*> shards_;
+  // Written by writers with relaxed adds; approximate while writes race.
+  std::atomic<int64_t> memory_bytes_{0};
+  std::atomic<int64_t> count_{0};
+};
+
+}  // namespace quiver

@@ -1,0 +1,43 @@
+// Read-copy-update, from liburcu's `memb` flavour: readers of the online
+// table and the catalog run inside a ReadLock (a few plain instructions, no
+// shared writes); writers publish new immutable objects and Retire the old
+// ones, which are freed after every reader that could hold them has left
+// its read section. No call here blocks on a grace period except Barrier().
+#pragma once
+
+struct rcu_head;
+
+namespace quiver::rcu {
+
+// Every thread that takes a ReadLock registers first, for as long as it
+// reads. Nests: an inner registration on the same thread is a no-op.
+class ThreadRegistration {
+ public:
+  ThreadRegistration();
+  ~ThreadRegistration();
+  ThreadRegistration(const ThreadRegistration&) = delete;
+  ThreadRegistration& operator=(const ThreadRegistration&) = delete;
+};
+
+// A read-side critical section. Nests. Pointers read from RCU-protected
+// structures stay valid until the outermost ReadLock ends.
+class ReadLock {
+ public:
+  ReadLock();
+  ~ReadLock();
+  ReadLock(const ReadLock&) = delete;
+  ReadLock& operator=(const ReadLock&) = delete;
+};
+
+// Calls fn(head) on a background thread after a grace period. Callable from
+// a registered thread, inside or outside a ReadLock.
+void Retire(rcu_head* head, void (*fn)(rcu_head*));
+
+// Called first thing by a retire callback, before it frees: tells TSan that
+// every read section that ended before now happens-before the free.
+void BeforeReclaim();
+
+// Waits until every callback retired so far has run. Not for request paths.
+void Barrier();
+
+}  // namespace quiver::rcu

@@ -1,0 +1,56 @@
+// Record: one immutable value in the online table (a packed feature row
+// today; plain Redis values later). A writer fills a record completely
+// before publishing it; from then on nobody writes it until it is freed,
+// after an RCU grace period, by the table's retire callback.
+#pragma once
+
+#include <cstdint>
+#include <cstdlib>
+#include <limits>
+#include <span>
+#include <string_view>
+
+#include <urcu/rculfhash.h>
+#include <urcu/urcu-memb.h>
+
+namespace quiver {
+
+inline constexpr int64_t kNeverExpires = std::numeric_limits<int64_t>::max();
+inline constexpr size_t kMaxKeySize = 65535;
+
+enum class RecordKind : uint8_t { kRow = 0 };
+
+struct Record {
+  cds_lfht_node node;  // written only by liburcu once published
+  rcu_head rcu;        // used only when the record is retired
+  int64_t event_time_ms;
+  int64_t write_time_ms;
+  int64_t expire_at_ms;  // first instant at which the value is no longer served
+  uint32_t view_id;
+  uint32_t value_size;
+  uint16_t key_size;
+  RecordKind kind;
+
+  std::string_view key() const { return {reinterpret_cast<const char*>(this + 1), key_size}; }
+  std::span<const uint8_t> value() const { return {ValueStart(), value_size}; }
+  uint8_t* mutable_value() { return const_cast<uint8_t*>(ValueStart()); }
+  bool ExpiredAt(int64_t now_ms) const { return now_ms >= expire_at_ms; }
+  size_t allocation_size() const { return AllocationSize(key_size, value_size); }
+
+  static size_t AllocationSize(size_t key_size, size_t value_size) {
+    return ValueOffset(key_size) + value_size;
+  }
+  // Allocates a record with the key copied in and the value left for the
+  // caller to fill through mutable_value(). Returns nullptr if out of memory.
+  static Record* Allocate(uint32_t view_id, std::string_view key, size_t value_size);
+  static void Free(Record* r) { std::free(r); }
+
+ private:
+  // Values start 8-aligned so that fixed-width fields load at natural alignment.
+  static size_t ValueOffset(size_t key_size) { return (sizeof(Record) + key_size + 7) & ~size_t{7}; }
+  const uint8_t* ValueStart() const {
+    return reinterpret_cast<const uint8_t*>(this) + ValueOffset(key_size);
+  }
+};
+
+}  // namespace quiver

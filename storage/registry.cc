@@ -1,0 +1,158 @@
+#include "storage/registry.h"
+
+#include <algorithm>
+#include <tuple>
+
+#include <urcu/urcu-memb.h>
+
+#include "storage/rcu.h"
+
+namespace quiver {
+
+const Entity* Catalog::FindEntity(std::string_view name) const {
+  for (const Entity& e : entities_) {
+    if (e.name == name) return &e;
+  }
+  return nullptr;
+}
+
+Result<const ViewSchema*> Catalog::Resolve(const ViewRef& ref) const {
+  const ViewSchema* best = nullptr;
+  bool any = false;
+  for (const auto& v : views_) {
+    if (v->name != ref.name) continue;
+    any = true;
+    if (ref.version == 0 ? (best == nullptr || v->version > best->version)
+                         : v->version == ref.version) {
+      best = v.get();
+    }
+  }
+  if (best != nullptr) return best;
+  if (!any) return Status::NotFound("unknown view '" + ref.name + "'");
+  return Status::NotFound("view '" + ref.name + "' has no version " + std::to_string(ref.version));
+}
+
+const ViewSchema* Catalog::ById(uint32_t id) const {
+  return id < by_id_.size() ? by_id_[id] : nullptr;
+}
+
+namespace {
+
+struct RetiredCatalog {
+  rcu_head head;
+  const Catalog* catalog;
+};
+
+void FreeCatalog(rcu_head* head) {
+  rcu::BeforeReclaim();
+  auto* retired = reinterpret_cast<RetiredCatalog*>(head);
+  delete retired->catalog;
+  delete retired;
+}
+
+bool SameMetadata(const ViewSchema& a, const ViewSchema& b) {
+  if (a.freshness_ms != b.freshness_ms || a.description != b.description || a.owner != b.owner ||
+      a.tags != b.tags || a.depends_on != b.depends_on) {
+    return false;
+  }
+  for (size_t i = 0; i < a.fields.size(); ++i) {
+    if (a.fields[i].description != b.fields[i].description ||
+        !(a.fields[i].expected == b.fields[i].expected)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+Status MergeEntities(const Definitions& defs, std::vector<Entity>& entities, ApplyReport& report) {
+  for (const Entity& e : defs.entities) {
+    auto it = std::find_if(entities.begin(), entities.end(),
+                           [&](const Entity& x) { return x.name == e.name; });
+    const Entity* existing = it == entities.end() ? nullptr : &*it;
+    if (existing == nullptr) {
+      entities.push_back(e);
+      report.created.push_back("entity " + e.name);
+    } else if (existing->join_keys != e.join_keys) {
+      return Status::AlreadyExists("entity " + e.name +
+                                   " already exists with different keys; entities cannot change "
+                                   "their keys (define a new entity)");
+    } else {
+      report.unchanged.push_back("entity " + e.name);
+    }
+  }
+  return Status::Ok();
+}
+
+Status CheckViewAgainst(const ViewSchema& v, const Catalog& next) {
+  const std::string where = "view " + v.QualifiedName();
+  if (next.FindEntity(v.entity) == nullptr) {
+    return Status::NotFound(where + ": unknown entity '" + v.entity + "'");
+  }
+  for (const std::string& dep : v.depends_on) {
+    Result<ViewRef> ref = ParseViewRef(dep);
+    if (!ref.ok()) return Status::InvalidArgument(where + ", depends_on: " + ref.status().message());
+    if (!next.Resolve(*ref).ok()) {
+      return Status::NotFound(where + ", depends_on: unknown view '" + dep + "'");
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Registry::Registry() : current_(new Catalog) {}
+
+Registry::~Registry() {
+  rcu::Barrier();  // frees of earlier catalogs finish before we go
+  delete current_.load(std::memory_order_acquire);
+}
+
+const Catalog& Registry::current() const { return *current_.load(std::memory_order_acquire); }
+
+Result<ApplyReport> Registry::Apply(const Definitions& defs) {
+  std::lock_guard<std::mutex> lock(apply_mu_);
+  const Catalog* old = current_.load(std::memory_order_acquire);
+  auto next = std::make_unique<Catalog>(*old);
+  ApplyReport report;
+  QUIVER_RETURN_IF_ERROR(MergeEntities(defs, next->entities_, report));
+
+  // Add all views first so depends_on may name views of the same document.
+  std::vector<const ViewSchema*> to_check;
+  for (const ViewSchema& v : defs.views) {
+    auto existing = std::find_if(next->views_.begin(), next->views_.end(), [&](const auto& p) {
+      return p->name == v.name && p->version == v.version;
+    });
+    auto fresh = std::make_shared<ViewSchema>(v);
+    FinalizeView(*fresh);
+    if (existing == next->views_.end()) {
+      fresh->id = static_cast<uint32_t>(std::max<size_t>(next->by_id_.size(), 1));
+      next->by_id_.resize(fresh->id + 1, nullptr);
+      report.created.push_back("view " + v.QualifiedName());
+    } else if (!(*existing)->SameRowSchema(v)) {
+      return Status::AlreadyExists("view " + v.QualifiedName() +
+                                   " already exists with a different schema; publish the change "
+                                   "as version " + std::to_string(v.version + 1) + " instead");
+    } else if (SameMetadata(**existing, v)) {
+      report.unchanged.push_back("view " + v.QualifiedName());
+      continue;
+    } else {
+      fresh->id = (*existing)->id;
+      next->views_.erase(existing);
+      report.updated.push_back("view " + v.QualifiedName());
+    }
+    next->by_id_[fresh->id] = fresh.get();
+    to_check.push_back(fresh.get());
+    next->views_.push_back(std::move(fresh));
+  }
+  for (const ViewSchema* v : to_check) QUIVER_RETURN_IF_ERROR(CheckViewAgainst(*v, *next));
+  std::sort(next->views_.begin(), next->views_.end(), [](const auto& a, const auto& b) {
+    return std::tie(a->name, a->version) < std::tie(b->name, b->version);
+  });
+
+  current_.store(next.release(), std::memory_order_release);
+  rcu::ThreadRegistration registration;
+  rcu::Retire(&(new RetiredCatalog{{}, old})->head, FreeCatalog);
+  return report;
+}
+
+}  // namespace quiver

@@ -1,0 +1,117 @@
+// Entities, feature views and the packed row layout derived from a view's
+// fields. A ViewSchema is immutable once the registry publishes it, so any
+// thread may read it while it holds the catalog that owns it.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "quiver/status.h"
+#include "quiver/types.h"
+
+namespace quiver {
+
+// A typed value: a field default, or a value a text front end parsed.
+// std::string holds both `string` and `bytes`.
+using Value =
+    std::variant<std::monostate, bool, int32_t, int64_t, float, double, std::string, std::vector<float>>;
+
+// The zero value of a type: 0, false, "" or N zeros.
+Value ZeroValue(TypeSpec spec);
+// True if v holds the C++ alternative that stores values of `spec`.
+bool ValueMatches(const Value& v, TypeSpec spec);
+
+struct Entity {
+  std::string name;
+  std::vector<std::string> join_keys;
+
+  bool operator==(const Entity&) const = default;
+};
+
+struct ExpectedStats {
+  std::optional<double> mean, stddev, min, max;
+  bool operator==(const ExpectedStats&) const = default;
+};
+
+struct Field {
+  std::string name;
+  TypeSpec type;
+  Value default_value;  // always holds the field type's alternative
+  std::string description;
+  ExpectedStats expected;
+  // default_value as it is packed in a row (set by FinalizeView), so that
+  // serving a default is the same copy as serving a value.
+  std::string default_raw;
+};
+
+// Where each field lives in a packed row. The row block is:
+//   [present bitmap: 1 bit per field, set = the row carries a value]
+//   [fixed-width values at fixed offsets, 8-byte ones first]
+//   [u32 end offset of each variable-width value][variable-width bytes]
+// so reading a fixed field is a load at a known offset and serving a row is
+// a copy of the block.
+class RowLayout {
+ public:
+  RowLayout() = default;
+  explicit RowLayout(const std::vector<Field>& fields);
+
+  size_t field_count() const { return offsets_.size(); }
+  size_t bitmap_bytes() const { return (offsets_.size() + 7) / 8; }
+  // Byte offset of a fixed-width field; unused for variable-width ones.
+  uint32_t offset(size_t field) const { return offsets_[field]; }
+  // Index among the variable-width fields, or -1.
+  int32_t var_index(size_t field) const { return var_index_[field]; }
+  size_t var_count() const { return var_count_; }
+  uint32_t var_table_offset() const { return var_table_; }
+  // Size of a row whose variable-width values are all empty.
+  size_t base_size() const { return var_table_ + 4 * var_count_; }
+
+ private:
+  std::vector<uint32_t> offsets_;
+  std::vector<int32_t> var_index_;
+  size_t var_count_ = 0;
+  uint32_t var_table_ = 0;
+};
+
+struct ViewSchema {
+  std::string name;
+  uint32_t version = 1;
+  std::string entity;
+  std::vector<Field> fields;
+  int64_t ttl_ms = 0;        // 0: values never expire
+  int64_t freshness_ms = 0;  // SLA; 0: none
+  std::string description;
+  std::string owner;
+  std::vector<std::string> tags;
+  std::vector<std::string> depends_on;
+
+  // Assigned by the registry; stable for the life of the data directory.
+  uint32_t id = 0;
+  RowLayout layout;
+
+  // Index of the named field, or -1.
+  int FieldIndex(std::string_view field_name) const;
+  // "user_profile@v2".
+  std::string QualifiedName() const;
+  // True if rows written under `other` read the same under this schema
+  // (entity, ttl, field names, types and defaults); metadata may differ.
+  bool SameRowSchema(const ViewSchema& other) const;
+};
+
+// Computes what the registry derives from a view's definition: its row
+// layout and every field's default_raw.
+void FinalizeView(ViewSchema& view);
+
+// A reader's reference to a view: "name" (latest version) or "name@vN".
+struct ViewRef {
+  std::string name;
+  uint32_t version = 0;  // 0: the latest
+};
+Result<ViewRef> ParseViewRef(std::string_view text);
+
+}  // namespace quiver

@@ -1,0 +1,58 @@
+#include "server/options.h"
+
+#include <fstream>
+
+#include <gtest/gtest.h>
+
+namespace quiver {
+namespace {
+
+Result<std::optional<ServerOptions>> Parse(std::vector<std::string> args) {
+  args.insert(args.begin(), "quiverd");
+  std::vector<const char*> argv;
+  for (const auto& a : args) argv.push_back(a.c_str());
+  return ParseServerOptions(static_cast<int>(argv.size()), argv.data());
+}
+
+TEST(ServerOptionsTest, DefaultsAreDocumentedOnes) {
+  auto o = Parse({});
+  ASSERT_TRUE(o.ok());
+  EXPECT_EQ((*o)->bind, "127.0.0.1");
+  EXPECT_EQ((*o)->port, 7070);
+  EXPECT_EQ((*o)->data_dir, "./data");
+  EXPECT_EQ((*o)->max_frame, 64u << 20);
+  EXPECT_GE((*o)->threads, 1);
+}
+
+TEST(ServerOptionsTest, FlagsOverrideTheConfigFile) {
+  const std::string path = ::testing::TempDir() + "/quiverd.yaml";
+  std::ofstream(path) << "port: 9000\nthreads: 3\nmax_memory: 2GB\ndata_dir: /var/q\n";
+  auto o = Parse({"--config", path, "--port", "9001"});
+  ASSERT_TRUE(o.ok()) << o.status().ToString();
+  EXPECT_EQ((*o)->port, 9001);
+  EXPECT_EQ((*o)->threads, 3);
+  EXPECT_EQ((*o)->max_memory, int64_t{2} << 30);
+  EXPECT_EQ((*o)->data_dir, "/var/q");
+}
+
+TEST(ServerOptionsTest, BadValuesNameTheOption) {
+  EXPECT_NE(Parse({"--port", "70000"}).status().message().find("port"), std::string::npos);
+  EXPECT_NE(Parse({"--max-memory", "lots"}).status().message().find("max_memory"), std::string::npos);
+  EXPECT_NE(Parse({"--max-frame", "10"}).status().message().find("max_frame"), std::string::npos);
+  EXPECT_FALSE(Parse({"--no-such-flag"}).ok());
+  const std::string path = ::testing::TempDir() + "/bad.yaml";
+  std::ofstream(path) << "prot: 1\n";
+  EXPECT_NE(Parse({"--config", path}).status().message().find("unknown key 'prot'"), std::string::npos);
+}
+
+TEST(ByteSizeTest, UnitsArePowersOf1024) {
+  EXPECT_EQ(*ParseByteSize("1024"), 1024);
+  EXPECT_EQ(*ParseByteSize("64KB"), 64 << 10);
+  EXPECT_EQ(*ParseByteSize("512MiB"), int64_t{512} << 20);
+  EXPECT_EQ(*ParseByteSize("4G"), int64_t{4} << 30);
+  EXPECT_FALSE(ParseByteSize("4X").ok());
+  EXPECT_FALSE(ParseByteSize("-1").ok());
+}
+
+}  // namespace
+}  // namespace quiver

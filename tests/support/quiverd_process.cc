@@ -1,0 +1,90 @@
+#include "support/quiverd_process.h"
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+namespace quiver::testing {
+
+std::string QuiverdPath() { return QUIVERD_PATH; }
+std::string QuiverCliPath() { return QUIVER_CLI_PATH; }
+std::string SourcePath(const std::string& relative) {
+  return std::string(QUIVER_SOURCE_DIR) + "/" + relative;
+}
+
+QuiverdProcess::QuiverdProcess(std::vector<std::string> extra_args) {
+  char tmpl[] = "/tmp/quiver-test-XXXXXX";
+  dir_ = mkdtemp(tmpl);
+  const std::string port_file = dir_ + "/port";
+  std::vector<std::string> args = {QuiverdPath(), "--port", "0", "--port-file", port_file,
+                                   "--data-dir", dir_ + "/data", "--log-level", "warn"};
+  args.insert(args.end(), extra_args.begin(), extra_args.end());
+  pid_ = fork();
+  if (pid_ == 0) {
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    execv(argv[0], argv.data());
+    _exit(127);
+  }
+  // Wait (bounded) for the server to announce its port; the port file is
+  // written atomically once the socket listens.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (std::chrono::steady_clock::now() < deadline) {
+    std::ifstream in(port_file);
+    unsigned port = 0;
+    if (in >> port && port != 0) {
+      port_ = static_cast<uint16_t>(port);
+      return;
+    }
+    if (!Alive()) return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+}
+
+bool QuiverdProcess::Alive() {
+  if (pid_ <= 0) return false;
+  int status = 0;
+  if (waitpid(pid_, &status, WNOHANG) == pid_) {
+    pid_ = -1;
+    return false;
+  }
+  return true;
+}
+
+int QuiverdProcess::Stop() {
+  if (pid_ <= 0) return -1;
+  kill(pid_, SIGTERM);
+  int status = 0;
+  waitpid(pid_, &status, 0);
+  pid_ = -1;
+  return status;
+}
+
+QuiverdProcess::~QuiverdProcess() {
+  Stop();
+  std::error_code ec;
+  std::filesystem::remove_all(dir_, ec);
+}
+
+CommandResult RunCommand(const std::string& command) {
+  CommandResult result;
+  FILE* pipe = popen(command.c_str(), "r");
+  if (pipe == nullptr) return result;
+  std::array<char, 4096> buf;
+  size_t n;
+  while ((n = fread(buf.data(), 1, buf.size(), pipe)) > 0) result.out.append(buf.data(), n);
+  const int status = pclose(pipe);
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return result;
+}
+
+}  // namespace quiver::testing

@@ -1,0 +1,47 @@
+// QuiverdProcess: a real quiverd started for a test, listening on a free
+// loopback port, with its data in a fresh temporary directory. Stopped
+// (SIGTERM, then waited for) when the object goes away.
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+namespace quiver::testing {
+
+class QuiverdProcess {
+ public:
+  // Starts quiverd with `extra_args`; check ok() and port().
+  explicit QuiverdProcess(std::vector<std::string> extra_args = {});
+  ~QuiverdProcess();
+  QuiverdProcess(const QuiverdProcess&) = delete;
+  QuiverdProcess& operator=(const QuiverdProcess&) = delete;
+
+  bool ok() const { return port_ != 0; }
+  uint16_t port() const { return port_; }
+  const std::string& data_dir() const { return dir_; }
+  // Sends SIGTERM and waits; returns the exit status as waitpid reports it.
+  int Stop();
+  // True if the process is still running.
+  bool Alive();
+
+ private:
+  pid_t pid_ = -1;
+  uint16_t port_ = 0;
+  std::string dir_;
+};
+
+// Runs a command line with /bin/sh, returning its exit code and stdout.
+struct CommandResult {
+  int exit_code = -1;
+  std::string out;
+};
+CommandResult RunCommand(const std::string& command);
+
+// Paths of the built binaries and the source tree (set by CMake).
+std::string QuiverdPath();
+std::string QuiverCliPath();
+std::string SourcePath(const std::string& relative);
+
+}  // namespace quiver::testing

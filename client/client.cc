@@ -42,8 +42,8 @@ Status Client::Impl::Handshake() {
 
 Status Client::Impl::EnsureConnected() {
   if (connection.is_open()) return Status::Ok();
-  QUIVER_RETURN_IF_ERROR(connection.Open(options.host, options.port, options.timeout_ms,
-                                         options.max_frame_bytes));
+  QUIVER_RETURN_IF_ERROR(
+      connection.Open(options.host, options.port, options.timeout_ms, options.max_frame_bytes));
   Status s = Handshake();
   if (!s.ok()) connection.Close();
   return s;
@@ -77,7 +77,9 @@ Result<std::unique_ptr<Client>> Client::Connect(const ClientOptions& options) {
   return std::unique_ptr<Client>(new Client(std::move(impl)));
 }
 
-std::string_view Client::server_version() const { return impl_->server_version; }
+std::string_view Client::server_version() const {
+  return impl_->server_version;
+}
 
 Status Client::Ping() {
   auto& b = impl_->builder;
@@ -90,7 +92,8 @@ Result<ApplyResult> Client::Apply(std::string_view yaml) {
   auto& b = impl_->builder;
   b.Clear();
   auto body = fb::CreateApplyDefinitions(b, b.CreateString(yaml));
-  QUIVER_ASSIGN_OR_RETURN(Frame frame, impl_->Call(fb::RequestBody::ApplyDefinitions, body.Union()));
+  QUIVER_ASSIGN_OR_RETURN(Frame frame,
+                          impl_->Call(fb::RequestBody::ApplyDefinitions, body.Union()));
   const auto* reply = wire::ResponseOf(frame)->body_as_ApplyReply();
   if (reply == nullptr) return Status::ProtocolError("Apply answered without an ApplyReply");
   return ApplyResult{wire::Strings(reply->created()), wire::Strings(reply->updated()),
@@ -106,7 +109,8 @@ Result<std::vector<ViewInfo>> Client::ListViews() {
   if (reply == nullptr) return Status::ProtocolError("ListViews answered without a ViewList");
   std::vector<ViewInfo> views;
   if (reply->views() != nullptr) {
-    for (const fb::ViewInfo* v : *reply->views()) views.push_back(wire::DecodeViewInfo(*v));
+    for (const fb::ViewInfo* v : *reply->views())
+      views.push_back(wire::DecodeViewInfo(*v));
   }
   return views;
 }
@@ -164,7 +168,9 @@ struct Pipeline::Impl {
 
 Pipeline::Pipeline(Client& client) : client_(client), impl_(std::make_unique<Impl>()) {}
 Pipeline::~Pipeline() = default;
-size_t Pipeline::size() const { return impl_->sent.size(); }
+size_t Pipeline::size() const {
+  return impl_->sent.size();
+}
 
 namespace {
 void Queue(Client::Impl& c, std::vector<uint8_t>& frames,
@@ -210,10 +216,16 @@ Result<std::vector<Pipeline::Reply>> Pipeline::Run() {
     }
     if (queued.sent[i].second == fb::RequestBody::Get) {
       Result<GetResult> get = wire::DecodeGetResult(frame);
-      if (get.ok()) replies[i].get = std::move(get).value(); else replies[i].status = get.status();
+      if (get.ok())
+        replies[i].get = std::move(get).value();
+      else
+        replies[i].status = get.status();
     } else {
       Result<PutResult> put = wire::DecodePutReply(frame);
-      if (put.ok()) replies[i].put = *put; else replies[i].status = put.status();
+      if (put.ok())
+        replies[i].put = *put;
+      else
+        replies[i].status = put.status();
     }
   }
   return replies;

@@ -44,7 +44,8 @@ Status Connection::Open(const std::string& host, uint16_t port, int timeout_ms,
     }
   }
   freeaddrinfo(found);
-  if (fd_ < 0) return Status::Unavailable("cannot connect to quiverd at " + peer_ + ": " + last_error);
+  if (fd_ < 0)
+    return Status::Unavailable("cannot connect to quiverd at " + peer_ + ": " + last_error);
   int one = 1;
   setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   reader_ = std::make_unique<protocol::FrameReader>(max_frame);
@@ -93,7 +94,7 @@ Result<Frame> Connection::ReceiveFrame() {
     if (n == 0) return Broken("was closed by the server");
     if (n < 0) {
       return Broken(errno == EAGAIN || errno == EWOULDBLOCK ? std::string("timed out")
-                                                           : std::string(std::strerror(errno)));
+                                                            : std::string(std::strerror(errno)));
     }
     reader_->Commit(static_cast<size_t>(n));
   }

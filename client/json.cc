@@ -27,7 +27,8 @@ void AppendBase64(std::string_view s, std::string* out) {
   size_t i = 0;
   for (; i + 2 < s.size(); i += 3) {
     const uint32_t n = (uint8_t(s[i]) << 16) | (uint8_t(s[i + 1]) << 8) | uint8_t(s[i + 2]);
-    for (int shift : {18, 12, 6, 0}) out->push_back(kAlphabet[(n >> shift) & 63]);
+    for (int shift : {18, 12, 6, 0})
+      out->push_back(kAlphabet[(n >> shift) & 63]);
   }
   if (i < s.size()) {
     uint32_t n = uint8_t(s[i]) << 16;
@@ -45,7 +46,11 @@ void AppendBase64(std::string_view s, std::string* out) {
 bool IsValidUtf8(std::string_view s) {
   for (size_t i = 0; i < s.size();) {
     const auto c = static_cast<unsigned char>(s[i]);
-    const size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3 : (c >> 3) == 0x1e ? 4 : 0;
+    const size_t n = c < 0x80           ? 1
+                     : (c >> 5) == 0x6  ? 2
+                     : (c >> 4) == 0xe  ? 3
+                     : (c >> 3) == 0x1e ? 4
+                                        : 0;
     if (n == 0 || i + n > s.size()) return false;
     for (size_t k = 1; k < n; ++k) {
       if ((static_cast<unsigned char>(s[i + k]) >> 6) != 0x2) return false;
@@ -60,11 +65,21 @@ void AppendJsonString(std::string_view s, std::string* out) {
   out->push_back('"');
   for (unsigned char c : s) {
     switch (c) {
-      case '"': out->append("\\\""); break;
-      case '\\': out->append("\\\\"); break;
-      case '\n': out->append("\\n"); break;
-      case '\r': out->append("\\r"); break;
-      case '\t': out->append("\\t"); break;
+      case '"':
+        out->append("\\\"");
+        break;
+      case '\\':
+        out->append("\\\\");
+        break;
+      case '\n':
+        out->append("\\n");
+        break;
+      case '\r':
+        out->append("\\r");
+        break;
+      case '\t':
+        out->append("\\t");
+        break;
       default:
         if (c < 0x20 || c == 0x7f || (c >= 0x80 && !utf8)) {
           // Text that is not UTF-8 has its high bytes escaped one by one, so
@@ -82,13 +97,27 @@ void AppendJsonString(std::string_view s, std::string* out) {
 
 void AppendJsonValue(const Column& column, size_t row, std::string* out) {
   switch (column.type().type) {
-    case FieldType::kBool: out->append(column.bool_value(row) ? "true" : "false"); break;
-    case FieldType::kInt32: out->append(std::to_string(column.int32_value(row))); break;
-    case FieldType::kInt64: out->append(std::to_string(column.int64_value(row))); break;
-    case FieldType::kFloat32: AppendNumber(column.float32_value(row), out); break;
-    case FieldType::kFloat64: AppendNumber(column.float64_value(row), out); break;
-    case FieldType::kString: AppendJsonString(column.string_value(row), out); break;
-    case FieldType::kBytes: AppendBase64(column.string_value(row), out); break;
+    case FieldType::kBool:
+      out->append(column.bool_value(row) ? "true" : "false");
+      break;
+    case FieldType::kInt32:
+      out->append(std::to_string(column.int32_value(row)));
+      break;
+    case FieldType::kInt64:
+      out->append(std::to_string(column.int64_value(row)));
+      break;
+    case FieldType::kFloat32:
+      AppendNumber(column.float32_value(row), out);
+      break;
+    case FieldType::kFloat64:
+      AppendNumber(column.float64_value(row), out);
+      break;
+    case FieldType::kString:
+      AppendJsonString(column.string_value(row), out);
+      break;
+    case FieldType::kBytes:
+      AppendBase64(column.string_value(row), out);
+      break;
     case FieldType::kFloat32Vector: {
       out->push_back('[');
       bool first = true;

@@ -45,7 +45,8 @@ const fb::Response* ResponseOf(const Frame& frame) {
 std::vector<std::string> Strings(const FbStrings* v) {
   std::vector<std::string> out;
   if (v != nullptr) {
-    for (const flatbuffers::String* s : *v) out.push_back(s->str());
+    for (const flatbuffers::String* s : *v)
+      out.push_back(s->str());
   }
   return out;
 }
@@ -92,12 +93,22 @@ flatbuffers::Offset<fb::Put> EncodePut(flatbuffers::FlatBufferBuilder& b, WriteB
     flatbuffers::Offset<flatbuffers::Vector<double>> f64;
     const auto* raw = c.fixed.data();
     switch (c.type.type) {
-      case FieldType::kBool: bools = b.CreateVector(raw, c.fixed.size()); break;
-      case FieldType::kInt32: i32 = b.CreateVector(reinterpret_cast<const int32_t*>(raw), c.fixed.size() / 4); break;
-      case FieldType::kInt64: i64 = b.CreateVector(reinterpret_cast<const int64_t*>(raw), c.fixed.size() / 8); break;
+      case FieldType::kBool:
+        bools = b.CreateVector(raw, c.fixed.size());
+        break;
+      case FieldType::kInt32:
+        i32 = b.CreateVector(reinterpret_cast<const int32_t*>(raw), c.fixed.size() / 4);
+        break;
+      case FieldType::kInt64:
+        i64 = b.CreateVector(reinterpret_cast<const int64_t*>(raw), c.fixed.size() / 8);
+        break;
       case FieldType::kFloat32:
-      case FieldType::kFloat32Vector: f32 = b.CreateVector(reinterpret_cast<const float*>(raw), c.fixed.size() / 4); break;
-      case FieldType::kFloat64: f64 = b.CreateVector(reinterpret_cast<const double*>(raw), c.fixed.size() / 8); break;
+      case FieldType::kFloat32Vector:
+        f32 = b.CreateVector(reinterpret_cast<const float*>(raw), c.fixed.size() / 4);
+        break;
+      case FieldType::kFloat64:
+        f64 = b.CreateVector(reinterpret_cast<const double*>(raw), c.fixed.size() / 8);
+        break;
       case FieldType::kString:
       case FieldType::kBytes:
         offsets = b.CreateVector(c.offsets);
@@ -111,18 +122,22 @@ flatbuffers::Offset<fb::Put> EncodePut(flatbuffers::FlatBufferBuilder& b, WriteB
   auto keys = b.CreateVectorOfStrings(batch.key_parts);
   flatbuffers::Offset<flatbuffers::Vector<int64_t>> times;
   bool all_now = true;
-  for (int64_t t : batch.event_times) all_now = all_now && t == WriteBatch::kNow;
+  for (int64_t t : batch.event_times)
+    all_now = all_now && t == WriteBatch::kNow;
   if (!all_now) {
     const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
-                            std::chrono::system_clock::now().time_since_epoch()).count();
+                            std::chrono::system_clock::now().time_since_epoch())
+                            .count();
     std::vector<int64_t> resolved(batch.event_times);
-    for (int64_t& t : resolved) t = t == WriteBatch::kNow ? now : t;
+    for (int64_t& t : resolved)
+      t = t == WriteBatch::kNow ? now : t;
     times = b.CreateVector(resolved);
   }
   return fb::CreatePut(b, b.CreateString(batch.view), keys, times, column_vec);
 }
 
-flatbuffers::Offset<fb::Get> EncodeGet(flatbuffers::FlatBufferBuilder& b, const GetRequest& request) {
+flatbuffers::Offset<fb::Get> EncodeGet(flatbuffers::FlatBufferBuilder& b,
+                                       const GetRequest& request) {
   auto view = b.CreateString(request.view);
   auto fields = b.CreateVectorOfStrings(request.fields);
   auto keys = b.CreateVectorOfStrings(request.key_parts);
@@ -148,21 +163,35 @@ Result<Column> Access::MakeColumn(const fb::Column& c, size_t rows) {
   bool ok = true;
   if (c.nulls() != nullptr) col.nulls_ = BytesOf(c.nulls(), rows, &ok);
   switch (col.type_.type) {
-    case FieldType::kBool: col.values_ = BytesOf(c.bools(), rows, &ok); break;
-    case FieldType::kInt32: col.values_ = BytesOf(c.i32(), rows, &ok); break;
-    case FieldType::kInt64: col.values_ = BytesOf(c.i64(), rows, &ok); break;
-    case FieldType::kFloat32: col.values_ = BytesOf(c.f32(), rows, &ok); break;
-    case FieldType::kFloat32Vector: col.values_ = BytesOf(c.f32(), rows * c.dim(), &ok); break;
-    case FieldType::kFloat64: col.values_ = BytesOf(c.f64(), rows, &ok); break;
+    case FieldType::kBool:
+      col.values_ = BytesOf(c.bools(), rows, &ok);
+      break;
+    case FieldType::kInt32:
+      col.values_ = BytesOf(c.i32(), rows, &ok);
+      break;
+    case FieldType::kInt64:
+      col.values_ = BytesOf(c.i64(), rows, &ok);
+      break;
+    case FieldType::kFloat32:
+      col.values_ = BytesOf(c.f32(), rows, &ok);
+      break;
+    case FieldType::kFloat32Vector:
+      col.values_ = BytesOf(c.f32(), rows * c.dim(), &ok);
+      break;
+    case FieldType::kFloat64:
+      col.values_ = BytesOf(c.f64(), rows, &ok);
+      break;
     case FieldType::kString:
     case FieldType::kBytes: {
       col.offsets_ = reinterpret_cast<const uint32_t*>(BytesOf(c.offsets(), rows + 1, &ok));
       ok = ok && c.data() != nullptr && col.offsets_[rows] <= c.data()->size();
-      for (size_t i = 0; ok && i < rows; ++i) ok = col.offsets_[i] <= col.offsets_[i + 1];
+      for (size_t i = 0; ok && i < rows; ++i)
+        ok = col.offsets_[i] <= col.offsets_[i + 1];
       col.data_ = ok ? c.data()->data() : nullptr;
       break;
     }
-    default: ok = false;
+    default:
+      ok = false;
   }
   if (!ok) return Status::ProtocolError("column '" + std::string(col.name_) + "' is malformed");
   return col;

@@ -25,7 +25,8 @@ ViewInfo DecodeViewInfo(const fb::ViewInfo& v);
 
 // Pads the batch's columns to its row count first.
 flatbuffers::Offset<fb::Put> EncodePut(flatbuffers::FlatBufferBuilder& b, WriteBatch::Impl& batch);
-flatbuffers::Offset<fb::Get> EncodeGet(flatbuffers::FlatBufferBuilder& b, const GetRequest& request);
+flatbuffers::Offset<fb::Get> EncodeGet(flatbuffers::FlatBufferBuilder& b,
+                                       const GetRequest& request);
 Result<PutResult> DecodePutReply(const Frame& frame);
 Result<GetResult> DecodeGetResult(const Frame& frame);
 

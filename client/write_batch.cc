@@ -24,7 +24,8 @@ WriteBatch::Impl::ColumnData* WriteBatch::Impl::ColumnFor(std::string_view field
     return nullptr;
   }
   ColumnData* column = nullptr;
-  for (ColumnData& c : columns) column = c.name == field ? &c : column;
+  for (ColumnData& c : columns)
+    column = c.name == field ? &c : column;
   if (column == nullptr) {
     columns.push_back(ColumnData{std::string(field), type, {}, {0}, {}, {}});
     column = &columns.back();
@@ -65,7 +66,8 @@ void WriteBatch::Impl::SetVar(std::string_view field, TypeSpec type, std::string
 }
 
 void WriteBatch::Impl::PadAll(size_t rows) {
-  for (ColumnData& c : columns) PadColumn(c, rows);
+  for (ColumnData& c : columns)
+    PadColumn(c, rows);
 }
 
 WriteBatch::WriteBatch(std::string view) : impl_(std::make_unique<Impl>()) {
@@ -76,7 +78,8 @@ WriteBatch::WriteBatch(WriteBatch&&) noexcept = default;
 WriteBatch& WriteBatch::operator=(WriteBatch&&) noexcept = default;
 
 WriteBatch& WriteBatch::Row(std::vector<std::string> key, int64_t event_time_ms) {
-  for (std::string& part : key) impl_->key_parts.push_back(std::move(part));
+  for (std::string& part : key)
+    impl_->key_parts.push_back(std::move(part));
   impl_->event_times.push_back(event_time_ms);
   return *this;
 }
@@ -121,7 +124,11 @@ WriteBatch& WriteBatch::Set(std::string_view f, std::span<const float> v) {
   return *this;
 }
 
-size_t WriteBatch::rows() const { return impl_->event_times.size(); }
-const std::string& WriteBatch::view() const { return impl_->view; }
+size_t WriteBatch::rows() const {
+  return impl_->event_times.size();
+}
+const std::string& WriteBatch::view() const {
+  return impl_->view;
+}
 
 }  // namespace quiver

@@ -15,7 +15,7 @@ struct WriteBatch::Impl {
     std::vector<uint8_t> fixed;        // fixed-width values, one per row
     std::vector<uint32_t> offsets{0};  // string/bytes
     std::string data;
-    std::vector<uint8_t> nulls;        // 1 = the row does not set this field
+    std::vector<uint8_t> nulls;  // 1 = the row does not set this field
     size_t rows() const { return nulls.size(); }
   };
 

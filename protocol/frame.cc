@@ -6,8 +6,12 @@
 namespace quiver::protocol {
 
 namespace {
-uint8_t* Bytes(const std::unique_ptr<uint64_t[]>& p) { return reinterpret_cast<uint8_t*>(p.get()); }
-size_t Words(size_t bytes) { return (bytes + 7) / 8; }
+uint8_t* Bytes(const std::unique_ptr<uint64_t[]>& p) {
+  return reinterpret_cast<uint8_t*>(p.get());
+}
+size_t Words(size_t bytes) {
+  return (bytes + 7) / 8;
+}
 }  // namespace
 
 const fb::Request* VerifyRequest(std::span<const uint8_t> frame) {
@@ -23,7 +27,8 @@ const fb::Response* VerifyResponse(std::span<const uint8_t> frame) {
   return flatbuffers::GetSizePrefixedRoot<fb::Response>(frame.data());
 }
 
-void BuildErrorResponse(flatbuffers::FlatBufferBuilder* builder, uint64_t id, const Status& status) {
+void BuildErrorResponse(flatbuffers::FlatBufferBuilder* builder, uint64_t id,
+                        const Status& status) {
   builder->Clear();
   auto message = builder->CreateString(status.message());
   fb::ResponseBuilder response(*builder);
@@ -54,7 +59,9 @@ std::span<uint8_t> FrameReader::WritableSpace(size_t min_bytes) {
   return {Bytes(buf_) + end_, capacity_ - end_};
 }
 
-void FrameReader::Commit(size_t n) { end_ += n; }
+void FrameReader::Commit(size_t n) {
+  end_ += n;
+}
 
 Result<std::span<const uint8_t>> FrameReader::Next() {
   if (end_ - begin_ < kPrefixBytes) {

@@ -49,8 +49,8 @@ class FrameReader {
   uint32_t max_frame_;
   std::unique_ptr<uint64_t[]> buf_;  // uint64_t: 8-aligned storage
   size_t capacity_ = 0;
-  size_t begin_ = 0;  // first unconsumed byte
-  size_t end_ = 0;    // one past the last received byte
+  size_t begin_ = 0;                     // first unconsumed byte
+  size_t end_ = 0;                       // one past the last received byte
   std::unique_ptr<uint64_t[]> scratch_;  // aligned copy of a misaligned frame
   size_t scratch_capacity_ = 0;
 };

@@ -4,8 +4,8 @@
 #include <iostream>
 #include <sstream>
 
-#include <boost/asio/signal_set.hpp>
 #include <spdlog/spdlog.h>
+#include <boost/asio/signal_set.hpp>
 
 #include "server/options.h"
 #include "server/server.h"
@@ -20,7 +20,8 @@ quiver::Status ApplyFile(quiver::FeatureStore& store, const std::string& path) {
   std::stringstream text;
   text << in.rdbuf();
   quiver::Result<quiver::ApplyReport> report = store.Apply(text.str());
-  if (!report.ok()) return quiver::Status(report.status().code(), path + ": " + report.status().message());
+  if (!report.ok())
+    return quiver::Status(report.status().code(), path + ": " + report.status().message());
   spdlog::info("applied {}: {} created, {} updated, {} unchanged", path, report->created.size(),
                report->updated.size(), report->unchanged.size());
   return quiver::Status::Ok();
@@ -55,7 +56,9 @@ int main(int argc, char** argv) {
 
   std::error_code ec;
   std::filesystem::create_directories(options.data_dir, ec);
-  if (ec) return Fail(quiver::Status::IoError("cannot create data dir " + options.data_dir + ": " + ec.message()));
+  if (ec)
+    return Fail(quiver::Status::IoError("cannot create data dir " + options.data_dir + ": " +
+                                        ec.message()));
 
   quiver::rcu::ThreadRegistration rcu_thread;
   quiver::Registry registry;

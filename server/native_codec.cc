@@ -39,7 +39,8 @@ flatbuffers::Offset<fb::Column> EncodeColumn(flatbuffers::FlatBufferBuilder& b, 
   flatbuffers::uoffset_t values = 0;  // offset of the typed vector, whatever its type
   if (IsVariableWidth(f.type.type)) {
     size_t total = 0;
-    for (size_t i = 0; i < rows; ++i) total += cell(i).raw.size();
+    for (size_t i = 0; i < rows; ++i)
+      total += cell(i).raw.size();
     uint8_t* dst = nullptr;
     data = b.CreateUninitializedVector(total, 1, &dst);
     uint32_t* offs = nullptr;
@@ -53,7 +54,8 @@ flatbuffers::Offset<fb::Column> EncodeColumn(flatbuffers::FlatBufferBuilder& b, 
     }
     offsets = b.CreateUninitializedVector(rows + 1, 4, reinterpret_cast<uint8_t**>(&offs));
     offs[0] = 0;
-    for (size_t i = 0; i < rows; ++i) offs[i + 1] = offs[i] + uint32_t(cell(i).raw.size());
+    for (size_t i = 0; i < rows; ++i)
+      offs[i + 1] = offs[i] + uint32_t(cell(i).raw.size());
   } else {
     const size_t width = FixedWidth(f.type);
     const size_t elem = f.type.type == FieldType::kFloat32Vector ? 4 : width;
@@ -69,7 +71,8 @@ flatbuffers::Offset<fb::Column> EncodeColumn(flatbuffers::FlatBufferBuilder& b, 
   if (any_null) {
     uint8_t* dst = nullptr;
     nulls = b.CreateUninitializedVector(rows, 1, &dst);
-    for (size_t i = 0; i < rows; ++i) dst[i] = cell(i).null ? 1 : 0;
+    for (size_t i = 0; i < rows; ++i)
+      dst[i] = cell(i).null ? 1 : 0;
   }
   auto name = b.CreateString(f.name);
   fb::ColumnBuilder col(b);
@@ -78,12 +81,22 @@ flatbuffers::Offset<fb::Column> EncodeColumn(flatbuffers::FlatBufferBuilder& b, 
   col.add_dim(f.type.dim);
   if (any_null) col.add_nulls(nulls);
   switch (f.type.type) {
-    case FieldType::kBool: col.add_bools(VectorAt<uint8_t>(values)); break;
-    case FieldType::kInt32: col.add_i32(VectorAt<int32_t>(values)); break;
-    case FieldType::kInt64: col.add_i64(VectorAt<int64_t>(values)); break;
+    case FieldType::kBool:
+      col.add_bools(VectorAt<uint8_t>(values));
+      break;
+    case FieldType::kInt32:
+      col.add_i32(VectorAt<int32_t>(values));
+      break;
+    case FieldType::kInt64:
+      col.add_i64(VectorAt<int64_t>(values));
+      break;
     case FieldType::kFloat32:
-    case FieldType::kFloat32Vector: col.add_f32(VectorAt<float>(values)); break;
-    case FieldType::kFloat64: col.add_f64(VectorAt<double>(values)); break;
+    case FieldType::kFloat32Vector:
+      col.add_f32(VectorAt<float>(values));
+      break;
+    case FieldType::kFloat64:
+      col.add_f64(VectorAt<double>(values));
+      break;
     case FieldType::kString:
     case FieldType::kBytes:
       col.add_offsets(offsets);
@@ -118,7 +131,8 @@ flatbuffers::Offset<fb::FieldInfo> EncodeFieldInfo(flatbuffers::FlatBufferBuilde
 void DecodeStrings(const FbStrings* v, std::vector<std::string_view>* out) {
   if (v == nullptr) return;
   out->reserve(out->size() + v->size());
-  for (const flatbuffers::String* s : *v) out->emplace_back(s->data(), s->size());
+  for (const flatbuffers::String* s : *v)
+    out->emplace_back(s->data(), s->size());
 }
 
 Result<ColumnInput> DecodeColumn(const fb::Column& column) {
@@ -133,15 +147,26 @@ Result<ColumnInput> DecodeColumn(const fb::Column& column) {
   in.type.dim = in.type.type == FieldType::kFloat32Vector ? column.dim() : 0;
   in.nulls = AsBytes(column.nulls());
   switch (in.type.type) {
-    case FieldType::kBool: in.fixed = AsBytes(column.bools()); break;
-    case FieldType::kInt32: in.fixed = AsBytes(column.i32()); break;
-    case FieldType::kInt64: in.fixed = AsBytes(column.i64()); break;
+    case FieldType::kBool:
+      in.fixed = AsBytes(column.bools());
+      break;
+    case FieldType::kInt32:
+      in.fixed = AsBytes(column.i32());
+      break;
+    case FieldType::kInt64:
+      in.fixed = AsBytes(column.i64());
+      break;
     case FieldType::kFloat32:
-    case FieldType::kFloat32Vector: in.fixed = AsBytes(column.f32()); break;
-    case FieldType::kFloat64: in.fixed = AsBytes(column.f64()); break;
+    case FieldType::kFloat32Vector:
+      in.fixed = AsBytes(column.f32());
+      break;
+    case FieldType::kFloat64:
+      in.fixed = AsBytes(column.f64());
+      break;
     case FieldType::kString:
     case FieldType::kBytes:
-      if (column.offsets() != nullptr) in.offsets = {column.offsets()->data(), column.offsets()->size()};
+      if (column.offsets() != nullptr)
+        in.offsets = {column.offsets()->data(), column.offsets()->size()};
       in.data = AsBytes(column.data());
       break;
   }
@@ -193,7 +218,8 @@ flatbuffers::Offset<fb::GetReply> EncodeGetReply(flatbuffers::FlatBufferBuilder&
 flatbuffers::Offset<fb::ViewInfo> EncodeViewInfo(flatbuffers::FlatBufferBuilder& b,
                                                  const ViewSchema& view, const Catalog& catalog) {
   std::vector<flatbuffers::Offset<fb::FieldInfo>> fields;
-  for (const Field& f : view.fields) fields.push_back(EncodeFieldInfo(b, f));
+  for (const Field& f : view.fields)
+    fields.push_back(EncodeFieldInfo(b, f));
   const Entity* entity = catalog.FindEntity(view.entity);
   auto name = b.CreateString(view.name);
   auto entity_name = b.CreateString(view.entity);

@@ -1,7 +1,7 @@
 #include "server/native_connection.h"
 
-#include <boost/asio/write.hpp>
 #include <spdlog/spdlog.h>
+#include <boost/asio/write.hpp>
 
 namespace quiver {
 

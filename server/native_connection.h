@@ -8,8 +8,8 @@
 #include <memory>
 #include <vector>
 
-#include <boost/asio/ip/tcp.hpp>
 #include <flatbuffers/flatbuffers.h>
+#include <boost/asio/ip/tcp.hpp>
 
 #include "protocol/frame.h"
 #include "server/native_handler.h"

@@ -23,14 +23,13 @@ void FinishOk(Builder& b, uint64_t id, flatbuffers::Offset<T> body) {
 Status HandleHello(const fb::Hello& req, Builder& b, uint64_t id,
                    const NativeHandlerOptions& options) {
   if (req.protocol_version() != protocol::kProtocolVersion) {
-    return Status::FailedPrecondition("unsupported protocol version " +
-                                      std::to_string(req.protocol_version()) +
-                                      "; this server speaks version " +
-                                      std::to_string(protocol::kProtocolVersion));
+    return Status::FailedPrecondition(
+        "unsupported protocol version " + std::to_string(req.protocol_version()) +
+        "; this server speaks version " + std::to_string(protocol::kProtocolVersion));
   }
   auto version = b.CreateString(options.server_version);
-  FinishOk(b, id, fb::CreateHelloReply(b, protocol::kProtocolVersion, version,
-                                       options.max_frame_bytes));
+  FinishOk(b, id,
+           fb::CreateHelloReply(b, protocol::kProtocolVersion, version, options.max_frame_bytes));
   return Status::Ok();
 }
 
@@ -48,7 +47,8 @@ Status HandleListViews(FeatureStore& store, Builder& b, uint64_t id) {
   rcu::ReadLock lock;
   const Catalog& catalog = store.registry().current();
   std::vector<flatbuffers::Offset<fb::ViewInfo>> views;
-  for (const auto& v : catalog.views()) views.push_back(EncodeViewInfo(b, *v, catalog));
+  for (const auto& v : catalog.views())
+    views.push_back(EncodeViewInfo(b, *v, catalog));
   FinishOk(b, id, fb::CreateViewList(b, b.CreateVector(views)));
   return Status::Ok();
 }
@@ -135,8 +135,8 @@ Status NativeHandler::Dispatch(const void* raw, Builder& b, uint64_t id) {
       const fb::Delete& del = *request->body_as_Delete();
       key_parts_.clear();
       DecodeStrings(del.key_parts(), &key_parts_);
-      QUIVER_ASSIGN_OR_RETURN(uint32_t deleted,
-                              store_.Delete(del.view() ? del.view()->string_view() : "", key_parts_));
+      QUIVER_ASSIGN_OR_RETURN(
+          uint32_t deleted, store_.Delete(del.view() ? del.view()->string_view() : "", key_parts_));
       FinishOk(b, id, fb::CreateDeleteReply(b, deleted));
       return Status::Ok();
     }

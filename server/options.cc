@@ -4,8 +4,8 @@
 #include <iostream>
 #include <thread>
 
-#include <CLI/CLI.hpp>
 #include <yaml-cpp/yaml.h>
+#include <CLI/CLI.hpp>
 
 #include "server/version.h"
 
@@ -39,15 +39,15 @@ const Key kKeys[] = {
     {"shards", &RawOptions::shards, "Online table shards (default 64)"},
     {"sweep_interval_ms", &RawOptions::sweep_interval_ms,
      "How often expired rows are swept from memory, ms (default 1000)"},
-    {"log_level", &RawOptions::log_level,
-     "trace, debug, info, warn, error or off (default info)"},
+    {"log_level", &RawOptions::log_level, "trace, debug, info, warn, error or off (default info)"},
     {"port_file", &RawOptions::port_file,
      "Write the bound native port to this file once listening"},
 };
 
 std::string FlagName(const char* key) {
   std::string flag = std::string("--") + key;
-  for (char& c : flag) c = c == '_' ? '-' : c;
+  for (char& c : flag)
+    c = c == '_' ? '-' : c;
   return flag;
 }
 
@@ -75,7 +75,8 @@ Status LoadConfigFile(const std::string& path, RawOptions* raw) {
   for (const auto& kv : root) {
     const std::string name = kv.first.as<std::string>();
     const Key* key = nullptr;
-    for (const Key& k : kKeys) key = name == k.name ? &k : key;
+    for (const Key& k : kKeys)
+      key = name == k.name ? &k : key;
     if (key == nullptr) {
       return Status::InvalidArgument("config file " + path + ": unknown key '" + name + "'");
     }
@@ -89,8 +90,10 @@ Status LoadConfigFile(const std::string& path, RawOptions* raw) {
 
 Status Convert(const RawOptions& raw, ServerOptions* o) {
   if (!raw.bind.empty()) o->bind = raw.bind;
-  if (!raw.port.empty()) QUIVER_RETURN_IF_ERROR(ParseInt<uint16_t>("port", raw.port, 0, 65535, &o->port));
-  if (!raw.threads.empty()) QUIVER_RETURN_IF_ERROR(ParseInt("threads", raw.threads, 0, 1024, &o->threads));
+  if (!raw.port.empty())
+    QUIVER_RETURN_IF_ERROR(ParseInt<uint16_t>("port", raw.port, 0, 65535, &o->port));
+  if (!raw.threads.empty())
+    QUIVER_RETURN_IF_ERROR(ParseInt("threads", raw.threads, 0, 1024, &o->threads));
   if (!raw.data_dir.empty()) o->data_dir = raw.data_dir;
   if (!raw.features.empty()) o->features = raw.features;
   if (!raw.max_memory.empty()) {
@@ -106,14 +109,16 @@ Status Convert(const RawOptions& raw, ServerOptions* o) {
     }
     o->max_frame = static_cast<uint32_t>(*bytes);
   }
-  if (!raw.shards.empty()) QUIVER_RETURN_IF_ERROR(ParseInt<uint32_t>("shards", raw.shards, 1, 65536, &o->shards));
+  if (!raw.shards.empty())
+    QUIVER_RETURN_IF_ERROR(ParseInt<uint32_t>("shards", raw.shards, 1, 65536, &o->shards));
   if (!raw.sweep_interval_ms.empty()) {
     QUIVER_RETURN_IF_ERROR(ParseInt<int64_t>("sweep_interval_ms", raw.sweep_interval_ms, 10,
                                              86'400'000, &o->sweep_interval_ms));
   }
   if (!raw.log_level.empty()) o->log_level = raw.log_level;
   if (!raw.port_file.empty()) o->port_file = raw.port_file;
-  if (o->threads == 0) o->threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  if (o->threads == 0)
+    o->threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   return Status::Ok();
 }
 
@@ -127,8 +132,8 @@ Result<int64_t> ParseByteSize(const std::string& text) {
     return Status::InvalidArgument("bad size '" + text + "' (expected e.g. 1048576, 512MB, 4GB)");
   }
   static const std::pair<const char*, int> kUnits[] = {
-      {"", 0}, {"B", 0}, {"K", 10}, {"KB", 10}, {"KiB", 10}, {"M", 20}, {"MB", 20},
-      {"MiB", 20}, {"G", 30}, {"GB", 30}, {"GiB", 30}, {"T", 40}, {"TB", 40}, {"TiB", 40}};
+      {"", 0},     {"B", 0},  {"K", 10},  {"KB", 10},  {"KiB", 10}, {"M", 20},  {"MB", 20},
+      {"MiB", 20}, {"G", 30}, {"GB", 30}, {"GiB", 30}, {"T", 40},   {"TB", 40}, {"TiB", 40}};
   for (const auto& [name, shift] : kUnits) {
     if (unit != name) continue;
     if (n > (INT64_MAX >> shift)) return Status::InvalidArgument("size too large: " + text);
@@ -143,7 +148,8 @@ Result<std::optional<ServerOptions>> ParseServerOptions(int argc, const char* co
   std::string config;
   app.add_option("--config", config, "YAML config file; its keys are the flag names with '_'");
   RawOptions flags;
-  for (const Key& k : kKeys) app.add_option(FlagName(k.name), flags.*(k.field), k.help);
+  for (const Key& k : kKeys)
+    app.add_option(FlagName(k.name), flags.*(k.field), k.help);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

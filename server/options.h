@@ -13,8 +13,8 @@ namespace quiver {
 
 struct ServerOptions {
   std::string bind = "127.0.0.1";
-  uint16_t port = 7070;            // 0: any free port (see port_file)
-  int threads = 0;                 // io threads; 0: one per core
+  uint16_t port = 7070;  // 0: any free port (see port_file)
+  int threads = 0;       // io threads; 0: one per core
   std::string data_dir = "./data";
   std::string features;            // definitions file applied at start
   int64_t max_memory = 0;          // bytes of rows; 0: no limit
@@ -22,7 +22,7 @@ struct ServerOptions {
   uint32_t shards = 64;
   int64_t sweep_interval_ms = 1000;
   std::string log_level = "info";
-  std::string port_file;           // if set, the bound native port is written here
+  std::string port_file;  // if set, the bound native port is written here
 };
 
 // Parses argv (and the file named by --config). Returns nullopt after

@@ -1,8 +1,8 @@
 #include "server/server.h"
 
+#include <spdlog/spdlog.h>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/post.hpp>
-#include <spdlog/spdlog.h>
 
 #include "server/native_connection.h"
 #include "server/version.h"
@@ -53,8 +53,8 @@ void Server::Accept() {
       spdlog::warn("accept failed: {}", ec.message());
     } else {
       auto executor = socket.get_executor();
-      auto connection = std::make_shared<NativeConnection>(std::move(socket), store_,
-                                                           handler_options_);
+      auto connection =
+          std::make_shared<NativeConnection>(std::move(socket), store_, handler_options_);
       // Start on the connection's own thread.
       asio::post(executor, [connection] { connection->Start(); });
     }
@@ -69,10 +69,12 @@ void Server::Run() {
     auto guard = asio::make_work_guard(context);
     context.run();
   };
-  for (size_t i = 1; i < contexts_.size(); ++i) threads.emplace_back(run, std::ref(*contexts_[i]));
+  for (size_t i = 1; i < contexts_.size(); ++i)
+    threads.emplace_back(run, std::ref(*contexts_[i]));
   std::thread sweeper([this] { SweepLoop(); });
   run(*contexts_[0]);
-  for (auto& t : threads) t.join();
+  for (auto& t : threads)
+    t.join();
   sweeper.join();
 }
 
@@ -87,7 +89,8 @@ void Server::Stop() {
     boost::system::error_code ignored;
     if (acceptor_) acceptor_->close(ignored);
   });
-  for (auto& context : contexts_) context->stop();
+  for (auto& context : contexts_)
+    context->stop();
 }
 
 void Server::SweepLoop() {

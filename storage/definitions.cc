@@ -25,7 +25,8 @@ void CheckKeys(const YAML::Node& node, const std::string& where,
   for (const auto& kv : node) {
     const std::string key = kv.first.as<std::string>();
     bool known = false;
-    for (std::string_view a : allowed) known = known || key == a;
+    for (std::string_view a : allowed)
+      known = known || key == a;
     if (!known) Fail(where, "unknown key '" + key + "'");
   }
 }
@@ -94,13 +95,18 @@ Value ParseValue(const YAML::Node& v, TypeSpec type, const std::string& where) {
   switch (type.type) {
     case FieldType::kBool: {
       bool b = false;
-      if (!v.IsScalar() || !YAML::convert<bool>::decode(v, b)) Fail(where, "expected true or false");
+      if (!v.IsScalar() || !YAML::convert<bool>::decode(v, b))
+        Fail(where, "expected true or false");
       return b;
     }
-    case FieldType::kInt32: return Integer<int32_t>(v, where);
-    case FieldType::kInt64: return Integer<int64_t>(v, where);
-    case FieldType::kFloat32: return static_cast<float>(Number(v, where));
-    case FieldType::kFloat64: return Number(v, where);
+    case FieldType::kInt32:
+      return Integer<int32_t>(v, where);
+    case FieldType::kInt64:
+      return Integer<int64_t>(v, where);
+    case FieldType::kFloat32:
+      return static_cast<float>(Number(v, where));
+    case FieldType::kFloat64:
+      return Number(v, where);
     case FieldType::kString:
     case FieldType::kBytes:
       if (!v.IsScalar()) Fail(where, "expected a string");
@@ -111,7 +117,8 @@ Value ParseValue(const YAML::Node& v, TypeSpec type, const std::string& where) {
         Fail(where, "expected a number or a list of " + std::to_string(type.dim) + " numbers");
       }
       std::vector<float> out;
-      for (const auto& x : v) out.push_back(static_cast<float>(Number(x, where)));
+      for (const auto& x : v)
+        out.push_back(static_cast<float>(Number(x, where)));
       return out;
     }
   }
@@ -149,13 +156,14 @@ Field ParseField(const YAML::Node& node, const std::string& view_where) {
 }
 
 ViewSchema ParseView(const YAML::Node& node) {
-  CheckKeys(node, "view", {"name", "version", "entity", "ttl", "freshness", "owner", "tags",
-                           "description", "fields", "depends_on"});
+  CheckKeys(node, "view",
+            {"name", "version", "entity", "ttl", "freshness", "owner", "tags", "description",
+             "fields", "depends_on"});
   ViewSchema v;
   v.name = RequiredString(node, "name", "view");
   CheckName(v.name, "view " + v.name);
-  v.version = node["version"] ? Integer<uint32_t>(node["version"], "view " + v.name + ", version")
-                              : 1;
+  v.version =
+      node["version"] ? Integer<uint32_t>(node["version"], "view " + v.name + ", version") : 1;
   const std::string where = "view " + v.QualifiedName();
   if (v.version == 0) Fail(where, "version must be >= 1");
   v.entity = RequiredString(node, "entity", where);
@@ -187,7 +195,8 @@ Entity ParseEntity(const YAML::Node& node) {
   e.join_keys = StringList(node, "keys", where);
   if (e.join_keys.empty()) Fail(where, "needs at least one key in 'keys'");
   if (e.join_keys.size() > 16) Fail(where, "more than 16 join keys");
-  for (const auto& k : e.join_keys) CheckName(k, where + ", key");
+  for (const auto& k : e.join_keys)
+    CheckName(k, where + ", key");
   return e;
 }
 
@@ -200,8 +209,10 @@ Definitions ParseDocument(const YAML::Node& root) {
       Fail("definitions", std::string("'") + section + "' must be a list");
     }
   }
-  for (const auto& e : root["entities"]) defs.entities.push_back(ParseEntity(e));
-  for (const auto& v : root["views"]) defs.views.push_back(ParseView(v));
+  for (const auto& e : root["entities"])
+    defs.entities.push_back(ParseEntity(e));
+  for (const auto& v : root["views"])
+    defs.views.push_back(ParseView(v));
   return defs;
 }
 
@@ -226,12 +237,13 @@ Result<int64_t> ParseDuration(std::string_view text) {
                                    "' (expected e.g. 500ms, 30s, 5m, 2h, 7d, 1w)");
   }
   static constexpr std::pair<std::string_view, int64_t> kUnits[] = {
-      {"ms", 1}, {"s", 1000}, {"m", 60'000}, {"h", 3'600'000}, {"d", 86'400'000},
-      {"w", 604'800'000}};
+      {"ms", 1},        {"s", 1000},       {"m", 60'000},
+      {"h", 3'600'000}, {"d", 86'400'000}, {"w", 604'800'000}};
   if (unit.empty() && n == 0) return int64_t{0};
   for (const auto& [name, scale] : kUnits) {
     if (unit == name) {
-      if (n > INT64_MAX / scale) return Status::InvalidArgument("duration too long: " + std::string(text));
+      if (n > INT64_MAX / scale)
+        return Status::InvalidArgument("duration too long: " + std::string(text));
       return n * scale;
     }
   }

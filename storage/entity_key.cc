@@ -19,7 +19,7 @@ Status EncodeEntityKey(std::span<const std::string_view> parts, std::string* out
   } else {
     for (std::string_view part : parts) {
       QUIVER_RETURN_IF_ERROR(CheckPart(part));
-      for (size_t n = part.size(); ; n >>= 7) {
+      for (size_t n = part.size();; n >>= 7) {
         out->push_back(static_cast<char>((n & 0x7f) | (n >= 0x80 ? 0x80 : 0)));
         if (n < 0x80) break;
       }

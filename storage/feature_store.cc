@@ -17,7 +17,8 @@ int64_t SystemNowMs() {
       .count();
 }
 
-Status CheckColumnShape(const ColumnInput& c, const Field& f, size_t rows, const std::string& where) {
+Status CheckColumnShape(const ColumnInput& c, const Field& f, size_t rows,
+                        const std::string& where) {
   if (c.type != f.type) {
     return Status::InvalidArgument(where + " is " + TypeName(f.type) + ", got " + TypeName(c.type));
   }
@@ -76,15 +77,16 @@ Status FeatureStore::ResolveKeys(const ViewSchema& view, const Catalog& catalog,
   if (entity == nullptr) return Status::Internal("view without entity: " + view.QualifiedName());
   const size_t per_key = entity->join_keys.size();
   if (key_parts.size() % per_key != 0) {
-    return Status::InvalidArgument(
-        "view " + view.QualifiedName() + " is keyed by entity " + entity->name + " (" +
-        std::to_string(per_key) + " join key" + (per_key == 1 ? "" : "s") +
-        " per entity): got " + std::to_string(key_parts.size()) + " key values");
+    return Status::InvalidArgument("view " + view.QualifiedName() + " is keyed by entity " +
+                                   entity->name + " (" + std::to_string(per_key) + " join key" +
+                                   (per_key == 1 ? "" : "s") + " per entity): got " +
+                                   std::to_string(key_parts.size()) + " key values");
   }
   const size_t rows = key_parts.size() / per_key;
   if (rows > options_.max_rows_per_request) {
     return Status::InvalidArgument("too many entities in one request: " + std::to_string(rows) +
-                                   " (at most " + std::to_string(options_.max_rows_per_request) + ")");
+                                   " (at most " + std::to_string(options_.max_rows_per_request) +
+                                   ")");
   }
   keys->resize(rows);
   for (size_t i = 0; i < rows; ++i) {
@@ -102,7 +104,8 @@ Status FeatureStore::Read(const ReadRequest& request, ReadResult* out) const {
   const ViewSchema& view = *out->view;
   out->fields.clear();
   if (request.fields.empty()) {
-    for (size_t i = 0; i < view.fields.size(); ++i) out->fields.push_back(static_cast<int>(i));
+    for (size_t i = 0; i < view.fields.size(); ++i)
+      out->fields.push_back(static_cast<int>(i));
   }
   for (std::string_view name : request.fields) {
     const int index = view.FieldIndex(name);
@@ -148,8 +151,9 @@ Status FeatureStore::Validate(const WriteRequest& request, const Catalog& catalo
   for (const ColumnInput& c : request.columns) {
     const int index = view.FieldIndex(c.field);
     const std::string where = "field " + std::string(c.field) + " of " + view.QualifiedName();
-    if (index < 0) return Status::NotFound("view " + view.QualifiedName() + " has no field '" +
-                                           std::string(c.field) + "'");
+    if (index < 0)
+      return Status::NotFound("view " + view.QualifiedName() + " has no field '" +
+                              std::string(c.field) + "'");
     if (!seen.insert(index).second) return Status::InvalidArgument(where + " is given twice");
     QUIVER_RETURN_IF_ERROR(CheckColumnShape(c, view.fields[index], rows, where));
     if (IsVariableWidth(c.type.type)) out->var_bytes += c.offsets[rows] - c.offsets[0];
@@ -167,12 +171,14 @@ Result<WriteResult> FeatureStore::Write(const WriteRequest& request) {
   // in the table remain the exact guard.
   if (table_.max_memory_bytes() > 0) {
     size_t estimate = w.var_bytes;
-    for (const std::string& k : w.keys) estimate += Record::AllocationSize(k.size(), view.layout.base_size());
+    for (const std::string& k : w.keys)
+      estimate += Record::AllocationSize(k.size(), view.layout.base_size());
     if (table_.memory_bytes() + static_cast<int64_t>(estimate) > table_.max_memory_bytes()) {
       return Status::ResourceExhausted(
-          "OOM: write of " + std::to_string(w.keys.size()) + " rows refused, the online table holds " +
-          std::to_string(table_.memory_bytes()) + " bytes and its limit is " +
-          std::to_string(table_.max_memory_bytes()) + " (--max-memory); reads continue");
+          "OOM: write of " + std::to_string(w.keys.size()) +
+          " rows refused, the online table holds " + std::to_string(table_.memory_bytes()) +
+          " bytes and its limit is " + std::to_string(table_.max_memory_bytes()) +
+          " (--max-memory); reads continue");
     }
   }
   const int64_t now = options_.now_ms();
@@ -186,7 +192,8 @@ Result<WriteResult> FeatureStore::Write(const WriteRequest& request) {
         if (!c->nulls.empty() && c->nulls[i] != 0) continue;
         if (IsVariableWidth(c->type.type)) {
           const auto* base = reinterpret_cast<const char*>(c->data.data());
-          builder.SetVar(index, std::string_view(base + c->offsets[i], c->offsets[i + 1] - c->offsets[i]));
+          builder.SetVar(index,
+                         std::string_view(base + c->offsets[i], c->offsets[i + 1] - c->offsets[i]));
         } else {
           const size_t width = FixedWidth(c->type);
           builder.SetFixed(index, c->fixed.data() + i * width, width);
@@ -220,7 +227,8 @@ Result<uint32_t> FeatureStore::Delete(std::string_view view_name,
   std::vector<std::string> keys;
   QUIVER_RETURN_IF_ERROR(ResolveKeys(*view, catalog, key_parts, &keys));
   uint32_t deleted = 0;
-  for (const std::string& key : keys) deleted += table_.Erase(view->id, key) ? 1 : 0;
+  for (const std::string& key : keys)
+    deleted += table_.Erase(view->id, key) ? 1 : 0;
   return deleted;
 }
 

@@ -27,14 +27,14 @@ struct ColumnInput {
   std::span<const uint8_t> fixed;     // fixed-width: rows * FixedWidth(type) bytes
   std::span<const uint32_t> offsets;  // string/bytes: rows + 1 offsets into data
   std::span<const uint8_t> data;
-  std::span<const uint8_t> nulls;     // empty, or one byte per row: nonzero = row does not set it
+  std::span<const uint8_t> nulls;  // empty, or one byte per row: nonzero = row does not set it
 };
 
 struct WriteRequest {
-  std::string_view view;                        // "name" or "name@vN"
+  std::string_view view;  // "name" or "name@vN"
   // rows x the entity's join keys: row i is key_parts[i*K .. i*K+K-1].
   std::span<const std::string_view> key_parts;
-  std::span<const int64_t> event_time_ms;       // rows values, one for all, or empty (now)
+  std::span<const int64_t> event_time_ms;  // rows values, one for all, or empty (now)
   std::span<const ColumnInput> columns;
 };
 
@@ -55,10 +55,10 @@ struct ReadRequest {
 // is held. Reusable: Read() clears it first.
 struct ReadResult {
   const ViewSchema* view = nullptr;
-  std::vector<int> fields;                // indexes into view->fields
-  std::vector<const Record*> records;     // per entity; nullptr unless kFound
-  std::vector<RowState> states;           // per entity
-  std::vector<std::string> keys;          // encoded entity keys, per entity
+  std::vector<int> fields;             // indexes into view->fields
+  std::vector<const Record*> records;  // per entity; nullptr unless kFound
+  std::vector<RowState> states;        // per entity
+  std::vector<std::string> keys;       // encoded entity keys, per entity
   int64_t now_ms = 0;
 };
 
@@ -97,7 +97,8 @@ class FeatureStore {
   Status Validate(const WriteRequest& request, const Catalog& catalog, ResolvedWrite* out) const;
   // Encodes one key per entity from key_parts (K values each).
   Status ResolveKeys(const ViewSchema& view, const Catalog& catalog,
-                     std::span<const std::string_view> key_parts, std::vector<std::string>* keys) const;
+                     std::span<const std::string_view> key_parts,
+                     std::vector<std::string>* keys) const;
 
   Registry& registry_;
   OnlineTable& table_;

@@ -23,12 +23,16 @@ struct LookupKey {
 };
 
 Record* RecordOf(cds_lfht_node* node) {
-  return node == nullptr ? nullptr : reinterpret_cast<Record*>(
-      reinterpret_cast<char*>(node) - offsetof(Record, node));
+  return node == nullptr
+             ? nullptr
+             : reinterpret_cast<Record*>(reinterpret_cast<char*>(node) - offsetof(Record, node));
 }
 
+// Called by cds_lfht on candidate nodes during lookups and inserts: reading
+// the record is covered by the writer's publication, so tell TSan.
 int MatchKey(cds_lfht_node* node, const void* key) {
   const Record* r = RecordOf(node);
+  QUIVER_TSAN_ACQUIRE(r);
   const auto* k = static_cast<const LookupKey*>(key);
   return r->view_id == k->view_id && r->key() == k->key;
 }

@@ -20,7 +20,9 @@ ThreadRegistration::~ThreadRegistration() {
   if (--registration_depth == 0) urcu_memb_unregister_thread();
 }
 
-ReadLock::ReadLock() { urcu_memb_read_lock(); }
+ReadLock::ReadLock() {
+  urcu_memb_read_lock();
+}
 
 ReadLock::~ReadLock() {
   QUIVER_TSAN_RELEASE(&reclaim_token);
@@ -32,8 +34,12 @@ void Retire(rcu_head* head, void (*fn)(rcu_head*)) {
   urcu_memb_call_rcu(head, fn);
 }
 
-void BeforeReclaim() { QUIVER_TSAN_ACQUIRE(&reclaim_token); }
+void BeforeReclaim() {
+  QUIVER_TSAN_ACQUIRE(&reclaim_token);
+}
 
-void Barrier() { urcu_memb_barrier(); }
+void Barrier() {
+  urcu_memb_barrier();
+}
 
 }  // namespace quiver::rcu

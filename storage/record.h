@@ -47,7 +47,9 @@ struct Record {
 
  private:
   // Values start 8-aligned so that fixed-width fields load at natural alignment.
-  static size_t ValueOffset(size_t key_size) { return (sizeof(Record) + key_size + 7) & ~size_t{7}; }
+  static size_t ValueOffset(size_t key_size) {
+    return (sizeof(Record) + key_size + 7) & ~size_t{7};
+  }
   const uint8_t* ValueStart() const {
     return reinterpret_cast<const uint8_t*>(this) + ValueOffset(key_size);
   }

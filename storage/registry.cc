@@ -90,7 +90,8 @@ Status CheckViewAgainst(const ViewSchema& v, const Catalog& next) {
   }
   for (const std::string& dep : v.depends_on) {
     Result<ViewRef> ref = ParseViewRef(dep);
-    if (!ref.ok()) return Status::InvalidArgument(where + ", depends_on: " + ref.status().message());
+    if (!ref.ok())
+      return Status::InvalidArgument(where + ", depends_on: " + ref.status().message());
     if (!next.Resolve(*ref).ok()) {
       return Status::NotFound(where + ", depends_on: unknown view '" + dep + "'");
     }
@@ -107,7 +108,9 @@ Registry::~Registry() {
   delete current_.load(std::memory_order_acquire);
 }
 
-const Catalog& Registry::current() const { return *current_.load(std::memory_order_acquire); }
+const Catalog& Registry::current() const {
+  return *current_.load(std::memory_order_acquire);
+}
 
 Result<ApplyReport> Registry::Apply(const Definitions& defs) {
   std::lock_guard<std::mutex> lock(apply_mu_);
@@ -131,7 +134,8 @@ Result<ApplyReport> Registry::Apply(const Definitions& defs) {
     } else if (!(*existing)->SameRowSchema(v)) {
       return Status::AlreadyExists("view " + v.QualifiedName() +
                                    " already exists with a different schema; publish the change "
-                                   "as version " + std::to_string(v.version + 1) + " instead");
+                                   "as version " +
+                                   std::to_string(v.version + 1) + " instead");
     } else if (SameMetadata(**existing, v)) {
       report.unchanged.push_back("view " + v.QualifiedName());
       continue;
@@ -144,7 +148,8 @@ Result<ApplyReport> Registry::Apply(const Definitions& defs) {
     to_check.push_back(fresh.get());
     next->views_.push_back(std::move(fresh));
   }
-  for (const ViewSchema* v : to_check) QUIVER_RETURN_IF_ERROR(CheckViewAgainst(*v, *next));
+  for (const ViewSchema* v : to_check)
+    QUIVER_RETURN_IF_ERROR(CheckViewAgainst(*v, *next));
   std::sort(next->views_.begin(), next->views_.end(), [](const auto& a, const auto& b) {
     return std::tie(a->name, a->version) < std::tie(b->name, b->version);
   });

@@ -36,8 +36,8 @@ class Catalog {
 };
 
 struct ApplyReport {
-  std::vector<std::string> created;    // "entity user", "view user_profile@v2"
-  std::vector<std::string> updated;    // metadata changes (owner, tags, description, ...)
+  std::vector<std::string> created;  // "entity user", "view user_profile@v2"
+  std::vector<std::string> updated;  // metadata changes (owner, tags, description, ...)
   std::vector<std::string> unchanged;
 };
 
@@ -62,7 +62,7 @@ class Registry {
   Result<ApplyReport> Apply(const Definitions& defs);
 
  private:
-  std::mutex apply_mu_;                    // serialises Apply
+  std::mutex apply_mu_;                  // serialises Apply
   std::atomic<const Catalog*> current_;  // published with release, read with acquire
 };
 

@@ -20,9 +20,7 @@ std::string_view RowReader::Var(size_t field) const {
 }
 
 RowBuilder::RowBuilder(const ViewSchema& view, std::span<const uint8_t> base)
-    : view_(&view),
-      fixed_(view.layout.var_table_offset(), 0),
-      vars_(view.layout.var_count()) {
+    : view_(&view), fixed_(view.layout.var_table_offset(), 0), vars_(view.layout.var_count()) {
   if (base.empty()) return;
   std::memcpy(fixed_.data(), base.data(), fixed_.size());
   RowReader reader(view.layout, base);
@@ -44,7 +42,8 @@ void RowBuilder::SetVar(size_t field, std::string_view bytes) {
 
 size_t RowBuilder::Size() const {
   size_t n = view_->layout.base_size();
-  for (std::string_view v : vars_) n += v.size();
+  for (std::string_view v : vars_)
+    n += v.size();
   return n;
 }
 

@@ -9,27 +9,40 @@ namespace quiver {
 
 Value ZeroValue(TypeSpec spec) {
   switch (spec.type) {
-    case FieldType::kBool: return false;
-    case FieldType::kInt32: return int32_t{0};
-    case FieldType::kInt64: return int64_t{0};
-    case FieldType::kFloat32: return 0.0f;
-    case FieldType::kFloat64: return 0.0;
+    case FieldType::kBool:
+      return false;
+    case FieldType::kInt32:
+      return int32_t{0};
+    case FieldType::kInt64:
+      return int64_t{0};
+    case FieldType::kFloat32:
+      return 0.0f;
+    case FieldType::kFloat64:
+      return 0.0;
     case FieldType::kString:
-    case FieldType::kBytes: return std::string();
-    case FieldType::kFloat32Vector: return std::vector<float>(spec.dim, 0.0f);
+    case FieldType::kBytes:
+      return std::string();
+    case FieldType::kFloat32Vector:
+      return std::vector<float>(spec.dim, 0.0f);
   }
   return std::monostate{};
 }
 
 bool ValueMatches(const Value& v, TypeSpec spec) {
   switch (spec.type) {
-    case FieldType::kBool: return std::holds_alternative<bool>(v);
-    case FieldType::kInt32: return std::holds_alternative<int32_t>(v);
-    case FieldType::kInt64: return std::holds_alternative<int64_t>(v);
-    case FieldType::kFloat32: return std::holds_alternative<float>(v);
-    case FieldType::kFloat64: return std::holds_alternative<double>(v);
+    case FieldType::kBool:
+      return std::holds_alternative<bool>(v);
+    case FieldType::kInt32:
+      return std::holds_alternative<int32_t>(v);
+    case FieldType::kInt64:
+      return std::holds_alternative<int64_t>(v);
+    case FieldType::kFloat32:
+      return std::holds_alternative<float>(v);
+    case FieldType::kFloat64:
+      return std::holds_alternative<double>(v);
     case FieldType::kString:
-    case FieldType::kBytes: return std::holds_alternative<std::string>(v);
+    case FieldType::kBytes:
+      return std::holds_alternative<std::string>(v);
     case FieldType::kFloat32Vector: {
       const auto* vec = std::get_if<std::vector<float>>(&v);
       return vec != nullptr && vec->size() == spec.dim;
@@ -39,18 +52,23 @@ bool ValueMatches(const Value& v, TypeSpec spec) {
 }
 
 namespace {
-size_t AlignUp(size_t n, size_t a) { return (n + a - 1) / a * a; }
+size_t AlignUp(size_t n, size_t a) {
+  return (n + a - 1) / a * a;
+}
 
 // 8-byte values first, then 4-byte ones (incl. vectors), then bools, so every
 // value sits at its natural alignment without padding between classes.
 int AlignmentClass(TypeSpec t) {
   switch (t.type) {
     case FieldType::kInt64:
-    case FieldType::kFloat64: return 0;
+    case FieldType::kFloat64:
+      return 0;
     case FieldType::kInt32:
     case FieldType::kFloat32:
-    case FieldType::kFloat32Vector: return 1;
-    default: return 2;
+    case FieldType::kFloat32Vector:
+      return 1;
+    default:
+      return 2;
   }
 }
 }  // namespace
@@ -78,7 +96,9 @@ int ViewSchema::FieldIndex(std::string_view field_name) const {
   return -1;
 }
 
-std::string ViewSchema::QualifiedName() const { return name + "@v" + std::to_string(version); }
+std::string ViewSchema::QualifiedName() const {
+  return name + "@v" + std::to_string(version);
+}
 
 bool ViewSchema::SameRowSchema(const ViewSchema& other) const {
   if (entity != other.entity || ttl_ms != other.ttl_ms || fields.size() != other.fields.size()) {
@@ -117,7 +137,8 @@ Result<ViewRef> ParseViewRef(std::string_view text) {
   ViewRef ref;
   size_t at = text.find('@');
   ref.name = std::string(text.substr(0, at));
-  if (ref.name.empty()) return Status::InvalidArgument("empty view name in '" + std::string(text) + "'");
+  if (ref.name.empty())
+    return Status::InvalidArgument("empty view name in '" + std::string(text) + "'");
   if (at == std::string_view::npos) return ref;
   std::string_view ver = text.substr(at + 1);
   if (!ver.empty() && ver[0] == 'v') ver.remove_prefix(1);

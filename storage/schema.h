@@ -18,8 +18,8 @@ namespace quiver {
 
 // A typed value: a field default, or a value a text front end parsed.
 // std::string holds both `string` and `bytes`.
-using Value =
-    std::variant<std::monostate, bool, int32_t, int64_t, float, double, std::string, std::vector<float>>;
+using Value = std::variant<std::monostate, bool, int32_t, int64_t, float, double, std::string,
+                           std::vector<float>>;
 
 // The zero value of a type: 0, false, "" or N zeros.
 Value ZeroValue(TypeSpec spec);

@@ -29,9 +29,12 @@ std::vector<std::string> SplitCommas(const std::string& text) {
 
 std::string StateName(RowState state) {
   switch (state) {
-    case RowState::kFound: return "found";
-    case RowState::kMissing: return "missing";
-    case RowState::kExpired: return "expired";
+    case RowState::kFound:
+      return "found";
+    case RowState::kMissing:
+      return "missing";
+    case RowState::kExpired:
+      return "expired";
   }
   return "unknown";
 }
@@ -40,9 +43,12 @@ std::string DurationText(int64_t ms) {
   char buf[32];
   if (ms >= 86'400'000 && ms % 86'400'000 == 0) return std::to_string(ms / 86'400'000) + "d";
   if (ms >= 3'600'000 && ms % 3'600'000 == 0) return std::to_string(ms / 3'600'000) + "h";
-  if (ms < 1000) std::snprintf(buf, sizeof buf, "%lldms", static_cast<long long>(ms));
-  else if (ms < 3'600'000) std::snprintf(buf, sizeof buf, "%.1fs", ms / 1000.0);
-  else std::snprintf(buf, sizeof buf, "%.1fh", ms / 3'600'000.0);
+  if (ms < 1000)
+    std::snprintf(buf, sizeof buf, "%lldms", static_cast<long long>(ms));
+  else if (ms < 3'600'000)
+    std::snprintf(buf, sizeof buf, "%.1fs", ms / 1000.0);
+  else
+    std::snprintf(buf, sizeof buf, "%.1fh", ms / 3'600'000.0);
   return buf;
 }
 
@@ -125,7 +131,8 @@ void PrintRowText(const GetResult& r, size_t i, const std::string& key) {
   }
   std::cout << "\n";
   size_t width = 0;
-  for (const Column& col : r.columns()) width = std::max(width, col.name().size());
+  for (const Column& col : r.columns())
+    width = std::max(width, col.name().size());
   for (const Column& col : r.columns()) {
     std::string value;
     AppendJsonValue(col, i, &value);
@@ -145,9 +152,12 @@ int Apply(const ClientOptions& options, const std::string& path) {
   if (!client.ok()) return Fail(client.status());
   Result<ApplyResult> result = (*client)->Apply(text.str());
   if (!result.ok()) return Fail(result.status());
-  for (const auto& s : result->created) std::cout << "created   " << s << "\n";
-  for (const auto& s : result->updated) std::cout << "updated   " << s << "\n";
-  for (const auto& s : result->unchanged) std::cout << "unchanged " << s << "\n";
+  for (const auto& s : result->created)
+    std::cout << "created   " << s << "\n";
+  for (const auto& s : result->updated)
+    std::cout << "updated   " << s << "\n";
+  for (const auto& s : result->unchanged)
+    std::cout << "unchanged " << s << "\n";
   return 0;
 }
 
@@ -168,15 +178,18 @@ int Put(const ClientOptions& options, const PutArgs& args) {
   batch.Row(*key, event_time);
   for (const std::string& a : args.assignments) {
     const size_t eq = a.find('=');
-    if (eq == std::string::npos) return Fail(Status::InvalidArgument("expected field=value, got '" + a + "'"));
+    if (eq == std::string::npos)
+      return Fail(Status::InvalidArgument("expected field=value, got '" + a + "'"));
     const std::string name = a.substr(0, eq);
     const FieldInfo* field = nullptr;
-    for (const FieldInfo& f : view->fields) field = f.name == name ? &f : field;
+    for (const FieldInfo& f : view->fields)
+      field = f.name == name ? &f : field;
     if (field == nullptr) {
       return Fail(Status::NotFound("view " + view->name + "@v" + std::to_string(view->version) +
                                    " has no field '" + name + "'"));
     }
-    if (Status s = SetFromText(batch, *field, std::string_view(a).substr(eq + 1)); !s.ok()) return Fail(s);
+    if (Status s = SetFromText(batch, *field, std::string_view(a).substr(eq + 1)); !s.ok())
+      return Fail(s);
   }
   Result<PutResult> result = (*client)->Put(batch);
   if (!result.ok()) return Fail(result.status());
@@ -198,8 +211,10 @@ int Get(const ClientOptions& options, const GetArgs& args) {
   Result<GetResult> result = (*client)->Get(request);
   if (!result.ok()) return Fail(result.status());
   for (size_t i = 0; i < result->size(); ++i) {
-    if (args.json) PrintRowJson(*result, i, args.keys[i]);
-    else PrintRowText(*result, i, args.keys[i]);
+    if (args.json)
+      PrintRowJson(*result, i, args.keys[i]);
+    else
+      PrintRowText(*result, i, args.keys[i]);
   }
   return 0;
 }

@@ -28,7 +28,8 @@ int Put(const ClientOptions& options, const PutArgs& args);
 int Get(const ClientOptions& options, const GetArgs& args);
 int Views(const ClientOptions& options, bool json);
 int Describe(const ClientOptions& options, const std::string& view);
-int Delete(const ClientOptions& options, const std::string& view, const std::vector<std::string>& keys);
+int Delete(const ClientOptions& options, const std::string& view,
+           const std::vector<std::string>& keys);
 int Ping(const ClientOptions& options);
 
 }  // namespace quiver::cli

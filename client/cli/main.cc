@@ -20,7 +20,8 @@ int main(int argc, char** argv) {
   put->add_option("VIEW", put_args.view, "View, NAME or NAME@vN")->required();
   put->add_option("KEY", put_args.key, "Join-key values joined by commas, e.g. u1,i9")->required();
   put->add_option("FIELDS", put_args.assignments,
-                  "field=value ...; vectors as comma-separated numbers")->required();
+                  "field=value ...; vectors as comma-separated numbers")
+      ->required();
   put->add_option("--event-time", put_args.event_time,
                   "Event time, RFC 3339 or Unix ms (default: now)");
 

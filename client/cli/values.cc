@@ -40,7 +40,8 @@ Status SetVector(WriteBatch& batch, const FieldInfo& field, std::string_view tex
   if (values.size() != field.type.dim) {
     return Status::InvalidArgument("field " + field.name + " is " + TypeName(field.type) +
                                    ": expected " + std::to_string(field.type.dim) +
-                                   " comma-separated numbers, got " + std::to_string(values.size()));
+                                   " comma-separated numbers, got " +
+                                   std::to_string(values.size()));
   }
   batch.Set(field.name, std::span<const float>(values));
   return Status::Ok();
@@ -51,17 +52,29 @@ Status SetVector(WriteBatch& batch, const FieldInfo& field, std::string_view tex
 Status SetFromText(WriteBatch& batch, const FieldInfo& field, std::string_view text) {
   switch (field.type.type) {
     case FieldType::kBool:
-      if (text == "true" || text == "1") batch.Set(field.name, true);
-      else if (text == "false" || text == "0") batch.Set(field.name, false);
-      else return BadValue(field, text);
+      if (text == "true" || text == "1")
+        batch.Set(field.name, true);
+      else if (text == "false" || text == "0")
+        batch.Set(field.name, false);
+      else
+        return BadValue(field, text);
       return Status::Ok();
-    case FieldType::kInt32: return SetNumber<int32_t>(batch, field, text);
-    case FieldType::kInt64: return SetNumber<int64_t>(batch, field, text);
-    case FieldType::kFloat32: return SetNumber<float>(batch, field, text);
-    case FieldType::kFloat64: return SetNumber<double>(batch, field, text);
-    case FieldType::kString: batch.Set(field.name, text); return Status::Ok();
-    case FieldType::kBytes: batch.SetBytes(field.name, text); return Status::Ok();
-    case FieldType::kFloat32Vector: return SetVector(batch, field, text);
+    case FieldType::kInt32:
+      return SetNumber<int32_t>(batch, field, text);
+    case FieldType::kInt64:
+      return SetNumber<int64_t>(batch, field, text);
+    case FieldType::kFloat32:
+      return SetNumber<float>(batch, field, text);
+    case FieldType::kFloat64:
+      return SetNumber<double>(batch, field, text);
+    case FieldType::kString:
+      batch.Set(field.name, text);
+      return Status::Ok();
+    case FieldType::kBytes:
+      batch.SetBytes(field.name, text);
+      return Status::Ok();
+    case FieldType::kFloat32Vector:
+      return SetVector(batch, field, text);
   }
   return BadValue(field, text);
 }
@@ -77,8 +90,9 @@ Result<std::vector<std::string>> SplitKey(std::string_view key, size_t count) {
   }
   if (parts.size() != count) {
     return Status::InvalidArgument("key '" + std::string(key) + "' has " +
-                                   std::to_string(parts.size()) + " value(s); this view's entity has " +
-                                   std::to_string(count) + " join key(s), joined by commas");
+                                   std::to_string(parts.size()) +
+                                   " value(s); this view's entity has " + std::to_string(count) +
+                                   " join key(s), joined by commas");
   }
   return parts;
 }

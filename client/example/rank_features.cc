@@ -19,7 +19,9 @@ int main(int argc, char** argv) {
   float genres[32] = {};
   genres[3] = 0.9f;
   quiver::WriteBatch user("user_profile");
-  user.Row({"u42"}).Set("watch_count_7d", int64_t{17}).Set("genre_preferences", std::span<const float>(genres));
+  user.Row({"u42"})
+      .Set("watch_count_7d", int64_t{17})
+      .Set("genre_preferences", std::span<const float>(genres));
   quiver::WriteBatch items("item_stats");
   items.Row({"i1"}).Set("popularity_score", 0.8f).Set("genre", "drama");
   items.Row({"i2"}).Set("popularity_score", 0.1f).Set("genre", "comedy");

@@ -57,18 +57,21 @@ class Column {
   }
   // string and bytes: viewing the response buffer.
   std::string_view string_value(size_t row) const {
-    return {reinterpret_cast<const char*>(data_) + offsets_[row], offsets_[row + 1] - offsets_[row]};
+    return {reinterpret_cast<const char*>(data_) + offsets_[row],
+            offsets_[row + 1] - offsets_[row]};
   }
 
  private:
   friend struct client_internal::Access;
   template <typename T>
-  T Load(size_t row) const { return reinterpret_cast<const T*>(values_)[row]; }
+  T Load(size_t row) const {
+    return reinterpret_cast<const T*>(values_)[row];
+  }
 
   std::string_view name_;
   TypeSpec type_;
   const uint8_t* nulls_ = nullptr;
-  const uint8_t* values_ = nullptr;   // fixed-width values, row-major
+  const uint8_t* values_ = nullptr;    // fixed-width values, row-major
   const uint32_t* offsets_ = nullptr;  // string/bytes
   const uint8_t* data_ = nullptr;
 };
@@ -76,7 +79,7 @@ class Column {
 // The columnar answer of a Get. Cheap to copy (shares the buffer).
 class GetResult {
  public:
-  size_t size() const { return states_.size(); }  // entities, in request order
+  size_t size() const { return states_.size(); }   // entities, in request order
   std::string_view view() const { return view_; }  // resolved, "name@vN"
   int64_t server_time_ms() const { return server_time_ms_; }
   RowState state(size_t i) const { return static_cast<RowState>(states_[i]); }

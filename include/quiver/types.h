@@ -2,12 +2,12 @@
 // client. Pure values; safe from any thread.
 #pragma once
 
-#include <cstddef>
 #include <charconv>
+#include <cstddef>
 #include <cstdint>
 #include <string>
-#include <utility>
 #include <string_view>
+#include <utility>
 
 #include "quiver/status.h"
 
@@ -42,21 +42,30 @@ Result<TypeSpec> ParseTypeName(std::string_view text);
 // Bytes one value occupies in a packed row, or 0 for variable-width types.
 size_t FixedWidth(TypeSpec spec);
 
-inline bool IsVariableWidth(FieldType t) { return t == FieldType::kString || t == FieldType::kBytes; }
+inline bool IsVariableWidth(FieldType t) {
+  return t == FieldType::kString || t == FieldType::kBytes;
+}
 
 // ---- implementation ----
 
-
 inline std::string TypeName(TypeSpec spec) {
   switch (spec.type) {
-    case FieldType::kBool: return "bool";
-    case FieldType::kInt32: return "int32";
-    case FieldType::kInt64: return "int64";
-    case FieldType::kFloat32: return "float32";
-    case FieldType::kFloat64: return "float64";
-    case FieldType::kString: return "string";
-    case FieldType::kBytes: return "bytes";
-    case FieldType::kFloat32Vector: return "float32[" + std::to_string(spec.dim) + "]";
+    case FieldType::kBool:
+      return "bool";
+    case FieldType::kInt32:
+      return "int32";
+    case FieldType::kInt64:
+      return "int64";
+    case FieldType::kFloat32:
+      return "float32";
+    case FieldType::kFloat64:
+      return "float64";
+    case FieldType::kString:
+      return "string";
+    case FieldType::kBytes:
+      return "bytes";
+    case FieldType::kFloat32Vector:
+      return "float32[" + std::to_string(spec.dim) + "]";
   }
   return "unknown";
 }
@@ -87,14 +96,22 @@ inline Result<TypeSpec> ParseTypeName(std::string_view text) {
 
 inline size_t FixedWidth(TypeSpec spec) {
   switch (spec.type) {
-    case FieldType::kBool: return 1;
-    case FieldType::kInt32: return 4;
-    case FieldType::kInt64: return 8;
-    case FieldType::kFloat32: return 4;
-    case FieldType::kFloat64: return 8;
-    case FieldType::kString: return 0;
-    case FieldType::kBytes: return 0;
-    case FieldType::kFloat32Vector: return 4u * spec.dim;
+    case FieldType::kBool:
+      return 1;
+    case FieldType::kInt32:
+      return 4;
+    case FieldType::kInt64:
+      return 8;
+    case FieldType::kFloat32:
+      return 4;
+    case FieldType::kFloat64:
+      return 8;
+    case FieldType::kString:
+      return 0;
+    case FieldType::kBytes:
+      return 0;
+    case FieldType::kFloat32Vector:
+      return 4u * spec.dim;
   }
   return 0;
 }

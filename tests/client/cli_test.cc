@@ -25,35 +25,45 @@ class CliTest : public ::testing::Test {
 
 TEST_F(CliTest, PutThenGetAsJson) {
   std::string genres;
-  for (int i = 0; i < 32; ++i) genres += (i ? "," : "") + std::to_string(i) + ".5";
-  auto put = Run("put user_profile u1 watch_count_7d=12 preferred_hour=21 genre_preferences=" +
-                 genres + " --event-time 2026-11-23T07:00:00Z");
+  for (int i = 0; i < 32; ++i)
+    genres += (i ? "," : "") + std::to_string(i) + ".5";
+  auto put =
+      Run("put user_profile u1 watch_count_7d=12 preferred_hour=21 genre_preferences=" + genres +
+          " --event-time 2026-11-23T07:00:00Z");
   ASSERT_EQ(put.exit_code, 0) << put.out;
-  auto got = Run("get user_profile u1 u2 --fields watch_count_7d,preferred_hour,genre_preferences --json");
+  auto got =
+      Run("get user_profile u1 u2 --fields watch_count_7d,preferred_hour,genre_preferences --json");
   ASSERT_EQ(got.exit_code, 0) << got.out;
   EXPECT_NE(got.out.find(R"({"key":"u1","state":"found","event_time":"2026-11-23T07:00:00.000Z")"),
             std::string::npos)
       << got.out;
-  EXPECT_NE(got.out.find(R"("watch_count_7d":12,"preferred_hour":21,"genre_preferences":[0.5,1.5,)"),
-            std::string::npos)
+  EXPECT_NE(
+      got.out.find(R"("watch_count_7d":12,"preferred_hour":21,"genre_preferences":[0.5,1.5,)"),
+      std::string::npos)
       << got.out;
-  EXPECT_NE(got.out.find(R"({"key":"u2","state":"missing","features":{"watch_count_7d":0,"preferred_hour":20)"),
-            std::string::npos)
+  EXPECT_NE(
+      got.out.find(
+          R"({"key":"u2","state":"missing","features":{"watch_count_7d":0,"preferred_hour":20)"),
+      std::string::npos)
       << got.out;
 }
 
 TEST_F(CliTest, MultiKeyEntityAndUnixMillis) {
   ASSERT_EQ(Run("put user_item_progress u1,i9 watch_progress=0.25 --event-time " +
-                std::to_string(4'000'000'000'000LL)).exit_code, 0);
+                std::to_string(4'000'000'000'000LL))
+                .exit_code,
+            0);
   auto got = Run("get user_item_progress u1,i9 --json");
-  EXPECT_NE(got.out.find(R"("event_time":"2096-10-02T07:06:40.000Z")"), std::string::npos) << got.out;
+  EXPECT_NE(got.out.find(R"("event_time":"2096-10-02T07:06:40.000Z")"), std::string::npos)
+      << got.out;
   EXPECT_NE(got.out.find(R"("watch_progress":0.25)"), std::string::npos) << got.out;
 }
 
 TEST_F(CliTest, ViewsListsEveryView) {
   auto views = Run("views");
   ASSERT_EQ(views.exit_code, 0);
-  EXPECT_NE(views.out.find("user_profile@v2  entity user  4 fields  ttl 7d  owner recs"), std::string::npos)
+  EXPECT_NE(views.out.find("user_profile@v2  entity user  4 fields  ttl 7d  owner recs"),
+            std::string::npos)
       << views.out;
   EXPECT_NE(views.out.find("item_stats@v1"), std::string::npos);
 }
@@ -61,7 +71,8 @@ TEST_F(CliTest, ViewsListsEveryView) {
 TEST_F(CliTest, BadInputExitsNonZeroWithAClearMessage) {
   auto r = Run("put user_profile u1 watch_count_7d=abc");
   EXPECT_EQ(r.exit_code, 1);
-  EXPECT_NE(r.out.find("field watch_count_7d is int64: cannot use 'abc'"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("field watch_count_7d is int64: cannot use 'abc'"), std::string::npos)
+      << r.out;
   r = Run("get user_item_progress u1");
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.out.find("joined by commas"), std::string::npos) << r.out;

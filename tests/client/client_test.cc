@@ -100,7 +100,8 @@ TEST_F(ClientTest, EveryTypeRoundTripsThroughTheServer) {
   ASSERT_EQ(vec.size(), 4u);
   EXPECT_EQ(std::vector<float>(vec.begin(), vec.end()), std::vector<float>(vec1, vec1 + 4));
   EXPECT_EQ(reinterpret_cast<uintptr_t>(vec.data()) % alignof(float), 0u);
-  for (const Column& c : r.columns()) EXPECT_FALSE(c.is_null(0)) << c.name();
+  for (const Column& c : r.columns())
+    EXPECT_FALSE(c.is_null(0)) << c.name();
 }
 
 TEST_F(ClientTest, MissingEntitiesAndUnsetFieldsGetDefaultsAndFlags) {
@@ -137,7 +138,8 @@ TEST_F(ClientTest, ErrorsCarryTheServersCodeAndMessage) {
 }
 
 TEST_F(ClientTest, ApplyingAChangedSchemaIsRefused) {
-  auto r = client_->Apply("views: [{name: progress, entity: user_item, fields: [{name: p, type: float64}]}]");
+  auto r = client_->Apply(
+      "views: [{name: progress, entity: user_item, fields: [{name: p, type: float64}]}]");
   EXPECT_EQ(r.status().code(), StatusCode::kAlreadyExists);
   auto views = client_->ListViews();
   ASSERT_TRUE(views.ok());
@@ -156,11 +158,13 @@ TEST_F(ClientTest, PipelineAnswersEveryRequestInOrder) {
     pipeline.Put(batch);
   }
   pipeline.Get(GetRequest{"nope", {"x"}, {}});  // fails alone
-  for (int i = 0; i < 200; ++i) pipeline.Get(GetRequest{"progress", {"u" + std::to_string(i), "i1"}, {}});
+  for (int i = 0; i < 200; ++i)
+    pipeline.Get(GetRequest{"progress", {"u" + std::to_string(i), "i1"}, {}});
   auto replies = pipeline.Run();
   ASSERT_TRUE(replies.ok()) << replies.status().ToString();
   ASSERT_EQ(replies->size(), 401u);
-  for (int i = 0; i < 200; ++i) ASSERT_TRUE((*replies)[i].put.has_value());
+  for (int i = 0; i < 200; ++i)
+    ASSERT_TRUE((*replies)[i].put.has_value());
   EXPECT_EQ((*replies)[200].status.code(), StatusCode::kNotFound);
   for (int i = 0; i < 200; ++i) {
     const auto& reply = (*replies)[201 + i];
@@ -186,7 +190,8 @@ TEST_F(ClientTest, ConcurrentClientsSeeTheirOwnWrites) {
       }
     });
   }
-  for (auto& t : threads) t.join();
+  for (auto& t : threads)
+    t.join();
 }
 
 // Sends raw bytes on a fresh connection and returns the answer's status;

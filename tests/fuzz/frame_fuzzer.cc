@@ -12,8 +12,9 @@
 namespace {
 
 struct Fixture {
-  Fixture() : table(quiver::OnlineTable::Options{.shards = 4, .max_memory_bytes = 64 << 20}),
-              store(registry, table, {}) {
+  Fixture()
+      : table(quiver::OnlineTable::Options{.shards = 4, .max_memory_bytes = 64 << 20}),
+        store(registry, table, {}) {
     (void)store.Apply(R"(
 entities: [{name: user, keys: [user_id]}, {name: pair, keys: [a, b]}]
 views:

@@ -71,7 +71,8 @@ TEST(FrameReaderTest, OversizeFrameIsRefusedBeforeItsBodyArrives) {
 
 TEST(VerifyTest, GarbageIsRejected) {
   alignas(8) uint8_t garbage[64];
-  for (size_t i = 0; i < sizeof garbage; ++i) garbage[i] = static_cast<uint8_t>(i * 37);
+  for (size_t i = 0; i < sizeof garbage; ++i)
+    garbage[i] = static_cast<uint8_t>(i * 37);
   const uint32_t size = sizeof garbage - 4;
   std::memcpy(garbage, &size, 4);
   EXPECT_EQ(VerifyRequest({garbage, sizeof garbage}), nullptr);

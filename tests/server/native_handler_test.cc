@@ -12,9 +12,11 @@ namespace {
 
 class NativeHandlerTest : public ::testing::Test {
  protected:
-  NativeHandlerTest() : table_(OnlineTable::Options{}), store_(registry_, table_, {}), handler_(store_, {}) {
-    EXPECT_TRUE(store_.Apply("entities: [{name: user, keys: [user_id]}]\n"
-                             "views: [{name: v, entity: user, fields: [{name: x, type: int64}]}]")
+  NativeHandlerTest()
+      : table_(OnlineTable::Options{}), store_(registry_, table_, {}), handler_(store_, {}) {
+    EXPECT_TRUE(store_
+                    .Apply("entities: [{name: user, keys: [user_id]}]\n"
+                           "views: [{name: v, entity: user, fields: [{name: x, type: int64}]}]")
                     .ok());
   }
 
@@ -22,7 +24,8 @@ class NativeHandlerTest : public ::testing::Test {
   const fb::Response* Handle(flatbuffers::FlatBufferBuilder& request, bool* keep = nullptr) {
     std::vector<uint64_t> aligned((request.GetSize() + 7) / 8);
     std::memcpy(aligned.data(), request.GetBufferPointer(), request.GetSize());
-    const bool k = handler_.Handle({reinterpret_cast<uint8_t*>(aligned.data()), request.GetSize()}, &out_);
+    const bool k =
+        handler_.Handle({reinterpret_cast<uint8_t*>(aligned.data()), request.GetSize()}, &out_);
     if (keep) *keep = k;
     response_.assign((out_.GetSize() + 7) / 8, 0);
     std::memcpy(response_.data(), out_.GetBufferPointer(), out_.GetSize());
@@ -41,7 +44,8 @@ class NativeHandlerTest : public ::testing::Test {
 TEST_F(NativeHandlerTest, PutThenGetIsColumnar) {
   flatbuffers::FlatBufferBuilder b;
   std::vector<int64_t> xs{10, 20};
-  auto col = fb::CreateColumn(b, b.CreateString("x"), fb::FieldType::Int64, 0, 0, 0, 0, b.CreateVector(xs));
+  auto col = fb::CreateColumn(b, b.CreateString("x"), fb::FieldType::Int64, 0, 0, 0, 0,
+                              b.CreateVector(xs));
   auto put = fb::CreatePut(b, b.CreateString("v"), b.CreateVectorOfStrings({"a", "b"}), 0,
                            b.CreateVector(std::vector{col}));
   b.FinishSizePrefixed(fb::CreateRequest(b, 5, fb::RequestBody::Put, put.Union()));

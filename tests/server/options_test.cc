@@ -10,7 +10,8 @@ namespace {
 Result<std::optional<ServerOptions>> Parse(std::vector<std::string> args) {
   args.insert(args.begin(), "quiverd");
   std::vector<const char*> argv;
-  for (const auto& a : args) argv.push_back(a.c_str());
+  for (const auto& a : args)
+    argv.push_back(a.c_str());
   return ParseServerOptions(static_cast<int>(argv.size()), argv.data());
 }
 
@@ -37,12 +38,14 @@ TEST(ServerOptionsTest, FlagsOverrideTheConfigFile) {
 
 TEST(ServerOptionsTest, BadValuesNameTheOption) {
   EXPECT_NE(Parse({"--port", "70000"}).status().message().find("port"), std::string::npos);
-  EXPECT_NE(Parse({"--max-memory", "lots"}).status().message().find("max_memory"), std::string::npos);
+  EXPECT_NE(Parse({"--max-memory", "lots"}).status().message().find("max_memory"),
+            std::string::npos);
   EXPECT_NE(Parse({"--max-frame", "10"}).status().message().find("max_frame"), std::string::npos);
   EXPECT_FALSE(Parse({"--no-such-flag"}).ok());
   const std::string path = ::testing::TempDir() + "/bad.yaml";
   std::ofstream(path) << "prot: 1\n";
-  EXPECT_NE(Parse({"--config", path}).status().message().find("unknown key 'prot'"), std::string::npos);
+  EXPECT_NE(Parse({"--config", path}).status().message().find("unknown key 'prot'"),
+            std::string::npos);
 }
 
 TEST(ByteSizeTest, UnitsArePowersOf1024) {

@@ -20,8 +20,9 @@ struct TestColumn {
   std::vector<uint8_t> nulls;
 
   ColumnInput input() const {
-    return ColumnInput{name, type, fixed, offsets,
-                       {reinterpret_cast<const uint8_t*>(data.data()), data.size()}, nulls};
+    return ColumnInput{
+        name, type, fixed, offsets, {reinterpret_cast<const uint8_t*>(data.data()), data.size()},
+        nulls};
   }
 };
 
@@ -35,7 +36,8 @@ TestColumn Fixed(std::string name, FieldType type, std::vector<T> values, uint32
   return c;
 }
 
-TestColumn Strings(std::string name, std::vector<std::string> values, FieldType type = FieldType::kString) {
+TestColumn Strings(std::string name, std::vector<std::string> values,
+                   FieldType type = FieldType::kString) {
   TestColumn c;
   c.name = std::move(name);
   c.type = TypeSpec{type, 0};
@@ -82,7 +84,8 @@ class FeatureStoreTest : public ::testing::Test {
   Result<WriteResult> Write(std::string_view view, std::vector<std::string_view> keys,
                             std::vector<int64_t> times, const std::vector<TestColumn>& cols) {
     std::vector<ColumnInput> inputs;
-    for (const auto& c : cols) inputs.push_back(c.input());
+    for (const auto& c : cols)
+      inputs.push_back(c.input());
     return store_.Write(WriteRequest{view, keys, times, inputs});
   }
 
@@ -126,15 +129,15 @@ class FeatureStoreTest : public ::testing::Test {
 };
 
 TEST_F(FeatureStoreTest, EveryTypeRoundTrips) {
-  auto w = Write("all_types", {"u1", "u2"}, {now_ms_},
-                 {Fixed<uint8_t>("b", FieldType::kBool, {0, 1}),
-                  Fixed<int32_t>("i32", FieldType::kInt32, {-5, 7}),
-                  Fixed<int64_t>("i64", FieldType::kInt64, {int64_t{1} << 40, -1}),
-                  Fixed<float>("f32", FieldType::kFloat32, {0.5f, -2.25f}),
-                  Fixed<double>("f64", FieldType::kFloat64, {1e300, 3.5}),
-                  Strings("s", {"drama", ""}),
-                  Strings("raw", {std::string("\0\xff", 2), "x"}, FieldType::kBytes),
-                  Fixed<float>("vec", FieldType::kFloat32Vector, {1, 2, 3, 4, 5, 6}, 3)});
+  auto w =
+      Write("all_types", {"u1", "u2"}, {now_ms_},
+            {Fixed<uint8_t>("b", FieldType::kBool, {0, 1}),
+             Fixed<int32_t>("i32", FieldType::kInt32, {-5, 7}),
+             Fixed<int64_t>("i64", FieldType::kInt64, {int64_t{1} << 40, -1}),
+             Fixed<float>("f32", FieldType::kFloat32, {0.5f, -2.25f}),
+             Fixed<double>("f64", FieldType::kFloat64, {1e300, 3.5}), Strings("s", {"drama", ""}),
+             Strings("raw", {std::string("\0\xff", 2), "x"}, FieldType::kBytes),
+             Fixed<float>("vec", FieldType::kFloat32Vector, {1, 2, 3, 4, 5, 6}, 3)});
   ASSERT_TRUE(w.ok()) << w.status().ToString();
   EXPECT_EQ(w->applied, 2u);
   EXPECT_EQ(As<uint8_t>(ReadCell("all_types", {"u1"}, "b").raw), 0);
@@ -164,10 +167,12 @@ TEST_F(FeatureStoreTest, UnsetFieldsServeDefaultsFlaggedMissing) {
 }
 
 TEST_F(FeatureStoreTest, WritesMergeIntoTheCurrentRow) {
-  ASSERT_TRUE(Write("all_types", {"u1"}, {now_ms_ - 200}, {Fixed<int64_t>("i64", FieldType::kInt64, {1}),
-                                                  Strings("s", {"comedy"})})
+  ASSERT_TRUE(Write("all_types", {"u1"}, {now_ms_ - 200},
+                    {Fixed<int64_t>("i64", FieldType::kInt64, {1}), Strings("s", {"comedy"})})
                   .ok());
-  ASSERT_TRUE(Write("all_types", {"u1"}, {now_ms_ - 100}, {Fixed<int64_t>("i64", FieldType::kInt64, {2})}).ok());
+  ASSERT_TRUE(
+      Write("all_types", {"u1"}, {now_ms_ - 100}, {Fixed<int64_t>("i64", FieldType::kInt64, {2})})
+          .ok());
   EXPECT_EQ(As<int64_t>(ReadCell("all_types", {"u1"}, "i64").raw), 2);
   EXPECT_EQ(ReadCell("all_types", {"u1"}, "s").raw, "comedy") << "unset field keeps its value";
 }
@@ -183,8 +188,11 @@ TEST_F(FeatureStoreTest, NullFlagMeansRowDoesNotSetField) {
 }
 
 TEST_F(FeatureStoreTest, LateEventIsCountedStaleAndNotServed) {
-  ASSERT_TRUE(Write("all_types", {"u1"}, {now_ms_ - 100}, {Fixed<int64_t>("i64", FieldType::kInt64, {2})}).ok());
-  auto late = Write("all_types", {"u1"}, {now_ms_ - 200}, {Fixed<int64_t>("i64", FieldType::kInt64, {1})});
+  ASSERT_TRUE(
+      Write("all_types", {"u1"}, {now_ms_ - 100}, {Fixed<int64_t>("i64", FieldType::kInt64, {2})})
+          .ok());
+  auto late =
+      Write("all_types", {"u1"}, {now_ms_ - 200}, {Fixed<int64_t>("i64", FieldType::kInt64, {1})});
   ASSERT_TRUE(late.ok());
   EXPECT_EQ(late->stale, 1u);
   EXPECT_EQ(late->applied, 0u);
@@ -193,7 +201,8 @@ TEST_F(FeatureStoreTest, LateEventIsCountedStaleAndNotServed) {
 
 TEST_F(FeatureStoreTest, TtlIsMeasuredFromEventTime) {
   // ttl 10s: a value is served while now - event_time < 10s.
-  ASSERT_TRUE(Write("all_types", {"u1"}, {now_ms_}, {Fixed<int64_t>("i64", FieldType::kInt64, {7})}).ok());
+  ASSERT_TRUE(
+      Write("all_types", {"u1"}, {now_ms_}, {Fixed<int64_t>("i64", FieldType::kInt64, {7})}).ok());
   now_ms_ += 9'999;
   EXPECT_EQ(ReadCell("all_types", {"u1"}, "i64").state, RowState::kFound);
   now_ms_ += 1;
@@ -213,8 +222,12 @@ TEST_F(FeatureStoreTest, MultiKeyEntitiesDoNotCollide) {
 }
 
 TEST_F(FeatureStoreTest, VersionsKeepSeparateRows) {
-  ASSERT_TRUE(store_.Apply("views: [{name: all_types, version: 2, entity: user, fields: [{name: i64, type: int64}]}]").ok());
-  ASSERT_TRUE(Write("all_types@v1", {"u1"}, {}, {Fixed<int64_t>("i64", FieldType::kInt64, {1})}).ok());
+  ASSERT_TRUE(store_
+                  .Apply("views: [{name: all_types, version: 2, entity: user, fields: [{name: i64, "
+                         "type: int64}]}]")
+                  .ok());
+  ASSERT_TRUE(
+      Write("all_types@v1", {"u1"}, {}, {Fixed<int64_t>("i64", FieldType::kInt64, {1})}).ok());
   ASSERT_TRUE(Write("all_types", {"u1"}, {}, {Fixed<int64_t>("i64", FieldType::kInt64, {2})}).ok());
   EXPECT_EQ(As<int64_t>(ReadCell("all_types@v1", {"u1"}, "i64").raw), 1);
   EXPECT_EQ(As<int64_t>(ReadCell("all_types@v2", {"u1"}, "i64").raw), 2);
@@ -230,24 +243,32 @@ TEST_F(FeatureStoreTest, BadInputIsRefusedAndChangesNothing) {
   };
   // A good column next to a bad one: neither may be applied.
   TestColumn good = Fixed<int64_t>("i64", FieldType::kInt64, {99, 99});
-  expect_refused(Write("all_types", {"u1", "u2"}, {}, {good, Fixed<int64_t>("i32", FieldType::kInt64, {1, 2})}),
+  expect_refused(Write("all_types", {"u1", "u2"}, {},
+                       {good, Fixed<int64_t>("i32", FieldType::kInt64, {1, 2})}),
                  StatusCode::kInvalidArgument, "is int32, got int64");
-  expect_refused(Write("all_types", {"u1", "u2"}, {}, {good, Fixed<int32_t>("nope", FieldType::kInt32, {1, 2})}),
+  expect_refused(Write("all_types", {"u1", "u2"}, {},
+                       {good, Fixed<int32_t>("nope", FieldType::kInt32, {1, 2})}),
                  StatusCode::kNotFound, "no field 'nope'");
-  expect_refused(Write("all_types", {"u1", "u2"}, {}, {good, Fixed<float>("vec", FieldType::kFloat32Vector, {1, 2, 3}, 3)}),
+  expect_refused(Write("all_types", {"u1", "u2"}, {},
+                       {good, Fixed<float>("vec", FieldType::kFloat32Vector, {1, 2, 3}, 3)}),
                  StatusCode::kInvalidArgument, "expected 2 values");
-  expect_refused(Write("all_types", {"u1", "u2"}, {}, {good, Fixed<float>("vec", FieldType::kFloat32Vector, {1, 2, 3, 4}, 2)}),
+  expect_refused(Write("all_types", {"u1", "u2"}, {},
+                       {good, Fixed<float>("vec", FieldType::kFloat32Vector, {1, 2, 3, 4}, 2)}),
                  StatusCode::kInvalidArgument, "is float32[3], got float32[2]");
-  expect_refused(Write("all_types", {"u1", ""}, {}, {good}), StatusCode::kInvalidArgument, "empty entity key");
-  expect_refused(Write("all_types", {"u1", "u2"}, {1, 2, 3}, {good}), StatusCode::kInvalidArgument, "event times");
-  expect_refused(Write("progress", {"u1", "i1", "u2"}, {}, {Fixed<float>("p", FieldType::kFloat32, {1})}),
-                 StatusCode::kInvalidArgument, "2 join keys");
+  expect_refused(Write("all_types", {"u1", ""}, {}, {good}), StatusCode::kInvalidArgument,
+                 "empty entity key");
+  expect_refused(Write("all_types", {"u1", "u2"}, {1, 2, 3}, {good}), StatusCode::kInvalidArgument,
+                 "event times");
+  expect_refused(
+      Write("progress", {"u1", "i1", "u2"}, {}, {Fixed<float>("p", FieldType::kFloat32, {1})}),
+      StatusCode::kInvalidArgument, "2 join keys");
   expect_refused(Write("nope", {"u1"}, {}, {good}), StatusCode::kNotFound, "unknown view");
   TestColumn bad_offsets = Strings("s", {"a", "b"});
   bad_offsets.offsets = {0, 5, 1};
-  expect_refused(Write("all_types", {"u1", "u2"}, {}, {good, bad_offsets}), StatusCode::kInvalidArgument,
-                 "offsets");
-  expect_refused(Write("all_types", {"u1", "u2"}, {}, {good, good}), StatusCode::kInvalidArgument, "given twice");
+  expect_refused(Write("all_types", {"u1", "u2"}, {}, {good, bad_offsets}),
+                 StatusCode::kInvalidArgument, "offsets");
+  expect_refused(Write("all_types", {"u1", "u2"}, {}, {good, good}), StatusCode::kInvalidArgument,
+                 "given twice");
 
   EXPECT_EQ(As<int64_t>(ReadCell("all_types", {"u1"}, "i64").raw), 1);
   EXPECT_EQ(ReadCell("all_types", {"u2"}, "i64").state, RowState::kMissing);
@@ -258,14 +279,16 @@ TEST_F(FeatureStoreTest, ReadOfUnknownFieldFails) {
   rcu::ReadLock lock;
   ReadResult result;
   std::vector<std::string_view> fields{"nope"}, keys{"u1"};
-  EXPECT_EQ(store_.Read(ReadRequest{"all_types", fields, keys}, &result).code(), StatusCode::kNotFound);
+  EXPECT_EQ(store_.Read(ReadRequest{"all_types", fields, keys}, &result).code(),
+            StatusCode::kNotFound);
 }
 
 TEST_F(FeatureStoreTest, BatchOverMemoryLimitIsRefusedWhole) {
   OnlineTable small(OnlineTable::Options{.shards = 2, .max_memory_bytes = 2000});
   FeatureStore store(registry_, small, {});
   std::vector<std::string> names;
-  for (int i = 0; i < 100; ++i) names.push_back("u" + std::to_string(i));
+  for (int i = 0; i < 100; ++i)
+    names.push_back("u" + std::to_string(i));
   std::vector<std::string_view> keys(names.begin(), names.end());
   TestColumn col = Fixed<int64_t>("i64", FieldType::kInt64, std::vector<int64_t>(100, 1));
   std::vector<ColumnInput> inputs{col.input()};

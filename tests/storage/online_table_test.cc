@@ -119,9 +119,11 @@ TEST_F(OnlineTableTest, MemoryLimitRefusesWritesButKeepsReads) {
 
 TEST_F(OnlineTableTest, ManyKeysSurviveResizing) {
   constexpr int kKeys = 200'000;
-  for (int i = 0; i < kKeys; ++i) ASSERT_TRUE(Put("key" + std::to_string(i), 1, i).ok());
+  for (int i = 0; i < kKeys; ++i)
+    ASSERT_TRUE(Put("key" + std::to_string(i), 1, i).ok());
   EXPECT_EQ(table_.size(), kKeys);
-  for (int i = 0; i < kKeys; i += 997) EXPECT_EQ(Get("key" + std::to_string(i)), i);
+  for (int i = 0; i < kKeys; i += 997)
+    EXPECT_EQ(Get("key" + std::to_string(i)), i);
 }
 
 // Readers never see a torn or freed record while writers replace values and
@@ -161,7 +163,8 @@ TEST(OnlineTableConcurrency, ReadersSeeWholeRecordsWhileWritersReplace) {
   };
   auto sweeper = [&] {
     rcu::ThreadRegistration reg;
-    while (!done.load(std::memory_order_acquire)) table.SweepExpired(1);
+    while (!done.load(std::memory_order_acquire))
+      table.SweepExpired(1);
   };
 
   std::vector<std::thread> threads;
@@ -169,10 +172,13 @@ TEST(OnlineTableConcurrency, ReadersSeeWholeRecordsWhileWritersReplace) {
   threads.emplace_back(reader);
   threads.emplace_back(sweeper);
   std::vector<std::thread> writers;
-  for (int w = 0; w < 3; ++w) writers.emplace_back(writer, w);
-  for (auto& t : writers) t.join();
+  for (int w = 0; w < 3; ++w)
+    writers.emplace_back(writer, w);
+  for (auto& t : writers)
+    t.join();
   done.store(true, std::memory_order_release);
-  for (auto& t : threads) t.join();
+  for (auto& t : threads)
+    t.join();
   EXPECT_GT(reads.load(), 0);
   rcu::Barrier();
 }

@@ -64,21 +64,25 @@ TEST_F(RegistryTest, ReapplyingIsUnchanged) {
 }
 
 TEST_F(RegistryTest, ChangedSchemaUnderSameVersionIsRefused) {
-  ASSERT_TRUE(ApplyText(registry_, std::string(kUserEntity) +
-                                       "views: [{name: v, entity: user, fields: [{name: a, type: int64}]}]")
-                  .ok());
-  Status s = ApplyText(registry_, std::string(kUserEntity) +
-                                      "views: [{name: v, entity: user, fields: [{name: a, type: float32}]}]");
+  ASSERT_TRUE(
+      ApplyText(registry_, std::string(kUserEntity) +
+                               "views: [{name: v, entity: user, fields: [{name: a, type: int64}]}]")
+          .ok());
+  Status s = ApplyText(registry_,
+                       std::string(kUserEntity) +
+                           "views: [{name: v, entity: user, fields: [{name: a, type: float32}]}]");
   EXPECT_EQ(s.code(), StatusCode::kAlreadyExists);
   EXPECT_NE(s.message().find("version 2"), std::string::npos) << s.message();
 }
 
 TEST_F(RegistryTest, VersionsLiveSideBySideAndLatestWins) {
-  ASSERT_TRUE(ApplyText(registry_, std::string(kUserEntity) +
-                                       "views:\n"
-                                       "  - {name: v, version: 1, entity: user, fields: [{name: a, type: int64}]}\n"
-                                       "  - {name: v, version: 2, entity: user, fields: [{name: b, type: string}]}\n")
-                  .ok());
+  ASSERT_TRUE(
+      ApplyText(registry_,
+                std::string(kUserEntity) +
+                    "views:\n"
+                    "  - {name: v, version: 1, entity: user, fields: [{name: a, type: int64}]}\n"
+                    "  - {name: v, version: 2, entity: user, fields: [{name: b, type: string}]}\n")
+          .ok());
   rcu::ReadLock lock;
   const Catalog& c = registry_.current();
   EXPECT_EQ((*c.Resolve({"v", 0}))->version, 2u);
@@ -89,16 +93,19 @@ TEST_F(RegistryTest, VersionsLiveSideBySideAndLatestWins) {
 }
 
 TEST_F(RegistryTest, MetadataMayChangeInPlace) {
-  ASSERT_TRUE(ApplyText(registry_, std::string(kUserEntity) +
-                                       "views: [{name: v, entity: user, owner: a, fields: [{name: x, type: int64}]}]")
-                  .ok());
+  ASSERT_TRUE(
+      ApplyText(registry_,
+                std::string(kUserEntity) +
+                    "views: [{name: v, entity: user, owner: a, fields: [{name: x, type: int64}]}]")
+          .ok());
   uint32_t id;
   {
     rcu::ReadLock lock;
     id = (*registry_.current().Resolve({"v", 1}))->id;
   }
   Result<ApplyReport> r = registry_.Apply(*ParseDefinitions(
-      std::string(kUserEntity) + "views: [{name: v, entity: user, owner: b, fields: [{name: x, type: int64}]}]"));
+      std::string(kUserEntity) +
+      "views: [{name: v, entity: user, owner: b, fields: [{name: x, type: int64}]}]"));
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->updated, std::vector<std::string>{"view v@v1"});
   rcu::ReadLock lock;
@@ -108,10 +115,11 @@ TEST_F(RegistryTest, MetadataMayChangeInPlace) {
 }
 
 TEST_F(RegistryTest, FailedApplyChangesNothing) {
-  Status s = ApplyText(registry_, std::string(kUserEntity) +
-                                      "views:\n"
-                                      "  - {name: good, entity: user, fields: [{name: a, type: int64}]}\n"
-                                      "  - {name: bad, entity: nobody, fields: [{name: a, type: int64}]}\n");
+  Status s = ApplyText(registry_,
+                       std::string(kUserEntity) +
+                           "views:\n"
+                           "  - {name: good, entity: user, fields: [{name: a, type: int64}]}\n"
+                           "  - {name: bad, entity: nobody, fields: [{name: a, type: int64}]}\n");
   EXPECT_EQ(s.code(), StatusCode::kNotFound);
   EXPECT_NE(s.message().find("nobody"), std::string::npos);
   rcu::ReadLock lock;
@@ -126,14 +134,18 @@ TEST_F(RegistryTest, EntityKeysCannotChange) {
 }
 
 TEST_F(RegistryTest, DependsOnMustNameKnownViews) {
-  Status s = ApplyText(registry_, std::string(kUserEntity) +
-                                      "views: [{name: v, entity: user, depends_on: [w], fields: [{name: a, type: int64}]}]");
+  Status s = ApplyText(
+      registry_,
+      std::string(kUserEntity) +
+          "views: [{name: v, entity: user, depends_on: [w], fields: [{name: a, type: int64}]}]");
   EXPECT_EQ(s.code(), StatusCode::kNotFound);
-  EXPECT_TRUE(ApplyText(registry_, std::string(kUserEntity) +
-                                       "views:\n"
-                                       "  - {name: w, entity: user, fields: [{name: a, type: int64}]}\n"
-                                       "  - {name: v, entity: user, depends_on: ['w@v1'], fields: [{name: a, type: int64}]}\n")
-                  .ok());
+  EXPECT_TRUE(
+      ApplyText(registry_, std::string(kUserEntity) +
+                               "views:\n"
+                               "  - {name: w, entity: user, fields: [{name: a, type: int64}]}\n"
+                               "  - {name: v, entity: user, depends_on: ['w@v1'], fields: [{name: "
+                               "a, type: int64}]}\n")
+          .ok());
 }
 
 struct BadDefinition {
@@ -160,12 +172,15 @@ INSTANTIATE_TEST_SUITE_P(
                       "unknown key 'tll'"},
         BadDefinition{"views: [{name: v, entity: u, ttl: 7x, fields: [{name: a, type: int64}]}]",
                       "bad duration unit"},
-        BadDefinition{"views: [{name: v, entity: u, fields: [{name: a, type: int64}, {name: a, type: int32}]}]",
+        BadDefinition{"views: [{name: v, entity: u, fields: [{name: a, type: int64}, {name: a, "
+                      "type: int32}]}]",
                       "defined twice"},
         BadDefinition{"views: [{name: v, entity: u, fields: []}]", "needs a list of fields"},
-        BadDefinition{"views: [{name: v, entity: u, fields: [{name: a, type: int32, default: 1.5}]}]",
-                      "field a, default: expected an integer"},
-        BadDefinition{"views: [{name: v, entity: u, fields: [{name: a, type: 'float32[3]', default: [1, 2]}]}]",
+        BadDefinition{
+            "views: [{name: v, entity: u, fields: [{name: a, type: int32, default: 1.5}]}]",
+            "field a, default: expected an integer"},
+        BadDefinition{"views: [{name: v, entity: u, fields: [{name: a, type: 'float32[3]', "
+                      "default: [1, 2]}]}]",
                       "list of 3 numbers"},
         BadDefinition{"views: [{name: 'a b', entity: u, fields: [{name: a, type: int64}]}]",
                       "invalid name"},

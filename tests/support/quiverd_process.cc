@@ -14,8 +14,12 @@
 
 namespace quiver::testing {
 
-std::string QuiverdPath() { return QUIVERD_PATH; }
-std::string QuiverCliPath() { return QUIVER_CLI_PATH; }
+std::string QuiverdPath() {
+  return QUIVERD_PATH;
+}
+std::string QuiverCliPath() {
+  return QUIVER_CLI_PATH;
+}
 std::string SourcePath(const std::string& relative) {
   return std::string(QUIVER_SOURCE_DIR) + "/" + relative;
 }
@@ -24,13 +28,15 @@ QuiverdProcess::QuiverdProcess(std::vector<std::string> extra_args) {
   char tmpl[] = "/tmp/quiver-test-XXXXXX";
   dir_ = mkdtemp(tmpl);
   const std::string port_file = dir_ + "/port";
-  std::vector<std::string> args = {QuiverdPath(), "--port", "0", "--port-file", port_file,
-                                   "--data-dir", dir_ + "/data", "--log-level", "warn"};
+  std::vector<std::string> args = {QuiverdPath(),  "--port",      "0",
+                                   "--port-file",  port_file,     "--data-dir",
+                                   dir_ + "/data", "--log-level", "warn"};
   args.insert(args.end(), extra_args.begin(), extra_args.end());
   pid_ = fork();
   if (pid_ == 0) {
     std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
+    for (auto& a : args)
+      argv.push_back(a.data());
     argv.push_back(nullptr);
     execv(argv[0], argv.data());
     _exit(127);
@@ -81,7 +87,8 @@ CommandResult RunCommand(const std::string& command) {
   if (pipe == nullptr) return result;
   std::array<char, 4096> buf;
   size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), pipe)) > 0) result.out.append(buf.data(), n);
+  while ((n = fread(buf.data(), 1, buf.size(), pipe)) > 0)
+    result.out.append(buf.data(), n);
   const int status = pclose(pipe);
   result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   return result;

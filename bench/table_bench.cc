@@ -1,0 +1,192 @@
+// Micro-benchmarks of the online table and the native encoding.
+//   build/release/bench/quiver_micro_bench
+#include <cstring>
+#include <random>
+#include <string>
+#include <vector>
+
+#include <benchmark/benchmark.h>
+
+#include "protocol/frame.h"
+#include "server/native_codec.h"
+#include "storage/feature_store.h"
+#include "storage/rcu.h"
+
+namespace quiver {
+namespace {
+
+constexpr int kKeys = 1'000'000;
+
+Record* MakeRecord(std::string_view key, int64_t event_time) {
+  Record* r = Record::Allocate(1, key, 144);  // a user_profile-sized row
+  std::memset(r->mutable_value(), 0, 144);
+  r->event_time_ms = event_time;
+  return r;
+}
+
+std::vector<std::string> Keys() {
+  std::vector<std::string> keys;
+  for (int i = 0; i < kKeys; ++i)
+    keys.push_back("u" + std::to_string(i));
+  return keys;
+}
+
+OnlineTable& FilledTable() {
+  static OnlineTable* table = [] {
+    rcu::ThreadRegistration reg;
+    auto* t = new OnlineTable(OnlineTable::Options{});
+    rcu::ReadLock lock;
+    for (const std::string& k : Keys()) {
+      (void)t->Upsert(1, k, 1, [&](const Record*) { return MakeRecord(k, 1); });
+    }
+    return t;
+  }();
+  return *table;
+}
+
+void BM_TableFind(benchmark::State& state) {
+  OnlineTable& table = FilledTable();
+  static const std::vector<std::string> keys = Keys();
+  rcu::ThreadRegistration reg;
+  std::mt19937 rng(state.thread_index());
+  for (auto _ : state) {
+    rcu::ReadLock lock;
+    benchmark::DoNotOptimize(table.Find(1, keys[rng() % kKeys]));
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_TableFind)->Threads(1)->Threads(2);
+
+void BM_TableUpsert(benchmark::State& state) {
+  OnlineTable& table = FilledTable();
+  static const std::vector<std::string> keys = Keys();
+  rcu::ThreadRegistration reg;
+  std::mt19937 rng(state.thread_index() + 7);
+  int64_t t = 2;
+  for (auto _ : state) {
+    rcu::ReadLock lock;
+    const std::string& k = keys[rng() % kKeys];
+    ++t;
+    benchmark::DoNotOptimize(
+        table.Upsert(1, k, t, [&](const Record*) { return MakeRecord(k, t); }));
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_TableUpsert);
+
+// Thread 0 writes continuously; the others read: read cost under writes.
+void BM_TableFindUnderWrites(benchmark::State& state) {
+  OnlineTable& table = FilledTable();
+  static const std::vector<std::string> keys = Keys();
+  rcu::ThreadRegistration reg;
+  std::mt19937 rng(state.thread_index() + 13);
+  int64_t t = 1'000'000'000;
+  for (auto _ : state) {
+    rcu::ReadLock lock;
+    const std::string& k = keys[rng() % kKeys];
+    if (state.thread_index() == 0) {
+      ++t;
+      benchmark::DoNotOptimize(
+          table.Upsert(1, k, t, [&](const Record*) { return MakeRecord(k, t); }));
+    } else {
+      benchmark::DoNotOptimize(table.Find(1, k));
+    }
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_TableFindUnderWrites)->Threads(2);
+
+// Encoding a columnar GetReply: 1 user_profile row, or 100 item_stats rows.
+struct EncodeFixture {
+  rcu::ThreadRegistration reg;
+  Registry registry;
+  OnlineTable table{OnlineTable::Options{}};
+  FeatureStore store{registry, table, {}};
+  EncodeFixture() {
+    (void)store.Apply(R"(
+entities: [{name: user, keys: [user_id]}, {name: item, keys: [item_id]}]
+views:
+  - {name: user_profile, entity: user, fields: [{name: watch_count_7d, type: int64},
+     {name: genre_preferences, type: "float32[32]"}, {name: avg_watch_duration_min, type: float32},
+     {name: preferred_hour, type: int32}]}
+  - {name: item_stats, entity: item, fields: [{name: popularity_score, type: float32},
+     {name: genre, type: string}]}
+)");
+    std::vector<std::string> names;
+    for (int i = 0; i < 100; ++i)
+      names.push_back("i" + std::to_string(i));
+    std::vector<std::string_view> keys(names.begin(), names.end());
+    std::vector<float> scores(100, 0.5f);
+    std::string genres;
+    std::vector<uint32_t> offsets{0};
+    for (int i = 0; i < 100; ++i)
+      offsets.push_back(static_cast<uint32_t>((genres += "drama").size()));
+    std::vector<ColumnInput> cols{{"popularity_score",
+                                   {FieldType::kFloat32, 0},
+                                   {reinterpret_cast<const uint8_t*>(scores.data()), 400},
+                                   {},
+                                   {},
+                                   {}},
+                                  {"genre",
+                                   {FieldType::kString, 0},
+                                   {},
+                                   offsets,
+                                   {reinterpret_cast<const uint8_t*>(genres.data()), genres.size()},
+                                   {}}};
+    (void)store.Write(WriteRequest{"item_stats", keys, {}, cols});
+    item_keys = names;
+  }
+  std::vector<std::string> item_keys;
+};
+
+void BM_EncodeRank100Items(benchmark::State& state) {
+  static EncodeFixture* f = new EncodeFixture;
+  rcu::ThreadRegistration reg;
+  std::vector<std::string_view> keys(f->item_keys.begin(), f->item_keys.end());
+  ReadResult result;
+  flatbuffers::FlatBufferBuilder b(64 * 1024);
+  for (auto _ : state) {
+    rcu::ReadLock lock;
+    (void)f->store.Read(ReadRequest{"item_stats", {}, keys}, &result);
+    b.Clear();
+    auto reply = EncodeGetReply(b, result);
+    fb::ResponseBuilder response(b);
+    response.add_body_type(fb::ResponseBody::GetReply);
+    response.add_body(reply.Union());
+    b.FinishSizePrefixed(response.Finish());
+    benchmark::DoNotOptimize(b.GetBufferPointer());
+  }
+  state.SetItemsProcessed(state.iterations() * 100);
+  state.counters["bytes"] = static_cast<double>(b.GetSize());
+}
+BENCHMARK(BM_EncodeRank100Items);
+
+void BM_VerifyRank100Items(benchmark::State& state) {
+  static EncodeFixture* f = new EncodeFixture;
+  rcu::ThreadRegistration reg;
+  std::vector<std::string_view> keys(f->item_keys.begin(), f->item_keys.end());
+  ReadResult result;
+  flatbuffers::FlatBufferBuilder b(64 * 1024);
+  {
+    rcu::ReadLock lock;
+    (void)f->store.Read(ReadRequest{"item_stats", {}, keys}, &result);
+    auto reply = EncodeGetReply(b, result);
+    fb::ResponseBuilder response(b);
+    response.add_body_type(fb::ResponseBody::GetReply);
+    response.add_body(reply.Union());
+    b.FinishSizePrefixed(response.Finish());
+  }
+  std::vector<uint64_t> frame((b.GetSize() + 7) / 8);
+  std::memcpy(frame.data(), b.GetBufferPointer(), b.GetSize());
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(
+        protocol::VerifyResponse({reinterpret_cast<const uint8_t*>(frame.data()), b.GetSize()}));
+  }
+  state.SetItemsProcessed(state.iterations() * 100);
+}
+BENCHMARK(BM_VerifyRank100Items);
+
+}  // namespace
+}  // namespace quiver
+
+BENCHMARK_MAIN();

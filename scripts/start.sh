@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# The README's first command: install what is missing, build quiver (Release)
+# and start quiverd in the foreground with the reference feature definitions.
+# Data goes to ./data, the native protocol listens on 127.0.0.1:7070.
+# Extra arguments are passed to quiverd (see quiverd --help).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-deps.sh
+cmake -S . -B build/release -G Ninja -DCMAKE_BUILD_TYPE=Release -DQUIVER_BUILD_TESTS=OFF >/dev/null
+cmake --build build/release --target quiverd quiver
+echo "quiver CLI: build/release/client/quiver (try: build/release/client/quiver views)"
+exec build/release/server/quiverd --data-dir ./data --features examples/features.yaml "$@"

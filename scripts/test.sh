@@ -52,7 +52,8 @@ for suite in $suites; do
         name=$(basename "$target")
         echo "=== fuzzing $name for ${fuzz_seconds}s"
         corpus=$(mktemp -d)
-        cp -r tests/fuzz/corpus/"${name%_fuzzer}"/. "$corpus"/ 2>/dev/null || true
+        flatc --python -o build/fuzz/py protocol/quiver.fbs
+        /usr/bin/python3 tests/fuzz/make_seeds.py build/fuzz/py "$corpus"
         if "$target" -max_total_time="$fuzz_seconds" -print_final_stats=1 "$corpus" \
              >"build/fuzz/$name.log" 2>&1; then
           echo "fuzz: $name passed ($(grep -m1 -o 'stat::number_of_executed_units: [0-9]*' "build/fuzz/$name.log"))"

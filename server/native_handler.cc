@@ -80,6 +80,12 @@ bool NativeHandler::Handle(std::span<const uint8_t> frame, Builder* out) {
 
 Status NativeHandler::Dispatch(const void* raw, Builder& b, uint64_t id) {
   const auto* request = static_cast<const fb::Request*>(raw);
+  // The verifier accepts a union type without its value; every case below
+  // relies on the value being there.
+  if (request->body_type() != fb::RequestBody::NONE && request->body() == nullptr) {
+    return Status::InvalidArgument("request " + std::to_string(id) +
+                                   " names a body type but has no body");
+  }
   switch (request->body_type()) {
     case fb::RequestBody::Hello:
       return HandleHello(*request->body_as_Hello(), b, id, options_);

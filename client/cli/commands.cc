@@ -92,6 +92,16 @@ std::string ViewJson(const ViewInfo& v) {
   return out + "]}";
 }
 
+// Splits every KEY argument into its join-key values, all in one list.
+Result<std::vector<std::string>> FlattenKeys(const std::vector<std::string>& keys, size_t per_key) {
+  std::vector<std::string> parts;
+  for (const std::string& k : keys) {
+    QUIVER_ASSIGN_OR_RETURN(std::vector<std::string> p, SplitKey(k, per_key));
+    parts.insert(parts.end(), p.begin(), p.end());
+  }
+  return parts;
+}
+
 Result<std::unique_ptr<Client>> Open(const ClientOptions& options) {
   return Client::Connect(options);
 }
@@ -202,12 +212,9 @@ int Get(const ClientOptions& options, const GetArgs& args) {
   if (!client.ok()) return Fail(client.status());
   Result<ViewInfo> view = (*client)->Describe(args.view);
   if (!view.ok()) return Fail(view.status());
-  GetRequest request{args.view, {}, SplitCommas(args.fields)};
-  for (const std::string& k : args.keys) {
-    Result<std::vector<std::string>> parts = SplitKey(k, view->join_keys.size());
-    if (!parts.ok()) return Fail(parts.status());
-    request.key_parts.insert(request.key_parts.end(), parts->begin(), parts->end());
-  }
+  Result<std::vector<std::string>> parts = FlattenKeys(args.keys, view->join_keys.size());
+  if (!parts.ok()) return Fail(parts.status());
+  GetRequest request{args.view, std::move(parts).value(), SplitCommas(args.fields)};
   Result<GetResult> result = (*client)->Get(request);
   if (!result.ok()) return Fail(result.status());
   for (size_t i = 0; i < result->size(); ++i) {
@@ -251,13 +258,9 @@ int Delete(const ClientOptions& options, const std::string& view,
   if (!client.ok()) return Fail(client.status());
   Result<ViewInfo> info = (*client)->Describe(view);
   if (!info.ok()) return Fail(info.status());
-  std::vector<std::string> parts;
-  for (const std::string& k : keys) {
-    Result<std::vector<std::string>> p = SplitKey(k, info->join_keys.size());
-    if (!p.ok()) return Fail(p.status());
-    parts.insert(parts.end(), p->begin(), p->end());
-  }
-  Result<uint32_t> deleted = (*client)->Delete(view, parts);
+  Result<std::vector<std::string>> parts = FlattenKeys(keys, info->join_keys.size());
+  if (!parts.ok()) return Fail(parts.status());
+  Result<uint32_t> deleted = (*client)->Delete(view, *parts);
   if (!deleted.ok()) return Fail(deleted.status());
   std::cout << "deleted " << *deleted << "\n";
   return 0;

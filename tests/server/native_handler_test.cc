@@ -98,6 +98,22 @@ TEST_F(NativeHandlerTest, EmptyBodyIsAnErrorButKeepsTheConnection) {
   EXPECT_TRUE(keep);
 }
 
+// Found by frame_fuzzer: a union type without its value passes verification.
+TEST_F(NativeHandlerTest, BodyTypeWithoutBodyIsRefused) {
+  for (auto type : {fb::RequestBody::Hello, fb::RequestBody::Ping,
+                    fb::RequestBody::ApplyDefinitions, fb::RequestBody::DescribeView,
+                    fb::RequestBody::Put, fb::RequestBody::Get, fb::RequestBody::Delete}) {
+    flatbuffers::FlatBufferBuilder b;
+    fb::RequestBuilder req(b);
+    req.add_id(3);
+    req.add_body_type(type);
+    b.FinishSizePrefixed(req.Finish());
+    const fb::Response* r = Handle(b);
+    ASSERT_NE(r, nullptr);
+    EXPECT_EQ(r->code(), fb::StatusCode::InvalidArgument) << static_cast<int>(type);
+  }
+}
+
 TEST_F(NativeHandlerTest, PutColumnMissingItsValuesIsRefused) {
   flatbuffers::FlatBufferBuilder b;
   auto col = fb::CreateColumn(b, b.CreateString("x"), fb::FieldType::Int64);

@@ -1,0 +1,155 @@
+#!/usr/bin/python3
+"""Writes seed inputs for frame_fuzzer: valid request frames of every kind,
+alone and pipelined, built with the Python code flatc generates from
+protocol/quiver.fbs (so seeds always follow the schema).
+
+Usage: make_seeds.py GENERATED_PY_DIR OUT_DIR
+"""
+import os
+import sys
+
+sys.path.insert(0, sys.argv[1])
+import flatbuffers  # noqa: E402
+from quiver.fb import (ApplyDefinitions, Column, Delete, DescribeView, FieldType, Get,  # noqa: E402
+                       Hello, ListViews, Ping, Put, Request, RequestBody)
+
+
+def strings(b, values):
+    offsets = [b.CreateString(v) for v in values]
+    b.StartVector(4, len(offsets), 4)
+    for o in reversed(offsets):
+        b.PrependUOffsetTRelative(o)
+    return b.EndVector()
+
+
+def frame(build_body, body_type, request_id=1):
+    b = flatbuffers.Builder(256)
+    body = build_body(b)
+    Request.Start(b)
+    Request.AddId(b, request_id)
+    Request.AddBodyType(b, body_type)
+    Request.AddBody(b, body)
+    b.FinishSizePrefixed(Request.End(b))
+    return bytes(b.Output())
+
+
+def hello(b):
+    name = b.CreateString("seed")
+    Hello.Start(b); Hello.AddProtocolVersion(b, 1); Hello.AddClientName(b, name)
+    return Hello.End(b)
+
+
+def ping(b):
+    payload = b.CreateByteVector(b"seed")
+    Ping.Start(b); Ping.AddPayload(b, payload)
+    return Ping.End(b)
+
+
+def apply(b):
+    yaml = b.CreateString("views: [{name: w, entity: user, fields: [{name: a, type: int32}]}]")
+    ApplyDefinitions.Start(b); ApplyDefinitions.AddYaml(b, yaml)
+    return ApplyDefinitions.End(b)
+
+
+def list_views(b):
+    ListViews.Start(b)
+    return ListViews.End(b)
+
+
+def describe(b):
+    view = b.CreateString("v@v1")
+    DescribeView.Start(b); DescribeView.AddView(b, view)
+    return DescribeView.End(b)
+
+
+def column_i64(b):
+    name = b.CreateString("i")
+    Column.StartI64Vector(b, 2)
+    b.PrependInt64(2); b.PrependInt64(1)
+    values = b.EndVector()
+    nulls = b.CreateByteVector(b"\x00\x01")
+    Column.Start(b); Column.AddName(b, name); Column.AddType(b, FieldType.FieldType.Int64)
+    Column.AddNulls(b, nulls); Column.AddI64(b, values)
+    return Column.End(b)
+
+
+def column_string(b):
+    name = b.CreateString("s")
+    data = b.CreateByteVector(b"dramacomedy")
+    Column.StartOffsetsVector(b, 3)
+    for v in (11, 5, 0):
+        b.PrependUint32(v)
+    offsets = b.EndVector()
+    Column.Start(b); Column.AddName(b, name); Column.AddType(b, FieldType.FieldType.String)
+    Column.AddOffsets(b, offsets); Column.AddData(b, data)
+    return Column.End(b)
+
+
+def column_vec(b):
+    name = b.CreateString("vec")
+    Column.StartF32Vector(b, 8)
+    for i in range(8):
+        b.PrependFloat32(float(i))
+    values = b.EndVector()
+    Column.Start(b); Column.AddName(b, name); Column.AddType(b, FieldType.FieldType.Float32Vector)
+    Column.AddDim(b, 4); Column.AddF32(b, values)
+    return Column.End(b)
+
+
+def put(b):
+    cols = [column_i64(b), column_string(b), column_vec(b)]
+    view = b.CreateString("v")
+    keys = strings(b, ["u1", "u2"])
+    Put.StartEventTimeMsVector(b, 1)
+    b.PrependInt64(1_700_000_000_000)
+    times = b.EndVector()
+    Put.StartColumnsVector(b, len(cols))
+    for c in reversed(cols):
+        b.PrependUOffsetTRelative(c)
+    columns = b.EndVector()
+    Put.Start(b); Put.AddView(b, view); Put.AddKeyParts(b, keys)
+    Put.AddEventTimeMs(b, times); Put.AddColumns(b, columns)
+    return Put.End(b)
+
+
+def get(b):
+    view = b.CreateString("v")
+    fields = strings(b, ["i", "s", "vec"])
+    keys = strings(b, ["u1", "u2", "nobody"])
+    Get.Start(b); Get.AddView(b, view); Get.AddFields(b, fields); Get.AddKeyParts(b, keys)
+    return Get.End(b)
+
+
+def get_pair(b):
+    view = b.CreateString("p")
+    keys = strings(b, ["a", "b", "c", "d"])
+    Get.Start(b); Get.AddView(b, view); Get.AddKeyParts(b, keys)
+    return Get.End(b)
+
+
+def delete(b):
+    view = b.CreateString("v")
+    keys = strings(b, ["u1"])
+    Delete.Start(b); Delete.AddView(b, view); Delete.AddKeyParts(b, keys)
+    return Delete.End(b)
+
+
+RB = RequestBody.RequestBody
+seeds = {
+    "hello": frame(hello, RB.Hello),
+    "ping": frame(ping, RB.Ping),
+    "apply": frame(apply, RB.ApplyDefinitions),
+    "list_views": frame(list_views, RB.ListViews),
+    "describe": frame(describe, RB.DescribeView),
+    "put": frame(put, RB.Put),
+    "get": frame(get, RB.Get),
+    "get_pair": frame(get_pair, RB.Get),
+    "delete": frame(delete, RB.Delete),
+}
+seeds["pipelined"] = seeds["put"] + seeds["get"] + seeds["delete"] + seeds["get"]
+
+os.makedirs(sys.argv[2], exist_ok=True)
+for name, data in seeds.items():
+    with open(os.path.join(sys.argv[2], name), "wb") as f:
+        f.write(data)
+print(f"make_seeds: {len(seeds)} seeds in {sys.argv[2]}")

@@ -17,7 +17,7 @@ namespace {
 // parser: file values are applied first, then every flag given overrides.
 struct RawOptions {
   std::string bind, port, threads, data_dir, features, max_memory, max_frame, shards,
-      sweep_interval_ms, log_level, port_file;
+      sweep_interval_ms, log_level, port_file, huge_pages;
 };
 
 struct Key {
@@ -42,6 +42,8 @@ const Key kKeys[] = {
     {"log_level", &RawOptions::log_level, "trace, debug, info, warn, error or off (default info)"},
     {"port_file", &RawOptions::port_file,
      "Write the bound native port to this file once listening"},
+    {"huge_pages", &RawOptions::huge_pages,
+     "Back rows with transparent huge pages: true or false (default true)"},
 };
 
 std::string FlagName(const char* key) {
@@ -117,6 +119,13 @@ Status Convert(const RawOptions& raw, ServerOptions* o) {
   }
   if (!raw.log_level.empty()) o->log_level = raw.log_level;
   if (!raw.port_file.empty()) o->port_file = raw.port_file;
+  if (!raw.huge_pages.empty()) {
+    if (raw.huge_pages != "true" && raw.huge_pages != "false") {
+      return Status::InvalidArgument("huge_pages: expected true or false, got '" + raw.huge_pages +
+                                     "'");
+    }
+    o->huge_pages = raw.huge_pages == "true";
+  }
   if (o->threads == 0)
     o->threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   return Status::Ok();

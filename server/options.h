@@ -22,7 +22,8 @@ struct ServerOptions {
   uint32_t shards = 64;
   int64_t sweep_interval_ms = 1000;
   std::string log_level = "info";
-  std::string port_file;  // if set, the bound native port is written here
+  std::string port_file;   // if set, the bound native port is written here
+  bool huge_pages = true;  // back rows with transparent huge pages (re-exec, see main.cc)
 };
 
 // Parses argv (and the file named by --config). Returns nullopt after

@@ -5,6 +5,7 @@
 
 #include "storage/entity_key.h"
 #include "storage/rcu.h"
+#include "storage/record.h"
 #include "storage/row.h"
 
 namespace quiver {
@@ -56,7 +57,7 @@ Status CheckColumnShape(const ColumnInput& c, const Field& f, size_t rows,
 struct FeatureStore::ResolvedWrite {
   const ViewSchema* view = nullptr;
   std::vector<std::pair<int, const ColumnInput*>> columns;  // field index, its column
-  std::vector<std::string> keys;
+  EncodedKeys keys;
   size_t var_bytes = 0;
 };
 
@@ -72,7 +73,7 @@ Result<ApplyReport> FeatureStore::Apply(std::string_view yaml_text) {
 
 Status FeatureStore::ResolveKeys(const ViewSchema& view, const Catalog& catalog,
                                  std::span<const std::string_view> key_parts,
-                                 std::vector<std::string>* keys) const {
+                                 EncodedKeys* keys) const {
   const Entity* entity = catalog.FindEntity(view.entity);
   if (entity == nullptr) return Status::Internal("view without entity: " + view.QualifiedName());
   const size_t per_key = entity->join_keys.size();
@@ -88,11 +89,29 @@ Status FeatureStore::ResolveKeys(const ViewSchema& view, const Catalog& catalog,
                                    " (at most " + std::to_string(options_.max_rows_per_request) +
                                    ")");
   }
-  keys->resize(rows);
+  keys->views.clear();
+  keys->storage.clear();
+  if (per_key == 1) {
+    for (size_t i = 0; i < rows; ++i) {
+      if (key_parts[i].empty() || key_parts[i].size() > kMaxKeySize) {
+        return Status::InvalidArgument("key " + std::to_string(i) + ": " +
+                                       (key_parts[i].empty()
+                                            ? "empty entity key value"
+                                            : "entity key longer than 65535 bytes"));
+      }
+    }
+    keys->views.assign(key_parts.begin(), key_parts.end());
+    return Status::Ok();
+  }
+  std::vector<size_t> ends(rows);
   for (size_t i = 0; i < rows; ++i) {
-    (*keys)[i].clear();
-    Status s = EncodeEntityKey(key_parts.subspan(i * per_key, per_key), &(*keys)[i]);
+    Status s = EncodeEntityKey(key_parts.subspan(i * per_key, per_key), &keys->storage);
     if (!s.ok()) return Status::InvalidArgument("key " + std::to_string(i) + ": " + s.message());
+    ends[i] = keys->storage.size();
+  }
+  // Views are taken only now: appending may have moved the storage.
+  for (size_t i = 0, begin = 0; i < rows; begin = ends[i++]) {
+    keys->views.emplace_back(keys->storage.data() + begin, ends[i] - begin);
   }
   return Status::Ok();
 }
@@ -121,7 +140,7 @@ Status FeatureStore::Read(const ReadRequest& request, ReadResult* out) const {
   out->records.assign(rows, nullptr);
   out->states.assign(rows, RowState::kMissing);
   for (size_t i = 0; i < rows; ++i) {
-    const Record* r = table_.Find(view.id, out->keys[i]);
+    const Record* r = table_.Find(view.id, out->keys.views[i]);
     if (r == nullptr) continue;
     if (r->ExpiredAt(out->now_ms)) {
       out->states[i] = RowState::kExpired;
@@ -171,7 +190,7 @@ Result<WriteResult> FeatureStore::Write(const WriteRequest& request) {
   // in the table remain the exact guard.
   if (table_.max_memory_bytes() > 0) {
     size_t estimate = w.var_bytes;
-    for (const std::string& k : w.keys)
+    for (std::string_view k : w.keys.views)
       estimate += Record::AllocationSize(k.size(), view.layout.base_size());
     if (table_.memory_bytes() + static_cast<int64_t>(estimate) > table_.max_memory_bytes()) {
       return Status::ResourceExhausted(
@@ -199,7 +218,7 @@ Result<WriteResult> FeatureStore::Write(const WriteRequest& request) {
           builder.SetFixed(index, c->fixed.data() + i * width, width);
         }
       }
-      Record* r = Record::Allocate(view.id, w.keys[i], builder.Size());
+      Record* r = Record::Allocate(view.id, w.keys.views[i], builder.Size());
       if (r == nullptr) return nullptr;
       builder.WriteTo(r->mutable_value());
       r->event_time_ms = event_time;
@@ -208,7 +227,7 @@ Result<WriteResult> FeatureStore::Write(const WriteRequest& request) {
       return r;
     };
     QUIVER_ASSIGN_OR_RETURN(OnlineTable::Outcome outcome,
-                            table_.Upsert(view.id, w.keys[i], event_time, build));
+                            table_.Upsert(view.id, w.keys.views[i], event_time, build));
     if (outcome == OnlineTable::Outcome::kStale) {
       ++result.stale;
     } else {
@@ -224,10 +243,10 @@ Result<uint32_t> FeatureStore::Delete(std::string_view view_name,
   const Catalog& catalog = registry_.current();
   QUIVER_ASSIGN_OR_RETURN(ViewRef ref, ParseViewRef(view_name));
   QUIVER_ASSIGN_OR_RETURN(const ViewSchema* view, catalog.Resolve(ref));
-  std::vector<std::string> keys;
+  EncodedKeys keys;
   QUIVER_RETURN_IF_ERROR(ResolveKeys(*view, catalog, key_parts, &keys));
   uint32_t deleted = 0;
-  for (const std::string& key : keys)
+  for (std::string_view key : keys.views)
     deleted += table_.Erase(view->id, key) ? 1 : 0;
   return deleted;
 }

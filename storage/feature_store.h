@@ -45,6 +45,15 @@ struct WriteResult {
 
 enum class RowState : uint8_t { kFound = 0, kMissing = 1, kExpired = 2 };
 
+// The encoded keys of a request's entities. For an entity with one join key
+// the canonical key is the value itself, so `views` point into the request
+// and nothing is copied; otherwise they point into `storage`.
+struct EncodedKeys {
+  std::vector<std::string_view> views;
+  std::string storage;
+  size_t size() const { return views.size(); }
+};
+
 struct ReadRequest {
   std::string_view view;
   std::span<const std::string_view> fields;  // empty: every field, in schema order
@@ -58,7 +67,7 @@ struct ReadResult {
   std::vector<int> fields;             // indexes into view->fields
   std::vector<const Record*> records;  // per entity; nullptr unless kFound
   std::vector<RowState> states;        // per entity
-  std::vector<std::string> keys;       // encoded entity keys, per entity
+  EncodedKeys keys;                    // per entity
   int64_t now_ms = 0;
 };
 
@@ -97,8 +106,7 @@ class FeatureStore {
   Status Validate(const WriteRequest& request, const Catalog& catalog, ResolvedWrite* out) const;
   // Encodes one key per entity from key_parts (K values each).
   Status ResolveKeys(const ViewSchema& view, const Catalog& catalog,
-                     std::span<const std::string_view> key_parts,
-                     std::vector<std::string>* keys) const;
+                     std::span<const std::string_view> key_parts, EncodedKeys* keys) const;
 
   Registry& registry_;
   OnlineTable& table_;

@@ -23,6 +23,9 @@ TEST(ServerOptionsTest, DefaultsAreDocumentedOnes) {
   EXPECT_EQ((*o)->data_dir, "./data");
   EXPECT_EQ((*o)->max_frame, 64u << 20);
   EXPECT_GE((*o)->threads, 1);
+  EXPECT_TRUE((*o)->huge_pages);
+  EXPECT_FALSE((*Parse({"--huge-pages", "false"}))->huge_pages);
+  EXPECT_FALSE(Parse({"--huge-pages", "maybe"}).ok());
 }
 
 TEST(ServerOptionsTest, FlagsOverrideTheConfigFile) {

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Starts a Redis 7 (redis-server from Debian, no persistence) and a quiverd
+# side by side on loopback, loads the reference data set into both, and runs
+# quiver-bench's read paths against both in the same run.
+#   bench/compare_with_redis.sh [quiver-bench flags...]
+# e.g. bench/compare_with_redis.sh --scale 0.01 --duration 5
+# Env: BUILD (default build/release), QUIVERD_THREADS (default: one per core),
+#      TASKSET (e.g. "taskset -c 1" to pin both servers to one core).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+build=${BUILD:-build/release}
+work=$(mktemp -d)
+redis_port=${REDIS_PORT:-6390}
+quiver_port=${QUIVER_PORT:-7090}
+pin=${TASKSET:-}
+cleanup() {
+  redis-cli -p "$redis_port" shutdown nosave >/dev/null 2>&1 || true
+  [ -n "${qpid:-}" ] && kill "$qpid" 2>/dev/null && wait "$qpid" 2>/dev/null
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+$pin redis-server --port "$redis_port" --save "" --appendonly no --daemonize yes \
+  --logfile "$work/redis.log" --dir "$work"
+threads=()
+[ -n "${QUIVERD_THREADS:-}" ] && threads=(--threads "$QUIVERD_THREADS")
+$pin "$build/server/quiverd" --port "$quiver_port" --data-dir "$work/quiver" --log-level warn \
+  "${threads[@]}" &
+qpid=$!
+for _ in $(seq 1 100); do
+  redis-cli -p "$redis_port" ping >/dev/null 2>&1 && "$build/client/quiver" --port "$quiver_port" ping \
+    >/dev/null 2>&1 && break
+  sleep 0.1
+done
+echo "redis $(redis-server --version | grep -o 'v=[0-9.]*'), quiverd $("$build/server/quiverd" --version)," \
+  "$(nproc) cores, $(date -u +%Y-%m-%dT%H:%MZ)"
+"$build/bench/quiver-bench" --quiver "127.0.0.1:$quiver_port" --redis "127.0.0.1:$redis_port" \
+  --quiver-pid "$qpid" --load "$@"

@@ -8,9 +8,12 @@ namespace quiver::client_internal {
 
 namespace {
 
+// The vector's bytes, if it has `expected` elements at their natural
+// alignment (the verifier guarantees only 4 bytes).
 template <typename T>
 const uint8_t* BytesOf(const flatbuffers::Vector<T>* v, size_t expected, bool* ok) {
-  if (v == nullptr || v->size() != expected) {
+  if (v == nullptr || v->size() != expected ||
+      reinterpret_cast<uintptr_t>(v->data()) % alignof(T) != 0) {
     *ok = false;
     return nullptr;
   }
@@ -204,9 +207,13 @@ Result<GetResult> Access::MakeGetResult(const Frame& frame, const fb::GetReply& 
   result.server_time_ms_ = reply.server_time_ms();
   result.states_ = {reinterpret_cast<const uint8_t*>(SpanOf(reply.states()).data()),
                     reply.states() ? reply.states()->size() : 0};
+  const size_t rows = result.states_.size();
+  bool aligned = true;
+  BytesOf(reply.event_time_ms(), rows, &aligned);
+  BytesOf(reply.age_ms(), rows, &aligned);
+  if (!aligned) return Status::ProtocolError("GetReply per-entity vectors are malformed");
   result.event_times_ = SpanOf(reply.event_time_ms());
   result.ages_ = SpanOf(reply.age_ms());
-  const size_t rows = result.states_.size();
   if (result.event_times_.size() != rows || result.ages_.size() != rows) {
     return Status::ProtocolError("GetReply vectors disagree on the number of entities");
   }

@@ -50,6 +50,12 @@ for suite in $suites; do
         -DQUIVER_BUILD_FUZZ=ON -DQUIVER_BUILD_TESTS=OFF -DQUIVER_BUILD_BENCH=OFF
       for target in build/fuzz/tests/*_fuzzer; do
         name=$(basename "$target")
+        # Inputs that once crashed a target are replayed first, every run.
+        regressions=(tests/fuzz/regressions/"${name%_fuzzer}"-*)
+        if [ -e "${regressions[0]}" ] && ! "$target" "${regressions[@]}" >"build/fuzz/$name.regressions.log" 2>&1; then
+          tail -40 "build/fuzz/$name.regressions.log"
+          failed+=("fuzz:$name:regressions")
+        fi
         echo "=== fuzzing $name for ${fuzz_seconds}s"
         corpus=$(mktemp -d)
         flatc --python -o build/fuzz/py protocol/quiver.fbs

@@ -155,6 +155,16 @@ void DecodeStrings(const FbStrings* v, std::vector<std::string_view>* out) {
     out->emplace_back(s->data(), s->size());
 }
 
+Result<std::span<const int64_t>> AlignedInt64s(const flatbuffers::Vector<int64_t>* v,
+                                               std::string_view what) {
+  if (v == nullptr) return std::span<const int64_t>();
+  if (reinterpret_cast<uintptr_t>(v->data()) % alignof(int64_t) != 0) {
+    return Status::InvalidArgument(
+        std::string(what) + " is not 8-byte aligned (build frames with a FlatBuffers builder)");
+  }
+  return std::span<const int64_t>(v->data(), v->size());
+}
+
 Result<ColumnInput> DecodeColumn(const fb::Column& column) {
   ColumnInput in;
   in.field = column.name() ? column.name()->string_view() : std::string_view();

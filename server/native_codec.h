@@ -18,6 +18,12 @@ using FbStrings = flatbuffers::Vector<flatbuffers::Offset<flatbuffers::String>>;
 // Appends every string of v (may be null) to *out as views into the frame.
 void DecodeStrings(const FbStrings* v, std::vector<std::string_view>* out);
 
+// Views a vector of 8-byte values in place. The verifier checks vectors for
+// 4-byte alignment only, so a hand-made frame can misalign one; that is
+// refused (InvalidArgument) rather than read unaligned.
+Result<std::span<const int64_t>> AlignedInt64s(const flatbuffers::Vector<int64_t>* v,
+                                               std::string_view what);
+
 // Wraps a Put column. Fails if its type is unknown.
 Result<ColumnInput> DecodeColumn(const fb::Column& column);
 

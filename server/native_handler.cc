@@ -115,9 +115,7 @@ Status NativeHandler::Dispatch(const void* raw, Builder& b, uint64_t id) {
       }
       WriteRequest w;
       w.view = put.view() ? put.view()->string_view() : std::string_view();
-      if (put.event_time_ms() != nullptr) {
-        w.event_time_ms = {put.event_time_ms()->data(), put.event_time_ms()->size()};
-      }
+      QUIVER_ASSIGN_OR_RETURN(w.event_time_ms, AlignedInt64s(put.event_time_ms(), "event_time_ms"));
       w.key_parts = key_parts_;
       w.columns = columns;
       QUIVER_ASSIGN_OR_RETURN(WriteResult result, store_.Write(w));

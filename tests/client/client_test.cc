@@ -275,6 +275,21 @@ TEST(ServerLifecycleTest, StopsCleanlyOnSigterm) {
   EXPECT_EQ(client->Ping().code(), StatusCode::kUnavailable);
 }
 
+TEST(ServerLifecycleTest, ClientReconnectsAfterTheServerComesBack) {
+  auto first = std::make_unique<QuiverdProcess>();
+  ASSERT_TRUE(first->ok());
+  const uint16_t port = first->port();
+  auto client = Connect(*first);
+  ASSERT_TRUE(client->Ping().ok());
+  first.reset();  // stops it
+  EXPECT_EQ(client->Ping().code(), StatusCode::kUnavailable);
+  QuiverdProcess second({}, port);
+  ASSERT_TRUE(second.ok()) << "could not restart on port " << port;
+  ASSERT_EQ(second.port(), port);
+  Status again = client->Ping();
+  EXPECT_TRUE(again.ok()) << "the next call reconnects: " << again.ToString();
+}
+
 TEST(ServerLifecycleTest, FeaturesFileIsAppliedAtStart) {
   QuiverdProcess server({"--features", testing::SourcePath("examples/features.yaml")});
   ASSERT_TRUE(server.ok());

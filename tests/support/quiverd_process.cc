@@ -24,11 +24,11 @@ std::string SourcePath(const std::string& relative) {
   return std::string(QUIVER_SOURCE_DIR) + "/" + relative;
 }
 
-QuiverdProcess::QuiverdProcess(std::vector<std::string> extra_args) {
+QuiverdProcess::QuiverdProcess(std::vector<std::string> extra_args, uint16_t port) {
   char tmpl[] = "/tmp/quiver-test-XXXXXX";
   dir_ = mkdtemp(tmpl);
   const std::string port_file = dir_ + "/port";
-  std::vector<std::string> args = {QuiverdPath(),  "--port",      "0",
+  std::vector<std::string> args = {QuiverdPath(),  "--port",      std::to_string(port),
                                    "--port-file",  port_file,     "--data-dir",
                                    dir_ + "/data", "--log-level", "warn"};
   args.insert(args.end(), extra_args.begin(), extra_args.end());

@@ -5,6 +5,7 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -12,8 +13,9 @@ namespace quiver::testing {
 
 class QuiverdProcess {
  public:
-  // Starts quiverd with `extra_args`; check ok() and port().
-  explicit QuiverdProcess(std::vector<std::string> extra_args = {});
+  // Starts quiverd with `extra_args` on `port` (0: any free one); check
+  // ok() and port().
+  explicit QuiverdProcess(std::vector<std::string> extra_args = {}, uint16_t port = 0);
   ~QuiverdProcess();
   QuiverdProcess(const QuiverdProcess&) = delete;
   QuiverdProcess& operator=(const QuiverdProcess&) = delete;

@@ -146,6 +146,9 @@ Status FeatureStore::Read(const ReadRequest& request, ReadResult* out) const {
       out->states[i] = RowState::kExpired;
       continue;
     }
+    // The encoder reads the value later; start fetching it now so the miss
+    // overlaps the next lookups instead of stalling the encoder.
+    __builtin_prefetch(r->value().data());
     out->records[i] = r;
     out->states[i] = RowState::kFound;
   }

@@ -139,17 +139,18 @@ Status FeatureStore::Read(const ReadRequest& request, ReadResult* out) const {
   out->now_ms = options_.now_ms();
   out->records.assign(rows, nullptr);
   out->states.assign(rows, RowState::kMissing);
+  table_.FindMany(view.id, out->keys.views, out->records);
   for (size_t i = 0; i < rows; ++i) {
-    const Record* r = table_.Find(view.id, out->keys.views[i]);
+    const Record* r = out->records[i];
     if (r == nullptr) continue;
     if (r->ExpiredAt(out->now_ms)) {
+      out->records[i] = nullptr;
       out->states[i] = RowState::kExpired;
       continue;
     }
     // The encoder reads the value later; start fetching it now so the miss
-    // overlaps the next lookups instead of stalling the encoder.
+    // overlaps the other rows' instead of stalling the encoder.
     __builtin_prefetch(r->value().data());
-    out->records[i] = r;
     out->states[i] = RowState::kFound;
   }
   return Status::Ok();

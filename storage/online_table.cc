@@ -1,89 +1,122 @@
 #include "storage/online_table.h"
 
-#include <cerrno>
+#include <cstdlib>
 #include <cstring>
+#include <mutex>
+#include <new>
+#include <shared_mutex>
 #include <string>
 
 #include <xxhash.h>
 
 #include "storage/rcu.h"
-#include "storage/tsan.h"
 
 namespace quiver {
 
-struct OnlineTable::Shard {
-  cds_lfht* ht = nullptr;
-};
-
 namespace {
 
-struct LookupKey {
-  uint32_t view_id;
-  std::string_view key;
-};
+// A slot word: 0 (never used), 1 (a tombstone: its record was removed) or a
+// record pointer (8-aligned, below 2^48 on x86-64 and arm64 user space) with
+// a 16-bit tag of the key's hash in the top bits.
+constexpr uint64_t kEmpty = 0;
+constexpr uint64_t kTombstone = 1;
+constexpr uint64_t kPointerMask = (uint64_t{1} << 48) - 1;
+constexpr size_t kMinCapacity = 1024;
 
-Record* RecordOf(cds_lfht_node* node) {
-  return node == nullptr
-             ? nullptr
-             : reinterpret_cast<Record*>(reinterpret_cast<char*>(node) - offsetof(Record, node));
+// Slot index comes from the hash's low bits and the shard from its top
+// bits; the tag uses bits 32-47, independent of both.
+uint64_t TagOf(uint64_t hash) {
+  return (hash >> 32) & 0xffff;
+}
+uint64_t WordOf(const Record* r, uint64_t tag) {
+  return static_cast<uint64_t>(reinterpret_cast<uintptr_t>(r)) | (tag << 48);
+}
+Record* RecordOf(uint64_t word) {
+  return reinterpret_cast<Record*>(static_cast<uintptr_t>(word & kPointerMask));
+}
+bool HoldsRecord(uint64_t word) {
+  return word > kTombstone;
 }
 
-// Called by cds_lfht on candidate nodes during lookups and inserts: reading
-// the record is covered by the writer's publication, so tell TSan.
-int MatchKey(cds_lfht_node* node, const void* key) {
-  const Record* r = RecordOf(node);
-  QUIVER_TSAN_ACQUIRE(r);
-  const auto* k = static_cast<const LookupKey*>(key);
-  return r->view_id == k->view_id && r->key() == k->key;
+// True if the slot holds the key. Reading the record is safe: the slot was
+// loaded with acquire, pairing with the release of the CAS that published it.
+bool Matches(uint64_t word, uint64_t tag, uint32_t view_id, std::string_view key) {
+  if (!HoldsRecord(word) || (word >> 48) != tag) return false;
+  const Record* r = RecordOf(word);
+  return r->view_id == view_id && r->key() == key;
 }
 
-void FreeRetired(rcu_head* head) {
+// Grow when records and tombstones fill three quarters of the slots.
+size_t GrowThreshold(uint64_t mask) {
+  return (mask + 1) / 4 * 3;
+}
+
+void FreeRetiredRecord(rcu_head* head) {
   rcu::BeforeReclaim();
   Record::Free(reinterpret_cast<Record*>(reinterpret_cast<char*>(head) - offsetof(Record, rcu)));
 }
 
-// Looks the key up; returns the current record (acquired for TSan) or null.
-Record* LookupIn(cds_lfht* ht, uint64_t hash, const LookupKey& key, cds_lfht_iter* iter) {
-  cds_lfht_lookup(ht, hash, MatchKey, &key, iter);
-  Record* r = RecordOf(cds_lfht_iter_get_node(iter));
-  if (r != nullptr) QUIVER_TSAN_ACQUIRE(r);
-  return r;
-}
-
 }  // namespace
+
+struct OnlineTable::Slots {
+  rcu_head rcu;  // used when a grown-out array is retired
+  uint64_t mask;
+  std::atomic<uint64_t> words[1];  // mask + 1 of them
+
+  static Slots* Allocate(size_t capacity) {
+    void* mem = std::malloc(offsetof(Slots, words) + capacity * sizeof(std::atomic<uint64_t>));
+    if (mem == nullptr) return nullptr;
+    auto* s = static_cast<Slots*>(mem);
+    s->mask = capacity - 1;
+    for (size_t i = 0; i < capacity; ++i)
+      new (&s->words[i]) std::atomic<uint64_t>(kEmpty);
+    return s;
+  }
+  static void Retired(rcu_head* head) {
+    rcu::BeforeReclaim();
+    std::free(reinterpret_cast<char*>(head) - offsetof(Slots, rcu));
+  }
+
+  // The record of the key, or nullptr. Probing stops at a never-used slot.
+  const Record* Find(uint64_t hash, uint32_t view_id, std::string_view key) const {
+    const uint64_t tag = TagOf(hash);
+    for (uint64_t i = hash & mask, n = 0; n <= mask; i = (i + 1) & mask, ++n) {
+      const uint64_t w = words[i].load(std::memory_order_acquire);
+      if (w == kEmpty) return nullptr;
+      if (Matches(w, tag, view_id, key)) return RecordOf(w);
+    }
+    return nullptr;
+  }
+};
+
+struct alignas(64) OnlineTable::Shard {
+  std::atomic<Slots*> slots{nullptr};  // published with release
+  // Writers hold it shared while they change slots; Grow holds it exclusive
+  // while it copies them. Readers never take it.
+  std::shared_mutex grow_mu;
+  std::atomic<size_t> used{0};  // slots of `slots` ever claimed (records + tombstones)
+};
 
 OnlineTable::OnlineTable(Options options) : options_(options) {
   if (options_.shards == 0) options_.shards = 1;
-  shards_.reserve(options_.shards);
   for (uint32_t i = 0; i < options_.shards; ++i) {
-    auto* shard = new Shard;
-    shard->ht = cds_lfht_new_flavor(1024, 1024, 0, CDS_LFHT_AUTO_RESIZE | CDS_LFHT_ACCOUNTING,
-                                    &urcu_memb_flavor, nullptr);
-    shards_.push_back(shard);
+    shards_.push_back(new Shard);
+    Slots* slots = Slots::Allocate(kMinCapacity);
+    if (slots == nullptr) std::abort();  // a few KiB at start-up: out of memory like new
+    shards_.back()->slots.store(slots, std::memory_order_release);
   }
 }
 
 OnlineTable::~OnlineTable() {
   rcu::ThreadRegistration registration;
-  std::vector<Record*> removed;
-  {
-    rcu::ReadLock lock;
-    for (Shard* shard : shards_) {
-      cds_lfht_iter iter;
-      cds_lfht_first(shard->ht, &iter);
-      for (cds_lfht_node* n; (n = cds_lfht_iter_get_node(&iter)) != nullptr;
-           cds_lfht_next(shard->ht, &iter)) {
-        if (cds_lfht_del(shard->ht, n) == 0) removed.push_back(RecordOf(n));
-      }
-    }
-  }
-  urcu_memb_synchronize_rcu();
-  for (Record* r : removed) {
-    QUIVER_TSAN_ACQUIRE(r);
-    Record::Free(r);
-  }
+  rcu::Barrier();  // retired records and slot arrays are freed first
   for (Shard* shard : shards_) {
-    cds_lfht_destroy(shard->ht, nullptr);
+    Slots* s = shard->slots.load(std::memory_order_acquire);
+    for (uint64_t i = 0; i <= s->mask; ++i) {
+      const uint64_t w = s->words[i].load(std::memory_order_acquire);
+      if (HoldsRecord(w)) Record::Free(RecordOf(w));
+    }
+    std::free(s);
     delete shard;
   }
 }
@@ -92,17 +125,37 @@ uint64_t OnlineTable::Hash(uint32_t view_id, std::string_view key) const {
   return XXH3_64bits_withSeed(key.data(), key.size(), view_id);
 }
 
-// cds_lfht picks buckets from the low bits of the hash, so the shard comes
-// from the high bits: otherwise every key of a shard would share its low bits
-// and use a fraction of the shard's buckets.
 OnlineTable::Shard& OnlineTable::ShardFor(uint64_t hash) const {
   return *shards_[((hash >> 32) * shards_.size()) >> 32];
 }
 
 const Record* OnlineTable::Find(uint32_t view_id, std::string_view key) const {
   const uint64_t hash = Hash(view_id, key);
-  cds_lfht_iter iter;
-  return LookupIn(ShardFor(hash).ht, hash, LookupKey{view_id, key}, &iter);
+  return ShardFor(hash).slots.load(std::memory_order_acquire)->Find(hash, view_id, key);
+}
+
+void OnlineTable::FindMany(uint32_t view_id, std::span<const std::string_view> keys,
+                           std::span<const Record*> out) const {
+  // In chunks: hash and prefetch every slot, then prefetch every candidate
+  // record, then compare. The misses of a chunk overlap.
+  constexpr size_t kChunk = 32;
+  uint64_t hashes[kChunk];
+  const Slots* slots[kChunk];
+  for (size_t base = 0; base < keys.size(); base += kChunk) {
+    const size_t n = std::min(kChunk, keys.size() - base);
+    for (size_t j = 0; j < n; ++j) {
+      hashes[j] = Hash(view_id, keys[base + j]);
+      slots[j] = ShardFor(hashes[j]).slots.load(std::memory_order_acquire);
+      __builtin_prefetch(&slots[j]->words[hashes[j] & slots[j]->mask]);
+    }
+    for (size_t j = 0; j < n; ++j) {
+      const uint64_t w =
+          slots[j]->words[hashes[j] & slots[j]->mask].load(std::memory_order_acquire);
+      if (HoldsRecord(w) && (w >> 48) == TagOf(hashes[j])) __builtin_prefetch(RecordOf(w));
+    }
+    for (size_t j = 0; j < n; ++j)
+      out[base + j] = slots[j]->Find(hashes[j], view_id, keys[base + j]);
+  }
 }
 
 Status OnlineTable::CheckMemory(int64_t added_bytes) const {
@@ -117,68 +170,124 @@ Status OnlineTable::CheckMemory(int64_t added_bytes) const {
 void OnlineTable::Retire(Record* r) {
   memory_bytes_.fetch_sub(static_cast<int64_t>(r->allocation_size()), std::memory_order_relaxed);
   count_.fetch_sub(1, std::memory_order_relaxed);
-  rcu::Retire(&r->rcu, FreeRetired);
+  rcu::Retire(&r->rcu, FreeRetiredRecord);
+}
+
+Status OnlineTable::Grow(Shard& shard) {
+  std::unique_lock<std::shared_mutex> lock(shard.grow_mu);
+  Slots* old = shard.slots.load(std::memory_order_relaxed);
+  if (shard.used.load(std::memory_order_relaxed) < GrowThreshold(old->mask)) return Status::Ok();
+  size_t live = 0;
+  for (uint64_t i = 0; i <= old->mask; ++i) {
+    live += HoldsRecord(old->words[i].load(std::memory_order_relaxed)) ? 1 : 0;
+  }
+  // Tombstones are dropped; leave room for the live records to double.
+  size_t capacity = kMinCapacity;
+  while (GrowThreshold(capacity - 1) < 2 * live + 1)
+    capacity *= 2;
+  Slots* fresh = Slots::Allocate(capacity);
+  if (fresh == nullptr) {
+    return Status::ResourceExhausted("OOM: cannot grow the online table to " +
+                                     std::to_string(capacity) + " slots");
+  }
+  for (uint64_t i = 0; i <= old->mask; ++i) {
+    const uint64_t w = old->words[i].load(std::memory_order_relaxed);
+    if (!HoldsRecord(w)) continue;
+    const Record* r = RecordOf(w);
+    uint64_t j = Hash(r->view_id, r->key()) & fresh->mask;
+    while (fresh->words[j].load(std::memory_order_relaxed) != kEmpty)
+      j = (j + 1) & fresh->mask;
+    fresh->words[j].store(w, std::memory_order_relaxed);
+  }
+  shard.used.store(live, std::memory_order_relaxed);
+  shard.slots.store(fresh, std::memory_order_release);  // publishes the copied words
+  rcu::Retire(&old->rcu, Slots::Retired);
+  return Status::Ok();
 }
 
 Result<OnlineTable::Outcome> OnlineTable::Upsert(uint32_t view_id, std::string_view key,
                                                  int64_t event_time_ms, Builder build) {
   const uint64_t hash = Hash(view_id, key);
-  cds_lfht* ht = ShardFor(hash).ht;
-  const LookupKey lookup{view_id, key};
+  const uint64_t tag = TagOf(hash);
+  Shard& shard = ShardFor(hash);
   for (;;) {
-    cds_lfht_iter iter;
-    Record* current = LookupIn(ht, hash, lookup, &iter);
-    if (current != nullptr && current->event_time_ms > event_time_ms) return Outcome::kStale;
-    Record* fresh = build(current);
-    if (fresh == nullptr) return Status::ResourceExhausted("OOM: allocation failed");
-    const int64_t added = static_cast<int64_t>(fresh->allocation_size()) -
-                          (current ? static_cast<int64_t>(current->allocation_size()) : 0);
-    if (Status s = CheckMemory(added); !s.ok()) {
-      Record::Free(fresh);
-      return s;
-    }
-    QUIVER_TSAN_RELEASE(fresh);  // publishes the record's contents to readers
-    if (current == nullptr) {
-      cds_lfht_node* won = cds_lfht_add_unique(ht, hash, MatchKey, &lookup, &fresh->node);
-      if (won == &fresh->node) {
-        memory_bytes_.fetch_add(added, std::memory_order_relaxed);
+    {
+      std::shared_lock<std::shared_mutex> lock(shard.grow_mu);
+      Slots* s = shard.slots.load(std::memory_order_acquire);
+      uint64_t i = hash & s->mask;
+      for (uint64_t probed = 0; probed <= s->mask;) {
+        uint64_t w = s->words[i].load(std::memory_order_acquire);
+        const bool empty = w == kEmpty;
+        if (!empty && !Matches(w, tag, view_id, key)) {
+          i = (i + 1) & s->mask;
+          ++probed;
+          continue;
+        }
+        if (empty && shard.used.load(std::memory_order_relaxed) >= GrowThreshold(s->mask)) break;
+        Record* current = empty ? nullptr : RecordOf(w);
+        if (current != nullptr && current->event_time_ms > event_time_ms) return Outcome::kStale;
+        Record* fresh = build(current);
+        if (fresh == nullptr) return Status::ResourceExhausted("OOM: allocation failed");
+        const int64_t size = static_cast<int64_t>(fresh->allocation_size());
+        if (Status st = CheckMemory(size - (current ? int64_t(current->allocation_size()) : 0));
+            !st.ok()) {
+          Record::Free(fresh);
+          return st;
+        }
+        // Release: a reader that loads the new word sees the record's contents.
+        if (!s->words[i].compare_exchange_strong(w, WordOf(fresh, tag), std::memory_order_acq_rel,
+                                                 std::memory_order_acquire)) {
+          Record::Free(fresh);  // another writer changed the slot: look at it again
+          continue;
+        }
+        memory_bytes_.fetch_add(size, std::memory_order_relaxed);
         count_.fetch_add(1, std::memory_order_relaxed);
-        return Outcome::kInserted;
+        if (empty) {
+          shard.used.fetch_add(1, std::memory_order_relaxed);
+          return Outcome::kInserted;
+        }
+        Retire(current);
+        return Outcome::kReplaced;
       }
-    } else if (cds_lfht_replace(ht, &iter, hash, MatchKey, &lookup, &fresh->node) == 0) {
-      memory_bytes_.fetch_add(static_cast<int64_t>(fresh->allocation_size()),
-                              std::memory_order_relaxed);
-      count_.fetch_add(1, std::memory_order_relaxed);
-      Retire(current);
-      return Outcome::kReplaced;
     }
-    // Another writer got there first: never published, so free at once.
-    Record::Free(fresh);
+    QUIVER_RETURN_IF_ERROR(Grow(shard));  // full enough (or full): grow, then try again
   }
 }
 
 bool OnlineTable::Erase(uint32_t view_id, std::string_view key) {
   const uint64_t hash = Hash(view_id, key);
-  cds_lfht* ht = ShardFor(hash).ht;
-  cds_lfht_iter iter;
-  Record* current = LookupIn(ht, hash, LookupKey{view_id, key}, &iter);
-  if (current == nullptr || cds_lfht_del(ht, &current->node) != 0) return false;
-  Retire(current);
-  return true;
+  const uint64_t tag = TagOf(hash);
+  Shard& shard = ShardFor(hash);
+  std::shared_lock<std::shared_mutex> lock(shard.grow_mu);
+  Slots* s = shard.slots.load(std::memory_order_acquire);
+  for (uint64_t i = hash & s->mask, probed = 0; probed <= s->mask;) {
+    uint64_t w = s->words[i].load(std::memory_order_acquire);
+    if (w == kEmpty) return false;
+    if (!Matches(w, tag, view_id, key)) {
+      i = (i + 1) & s->mask;
+      ++probed;
+      continue;
+    }
+    if (s->words[i].compare_exchange_strong(w, kTombstone, std::memory_order_acq_rel)) {
+      Retire(RecordOf(w));
+      return true;
+    }
+    // Replaced or removed meanwhile: look at the slot again.
+  }
+  return false;
 }
 
 size_t OnlineTable::SweepExpired(int64_t now_ms) {
   size_t removed = 0;
   for (Shard* shard : shards_) {
-    rcu::ReadLock lock;
-    cds_lfht_iter iter;
-    cds_lfht_first(shard->ht, &iter);
-    for (cds_lfht_node* n; (n = cds_lfht_iter_get_node(&iter)) != nullptr;
-         cds_lfht_next(shard->ht, &iter)) {
-      Record* r = RecordOf(n);
-      QUIVER_TSAN_ACQUIRE(r);
-      if (r->ExpiredAt(now_ms) && cds_lfht_del(shard->ht, n) == 0) {
-        Retire(r);
+    rcu::ReadLock read_lock;
+    std::shared_lock<std::shared_mutex> lock(shard->grow_mu);
+    Slots* s = shard->slots.load(std::memory_order_acquire);
+    for (uint64_t i = 0; i <= s->mask; ++i) {
+      uint64_t w = s->words[i].load(std::memory_order_acquire);
+      if (!HoldsRecord(w) || !RecordOf(w)->ExpiredAt(now_ms)) continue;
+      if (s->words[i].compare_exchange_strong(w, kTombstone, std::memory_order_acq_rel)) {
+        Retire(RecordOf(w));
         ++removed;
       }
     }
@@ -188,13 +297,10 @@ size_t OnlineTable::SweepExpired(int64_t now_ms) {
 
 void OnlineTable::ForEachInView(uint32_t view_id, FunctionRef<void(const Record&)> fn) const {
   for (Shard* shard : shards_) {
-    cds_lfht_iter iter;
-    cds_lfht_first(shard->ht, &iter);
-    for (cds_lfht_node* n; (n = cds_lfht_iter_get_node(&iter)) != nullptr;
-         cds_lfht_next(shard->ht, &iter)) {
-      const Record* r = RecordOf(n);
-      QUIVER_TSAN_ACQUIRE(r);
-      if (r->view_id == view_id) fn(*r);
+    const Slots* s = shard->slots.load(std::memory_order_acquire);
+    for (uint64_t i = 0; i <= s->mask; ++i) {
+      const uint64_t w = s->words[i].load(std::memory_order_acquire);
+      if (HoldsRecord(w) && RecordOf(w)->view_id == view_id) fn(*RecordOf(w));
     }
   }
 }

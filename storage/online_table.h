@@ -1,17 +1,30 @@
 // OnlineTable: the latest value of every (view, entity) key, in S shards,
-// each a lock-free resizable hash table (liburcu's cds_lfht) of pointers to
-// immutable Records.
+// each an open-addressing hash table of pointers to immutable Records.
 //
 // Threads: any number of threads may call any method concurrently, provided
-// each is registered with rcu::ThreadRegistration. Readers take no lock and
-// write no shared memory: Find() is a hash lookup inside the caller's
-// rcu::ReadLock. A writer builds a new Record and publishes it with one
-// compare-and-swap (cds_lfht_replace / cds_lfht_add_unique), retrying if
-// another writer won; the record it replaced is freed after a grace period.
+// each is registered with rcu::ThreadRegistration.
+//
+// Readers take no lock and write no shared memory: a lookup is a probe of
+// atomic slots inside the caller's rcu::ReadLock. Each slot is one 64-bit
+// word: a 48-bit record pointer and a 16-bit tag of the key's hash, so most
+// non-matching slots are skipped without touching their record. A writer
+// builds a new Record and publishes it with one compare-and-swap on its
+// slot, retrying if another writer won; the record it replaced is freed
+// after an RCU grace period. Inserts only ever claim never-used slots, so
+// two writers inserting one key meet at the same slot and one CAS decides.
+// A table that fills up is rebuilt at a new size by one writer while the
+// others of that shard wait (a shared/exclusive lock that readers never
+// touch); readers go on using the old table until they leave their read
+// section, and it is freed after a grace period.
+//
+// FindMany looks up a batch with memory-level parallelism: it hashes every
+// key and prefetches every slot, then every candidate record, before
+// comparing, so the cache misses of a batch overlap instead of queueing.
 #pragma once
 
 #include <atomic>
 #include <cstdint>
+#include <span>
 #include <string_view>
 #include <vector>
 
@@ -50,6 +63,11 @@ class OnlineTable {
   // until that lock is released.
   const Record* Find(uint32_t view_id, std::string_view key) const;
 
+  // Find for every key: out[i] is the record of keys[i] or nullptr.
+  // REQUIRES: rcu::ReadLock held; out.size() == keys.size().
+  void FindMany(uint32_t view_id, std::span<const std::string_view> keys,
+                std::span<const Record*> out) const;
+
   // Last-writer-wins by event time: replaces the current value only if its
   // event time is <= event_time_ms (ties go to the later arrival). Fails
   // with ResourceExhausted, changing nothing, if the new value would take
@@ -69,17 +87,20 @@ class OnlineTable {
   // REQUIRES: rcu::ReadLock held; fn must not write to the table.
   void ForEachInView(uint32_t view_id, FunctionRef<void(const Record&)> fn) const;
 
-  // Bytes held by live records (allocation sizes; excludes hash buckets).
+  // Bytes held by live records (allocation sizes; excludes the slot arrays).
   int64_t memory_bytes() const { return memory_bytes_.load(std::memory_order_relaxed); }
   int64_t max_memory_bytes() const { return options_.max_memory_bytes; }
   int64_t size() const { return count_.load(std::memory_order_relaxed); }
 
  private:
   struct Shard;
+  struct Slots;
   uint64_t Hash(uint32_t view_id, std::string_view key) const;
   Shard& ShardFor(uint64_t hash) const;
   Status CheckMemory(int64_t added_bytes) const;
   void Retire(Record* r);
+  // Rebuilds the shard's slots at a size with room for its live records.
+  Status Grow(Shard& shard);
 
   Options options_;
   std::vector<Shard*> shards_;

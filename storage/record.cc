@@ -9,7 +9,6 @@ Record* Record::Allocate(uint32_t view_id, std::string_view key, size_t value_si
   void* mem = std::malloc(AllocationSize(key.size(), value_size));
   if (mem == nullptr) return nullptr;
   auto* r = new (mem) Record;
-  cds_lfht_node_init(&r->node);
   r->event_time_ms = 0;
   r->write_time_ms = 0;
   r->expire_at_ms = kNeverExpires;

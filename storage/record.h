@@ -10,7 +10,6 @@
 #include <span>
 #include <string_view>
 
-#include <urcu/rculfhash.h>
 #include <urcu/urcu-memb.h>
 
 namespace quiver {
@@ -21,8 +20,7 @@ inline constexpr size_t kMaxKeySize = 65535;
 enum class RecordKind : uint8_t { kRow = 0 };
 
 struct Record {
-  cds_lfht_node node;  // written only by liburcu once published
-  rcu_head rcu;        // used only when the record is retired
+  rcu_head rcu;  // used only when the record is retired
   int64_t event_time_ms;
   int64_t write_time_ms;
   int64_t expire_at_ms;  // first instant at which the value is no longer served

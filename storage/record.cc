@@ -5,6 +5,9 @@
 
 namespace quiver {
 
+// The header is part of every row's memory cost (docs/operations.md).
+static_assert(sizeof(Record) == 56, "Record header size changed: update docs/operations.md");
+
 Record* Record::Allocate(uint32_t view_id, std::string_view key, size_t value_size) {
   void* mem = std::malloc(AllocationSize(key.size(), value_size));
   if (mem == nullptr) return nullptr;

@@ -73,37 +73,36 @@ bool NativeHandler::Handle(std::span<const uint8_t> frame, Builder* out) {
     return false;
   }
   const uint64_t id = request->id();
-  Status s = Dispatch(request, *out, id);
+  Status s = Dispatch(*request, *out, id);
   if (!s.ok()) protocol::BuildErrorResponse(out, id, s);
   return true;
 }
 
-Status NativeHandler::Dispatch(const void* raw, Builder& b, uint64_t id) {
-  const auto* request = static_cast<const fb::Request*>(raw);
+Status NativeHandler::Dispatch(const fb::Request& request, Builder& b, uint64_t id) {
   // The verifier accepts a union type without its value; every case below
   // relies on the value being there.
-  if (request->body_type() != fb::RequestBody::NONE && request->body() == nullptr) {
+  if (request.body_type() != fb::RequestBody::NONE && request.body() == nullptr) {
     return Status::InvalidArgument("request " + std::to_string(id) +
                                    " names a body type but has no body");
   }
-  switch (request->body_type()) {
+  switch (request.body_type()) {
     case fb::RequestBody::Hello:
-      return HandleHello(*request->body_as_Hello(), b, id, options_);
+      return HandleHello(*request.body_as_Hello(), b, id, options_);
     case fb::RequestBody::Ping: {
-      const auto* payload = request->body_as_Ping()->payload();
+      const auto* payload = request.body_as_Ping()->payload();
       auto echo = payload ? b.CreateVector(payload->data(), payload->size())
                           : b.CreateVector(std::vector<uint8_t>());
       FinishOk(b, id, fb::CreatePong(b, echo));
       return Status::Ok();
     }
     case fb::RequestBody::ApplyDefinitions:
-      return HandleApply(store_, *request->body_as_ApplyDefinitions(), b, id);
+      return HandleApply(store_, *request.body_as_ApplyDefinitions(), b, id);
     case fb::RequestBody::ListViews:
       return HandleListViews(store_, b, id);
     case fb::RequestBody::DescribeView:
-      return HandleDescribe(store_, *request->body_as_DescribeView(), b, id);
+      return HandleDescribe(store_, *request.body_as_DescribeView(), b, id);
     case fb::RequestBody::Put: {
-      const fb::Put& put = *request->body_as_Put();
+      const fb::Put& put = *request.body_as_Put();
       key_parts_.clear();
       DecodeStrings(put.key_parts(), &key_parts_);
       std::vector<ColumnInput> columns;
@@ -123,7 +122,7 @@ Status NativeHandler::Dispatch(const void* raw, Builder& b, uint64_t id) {
       return Status::Ok();
     }
     case fb::RequestBody::Get: {
-      const fb::Get& get = *request->body_as_Get();
+      const fb::Get& get = *request.body_as_Get();
       key_parts_.clear();
       fields_.clear();
       DecodeStrings(get.key_parts(), &key_parts_);
@@ -136,7 +135,7 @@ Status NativeHandler::Dispatch(const void* raw, Builder& b, uint64_t id) {
       return Status::Ok();
     }
     case fb::RequestBody::Delete: {
-      const fb::Delete& del = *request->body_as_Delete();
+      const fb::Delete& del = *request.body_as_Delete();
       key_parts_.clear();
       DecodeStrings(del.key_parts(), &key_parts_);
       QUIVER_ASSIGN_OR_RETURN(
@@ -148,7 +147,7 @@ Status NativeHandler::Dispatch(const void* raw, Builder& b, uint64_t id) {
       break;
   }
   return Status::InvalidArgument("request " + std::to_string(id) + " has no known body (type " +
-                                 std::to_string(static_cast<int>(request->body_type())) + ")");
+                                 std::to_string(static_cast<int>(request.body_type())) + ")");
 }
 
 }  // namespace quiver

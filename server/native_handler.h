@@ -16,6 +16,10 @@
 
 namespace quiver {
 
+namespace fb {
+struct Request;
+}  // namespace fb
+
 struct NativeHandlerOptions {
   uint64_t max_frame_bytes = 64u << 20;
   std::string server_version;
@@ -33,7 +37,7 @@ class NativeHandler {
   bool Handle(std::span<const uint8_t> frame, flatbuffers::FlatBufferBuilder* out);
 
  private:
-  Status Dispatch(const void* request, flatbuffers::FlatBufferBuilder& b, uint64_t id);
+  Status Dispatch(const fb::Request& request, flatbuffers::FlatBufferBuilder& b, uint64_t id);
 
   FeatureStore& store_;
   NativeHandlerOptions options_;

@@ -5,51 +5,56 @@
 namespace quiver {
 
 namespace {
-Status CheckPart(std::string_view part) {
-  if (part.empty()) return Status::InvalidArgument("empty entity key value");
+
+Status CheckKey(size_t entity, std::string_view part, size_t encoded_size) {
+  if (part.empty()) {
+    return Status::InvalidArgument("key " + std::to_string(entity) + ": empty entity key value");
+  }
+  if (encoded_size > kMaxKeySize) {
+    return Status::InvalidArgument("key " + std::to_string(entity) +
+                                   ": entity key longer than 65535 bytes");
+  }
   return Status::Ok();
 }
+
+// Appends the multi-value encoding of one entity's parts to *out.
+Status AppendCompositeKey(size_t entity, std::span<const std::string_view> parts,
+                          std::string* out) {
+  const size_t start = out->size();
+  for (std::string_view part : parts) {
+    QUIVER_RETURN_IF_ERROR(CheckKey(entity, part, 0));
+    for (size_t n = part.size();; n >>= 7) {
+      out->push_back(static_cast<char>((n & 0x7f) | (n >= 0x80 ? 0x80 : 0)));
+      if (n < 0x80) break;
+    }
+    out->append(part);
+  }
+  return CheckKey(entity, parts[0], out->size() - start);  // parts[0] passed: checks the size
+}
+
 }  // namespace
 
-Status EncodeEntityKey(std::span<const std::string_view> parts, std::string* out) {
-  const size_t start = out->size();
-  if (parts.size() == 1) {
-    QUIVER_RETURN_IF_ERROR(CheckPart(parts[0]));
-    out->append(parts[0]);
-  } else {
-    for (std::string_view part : parts) {
-      QUIVER_RETURN_IF_ERROR(CheckPart(part));
-      for (size_t n = part.size();; n >>= 7) {
-        out->push_back(static_cast<char>((n & 0x7f) | (n >= 0x80 ? 0x80 : 0)));
-        if (n < 0x80) break;
-      }
-      out->append(part);
-    }
+Status EncodeEntityKeys(std::span<const std::string_view> parts, size_t per_key, EncodedKeys* out) {
+  out->views.clear();
+  out->storage.clear();
+  const size_t rows = parts.size() / per_key;
+  if (per_key == 1) {
+    for (size_t i = 0; i < rows; ++i)
+      QUIVER_RETURN_IF_ERROR(CheckKey(i, parts[i], parts[i].size()));
+    out->views.assign(parts.begin(), parts.end());
+    return Status::Ok();
   }
-  if (out->size() - start > kMaxKeySize) {
-    out->resize(start);
-    return Status::InvalidArgument("entity key longer than 65535 bytes");
+  std::vector<size_t> ends(rows);
+  for (size_t i = 0; i < rows; ++i) {
+    QUIVER_RETURN_IF_ERROR(
+        AppendCompositeKey(i, parts.subspan(i * per_key, per_key), &out->storage));
+    ends[i] = out->storage.size();
+  }
+  // Views are taken only now: appending may have moved the storage.
+  for (size_t i = 0, begin = 0; i < rows; begin = ends[i++]) {
+    out->views.emplace_back(out->storage.data() + begin, ends[i] - begin);
   }
   return Status::Ok();
-}
-
-Result<std::vector<std::string>> DecodeEntityKey(std::string_view key, size_t key_count) {
-  if (key_count == 1) return std::vector<std::string>{std::string(key)};
-  std::vector<std::string> parts;
-  size_t pos = 0;
-  while (pos < key.size()) {
-    size_t n = 0;
-    for (int shift = 0; pos < key.size() && shift < 35; shift += 7) {
-      const auto byte = static_cast<unsigned char>(key[pos++]);
-      n |= size_t{byte & 0x7fu} << shift;
-      if ((byte & 0x80) == 0) break;
-    }
-    if (n > key.size() - pos) return Status::InvalidArgument("corrupt entity key");
-    parts.emplace_back(key.substr(pos, n));
-    pos += n;
-  }
-  if (parts.size() != key_count) return Status::InvalidArgument("corrupt entity key");
-  return parts;
 }
 
 }  // namespace quiver

@@ -13,11 +13,19 @@
 
 namespace quiver {
 
-// Appends the encoding of `parts` (one value per join key) to *out.
-// Fails if a value is empty or the key is longer than 65,535 bytes.
-Status EncodeEntityKey(std::span<const std::string_view> parts, std::string* out);
+// The encoded keys of a batch of entities. For an entity with one join key
+// the canonical key is the value itself, so `views` point into the caller's
+// values and nothing is copied; otherwise they point into `storage`.
+struct EncodedKeys {
+  std::vector<std::string_view> views;
+  std::string storage;
+  size_t size() const { return views.size(); }
+};
 
-// The join-key values of an encoded key with `key_count` join keys.
-Result<std::vector<std::string>> DecodeEntityKey(std::string_view key, size_t key_count);
+// Encodes parts.size() / per_key keys, entity i being parts[i*per_key ..
+// i*per_key+per_key-1], into *out (cleared first). Fails, naming the entity
+// ("key 3: empty entity key value"), if a value is empty or a key is longer
+// than 65,535 bytes. REQUIRES: parts.size() is a multiple of per_key >= 1.
+Status EncodeEntityKeys(std::span<const std::string_view> parts, size_t per_key, EncodedKeys* out);
 
 }  // namespace quiver

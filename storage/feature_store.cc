@@ -89,31 +89,7 @@ Status FeatureStore::ResolveKeys(const ViewSchema& view, const Catalog& catalog,
                                    " (at most " + std::to_string(options_.max_rows_per_request) +
                                    ")");
   }
-  keys->views.clear();
-  keys->storage.clear();
-  if (per_key == 1) {
-    for (size_t i = 0; i < rows; ++i) {
-      if (key_parts[i].empty() || key_parts[i].size() > kMaxKeySize) {
-        return Status::InvalidArgument("key " + std::to_string(i) + ": " +
-                                       (key_parts[i].empty()
-                                            ? "empty entity key value"
-                                            : "entity key longer than 65535 bytes"));
-      }
-    }
-    keys->views.assign(key_parts.begin(), key_parts.end());
-    return Status::Ok();
-  }
-  std::vector<size_t> ends(rows);
-  for (size_t i = 0; i < rows; ++i) {
-    Status s = EncodeEntityKey(key_parts.subspan(i * per_key, per_key), &keys->storage);
-    if (!s.ok()) return Status::InvalidArgument("key " + std::to_string(i) + ": " + s.message());
-    ends[i] = keys->storage.size();
-  }
-  // Views are taken only now: appending may have moved the storage.
-  for (size_t i = 0, begin = 0; i < rows; begin = ends[i++]) {
-    keys->views.emplace_back(keys->storage.data() + begin, ends[i] - begin);
-  }
-  return Status::Ok();
+  return EncodeEntityKeys(key_parts, per_key, keys);
 }
 
 Status FeatureStore::Read(const ReadRequest& request, ReadResult* out) const {

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "quiver/status.h"
+#include "storage/entity_key.h"
 #include "storage/online_table.h"
 #include "storage/registry.h"
 
@@ -44,15 +45,6 @@ struct WriteResult {
 };
 
 enum class RowState : uint8_t { kFound = 0, kMissing = 1, kExpired = 2 };
-
-// The encoded keys of a request's entities. For an entity with one join key
-// the canonical key is the value itself, so `views` point into the request
-// and nothing is copied; otherwise they point into `storage`.
-struct EncodedKeys {
-  std::vector<std::string_view> views;
-  std::string storage;
-  size_t size() const { return views.size(); }
-};
 
 struct ReadRequest {
   std::string_view view;

@@ -77,15 +77,26 @@ struct OnlineTable::Slots {
     std::free(reinterpret_cast<char*>(head) - offsetof(Slots, rcu));
   }
 
-  // The record of the key, or nullptr. Probing stops at a never-used slot.
-  const Record* Find(uint64_t hash, uint32_t view_id, std::string_view key) const {
+  // The first slot on the key's probe path that was never used or holds the
+  // key: sets *index and returns the slot's word (kEmpty, or a record).
+  // Returns kTombstone if the whole table was probed: it is full.
+  uint64_t Probe(uint64_t hash, uint32_t view_id, std::string_view key, uint64_t* index) const {
     const uint64_t tag = TagOf(hash);
     for (uint64_t i = hash & mask, n = 0; n <= mask; i = (i + 1) & mask, ++n) {
       const uint64_t w = words[i].load(std::memory_order_acquire);
-      if (w == kEmpty) return nullptr;
-      if (Matches(w, tag, view_id, key)) return RecordOf(w);
+      if (w == kEmpty || Matches(w, tag, view_id, key)) {
+        *index = i;
+        return w;
+      }
     }
-    return nullptr;
+    return kTombstone;
+  }
+
+  // The record of the key, or nullptr.
+  const Record* Find(uint64_t hash, uint32_t view_id, std::string_view key) const {
+    uint64_t index;
+    const uint64_t w = Probe(hash, view_id, key, &index);
+    return HoldsRecord(w) ? RecordOf(w) : nullptr;
   }
 };
 
@@ -208,22 +219,19 @@ Status OnlineTable::Grow(Shard& shard) {
 Result<OnlineTable::Outcome> OnlineTable::Upsert(uint32_t view_id, std::string_view key,
                                                  int64_t event_time_ms, Builder build) {
   const uint64_t hash = Hash(view_id, key);
-  const uint64_t tag = TagOf(hash);
   Shard& shard = ShardFor(hash);
   for (;;) {
     {
       std::shared_lock<std::shared_mutex> lock(shard.grow_mu);
       Slots* s = shard.slots.load(std::memory_order_acquire);
-      uint64_t i = hash & s->mask;
-      for (uint64_t probed = 0; probed <= s->mask;) {
-        uint64_t w = s->words[i].load(std::memory_order_acquire);
+      for (;;) {  // until our CAS wins, or the shard must grow
+        uint64_t i;
+        uint64_t w = s->Probe(hash, view_id, key, &i);
         const bool empty = w == kEmpty;
-        if (!empty && !Matches(w, tag, view_id, key)) {
-          i = (i + 1) & s->mask;
-          ++probed;
-          continue;
+        if (w == kTombstone ||
+            (empty && shard.used.load(std::memory_order_relaxed) >= GrowThreshold(s->mask))) {
+          break;
         }
-        if (empty && shard.used.load(std::memory_order_relaxed) >= GrowThreshold(s->mask)) break;
         Record* current = empty ? nullptr : RecordOf(w);
         if (current != nullptr && current->event_time_ms > event_time_ms) return Outcome::kStale;
         Record* fresh = build(current);
@@ -235,9 +243,10 @@ Result<OnlineTable::Outcome> OnlineTable::Upsert(uint32_t view_id, std::string_v
           return st;
         }
         // Release: a reader that loads the new word sees the record's contents.
-        if (!s->words[i].compare_exchange_strong(w, WordOf(fresh, tag), std::memory_order_acq_rel,
+        if (!s->words[i].compare_exchange_strong(w, WordOf(fresh, TagOf(hash)),
+                                                 std::memory_order_acq_rel,
                                                  std::memory_order_acquire)) {
-          Record::Free(fresh);  // another writer changed the slot: look at it again
+          Record::Free(fresh);  // another writer changed the slot: probe again
           continue;
         }
         memory_bytes_.fetch_add(size, std::memory_order_relaxed);
@@ -256,25 +265,19 @@ Result<OnlineTable::Outcome> OnlineTable::Upsert(uint32_t view_id, std::string_v
 
 bool OnlineTable::Erase(uint32_t view_id, std::string_view key) {
   const uint64_t hash = Hash(view_id, key);
-  const uint64_t tag = TagOf(hash);
   Shard& shard = ShardFor(hash);
   std::shared_lock<std::shared_mutex> lock(shard.grow_mu);
   Slots* s = shard.slots.load(std::memory_order_acquire);
-  for (uint64_t i = hash & s->mask, probed = 0; probed <= s->mask;) {
-    uint64_t w = s->words[i].load(std::memory_order_acquire);
-    if (w == kEmpty) return false;
-    if (!Matches(w, tag, view_id, key)) {
-      i = (i + 1) & s->mask;
-      ++probed;
-      continue;
-    }
+  for (;;) {
+    uint64_t i;
+    uint64_t w = s->Probe(hash, view_id, key, &i);
+    if (!HoldsRecord(w)) return false;
     if (s->words[i].compare_exchange_strong(w, kTombstone, std::memory_order_acq_rel)) {
       Retire(RecordOf(w));
       return true;
     }
-    // Replaced or removed meanwhile: look at the slot again.
+    // Replaced or removed meanwhile: probe again.
   }
-  return false;
 }
 
 size_t OnlineTable::SweepExpired(int64_t now_ms) {

@@ -28,29 +28,6 @@ Value ZeroValue(TypeSpec spec) {
   return std::monostate{};
 }
 
-bool ValueMatches(const Value& v, TypeSpec spec) {
-  switch (spec.type) {
-    case FieldType::kBool:
-      return std::holds_alternative<bool>(v);
-    case FieldType::kInt32:
-      return std::holds_alternative<int32_t>(v);
-    case FieldType::kInt64:
-      return std::holds_alternative<int64_t>(v);
-    case FieldType::kFloat32:
-      return std::holds_alternative<float>(v);
-    case FieldType::kFloat64:
-      return std::holds_alternative<double>(v);
-    case FieldType::kString:
-    case FieldType::kBytes:
-      return std::holds_alternative<std::string>(v);
-    case FieldType::kFloat32Vector: {
-      const auto* vec = std::get_if<std::vector<float>>(&v);
-      return vec != nullptr && vec->size() == spec.dim;
-    }
-  }
-  return false;
-}
-
 namespace {
 size_t AlignUp(size_t n, size_t a) {
   return (n + a - 1) / a * a;

@@ -23,8 +23,6 @@ using Value = std::variant<std::monostate, bool, int32_t, int64_t, float, double
 
 // The zero value of a type: 0, false, "" or N zeros.
 Value ZeroValue(TypeSpec spec);
-// True if v holds the C++ alternative that stores values of `spec`.
-bool ValueMatches(const Value& v, TypeSpec spec);
 
 struct Entity {
   std::string name;

@@ -101,7 +101,7 @@ struct EncodeFixture {
   rcu::ThreadRegistration reg;
   Registry registry;
   OnlineTable table{OnlineTable::Options{}};
-  FeatureStore store{registry, table, {}};
+  FeatureStore store{registry, table, nullptr, {}};
   EncodeFixture() {
     (void)store.Apply(R"(
 entities: [{name: user, keys: [user_id]}, {name: item, keys: [item_id]}]
@@ -133,7 +133,7 @@ views:
                                    offsets,
                                    {reinterpret_cast<const uint8_t*>(genres.data()), genres.size()},
                                    {}}};
-    (void)store.Write(WriteRequest{"item_stats", keys, {}, cols});
+    (void)store.Write(WriteRequest{"item_stats", keys, {}, cols}, nullptr);
     item_keys = names;
   }
   // Reads the items and encodes the answer frame into b, as the server does.

@@ -18,6 +18,7 @@ struct Client::Impl {
   flatbuffers::FlatBufferBuilder builder{16 * 1024};
   uint64_t next_id = 1;
   std::string server_version;
+  std::string server_durability;
 
   Status Handshake();
   Status EnsureConnected();
@@ -37,6 +38,7 @@ Status Client::Impl::Handshake() {
   const auto* reply = response->body_as_HelloReply();
   if (reply == nullptr) return Status::ProtocolError("handshake answered without a HelloReply");
   server_version = reply->server_version() ? reply->server_version()->str() : "";
+  server_durability = reply->durability() ? reply->durability()->str() : "";
   return Status::Ok();
 }
 
@@ -152,6 +154,34 @@ Result<uint32_t> Client::Delete(std::string_view view, const std::vector<std::st
   return reply->deleted();
 }
 
+Result<GetResult> Client::GetAsOf(const GetAsOfRequest& request) {
+  auto& b = impl_->builder;
+  b.Clear();
+  auto body = wire::EncodeGetAsOf(b, request);
+  QUIVER_ASSIGN_OR_RETURN(Frame frame, impl_->Call(fb::RequestBody::GetAsOf, body.Union()));
+  return wire::DecodeGetResult(frame);
+}
+
+Result<GetResult> Client::History(const HistoryRequest& request) {
+  auto& b = impl_->builder;
+  b.Clear();
+  auto body = wire::EncodeHistory(b, request);
+  QUIVER_ASSIGN_OR_RETURN(Frame frame, impl_->Call(fb::RequestBody::History, body.Union()));
+  return wire::DecodeGetResult(frame);
+}
+
+Result<TrainingSetResult> Client::TrainingSet(const TrainingSetBatch& batch) {
+  auto& b = impl_->builder;
+  b.Clear();
+  auto body = wire::EncodeTrainingSet(b, batch);
+  QUIVER_ASSIGN_OR_RETURN(Frame frame, impl_->Call(fb::RequestBody::TrainingBatch, body.Union()));
+  return wire::DecodeTrainingSet(frame);
+}
+
+std::string_view Client::server_durability() const {
+  return impl_->server_durability;
+}
+
 const Column* GetResult::column(std::string_view name) const {
   for (const Column& c : columns_) {
     if (c.name() == name) return &c;
@@ -182,6 +212,24 @@ void Queue(Client::Impl& c, std::vector<uint8_t>& frames,
                 c.builder.GetBufferPointer() + c.builder.GetSize());
   sent.emplace_back(id, type);
 }
+// Fills the member of *reply that answers a request of this type.
+template <typename T>
+Status Keep(Result<T> decoded, std::optional<T>* out) {
+  if (!decoded.ok()) return decoded.status();
+  *out = std::move(decoded).value();
+  return Status::Ok();
+}
+
+Status DecodeReply(fb::RequestBody type, const Frame& frame, Pipeline::Reply* reply) {
+  switch (type) {
+    case fb::RequestBody::Get:
+      return Keep(wire::DecodeGetResult(frame), &reply->get);
+    case fb::RequestBody::TrainingBatch:
+      return Keep(wire::DecodeTrainingSet(frame), &reply->training);
+    default:
+      return Keep(wire::DecodePutReply(frame), &reply->put);
+  }
+}
 }  // namespace
 
 void Pipeline::Get(const GetRequest& request) {
@@ -189,6 +237,13 @@ void Pipeline::Get(const GetRequest& request) {
   b.Clear();
   auto body = wire::EncodeGet(b, request);
   Queue(*client_.impl_, impl_->frames, impl_->sent, fb::RequestBody::Get, body.Union());
+}
+
+void Pipeline::TrainingSet(const TrainingSetBatch& batch) {
+  auto& b = client_.impl_->builder;
+  b.Clear();
+  auto body = wire::EncodeTrainingSet(b, batch);
+  Queue(*client_.impl_, impl_->frames, impl_->sent, fb::RequestBody::TrainingBatch, body.Union());
 }
 
 void Pipeline::Put(const WriteBatch& batch) {
@@ -214,19 +269,7 @@ Result<std::vector<Pipeline::Reply>> Pipeline::Run() {
       replies[i].status = response.status();
       continue;
     }
-    if (queued.sent[i].second == fb::RequestBody::Get) {
-      Result<GetResult> get = wire::DecodeGetResult(frame);
-      if (get.ok())
-        replies[i].get = std::move(get).value();
-      else
-        replies[i].status = get.status();
-    } else {
-      Result<PutResult> put = wire::DecodePutReply(frame);
-      if (put.ok())
-        replies[i].put = *put;
-      else
-        replies[i].status = put.status();
-    }
+    replies[i].status = DecodeReply(queued.sent[i].second, frame, &replies[i]);
   }
   return replies;
 }

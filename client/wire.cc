@@ -62,6 +62,7 @@ ViewInfo DecodeViewInfo(const fb::ViewInfo& v) {
   info.join_keys = Strings(v.join_keys());
   info.ttl_ms = v.ttl_ms();
   info.freshness_ms = v.freshness_ms();
+  info.retention_ms = v.retention_ms();
   info.description = v.description() ? v.description()->str() : "";
   info.owner = v.owner() ? v.owner()->str() : "";
   info.tags = Strings(v.tags());
@@ -147,6 +148,46 @@ flatbuffers::Offset<fb::Get> EncodeGet(flatbuffers::FlatBufferBuilder& b,
   return fb::CreateGet(b, view, fields, keys);
 }
 
+flatbuffers::Offset<fb::GetAsOf> EncodeGetAsOf(flatbuffers::FlatBufferBuilder& b,
+                                               const GetAsOfRequest& request) {
+  auto view = b.CreateString(request.view);
+  auto fields = b.CreateVectorOfStrings(request.fields);
+  auto keys = b.CreateVectorOfStrings(request.key_parts);
+  auto times = b.CreateVector(request.as_of_ms);
+  return fb::CreateGetAsOf(b, view, fields, keys, times);
+}
+
+flatbuffers::Offset<fb::History> EncodeHistory(flatbuffers::FlatBufferBuilder& b,
+                                               const HistoryRequest& request) {
+  auto view = b.CreateString(request.view);
+  auto fields = b.CreateVectorOfStrings(request.fields);
+  auto keys = b.CreateVectorOfStrings(request.key);
+  return fb::CreateHistory(b, view, fields, keys, request.from_ms, request.to_ms,
+                           static_cast<fb::Aggregation>(request.agg), request.limit);
+}
+
+flatbuffers::Offset<fb::TrainingBatch> EncodeTrainingSet(flatbuffers::FlatBufferBuilder& b,
+                                                         const TrainingSetBatch& batch) {
+  std::vector<flatbuffers::Offset<fb::KeyColumn>> keys;
+  for (size_t j = 0; j < batch.key_names.size(); ++j) {
+    auto name = b.CreateString(batch.key_names[j]);
+    auto values = b.CreateVectorOfStrings(
+        j < batch.key_columns.size() ? batch.key_columns[j] : std::vector<std::string>{});
+    keys.push_back(fb::CreateKeyColumn(b, name, values));
+  }
+  auto features = b.CreateVectorOfStrings(batch.features);
+  auto key_vec = b.CreateVector(keys);
+  auto times = b.CreateVector(batch.event_time_ms);
+  return fb::CreateTrainingBatch(b, features, key_vec, times);
+}
+
+Result<TrainingSetResult> DecodeTrainingSet(const Frame& frame) {
+  const auto* reply = ResponseOf(frame)->body_as_TrainingReply();
+  if (reply == nullptr)
+    return Status::ProtocolError("TrainingBatch answered without a TrainingReply");
+  return Access::MakeTrainingSet(frame, *reply);
+}
+
 Result<PutResult> DecodePutReply(const Frame& frame) {
   const auto* reply = ResponseOf(frame)->body_as_PutReply();
   if (reply == nullptr) return Status::ProtocolError("Put answered without a PutReply");
@@ -223,6 +264,23 @@ Result<GetResult> Access::MakeGetResult(const Frame& frame, const fb::GetReply& 
       result.columns_.push_back(col);
     }
   }
+  return result;
+}
+
+Result<TrainingSetResult> Access::MakeTrainingSet(const Frame& frame,
+                                                  const fb::TrainingReply& reply) {
+  TrainingSetResult result;
+  result.buffer_ = frame.storage;
+  const size_t rows = reply.rows();
+  const auto* columns = reply.columns();
+  if (columns == nullptr) return result;
+  result.rows_ = rows;
+  for (const fb::Column* c : *columns) {
+    QUIVER_ASSIGN_OR_RETURN(Column col, MakeColumn(*c, rows));
+    result.columns_.push_back(col);
+  }
+  if (reply.missing() != nullptr)
+    result.missing_.assign(reply.missing()->begin(), reply.missing()->end());
   return result;
 }
 

@@ -27,6 +27,13 @@ ViewInfo DecodeViewInfo(const fb::ViewInfo& v);
 flatbuffers::Offset<fb::Put> EncodePut(flatbuffers::FlatBufferBuilder& b, WriteBatch::Impl& batch);
 flatbuffers::Offset<fb::Get> EncodeGet(flatbuffers::FlatBufferBuilder& b,
                                        const GetRequest& request);
+flatbuffers::Offset<fb::GetAsOf> EncodeGetAsOf(flatbuffers::FlatBufferBuilder& b,
+                                               const GetAsOfRequest& request);
+flatbuffers::Offset<fb::History> EncodeHistory(flatbuffers::FlatBufferBuilder& b,
+                                               const HistoryRequest& request);
+flatbuffers::Offset<fb::TrainingBatch> EncodeTrainingSet(flatbuffers::FlatBufferBuilder& b,
+                                                         const TrainingSetBatch& batch);
+Result<TrainingSetResult> DecodeTrainingSet(const Frame& frame);
 Result<PutResult> DecodePutReply(const Frame& frame);
 Result<GetResult> DecodeGetResult(const Frame& frame);
 
@@ -35,6 +42,8 @@ struct Access {
   // Wraps a wire column; fails if its vectors do not match its type and row count.
   static Result<Column> MakeColumn(const fb::Column& c, size_t rows);
   static Result<GetResult> MakeGetResult(const Frame& frame, const fb::GetReply& reply);
+  static Result<TrainingSetResult> MakeTrainingSet(const Frame& frame,
+                                                   const fb::TrainingReply& reply);
 };
 
 }  // namespace quiver::client_internal

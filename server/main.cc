@@ -88,19 +88,30 @@ int main(int argc, char** argv) {
   quiver::rcu::ThreadRegistration rcu_thread;
   quiver::Registry registry;
   quiver::OnlineTable table({.shards = options.shards, .max_memory_bytes = options.max_memory});
-  quiver::FeatureStore store(registry, table, {});
+  std::unique_ptr<quiver::HistoryStore> history;
+  if (options.keep_history) {
+    auto opened = quiver::HistoryStore::Open({.dir = options.data_dir,
+                                              .durability = options.durability,
+                                              .block_cache_bytes = options.history_cache});
+    if (!opened.ok()) return Fail(opened.status());
+    history = std::move(*opened);
+  }
+  quiver::FeatureStore store(registry, table, history.get(), {});
+  if (quiver::Status s = store.Recover(); !s.ok()) return Fail(s);
   if (!options.features.empty()) {
     if (quiver::Status s = ApplyFile(store, options.features); !s.ok()) return Fail(s);
   }
 
-  quiver::Server server(options, store);
+  const std::string durability =
+      history ? std::string(quiver::DurabilityName(options.durability)) : "memory";
+  quiver::Server server(options, store, durability);
   if (quiver::Status s = server.Start(); !s.ok()) return Fail(s);
   if (!options.port_file.empty()) {
     if (quiver::Status s = WritePortFile(options.port_file, server.port()); !s.ok()) return Fail(s);
   }
-  spdlog::info("quiverd {} listening on {}:{} (native protocol), {} threads, data in {}",
-               quiver::kQuiverVersion, options.bind, server.port(), options.threads,
-               options.data_dir);
+  spdlog::info("quiverd {} listening on {}:{} (native protocol), {} threads, durability {}{}",
+               quiver::kQuiverVersion, options.bind, server.port(), options.threads, durability,
+               history ? ", data in " + options.data_dir : std::string());
 
   boost::asio::io_context signal_context;
   boost::asio::signal_set signals(signal_context, SIGINT, SIGTERM);
@@ -111,6 +122,8 @@ int main(int argc, char** argv) {
   });
   std::thread signal_thread([&] { signal_context.run(); });
   server.Run();
+  // Commit what is queued while the connections' contexts still exist.
+  if (history) history->Drain();
   signal_context.stop();
   signal_thread.join();
   spdlog::info("quiverd stopped");

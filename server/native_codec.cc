@@ -51,7 +51,7 @@ inline void CopyValue(uint8_t* dst, const char* src, size_t width) {
 // cell(i) returns row i's value (or default) and whether it is null.
 template <typename CellFn>
 flatbuffers::Offset<fb::Column> EncodeColumn(flatbuffers::FlatBufferBuilder& b, const Field& f,
-                                             size_t rows, CellFn cell) {
+                                             std::string_view name, size_t rows, CellFn cell) {
   thread_local std::vector<uint8_t> nulls_scratch;
   thread_local std::vector<std::string_view> var_scratch;
   nulls_scratch.assign(rows, 0);
@@ -94,9 +94,9 @@ flatbuffers::Offset<fb::Column> EncodeColumn(flatbuffers::FlatBufferBuilder& b, 
   }
   flatbuffers::Offset<flatbuffers::Vector<uint8_t>> nulls;
   if (any_null) nulls = b.CreateVector(nulls_scratch);
-  auto name = b.CreateString(f.name);
+  auto name_offset = b.CreateString(name.data(), name.size());
   fb::ColumnBuilder col(b);
-  col.add_name(name);
+  col.add_name(name_offset);
   col.add_type(static_cast<fb::FieldType>(f.type.type));
   col.add_dim(f.type.dim);
   if (any_null) col.add_nulls(nulls);
@@ -138,7 +138,9 @@ flatbuffers::Offset<fb::ExpectedStats> EncodeExpected(flatbuffers::FlatBufferBui
 
 flatbuffers::Offset<fb::FieldInfo> EncodeFieldInfo(flatbuffers::FlatBufferBuilder& b,
                                                    const Field& f) {
-  auto default_value = EncodeColumn(b, f, 1, [&](size_t) { return Cell{false, f.default_raw}; });
+  auto default_value = EncodeColumn(b, f, f.name, 1, [&](size_t) {
+    return Cell{false, f.default_raw};
+  });
   auto name = b.CreateString(f.name);
   auto description = b.CreateString(f.description);
   auto expected = EncodeExpected(b, f.expected);
@@ -203,24 +205,30 @@ Result<ColumnInput> DecodeColumn(const fb::Column& column) {
   return in;
 }
 
+// Field fi of every entity of a read, as a column named `name` (default:
+// the field's name).
+static flatbuffers::Offset<fb::Column> EncodeField(flatbuffers::FlatBufferBuilder& b,
+                                                   const ReadResult& result, int fi,
+                                                   std::string_view name = {}) {
+  const ViewSchema& view = *result.view;
+  const Field& f = view.fields[fi];
+  const size_t width = FixedWidth(f.type);
+  return EncodeColumn(b, f, name.empty() ? f.name : name, result.rows.size(), [&](size_t i) {
+    if (result.states[i] != RowState::kFound) return Cell{true, f.default_raw};
+    RowReader row(view.layout, result.rows[i]);
+    if (!row.present(fi)) return Cell{true, f.default_raw};
+    if (IsVariableWidth(f.type.type)) return Cell{false, row.Var(fi)};
+    return Cell{false, std::string_view(reinterpret_cast<const char*>(row.FixedPtr(fi)), width)};
+  });
+}
+
 flatbuffers::Offset<fb::GetReply> EncodeGetReply(flatbuffers::FlatBufferBuilder& b,
                                                  const ReadResult& result) {
-  const ViewSchema& view = *result.view;
-  const size_t rows = result.records.size();
+  const size_t rows = result.rows.size();
   std::vector<flatbuffers::Offset<fb::Column>> columns;
   columns.reserve(result.fields.size());
-  for (int fi : result.fields) {
-    const Field& f = view.fields[fi];
-    const size_t width = FixedWidth(f.type);
-    columns.push_back(EncodeColumn(b, f, rows, [&](size_t i) {
-      const Record* r = result.records[i];
-      if (r == nullptr) return Cell{true, f.default_raw};
-      RowReader row(view.layout, r->value());
-      if (!row.present(fi)) return Cell{true, f.default_raw};
-      if (IsVariableWidth(f.type.type)) return Cell{false, row.Var(fi)};
-      return Cell{false, std::string_view(reinterpret_cast<const char*>(row.FixedPtr(fi)), width)};
-    }));
-  }
+  for (int fi : result.fields)
+    columns.push_back(EncodeField(b, result, fi));
   auto cols = b.CreateVector(columns);
   int64_t* ages = nullptr;
   auto age_vec = b.CreateUninitializedVector(rows, &ages);
@@ -229,12 +237,12 @@ flatbuffers::Offset<fb::GetReply> EncodeGetReply(flatbuffers::FlatBufferBuilder&
   uint8_t* states = nullptr;
   auto state_vec = b.CreateUninitializedVector(rows, 1, &states);
   for (size_t i = 0; i < rows; ++i) {
-    const Record* r = result.records[i];
+    const bool found = result.states[i] == RowState::kFound;
     states[i] = static_cast<uint8_t>(result.states[i]);
-    times[i] = r ? r->event_time_ms : 0;
-    ages[i] = r ? result.now_ms - r->event_time_ms : -1;
+    times[i] = found ? result.event_time_ms[i] : 0;
+    ages[i] = found ? result.now_ms - result.event_time_ms[i] : -1;
   }
-  auto name = b.CreateString(view.QualifiedName());
+  auto name = b.CreateString(result.view->QualifiedName());
   fb::GetReplyBuilder reply(b);
   reply.add_view(name);
   reply.add_server_time_ms(result.now_ms);
@@ -243,6 +251,20 @@ flatbuffers::Offset<fb::GetReply> EncodeGetReply(flatbuffers::FlatBufferBuilder&
   reply.add_age_ms(age_vec);
   reply.add_columns(cols);
   return reply.Finish();
+}
+
+flatbuffers::Offset<fb::TrainingReply> EncodeTrainingReply(flatbuffers::FlatBufferBuilder& b,
+                                                           const TrainingResult& result) {
+  std::vector<flatbuffers::Offset<fb::Column>> columns;
+  std::vector<uint64_t> missing;
+  for (const TrainingResult::Feature& f : result.features) {
+    columns.push_back(EncodeField(b, result.views[f.source], f.field, f.name));
+    missing.push_back(f.missing);
+  }
+  auto cols = b.CreateVector(columns);
+  auto miss = b.CreateVector(missing);
+  const size_t rows = result.views.empty() ? 0 : result.views[0].rows.size();
+  return fb::CreateTrainingReply(b, static_cast<uint32_t>(rows), cols, miss);
 }
 
 flatbuffers::Offset<fb::ViewInfo> EncodeViewInfo(flatbuffers::FlatBufferBuilder& b,
@@ -260,7 +282,8 @@ flatbuffers::Offset<fb::ViewInfo> EncodeViewInfo(flatbuffers::FlatBufferBuilder&
   auto tags = b.CreateVectorOfStrings(view.tags);
   auto depends = b.CreateVectorOfStrings(view.depends_on);
   return fb::CreateViewInfo(b, name, view.version, entity_name, join_keys, field_vec, view.ttl_ms,
-                            view.freshness_ms, description, owner, tags, depends);
+                            view.freshness_ms, description, owner, tags, depends,
+                            view.retention_ms);
 }
 
 }  // namespace quiver

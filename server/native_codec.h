@@ -30,6 +30,10 @@ Result<ColumnInput> DecodeColumn(const fb::Column& column);
 flatbuffers::Offset<fb::GetReply> EncodeGetReply(flatbuffers::FlatBufferBuilder& b,
                                                  const ReadResult& result);
 
+// Columns named as the features were requested ("view:field").
+flatbuffers::Offset<fb::TrainingReply> EncodeTrainingReply(flatbuffers::FlatBufferBuilder& b,
+                                                           const TrainingResult& result);
+
 flatbuffers::Offset<fb::ViewInfo> EncodeViewInfo(flatbuffers::FlatBufferBuilder& b,
                                                  const ViewSchema& view, const Catalog& catalog);
 

@@ -1,6 +1,7 @@
 #include "server/native_connection.h"
 
 #include <spdlog/spdlog.h>
+#include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
 
 namespace quiver {
@@ -9,11 +10,14 @@ namespace {
 // Stop reading while this much is waiting to be written: a client that
 // pipelines without reading cannot make the server buffer without bound.
 constexpr size_t kMaxPendingBytes = 32u << 20;
+// Stop reading while this many writes of one connection await their commit.
+constexpr size_t kMaxAwaiting = 1024;
 }  // namespace
 
 NativeConnection::NativeConnection(boost::asio::ip::tcp::socket socket, FeatureStore& store,
                                    const NativeHandlerOptions& options)
     : socket_(std::move(socket)),
+      store_(store),
       reader_(static_cast<uint32_t>(options.max_frame_bytes)),
       handler_(store, options),
       builder_(64 * 1024) {}
@@ -25,7 +29,10 @@ void NativeConnection::Start() {
 }
 
 void NativeConnection::Read() {
-  if (reading_ || closing_ || pending_.size() + writing_.size() > kMaxPendingBytes) return;
+  if (reading_ || closing_ || pending_.size() + writing_.size() > kMaxPendingBytes ||
+      awaiting_ >= kMaxAwaiting) {
+    return;
+  }
   reading_ = true;
   std::span<uint8_t> space = reader_.WritableSpace();
   socket_.async_read_some(boost::asio::buffer(space.data(), space.size()),
@@ -61,15 +68,57 @@ void NativeConnection::ProcessFrames() {
       spdlog::warn("closing native connection: malformed frame");
       closing_ = true;
     }
-    const uint8_t* out = builder_.GetBufferPointer();
-    pending_.insert(pending_.end(), out, out + builder_.GetSize());
+    Answer();
   }
+}
+
+void NativeConnection::Answer() {
+  const uint8_t* out = builder_.GetBufferPointer();
+  const size_t size = builder_.GetSize();
+  HistoryBatch& writes = handler_.writes();
+  bool awaits = false;
+  if (!writes.empty()) {
+    HistoryBatch batch = std::move(writes);
+    writes.Clear();
+    awaits = store_.Commit(std::move(batch), [self = shared_from_this()](const Status& status) {
+      // On the committer thread: hand the outcome to the connection's own.
+      boost::asio::post(self->socket_.get_executor(),
+                        [self, status] { self->OnCommitted(status); });
+    });
+  }
+  if (!awaits && held_.empty()) {
+    pending_.insert(pending_.end(), out, out + size);
+    return;
+  }
+  held_.push_back(Held{std::vector<uint8_t>(out, out + size), handler_.last_id(), awaits});
+  awaiting_ += awaits ? 1 : 0;
+}
+
+void NativeConnection::OnCommitted(const Status& status) {
+  // Commits complete in submission order: this one is the oldest awaited.
+  for (Held& h : held_) {
+    if (!h.awaits_commit) continue;
+    h.awaits_commit = false;
+    --awaiting_;
+    if (!status.ok()) {
+      protocol::BuildErrorResponse(&builder_, h.id, status);
+      h.bytes.assign(builder_.GetBufferPointer(), builder_.GetBufferPointer() + builder_.GetSize());
+    }
+    break;
+  }
+  while (!held_.empty() && !held_.front().awaits_commit) {
+    const auto& bytes = held_.front().bytes;
+    pending_.insert(pending_.end(), bytes.begin(), bytes.end());
+    held_.pop_front();
+  }
+  Flush();
+  Read();  // resumes reading if too many commits had paused it
 }
 
 void NativeConnection::Flush() {
   if (writing_in_flight_) return;
   if (pending_.empty()) {
-    if (closing_) Close();
+    if (closing_ && held_.empty()) Close();
     return;
   }
   writing_.swap(pending_);

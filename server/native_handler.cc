@@ -10,6 +10,10 @@ namespace {
 
 using Builder = flatbuffers::FlatBufferBuilder;
 
+std::string_view StringOf(const flatbuffers::String* s) {
+  return s ? s->string_view() : std::string_view();
+}
+
 template <typename T>
 void FinishOk(Builder& b, uint64_t id, flatbuffers::Offset<T> body) {
   fb::ResponseBuilder response(b);
@@ -28,8 +32,10 @@ Status HandleHello(const fb::Hello& req, Builder& b, uint64_t id,
         "; this server speaks version " + std::to_string(protocol::kProtocolVersion));
   }
   auto version = b.CreateString(options.server_version);
+  auto durability = b.CreateString(options.durability);
   FinishOk(b, id,
-           fb::CreateHelloReply(b, protocol::kProtocolVersion, version, options.max_frame_bytes));
+           fb::CreateHelloReply(b, protocol::kProtocolVersion, version, options.max_frame_bytes,
+                                durability));
   return Status::Ok();
 }
 
@@ -73,6 +79,7 @@ bool NativeHandler::Handle(std::span<const uint8_t> frame, Builder* out) {
     return false;
   }
   const uint64_t id = request->id();
+  last_id_ = id;
   Status s = Dispatch(*request, *out, id);
   if (!s.ok()) protocol::BuildErrorResponse(out, id, s);
   return true;
@@ -101,53 +108,117 @@ Status NativeHandler::Dispatch(const fb::Request& request, Builder& b, uint64_t 
       return HandleListViews(store_, b, id);
     case fb::RequestBody::DescribeView:
       return HandleDescribe(store_, *request.body_as_DescribeView(), b, id);
-    case fb::RequestBody::Put: {
-      const fb::Put& put = *request.body_as_Put();
-      key_parts_.clear();
-      DecodeStrings(put.key_parts(), &key_parts_);
-      std::vector<ColumnInput> columns;
-      if (put.columns() != nullptr) {
-        for (const fb::Column* c : *put.columns()) {
-          QUIVER_ASSIGN_OR_RETURN(ColumnInput in, DecodeColumn(*c));
-          columns.push_back(in);
-        }
-      }
-      WriteRequest w;
-      w.view = put.view() ? put.view()->string_view() : std::string_view();
-      QUIVER_ASSIGN_OR_RETURN(w.event_time_ms, AlignedInt64s(put.event_time_ms(), "event_time_ms"));
-      w.key_parts = key_parts_;
-      w.columns = columns;
-      QUIVER_ASSIGN_OR_RETURN(WriteResult result, store_.Write(w));
-      FinishOk(b, id, fb::CreatePutReply(b, result.applied, result.stale));
-      return Status::Ok();
-    }
-    case fb::RequestBody::Get: {
-      const fb::Get& get = *request.body_as_Get();
-      key_parts_.clear();
-      fields_.clear();
-      DecodeStrings(get.key_parts(), &key_parts_);
-      DecodeStrings(get.fields(), &fields_);
-      rcu::ReadLock lock;
-      ReadRequest r{get.view() ? get.view()->string_view() : std::string_view(), fields_,
-                    key_parts_};
-      QUIVER_RETURN_IF_ERROR(store_.Read(r, &read_));
-      FinishOk(b, id, EncodeGetReply(b, read_));
-      return Status::Ok();
-    }
-    case fb::RequestBody::Delete: {
-      const fb::Delete& del = *request.body_as_Delete();
-      key_parts_.clear();
-      DecodeStrings(del.key_parts(), &key_parts_);
-      QUIVER_ASSIGN_OR_RETURN(
-          uint32_t deleted, store_.Delete(del.view() ? del.view()->string_view() : "", key_parts_));
-      FinishOk(b, id, fb::CreateDeleteReply(b, deleted));
-      return Status::Ok();
-    }
+    case fb::RequestBody::Put:
+      return HandlePut(*request.body_as_Put(), b, id);
+    case fb::RequestBody::Get:
+      return HandleGet(*request.body_as_Get(), b, id);
+    case fb::RequestBody::Delete:
+      return HandleDelete(*request.body_as_Delete(), b, id);
+    case fb::RequestBody::GetAsOf:
+      return HandleGetAsOf(*request.body_as_GetAsOf(), b, id);
+    case fb::RequestBody::History:
+      return HandleHistory(*request.body_as_History(), b, id);
+    case fb::RequestBody::TrainingBatch:
+      return HandleTraining(*request.body_as_TrainingBatch(), b, id);
     case fb::RequestBody::NONE:
       break;
   }
   return Status::InvalidArgument("request " + std::to_string(id) + " has no known body (type " +
                                  std::to_string(static_cast<int>(request.body_type())) + ")");
+}
+
+Status NativeHandler::HandlePut(const fb::Put& put, Builder& b, uint64_t id) {
+  key_parts_.clear();
+  DecodeStrings(put.key_parts(), &key_parts_);
+  std::vector<ColumnInput> columns;
+  if (put.columns() != nullptr) {
+    for (const fb::Column* c : *put.columns()) {
+      QUIVER_ASSIGN_OR_RETURN(ColumnInput in, DecodeColumn(*c));
+      columns.push_back(in);
+    }
+  }
+  WriteRequest w;
+  w.view = StringOf(put.view());
+  QUIVER_ASSIGN_OR_RETURN(w.event_time_ms, AlignedInt64s(put.event_time_ms(), "event_time_ms"));
+  w.key_parts = key_parts_;
+  w.columns = columns;
+  QUIVER_ASSIGN_OR_RETURN(WriteResult result, store_.Write(w, &writes_));
+  FinishOk(b, id, fb::CreatePutReply(b, result.applied, result.stale));
+  return Status::Ok();
+}
+
+Status NativeHandler::HandleGet(const fb::Get& get, Builder& b, uint64_t id) {
+  key_parts_.clear();
+  fields_.clear();
+  DecodeStrings(get.key_parts(), &key_parts_);
+  DecodeStrings(get.fields(), &fields_);
+  rcu::ReadLock lock;
+  QUIVER_RETURN_IF_ERROR(store_.Read({StringOf(get.view()), fields_, key_parts_}, &read_));
+  FinishOk(b, id, EncodeGetReply(b, read_));
+  return Status::Ok();
+}
+
+Status NativeHandler::HandleDelete(const fb::Delete& del, Builder& b, uint64_t id) {
+  key_parts_.clear();
+  DecodeStrings(del.key_parts(), &key_parts_);
+  QUIVER_ASSIGN_OR_RETURN(uint32_t deleted,
+                          store_.Delete(StringOf(del.view()), key_parts_, &writes_));
+  FinishOk(b, id, fb::CreateDeleteReply(b, deleted));
+  return Status::Ok();
+}
+
+Status NativeHandler::HandleGetAsOf(const fb::GetAsOf& req, Builder& b, uint64_t id) {
+  rcu::ReadLock lock;  // the schemas the answer refers to stay alive
+  key_parts_.clear();
+  fields_.clear();
+  DecodeStrings(req.key_parts(), &key_parts_);
+  DecodeStrings(req.fields(), &fields_);
+  AsOfRequest r{StringOf(req.view()), fields_, key_parts_, {}};
+  QUIVER_ASSIGN_OR_RETURN(r.as_of_ms, AlignedInt64s(req.as_of_ms(), "as_of_ms"));
+  QUIVER_RETURN_IF_ERROR(store_.ReadAsOf(r, &read_));
+  FinishOk(b, id, EncodeGetReply(b, read_));
+  return Status::Ok();
+}
+
+Status NativeHandler::HandleHistory(const fb::History& req, Builder& b, uint64_t id) {
+  rcu::ReadLock lock;  // the schemas the answer refers to stay alive
+  key_parts_.clear();
+  fields_.clear();
+  DecodeStrings(req.key_parts(), &key_parts_);
+  DecodeStrings(req.fields(), &fields_);
+  const auto agg = static_cast<uint8_t>(req.agg());
+  if (agg > static_cast<uint8_t>(Aggregation::kCount)) {
+    return Status::InvalidArgument("unknown aggregation " + std::to_string(agg));
+  }
+  HistoryRequest r{StringOf(req.view()), fields_,     key_parts_,
+                   req.from_ms(),        req.to_ms(), static_cast<Aggregation>(agg),
+                   req.limit()};
+  HistoryResult result;
+  QUIVER_RETURN_IF_ERROR(store_.History(r, &result));
+  FinishOk(b, id, EncodeGetReply(b, result.read));
+  return Status::Ok();
+}
+
+Status NativeHandler::HandleTraining(const fb::TrainingBatch& req, Builder& b, uint64_t id) {
+  rcu::ReadLock lock;  // the schemas the answer refers to stay alive
+  fields_.clear();
+  DecodeStrings(req.features(), &fields_);
+  std::vector<std::string_view> names;
+  std::vector<std::vector<std::string_view>> values;
+  if (req.keys() != nullptr) {
+    for (const fb::KeyColumn* k : *req.keys()) {
+      names.push_back(StringOf(k->name()));
+      values.emplace_back();
+      DecodeStrings(k->values(), &values.back());
+    }
+  }
+  std::vector<std::span<const std::string_view>> columns(values.begin(), values.end());
+  TrainingRequest r{fields_, names, columns, {}};
+  QUIVER_ASSIGN_OR_RETURN(r.event_time_ms, AlignedInt64s(req.event_time_ms(), "event_time_ms"));
+  TrainingResult result;
+  QUIVER_RETURN_IF_ERROR(store_.Training(r, &result));
+  FinishOk(b, id, EncodeTrainingReply(b, result));
+  return Status::Ok();
 }
 
 }  // namespace quiver

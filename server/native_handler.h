@@ -18,11 +18,18 @@ namespace quiver {
 
 namespace fb {
 struct Request;
+struct Put;
+struct Get;
+struct Delete;
+struct GetAsOf;
+struct History;
+struct TrainingBatch;
 }  // namespace fb
 
 struct NativeHandlerOptions {
   uint64_t max_frame_bytes = 64u << 20;
   std::string server_version;
+  std::string durability = "memory";  // told to clients in HelloReply
 };
 
 class NativeHandler {
@@ -34,10 +41,26 @@ class NativeHandler {
   // *out, cleared first. Returns false if the frame was malformed: the
   // response then carries ProtocolError and the caller closes the
   // connection after sending it.
+  //
+  // A request that changed data leaves its history entries in writes():
+  // the caller commits them (FeatureStore::Commit) and, if the durability
+  // mode asks for it, holds the response until they are committed.
   bool Handle(std::span<const uint8_t> frame, flatbuffers::FlatBufferBuilder* out);
 
+  // The history entries of the last request handled; the caller moves them
+  // out. The last request's id is last_id().
+  HistoryBatch& writes() { return writes_; }
+  uint64_t last_id() const { return last_id_; }
+
  private:
-  Status Dispatch(const fb::Request& request, flatbuffers::FlatBufferBuilder& b, uint64_t id);
+  using Builder = flatbuffers::FlatBufferBuilder;
+  Status Dispatch(const fb::Request& request, Builder& b, uint64_t id);
+  Status HandlePut(const fb::Put& put, Builder& b, uint64_t id);
+  Status HandleGet(const fb::Get& get, Builder& b, uint64_t id);
+  Status HandleDelete(const fb::Delete& del, Builder& b, uint64_t id);
+  Status HandleGetAsOf(const fb::GetAsOf& req, Builder& b, uint64_t id);
+  Status HandleHistory(const fb::History& req, Builder& b, uint64_t id);
+  Status HandleTraining(const fb::TrainingBatch& req, Builder& b, uint64_t id);
 
   FeatureStore& store_;
   NativeHandlerOptions options_;
@@ -45,6 +68,8 @@ class NativeHandler {
   std::vector<std::string_view> key_parts_;
   std::vector<std::string_view> fields_;
   ReadResult read_;
+  HistoryBatch writes_;
+  uint64_t last_id_ = 0;
 };
 
 }  // namespace quiver

@@ -17,7 +17,7 @@ namespace {
 // parser: file values are applied first, then every flag given overrides.
 struct RawOptions {
   std::string bind, port, threads, data_dir, features, max_memory, max_frame, shards,
-      sweep_interval_ms, log_level, port_file, huge_pages;
+      sweep_interval_ms, log_level, port_file, huge_pages, durability, history_cache;
 };
 
 struct Key {
@@ -31,6 +31,11 @@ const Key kKeys[] = {
     {"port", &RawOptions::port, "Native protocol port (default 7070; 0 = any free port)"},
     {"threads", &RawOptions::threads, "I/O threads, one io_context each (default: one per core)"},
     {"data_dir", &RawOptions::data_dir, "Data directory (default ./data)"},
+    {"durability", &RawOptions::durability,
+     "When a write is acknowledged: sync (WAL fsynced), async (WAL written), none (no WAL) or "
+     "memory (no history at all) (default sync)"},
+    {"history_cache", &RawOptions::history_cache,
+     "RocksDB block cache for history reads, e.g. 1GB (default 256MiB)"},
     {"features", &RawOptions::features, "Feature definitions (YAML) applied at start"},
     {"max_memory", &RawOptions::max_memory,
      "Memory limit for online rows, e.g. 4GB; writes fail beyond it, reads go on (default: none)"},
@@ -116,6 +121,21 @@ Status Convert(const RawOptions& raw, ServerOptions* o) {
   if (!raw.sweep_interval_ms.empty()) {
     QUIVER_RETURN_IF_ERROR(ParseInt<int64_t>("sweep_interval_ms", raw.sweep_interval_ms, 10,
                                              86'400'000, &o->sweep_interval_ms));
+  }
+  if (!raw.durability.empty()) {
+    if (raw.durability == "memory") {
+      o->keep_history = false;
+    } else {
+      Result<Durability> d = ParseDurability(raw.durability);
+      if (!d.ok())
+        return Status::InvalidArgument("durability: " + d.status().message() + " or memory");
+      o->durability = *d;
+    }
+  }
+  if (!raw.history_cache.empty()) {
+    Result<int64_t> bytes = ParseByteSize(raw.history_cache);
+    if (!bytes.ok()) return Status::InvalidArgument("history_cache: " + bytes.status().message());
+    o->history_cache = *bytes;
   }
   if (!raw.log_level.empty()) o->log_level = raw.log_level;
   if (!raw.port_file.empty()) o->port_file = raw.port_file;

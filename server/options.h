@@ -8,6 +8,7 @@
 #include <string>
 
 #include "quiver/status.h"
+#include "storage/history_store.h"
 
 namespace quiver {
 
@@ -16,9 +17,12 @@ struct ServerOptions {
   uint16_t port = 7070;  // 0: any free port (see port_file)
   int threads = 0;       // io threads; 0: one per core
   std::string data_dir = "./data";
-  std::string features;            // definitions file applied at start
-  int64_t max_memory = 0;          // bytes of rows; 0: no limit
-  uint32_t max_frame = 64u << 20;  // bytes
+  bool keep_history = true;  // false: --durability memory
+  Durability durability = Durability::kSync;
+  int64_t history_cache = 256 << 20;  // bytes
+  std::string features;               // definitions file applied at start
+  int64_t max_memory = 0;             // bytes of rows; 0: no limit
+  uint32_t max_frame = 64u << 20;     // bytes
   uint32_t shards = 64;
   int64_t sweep_interval_ms = 1000;
   std::string log_level = "info";

@@ -25,7 +25,7 @@ namespace quiver {
 
 class Server {
  public:
-  Server(const ServerOptions& options, FeatureStore& store);
+  Server(const ServerOptions& options, FeatureStore& store, std::string durability);
   ~Server();
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;

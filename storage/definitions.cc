@@ -157,8 +157,8 @@ Field ParseField(const YAML::Node& node, const std::string& view_where) {
 
 ViewSchema ParseView(const YAML::Node& node) {
   CheckKeys(node, "view",
-            {"name", "version", "entity", "ttl", "freshness", "owner", "tags", "description",
-             "fields", "depends_on"});
+            {"name", "version", "entity", "ttl", "freshness", "retention", "owner", "tags",
+             "description", "fields", "depends_on"});
   ViewSchema v;
   v.name = RequiredString(node, "name", "view");
   CheckName(v.name, "view " + v.name);
@@ -169,6 +169,7 @@ ViewSchema ParseView(const YAML::Node& node) {
   v.entity = RequiredString(node, "entity", where);
   v.ttl_ms = DurationKey(node, "ttl", where);
   v.freshness_ms = DurationKey(node, "freshness", where);
+  v.retention_ms = DurationKey(node, "retention", where);
   v.owner = OptionalString(node, "owner", where);
   v.description = OptionalString(node, "description", where);
   v.tags = StringList(node, "tags", where);

@@ -4,6 +4,7 @@
 #include <set>
 
 #include "storage/entity_key.h"
+#include "storage/history_key.h"
 #include "storage/rcu.h"
 #include "storage/record.h"
 #include "storage/row.h"
@@ -61,14 +62,24 @@ struct FeatureStore::ResolvedWrite {
   size_t var_bytes = 0;
 };
 
-FeatureStore::FeatureStore(Registry& registry, OnlineTable& table, Options options)
-    : registry_(registry), table_(table), options_(std::move(options)) {
+FeatureStore::FeatureStore(Registry& registry, OnlineTable& table, HistoryStore* history,
+                           Options options)
+    : registry_(registry), table_(table), history_(history), options_(std::move(options)) {
   if (!options_.now_ms) options_.now_ms = SystemNowMs;
 }
 
 Result<ApplyReport> FeatureStore::Apply(std::string_view yaml_text) {
   QUIVER_ASSIGN_OR_RETURN(Definitions defs, ParseDefinitions(yaml_text));
-  return registry_.Apply(defs);
+  if (history_ == nullptr) return registry_.Apply(defs);
+  QUIVER_ASSIGN_OR_RETURN(ApplyReport report, registry_.Apply(defs, [&] {
+    return history_->AppendDefinitions(yaml_text);
+  }));
+  for (const ViewSchema& v : defs.views) {
+    rcu::ReadLock lock;
+    Result<const ViewSchema*> stored = registry_.current().Resolve({v.name, v.version});
+    if (stored.ok()) history_->SetRetention((*stored)->id, (*stored)->retention_ms);
+  }
+  return report;
 }
 
 Status FeatureStore::ResolveKeys(const ViewSchema& view, const Catalog& catalog,
@@ -92,17 +103,18 @@ Status FeatureStore::ResolveKeys(const ViewSchema& view, const Catalog& catalog,
   return EncodeEntityKeys(key_parts, per_key, keys);
 }
 
-Status FeatureStore::Read(const ReadRequest& request, ReadResult* out) const {
-  const Catalog& catalog = registry_.current();
-  QUIVER_ASSIGN_OR_RETURN(ViewRef ref, ParseViewRef(request.view));
-  QUIVER_ASSIGN_OR_RETURN(out->view, catalog.Resolve(ref));
+Status FeatureStore::ResolveFields(std::string_view view_name,
+                                   std::span<const std::string_view> fields,
+                                   ReadResult* out) const {
+  QUIVER_ASSIGN_OR_RETURN(ViewRef ref, ParseViewRef(view_name));
+  QUIVER_ASSIGN_OR_RETURN(out->view, registry_.current().Resolve(ref));
   const ViewSchema& view = *out->view;
   out->fields.clear();
-  if (request.fields.empty()) {
+  if (fields.empty()) {
     for (size_t i = 0; i < view.fields.size(); ++i)
       out->fields.push_back(static_cast<int>(i));
   }
-  for (std::string_view name : request.fields) {
+  for (std::string_view name : fields) {
     const int index = view.FieldIndex(name);
     if (index < 0) {
       return Status::NotFound("view " + view.QualifiedName() + " has no field '" +
@@ -110,23 +122,33 @@ Status FeatureStore::Read(const ReadRequest& request, ReadResult* out) const {
     }
     out->fields.push_back(index);
   }
-  QUIVER_RETURN_IF_ERROR(ResolveKeys(view, catalog, request.key_parts, &out->keys));
+  return Status::Ok();
+}
+
+Status FeatureStore::Read(const ReadRequest& request, ReadResult* out) const {
+  QUIVER_RETURN_IF_ERROR(ResolveFields(request.view, request.fields, out));
+  const ViewSchema& view = *out->view;
+  QUIVER_RETURN_IF_ERROR(ResolveKeys(view, registry_.current(), request.key_parts, &out->keys));
   const size_t rows = out->keys.size();
   out->now_ms = options_.now_ms();
-  out->records.assign(rows, nullptr);
+  thread_local std::vector<const Record*> records;
+  records.assign(rows, nullptr);
   out->states.assign(rows, RowState::kMissing);
-  table_.FindMany(view.id, out->keys.views, out->records);
+  out->rows.assign(rows, {});
+  out->event_time_ms.assign(rows, 0);
+  table_.FindMany(view.id, out->keys.views, records);
   for (size_t i = 0; i < rows; ++i) {
-    const Record* r = out->records[i];
+    const Record* r = records[i];
     if (r == nullptr) continue;
     if (r->ExpiredAt(out->now_ms)) {
-      out->records[i] = nullptr;
       out->states[i] = RowState::kExpired;
       continue;
     }
+    out->rows[i] = r->value();
     // The encoder reads the value later; start fetching it now so the miss
     // overlaps the other rows' instead of stalling the encoder.
-    __builtin_prefetch(r->value().data());
+    __builtin_prefetch(out->rows[i].data());
+    out->event_time_ms[i] = r->event_time_ms;
     out->states[i] = RowState::kFound;
   }
   return Status::Ok();
@@ -161,32 +183,62 @@ Status FeatureStore::Validate(const WriteRequest& request, const Catalog& catalo
   return Status::Ok();
 }
 
-Result<WriteResult> FeatureStore::Write(const WriteRequest& request) {
+Status FeatureStore::CheckMemory(const ResolvedWrite& w) const {
+  // Refuse a batch that cannot fit before touching anything; per-row checks
+  // in the table remain the exact guard.
+  if (table_.max_memory_bytes() <= 0) return Status::Ok();
+  size_t estimate = w.var_bytes;
+  for (std::string_view k : w.keys.views)
+    estimate += Record::AllocationSize(k.size(), w.view->layout.base_size());
+  if (table_.memory_bytes() + static_cast<int64_t>(estimate) <= table_.max_memory_bytes()) {
+    return Status::Ok();
+  }
+  return Status::ResourceExhausted(
+      "OOM: write of " + std::to_string(w.keys.size()) + " rows refused, the online table holds " +
+      std::to_string(table_.memory_bytes()) + " bytes and its limit is " +
+      std::to_string(table_.max_memory_bytes()) + " (--max-memory); reads continue");
+}
+
+void FeatureStore::RecordVersion(const ViewSchema& view, std::string_view key, int64_t event_time,
+                                 uint64_t seq, int64_t write_time, std::span<const uint8_t> row,
+                                 bool latest, HistoryBatch* batch) {
+  thread_local std::string k, v;
+  k.clear();
+  history::AppendPrefix(view.id, key, &k);
+  if (latest) {
+    v.clear();
+    history::AppendLatestValue({event_time, seq, write_time, row}, &v);
+    batch->Add(HistoryBatch::Op::kMergeLatest, k, v);
+  }
+  history::AppendTimeSeq(event_time, seq, &k);
+  v.clear();
+  history::AppendHistoryValue({history::ValueKind::kRow, write_time, row}, &v);
+  batch->Add(HistoryBatch::Op::kPutHistory, k, v);
+}
+
+std::string FeatureStore::RowAsOf(const ViewSchema& view, std::string_view key,
+                                  int64_t event_time) const {
+  VersionRows found;
+  const int64_t t[] = {event_time};
+  if (!history_->AsOf(view.id, {&key, 1}, t, 0, &found).ok() || !found.found[0]) return {};
+  return std::string(reinterpret_cast<const char*>(found.rows[0].data()), found.rows[0].size());
+}
+
+Result<WriteResult> FeatureStore::Write(const WriteRequest& request, HistoryBatch* batch) {
   rcu::ReadLock lock;
   ResolvedWrite w;
   QUIVER_RETURN_IF_ERROR(Validate(request, registry_.current(), &w));
+  if (history_ != nullptr) QUIVER_RETURN_IF_ERROR(history_->health());
+  QUIVER_RETURN_IF_ERROR(CheckMemory(w));
   const ViewSchema& view = *w.view;
-  // Refuse a batch that cannot fit before touching anything; per-row checks
-  // in the table remain the exact guard.
-  if (table_.max_memory_bytes() > 0) {
-    size_t estimate = w.var_bytes;
-    for (std::string_view k : w.keys.views)
-      estimate += Record::AllocationSize(k.size(), view.layout.base_size());
-    if (table_.memory_bytes() + static_cast<int64_t>(estimate) > table_.max_memory_bytes()) {
-      return Status::ResourceExhausted(
-          "OOM: write of " + std::to_string(w.keys.size()) +
-          " rows refused, the online table holds " + std::to_string(table_.memory_bytes()) +
-          " bytes and its limit is " + std::to_string(table_.max_memory_bytes()) +
-          " (--max-memory); reads continue");
-    }
-  }
+  if (history_ == nullptr) batch = nullptr;
+  const bool sets_every_field = w.columns.size() == view.fields.size();
   const int64_t now = options_.now_ms();
   WriteResult result;
   for (size_t i = 0; i < w.keys.size(); ++i) {
     const size_t times = request.event_time_ms.size();
     const int64_t event_time = times == 0 ? now : request.event_time_ms[times == 1 ? 0 : i];
-    auto build = [&](const Record* current) -> Record* {
-      RowBuilder builder(view, current ? current->value() : std::span<const uint8_t>());
+    auto fill = [&](RowBuilder& builder) {
       for (const auto& [index, c] : w.columns) {
         if (!c->nulls.empty() && c->nulls[i] != 0) continue;
         if (IsVariableWidth(c->type.type)) {
@@ -198,37 +250,77 @@ Result<WriteResult> FeatureStore::Write(const WriteRequest& request) {
           builder.SetFixed(index, c->fixed.data() + i * width, width);
         }
       }
+    };
+    uint64_t seq = 0;
+    const Record* built = nullptr;
+    auto build = [&](const Record* current) -> Record* {
+      RowBuilder builder(view, current ? current->value() : std::span<const uint8_t>());
+      fill(builder);
       Record* r = Record::Allocate(view.id, w.keys.views[i], builder.Size());
       if (r == nullptr) return nullptr;
       builder.WriteTo(r->mutable_value());
       r->event_time_ms = event_time;
       r->write_time_ms = now;
       r->expire_at_ms = view.ttl_ms > 0 ? event_time + view.ttl_ms : kNeverExpires;
+      // Taken after `current` was read, so the winner of a race for this
+      // key always carries a greater sequence than the value it replaced.
+      if (batch != nullptr) seq = history_->NextSeq();
+      built = r;
       return r;
     };
     QUIVER_ASSIGN_OR_RETURN(OnlineTable::Outcome outcome,
                             table_.Upsert(view.id, w.keys.views[i], event_time, build));
-    if (outcome == OnlineTable::Outcome::kStale) {
-      ++result.stale;
-    } else {
+    if (outcome != OnlineTable::Outcome::kStale) {
       ++result.applied;
+      // `built` is published and, inside our read lock, not yet freed.
+      if (batch)
+        RecordVersion(view, w.keys.views[i], event_time, seq, now, built->value(), true, batch);
+      continue;
     }
+    ++result.stale;
+    if (batch == nullptr) continue;
+    // A late row enters the history merged into the version it follows.
+    const std::string base =
+        sets_every_field ? std::string() : RowAsOf(view, w.keys.views[i], event_time);
+    RowBuilder builder(view, {reinterpret_cast<const uint8_t*>(base.data()), base.size()});
+    fill(builder);
+    std::vector<uint8_t> row(builder.Size());
+    builder.WriteTo(row.data());
+    RecordVersion(view, w.keys.views[i], event_time, history_->NextSeq(), now, row, false, batch);
   }
   return result;
 }
 
 Result<uint32_t> FeatureStore::Delete(std::string_view view_name,
-                                      std::span<const std::string_view> key_parts) {
+                                      std::span<const std::string_view> key_parts,
+                                      HistoryBatch* batch) {
   rcu::ReadLock lock;
   const Catalog& catalog = registry_.current();
   QUIVER_ASSIGN_OR_RETURN(ViewRef ref, ParseViewRef(view_name));
   QUIVER_ASSIGN_OR_RETURN(const ViewSchema* view, catalog.Resolve(ref));
   EncodedKeys keys;
   QUIVER_RETURN_IF_ERROR(ResolveKeys(*view, catalog, key_parts, &keys));
+  if (history_ != nullptr) QUIVER_RETURN_IF_ERROR(history_->health());
   uint32_t deleted = 0;
-  for (std::string_view key : keys.views)
+  std::string latest_key;
+  for (std::string_view key : keys.views) {
     deleted += table_.Erase(view->id, key) ? 1 : 0;
+    if (history_ == nullptr || batch == nullptr) continue;
+    latest_key.clear();
+    history::AppendPrefix(view->id, key, &latest_key);
+    batch->Add(HistoryBatch::Op::kDeleteLatest, latest_key, {});
+  }
   return deleted;
+}
+
+bool FeatureStore::Commit(HistoryBatch batch, CommitQueue::Done done) {
+  if (history_ == nullptr || batch.empty()) return false;
+  if (history_->durability() == Durability::kNone) {
+    history_->Submit(std::move(batch), nullptr);
+    return false;
+  }
+  history_->Submit(std::move(batch), std::move(done));
+  return true;
 }
 
 }  // namespace quiver

@@ -14,7 +14,9 @@
 #include <vector>
 
 #include "quiver/status.h"
+#include "storage/commit_queue.h"
 #include "storage/entity_key.h"
+#include "storage/history_store.h"
 #include "storage/online_table.h"
 #include "storage/registry.h"
 
@@ -52,15 +54,75 @@ struct ReadRequest {
   std::span<const std::string_view> key_parts;
 };
 
-// What a read found. Pointers stay valid while the caller's rcu::ReadLock
-// is held. Reusable: Read() clears it first.
+// A read of the past: the value of each entity as of a time.
+struct AsOfRequest {
+  std::string_view view;
+  std::span<const std::string_view> fields;  // empty: every field, in schema order
+  std::span<const std::string_view> key_parts;
+  std::span<const int64_t> as_of_ms;  // one time for all entities, or one per entity
+};
+
+// What a read found: per entity, its state and (if found) its packed row
+// and event time. Online rows point into the table and stay valid while the
+// caller's rcu::ReadLock is held; rows of the past point into `versions`.
+// Reusable: every read clears it first.
 struct ReadResult {
   const ViewSchema* view = nullptr;
-  std::vector<int> fields;             // indexes into view->fields
-  std::vector<const Record*> records;  // per entity; nullptr unless kFound
-  std::vector<RowState> states;        // per entity
-  EncodedKeys keys;                    // per entity
+  std::vector<int> fields;                     // indexes into view->fields
+  std::vector<RowState> states;                // per entity
+  std::vector<std::span<const uint8_t>> rows;  // per entity; empty unless kFound
+  std::vector<int64_t> event_time_ms;          // per entity; 0 unless kFound
+  EncodedKeys keys;                            // per entity
+  VersionRows versions;                        // owns the rows of an as-of read
   int64_t now_ms = 0;
+};
+
+enum class Aggregation : uint8_t { kNone = 0, kLatest, kAvg, kSum, kMin, kMax, kCount };
+Result<Aggregation> ParseAggregation(std::string_view text);
+
+struct HistoryRequest {
+  std::string_view view;
+  std::span<const std::string_view> fields;     // empty: every field (every numeric one with
+                                                // avg, sum, min and max)
+  std::span<const std::string_view> key_parts;  // one entity
+  int64_t from_ms = 0;                          // inclusive
+  int64_t to_ms = 0;                            // inclusive
+  Aggregation agg = Aggregation::kNone;
+  uint32_t limit = 0;  // at most this many versions, the newest ones; 0: 100,000
+};
+
+// Versions of one entity, oldest first, as a ReadResult whose entities are
+// the versions. With an aggregation, one row of a derived view whose fields
+// hold the aggregates (count: int64; avg, sum, min, max: float64; latest:
+// the field's type), its event time the newest version's.
+struct HistoryResult {
+  ReadResult read;
+  ViewSchema derived;       // the aggregate's schema (read.view points here)
+  std::string derived_row;  // the aggregate's packed row
+};
+
+// A point-in-time join of label rows with features of one or more views.
+struct TrainingRequest {
+  std::span<const std::string_view> features;  // "view:field" or "view@vN:field"
+  // Label columns by join-key name: key_columns[j] holds key_names[j]'s
+  // value for every label row.
+  std::span<const std::string_view> key_names;
+  std::span<const std::span<const std::string_view>> key_columns;
+  std::span<const int64_t> event_time_ms;  // one per label row
+};
+
+// One joined value per label row and feature: the newest version of its
+// view with event time <= t and > t - ttl, or the default flagged missing.
+struct TrainingResult {
+  struct Feature {
+    std::string name;  // as requested
+    const ViewSchema* view = nullptr;
+    int field = 0;
+    size_t source = 0;  // index into `views`
+    uint64_t missing = 0;
+  };
+  std::vector<Feature> features;
+  std::vector<ReadResult> views;  // one as-of read per distinct view
 };
 
 class FeatureStore {
@@ -70,38 +132,80 @@ class FeatureStore {
     std::function<int64_t()> now_ms;  // default: the system clock
   };
 
-  FeatureStore(Registry& registry, OnlineTable& table, Options options);
+  // history may be null: the store then keeps only the online table.
+  FeatureStore(Registry& registry, OnlineTable& table, HistoryStore* history, Options options);
 
-  // Parses and applies a definitions document (see Registry::Apply).
+  // Rebuilds the registry and the online table from the history, one
+  // sequential scan of the latest values. Call once, before serving.
+  Status Recover();
+
+  // Parses and applies a definitions document (see Registry::Apply); with a
+  // history, a document that changes anything is saved (fsynced) first.
   Result<ApplyReport> Apply(std::string_view yaml_text);
 
   // REQUIRES: the caller holds an rcu::ReadLock while it uses *out.
   // Fails, with *out unspecified, on an unknown view or field or bad keys.
   Status Read(const ReadRequest& request, ReadResult* out) const;
 
+  // The values as of the given times, from the history. Entities with no
+  // version at that time are kMissing; those whose version there is older
+  // than the view's ttl are kExpired. FailedPrecondition without history.
+  Status ReadAsOf(const AsOfRequest& request, ReadResult* out) const;
+
+  // Versions of one entity in a time range, or their aggregate.
+  Status History(const HistoryRequest& request, HistoryResult* out) const;
+
+  // The point-in-time join of a batch of label rows.
+  Status Training(const TrainingRequest& request, TrainingResult* out) const;
+
   // Validates the whole request first, so bad input changes nothing; then
   // applies each row, merging the fields it sets into the current row
   // (fields it does not set keep their values). Last-writer-wins by event
   // time. Fails with ResourceExhausted if the batch would exceed the
-  // memory limit.
-  Result<WriteResult> Write(const WriteRequest& request);
+  // memory limit. Each row applied adds its version to *batch (if not
+  // null); a row older than the online value enters the history only.
+  // Whatever Write returns, *batch holds what was applied: commit it.
+  Result<WriteResult> Write(const WriteRequest& request, HistoryBatch* batch);
 
-  // Removes the online rows of the given entities; returns how many existed.
-  Result<uint32_t> Delete(std::string_view view, std::span<const std::string_view> key_parts);
+  // Removes the online (and latest) rows of the given entities; returns how
+  // many existed. Past versions stay in the history.
+  Result<uint32_t> Delete(std::string_view view, std::span<const std::string_view> key_parts,
+                          HistoryBatch* batch);
+
+  // Hands a batch to the history's group commit. Returns true if `done`
+  // will run (on the committer thread) once the batch is as durable as the
+  // mode requires; false if there is nothing to wait for (no history, an
+  // empty batch, or durability none), and `done` is dropped.
+  bool Commit(HistoryBatch batch, CommitQueue::Done done);
 
   Registry& registry() { return registry_; }
   OnlineTable& table() { return table_; }
+  HistoryStore* history() { return history_; }
   int64_t NowMs() const { return options_.now_ms(); }
 
  private:
   struct ResolvedWrite;
   Status Validate(const WriteRequest& request, const Catalog& catalog, ResolvedWrite* out) const;
+  Status CheckMemory(const ResolvedWrite& w) const;
+  // Adds the history (and, if applied, latest) entries of one row.
+  void RecordVersion(const ViewSchema& view, std::string_view key, int64_t event_time, uint64_t seq,
+                     int64_t write_time, std::span<const uint8_t> row, bool latest,
+                     HistoryBatch* batch);
+  // The row a late write merges into: its version as of event_time.
+  std::string RowAsOf(const ViewSchema& view, std::string_view key, int64_t event_time) const;
+  // Resolves the view and the requested fields into *out.
+  Status ResolveFields(std::string_view view, std::span<const std::string_view> fields,
+                       ReadResult* out) const;
   // Encodes one key per entity from key_parts (K values each).
   Status ResolveKeys(const ViewSchema& view, const Catalog& catalog,
                      std::span<const std::string_view> key_parts, EncodedKeys* keys) const;
+  Status Aggregate(const HistoryRequest& request, HistoryResult* out) const;
+  Status RecoverRegistry();
+  Status RecoverTable();
 
   Registry& registry_;
   OnlineTable& table_;
+  HistoryStore* history_;
   Options options_;
 };
 

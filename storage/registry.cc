@@ -51,8 +51,9 @@ void FreeCatalog(rcu_head* head) {
 }
 
 bool SameMetadata(const ViewSchema& a, const ViewSchema& b) {
-  if (a.freshness_ms != b.freshness_ms || a.description != b.description || a.owner != b.owner ||
-      a.tags != b.tags || a.depends_on != b.depends_on) {
+  if (a.freshness_ms != b.freshness_ms || a.retention_ms != b.retention_ms ||
+      a.description != b.description || a.owner != b.owner || a.tags != b.tags ||
+      a.depends_on != b.depends_on) {
     return false;
   }
   for (size_t i = 0; i < a.fields.size(); ++i) {
@@ -112,7 +113,8 @@ const Catalog& Registry::current() const {
   return *current_.load(std::memory_order_acquire);
 }
 
-Result<ApplyReport> Registry::Apply(const Definitions& defs) {
+Result<ApplyReport> Registry::Apply(const Definitions& defs,
+                                    const std::function<Status()>& persist) {
   std::lock_guard<std::mutex> lock(apply_mu_);
   const Catalog* old = current_.load(std::memory_order_acquire);
   auto next = std::make_unique<Catalog>(*old);
@@ -153,6 +155,8 @@ Result<ApplyReport> Registry::Apply(const Definitions& defs) {
   std::sort(next->views_.begin(), next->views_.end(), [](const auto& a, const auto& b) {
     return std::tie(a->name, a->version) < std::tie(b->name, b->version);
   });
+  const bool changed = !report.created.empty() || !report.updated.empty();
+  if (changed && persist) QUIVER_RETURN_IF_ERROR(persist());
 
   current_.store(next.release(), std::memory_order_release);
   rcu::ThreadRegistration registration;

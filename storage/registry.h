@@ -5,6 +5,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -58,8 +59,11 @@ class Registry {
   // from the stored one (AlreadyExists: publish a new version instead), an
   // entity whose keys changed, a view of an unknown entity, depends_on
   // naming an unknown view. Metadata of an existing version may change.
-  // Thread-safe; applies are serialised.
-  Result<ApplyReport> Apply(const Definitions& defs);
+  // Thread-safe; applies are serialised. If the apply changes anything,
+  // `persist` (when given) runs after validation and before publishing;
+  // its failure publishes nothing.
+  Result<ApplyReport> Apply(const Definitions& defs,
+                            const std::function<Status()>& persist = nullptr);
 
  private:
   std::mutex apply_mu_;                  // serialises Apply

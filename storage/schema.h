@@ -83,6 +83,7 @@ struct ViewSchema {
   std::vector<Field> fields;
   int64_t ttl_ms = 0;        // 0: values never expire
   int64_t freshness_ms = 0;  // SLA; 0: none
+  int64_t retention_ms = 0;  // history older than this is dropped (never the newest); 0: keep all
   std::string description;
   std::string owner;
   std::vector<std::string> tags;

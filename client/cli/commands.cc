@@ -11,8 +11,6 @@
 
 namespace quiver::cli {
 
-namespace {
-
 int Fail(const Status& status) {
   std::cerr << "quiver: " << StatusCodeName(status.code()) << ": " << status.message() << "\n";
   return 1;
@@ -26,6 +24,15 @@ std::vector<std::string> SplitCommas(const std::string& text) {
   }
   return out;
 }
+
+std::string CellText(const Column& column, size_t row) {
+  if (column.type().type == FieldType::kString) return std::string(column.string_value(row));
+  std::string out;
+  AppendJsonValue(column, row, &out);
+  return out;
+}
+
+namespace {
 
 std::string StateName(RowState state) {
   switch (state) {
@@ -214,8 +221,15 @@ int Get(const ClientOptions& options, const GetArgs& args) {
   if (!view.ok()) return Fail(view.status());
   Result<std::vector<std::string>> parts = FlattenKeys(args.keys, view->join_keys.size());
   if (!parts.ok()) return Fail(parts.status());
-  GetRequest request{args.view, std::move(parts).value(), SplitCommas(args.fields)};
-  Result<GetResult> result = (*client)->Get(request);
+  Result<GetResult> result = Status::Internal("unset");
+  if (args.as_of.empty()) {
+    result = (*client)->Get({args.view, std::move(parts).value(), SplitCommas(args.fields)});
+  } else {
+    Result<int64_t> t = ParseTimestampMs(args.as_of);
+    if (!t.ok()) return Fail(t.status());
+    result =
+        (*client)->GetAsOf({args.view, std::move(parts).value(), {*t}, SplitCommas(args.fields)});
+  }
   if (!result.ok()) return Fail(result.status());
   for (size_t i = 0; i < result->size(); ++i) {
     if (args.json)
@@ -263,6 +277,80 @@ int Delete(const ClientOptions& options, const std::string& view,
   Result<uint32_t> deleted = (*client)->Delete(view, *parts);
   if (!deleted.ok()) return Fail(deleted.status());
   std::cout << "deleted " << *deleted << "\n";
+  return 0;
+}
+
+namespace {
+
+Result<HistoryRequest> MakeHistoryRequest(const HistoryArgs& args, size_t join_keys) {
+  HistoryRequest r;
+  r.view = args.view;
+  QUIVER_ASSIGN_OR_RETURN(r.key, SplitKey(args.key, join_keys));
+  if (!args.from.empty()) {
+    QUIVER_ASSIGN_OR_RETURN(r.from_ms, ParseTimestampMs(args.from));
+  }
+  if (!args.to.empty()) {
+    QUIVER_ASSIGN_OR_RETURN(r.to_ms, ParseTimestampMs(args.to));
+  }
+  static const std::pair<const char*, HistoryAgg> kAggs[] = {
+      {"latest", HistoryAgg::kLatest}, {"avg", HistoryAgg::kAvg}, {"sum", HistoryAgg::kSum},
+      {"min", HistoryAgg::kMin},       {"max", HistoryAgg::kMax}, {"count", HistoryAgg::kCount}};
+  bool known = args.agg.empty();
+  for (const auto& [name, agg] : kAggs) {
+    if (args.agg == name) r.agg = agg, known = true;
+  }
+  if (!known) {
+    return Status::InvalidArgument("unknown aggregation '" + args.agg +
+                                   "' (expected latest, avg, sum, min, max or count)");
+  }
+  r.fields = SplitCommas(args.fields);
+  r.limit = args.limit;
+  return r;
+}
+
+// Versions as a table: event time, then one column per field.
+void PrintVersions(const GetResult& r) {
+  std::vector<std::vector<std::string>> cells(r.size() + 1);
+  cells[0].push_back("event_time");
+  for (const Column& c : r.columns())
+    cells[0].emplace_back(c.name());
+  for (size_t i = 0; i < r.size(); ++i) {
+    cells[i + 1].push_back(FormatTimestampMs(r.event_time_ms(i)));
+    for (const Column& c : r.columns())
+      cells[i + 1].push_back(c.is_null(i) ? "-" : CellText(c, i));
+  }
+  std::vector<size_t> width(cells[0].size(), 0);
+  for (const auto& row : cells) {
+    for (size_t j = 0; j < row.size(); ++j)
+      width[j] = std::max(width[j], row[j].size());
+  }
+  for (const auto& row : cells) {
+    for (size_t j = 0; j < row.size(); ++j)
+      std::cout << row[j]
+                << (j + 1 < row.size() ? std::string(width[j] + 2 - row[j].size(), ' ') : "");
+    std::cout << "\n";
+  }
+}
+
+}  // namespace
+
+int History(const ClientOptions& options, const HistoryArgs& args) {
+  auto client = Open(options);
+  if (!client.ok()) return Fail(client.status());
+  Result<ViewInfo> view = (*client)->Describe(args.view);
+  if (!view.ok()) return Fail(view.status());
+  Result<HistoryRequest> request = MakeHistoryRequest(args, view->join_keys.size());
+  if (!request.ok()) return Fail(request.status());
+  Result<GetResult> result = (*client)->History(*request);
+  if (!result.ok()) return Fail(result.status());
+  if (request->agg != HistoryAgg::kNone && !args.json) {
+    PrintRowText(*result, 0, args.key + " (" + args.agg + ")");
+  } else if (args.json) {
+    for (size_t i = 0; i < result->size(); ++i)
+      PrintRowJson(*result, i, args.key);
+  } else {
+    PrintVersions(*result);
+  }
   return 0;
 }
 

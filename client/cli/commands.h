@@ -14,6 +14,26 @@ struct GetArgs {
   std::vector<std::string> keys;
   std::string fields;  // comma-separated; empty: all
   bool json = false;
+  std::string as_of;  // empty: the online value
+};
+
+struct HistoryArgs {
+  std::string view;
+  std::string key;
+  std::string from, to;  // empty: unbounded
+  std::string agg;       // empty: every version
+  std::string fields;
+  uint32_t limit = 0;
+  bool json = false;
+};
+
+struct TrainingSetArgs {
+  std::string labels;    // CSV path
+  std::string features;  // comma-separated view:field
+  std::string out;       // CSV path; "-": stdout
+  size_t batch_rows = 8192;
+  int connections = 2;
+  bool progress = true;  // shown only on a terminal
 };
 
 struct PutArgs {
@@ -31,5 +51,13 @@ int Describe(const ClientOptions& options, const std::string& view);
 int Delete(const ClientOptions& options, const std::string& view,
            const std::vector<std::string>& keys);
 int Ping(const ClientOptions& options);
+int History(const ClientOptions& options, const HistoryArgs& args);
+int TrainingSet(const ClientOptions& options, const TrainingSetArgs& args);
+
+// Shared by the commands.
+int Fail(const Status& status);
+std::vector<std::string> SplitCommas(const std::string& text);
+// A column value as CSV/table text: strings raw, everything else as JSON.
+std::string CellText(const Column& column, size_t row);
 
 }  // namespace quiver::cli

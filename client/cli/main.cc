@@ -31,6 +31,36 @@ int main(int argc, char** argv) {
   get->add_option("KEYS", get_args.keys, "Keys (join-key values joined by commas)")->required();
   get->add_option("--fields", get_args.fields, "Comma-separated fields (default: all)");
   get->add_flag("--json", get_args.json, "One JSON object per key");
+  get->add_option("--as-of", get_args.as_of,
+                  "Read the values as they were at this time (RFC 3339 or Unix ms)");
+
+  quiver::cli::HistoryArgs history_args;
+  auto* history =
+      app.add_subcommand("history", "An entity's past versions, or their aggregate")->fallthrough();
+  history->add_option("VIEW", history_args.view, "View, NAME or NAME@vN")->required();
+  history->add_option("KEY", history_args.key, "Join-key values joined by commas")->required();
+  history->add_option("--from", history_args.from, "First event time (RFC 3339 or Unix ms)");
+  history->add_option("--to", history_args.to, "Last event time (RFC 3339 or Unix ms)");
+  history->add_option("--agg", history_args.agg, "latest, avg, sum, min, max or count");
+  history->add_option("--fields", history_args.fields, "Comma-separated fields (default: all)");
+  history->add_option("--limit", history_args.limit, "At most this many (newest) versions");
+  history->add_flag("--json", history_args.json, "One JSON object per version");
+
+  quiver::cli::TrainingSetArgs ts_args;
+  auto* training =
+      app.add_subcommand("training-set",
+                         "Point-in-time correct training set: label rows joined with features")
+          ->fallthrough();
+  training
+      ->add_option("--labels", ts_args.labels,
+                   "CSV: the entities' join keys, event_timestamp, label columns")
+      ->required();
+  training->add_option("--features", ts_args.features, "view:field,view@vN:field,...")->required();
+  training->add_option("--out", ts_args.out, "Output CSV ('-': stdout)")->required();
+  training->add_option("--batch-rows", ts_args.batch_rows, "Label rows per request (default 8192)");
+  training->add_option("--connections", ts_args.connections,
+                       "Parallel connections to quiverd (default 2)");
+  training->add_flag("!--no-progress", ts_args.progress, "No progress bar");
 
   bool views_json = false;
   auto* views = app.add_subcommand("views", "List feature views")->fallthrough();
@@ -56,5 +86,7 @@ int main(int argc, char** argv) {
   if (*describe) return quiver::cli::Describe(options, describe_view);
   if (*del) return quiver::cli::Delete(options, delete_view, delete_keys);
   if (*ping) return quiver::cli::Ping(options);
+  if (*history) return quiver::cli::History(options, history_args);
+  if (*training) return quiver::cli::TrainingSet(options, ts_args);
   return 2;
 }

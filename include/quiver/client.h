@@ -102,6 +102,24 @@ class GetResult {
   std::vector<Column> columns_;
 };
 
+// The joined features of a batch of label rows (Client::TrainingSet): one
+// column per feature, named as requested ("view:field"); is_null(row) marks
+// a miss (the field's default is in its place). Cheap to copy.
+class TrainingSetResult {
+ public:
+  size_t size() const { return rows_; }  // label rows, in request order
+  const std::vector<Column>& columns() const { return columns_; }
+  // Per feature: how many label rows missed it.
+  const std::vector<uint64_t>& missing() const { return missing_; }
+
+ private:
+  friend struct client_internal::Access;
+  std::shared_ptr<const void> buffer_;
+  size_t rows_ = 0;
+  std::vector<Column> columns_;
+  std::vector<uint64_t> missing_;
+};
+
 // Rows of one view to write in one Put. Fields a row does not Set keep
 // their current value on the server.
 class WriteBatch {
@@ -147,6 +165,41 @@ struct GetRequest {
   std::vector<std::string> fields;     // empty: all fields
 };
 
+// Values as they were at a time: per entity, the newest version with event
+// time <= its as-of time (and within the view's ttl: an older one is
+// answered kExpired).
+struct GetAsOfRequest {
+  std::string view;
+  std::vector<std::string> key_parts;  // K values per entity
+  std::vector<int64_t> as_of_ms;       // one time for all entities, or one per entity
+  std::vector<std::string> fields;     // empty: all fields
+};
+
+enum class HistoryAgg : uint8_t { kNone = 0, kLatest, kAvg, kSum, kMin, kMax, kCount };
+
+// The versions of one entity in [from_ms, to_ms], oldest first (one
+// GetResult row per version), or their aggregate (one row: count as int64;
+// avg, sum, min, max as float64 over numeric fields; latest in the field's
+// type).
+struct HistoryRequest {
+  std::string view;
+  std::vector<std::string> key;  // the entity's join-key values
+  int64_t from_ms = std::numeric_limits<int64_t>::min();
+  int64_t to_ms = std::numeric_limits<int64_t>::max();
+  HistoryAgg agg = HistoryAgg::kNone;
+  std::vector<std::string> fields;  // empty: all fields (all numeric ones for avg/sum/min/max)
+  uint32_t limit = 0;               // the newest `limit` versions; 0: server default (100,000)
+};
+
+// Label rows to join point-in-time with features, server-side: row i has
+// key_columns[j][i] for join key key_names[j] and time event_time_ms[i].
+struct TrainingSetBatch {
+  std::vector<std::string> features;  // "view:field" or "view@vN:field"
+  std::vector<std::string> key_names;
+  std::vector<std::vector<std::string>> key_columns;
+  std::vector<int64_t> event_time_ms;
+};
+
 struct FieldInfo {
   std::string name;
   TypeSpec type;
@@ -166,6 +219,7 @@ struct ViewInfo {
   std::string owner;
   std::vector<std::string> tags;
   std::vector<std::string> depends_on;
+  int64_t retention_ms = 0;
 };
 
 struct ApplyResult {
@@ -188,8 +242,15 @@ class Client {
   Result<PutResult> Put(const WriteBatch& batch);
   Result<GetResult> Get(const GetRequest& request);
   Result<uint32_t> Delete(std::string_view view, const std::vector<std::string>& key_parts);
+  Result<GetResult> GetAsOf(const GetAsOfRequest& request);
+  Result<GetResult> History(const HistoryRequest& request);
+  // One batch of a point-in-time training set; for many batches, pipeline
+  // them (Pipeline::TrainingSet).
+  Result<TrainingSetResult> TrainingSet(const TrainingSetBatch& batch);
 
   std::string_view server_version() const;
+  // "sync", "async", "none", or "memory" (the server keeps no history).
+  std::string_view server_durability() const;
 
   struct Impl;  // internal
 
@@ -208,12 +269,14 @@ class Pipeline {
 
   void Get(const GetRequest& request);
   void Put(const WriteBatch& batch);
+  void TrainingSet(const TrainingSetBatch& batch);
   size_t size() const;
 
   struct Reply {
     Status status;
-    std::optional<GetResult> get;  // set for a successful Get
-    std::optional<PutResult> put;  // set for a successful Put
+    std::optional<GetResult> get;               // set for a successful Get
+    std::optional<PutResult> put;               // set for a successful Put
+    std::optional<TrainingSetResult> training;  // set for a successful TrainingSet
   };
   // Reply i answers the i-th queued request. Fails as a whole only if the
   // connection fails. The pipeline is empty afterwards.

@@ -5,6 +5,9 @@
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
+#include <memory>
+#include <string>
 
 #include "protocol/frame.h"
 #include "server/native_handler.h"
@@ -12,10 +15,24 @@
 
 namespace {
 
+std::string MakeTempDir() {
+  char dir[] = "/tmp/quiver-fuzz-XXXXXX";
+  return mkdtemp(dir) ? dir : "";
+}
+
+// With a history (no WAL: fast), so that reads of the past are fuzzed too.
+std::unique_ptr<quiver::HistoryStore> OpenHistory(const std::string& dir) {
+  auto h = quiver::HistoryStore::Open({.dir = dir, .durability = quiver::Durability::kNone});
+  if (!h.ok()) std::abort();
+  return std::move(*h);
+}
+
 struct Fixture {
   Fixture()
       : table(quiver::OnlineTable::Options{.shards = 4, .max_memory_bytes = 64 << 20}),
-        store(registry, table, {}) {
+        dir(MakeTempDir()),
+        history(OpenHistory(dir)),
+        store(registry, table, history.get(), {}) {
     (void)store.Apply(R"(
 entities: [{name: user, keys: [user_id]}, {name: pair, keys: [a, b]}]
 views:
@@ -24,9 +41,15 @@ views:
   - {name: p, entity: pair, fields: [{name: x, type: int32}, {name: raw, type: bytes}]}
 )");
   }
+  ~Fixture() {
+    history.reset();
+    std::filesystem::remove_all(dir);
+  }
   quiver::rcu::ThreadRegistration registration;
   quiver::Registry registry;
   quiver::OnlineTable table;
+  std::string dir;
+  std::unique_ptr<quiver::HistoryStore> history;
   quiver::FeatureStore store;
 };
 
@@ -52,7 +75,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     for (;;) {
       auto frame = reader.Next();
       if (!frame.ok() || frame->empty()) break;
-      if (!handler.Handle(*frame, &out)) return 0;
+      const bool well_formed = handler.Handle(*frame, &out);
+      fixture->store.Commit(std::move(handler.writes()), nullptr);
+      handler.writes().Clear();
+      if (!well_formed) return 0;
     }
   }
   return 0;

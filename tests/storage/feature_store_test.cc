@@ -76,7 +76,7 @@ class FeatureStoreTest : public ::testing::Test {
  protected:
   FeatureStoreTest()
       : table_(OnlineTable::Options{}),
-        store_(registry_, table_, {.now_ms = [this] { return now_ms_; }}) {
+        store_(registry_, table_, nullptr, {.now_ms = [this] { return now_ms_; }}) {
     Result<ApplyReport> r = store_.Apply(kDefinitions);
     EXPECT_TRUE(r.ok()) << r.status().ToString();
   }
@@ -86,7 +86,7 @@ class FeatureStoreTest : public ::testing::Test {
     std::vector<ColumnInput> inputs;
     for (const auto& c : cols)
       inputs.push_back(c.input());
-    return store_.Write(WriteRequest{view, keys, times, inputs});
+    return store_.Write(WriteRequest{view, keys, times, inputs}, nullptr);
   }
 
   // Reads one field of one entity as raw bytes ("" if the field was served
@@ -105,9 +105,8 @@ class FeatureStoreTest : public ::testing::Test {
     if (!s.ok()) return {RowState::kMissing, false, ""};
     const int fi = result.fields[0];
     const Field& f = result.view->fields[fi];
-    const Record* r = result.records[0];
-    if (r == nullptr) return {result.states[0], false, f.default_raw};
-    RowReader row(result.view->layout, r->value());
+    if (result.states[0] != RowState::kFound) return {result.states[0], false, f.default_raw};
+    RowReader row(result.view->layout, result.rows[0]);
     if (!row.present(fi)) return {result.states[0], false, f.default_raw};
     if (IsVariableWidth(f.type.type)) return {result.states[0], true, std::string(row.Var(fi))};
     return {result.states[0], true,
@@ -285,14 +284,14 @@ TEST_F(FeatureStoreTest, ReadOfUnknownFieldFails) {
 
 TEST_F(FeatureStoreTest, BatchOverMemoryLimitIsRefusedWhole) {
   OnlineTable small(OnlineTable::Options{.shards = 2, .max_memory_bytes = 2000});
-  FeatureStore store(registry_, small, {});
+  FeatureStore store(registry_, small, nullptr, {});
   std::vector<std::string> names;
   for (int i = 0; i < 100; ++i)
     names.push_back("u" + std::to_string(i));
   std::vector<std::string_view> keys(names.begin(), names.end());
   TestColumn col = Fixed<int64_t>("i64", FieldType::kInt64, std::vector<int64_t>(100, 1));
   std::vector<ColumnInput> inputs{col.input()};
-  Result<WriteResult> r = store.Write(WriteRequest{"all_types", keys, {}, inputs});
+  Result<WriteResult> r = store.Write(WriteRequest{"all_types", keys, {}, inputs}, nullptr);
   EXPECT_EQ(r.status().code(), StatusCode::kResourceExhausted);
   EXPECT_EQ(small.size(), 0) << "nothing of a refused batch is applied";
 }

@@ -1,0 +1,81 @@
+#include "storage/commit_queue.h"
+
+#include <cstring>
+
+namespace quiver {
+
+void HistoryBatch::Add(Op op, std::string_view key, std::string_view value) {
+  const auto klen = static_cast<uint32_t>(key.size());
+  const auto vlen = static_cast<uint32_t>(value.size());
+  ops_.push_back(static_cast<char>(op));
+  ops_.append(reinterpret_cast<const char*>(&klen), 4);
+  ops_.append(reinterpret_cast<const char*>(&vlen), 4);
+  ops_.append(key);
+  ops_.append(value);
+  ++count_;
+}
+
+uint32_t HistoryBatch::ReadU32(size_t pos) const {
+  uint32_t v;
+  std::memcpy(&v, ops_.data() + pos, 4);
+  return v;
+}
+
+CommitQueue::CommitQueue(WriteGroup write, size_t max_queued_bytes)
+    : write_(std::move(write)), max_queued_bytes_(max_queued_bytes), thread_([this] { Run(); }) {}
+
+CommitQueue::~CommitQueue() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stop_ = true;
+  }
+  work_.notify_one();
+  thread_.join();
+}
+
+void CommitQueue::Submit(HistoryBatch batch, Done done) {
+  std::unique_lock<std::mutex> lock(mu_);
+  // An empty queue always takes the batch, however large it is.
+  space_.wait(lock, [&] { return queue_.empty() || queued_bytes_ < max_queued_bytes_; });
+  queued_bytes_ += batch.bytes();
+  queue_.push_back(Item{std::move(batch), std::move(done)});
+  ++submitted_;
+  lock.unlock();
+  work_.notify_one();
+}
+
+void CommitQueue::Drain() {
+  std::unique_lock<std::mutex> lock(mu_);
+  const uint64_t target = submitted_;
+  space_.wait(lock, [&] { return committed_ >= target; });
+}
+
+void CommitQueue::Run() {
+  std::vector<Item> group;
+  std::vector<const HistoryBatch*> batches;
+  for (;;) {
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      work_.wait(lock, [&] { return stop_ || !queue_.empty(); });
+      if (queue_.empty()) return;  // stopping, and everything is committed
+      group.swap(queue_);
+      queued_bytes_ = 0;
+    }
+    space_.notify_all();
+    batches.clear();
+    for (const Item& item : group)
+      batches.push_back(&item.batch);
+    const Status status = write_(batches);
+    for (Item& item : group) {
+      if (item.done) item.done(status);
+    }
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      committed_ += group.size();
+    }
+    space_.notify_all();
+    group.clear();
+  }
+}
+
+}  // namespace quiver

@@ -1,0 +1,419 @@
+#include "storage/history_store.h"
+
+#include <chrono>
+#include <cstring>
+#include <limits>
+
+#include <rocksdb/compaction_filter.h>
+#include <rocksdb/convenience.h>
+#include <rocksdb/db.h>
+#include <rocksdb/filter_policy.h>
+#include <rocksdb/merge_operator.h>
+#include <rocksdb/slice_transform.h>
+#include <rocksdb/table.h>
+#include <rocksdb/utilities/options_util.h>
+
+namespace quiver {
+
+namespace {
+
+constexpr char kHistoryCf[] = "history";
+constexpr char kLatestCf[] = "latest";
+constexpr char kDefinitionsPrefix[] = "definitions/";
+constexpr char kNextSeqKey[] = "next_seq";
+
+int64_t SystemNowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+Status FromRocks(const rocksdb::Status& s, std::string_view what) {
+  if (s.ok()) return Status::Ok();
+  return Status::IoError(std::string(what) + ": " + s.ToString());
+}
+
+std::string_view View(const rocksdb::Slice& s) {
+  return {s.data(), s.size()};
+}
+
+std::string BigEndianIndex(uint64_t i) {
+  std::string out(8, '\0');
+  for (int b = 7; b >= 0; --b, i >>= 8)
+    out[b] = static_cast<char>(i & 0xff);
+  return out;
+}
+
+// (view, entity) of a history or latest key.
+class EntityPrefix : public rocksdb::SliceTransform {
+ public:
+  const char* Name() const override { return "quiver.EntityPrefix"; }
+  rocksdb::Slice Transform(const rocksdb::Slice& key) const override {
+    return {key.data(), history::PrefixLength(View(key))};
+  }
+  bool InDomain(const rocksdb::Slice& key) const override {
+    return history::PrefixLength(View(key)) != 0;
+  }
+};
+
+// Keeps the operand with the greatest (event time, sequence): the latest CF
+// ends up holding the value the online table serves, whatever order
+// concurrent writers' batches reached the disk in.
+class NewestWins : public rocksdb::AssociativeMergeOperator {
+ public:
+  const char* Name() const override { return "quiver.NewestWins"; }
+  bool Merge(const rocksdb::Slice&, const rocksdb::Slice* existing, const rocksdb::Slice& value,
+             std::string* new_value, rocksdb::Logger*) const override {
+    if (existing != nullptr && !Newer(value, *existing)) {
+      new_value->assign(existing->data(), existing->size());
+    } else {
+      new_value->assign(value.data(), value.size());
+    }
+    return true;
+  }
+
+ private:
+  static bool Newer(const rocksdb::Slice& a, const rocksdb::Slice& b) {
+    auto va = history::DecodeLatestValue(View(a));
+    auto vb = history::DecodeLatestValue(View(b));
+    if (!vb) return true;
+    if (!va) return false;
+    return std::tie(va->event_time_ms, va->seq) > std::tie(vb->event_time_ms, vb->seq);
+  }
+};
+
+}  // namespace
+
+struct HistoryStore::Retention {
+  std::function<int64_t()> now_ms;
+  mutable std::mutex mu;
+  std::vector<int64_t> by_view;  // index = view id; 0 = keep everything
+
+  std::vector<int64_t> Snapshot() const {
+    std::lock_guard<std::mutex> lock(mu);
+    return by_view;
+  }
+};
+
+namespace {
+
+// Drops history versions older than their view's retention. Keys reach a
+// filter in sorted order, so per entity the first version it sees is the
+// newest of this compaction; that one is always kept, which keeps the
+// newest version overall (any newer one is outside this compaction).
+class RetentionFilter : public rocksdb::CompactionFilter {
+ public:
+  RetentionFilter(std::vector<int64_t> retention, int64_t now_ms)
+      : retention_(std::move(retention)), now_ms_(now_ms) {}
+  const char* Name() const override { return "quiver.RetentionFilter"; }
+
+  bool Filter(int, const rocksdb::Slice& key, const rocksdb::Slice&, std::string*,
+              bool*) const override {
+    auto d = history::DecodeKey(View(key), true);
+    if (!d) return false;
+    const std::string_view prefix = View(key).substr(0, key.size() - history::kTimeSeqBytes);
+    if (prefix != last_prefix_) {
+      last_prefix_.assign(prefix);
+      return false;  // the newest version of this entity in the compaction
+    }
+    const int64_t keep_ms = d->view_id < retention_.size() ? retention_[d->view_id] : 0;
+    return keep_ms > 0 && d->event_time_ms < now_ms_ - keep_ms;
+  }
+
+ private:
+  std::vector<int64_t> retention_;
+  int64_t now_ms_;
+  mutable std::string last_prefix_;
+};
+
+class RetentionFilterFactory : public rocksdb::CompactionFilterFactory {
+ public:
+  explicit RetentionFilterFactory(std::shared_ptr<const HistoryStore::Retention> r)
+      : retention_(std::move(r)) {}
+  const char* Name() const override { return "quiver.RetentionFilterFactory"; }
+  std::unique_ptr<rocksdb::CompactionFilter> CreateCompactionFilter(
+      const rocksdb::CompactionFilter::Context&) override {
+    return std::make_unique<RetentionFilter>(retention_->Snapshot(), retention_->now_ms());
+  }
+
+ private:
+  std::shared_ptr<const HistoryStore::Retention> retention_;
+};
+
+rocksdb::CompressionType BestCompression() {
+  for (auto c : rocksdb::GetSupportedCompressions()) {
+    if (c == rocksdb::kLZ4Compression) return c;
+  }
+  return rocksdb::kNoCompression;
+}
+
+}  // namespace
+
+Result<Durability> ParseDurability(std::string_view text) {
+  if (text == "none") return Durability::kNone;
+  if (text == "async") return Durability::kAsync;
+  if (text == "sync") return Durability::kSync;
+  return Status::InvalidArgument("unknown durability '" + std::string(text) +
+                                 "' (expected none, async or sync)");
+}
+
+std::string_view DurabilityName(Durability d) {
+  switch (d) {
+    case Durability::kNone:
+      return "none";
+    case Durability::kAsync:
+      return "async";
+    case Durability::kSync:
+      return "sync";
+  }
+  return "?";
+}
+
+HistoryStore::HistoryStore(Options options)
+    : options_(std::move(options)), retention_(std::make_shared<Retention>()) {
+  if (!options_.now_ms) options_.now_ms = SystemNowMs;
+  retention_->now_ms = options_.now_ms;
+}
+
+Result<std::unique_ptr<HistoryStore>> HistoryStore::Open(Options options) {
+  std::unique_ptr<HistoryStore> store(new HistoryStore(std::move(options)));
+  QUIVER_RETURN_IF_ERROR(store->OpenDb());
+  store->queue_ = std::make_unique<CommitQueue>(
+      [s = store.get()](std::span<const HistoryBatch* const> b) { return s->WriteGroup(b); },
+      store->options_.max_queued_bytes);
+  return store;
+}
+
+Status HistoryStore::OpenDb() {
+  rocksdb::DBOptions db;
+  db.create_if_missing = true;
+  db.create_missing_column_families = true;
+  db.max_background_jobs = 2;
+  db.bytes_per_sync = 1 << 20;
+  db.wal_recovery_mode = rocksdb::WALRecoveryMode::kPointInTimeRecovery;
+
+  rocksdb::BlockBasedTableOptions table;
+  table.block_cache = rocksdb::NewLRUCache(static_cast<size_t>(options_.block_cache_bytes));
+  table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  table.whole_key_filtering = false;  // reads seek by (view, entity) prefix
+
+  rocksdb::ColumnFamilyOptions history;
+  history.OptimizeLevelStyleCompaction();
+  history.prefix_extractor = std::make_shared<EntityPrefix>();
+  history.memtable_prefix_bloom_size_ratio = 0.1;
+  history.compression = BestCompression();
+  history.level_compaction_dynamic_level_bytes = true;
+  history.compaction_filter_factory = std::make_shared<RetentionFilterFactory>(retention_);
+  history.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+
+  rocksdb::ColumnFamilyOptions latest;
+  latest.merge_operator = std::make_shared<NewestWins>();
+  latest.compression = history.compression;
+  latest.level_compaction_dynamic_level_bytes = true;
+  rocksdb::BlockBasedTableOptions latest_table = table;
+  latest_table.whole_key_filtering = true;
+  latest.table_factory.reset(rocksdb::NewBlockBasedTableFactory(latest_table));
+
+  std::vector<rocksdb::ColumnFamilyDescriptor> cfs = {
+      {rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions()},
+      {kHistoryCf, history},
+      {kLatestCf, latest}};
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  QUIVER_RETURN_IF_ERROR(FromRocks(rocksdb::DB::Open(db, options_.dir, cfs, &handles, &db_),
+                                   "opening the history in " + options_.dir));
+  meta_ = handles[0];
+  history_ = handles[1];
+  latest_ = handles[2];
+
+  std::string next;
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), meta_, kNextSeqKey, &next);
+  if (s.ok() && next.size() == 8) {
+    uint64_t v = 0;
+    for (char c : next)
+      v = (v << 8) | static_cast<uint8_t>(c);
+    next_seq_.store(v, std::memory_order_relaxed);
+  } else if (!s.IsNotFound()) {
+    return FromRocks(s.ok() ? rocksdb::Status::Corruption("bad next_seq") : s, "reading next_seq");
+  }
+  return Status::Ok();
+}
+
+HistoryStore::~HistoryStore() {
+  queue_.reset();  // commits what is queued
+  if (db_ == nullptr) return;
+  if (options_.durability == Durability::kNone) {
+    // Without a WAL the memtables are the only copy: write them out.
+    db_->Flush(rocksdb::FlushOptions(), {meta_, history_, latest_});
+  }
+  for (auto* h : {meta_, history_, latest_})
+    db_->DestroyColumnFamilyHandle(h);
+  db_->Close();
+  delete db_;
+}
+
+Status HistoryStore::health() const {
+  if (!failed_.load(std::memory_order_acquire)) return Status::Ok();
+  std::lock_guard<std::mutex> lock(error_mu_);
+  return error_;
+}
+
+Status HistoryStore::WriteGroup(std::span<const HistoryBatch* const> batches) {
+  if (Status s = health(); !s.ok()) return s;
+  rocksdb::WriteBatch wb;
+  for (const HistoryBatch* b : batches) {
+    b->ForEach([&](HistoryBatch::Op op, std::string_view key, std::string_view value) {
+      switch (op) {
+        case HistoryBatch::Op::kPutHistory:
+          wb.Put(history_, key, value);
+          break;
+        case HistoryBatch::Op::kMergeLatest:
+          wb.Merge(latest_, key, value);
+          break;
+        case HistoryBatch::Op::kDeleteLatest:
+          wb.Delete(latest_, key);
+          break;
+        case HistoryBatch::Op::kPutMeta:
+          wb.Put(meta_, key, value);
+          break;
+      }
+    });
+  }
+  // Every sequence number in this group was taken before it was queued, so
+  // the counter now is above all of them.
+  wb.Put(meta_, kNextSeqKey, BigEndianIndex(next_seq_.load(std::memory_order_relaxed)));
+  rocksdb::WriteOptions wo;
+  wo.sync = options_.durability == Durability::kSync;
+  wo.disableWAL = options_.durability == Durability::kNone;
+  Status s = FromRocks(db_->Write(wo, &wb), "writing the history");
+  if (!s.ok()) {
+    std::lock_guard<std::mutex> lock(error_mu_);
+    error_ = Status::IoError(s.message() + "; writes are refused until quiverd restarts");
+    failed_.store(true, std::memory_order_release);
+  }
+  return s;
+}
+
+void HistoryStore::Submit(HistoryBatch batch, CommitQueue::Done done) {
+  queue_->Submit(std::move(batch), std::move(done));
+}
+
+void HistoryStore::Drain() {
+  queue_->Drain();
+}
+
+Result<std::vector<std::string>> HistoryStore::LoadDefinitions() const {
+  std::vector<std::string> docs;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), meta_));
+  for (it->Seek(kDefinitionsPrefix); it->Valid() && it->key().starts_with(kDefinitionsPrefix);
+       it->Next()) {
+    docs.emplace_back(it->value().ToString());
+  }
+  QUIVER_RETURN_IF_ERROR(FromRocks(it->status(), "reading the registry"));
+  return docs;
+}
+
+Status HistoryStore::AppendDefinitions(std::string_view yaml) {
+  QUIVER_ASSIGN_OR_RETURN(std::vector<std::string> docs, LoadDefinitions());
+  rocksdb::WriteOptions wo;
+  wo.sync = true;
+  return FromRocks(db_->Put(wo, meta_, kDefinitionsPrefix + BigEndianIndex(docs.size()),
+                            rocksdb::Slice(yaml.data(), yaml.size())),
+                   "saving the definitions");
+}
+
+Status HistoryStore::ScanLatest(
+    FunctionRef<Status(const history::DecodedKey&, const history::LatestValue&)> fn) const {
+  rocksdb::ReadOptions ro;
+  ro.fill_cache = false;
+  ro.readahead_size = 4 << 20;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, latest_));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    auto key = history::DecodeKey(View(it->key()), false);
+    auto value = history::DecodeLatestValue(View(it->value()));
+    if (!key || !value) {
+      return Status::IoError("corrupt entry in the latest column family (key of " +
+                             std::to_string(it->key().size()) + " bytes)");
+    }
+    QUIVER_RETURN_IF_ERROR(fn(*key, *value));
+  }
+  return FromRocks(it->status(), "scanning the latest values");
+}
+
+Status HistoryStore::AsOf(uint32_t view_id, std::span<const std::string_view> keys,
+                          std::span<const int64_t> times, int64_t ttl_ms, VersionRows* out) const {
+  const size_t n = keys.size();
+  out->found.assign(n, 0);
+  out->event_time_ms.assign(n, 0);
+  out->rows.assign(n, {});
+  out->arena.clear();
+  std::vector<std::pair<size_t, size_t>> where(n);
+  rocksdb::ReadOptions ro;
+  ro.prefix_same_as_start = true;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, history_));
+  std::string seek;
+  for (size_t i = 0; i < n; ++i) {
+    const int64_t t = times.size() == 1 ? times[0] : times[i];
+    seek.clear();
+    history::AppendPrefix(view_id, keys[i], &seek);
+    const size_t prefix = seek.size();
+    history::AppendTimeSeq(t, std::numeric_limits<uint64_t>::max(), &seek);
+    it->Seek(seek);
+    if (!it->Valid()) continue;
+    const std::string_view key = View(it->key());
+    if (key.size() != seek.size() || key.compare(0, prefix, seek, 0, prefix) != 0) continue;
+    auto d = history::DecodeKey(key, true);
+    auto v = history::DecodeHistoryValue(View(it->value()));
+    if (!d || !v) return Status::IoError("corrupt history entry");
+    if (ttl_ms > 0 && d->event_time_ms <= t - ttl_ms) {
+      out->found[i] = VersionRows::kTooOld;
+      continue;
+    }
+    out->found[i] = VersionRows::kFound;
+    out->event_time_ms[i] = d->event_time_ms;
+    where[i] = {out->arena.size(), v->row.size()};
+    out->arena.append(reinterpret_cast<const char*>(v->row.data()), v->row.size());
+  }
+  QUIVER_RETURN_IF_ERROR(FromRocks(it->status(), "reading the history"));
+  // Spans are taken only now: appending may have moved the arena.
+  const auto* base = reinterpret_cast<const uint8_t*>(out->arena.data());
+  for (size_t i = 0; i < n; ++i) {
+    if (out->found[i] == VersionRows::kFound)
+      out->rows[i] = {base + where[i].first, where[i].second};
+  }
+  return Status::Ok();
+}
+
+Status HistoryStore::Range(
+    uint32_t view_id, std::string_view key, int64_t from_ms, int64_t to_ms,
+    FunctionRef<bool(const history::DecodedKey&, const history::HistoryValue&)> fn) const {
+  rocksdb::ReadOptions ro;
+  ro.prefix_same_as_start = true;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, history_));
+  std::string seek;
+  history::AppendPrefix(view_id, key, &seek);
+  const size_t prefix = seek.size();
+  history::AppendTimeSeq(to_ms, std::numeric_limits<uint64_t>::max(), &seek);
+  for (it->Seek(seek); it->Valid(); it->Next()) {
+    const std::string_view k = View(it->key());
+    if (k.size() != seek.size() || k.compare(0, prefix, seek, 0, prefix) != 0) break;
+    auto d = history::DecodeKey(k, true);
+    auto v = history::DecodeHistoryValue(View(it->value()));
+    if (!d || !v) return Status::IoError("corrupt history entry");
+    if (d->event_time_ms < from_ms || !fn(*d, *v)) break;
+  }
+  return FromRocks(it->status(), "reading the history");
+}
+
+void HistoryStore::SetRetention(uint32_t view_id, int64_t retention_ms) {
+  std::lock_guard<std::mutex> lock(retention_->mu);
+  if (retention_->by_view.size() <= view_id) retention_->by_view.resize(view_id + 1, 0);
+  retention_->by_view[view_id] = retention_ms;
+}
+
+Status HistoryStore::CompactHistory() {
+  rocksdb::CompactRangeOptions o;
+  o.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
+  return FromRocks(db_->CompactRange(o, history_, nullptr, nullptr), "compacting the history");
+}
+
+}  // namespace quiver

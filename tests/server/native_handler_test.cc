@@ -13,7 +13,9 @@ namespace {
 class NativeHandlerTest : public ::testing::Test {
  protected:
   NativeHandlerTest()
-      : table_(OnlineTable::Options{}), store_(registry_, table_, nullptr, {}), handler_(store_, {}) {
+      : table_(OnlineTable::Options{}),
+        store_(registry_, table_, nullptr, {}),
+        handler_(store_, {}) {
     EXPECT_TRUE(store_
                     .Apply("entities: [{name: user, keys: [user_id]}]\n"
                            "views: [{name: v, entity: user, fields: [{name: x, type: int64}]}]")

@@ -24,13 +24,18 @@ std::string SourcePath(const std::string& relative) {
   return std::string(QUIVER_SOURCE_DIR) + "/" + relative;
 }
 
-QuiverdProcess::QuiverdProcess(std::vector<std::string> extra_args, uint16_t port) {
+std::string MakeTempDir() {
   char tmpl[] = "/tmp/quiver-test-XXXXXX";
-  dir_ = mkdtemp(tmpl);
+  return mkdtemp(tmpl);
+}
+
+QuiverdProcess::QuiverdProcess(std::vector<std::string> extra_args, uint16_t port,
+                               std::string data_dir)
+    : dir_(MakeTempDir()), data_dir_(data_dir.empty() ? dir_ + "/data" : std::move(data_dir)) {
   const std::string port_file = dir_ + "/port";
-  std::vector<std::string> args = {QuiverdPath(),  "--port",      std::to_string(port),
-                                   "--port-file",  port_file,     "--data-dir",
-                                   dir_ + "/data", "--log-level", "warn"};
+  std::vector<std::string> args = {QuiverdPath(), "--port",      std::to_string(port),
+                                   "--port-file", port_file,     "--data-dir",
+                                   data_dir_,     "--log-level", "warn"};
   args.insert(args.end(), extra_args.begin(), extra_args.end());
   pid_ = fork();
   if (pid_ == 0) {
@@ -73,6 +78,14 @@ int QuiverdProcess::Stop() {
   waitpid(pid_, &status, 0);
   pid_ = -1;
   return status;
+}
+
+void QuiverdProcess::Kill() {
+  if (pid_ <= 0) return;
+  kill(pid_, SIGKILL);
+  int status = 0;
+  waitpid(pid_, &status, 0);
+  pid_ = -1;
 }
 
 QuiverdProcess::~QuiverdProcess() {

@@ -14,25 +14,34 @@ namespace quiver::testing {
 class QuiverdProcess {
  public:
   // Starts quiverd with `extra_args` on `port` (0: any free one); check
-  // ok() and port().
-  explicit QuiverdProcess(std::vector<std::string> extra_args = {}, uint16_t port = 0);
+  // ok() and port(). With data_dir empty, the data lives in a fresh
+  // temporary directory removed afterwards; otherwise in data_dir, kept
+  // (to restart a server on the data of an earlier one).
+  explicit QuiverdProcess(std::vector<std::string> extra_args = {}, uint16_t port = 0,
+                          std::string data_dir = "");
   ~QuiverdProcess();
   QuiverdProcess(const QuiverdProcess&) = delete;
   QuiverdProcess& operator=(const QuiverdProcess&) = delete;
 
   bool ok() const { return port_ != 0; }
   uint16_t port() const { return port_; }
-  const std::string& data_dir() const { return dir_; }
+  const std::string& data_dir() const { return data_dir_; }
   // Sends SIGTERM and waits; returns the exit status as waitpid reports it.
   int Stop();
+  // Sends SIGKILL (a crash: nothing is flushed) and waits.
+  void Kill();
   // True if the process is still running.
   bool Alive();
 
  private:
   pid_t pid_ = -1;
   uint16_t port_ = 0;
-  std::string dir_;
+  std::string dir_;  // temporary: the port file, and the data unless data_dir was given
+  std::string data_dir_;
 };
+
+// A fresh temporary directory (for data that outlives one QuiverdProcess).
+std::string MakeTempDir();
 
 // Runs a command line with /bin/sh, returning its exit code and stdout.
 struct CommandResult {

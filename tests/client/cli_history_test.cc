@@ -1,0 +1,123 @@
+// The `quiver` tool's reads of the past against a real quiverd: get --as-of,
+// history, and training-set with its errors.
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <gtest/gtest.h>
+
+#include "support/quiverd_process.h"
+
+namespace quiver {
+namespace {
+
+using testing::QuiverCliPath;
+using testing::QuiverdProcess;
+using testing::RunCommand;
+
+class CliHistoryTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(server_.ok());
+    ASSERT_EQ(Run("apply " + testing::SourcePath("examples/features.yaml")).exit_code, 0);
+    // user_profile (ttl 7d) and item_stats (ttl 2h) at 07:00, 08:00, 09:00.
+    for (int h : {7, 8, 9}) {
+      const std::string t = " --event-time 2026-11-23T0" + std::to_string(h) + ":00:00Z";
+      ASSERT_EQ(Run("put user_profile u1 watch_count_7d=" + std::to_string(h) + t).exit_code, 0);
+      ASSERT_EQ(Run("put item_stats i1 popularity_score=0." + std::to_string(h) + t).exit_code, 0);
+    }
+  }
+  testing::CommandResult Run(const std::string& args) {
+    return RunCommand(QuiverCliPath() + " --port " + std::to_string(server_.port()) + " " + args +
+                      " 2>&1");
+  }
+  std::string Write(const std::string& name, const std::string& text) {
+    const std::string path = server_.data_dir() + "/../" + name;
+    std::ofstream(path) << text;
+    return path;
+  }
+  static std::string Read(const std::string& path) {
+    std::ifstream in(path);
+    std::stringstream s;
+    s << in.rdbuf();
+    return s.str();
+  }
+  QuiverdProcess server_;
+};
+
+TEST_F(CliHistoryTest, GetAsOfReadsThePast) {
+  auto got = Run("get user_profile u1 --as-of 2026-11-23T08:30:00Z --fields watch_count_7d --json");
+  ASSERT_EQ(got.exit_code, 0) << got.out;
+  EXPECT_NE(got.out.find(R"("event_time":"2026-11-23T08:00:00.000Z")"), std::string::npos)
+      << got.out;
+  EXPECT_NE(got.out.find(R"("watch_count_7d":8)"), std::string::npos) << got.out;
+  auto before = Run("get user_profile u1 --as-of 2026-11-23T06:59:59.999Z --json");
+  EXPECT_NE(before.out.find(R"("state":"missing")"), std::string::npos) << before.out;
+}
+
+TEST_F(CliHistoryTest, HistoryListsAndAggregates) {
+  auto all = Run("history user_profile u1 --fields watch_count_7d");
+  ASSERT_EQ(all.exit_code, 0) << all.out;
+  EXPECT_NE(all.out.find("2026-11-23T07:00:00.000Z  7"), std::string::npos) << all.out;
+  EXPECT_NE(all.out.find("2026-11-23T09:00:00.000Z  9"), std::string::npos) << all.out;
+  auto avg =
+      Run("history user_profile u1 --from 2026-11-23T07:30:00Z --to 2026-11-23T09:00:00Z "
+          "--agg avg --fields watch_count_7d");
+  ASSERT_EQ(avg.exit_code, 0) << avg.out;
+  EXPECT_NE(avg.out.find("watch_count_7d  8.5"), std::string::npos) << avg.out;
+  auto bad = Run("history user_profile u1 --agg median");
+  EXPECT_NE(bad.exit_code, 0);
+  EXPECT_NE(bad.out.find("unknown aggregation 'median'"), std::string::npos) << bad.out;
+}
+
+TEST_F(CliHistoryTest, TrainingSetJoinsEachLabelRowAsOfItsTime) {
+  const std::string labels = Write("labels.csv",
+                                   "user_id,item_id,event_timestamp,clicked\n"
+                                   "u1,i1,2026-11-23T08:30:00Z,1\n"
+                                   "u1,i1,2026-11-23T06:00:00Z,0\n"
+                                   "u1,i1,2026-11-23T11:00:00Z,\"yes, twice\"\n"
+                                   "u2,i1,1795424400000,0\n");
+  const std::string out = server_.data_dir() + "/../train.csv";
+  auto run =
+      Run("training-set --labels " + labels +
+          " --features user_profile:watch_count_7d,item_stats:popularity_score --out " + out);
+  ASSERT_EQ(run.exit_code, 0) << run.out;
+  EXPECT_NE(run.out.find("rows       4"), std::string::npos) << run.out;
+  EXPECT_NE(run.out.find("missing    user_profile:watch_count_7d: 2 (50.0%)"), std::string::npos)
+      << run.out;
+  // 11:00 is more than item_stats' 2h ttl after 09:00 (a miss); 1795424400000 is 09:00.
+  EXPECT_EQ(Read(out),
+            "user_id,item_id,event_timestamp,clicked,user_profile:watch_count_7d,"
+            "item_stats:popularity_score,missing_features\n"
+            "u1,i1,2026-11-23T08:30:00Z,1,8,0.8,\n"
+            "u1,i1,2026-11-23T06:00:00Z,0,0,0,"
+            "user_profile:watch_count_7d;item_stats:popularity_score\n"
+            "u1,i1,2026-11-23T11:00:00Z,\"yes, twice\",9,0,item_stats:popularity_score\n"
+            "u2,i1,1795424400000,0,0,0.9,user_profile:watch_count_7d\n");
+}
+
+TEST_F(CliHistoryTest, TrainingSetErrorsNameTheLineAndLeaveNoOutput) {
+  const std::string out = server_.data_dir() + "/../bad.csv";
+  auto expect_error = [&](const std::string& text, const std::string& features,
+                          const std::string& message) {
+    const std::string labels = Write("bad-labels.csv", text);
+    auto run = Run("training-set --labels " + labels + " --features " + features + " --out " + out);
+    EXPECT_NE(run.exit_code, 0) << run.out;
+    EXPECT_NE(run.out.find(message), std::string::npos) << run.out;
+    EXPECT_FALSE(std::filesystem::exists(out));
+    EXPECT_FALSE(std::filesystem::exists(out + ".tmp"));
+  };
+  const std::string header = "user_id,event_timestamp,label\n";
+  expect_error(header + "u1,2026-11-23T08:00:00Z,1\nu1,yesterday,0\n",
+               "user_profile:watch_count_7d", "bad-labels.csv:3: bad timestamp 'yesterday'");
+  expect_error(header + "u1,2026-11-23T08:00:00Z\n", "user_profile:watch_count_7d",
+               "bad-labels.csv:2: expected 3 columns, got 2");
+  expect_error(header + "u1,1,1\n", "item_stats:popularity_score",
+               "no column 'item_id', a join key of the requested features");
+  expect_error(header + "u1,1,1\n", "user_profile:nope", "has no field 'nope'");
+  expect_error(header + "u1,1,1\n", "nope:x", "unknown view 'nope'");
+  expect_error("user_id,label\nu1,1\n", "user_profile:watch_count_7d", "no event_timestamp column");
+}
+
+}  // namespace
+}  // namespace quiver

@@ -96,6 +96,7 @@ LoadResult RunOne(const Args& a, const std::string& workload, bool quiver) {
   auto source = [&](int i) -> RequestSource {
     const uint64_t seed = 1000 + static_cast<uint64_t>(i);
     if (workload == "user") return quiver ? QuiverUserSource(s, seed) : RedisUserSource(s, seed);
+    if (workload == "put") return quiver ? QuiverPutSource(s, seed) : RedisPutSource(s, seed);
     return quiver ? QuiverRankSource(s, seed) : RedisRankSource(s, seed);
   };
   return RunLoad(o, source, quiver ? QuiverReplyParser() : RespReplyParser());
@@ -145,12 +146,16 @@ int main(int argc, char** argv) {
   app.add_option("--quiver", quiver_addr, "quiverd native address (default 127.0.0.1:7070)");
   app.add_option("--redis", redis_addr, "Redis address (default 127.0.0.1:6379)");
   app.add_option("--target", a.target, "both, quiver or redis (default both)");
-  app.add_option("--workloads", a.workloads, "user and/or rank (default both)")->delimiter(',');
+  app.add_option("--workloads", a.workloads, "user, rank and/or put (default user,rank)")
+      ->delimiter(',');
   app.add_flag("--load", a.load, "Load the data set before running");
   app.add_flag("--load-only", a.load_only, "Load the data set and exit");
   app.add_option("--users", a.scale.users, "Users in the data set (default 2,000,000)");
   app.add_option("--items", a.scale.items, "Items in the data set (default 500,000)");
   app.add_option("--scale", a.scale_factor, "Multiply users and items by this (e.g. 0.01)");
+  app.add_option("--versions", a.scale.versions,
+                 "quiver load: versions per entity, an hour apart from 2026-11-01 (default: one, "
+                 "now)");
   app.add_option("--definitions", a.definitions, "Feature definitions for quiver");
   app.add_option("--quiver-pid", a.quiver_pid, "quiverd's pid, to report its RSS");
   app.add_option("--connections,-c", a.load_options.connections, "Connections (default 50)");

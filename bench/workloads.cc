@@ -1,9 +1,11 @@
 #include "bench/workloads.h"
 
 #include <array>
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <random>
+#include <type_traits>
 #include <vector>
 
 #include <boost/asio/connect.hpp>
@@ -163,24 +165,34 @@ Status LoadQuiver(const std::string& host, uint16_t port, const std::string& def
   options.timeout_ms = 120'000;
   QUIVER_ASSIGN_OR_RETURN(std::unique_ptr<Client> client, Client::Connect(options));
   QUIVER_RETURN_IF_ERROR(client->Apply(definitions_yaml).status());
-  QUIVER_RETURN_IF_ERROR(PutAll(
-      *client, scale.users,
-      [](WriteBatch& b, int64_t n) {
-        const UserValues u = MakeUser(n);
-        b.Row({UserKey(n)})
-            .Set("watch_count_7d", u.watch_count_7d)
-            .Set("genre_preferences", std::span<const float>(u.genre_preferences))
-            .Set("avg_watch_duration_min", u.avg_watch_duration_min)
-            .Set("preferred_hour", u.preferred_hour);
-      },
-      "user_profile"));
-  return PutAll(
-      *client, scale.items,
-      [](WriteBatch& b, int64_t n) {
-        const ItemValues it = MakeItem(n);
-        b.Row({ItemKey(n)}).Set("popularity_score", it.popularity_score).Set("genre", it.genre);
-      },
-      "item_stats");
+  for (int v = 0; v < std::max(1, scale.versions); ++v) {
+    // Each version differs, so reads of the past can tell them apart.
+    auto time = [&](int64_t n) {
+      return scale.versions == 0 ? WriteBatch::kNow
+                                 : scale.history_start_ms + v * scale.version_step_ms + n % 1000;
+    };
+    QUIVER_RETURN_IF_ERROR(PutAll(
+        *client, scale.users,
+        [&](WriteBatch& b, int64_t n) {
+          const UserValues u = MakeUser(n);
+          b.Row({UserKey(n)}, time(n))
+              .Set("watch_count_7d", u.watch_count_7d + v)
+              .Set("genre_preferences", std::span<const float>(u.genre_preferences))
+              .Set("avg_watch_duration_min", u.avg_watch_duration_min)
+              .Set("preferred_hour", u.preferred_hour);
+        },
+        "user_profile"));
+    QUIVER_RETURN_IF_ERROR(PutAll(
+        *client, scale.items,
+        [&](WriteBatch& b, int64_t n) {
+          const ItemValues it = MakeItem(n);
+          b.Row({ItemKey(n)}, time(n))
+              .Set("popularity_score", it.popularity_score + static_cast<float>(v))
+              .Set("genre", it.genre);
+        },
+        "item_stats"));
+  }
+  return Status::Ok();
 }
 
 Status LoadRedis(const std::string& host, uint16_t port, const Scale& scale) {
@@ -243,6 +255,69 @@ RequestSource QuiverRankSource(const Scale& scale, uint64_t seed) {
       items.push_back(ItemKey(static_cast<int64_t>((*rng)() % scale.items)));
     AppendGet(*b, "item_stats", {"popularity_score", "genre"}, items, 2, out);
     return 2;
+  };
+}
+
+RequestSource QuiverPutSource(const Scale& scale, uint64_t seed) {
+  auto rng = std::make_shared<std::mt19937_64>(seed);
+  auto b = std::make_shared<flatbuffers::FlatBufferBuilder>(1024);
+  return [=](std::string* out) {
+    const int64_t n = static_cast<int64_t>((*rng)() % scale.users);
+    UserValues u = MakeUser(n);
+    u.watch_count_7d = static_cast<int64_t>((*rng)() % 200);
+    const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                            std::chrono::system_clock::now().time_since_epoch())
+                            .count();
+    auto& fb = *b;
+    auto column = [&](const char* name, fb::FieldType type, uint32_t dim, auto&& add) {
+      auto nm = fb.CreateString(name);
+      auto values = add();
+      fb::ColumnBuilder c(fb);
+      c.add_name(nm);
+      c.add_type(type);
+      c.add_dim(dim);
+      if constexpr (std::is_same_v<decltype(values),
+                                   flatbuffers::Offset<flatbuffers::Vector<int64_t>>>)
+        c.add_i64(values);
+      else if constexpr (std::is_same_v<decltype(values),
+                                        flatbuffers::Offset<flatbuffers::Vector<int32_t>>>)
+        c.add_i32(values);
+      else
+        c.add_f32(values);
+      return c.Finish();
+    };
+    std::vector<flatbuffers::Offset<fb::Column>> cols{
+        column("watch_count_7d", fb::FieldType::Int64, 0,
+               [&] { return fb.CreateVector(&u.watch_count_7d, 1); }),
+        column("genre_preferences", fb::FieldType::Float32Vector, kGenres,
+               [&] { return fb.CreateVector(u.genre_preferences.data(), kGenres); }),
+        column("avg_watch_duration_min", fb::FieldType::Float32, 0,
+               [&] { return fb.CreateVector(&u.avg_watch_duration_min, 1); }),
+        column("preferred_hour", fb::FieldType::Int32, 0,
+               [&] { return fb.CreateVector(&u.preferred_hour, 1); })};
+    auto colv = fb.CreateVector(cols);
+    auto keys = fb.CreateVectorOfStrings({UserKey(n)});
+    auto times = fb.CreateVector(&now, 1);
+    auto view = fb.CreateString("user_profile");
+    AppendFrame(fb, fb::RequestBody::Put, fb::CreatePut(fb, view, keys, times, colv).Union(), 1,
+                out);
+    return 1;
+  };
+}
+
+RequestSource RedisPutSource(const Scale& scale, uint64_t seed) {
+  auto rng = std::make_shared<std::mt19937_64>(seed);
+  return [=](std::string* out) {
+    const int64_t n = static_cast<int64_t>((*rng)() % scale.users);
+    UserValues u = MakeUser(n);
+    u.watch_count_7d = static_cast<int64_t>((*rng)() % 200);
+    // The same four values as one JSON document under one key.
+    const std::string json = "{\"watch_count_7d\":" + std::to_string(u.watch_count_7d) +
+                             ",\"genre_preferences\":" + JsonFloats(u.genre_preferences) +
+                             ",\"avg_watch_duration_min\":" + JsonFloat(u.avg_watch_duration_min) +
+                             ",\"preferred_hour\":" + std::to_string(u.preferred_hour) + "}";
+    AppendCommand({"SET", "fs:user:" + UserKey(n) + ":profile:latest", json}, out);
+    return 1;
   };
 }
 

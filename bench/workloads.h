@@ -14,6 +14,11 @@ namespace quiver::bench {
 struct Scale {
   int64_t users = 2'000'000;
   int64_t items = 500'000;
+  // quiver only: versions per entity, version v of entity n at event time
+  // history_start_ms + v * version_step_ms + n % 1000 (0 versions: one, now).
+  int versions = 0;
+  int64_t history_start_ms = 1'793'491'200'000;  // 2026-11-01T00:00:00Z
+  int64_t version_step_ms = 3'600'000;
 };
 
 // quiver: applies examples/features.yaml's views (given as YAML text) and
@@ -31,5 +36,10 @@ RequestSource QuiverUserSource(const Scale& scale, uint64_t seed);
 RequestSource QuiverRankSource(const Scale& scale, uint64_t seed);
 RequestSource RedisUserSource(const Scale& scale, uint64_t seed);
 RequestSource RedisRankSource(const Scale& scale, uint64_t seed);
+// put: one user's whole user_profile row (4 fields, 32 floats) written with
+// the event time now (quiver: one Put of one row; Redis: one SET of the same
+// values as one JSON document, fs:user:uN:profile:latest).
+RequestSource QuiverPutSource(const Scale& scale, uint64_t seed);
+RequestSource RedisPutSource(const Scale& scale, uint64_t seed);
 
 }  // namespace quiver::bench

@@ -147,9 +147,11 @@ class FeatureStore {
   // Fails, with *out unspecified, on an unknown view or field or bad keys.
   Status Read(const ReadRequest& request, ReadResult* out) const;
 
-  // The values as of the given times, from the history. Entities with no
-  // version at that time are kMissing; those whose version there is older
-  // than the view's ttl are kExpired. FailedPrecondition without history.
+  // The values as of the given times: the online value where it is not
+  // newer than the time, the history otherwise. Entities with no version at
+  // that time are kMissing; those whose version there is older than the
+  // view's ttl are kExpired. FailedPrecondition without history.
+  // REQUIRES: the caller holds an rcu::ReadLock while it uses *out.
   Status ReadAsOf(const AsOfRequest& request, ReadResult* out) const;
 
   // Versions of one entity in a time range, or their aggregate.

@@ -1,5 +1,6 @@
 #include "storage/history_store.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <limits>
@@ -241,10 +242,9 @@ Status HistoryStore::OpenDb() {
 HistoryStore::~HistoryStore() {
   queue_.reset();  // commits what is queued
   if (db_ == nullptr) return;
-  if (options_.durability == Durability::kNone) {
-    // Without a WAL the memtables are the only copy: write them out.
-    db_->Flush(rocksdb::FlushOptions(), {meta_, history_, latest_});
-  }
+  // Without a WAL the memtables are the only copy; with one, flushing now
+  // spares the next start replaying it.
+  db_->Flush(rocksdb::FlushOptions(), {meta_, history_, latest_});
   for (auto* h : {meta_, history_, latest_})
     db_->DestroyColumnFamilyHandle(h);
   db_->Close();
@@ -342,17 +342,27 @@ Status HistoryStore::ScanLatest(
 Status HistoryStore::AsOf(uint32_t view_id, std::span<const std::string_view> keys,
                           std::span<const int64_t> times, int64_t ttl_ms, VersionRows* out) const {
   const size_t n = keys.size();
-  out->found.assign(n, 0);
+  out->found.assign(n, VersionRows::kNone);
   out->event_time_ms.assign(n, 0);
   out->rows.assign(n, {});
   out->arena.clear();
+  auto time_of = [&](size_t i) { return times.size() == 1 ? times[0] : times[i]; };
+  // Seeks in key order touch each data block once and in order, instead of
+  // jumping around the files.
+  std::vector<uint32_t> order(n);
+  for (uint32_t i = 0; i < n; ++i)
+    order[i] = i;
+  std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
+    const int c = keys[a].compare(keys[b]);
+    return c != 0 ? c < 0 : time_of(a) > time_of(b);
+  });
   std::vector<std::pair<size_t, size_t>> where(n);
   rocksdb::ReadOptions ro;
   ro.prefix_same_as_start = true;
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, history_));
   std::string seek;
-  for (size_t i = 0; i < n; ++i) {
-    const int64_t t = times.size() == 1 ? times[0] : times[i];
+  for (uint32_t i : order) {
+    const int64_t t = time_of(i);
     seek.clear();
     history::AppendPrefix(view_id, keys[i], &seek);
     const size_t prefix = seek.size();

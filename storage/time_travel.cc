@@ -78,31 +78,53 @@ Result<Aggregation> ParseAggregation(std::string_view text) {
 
 Status FeatureStore::ReadAsOf(const AsOfRequest& request, ReadResult* out) const {
   QUIVER_RETURN_IF_ERROR(NeedsHistory(history_));
-  rcu::ReadLock lock;
   QUIVER_RETURN_IF_ERROR(ResolveFields(request.view, request.fields, out));
   const ViewSchema& view = *out->view;
   QUIVER_RETURN_IF_ERROR(ResolveKeys(view, registry_.current(), request.key_parts, &out->keys));
   const size_t rows = out->keys.size();
-  if (request.as_of_ms.size() != 1 && request.as_of_ms.size() != rows) {
+  const auto& times = request.as_of_ms;
+  if (times.size() != 1 && times.size() != rows) {
     return Status::InvalidArgument("expected 1 or " + std::to_string(rows) + " as-of times, got " +
-                                   std::to_string(request.as_of_ms.size()));
+                                   std::to_string(times.size()));
   }
   out->now_ms = options_.now_ms();
-  QUIVER_RETURN_IF_ERROR(
-      history_->AsOf(view.id, out->keys.views, request.as_of_ms, view.ttl_ms, &out->versions));
   out->states.assign(rows, RowState::kMissing);
-  out->rows = out->versions.rows;
-  out->event_time_ms = out->versions.event_time_ms;
-  for (size_t i = 0; i < rows; ++i) {
-    switch (out->versions.found[i]) {
-      case VersionRows::kFound:
-        out->states[i] = RowState::kFound;
-        break;
-      case VersionRows::kTooOld:
-        out->states[i] = RowState::kExpired;
-        out->rows[i] = {};
-        out->event_time_ms[i] = 0;
-        break;
+  out->rows.assign(rows, {});
+  out->event_time_ms.assign(rows, 0);
+  // The online value is the newest version: where it is not after the
+  // as-of time, it is the answer, and the history need not be read.
+  thread_local std::vector<const Record*> records;
+  records.assign(rows, nullptr);
+  table_.FindMany(view.id, out->keys.views, records);
+  std::vector<uint32_t> past;  // entities the history must answer
+  std::vector<std::string_view> past_keys;
+  std::vector<int64_t> past_times;
+  for (uint32_t i = 0; i < rows; ++i) {
+    const int64_t t = times.size() == 1 ? times[0] : times[i];
+    const Record* r = records[i];
+    if (r == nullptr || r->event_time_ms > t) {
+      past.push_back(i);
+      past_keys.push_back(out->keys.views[i]);
+      past_times.push_back(t);
+    } else if (view.ttl_ms > 0 && r->event_time_ms <= t - view.ttl_ms) {
+      out->states[i] = RowState::kExpired;
+    } else {
+      out->states[i] = RowState::kFound;
+      out->rows[i] = r->value();
+      out->event_time_ms[i] = r->event_time_ms;
+    }
+  }
+  if (past.empty()) return Status::Ok();
+  VersionRows& v = out->versions;
+  QUIVER_RETURN_IF_ERROR(history_->AsOf(view.id, past_keys, past_times, view.ttl_ms, &v));
+  for (size_t j = 0; j < past.size(); ++j) {
+    const uint32_t i = past[j];
+    if (v.found[j] == VersionRows::kFound) {
+      out->states[i] = RowState::kFound;
+      out->rows[i] = v.rows[j];
+      out->event_time_ms[i] = v.event_time_ms[j];
+    } else if (v.found[j] == VersionRows::kTooOld) {
+      out->states[i] = RowState::kExpired;
     }
   }
   return Status::Ok();

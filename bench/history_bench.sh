@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# The history's figures, on the reference data set (2M users, 500k items):
+#  1. restart: quiverd stopped and started on its data; time to rebuild the
+#     online table, beside Redis restarting from an RDB of today's layout;
+#  2. a point-in-time training set of LABELS label rows x 2 views over
+#     VERSIONS versions of every entity, end to end with `quiver training-set`.
+#   bench/history_bench.sh
+# Env: BUILD (default build/release), SCALE (default 1), VERSIONS (default 5),
+#      LABELS (default 1000000), CONNECTIONS (training-set, default 2),
+#      WORK (a directory with room for the data; default a temp dir).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+build=${BUILD:-build/release}
+scale=${SCALE:-1}
+versions=${VERSIONS:-5}
+labels=${LABELS:-1000000}
+work=$(mktemp -d "${WORK:-/tmp}/quiver-history-bench.XXXXXX")
+port=7091
+redis_port=6391
+cleanup() {
+  redis-cli -p "$redis_port" shutdown nosave >/dev/null 2>&1 || true
+  [ -n "${qpid:-}" ] && kill "$qpid" 2>/dev/null && wait "$qpid" 2>/dev/null
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+start_quiverd() {  # start_quiverd LOG: starts quiverd on $work/data, waits for its port file
+  rm -f "$work/port"
+  "$build/server/quiverd" --port "$port" --port-file "$work/port" --data-dir "$work/data" \
+    --durability "${DURABILITY:-async}" >"$1" 2>&1 &
+  qpid=$!
+  while [ ! -s "$work/port" ]; do sleep 0.01; done
+}
+stop_quiverd() { kill "$qpid"; wait "$qpid" || true; qpid=; }
+now_ms() { date +%s%3N; }
+
+echo "quiverd $("$build/server/quiverd" --version), $(nproc) cores, $(date -u +%Y-%m-%dT%H:%MZ)"
+start_quiverd "$work/load.log"
+t0=$(now_ms)
+"$build/bench/quiver-bench" --quiver "127.0.0.1:$port" --target quiver --load-only \
+  --scale "$scale" --versions "$versions"
+echo "load: $versions versions of every entity in $(( ($(now_ms) - t0) / 1000 )) s," \
+  "data dir $(du -sh "$work/data" | cut -f1)"
+stop_quiverd
+
+t0=$(now_ms)
+start_quiverd "$work/restart.log"
+echo "restart quiver: listening $(( $(now_ms) - t0 )) ms after exec;" \
+  "$(grep -o 'recovered.*' "$work/restart.log")"
+
+# Labels: a user, an item and a time within the loaded hours (+ 2h).
+start_ms=1793491200000
+/usr/bin/python3 - "$work/labels.csv" "$labels" "$scale" "$versions" "$start_ms" <<'PY'
+import random, sys
+path, n, scale, versions, start = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
+users, items = max(1, int(2_000_000 * scale)), max(1, int(500_000 * scale))
+rng = random.Random(1)
+span = (versions + 2) * 3_600_000
+with open(path, "w") as f:
+    f.write("user_id,item_id,event_timestamp,clicked\n")
+    for _ in range(n):
+        f.write(f"u{rng.randrange(users)},i{rng.randrange(items)},{start + rng.randrange(span)},{rng.randrange(2)}\n")
+PY
+t0=$(now_ms)
+"$build/client/quiver" --port "$port" training-set --labels "$work/labels.csv" \
+  --features user_profile:watch_count_7d,user_profile:genre_preferences,item_stats:popularity_score \
+  --out "$work/train.csv" --connections "${CONNECTIONS:-2}" --no-progress
+echo "training set: $labels rows in $(( $(now_ms) - t0 )) ms end to end (quiver training-set)"
+stop_quiverd
+
+# Redis from an RDB of today's layout (18M keys at full scale).
+work_redis="$work/redis"
+mkdir -p "$work_redis"
+redis-server --port "$redis_port" --dir "$work_redis" --save "" --appendonly no --daemonize yes \
+  --logfile "$work_redis/redis.log"
+until redis-cli -p "$redis_port" ping >/dev/null 2>&1; do sleep 0.05; done
+"$build/bench/quiver-bench" --redis "127.0.0.1:$redis_port" --target redis --load-only --scale "$scale"
+redis-cli -p "$redis_port" save >/dev/null
+redis-cli -p "$redis_port" shutdown nosave >/dev/null || true
+sleep 0.5
+t0=$(now_ms)
+redis-server --port "$redis_port" --dir "$work_redis" --save "" --appendonly no --daemonize yes \
+  --logfile "$work_redis/redis.log"
+until redis-cli -p "$redis_port" info persistence 2>/dev/null | tr -d '\r' | grep -qx 'loading:0'; do
+  sleep 0.01
+done
+echo "restart redis: serving $(( $(now_ms) - t0 )) ms after exec, $(redis-cli -p "$redis_port" dbsize) keys from an RDB of $(du -sh "$work_redis/dump.rdb" | cut -f1)"

@@ -10,8 +10,9 @@ import sys
 
 sys.path.insert(0, sys.argv[1])
 import flatbuffers  # noqa: E402
-from quiver.fb import (ApplyDefinitions, Column, Delete, DescribeView, FieldType, Get,  # noqa: E402
-                       Hello, ListViews, Ping, Put, Request, RequestBody)
+from quiver.fb import (Aggregation, ApplyDefinitions, Column, Delete, DescribeView,  # noqa: E402
+                       FieldType, Get, GetAsOf, Hello, History, KeyColumn, ListViews, Ping, Put,
+                       Request, RequestBody, TrainingBatch)
 
 
 def strings(b, values):
@@ -134,6 +135,50 @@ def delete(b):
     return Delete.End(b)
 
 
+def int64s(b, values):
+    b.StartVector(8, len(values), 8)
+    for v in reversed(values):
+        b.PrependInt64(v)
+    return b.EndVector()
+
+
+def get_as_of(b):
+    view = b.CreateString("v")
+    keys = strings(b, ["u1", "u2", "nobody"])
+    times = int64s(b, [1_700_000_000_000, 1, 1_700_000_000_001])
+    GetAsOf.Start(b); GetAsOf.AddView(b, view); GetAsOf.AddKeyParts(b, keys)
+    GetAsOf.AddAsOfMs(b, times)
+    return GetAsOf.End(b)
+
+
+def history(b):
+    view = b.CreateString("v")
+    keys = strings(b, ["u1"])
+    fields = strings(b, ["i"])
+    History.Start(b); History.AddView(b, view); History.AddKeyParts(b, keys)
+    History.AddFields(b, fields); History.AddFromMs(b, 0); History.AddToMs(b, 1 << 62)
+    History.AddAgg(b, Aggregation.Aggregation.Avg)
+    return History.End(b)
+
+
+def training(b):
+    features = strings(b, ["v:i", "p@v1:x", "v:vec"])
+    cols = []
+    for name, values in (("user_id", ["u1", "u2"]), ("a", ["a", "b"]), ("b", ["c", "d"])):
+        n = b.CreateString(name)
+        v = strings(b, values)
+        KeyColumn.Start(b); KeyColumn.AddName(b, n); KeyColumn.AddValues(b, v)
+        cols.append(KeyColumn.End(b))
+    TrainingBatch.StartKeysVector(b, len(cols))
+    for c in reversed(cols):
+        b.PrependUOffsetTRelative(c)
+    keys = b.EndVector()
+    times = int64s(b, [1_700_000_000_000, 5])
+    TrainingBatch.Start(b); TrainingBatch.AddFeatures(b, features); TrainingBatch.AddKeys(b, keys)
+    TrainingBatch.AddEventTimeMs(b, times)
+    return TrainingBatch.End(b)
+
+
 RB = RequestBody.RequestBody
 seeds = {
     "hello": frame(hello, RB.Hello),
@@ -145,8 +190,12 @@ seeds = {
     "get": frame(get, RB.Get),
     "get_pair": frame(get_pair, RB.Get),
     "delete": frame(delete, RB.Delete),
+    "get_as_of": frame(get_as_of, RB.GetAsOf),
+    "history": frame(history, RB.History),
+    "training": frame(training, RB.TrainingBatch),
 }
 seeds["pipelined"] = seeds["put"] + seeds["get"] + seeds["delete"] + seeds["get"]
+seeds["pipelined_past"] = seeds["put"] + seeds["get_as_of"] + seeds["history"] + seeds["training"]
 
 os.makedirs(sys.argv[2], exist_ok=True)
 for name, data in seeds.items():

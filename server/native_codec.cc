@@ -230,18 +230,21 @@ flatbuffers::Offset<fb::GetReply> EncodeGetReply(flatbuffers::FlatBufferBuilder&
   for (int fi : result.fields)
     columns.push_back(EncodeField(b, result, fi));
   auto cols = b.CreateVector(columns);
+  // Each vector is filled before the next is created: creating one may
+  // move the builder's buffer and with it the previous vector.
+  auto found = [&](size_t i) { return result.states[i] == RowState::kFound; };
   int64_t* ages = nullptr;
   auto age_vec = b.CreateUninitializedVector(rows, &ages);
+  for (size_t i = 0; i < rows; ++i)
+    ages[i] = found(i) ? result.now_ms - result.event_time_ms[i] : -1;
   int64_t* times = nullptr;
   auto time_vec = b.CreateUninitializedVector(rows, &times);
+  for (size_t i = 0; i < rows; ++i)
+    times[i] = found(i) ? result.event_time_ms[i] : 0;
   uint8_t* states = nullptr;
   auto state_vec = b.CreateUninitializedVector(rows, 1, &states);
-  for (size_t i = 0; i < rows; ++i) {
-    const bool found = result.states[i] == RowState::kFound;
+  for (size_t i = 0; i < rows; ++i)
     states[i] = static_cast<uint8_t>(result.states[i]);
-    times[i] = found ? result.event_time_ms[i] : 0;
-    ages[i] = found ? result.now_ms - result.event_time_ms[i] : -1;
-  }
   auto name = b.CreateString(result.view->QualifiedName());
   fb::GetReplyBuilder reply(b);
   reply.add_view(name);

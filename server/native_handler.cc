@@ -147,11 +147,15 @@ Status NativeHandler::HandlePut(const fb::Put& put, Builder& b, uint64_t id) {
   return Status::Ok();
 }
 
-Status NativeHandler::HandleGet(const fb::Get& get, Builder& b, uint64_t id) {
+void NativeHandler::DecodeKeysAndFields(const FbStrings* keys, const FbStrings* fields) {
   key_parts_.clear();
   fields_.clear();
-  DecodeStrings(get.key_parts(), &key_parts_);
-  DecodeStrings(get.fields(), &fields_);
+  DecodeStrings(keys, &key_parts_);
+  DecodeStrings(fields, &fields_);
+}
+
+Status NativeHandler::HandleGet(const fb::Get& get, Builder& b, uint64_t id) {
+  DecodeKeysAndFields(get.key_parts(), get.fields());
   rcu::ReadLock lock;
   QUIVER_RETURN_IF_ERROR(store_.Read({StringOf(get.view()), fields_, key_parts_}, &read_));
   FinishOk(b, id, EncodeGetReply(b, read_));
@@ -169,10 +173,7 @@ Status NativeHandler::HandleDelete(const fb::Delete& del, Builder& b, uint64_t i
 
 Status NativeHandler::HandleGetAsOf(const fb::GetAsOf& req, Builder& b, uint64_t id) {
   rcu::ReadLock lock;  // the schemas the answer refers to stay alive
-  key_parts_.clear();
-  fields_.clear();
-  DecodeStrings(req.key_parts(), &key_parts_);
-  DecodeStrings(req.fields(), &fields_);
+  DecodeKeysAndFields(req.key_parts(), req.fields());
   AsOfRequest r{StringOf(req.view()), fields_, key_parts_, {}};
   QUIVER_ASSIGN_OR_RETURN(r.as_of_ms, AlignedInt64s(req.as_of_ms(), "as_of_ms"));
   QUIVER_RETURN_IF_ERROR(store_.ReadAsOf(r, &read_));
@@ -182,10 +183,7 @@ Status NativeHandler::HandleGetAsOf(const fb::GetAsOf& req, Builder& b, uint64_t
 
 Status NativeHandler::HandleHistory(const fb::History& req, Builder& b, uint64_t id) {
   rcu::ReadLock lock;  // the schemas the answer refers to stay alive
-  key_parts_.clear();
-  fields_.clear();
-  DecodeStrings(req.key_parts(), &key_parts_);
-  DecodeStrings(req.fields(), &fields_);
+  DecodeKeysAndFields(req.key_parts(), req.fields());
   const auto agg = static_cast<uint8_t>(req.agg());
   if (agg > static_cast<uint8_t>(Aggregation::kCount)) {
     return Status::InvalidArgument("unknown aggregation " + std::to_string(agg));

@@ -54,7 +54,10 @@ class NativeHandler {
 
  private:
   using Builder = flatbuffers::FlatBufferBuilder;
+  using FbStrings = flatbuffers::Vector<flatbuffers::Offset<flatbuffers::String>>;
   Status Dispatch(const fb::Request& request, Builder& b, uint64_t id);
+  // Fills key_parts_ and fields_ (cleared first) from a request's vectors.
+  void DecodeKeysAndFields(const FbStrings* keys, const FbStrings* fields);
   Status HandlePut(const fb::Put& put, Builder& b, uint64_t id);
   Status HandleGet(const fb::Get& get, Builder& b, uint64_t id);
   Status HandleDelete(const fb::Delete& del, Builder& b, uint64_t id);

@@ -21,8 +21,11 @@ uint32_t HistoryBatch::ReadU32(size_t pos) const {
   return v;
 }
 
-CommitQueue::CommitQueue(WriteGroup write, size_t max_queued_bytes)
-    : write_(std::move(write)), max_queued_bytes_(max_queued_bytes), thread_([this] { Run(); }) {}
+CommitQueue::CommitQueue(WriteGroup write, SyncLog sync, size_t max_queued_bytes)
+    : write_(std::move(write)), sync_(std::move(sync)), max_queued_bytes_(max_queued_bytes) {
+  thread_ = std::thread([this] { Run(); });
+  if (sync_) sync_thread_ = std::thread([this] { RunSync(); });
+}
 
 CommitQueue::~CommitQueue() {
   {
@@ -31,6 +34,12 @@ CommitQueue::~CommitQueue() {
   }
   work_.notify_one();
   thread_.join();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    writer_done_ = true;
+  }
+  sync_work_.notify_one();
+  if (sync_thread_.joinable()) sync_thread_.join();
 }
 
 void CommitQueue::Submit(HistoryBatch batch, Done done) {
@@ -50,6 +59,17 @@ void CommitQueue::Drain() {
   space_.wait(lock, [&] { return committed_ >= target; });
 }
 
+void CommitQueue::Complete(std::vector<Item>& items, const Status& status) {
+  for (Item& item : items) {
+    if (item.done) item.done(status);
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    committed_ += items.size();
+  }
+  space_.notify_all();
+}
+
 void CommitQueue::Run() {
   std::vector<Item> group;
   std::vector<const HistoryBatch*> batches;
@@ -57,7 +77,7 @@ void CommitQueue::Run() {
     {
       std::unique_lock<std::mutex> lock(mu_);
       work_.wait(lock, [&] { return stop_ || !queue_.empty(); });
-      if (queue_.empty()) return;  // stopping, and everything is committed
+      if (queue_.empty()) return;  // stopping, and everything is written
       group.swap(queue_);
       queued_bytes_ = 0;
     }
@@ -65,16 +85,37 @@ void CommitQueue::Run() {
     batches.clear();
     for (const Item& item : group)
       batches.push_back(&item.batch);
-    const Status status = write_(batches);
-    for (Item& item : group) {
-      if (item.done) item.done(status);
+    Status status = write_(batches);
+    if (!sync_) {
+      Complete(group, status);
+      group.clear();
+      continue;
     }
     {
+      // Even a failed group goes through the sync step: completions keep
+      // their order.
       std::lock_guard<std::mutex> lock(mu_);
-      committed_ += group.size();
+      written_.push_back(Written{std::move(group), std::move(status)});
     }
-    space_.notify_all();
-    group.clear();
+    sync_work_.notify_one();
+    group = {};
+  }
+}
+
+void CommitQueue::RunSync() {
+  std::vector<Written> groups;
+  for (;;) {
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      sync_work_.wait(lock, [&] { return writer_done_ || !written_.empty(); });
+      if (written_.empty()) return;  // the committer stopped and everything is synced
+      groups.swap(written_);
+    }
+    // One fsync makes every group written so far durable.
+    const Status synced = sync_();
+    for (Written& w : groups)
+      Complete(w.items, w.status.ok() ? synced : w.status);
+    groups.clear();
   }
 }
 

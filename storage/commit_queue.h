@@ -1,8 +1,10 @@
 // CommitQueue: group commit. Writers on any thread Submit a batch of
 // history operations with a completion; one committer thread takes every
-// batch queued since its last commit, writes them as one RocksDB
-// WriteBatch (one WAL record, and one fsync in sync mode, shared by all of
-// them) and then runs their completions in submission order.
+// batch queued since its last commit and writes them as one RocksDB
+// WriteBatch (one WAL record). With a sync step (durability sync), a second
+// thread makes the log durable (one fsync for every group written since
+// the last one) while the committer already writes the next groups, so
+// fsyncs and log writes overlap. Completions run in submission order.
 //
 // Submit blocks while more than max_queued_bytes wait, so a disk slower
 // than the network slows writers down instead of growing memory without
@@ -63,9 +65,12 @@ class CommitQueue {
   using Done = std::function<void(const Status&)>;
   // Writes a group of batches atomically; called on the committer thread.
   using WriteGroup = std::function<Status(std::span<const HistoryBatch* const>)>;
+  // Makes everything written so far durable (fsync); called on the sync thread.
+  using SyncLog = std::function<Status()>;
 
-  CommitQueue(WriteGroup write, size_t max_queued_bytes);
-  // Commits everything queued, then stops the thread.
+  // sync may be empty: a group is then complete once written.
+  CommitQueue(WriteGroup write, SyncLog sync, size_t max_queued_bytes);
+  // Commits everything queued, then stops the threads.
   ~CommitQueue();
   CommitQueue(const CommitQueue&) = delete;
   CommitQueue& operator=(const CommitQueue&) = delete;
@@ -82,9 +87,16 @@ class CommitQueue {
     HistoryBatch batch;
     Done done;
   };
+  struct Written {  // a group waiting for the sync step
+    std::vector<Item> items;
+    Status status;
+  };
   void Run();
+  void RunSync();
+  void Complete(std::vector<Item>& items, const Status& status);
 
   WriteGroup write_;
+  SyncLog sync_;
   const size_t max_queued_bytes_;
   std::mutex mu_;
   std::condition_variable work_;   // committer waits for items
@@ -94,7 +106,11 @@ class CommitQueue {
   uint64_t submitted_ = 0;  // items ever submitted
   uint64_t committed_ = 0;  // items whose completion has run
   bool stop_ = false;
+  std::vector<Written> written_;  // groups written, not yet synced (guarded by mu_)
+  std::condition_variable sync_work_;
+  bool writer_done_ = false;  // the committer has stopped: the sync thread may stop
   std::thread thread_;
+  std::thread sync_thread_;
 };
 
 }  // namespace quiver

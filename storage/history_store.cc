@@ -179,9 +179,12 @@ HistoryStore::HistoryStore(Options options)
 Result<std::unique_ptr<HistoryStore>> HistoryStore::Open(Options options) {
   std::unique_ptr<HistoryStore> store(new HistoryStore(std::move(options)));
   QUIVER_RETURN_IF_ERROR(store->OpenDb());
+  HistoryStore* s = store.get();
+  CommitQueue::SyncLog sync;
+  if (s->options_.durability == Durability::kSync) sync = [s] { return s->SyncLog(); };
   store->queue_ = std::make_unique<CommitQueue>(
-      [s = store.get()](std::span<const HistoryBatch* const> b) { return s->WriteGroup(b); },
-      store->options_.max_queued_bytes);
+      [s](std::span<const HistoryBatch* const> b) { return s->WriteGroup(b); }, std::move(sync),
+      s->options_.max_queued_bytes);
   return store;
 }
 
@@ -281,12 +284,22 @@ Status HistoryStore::WriteGroup(std::span<const HistoryBatch* const> batches) {
   // Every sequence number in this group was taken before it was queued, so
   // the counter now is above all of them.
   wb.Put(meta_, kNextSeqKey, BigEndianIndex(next_seq_.load(std::memory_order_relaxed)));
+  // In sync mode the commit queue's sync step fsyncs the log (SyncLog),
+  // overlapping with the next groups' writes.
   rocksdb::WriteOptions wo;
-  wo.sync = options_.durability == Durability::kSync;
   wo.disableWAL = options_.durability == Durability::kNone;
-  Status s = FromRocks(db_->Write(wo, &wb), "writing the history");
-  if (!s.ok()) {
-    std::lock_guard<std::mutex> lock(error_mu_);
+  return Fail(FromRocks(db_->Write(wo, &wb), "writing the history"));
+}
+
+Status HistoryStore::SyncLog() {
+  if (Status s = health(); !s.ok()) return s;
+  return Fail(FromRocks(db_->SyncWAL(), "syncing the write-ahead log"));
+}
+
+Status HistoryStore::Fail(Status s) {
+  if (s.ok()) return s;
+  std::lock_guard<std::mutex> lock(error_mu_);
+  if (!failed_.load(std::memory_order_relaxed)) {
     error_ = Status::IoError(s.message() + "; writes are refused until quiverd restarts");
     failed_.store(true, std::memory_order_release);
   }

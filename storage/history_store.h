@@ -122,6 +122,9 @@ class HistoryStore {
   explicit HistoryStore(Options options);
   Status OpenDb();
   Status WriteGroup(std::span<const HistoryBatch* const> batches);
+  Status SyncLog();
+  // Records the first failure (writes are refused from then on); returns s.
+  Status Fail(Status s);
 
   Options options_;
   std::shared_ptr<Retention> retention_;

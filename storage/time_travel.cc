@@ -17,7 +17,8 @@ constexpr uint32_t kDefaultHistoryLimit = 100'000;
 
 Status NeedsHistory(const HistoryStore* history) {
   if (history != nullptr) return Status::Ok();
-  return Status::FailedPrecondition("this server keeps no history (started without --data-dir)");
+  return Status::FailedPrecondition(
+      "this server keeps no history (started with --durability memory)");
 }
 
 bool IsNumeric(FieldType t) {

@@ -12,6 +12,7 @@
 
 #include "client/connection.h"
 #include "protocol/frame.h"
+#include "support/connect.h"
 #include "support/quiverd_process.h"
 
 namespace quiver {
@@ -42,11 +43,7 @@ views:
 )";
 
 std::unique_ptr<Client> Connect(const QuiverdProcess& server) {
-  ClientOptions options;
-  options.port = server.port();
-  auto client = Client::Connect(options);
-  EXPECT_TRUE(client.ok()) << client.status().ToString();
-  return client.ok() ? std::move(client).value() : nullptr;
+  return testing::ConnectTo(server);
 }
 
 class ClientTest : public ::testing::Test {

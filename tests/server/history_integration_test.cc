@@ -10,6 +10,7 @@
 
 #include "quiver/client.h"
 #include "server/crash_cycle.h"
+#include "support/connect.h"
 #include "support/quiverd_process.h"
 
 namespace quiver {
@@ -36,11 +37,7 @@ views:
 )";
 
 std::unique_ptr<Client> Connect(const QuiverdProcess& server) {
-  ClientOptions options;
-  options.port = server.port();
-  auto client = Client::Connect(options);
-  EXPECT_TRUE(client.ok()) << client.status().ToString();
-  return client.ok() ? std::move(client).value() : nullptr;
+  return testing::ConnectTo(server);
 }
 
 struct Row {

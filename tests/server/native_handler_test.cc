@@ -1,11 +1,13 @@
 #include "server/native_handler.h"
 
 #include <cstring>
+#include <filesystem>
 
 #include <gtest/gtest.h>
 
 #include "protocol/frame.h"
 #include "storage/rcu.h"
+#include "support/quiverd_process.h"
 
 namespace quiver {
 namespace {
@@ -126,6 +128,67 @@ TEST_F(NativeHandlerTest, PutColumnMissingItsValuesIsRefused) {
   ASSERT_NE(r, nullptr);
   EXPECT_EQ(r->code(), fb::StatusCode::InvalidArgument);
   EXPECT_EQ(table_.size(), 0);
+}
+
+// A History answer of many versions makes the builder grow while the
+// per-row vectors are written (a use-after-free the fuzzer once found).
+TEST(NativeHandlerHistoryTest, ManyVersionsEncodeWhileTheBuilderGrows) {
+  rcu::ThreadRegistration registration;
+  const std::string dir = testing::MakeTempDir();
+  {
+    Registry registry;
+    OnlineTable table(OnlineTable::Options{});
+    auto history = HistoryStore::Open({.dir = dir, .durability = Durability::kNone});
+    ASSERT_TRUE(history.ok());
+    FeatureStore store(registry, table, history->get(), {});
+    ASSERT_TRUE(store
+                    .Apply("entities: [{name: user, keys: [user_id]}]\n"
+                           "views: [{name: v, entity: user, fields: [{name: x, type: int64}]}]")
+                    .ok());
+    std::vector<std::string_view> key{"u"};
+    for (int64_t t = 1; t <= 5000; ++t) {
+      ColumnInput x{"x", TypeSpec{FieldType::kInt64, 0}, {reinterpret_cast<const uint8_t*>(&t), 8}};
+      HistoryBatch batch;
+      ASSERT_TRUE(store.Write({"v", key, {&t, 1}, {&x, 1}}, &batch).ok());
+      store.Commit(std::move(batch), nullptr);
+    }
+    (*history)->Drain();
+    NativeHandler handler(store, {});
+    flatbuffers::FlatBufferBuilder b;
+    auto req =
+        fb::CreateHistory(b, b.CreateString("v"), 0, b.CreateVectorOfStrings({"u"}), 0, 1'000'000);
+    b.FinishSizePrefixed(fb::CreateRequest(b, 1, fb::RequestBody::History, req.Union()));
+    std::vector<uint64_t> frame((b.GetSize() + 7) / 8);
+    std::memcpy(frame.data(), b.GetBufferPointer(), b.GetSize());
+    flatbuffers::FlatBufferBuilder out(64);  // small: it must grow
+    ASSERT_TRUE(handler.Handle({reinterpret_cast<uint8_t*>(frame.data()), b.GetSize()}, &out));
+    std::vector<uint64_t> copy((out.GetSize() + 7) / 8);
+    std::memcpy(copy.data(), out.GetBufferPointer(), out.GetSize());
+    const fb::Response* r =
+        protocol::VerifyResponse({reinterpret_cast<uint8_t*>(copy.data()), out.GetSize()});
+    ASSERT_NE(r, nullptr);
+    const fb::GetReply* reply = r->body_as_GetReply();
+    ASSERT_NE(reply, nullptr);
+    ASSERT_EQ(reply->event_time_ms()->size(), 5000u);
+    for (uint32_t i = 0; i < 5000; ++i) {
+      ASSERT_EQ(reply->event_time_ms()->Get(i), int64_t{i} + 1);
+      ASSERT_EQ(reply->states()->Get(i), fb::RowState::Found);
+      ASSERT_EQ(reply->columns()->Get(0)->i64()->Get(i), int64_t{i} + 1);
+    }
+  }
+  std::filesystem::remove_all(dir);
+}
+
+TEST_F(NativeHandlerTest, ReadsOfThePastNeedAHistory) {
+  flatbuffers::FlatBufferBuilder b;
+  std::vector<int64_t> times{1};
+  auto as_of = fb::CreateGetAsOf(b, b.CreateString("v"), 0, b.CreateVectorOfStrings({"a"}),
+                                 b.CreateVector(times));
+  b.FinishSizePrefixed(fb::CreateRequest(b, 9, fb::RequestBody::GetAsOf, as_of.Union()));
+  const fb::Response* r = Handle(b);
+  ASSERT_NE(r, nullptr);
+  EXPECT_EQ(r->code(), fb::StatusCode::FailedPrecondition);
+  EXPECT_NE(r->message()->str().find("keeps no history"), std::string::npos);
 }
 
 }  // namespace

@@ -39,6 +39,21 @@ TEST(ServerOptionsTest, FlagsOverrideTheConfigFile) {
   EXPECT_EQ((*o)->data_dir, "/var/q");
 }
 
+TEST(ServerOptionsTest, DurabilityModes) {
+  auto o = Parse({});
+  EXPECT_TRUE((*o)->keep_history);
+  EXPECT_EQ((*o)->durability, Durability::kSync);
+  EXPECT_EQ((*o)->history_cache, int64_t{256} << 20);
+  EXPECT_EQ((*Parse({"--durability", "async"}))->durability, Durability::kAsync);
+  EXPECT_EQ((*Parse({"--durability", "none"}))->durability, Durability::kNone);
+  EXPECT_FALSE((*Parse({"--durability", "memory"}))->keep_history);
+  EXPECT_EQ((*Parse({"--history-cache", "1GB"}))->history_cache, int64_t{1} << 30);
+  Result<std::optional<ServerOptions>> bad = Parse({"--durability", "fsync"});
+  EXPECT_NE(bad.status().message().find("durability: unknown durability 'fsync'"),
+            std::string::npos)
+      << bad.status().message();
+}
+
 TEST(ServerOptionsTest, BadValuesNameTheOption) {
   EXPECT_NE(Parse({"--port", "70000"}).status().message().find("port"), std::string::npos);
   EXPECT_NE(Parse({"--max-memory", "lots"}).status().message().find("max_memory"),

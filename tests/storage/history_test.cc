@@ -447,7 +447,7 @@ TEST(CommitQueueTest, EveryCompletionRunsOnceInSubmissionOrderAcrossThreads) {
         written += batches.size();
         return Status::Ok();
       },
-      1 << 10);
+      [] { return Status::Ok(); }, 1 << 10);
   constexpr int kThreads = 4, kPerThread = 2000;
   std::vector<std::vector<int>> done(kThreads);
   std::vector<std::thread> threads;
@@ -472,6 +472,24 @@ TEST(CommitQueueTest, EveryCompletionRunsOnceInSubmissionOrderAcrossThreads) {
     ASSERT_EQ(done[t].size(), size_t{kPerThread});
     EXPECT_TRUE(std::is_sorted(done[t].begin(), done[t].end()));
   }
+}
+
+TEST(CommitQueueTest, AFailedSyncFailsEveryGroupItCovered) {
+  std::atomic<int> syncs{0};
+  CommitQueue queue([](std::span<const HistoryBatch* const>) { return Status::Ok(); },
+                    [&] { return ++syncs == 1 ? Status::IoError("disk gone") : Status::Ok(); },
+                    1 << 20);
+  std::vector<StatusCode> codes;  // appended by the sync thread only
+  for (int i = 0; i < 3; ++i) {
+    HistoryBatch b;
+    b.Add(HistoryBatch::Op::kPutMeta, "k", "v");
+    queue.Submit(std::move(b), [&codes](const Status& s) { codes.push_back(s.code()); });
+    queue.Drain();
+  }
+  ASSERT_EQ(codes.size(), 3u);
+  EXPECT_EQ(codes[0], StatusCode::kIoError);
+  EXPECT_EQ(codes[1], StatusCode::kOk);  // the queue itself does not remember failures
+  EXPECT_EQ(syncs.load(), 3);
 }
 
 }  // namespace

@@ -5,7 +5,9 @@
 #   bench/compare_with_redis.sh [quiver-bench flags...]
 # e.g. bench/compare_with_redis.sh --scale 0.01 --duration 5
 # Env: BUILD (default build/release), QUIVERD_THREADS (default: one per core),
-#      TASKSET (e.g. "taskset -c 1" to pin both servers to one core).
+#      TASKSET (e.g. "taskset -c 1" to pin both servers to one core),
+#      THEN (a command run afterwards with both servers up and loaded, given
+#      QUIVER_PORT and REDIS_PORT; e.g. THEN=bench/python_bench.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${BUILD:-build/release}
@@ -36,3 +38,6 @@ echo "redis $(redis-server --version | grep -o 'v=[0-9.]*'), quiverd $("$build/s
   "$(nproc) cores, $(date -u +%Y-%m-%dT%H:%MZ)"
 "$build/bench/quiver-bench" --quiver "127.0.0.1:$quiver_port" --redis "127.0.0.1:$redis_port" \
   --quiver-pid "$qpid" --load "$@"
+if [ -n "${THEN:-}" ]; then
+  QUIVER_PORT=$quiver_port REDIS_PORT=$redis_port BUILD=$build $THEN
+fi

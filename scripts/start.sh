@@ -7,6 +7,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 cmake -S . -B build/release -G Ninja -DCMAKE_BUILD_TYPE=Release -DQUIVER_BUILD_TESTS=OFF >/dev/null
-cmake --build build/release --target quiverd quiver
+cmake --build build/release --target quiverd quiver quiver_python
 echo "quiver CLI: build/release/client/quiver (try: build/release/client/quiver views)"
 exec build/release/server/quiverd --data-dir ./data --features examples/features.yaml "$@"

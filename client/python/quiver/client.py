@@ -1,0 +1,418 @@
+"""quiver.Client: online features and point-in-time training sets from
+quiverd's native protocol, as NumPy arrays and pandas DataFrames."""
+
+import datetime
+import json
+import os
+import sys
+import time
+
+import numpy as np
+
+from . import columns
+from .errors import QuiverError
+from .fb import (ApplyDefinitions, ApplyReply, Delete, DeleteReply, DescribeView, Get, GetReply,
+                 KeyColumn, ListViews, Ping, Put, PutReply, RequestBody, RowState, TrainingBatch,
+                 TrainingReply, ViewInfo, ViewList)
+from .wire import Connection, body_as, strings_vector
+
+RB = RequestBody.RequestBody
+TIME_COLUMN = "event_timestamp"
+
+
+class OnlineFeatures(dict):
+    """Feature name -> NumPy array (one value per requested entity; a
+    float32[N] feature is an (n, N) array viewing the response). Also:
+    ``missing[name]``, a bool array (True: the value is the field's default
+    because the entity, or its value, is missing or expired), and
+    ``found[view]``, a bool array per view."""
+
+    def __init__(self):
+        super().__init__()
+        self.missing = {}
+        self.found = {}
+        self.event_time_ms = {}
+
+
+def _strings(values):
+    return [v.decode() if isinstance(v, bytes) else v for v in values]
+
+
+def _time_ms(values):
+    """Unix milliseconds (int64 array) from ints, datetimes, pandas times or
+    RFC 3339 strings."""
+    import pandas as pd
+    series = pd.Series(values) if not isinstance(values, pd.Series) else values
+    if pd.api.types.is_integer_dtype(series.dtype):
+        return series.to_numpy(dtype=np.int64)
+    try:
+        parsed = pd.to_datetime(series, utc=True)
+    except (ValueError, TypeError) as e:
+        raise QuiverError("InvalidArgument", f"bad event time: {e}") from None
+    if parsed.isna().any():
+        row = int(np.flatnonzero(parsed.isna().to_numpy())[0])
+        raise QuiverError("InvalidArgument", f"row {row}: missing event time")
+    return (parsed.astype("int64") // 1_000_000).to_numpy(dtype=np.int64)
+
+
+class Client:
+    """A connection to quiverd (one thread at a time). ``Client(host, port,
+    timeout=seconds)``; usable as a context manager. A call that finds the
+    connection broken reconnects; errors raise QuiverError with the
+    server's status code and message."""
+
+    def __init__(self, host="127.0.0.1", port=7070, timeout=10.0, client_name="quiver-python"):
+        self._conn = Connection(host, port, timeout, client_name)
+        self._conn.open()
+        self._schemas = {}
+
+    def close(self):
+        self._conn.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    @property
+    def server_version(self):
+        return self._conn.server_version
+
+    @property
+    def durability(self):
+        """The server's --durability, or "memory" when it keeps no history."""
+        return self._conn.durability
+
+    # ---- definitions ----
+
+    def ping(self):
+        def body(b):
+            payload = b.CreateByteVector(b"py")
+            Ping.Start(b)
+            Ping.AddPayload(b, payload)
+            return Ping.End(b)
+        self._conn.call(RB.Ping, body)
+
+    def apply(self, definitions):
+        """Applies feature definitions: a YAML file's path, YAML text, or a
+        dict (as the YAML would be). Returns {created, updated, unchanged}."""
+        if isinstance(definitions, dict):
+            text = json.dumps(definitions)  # JSON is YAML
+        elif isinstance(definitions, (str, os.PathLike)) and os.path.isfile(definitions):
+            with open(definitions) as f:
+                text = f.read()
+        else:
+            text = str(definitions)
+
+        def body(b):
+            yaml = b.CreateString(text)
+            ApplyDefinitions.Start(b)
+            ApplyDefinitions.AddYaml(b, yaml)
+            return ApplyDefinitions.End(b)
+        reply = body_as(self._conn.call(RB.ApplyDefinitions, body), ApplyReply.ApplyReply)
+        self._schemas.clear()
+        return {"created": _strings(reply.Created(i) for i in range(reply.CreatedLength())),
+                "updated": _strings(reply.Updated(i) for i in range(reply.UpdatedLength())),
+                "unchanged": _strings(reply.Unchanged(i) for i in range(reply.UnchangedLength()))}
+
+    def views(self):
+        """Every version of every view, as dicts (see describe)."""
+        def body(b):
+            ListViews.Start(b)
+            return ListViews.End(b)
+        reply = body_as(self._conn.call(RB.ListViews, body), ViewList.ViewList)
+        return [_view_dict(reply.Views(i)) for i in range(reply.ViewsLength())]
+
+    def describe(self, view):
+        """One view: name, version, entity, join_keys, fields (name, type,
+        default, description), ttl_ms, freshness_ms, retention_ms, owner,
+        description, tags, depends_on."""
+        def body(b):
+            name = b.CreateString(view)
+            DescribeView.Start(b)
+            DescribeView.AddView(b, name)
+            return DescribeView.End(b)
+        return _view_dict(body_as(self._conn.call(RB.DescribeView, body), ViewInfo.ViewInfo))
+
+    def _schema(self, view):
+        if view not in self._schemas:
+            self._schemas[view] = self.describe(view)
+        return self._schemas[view]
+
+    # ---- writes ----
+
+    def put(self, view, rows, event_time=None, batch_rows=10_000):
+        """Writes rows of a view: a DataFrame or a list of dicts holding the
+        entity's join keys and any fields (a field a row leaves out, or None,
+        keeps its value on the server). Event times: ``event_time`` (one for
+        all rows: Unix ms, datetime or RFC 3339), else an ``event_timestamp``
+        column, else now. Returns {applied, stale}."""
+        import pandas as pd
+        frame = rows if isinstance(rows, pd.DataFrame) else pd.DataFrame(list(rows))
+        schema = self._schema(view)
+        fields = {f["name"]: f for f in schema["fields"]}
+        for name in frame.columns:
+            if name not in fields and name not in schema["join_keys"] and name != TIME_COLUMN:
+                raise QuiverError("NotFound", f"view {view} has no field '{name}'")
+        for key in schema["join_keys"]:
+            if key not in frame.columns:
+                raise QuiverError("InvalidArgument", f"the rows have no '{key}' (a join key)")
+        if event_time is not None:
+            times = _time_ms([event_time])
+        elif TIME_COLUMN in frame.columns:
+            times = _time_ms(frame[TIME_COLUMN])
+        else:
+            times = np.zeros(0, dtype=np.int64)
+        total = {"applied": 0, "stale": 0}
+        requests = []
+        for start in range(0, len(frame), batch_rows):
+            part = frame.iloc[start:start + batch_rows]
+            part_times = times if len(times) <= 1 else times[start:start + batch_rows]
+            requests.append((RB.Put, _put_body(view, schema, fields, part, part_times)))
+        for response in self._conn.pipeline(requests) if requests else []:
+            reply = body_as(response, PutReply.PutReply)
+            total["applied"] += reply.Applied()
+            total["stale"] += reply.Stale()
+        return total
+
+    def delete(self, view, keys):
+        """Removes the online rows of entities; returns how many existed."""
+        parts = _key_parts(self._schema(view)["join_keys"], keys)
+
+        def body(b):
+            name = b.CreateString(view)
+            key_vec = strings_vector(b, parts)
+            Delete.Start(b)
+            Delete.AddView(b, name)
+            Delete.AddKeyParts(b, key_vec)
+            return Delete.End(b)
+        return body_as(self._conn.call(RB.Delete, body), DeleteReply.DeleteReply).Deleted()
+
+    # ---- reads ----
+
+    def get_online_features(self, features, keys, to_df=False):
+        """The current values of features for entities, in one round trip.
+
+        ``features``: a view name (every field) or a list of "view:field" /
+        "view@vN:field". ``keys``: the entities, as a list of key values (a
+        tuple per entity for several join keys) or a dict {join_key: values}
+        (which serves views of different entities at once). Returns
+        OnlineFeatures (dict of NumPy arrays), or a DataFrame if to_df."""
+        wanted = _group_features(features)
+        requests = []
+        for view, named in wanted.items():
+            parts = _key_parts(self._schema(view)["join_keys"], keys)
+            requests.append((RB.Get, _get_body(view, [field for field, _ in named], parts)))
+        result = OnlineFeatures()
+        for (view, named), response in zip(wanted.items(), self._conn.pipeline(requests)):
+            reply = body_as(response, GetReply.GetReply)
+            rows = reply.StatesLength()
+            states = reply.StatesAsNumpy() if rows else np.zeros(0, dtype=np.uint8)
+            result.found[view] = states == RowState.RowState.Found
+            result.event_time_ms[view] = (reply.EventTimeMsAsNumpy() if rows
+                                          else np.zeros(0, dtype=np.int64))
+            for j in range(reply.ColumnsLength()):
+                name, values, missing = columns.decode(reply.Columns(j), rows)
+                label = named[j][1] if named else name  # as requested; a bare view: field names
+                result[label] = values
+                result.missing[label] = missing
+        if not to_df:
+            return result
+        import pandas as pd
+        frame = pd.DataFrame(_key_columns(keys))
+        for name, values in result.items():
+            frame[name] = list(values) if values.ndim == 2 else values
+        return frame
+
+    def get_historical_features(self, labels, features, batch_rows=8192, progress=False):
+        """A point-in-time correct training set, joined in the server.
+
+        ``labels``: a DataFrame with the features' join keys, an
+        ``event_timestamp`` column (datetimes or Unix ms) and any label
+        columns (passed through). ``features``: "view:field" names. Each
+        label row gets, per feature, the value of the newest version with
+        event time <= its timestamp and within the view's ttl; otherwise the
+        field's default, with ``<feature>__missing`` True. Label rows are
+        streamed to the server in batches; ``progress`` prints to stderr."""
+        features = _as_list(features)
+        if TIME_COLUMN not in labels.columns:
+            raise QuiverError("InvalidArgument", "the labels have no event_timestamp column")
+        needed = []
+        for f in features:
+            for key in self._schema(_view_of(f))["join_keys"]:
+                if key not in needed:
+                    needed.append(key)
+        for key in needed:
+            if key not in labels.columns:
+                raise QuiverError("InvalidArgument",
+                                  f"the labels have no column '{key}', a join key of the features")
+        times = _time_ms(labels[TIME_COLUMN])
+        key_values = {k: labels[k].astype(str).tolist() for k in needed}
+        parts = {f: [] for f in features}
+        missing = {f: [] for f in features}
+        window = 4
+        started = time.monotonic()
+        for first in range(0, max(len(labels), 1), batch_rows * window):
+            requests = []
+            for start in range(first, min(len(labels), first + batch_rows * window), batch_rows):
+                end = min(len(labels), start + batch_rows)
+                requests.append((RB.TrainingBatch, _training_body(
+                    features, {k: v[start:end] for k, v in key_values.items()}, times[start:end])))
+            for response in self._conn.pipeline(requests) if requests else []:
+                reply = body_as(response, TrainingReply.TrainingReply)
+                for j, f in enumerate(features):
+                    _, values, miss = columns.decode(reply.Columns(j), reply.Rows())
+                    parts[f].append(values)
+                    missing[f].append(miss)
+            if progress:
+                done = min(len(labels), first + batch_rows * window)
+                rate = done / max(time.monotonic() - started, 1e-9)
+                print(f"\r{done}/{len(labels)} rows ({rate:,.0f} rows/s)", end="", file=sys.stderr)
+        if progress:
+            print(file=sys.stderr)
+        out = labels.copy()
+        for f in features:
+            values = np.concatenate(parts[f]) if parts[f] else np.zeros(0)
+            out[f] = list(values) if values.ndim == 2 else values
+            out[f + "__missing"] = np.concatenate(missing[f]) if missing[f] else np.zeros(0, bool)
+        return out
+
+
+# ---- request bodies ----
+
+def _put_body(view, schema, fields, part, times):
+    def body(b):
+        cols = []
+        for name in part.columns:
+            if name not in fields:
+                continue
+            field = fields[name]
+            values = part[name].tolist()
+            unset = np.array([v is None or (isinstance(v, float) and np.isnan(v))
+                              for v in values], dtype=bool)
+            cols.append(columns.encode(b, name, field["type_code"], field["dim"], values, unset))
+        parts = [str(v) for row in zip(*(part[k].tolist() for k in schema["join_keys"]))
+                 for v in row]
+        name = b.CreateString(view)
+        key_vec = strings_vector(b, parts)
+        time_vec = b.CreateNumpyVector(np.asarray(times, dtype=np.int64)) if len(times) else None
+        Put.StartColumnsVector(b, len(cols))
+        for c in reversed(cols):
+            b.PrependUOffsetTRelative(c)
+        col_vec = b.EndVector()
+        Put.Start(b)
+        Put.AddView(b, name)
+        Put.AddKeyParts(b, key_vec)
+        if time_vec is not None:
+            Put.AddEventTimeMs(b, time_vec)
+        Put.AddColumns(b, col_vec)
+        return Put.End(b)
+    return body
+
+
+def _get_body(view, fields, parts):
+    def body(b):
+        name = b.CreateString(view)
+        field_vec = strings_vector(b, fields)
+        key_vec = strings_vector(b, parts)
+        Get.Start(b)
+        Get.AddView(b, name)
+        Get.AddFields(b, field_vec)
+        Get.AddKeyParts(b, key_vec)
+        return Get.End(b)
+    return body
+
+
+def _training_body(features, keys, times):
+    def body(b):
+        key_cols = []
+        for name, values in keys.items():
+            n = b.CreateString(name)
+            v = strings_vector(b, values)
+            KeyColumn.Start(b)
+            KeyColumn.AddName(b, n)
+            KeyColumn.AddValues(b, v)
+            key_cols.append(KeyColumn.End(b))
+        feature_vec = strings_vector(b, features)
+        TrainingBatch.StartKeysVector(b, len(key_cols))
+        for k in reversed(key_cols):
+            b.PrependUOffsetTRelative(k)
+        key_vec = b.EndVector()
+        time_vec = b.CreateNumpyVector(np.asarray(times, dtype=np.int64))
+        TrainingBatch.Start(b)
+        TrainingBatch.AddFeatures(b, feature_vec)
+        TrainingBatch.AddKeys(b, key_vec)
+        TrainingBatch.AddEventTimeMs(b, time_vec)
+        return TrainingBatch.End(b)
+    return body
+
+
+# ---- helpers ----
+
+def _as_list(features):
+    return [features] if isinstance(features, str) else list(features)
+
+
+def _view_of(feature):
+    if ":" not in feature:
+        raise QuiverError("InvalidArgument", f"feature '{feature}' must be written view:field")
+    return feature.rsplit(":", 1)[0]
+
+
+def _group_features(features):
+    """{view: [(field, name as requested)]} in request order; a bare view
+    name means every field ([])."""
+    if isinstance(features, str) and ":" not in features:
+        return {features: []}
+    grouped = {}
+    for f in _as_list(features):
+        grouped.setdefault(_view_of(f), []).append((f.rsplit(":", 1)[1], f))
+    return grouped
+
+
+def _key_columns(keys):
+    if isinstance(keys, dict):
+        return {k: list(v) for k, v in keys.items()}
+    return {"key": [k if not isinstance(k, tuple) else ",".join(map(str, k)) for k in keys]}
+
+
+def _key_parts(join_keys, keys):
+    """key_parts for a request: K strings per entity."""
+    if isinstance(keys, dict):
+        missing = [k for k in join_keys if k not in keys]
+        if missing:
+            raise QuiverError("InvalidArgument", f"no values for join key '{missing[0]}'")
+        return [str(v) for row in zip(*(keys[k] for k in join_keys)) for v in row]
+    parts = []
+    for i, k in enumerate(keys):
+        values = k if isinstance(k, (tuple, list)) else (k,)
+        if len(values) != len(join_keys):
+            raise QuiverError("InvalidArgument",
+                              f"key {i}: expected {len(join_keys)} values "
+                              f"({', '.join(join_keys)}), got {len(values)}")
+        parts.extend(str(v) for v in values)
+    return parts
+
+
+def _view_dict(v):
+    fields = []
+    for i in range(v.FieldsLength()):
+        f = v.Fields(i)
+        default = f.DefaultValue()
+        value = None
+        if default is not None:
+            _, values, _ = columns.decode(default, 1)
+            value = values[0].tolist() if hasattr(values[0], "tolist") else values[0]
+        fields.append({"name": f.Name().decode(), "type": columns.type_name(f.Type(), f.Dim()),
+                       "type_code": f.Type(), "dim": f.Dim(), "default": value,
+                       "description": (f.Description() or b"").decode()})
+    return {
+        "name": v.Name().decode(), "version": v.Version(), "entity": (v.Entity() or b"").decode(),
+        "join_keys": _strings(v.JoinKeys(i) for i in range(v.JoinKeysLength())),
+        "fields": fields, "ttl_ms": v.TtlMs(), "freshness_ms": v.FreshnessMs(),
+        "retention_ms": v.RetentionMs(), "owner": (v.Owner() or b"").decode(),
+        "description": (v.Description() or b"").decode(),
+        "tags": _strings(v.Tags(i) for i in range(v.TagsLength())),
+        "depends_on": _strings(v.DependsOn(i) for i in range(v.DependsOnLength())),
+    }

@@ -14,7 +14,7 @@ from .errors import QuiverError
 from .fb import (ApplyDefinitions, ApplyReply, Delete, DeleteReply, DescribeView, Get, GetReply,
                  KeyColumn, ListViews, Ping, Put, PutReply, RequestBody, RowState, TrainingBatch,
                  TrainingReply, ViewInfo, ViewList)
-from .wire import Connection, body_as, strings_vector
+from .wire import Connection, body_as, offsets_vector, strings_vector
 
 RB = RequestBody.RequestBody
 TIME_COLUMN = "event_timestamp"
@@ -266,9 +266,7 @@ class Client:
                     parts[f].append(values)
                     missing[f].append(miss)
             if progress:
-                done = min(len(labels), first + batch_rows * window)
-                rate = done / max(time.monotonic() - started, 1e-9)
-                print(f"\r{done}/{len(labels)} rows ({rate:,.0f} rows/s)", end="", file=sys.stderr)
+                _progress(min(len(labels), first + batch_rows * window), len(labels), started)
         if progress:
             print(file=sys.stderr)
         out = labels.copy()
@@ -297,10 +295,7 @@ def _put_body(view, schema, fields, part, times):
         name = b.CreateString(view)
         key_vec = strings_vector(b, parts)
         time_vec = b.CreateNumpyVector(np.asarray(times, dtype=np.int64)) if len(times) else None
-        Put.StartColumnsVector(b, len(cols))
-        for c in reversed(cols):
-            b.PrependUOffsetTRelative(c)
-        col_vec = b.EndVector()
+        col_vec = offsets_vector(b, cols)
         Put.Start(b)
         Put.AddView(b, name)
         Put.AddKeyParts(b, key_vec)
@@ -335,10 +330,7 @@ def _training_body(features, keys, times):
             KeyColumn.AddValues(b, v)
             key_cols.append(KeyColumn.End(b))
         feature_vec = strings_vector(b, features)
-        TrainingBatch.StartKeysVector(b, len(key_cols))
-        for k in reversed(key_cols):
-            b.PrependUOffsetTRelative(k)
-        key_vec = b.EndVector()
+        key_vec = offsets_vector(b, key_cols)
         time_vec = b.CreateNumpyVector(np.asarray(times, dtype=np.int64))
         TrainingBatch.Start(b)
         TrainingBatch.AddFeatures(b, feature_vec)
@@ -349,6 +341,14 @@ def _training_body(features, keys, times):
 
 
 # ---- helpers ----
+
+def _progress(done, total, started):
+    share = done / max(total, 1)
+    rate = done / max(time.monotonic() - started, 1e-9)
+    bar = "=" * int(share * 30)
+    print(f"\r[{bar:<30}] {share:4.0%}  {done}/{total} rows  {rate:,.0f} rows/s", end="",
+          file=sys.stderr)
+
 
 def _as_list(features):
     return [features] if isinstance(features, str) else list(features)

@@ -12,14 +12,18 @@ from .fb import Hello, HelloReply, Request, RequestBody, Response
 PROTOCOL_VERSION = 1
 
 
-def strings_vector(builder, values):
-    """A FlatBuffers vector of strings."""
-    offsets = [builder.CreateString(v) if isinstance(v, str) else builder.CreateByteVector(v)
-               for v in values]
+def offsets_vector(builder, offsets):
+    """A FlatBuffers vector of already-built tables or strings."""
     builder.StartVector(4, len(offsets), 4)
     for o in reversed(offsets):
         builder.PrependUOffsetTRelative(o)
     return builder.EndVector()
+
+
+def strings_vector(builder, values):
+    """A FlatBuffers vector of strings."""
+    return offsets_vector(builder, [builder.CreateString(v) if isinstance(v, str)
+                                    else builder.CreateByteVector(v) for v in values])
 
 
 class Connection:

@@ -220,7 +220,11 @@ class Client:
         if not to_df:
             return result
         import pandas as pd
-        frame = pd.DataFrame(_key_columns(keys))
+        key_columns = _key_columns(keys)
+        if len({len(v) for v in key_columns.values()}) > 1:
+            raise QuiverError("InvalidArgument",
+                              "to_df needs the same number of values for every join key")
+        frame = pd.DataFrame(key_columns)
         for name, values in result.items():
             frame[name] = list(values) if values.ndim == 2 else values
         return frame

@@ -42,15 +42,11 @@ views:
       - {name: p, type: float32}
 )";
 
-std::unique_ptr<Client> Connect(const QuiverdProcess& server) {
-  return testing::ConnectTo(server);
-}
-
 class ClientTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_TRUE(server_.ok()) << "quiverd did not start";
-    client_ = Connect(server_);
+    client_ = testing::ConnectTo(server_);
     ASSERT_NE(client_, nullptr);
     auto applied = client_->Apply(kDefinitions);
     ASSERT_TRUE(applied.ok()) << applied.status().ToString();
@@ -174,7 +170,7 @@ TEST_F(ClientTest, ConcurrentClientsSeeTheirOwnWrites) {
   std::vector<std::thread> threads;
   for (int t = 0; t < 4; ++t) {
     threads.emplace_back([&, t] {
-      auto client = Connect(server_);
+      auto client = testing::ConnectTo(server_);
       ASSERT_NE(client, nullptr);
       for (int i = 0; i < 200; ++i) {
         const std::string key = "t" + std::to_string(t) + "-" + std::to_string(i % 10);
@@ -209,7 +205,7 @@ Status SendRaw(uint16_t port, const std::vector<uint8_t>& bytes, bool* closed_af
 TEST(ServerRobustnessTest, OversizeAndMalformedFramesAreRefusedWhileOthersAreServed) {
   QuiverdProcess server({"--max-frame", "1MB"});
   ASSERT_TRUE(server.ok());
-  auto bystander = Connect(server);
+  auto bystander = testing::ConnectTo(server);
   ASSERT_NE(bystander, nullptr);
 
   bool closed = false;
@@ -242,7 +238,7 @@ TEST(ServerRobustnessTest, OversizeAndMalformedFramesAreRefusedWhileOthersAreSer
 TEST(ServerRobustnessTest, MemoryLimitRefusesWritesWhileReadsContinue) {
   QuiverdProcess server({"--max-memory", "64KB"});
   ASSERT_TRUE(server.ok());
-  auto client = Connect(server);
+  auto client = testing::ConnectTo(server);
   ASSERT_TRUE(client->Apply(kDefinitions).ok());
   Status last;
   int written = 0;
@@ -264,7 +260,7 @@ TEST(ServerRobustnessTest, MemoryLimitRefusesWritesWhileReadsContinue) {
 TEST(ServerLifecycleTest, StopsCleanlyOnSigterm) {
   QuiverdProcess server;
   ASSERT_TRUE(server.ok());
-  auto client = Connect(server);
+  auto client = testing::ConnectTo(server);
   ASSERT_TRUE(client->Ping().ok());
   const int status = server.Stop();
   EXPECT_TRUE(WIFEXITED(status));
@@ -276,7 +272,7 @@ TEST(ServerLifecycleTest, ClientReconnectsAfterTheServerComesBack) {
   auto first = std::make_unique<QuiverdProcess>();
   ASSERT_TRUE(first->ok());
   const uint16_t port = first->port();
-  auto client = Connect(*first);
+  auto client = testing::ConnectTo(*first);
   ASSERT_TRUE(client->Ping().ok());
   first.reset();  // stops it
   EXPECT_EQ(client->Ping().code(), StatusCode::kUnavailable);
@@ -290,7 +286,7 @@ TEST(ServerLifecycleTest, ClientReconnectsAfterTheServerComesBack) {
 TEST(ServerLifecycleTest, FeaturesFileIsAppliedAtStart) {
   QuiverdProcess server({"--features", testing::SourcePath("examples/features.yaml")});
   ASSERT_TRUE(server.ok());
-  auto views = Connect(server)->ListViews();
+  auto views = testing::ConnectTo(server)->ListViews();
   ASSERT_TRUE(views.ok());
   EXPECT_EQ(views->size(), 3u);
 }

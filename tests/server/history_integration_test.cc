@@ -36,10 +36,6 @@ views:
       - {name: pop, type: float32}
 )";
 
-std::unique_ptr<Client> Connect(const QuiverdProcess& server) {
-  return testing::ConnectTo(server);
-}
-
 struct Row {
   int64_t t;
   int64_t n;
@@ -58,7 +54,7 @@ TEST(HistoryIntegrationTest, RestartServesEveryRowExactlyAsWritten) {
   {
     QuiverdProcess server({"--durability", "async"}, 0, dir);
     ASSERT_TRUE(server.ok());
-    auto client = Connect(server);
+    auto client = testing::ConnectTo(server);
     ASSERT_TRUE(client->Apply(kDefinitions).ok());
     for (int first = 0; first < kRows; first += kBatch) {
       WriteBatch batch("profile");
@@ -82,7 +78,7 @@ TEST(HistoryIntegrationTest, RestartServesEveryRowExactlyAsWritten) {
   }
   QuiverdProcess restarted({}, 0, dir);
   ASSERT_TRUE(restarted.ok());
-  auto client = Connect(restarted);
+  auto client = testing::ConnectTo(restarted);
   auto it = served.begin();
   size_t checked = 0;
   while (it != served.end()) {
@@ -126,7 +122,7 @@ class TimeTravelTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_TRUE(server_.ok());
-    client_ = Connect(server_);
+    client_ = testing::ConnectTo(server_);
     ASSERT_NE(client_, nullptr);
     ASSERT_TRUE(client_->Apply(kDefinitions).ok());
     EXPECT_EQ(client_->server_durability(), "sync");

@@ -125,17 +125,25 @@ Status FeatureStore::ResolveFields(std::string_view view_name,
   return Status::Ok();
 }
 
-Status FeatureStore::Read(const ReadRequest& request, ReadResult* out) const {
-  QUIVER_RETURN_IF_ERROR(ResolveFields(request.view, request.fields, out));
-  const ViewSchema& view = *out->view;
-  QUIVER_RETURN_IF_ERROR(ResolveKeys(view, registry_.current(), request.key_parts, &out->keys));
+Status FeatureStore::PrepareRead(std::string_view view, std::span<const std::string_view> fields,
+                                 std::span<const std::string_view> key_parts,
+                                 ReadResult* out) const {
+  QUIVER_RETURN_IF_ERROR(ResolveFields(view, fields, out));
+  QUIVER_RETURN_IF_ERROR(ResolveKeys(*out->view, registry_.current(), key_parts, &out->keys));
   const size_t rows = out->keys.size();
   out->now_ms = options_.now_ms();
-  thread_local std::vector<const Record*> records;
-  records.assign(rows, nullptr);
   out->states.assign(rows, RowState::kMissing);
   out->rows.assign(rows, {});
   out->event_time_ms.assign(rows, 0);
+  return Status::Ok();
+}
+
+Status FeatureStore::Read(const ReadRequest& request, ReadResult* out) const {
+  QUIVER_RETURN_IF_ERROR(PrepareRead(request.view, request.fields, request.key_parts, out));
+  const ViewSchema& view = *out->view;
+  const size_t rows = out->keys.size();
+  thread_local std::vector<const Record*> records;
+  records.assign(rows, nullptr);
   table_.FindMany(view.id, out->keys.views, records);
   for (size_t i = 0; i < rows; ++i) {
     const Record* r = records[i];

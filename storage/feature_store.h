@@ -195,6 +195,9 @@ class FeatureStore {
                      HistoryBatch* batch);
   // The row a late write merges into: its version as of event_time.
   std::string RowAsOf(const ViewSchema& view, std::string_view key, int64_t event_time) const;
+  // Resolves view, fields and keys into *out, every entity kMissing.
+  Status PrepareRead(std::string_view view, std::span<const std::string_view> fields,
+                     std::span<const std::string_view> key_parts, ReadResult* out) const;
   // Resolves the view and the requested fields into *out.
   Status ResolveFields(std::string_view view, std::span<const std::string_view> fields,
                        ReadResult* out) const;

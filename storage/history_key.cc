@@ -4,8 +4,6 @@
 
 namespace quiver::history {
 
-namespace {
-
 void AppendBig64(uint64_t v, std::string* out) {
   char b[8];
   for (int i = 7; i >= 0; --i, v >>= 8)
@@ -19,6 +17,8 @@ uint64_t ReadBig64(const char* p) {
     v = (v << 8) | static_cast<uint8_t>(p[i]);
   return v;
 }
+
+namespace {
 
 template <typename T>
 void AppendLittle(T v, std::string* out) {

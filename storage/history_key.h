@@ -29,6 +29,10 @@ inline constexpr size_t kLatestHeader = 24;
 // for other value kinds (plain RESP values) without a format change.
 enum class ValueKind : uint8_t { kRow = 1 };
 
+// 8-byte big-endian integers (sort as bytes in numeric order).
+void AppendBig64(uint64_t v, std::string* out);
+uint64_t ReadBig64(const char* p);
+
 // Appends view | varint len | key.
 void AppendPrefix(uint32_t view_id, std::string_view entity_key, std::string* out);
 // Appends ~sortable(t) | ~seq: seeking to prefix + EncodeTimeSeq(t, max)

@@ -4,6 +4,8 @@
 #include <chrono>
 #include <cstring>
 #include <limits>
+#include <optional>
+#include <utility>
 
 #include <rocksdb/compaction_filter.h>
 #include <rocksdb/convenience.h>
@@ -38,10 +40,9 @@ std::string_view View(const rocksdb::Slice& s) {
   return {s.data(), s.size()};
 }
 
-std::string BigEndianIndex(uint64_t i) {
-  std::string out(8, '\0');
-  for (int b = 7; b >= 0; --b, i >>= 8)
-    out[b] = static_cast<char>(i & 0xff);
+std::string BigEndian(uint64_t v) {
+  std::string out;
+  history::AppendBig64(v, &out);
   return out;
 }
 
@@ -141,6 +142,41 @@ class RetentionFilterFactory : public rocksdb::CompactionFilterFactory {
   std::shared_ptr<const HistoryStore::Retention> retention_;
 };
 
+// A cursor over the versions of one entity, newest first.
+class EntityVersions {
+ public:
+  EntityVersions(rocksdb::Iterator* it, uint32_t view_id, std::string_view key) : it_(it) {
+    history::AppendPrefix(view_id, key, &seek_);
+    prefix_ = seek_.size();
+  }
+  // Positions at the newest version with event time <= t.
+  void SeekTo(int64_t t) {
+    seek_.resize(prefix_);
+    history::AppendTimeSeq(t, std::numeric_limits<uint64_t>::max(), &seek_);
+    it_->Seek(seek_);
+  }
+  void Next() { it_->Next(); }
+  // The version at the cursor: nullopt once past the entity's versions, an
+  // error if the entry is corrupt.
+  Result<std::optional<std::pair<history::DecodedKey, history::HistoryValue>>> Current() const {
+    using Version = std::optional<std::pair<history::DecodedKey, history::HistoryValue>>;
+    if (!it_->Valid()) return Version();
+    const std::string_view key = View(it_->key());
+    if (key.size() != seek_.size() || key.compare(0, prefix_, seek_, 0, prefix_) != 0) {
+      return Version();
+    }
+    auto d = history::DecodeKey(key, true);
+    auto v = history::DecodeHistoryValue(View(it_->value()));
+    if (!d || !v) return Status::IoError("corrupt history entry");
+    return Version(std::pair(*d, *v));
+  }
+
+ private:
+  rocksdb::Iterator* it_;
+  std::string seek_;
+  size_t prefix_ = 0;
+};
+
 rocksdb::CompressionType BestCompression() {
   for (auto c : rocksdb::GetSupportedCompressions()) {
     if (c == rocksdb::kLZ4Compression) return c;
@@ -232,13 +268,13 @@ Status HistoryStore::OpenDb() {
   std::string next;
   rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), meta_, kNextSeqKey, &next);
   if (s.ok() && next.size() == 8) {
-    uint64_t v = 0;
-    for (char c : next)
-      v = (v << 8) | static_cast<uint8_t>(c);
-    next_seq_.store(v, std::memory_order_relaxed);
+    next_seq_.store(history::ReadBig64(next.data()), std::memory_order_relaxed);
   } else if (!s.IsNotFound()) {
     return FromRocks(s.ok() ? rocksdb::Status::Corruption("bad next_seq") : s, "reading next_seq");
   }
+  // Appends number the documents after the last one stored.
+  QUIVER_ASSIGN_OR_RETURN(std::vector<std::string> docs, LoadDefinitions());
+  definitions_ = docs.size();
   return Status::Ok();
 }
 
@@ -283,7 +319,7 @@ Status HistoryStore::WriteGroup(std::span<const HistoryBatch* const> batches) {
   }
   // Every sequence number in this group was taken before it was queued, so
   // the counter now is above all of them.
-  wb.Put(meta_, kNextSeqKey, BigEndianIndex(next_seq_.load(std::memory_order_relaxed)));
+  wb.Put(meta_, kNextSeqKey, BigEndian(next_seq_.load(std::memory_order_relaxed)));
   // In sync mode the commit queue's sync step fsyncs the log (SyncLog),
   // overlapping with the next groups' writes.
   rocksdb::WriteOptions wo;
@@ -326,12 +362,14 @@ Result<std::vector<std::string>> HistoryStore::LoadDefinitions() const {
 }
 
 Status HistoryStore::AppendDefinitions(std::string_view yaml) {
-  QUIVER_ASSIGN_OR_RETURN(std::vector<std::string> docs, LoadDefinitions());
+  std::lock_guard<std::mutex> lock(definitions_mu_);
   rocksdb::WriteOptions wo;
   wo.sync = true;
-  return FromRocks(db_->Put(wo, meta_, kDefinitionsPrefix + BigEndianIndex(docs.size()),
-                            rocksdb::Slice(yaml.data(), yaml.size())),
-                   "saving the definitions");
+  QUIVER_RETURN_IF_ERROR(FromRocks(db_->Put(wo, meta_, kDefinitionsPrefix + BigEndian(definitions_),
+                                            rocksdb::Slice(yaml.data(), yaml.size())),
+                                   "saving the definitions"));
+  ++definitions_;
+  return Status::Ok();
 }
 
 Status HistoryStore::ScanLatest(
@@ -373,28 +411,21 @@ Status HistoryStore::AsOf(uint32_t view_id, std::span<const std::string_view> ke
   rocksdb::ReadOptions ro;
   ro.prefix_same_as_start = true;
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, history_));
-  std::string seek;
   for (uint32_t i : order) {
     const int64_t t = time_of(i);
-    seek.clear();
-    history::AppendPrefix(view_id, keys[i], &seek);
-    const size_t prefix = seek.size();
-    history::AppendTimeSeq(t, std::numeric_limits<uint64_t>::max(), &seek);
-    it->Seek(seek);
-    if (!it->Valid()) continue;
-    const std::string_view key = View(it->key());
-    if (key.size() != seek.size() || key.compare(0, prefix, seek, 0, prefix) != 0) continue;
-    auto d = history::DecodeKey(key, true);
-    auto v = history::DecodeHistoryValue(View(it->value()));
-    if (!d || !v) return Status::IoError("corrupt history entry");
-    if (ttl_ms > 0 && d->event_time_ms <= t - ttl_ms) {
+    EntityVersions versions(it.get(), view_id, keys[i]);
+    versions.SeekTo(t);
+    QUIVER_ASSIGN_OR_RETURN(auto version, versions.Current());
+    if (!version) continue;
+    const auto& [d, v] = *version;
+    if (ttl_ms > 0 && d.event_time_ms <= t - ttl_ms) {
       out->found[i] = VersionRows::kTooOld;
       continue;
     }
     out->found[i] = VersionRows::kFound;
-    out->event_time_ms[i] = d->event_time_ms;
-    where[i] = {out->arena.size(), v->row.size()};
-    out->arena.append(reinterpret_cast<const char*>(v->row.data()), v->row.size());
+    out->event_time_ms[i] = d.event_time_ms;
+    where[i] = {out->arena.size(), v.row.size()};
+    out->arena.append(reinterpret_cast<const char*>(v.row.data()), v.row.size());
   }
   QUIVER_RETURN_IF_ERROR(FromRocks(it->status(), "reading the history"));
   // Spans are taken only now: appending may have moved the arena.
@@ -412,17 +443,13 @@ Status HistoryStore::Range(
   rocksdb::ReadOptions ro;
   ro.prefix_same_as_start = true;
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, history_));
-  std::string seek;
-  history::AppendPrefix(view_id, key, &seek);
-  const size_t prefix = seek.size();
-  history::AppendTimeSeq(to_ms, std::numeric_limits<uint64_t>::max(), &seek);
-  for (it->Seek(seek); it->Valid(); it->Next()) {
-    const std::string_view k = View(it->key());
-    if (k.size() != seek.size() || k.compare(0, prefix, seek, 0, prefix) != 0) break;
-    auto d = history::DecodeKey(k, true);
-    auto v = history::DecodeHistoryValue(View(it->value()));
-    if (!d || !v) return Status::IoError("corrupt history entry");
-    if (d->event_time_ms < from_ms || !fn(*d, *v)) break;
+  EntityVersions versions(it.get(), view_id, key);
+  for (versions.SeekTo(to_ms);; versions.Next()) {
+    QUIVER_ASSIGN_OR_RETURN(auto version, versions.Current());
+    if (!version || version->first.event_time_ms < from_ms ||
+        !fn(version->first, version->second)) {
+      break;
+    }
   }
   return FromRocks(it->status(), "reading the history");
 }

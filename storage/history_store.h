@@ -67,7 +67,8 @@ class HistoryStore {
   };
 
   static Result<std::unique_ptr<HistoryStore>> Open(Options options);
-  // Commits everything queued, then closes the database.
+  // Commits everything queued, flushes the memtables (so the next start
+  // replays no log), then closes the database.
   ~HistoryStore();
   HistoryStore(const HistoryStore&) = delete;
   HistoryStore& operator=(const HistoryStore&) = delete;
@@ -133,6 +134,9 @@ class HistoryStore {
   rocksdb::ColumnFamilyHandle* history_ = nullptr;
   rocksdb::ColumnFamilyHandle* latest_ = nullptr;
   std::atomic<uint64_t> next_seq_{1};
+  std::mutex definitions_mu_;  // serialises AppendDefinitions
+  uint64_t definitions_ = 0;   // documents stored; the next one's index
+
   mutable std::mutex error_mu_;
   Status error_;
   std::atomic<bool> failed_{false};

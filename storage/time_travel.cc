@@ -79,19 +79,14 @@ Result<Aggregation> ParseAggregation(std::string_view text) {
 
 Status FeatureStore::ReadAsOf(const AsOfRequest& request, ReadResult* out) const {
   QUIVER_RETURN_IF_ERROR(NeedsHistory(history_));
-  QUIVER_RETURN_IF_ERROR(ResolveFields(request.view, request.fields, out));
+  QUIVER_RETURN_IF_ERROR(PrepareRead(request.view, request.fields, request.key_parts, out));
   const ViewSchema& view = *out->view;
-  QUIVER_RETURN_IF_ERROR(ResolveKeys(view, registry_.current(), request.key_parts, &out->keys));
   const size_t rows = out->keys.size();
   const auto& times = request.as_of_ms;
   if (times.size() != 1 && times.size() != rows) {
     return Status::InvalidArgument("expected 1 or " + std::to_string(rows) + " as-of times, got " +
                                    std::to_string(times.size()));
   }
-  out->now_ms = options_.now_ms();
-  out->states.assign(rows, RowState::kMissing);
-  out->rows.assign(rows, {});
-  out->event_time_ms.assign(rows, 0);
   // The online value is the newest version: where it is not after the
   // as-of time, it is the answer, and the history need not be read.
   thread_local std::vector<const Record*> records;

@@ -178,6 +178,25 @@ Result<TrainingSetResult> Client::TrainingSet(const TrainingSetBatch& batch) {
   return wire::DecodeTrainingSet(frame);
 }
 
+Result<BackfillResult> Client::Backfill(std::string_view view,
+                                        const std::vector<std::string>& events, bool finish,
+                                        int64_t until_ms) {
+  auto& b = impl_->builder;
+  b.Clear();
+  auto body = fb::CreateBackfill(b, b.CreateString(view), b.CreateVectorOfStrings(events), finish,
+                                 until_ms);
+  QUIVER_ASSIGN_OR_RETURN(Frame frame, impl_->Call(fb::RequestBody::Backfill, body.Union()));
+  return wire::DecodeBackfill(frame);
+}
+
+Result<ServerStatus> Client::GetStatus() {
+  auto& b = impl_->builder;
+  b.Clear();
+  auto body = fb::CreateGetStatus(b);
+  QUIVER_ASSIGN_OR_RETURN(Frame frame, impl_->Call(fb::RequestBody::GetStatus, body.Union()));
+  return wire::DecodeStatus(frame);
+}
+
 std::string_view Client::server_durability() const {
   return impl_->server_durability;
 }

@@ -36,6 +36,9 @@ flatbuffers::Offset<fb::TrainingBatch> EncodeTrainingSet(flatbuffers::FlatBuffer
 Result<TrainingSetResult> DecodeTrainingSet(const Frame& frame);
 Result<PutResult> DecodePutReply(const Frame& frame);
 Result<GetResult> DecodeGetResult(const Frame& frame);
+// In status.cc.
+Result<BackfillResult> DecodeBackfill(const Frame& frame);
+Result<ServerStatus> DecodeStatus(const Frame& frame);
 
 // Friend of the public result types: builds them from wire messages.
 struct Access {

@@ -10,9 +10,11 @@
 #include <spdlog/spdlog.h>
 #include <boost/asio/signal_set.hpp>
 
+#include "server/kafka_ingest.h"
 #include "server/options.h"
 #include "server/server.h"
 #include "server/version.h"
+#include "storage/ingestor.h"
 #include "storage/rcu.h"
 
 namespace {
@@ -102,9 +104,22 @@ int main(int argc, char** argv) {
     if (quiver::Status s = ApplyFile(store, options.features); !s.ok()) return Fail(s);
   }
 
+  quiver::Ingestor ingestor(store);
+  if (quiver::Status s = ingestor.Recover(); !s.ok()) return Fail(s);
+  std::unique_ptr<quiver::KafkaIngest> kafka;
+  if (!options.kafka_brokers.empty()) {
+    auto started = quiver::KafkaIngest::Start(store, ingestor,
+                                              {.brokers = options.kafka_brokers,
+                                               .group = options.kafka_group,
+                                               .config = options.kafka_config});
+    if (!started.ok()) return Fail(started.status());
+    kafka = std::move(*started);
+  }
+
   const std::string durability =
       history ? std::string(quiver::DurabilityName(options.durability)) : "memory";
-  quiver::Server server(options, store, durability);
+  quiver::Server server(options, store,
+                        {.durability = durability, .ingestor = &ingestor, .kafka = kafka.get()});
   if (quiver::Status s = server.Start(); !s.ok()) return Fail(s);
   if (!options.port_file.empty()) {
     if (quiver::Status s = WritePortFile(options.port_file, server.port()); !s.ok()) return Fail(s);
@@ -122,6 +137,7 @@ int main(int argc, char** argv) {
   });
   std::thread signal_thread([&] { signal_context.run(); });
   server.Run();
+  kafka.reset();  // applies and commits what it consumed, leaves the group
   // Commit what is queued while the connections' contexts still exist.
   if (history) history->Drain();
   signal_context.stop();

@@ -34,6 +34,17 @@ flatbuffers::Offset<fb::GetReply> EncodeGetReply(flatbuffers::FlatBufferBuilder&
 flatbuffers::Offset<fb::TrainingReply> EncodeTrainingReply(flatbuffers::FlatBufferBuilder& b,
                                                            const TrainingResult& result);
 
+// Finishes an Ok response with this body.
+template <typename T>
+void FinishOk(flatbuffers::FlatBufferBuilder& b, uint64_t id, flatbuffers::Offset<T> body) {
+  fb::ResponseBuilder response(b);
+  response.add_id(id);
+  response.add_code(fb::StatusCode::Ok);
+  response.add_body_type(fb::ResponseBodyTraits<T>::enum_value);
+  response.add_body(body.Union());
+  b.FinishSizePrefixed(response.Finish());
+}
+
 flatbuffers::Offset<fb::ViewInfo> EncodeViewInfo(flatbuffers::FlatBufferBuilder& b,
                                                  const ViewSchema& view, const Catalog& catalog);
 

@@ -14,16 +14,6 @@ std::string_view StringOf(const flatbuffers::String* s) {
   return s ? s->string_view() : std::string_view();
 }
 
-template <typename T>
-void FinishOk(Builder& b, uint64_t id, flatbuffers::Offset<T> body) {
-  fb::ResponseBuilder response(b);
-  response.add_id(id);
-  response.add_code(fb::StatusCode::Ok);
-  response.add_body_type(fb::ResponseBodyTraits<T>::enum_value);
-  response.add_body(body.Union());
-  b.FinishSizePrefixed(response.Finish());
-}
-
 Status HandleHello(const fb::Hello& req, Builder& b, uint64_t id,
                    const NativeHandlerOptions& options) {
   if (req.protocol_version() != protocol::kProtocolVersion) {
@@ -120,6 +110,10 @@ Status NativeHandler::Dispatch(const fb::Request& request, Builder& b, uint64_t 
       return HandleHistory(*request.body_as_History(), b, id);
     case fb::RequestBody::TrainingBatch:
       return HandleTraining(*request.body_as_TrainingBatch(), b, id);
+    case fb::RequestBody::Backfill:
+      return HandleBackfill(*request.body_as_Backfill(), b, id);
+    case fb::RequestBody::GetStatus:
+      return HandleStatus(b, id);
     case fb::RequestBody::NONE:
       break;
   }

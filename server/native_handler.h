@@ -24,12 +24,18 @@ struct Delete;
 struct GetAsOf;
 struct History;
 struct TrainingBatch;
+struct Backfill;
 }  // namespace fb
+
+class Ingestor;
+class KafkaIngest;
 
 struct NativeHandlerOptions {
   uint64_t max_frame_bytes = 64u << 20;
   std::string server_version;
-  std::string durability = "memory";  // told to clients in HelloReply
+  std::string durability = "memory";   // told to clients in HelloReply
+  Ingestor* ingestor = nullptr;        // for Backfill; null: refused
+  const KafkaIngest* kafka = nullptr;  // for GetStatus; null: no Kafka ingestion
 };
 
 class NativeHandler {
@@ -64,6 +70,9 @@ class NativeHandler {
   Status HandleGetAsOf(const fb::GetAsOf& req, Builder& b, uint64_t id);
   Status HandleHistory(const fb::History& req, Builder& b, uint64_t id);
   Status HandleTraining(const fb::TrainingBatch& req, Builder& b, uint64_t id);
+  // In ingest_handlers.cc.
+  Status HandleBackfill(const fb::Backfill& req, Builder& b, uint64_t id);
+  Status HandleStatus(Builder& b, uint64_t id);
 
   FeatureStore& store_;
   NativeHandlerOptions options_;

@@ -7,6 +7,7 @@
 #include <yaml-cpp/yaml.h>
 #include <CLI/CLI.hpp>
 
+#include "server/kafka_ingest.h"
 #include "server/version.h"
 
 namespace quiver {
@@ -17,7 +18,8 @@ namespace {
 // parser: file values are applied first, then every flag given overrides.
 struct RawOptions {
   std::string bind, port, threads, data_dir, features, max_memory, max_frame, shards,
-      sweep_interval_ms, log_level, port_file, huge_pages, durability, history_cache;
+      sweep_interval_ms, log_level, port_file, huge_pages, durability, history_cache, kafka_brokers,
+      kafka_group, kafka_config;
 };
 
 struct Key {
@@ -49,6 +51,11 @@ const Key kKeys[] = {
      "Write the bound native port to this file once listening"},
     {"huge_pages", &RawOptions::huge_pages,
      "Back rows with transparent huge pages: true or false (default true)"},
+    {"kafka_brokers", &RawOptions::kafka_brokers,
+     "Kafka bootstrap servers, host:port,...; consume the sources' topics (default: no Kafka)"},
+    {"kafka_group", &RawOptions::kafka_group, "Kafka consumer group id (default quiver)"},
+    {"kafka_config", &RawOptions::kafka_config,
+     "Extra librdkafka consumer settings, key=value,... e.g. session.timeout.ms=6000"},
 };
 
 std::string FlagName(const char* key) {
@@ -145,6 +152,11 @@ Status Convert(const RawOptions& raw, ServerOptions* o) {
                                      "'");
     }
     o->huge_pages = raw.huge_pages == "true";
+  }
+  if (!raw.kafka_brokers.empty()) o->kafka_brokers = raw.kafka_brokers;
+  if (!raw.kafka_group.empty()) o->kafka_group = raw.kafka_group;
+  if (!raw.kafka_config.empty()) {
+    QUIVER_ASSIGN_OR_RETURN(o->kafka_config, ParseKafkaConfig(raw.kafka_config));
   }
   if (o->threads == 0)
     o->threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));

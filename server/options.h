@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "quiver/status.h"
 #include "storage/history_store.h"
@@ -26,8 +28,11 @@ struct ServerOptions {
   uint32_t shards = 64;
   int64_t sweep_interval_ms = 1000;
   std::string log_level = "info";
-  std::string port_file;   // if set, the bound native port is written here
-  bool huge_pages = true;  // back rows with transparent huge pages (re-exec, see main.cc)
+  std::string port_file;      // if set, the bound native port is written here
+  bool huge_pages = true;     // back rows with transparent huge pages (re-exec, see main.cc)
+  std::string kafka_brokers;  // empty: no Kafka ingestion
+  std::string kafka_group = "quiver";
+  std::vector<std::pair<std::string, std::string>> kafka_config;  // extra librdkafka settings
 };
 
 // Parses argv (and the file named by --config). Returns nullopt after

@@ -13,10 +13,9 @@ namespace quiver {
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 
-Server::Server(const ServerOptions& options, FeatureStore& store, std::string durability)
-    : options_(options), store_(store) {
+Server::Server(const ServerOptions& options, FeatureStore& store, NativeHandlerOptions handler)
+    : options_(options), store_(store), handler_options_(std::move(handler)) {
   handler_options_.max_frame_bytes = options.max_frame;
-  handler_options_.durability = std::move(durability);
   handler_options_.server_version = kQuiverVersion;
   for (int i = 0; i < std::max(1, options.threads); ++i) {
     // Hint 1: each context is run by exactly one thread.

@@ -25,7 +25,9 @@ namespace quiver {
 
 class Server {
  public:
-  Server(const ServerOptions& options, FeatureStore& store, std::string durability);
+  // handler: what the native handler needs beyond the store (durability,
+  // ingestion); its frame limit and version come from here.
+  Server(const ServerOptions& options, FeatureStore& store, NativeHandlerOptions handler);
   ~Server();
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;

@@ -29,7 +29,13 @@ namespace quiver {
 // costs one buffer append per row. Built by one thread, then moved.
 class HistoryBatch {
  public:
-  enum class Op : uint8_t { kPutHistory = 0, kMergeLatest = 1, kDeleteLatest = 2, kPutMeta = 3 };
+  enum class Op : uint8_t {
+    kPutHistory = 0,
+    kMergeLatest = 1,
+    kDeleteLatest = 2,
+    kPutMeta = 3,
+    kPutState = 4,
+  };
 
   void Add(Op op, std::string_view key, std::string_view value);
   bool empty() const { return count_ == 0; }

@@ -6,6 +6,8 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include "storage/json_path.h"
+
 namespace quiver {
 
 namespace {
@@ -139,8 +141,67 @@ ExpectedStats ParseExpected(const YAML::Node& node, const std::string& where) {
   return e;
 }
 
+std::string JsonPath(const YAML::Node& node, const char* key, const std::string& where) {
+  std::string path = RequiredString(node, key, where);
+  Result<std::string> pointer = JsonPathToPointer(path);
+  if (!pointer.ok()) Fail(where, pointer.status().message());
+  return path;
+}
+
+FieldAgg ParseAgg(const std::string& text, const std::string& where) {
+  for (FieldAgg a : {FieldAgg::kLast, FieldAgg::kCount, FieldAgg::kSum, FieldAgg::kMean,
+                     FieldAgg::kMin, FieldAgg::kMax}) {
+    if (text == FieldAggName(a)) return a;
+  }
+  Fail(where, "unknown agg '" + text + "' (expected count, sum, mean, min, max or last)");
+}
+
+bool IsNumeric(FieldType t) {
+  return t == FieldType::kInt32 || t == FieldType::kInt64 || t == FieldType::kFloat32 ||
+         t == FieldType::kFloat64;
+}
+
+// Chronon's defaults: a day for windows of 12 days or more, an hour for 12
+// hours or more, five minutes below; never longer than the window.
+int64_t DefaultHop(int64_t window_ms) {
+  constexpr int64_t kHour = 3'600'000, kDay = 24 * kHour;
+  const int64_t hop = window_ms >= 12 * kDay ? kDay : window_ms >= 12 * kHour ? kHour : 300'000;
+  return std::min(hop, window_ms);
+}
+
+FieldMapping ParseMapping(const YAML::Node& node, const Field& f, const std::string& where) {
+  FieldMapping m;
+  if (!node["agg"] && !node["of"]) {
+    if (node["window"] || node["hop"]) Fail(where, "'window' and 'hop' need an 'agg'");
+    return m;
+  }
+  m.agg = node["agg"] ? ParseAgg(RequiredString(node, "agg", where), where) : FieldAgg::kLast;
+  if (m.agg == FieldAgg::kCount) {
+    if (node["of"]) Fail(where, "count takes no 'of' (it counts events)");
+  } else {
+    m.of = JsonPath(node, "of", where);
+  }
+  if (m.agg != FieldAgg::kLast && !IsNumeric(f.type.type)) {
+    Fail(where,
+         std::string(FieldAggName(m.agg)) + " needs a numeric type, not " + TypeName(f.type));
+  }
+  m.window_ms = DurationKey(node, "window", where);
+  m.hop_ms = DurationKey(node, "hop", where);
+  if (m.window_ms == 0) {
+    if (m.hop_ms != 0) Fail(where, "'hop' needs a 'window'");
+    return m;
+  }
+  if (m.hop_ms == 0) m.hop_ms = DefaultHop(m.window_ms);
+  if (m.hop_ms > m.window_ms) Fail(where, "'hop' is longer than 'window'");
+  if (m.window_ms / m.hop_ms > 10'000) {
+    Fail(where, "a window of more than 10,000 hops (make 'hop' longer)");
+  }
+  return m;
+}
+
 Field ParseField(const YAML::Node& node, const std::string& view_where) {
-  CheckKeys(node, view_where + ", field", {"name", "type", "default", "description", "expected"});
+  CheckKeys(node, view_where + ", field",
+            {"name", "type", "default", "description", "expected", "agg", "of", "window", "hop"});
   Field f;
   f.name = RequiredString(node, "name", view_where + ", field");
   const std::string where = view_where + ", field " + f.name;
@@ -152,13 +213,40 @@ Field ParseField(const YAML::Node& node, const std::string& view_where) {
                                     : ZeroValue(f.type);
   f.description = OptionalString(node, "description", where);
   f.expected = ParseExpected(node["expected"], where);
+  f.mapping = ParseMapping(node, f, where);
   return f;
+}
+
+void ParseViewSource(const YAML::Node& node, ViewSchema& v, const std::string& where) {
+  v.source = OptionalString(node, "source", where);
+  const YAML::Node keys = node["keys"];
+  if (v.source.empty()) {
+    if (keys) Fail(where, "'keys' maps a source's events; the view has no 'source'");
+    for (const Field& f : v.fields) {
+      if (f.mapping.agg != FieldAgg::kNone) {
+        Fail(where + ", field " + f.name, "'agg' and 'of' need the view to have a 'source'");
+      }
+    }
+    return;
+  }
+  if (!keys || !keys.IsMap() || keys.size() == 0) {
+    Fail(where, "'keys' must map each join key to a JSON path, e.g. {user_id: \"$.userId\"}");
+  }
+  for (const auto& kv : keys) {
+    const std::string key = kv.first.as<std::string>();
+    v.key_paths.emplace_back(key, JsonPath(keys, key.c_str(), where + ", keys"));
+  }
+  for (const Field& f : v.fields) {
+    if (f.mapping.agg == FieldAgg::kNone) {
+      Fail(where + ", field " + f.name, "every field of a view with a source needs 'agg' or 'of'");
+    }
+  }
 }
 
 ViewSchema ParseView(const YAML::Node& node) {
   CheckKeys(node, "view",
             {"name", "version", "entity", "ttl", "freshness", "retention", "owner", "tags",
-             "description", "fields", "depends_on"});
+             "description", "fields", "depends_on", "source", "keys"});
   ViewSchema v;
   v.name = RequiredString(node, "name", "view");
   CheckName(v.name, "view " + v.name);
@@ -184,7 +272,25 @@ ViewSchema ParseView(const YAML::Node& node) {
       Fail(where, "field '" + v.fields.back().name + "' is defined twice");
     }
   }
+  ParseViewSource(node, v, where);
   return v;
+}
+
+Source ParseSource(const YAML::Node& node) {
+  CheckKeys(node, "source", {"name", "kafka", "format", "event_time", "description"});
+  Source s;
+  s.name = RequiredString(node, "name", "source");
+  const std::string where = "source " + s.name;
+  CheckName(s.name, where);
+  const std::string format = OptionalString(node, "format", where);
+  if (!format.empty() && format != "json") Fail(where, "format '" + format + "' (only json)");
+  s.event_time = JsonPath(node, "event_time", where);
+  const YAML::Node kafka = node["kafka"];
+  if (!kafka) Fail(where, "missing 'kafka' (e.g. kafka: {topic: watch-events})");
+  CheckKeys(kafka, where + ", kafka", {"topic", "dead_letter_topic"});
+  s.topic = RequiredString(kafka, "topic", where + ", kafka");
+  s.dead_letter_topic = OptionalString(kafka, "dead_letter_topic", where + ", kafka");
+  return s;
 }
 
 Entity ParseEntity(const YAML::Node& node) {
@@ -204,12 +310,14 @@ Entity ParseEntity(const YAML::Node& node) {
 Definitions ParseDocument(const YAML::Node& root) {
   Definitions defs;
   if (root.IsNull()) return defs;
-  CheckKeys(root, "definitions", {"entities", "views"});
-  for (const char* section : {"entities", "views"}) {
+  CheckKeys(root, "definitions", {"sources", "entities", "views"});
+  for (const char* section : {"sources", "entities", "views"}) {
     if (root[section] && !root[section].IsSequence()) {
       Fail("definitions", std::string("'") + section + "' must be a list");
     }
   }
+  for (const auto& s : root["sources"])
+    defs.sources.push_back(ParseSource(s));
   for (const auto& e : root["entities"])
     defs.entities.push_back(ParseEntity(e));
   for (const auto& v : root["views"])

@@ -13,6 +13,7 @@
 namespace quiver {
 
 struct Definitions {
+  std::vector<Source> sources;
   std::vector<Entity> entities;
   std::vector<ViewSchema> views;  // id and layout not yet assigned
 };

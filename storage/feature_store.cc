@@ -1,6 +1,7 @@
 #include "storage/feature_store.h"
 
 #include <chrono>
+#include <cstring>
 #include <set>
 
 #include "storage/entity_key.h"
@@ -167,6 +168,11 @@ Status FeatureStore::Validate(const WriteRequest& request, const Catalog& catalo
   QUIVER_ASSIGN_OR_RETURN(ViewRef ref, ParseViewRef(request.view));
   QUIVER_ASSIGN_OR_RETURN(out->view, catalog.Resolve(ref));
   const ViewSchema& view = *out->view;
+  if (!view.source.empty()) {
+    return Status::FailedPrecondition("view " + view.QualifiedName() +
+                                      " is computed from source '" + view.source +
+                                      "'; it is written by ingestion and backfill only");
+  }
   QUIVER_RETURN_IF_ERROR(ResolveKeys(view, catalog, request.key_parts, &out->keys));
   const size_t rows = out->keys.size();
   if (rows == 0) return Status::InvalidArgument("a write needs at least one row");
@@ -295,6 +301,36 @@ Result<WriteResult> FeatureStore::Write(const WriteRequest& request, HistoryBatc
     std::vector<uint8_t> row(builder.Size());
     builder.WriteTo(row.data());
     RecordVersion(view, w.keys.views[i], event_time, history_->NextSeq(), now, row, false, batch);
+  }
+  return result;
+}
+
+Result<WriteResult> FeatureStore::WriteComputed(const ViewSchema& view,
+                                                std::span<const ComputedRow> rows,
+                                                HistoryBatch* batch) {
+  if (history_ != nullptr) QUIVER_RETURN_IF_ERROR(history_->health());
+  if (history_ == nullptr) batch = nullptr;
+  const int64_t now = options_.now_ms();
+  WriteResult result;
+  for (const ComputedRow& row : rows) {
+    uint64_t seq = 0;
+    auto build = [&](const Record*) -> Record* {
+      Record* r = Record::Allocate(view.id, row.key, row.row.size());
+      if (r == nullptr) return nullptr;
+      std::memcpy(r->mutable_value(), row.row.data(), row.row.size());
+      r->event_time_ms = row.event_time_ms;
+      r->write_time_ms = now;
+      r->expire_at_ms = view.ttl_ms > 0 ? row.event_time_ms + view.ttl_ms : kNeverExpires;
+      if (batch != nullptr) seq = history_->NextSeq();
+      return r;
+    };
+    QUIVER_ASSIGN_OR_RETURN(OnlineTable::Outcome outcome,
+                            table_.Upsert(view.id, row.key, row.event_time_ms, build));
+    const bool applied = outcome != OnlineTable::Outcome::kStale;
+    ++(applied ? result.applied : result.stale);
+    if (batch == nullptr) continue;
+    if (!applied) seq = history_->NextSeq();
+    RecordVersion(view, row.key, row.event_time_ms, seq, now, row.row, applied, batch);
   }
   return result;
 }

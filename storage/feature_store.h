@@ -41,6 +41,14 @@ struct WriteRequest {
   std::span<const ColumnInput> columns;
 };
 
+// A whole row computed from source events (ingestion, backfill): fields it
+// does not set are absent, whatever the previous row held.
+struct ComputedRow {
+  std::string_view key;  // encoded entity key
+  int64_t event_time_ms = 0;
+  std::span<const uint8_t> row;
+};
+
 struct WriteResult {
   uint32_t applied = 0;  // rows now served online
   uint32_t stale = 0;    // rows older than the online value (kept for history only)
@@ -169,6 +177,12 @@ class FeatureStore {
   // Whatever Write returns, *batch holds what was applied: commit it.
   Result<WriteResult> Write(const WriteRequest& request, HistoryBatch* batch);
 
+  // Writes rows a source computed for `view`, through the same table and
+  // history as Write. Views with a source accept only these; Write refuses
+  // them. REQUIRES: the caller holds an rcu::ReadLock (view is from the
+  // current catalog).
+  Result<WriteResult> WriteComputed(const ViewSchema& view, std::span<const ComputedRow> rows,
+                                    HistoryBatch* batch);
   // Removes the online (and latest) rows of the given entities; returns how
   // many existed. Past versions stay in the history.
   Result<uint32_t> Delete(std::string_view view, std::span<const std::string_view> key_parts,

@@ -22,6 +22,7 @@ namespace {
 
 constexpr char kHistoryCf[] = "history";
 constexpr char kLatestCf[] = "latest";
+constexpr char kStateCf[] = "state";
 constexpr char kDefinitionsPrefix[] = "definitions/";
 constexpr char kNextSeqKey[] = "next_seq";
 
@@ -231,6 +232,9 @@ Status HistoryStore::OpenDb() {
   db.max_background_jobs = 2;
   db.bytes_per_sync = 1 << 20;
   db.wal_recovery_mode = rocksdb::WALRecoveryMode::kPointInTimeRecovery;
+  // Without a WAL, a batch (history, latest, window state, Kafka offsets)
+  // stays atomic across a crash only if the column families flush together.
+  db.atomic_flush = options_.durability == Durability::kNone;
 
   rocksdb::BlockBasedTableOptions table;
   table.block_cache = rocksdb::NewLRUCache(static_cast<size_t>(options_.block_cache_bytes));
@@ -254,16 +258,23 @@ Status HistoryStore::OpenDb() {
   latest_table.whole_key_filtering = true;
   latest.table_factory.reset(rocksdb::NewBlockBasedTableFactory(latest_table));
 
+  rocksdb::ColumnFamilyOptions state;
+  state.compression = history.compression;
+  state.level_compaction_dynamic_level_bytes = true;
+  state.table_factory = latest.table_factory;
+
   std::vector<rocksdb::ColumnFamilyDescriptor> cfs = {
       {rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions()},
       {kHistoryCf, history},
-      {kLatestCf, latest}};
+      {kLatestCf, latest},
+      {kStateCf, state}};
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   QUIVER_RETURN_IF_ERROR(FromRocks(rocksdb::DB::Open(db, options_.dir, cfs, &handles, &db_),
                                    "opening the history in " + options_.dir));
   meta_ = handles[0];
   history_ = handles[1];
   latest_ = handles[2];
+  state_ = handles[3];
 
   std::string next;
   rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), meta_, kNextSeqKey, &next);
@@ -283,8 +294,8 @@ HistoryStore::~HistoryStore() {
   if (db_ == nullptr) return;
   // Without a WAL the memtables are the only copy; with one, flushing now
   // spares the next start replaying it.
-  db_->Flush(rocksdb::FlushOptions(), {meta_, history_, latest_});
-  for (auto* h : {meta_, history_, latest_})
+  db_->Flush(rocksdb::FlushOptions(), {meta_, history_, latest_, state_});
+  for (auto* h : {meta_, history_, latest_, state_})
     db_->DestroyColumnFamilyHandle(h);
   db_->Close();
   delete db_;
@@ -313,6 +324,9 @@ Status HistoryStore::WriteGroup(std::span<const HistoryBatch* const> batches) {
           break;
         case HistoryBatch::Op::kPutMeta:
           wb.Put(meta_, key, value);
+          break;
+        case HistoryBatch::Op::kPutState:
+          wb.Put(state_, key, value);
           break;
       }
     });
@@ -388,6 +402,28 @@ Status HistoryStore::ScanLatest(
     QUIVER_RETURN_IF_ERROR(fn(*key, *value));
   }
   return FromRocks(it->status(), "scanning the latest values");
+}
+
+Status HistoryStore::ScanState(
+    FunctionRef<Status(const history::DecodedKey&, std::string_view)> fn) const {
+  rocksdb::ReadOptions ro;
+  ro.fill_cache = false;
+  ro.readahead_size = 4 << 20;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, state_));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    auto key = history::DecodeKey(View(it->key()), false);
+    if (!key) return Status::IoError("corrupt key in the state column family");
+    QUIVER_RETURN_IF_ERROR(fn(*key, View(it->value())));
+  }
+  return FromRocks(it->status(), "scanning the window states");
+}
+
+Result<bool> HistoryStore::GetMeta(std::string_view key, std::string* value) const {
+  rocksdb::Status s =
+      db_->Get(rocksdb::ReadOptions(), meta_, rocksdb::Slice(key.data(), key.size()), value);
+  if (s.IsNotFound()) return false;
+  QUIVER_RETURN_IF_ERROR(FromRocks(s, "reading " + std::string(key)));
+  return true;
 }
 
 Status HistoryStore::AsOf(uint32_t view_id, std::span<const std::string_view> keys,

@@ -5,6 +5,8 @@
 //            on (view, entity) make an as-of read one Seek
 //   latest   the newest version per entity (a merge operator keeps the
 //            greatest (event time, sequence)), scanned once at restart
+//   state    the window state of each entity of a view computed from a
+//            source (storage/windows.h), scanned once at restart
 //
 // Writes go through a CommitQueue (group commit) and are acknowledged as
 // the durability mode says. A failed commit makes the store refuse further
@@ -99,6 +101,10 @@ class HistoryStore {
   Status ScanLatest(
       FunctionRef<Status(const history::DecodedKey&, const history::LatestValue&)> fn) const;
 
+  // Calls fn for every window state (key: view and entity, as in latest).
+  Status ScanState(FunctionRef<Status(const history::DecodedKey&, std::string_view)> fn) const;
+  // Reads a metadata entry (kPutMeta); false if there is none.
+  Result<bool> GetMeta(std::string_view key, std::string* value) const;
   // For each key i: the newest version with event time <= times[i] (or
   // times[0] if times has one element) and, if ttl_ms > 0, event time >
   // times[i] - ttl_ms (an older one is reported kTooOld, without its row).
@@ -133,6 +139,7 @@ class HistoryStore {
   rocksdb::ColumnFamilyHandle* meta_ = nullptr;
   rocksdb::ColumnFamilyHandle* history_ = nullptr;
   rocksdb::ColumnFamilyHandle* latest_ = nullptr;
+  rocksdb::ColumnFamilyHandle* state_ = nullptr;
   std::atomic<uint64_t> next_seq_{1};
   std::mutex definitions_mu_;  // serialises AppendDefinitions
   uint64_t definitions_ = 0;   // documents stored; the next one's index

@@ -16,6 +16,13 @@ const Entity* Catalog::FindEntity(std::string_view name) const {
   return nullptr;
 }
 
+const Source* Catalog::FindSource(std::string_view name) const {
+  for (const Source& s : sources_) {
+    if (s.name == name) return &s;
+  }
+  return nullptr;
+}
+
 Result<const ViewSchema*> Catalog::Resolve(const ViewRef& ref) const {
   const ViewSchema* best = nullptr;
   bool any = false;
@@ -84,6 +91,51 @@ Status MergeEntities(const Definitions& defs, std::vector<Entity>& entities, App
   return Status::Ok();
 }
 
+// A source may change (its topic, say) in place: views name it, and Kafka
+// offsets are kept per topic and partition.
+void MergeSources(const Definitions& defs, std::vector<Source>& sources, ApplyReport& report) {
+  for (const Source& s : defs.sources) {
+    auto it = std::find_if(sources.begin(), sources.end(),
+                           [&](const Source& x) { return x.name == s.name; });
+    if (it == sources.end()) {
+      sources.push_back(s);
+      report.created.push_back("source " + s.name);
+    } else if (*it == s) {
+      report.unchanged.push_back("source " + s.name);
+    } else {
+      *it = s;
+      report.updated.push_back("source " + s.name);
+    }
+  }
+}
+
+// Checks a sourced view's source and key mapping, and puts its key paths in
+// the entity's key order.
+Status ResolveSourceKeys(ViewSchema& v, const Catalog& next) {
+  if (v.source.empty()) return Status::Ok();
+  const std::string where = "view " + v.QualifiedName();
+  if (next.FindSource(v.source) == nullptr) {
+    return Status::NotFound(where + ": unknown source '" + v.source + "'");
+  }
+  const Entity* entity = next.FindEntity(v.entity);
+  if (entity == nullptr) return Status::NotFound(where + ": unknown entity '" + v.entity + "'");
+  std::vector<std::pair<std::string, std::string>> ordered;
+  for (const std::string& key : entity->join_keys) {
+    auto it = std::find_if(v.key_paths.begin(), v.key_paths.end(),
+                           [&](const auto& kp) { return kp.first == key; });
+    if (it == v.key_paths.end()) {
+      return Status::InvalidArgument(where + ", keys: no path for join key '" + key + "'");
+    }
+    ordered.push_back(*it);
+  }
+  if (ordered.size() != v.key_paths.size()) {
+    return Status::InvalidArgument(where + ", keys: entity " + v.entity +
+                                   " has no such join key (its keys are the only ones to map)");
+  }
+  v.key_paths = std::move(ordered);
+  return Status::Ok();
+}
+
 Status CheckViewAgainst(const ViewSchema& v, const Catalog& next) {
   const std::string where = "view " + v.QualifiedName();
   if (next.FindEntity(v.entity) == nullptr) {
@@ -118,7 +170,9 @@ Result<ApplyReport> Registry::Apply(const Definitions& defs,
   std::lock_guard<std::mutex> lock(apply_mu_);
   const Catalog* old = current_.load(std::memory_order_acquire);
   auto next = std::make_unique<Catalog>(*old);
+  ++next->generation_;
   ApplyReport report;
+  MergeSources(defs, next->sources_, report);
   QUIVER_RETURN_IF_ERROR(MergeEntities(defs, next->entities_, report));
 
   // Add all views first so depends_on may name views of the same document.
@@ -128,17 +182,18 @@ Result<ApplyReport> Registry::Apply(const Definitions& defs,
       return p->name == v.name && p->version == v.version;
     });
     auto fresh = std::make_shared<ViewSchema>(v);
+    QUIVER_RETURN_IF_ERROR(ResolveSourceKeys(*fresh, *next));
     FinalizeView(*fresh);
     if (existing == next->views_.end()) {
       fresh->id = static_cast<uint32_t>(std::max<size_t>(next->by_id_.size(), 1));
       next->by_id_.resize(fresh->id + 1, nullptr);
       report.created.push_back("view " + v.QualifiedName());
-    } else if (!(*existing)->SameRowSchema(v)) {
+    } else if (!(*existing)->SameRowSchema(*fresh)) {
       return Status::AlreadyExists("view " + v.QualifiedName() +
                                    " already exists with a different schema; publish the change "
                                    "as version " +
                                    std::to_string(v.version + 1) + " instead");
-    } else if (SameMetadata(**existing, v)) {
+    } else if (SameMetadata(**existing, *fresh)) {
       report.unchanged.push_back("view " + v.QualifiedName());
       continue;
     } else {

@@ -20,17 +20,23 @@ namespace quiver {
 class Catalog {
  public:
   const Entity* FindEntity(std::string_view name) const;
+  const Source* FindSource(std::string_view name) const;
   // The named version, or the latest one if ref.version == 0.
   Result<const ViewSchema*> Resolve(const ViewRef& ref) const;
   // The view version with this id, or nullptr.
   const ViewSchema* ById(uint32_t id) const;
 
+  // Grows with every catalog the registry publishes.
+  uint64_t generation() const { return generation_; }
   const std::vector<Entity>& entities() const { return entities_; }
+  const std::vector<Source>& sources() const { return sources_; }
   // Every version of every view, ordered by name then version.
   const std::vector<std::shared_ptr<const ViewSchema>>& views() const { return views_; }
 
  private:
   friend class Registry;
+  uint64_t generation_ = 0;
+  std::vector<Source> sources_;
   std::vector<Entity> entities_;
   std::vector<std::shared_ptr<const ViewSchema>> views_;
   std::vector<const ViewSchema*> by_id_;  // index = id; ids start at 1

@@ -1,5 +1,8 @@
 #include "storage/row.h"
 
+#include <type_traits>
+#include <variant>
+
 namespace quiver {
 
 namespace {
@@ -38,6 +41,23 @@ void RowBuilder::SetFixed(size_t field, const void* bytes, size_t width) {
 void RowBuilder::SetVar(size_t field, std::string_view bytes) {
   vars_[view_->layout.var_index(field)] = bytes;
   MarkPresent(field);
+}
+
+void RowBuilder::SetValue(size_t field, const Value& v) {
+  std::visit(
+      [&](const auto& x) {
+        using T = std::decay_t<decltype(x)>;
+        if constexpr (std::is_same_v<T, std::monostate>) {
+          return;
+        } else if constexpr (std::is_same_v<T, std::string>) {
+          SetVar(field, x);
+        } else if constexpr (std::is_same_v<T, std::vector<float>>) {
+          SetFixed(field, x.data(), x.size() * sizeof(float));
+        } else {
+          SetFixed(field, &x, sizeof(T));
+        }
+      },
+      v);
 }
 
 size_t RowBuilder::Size() const {

@@ -44,6 +44,10 @@ class RowBuilder {
 
   void SetFixed(size_t field, const void* bytes, size_t width);
   void SetVar(size_t field, std::string_view bytes);
+  // Sets a typed value; a string must stay alive until WriteTo.
+  // REQUIRES: v holds the field type's alternative; monostate leaves the
+  // field as it is.
+  void SetValue(size_t field, const Value& v);
 
   size_t Size() const;
   void WriteTo(uint8_t* out) const;

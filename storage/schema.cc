@@ -66,6 +66,12 @@ RowLayout::RowLayout(const std::vector<Field>& fields)
   var_table_ = static_cast<uint32_t>(AlignUp(pos, 4));
 }
 
+std::string_view FieldAggName(FieldAgg agg) {
+  static constexpr std::string_view kNames[] = {"none", "last", "count", "sum",
+                                                "mean", "min",  "max"};
+  return kNames[static_cast<size_t>(agg)];
+}
+
 int ViewSchema::FieldIndex(std::string_view field_name) const {
   for (size_t i = 0; i < fields.size(); ++i) {
     if (fields[i].name == field_name) return static_cast<int>(i);
@@ -78,13 +84,17 @@ std::string ViewSchema::QualifiedName() const {
 }
 
 bool ViewSchema::SameRowSchema(const ViewSchema& other) const {
-  if (entity != other.entity || ttl_ms != other.ttl_ms || fields.size() != other.fields.size()) {
+  if (entity != other.entity || ttl_ms != other.ttl_ms || fields.size() != other.fields.size() ||
+      source != other.source || key_paths != other.key_paths) {
     return false;
   }
   for (size_t i = 0; i < fields.size(); ++i) {
     const Field& a = fields[i];
     const Field& b = other.fields[i];
-    if (a.name != b.name || a.type != b.type || a.default_value != b.default_value) return false;
+    if (a.name != b.name || a.type != b.type || a.default_value != b.default_value ||
+        a.mapping != b.mapping) {
+      return false;
+    }
   }
   return true;
 }

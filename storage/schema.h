@@ -8,6 +8,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -36,6 +37,28 @@ struct ExpectedStats {
   bool operator==(const ExpectedStats&) const = default;
 };
 
+// How ingestion computes a field from its view's source events
+// (docs/features.md#sources-and-windowed-features).
+enum class FieldAgg : uint8_t { kNone = 0, kLast, kCount, kSum, kMean, kMin, kMax };
+std::string_view FieldAggName(FieldAgg agg);
+
+struct FieldMapping {
+  FieldAgg agg = FieldAgg::kNone;  // kNone: the field is not computed from a source
+  std::string of;                  // JSON path of the event's value; empty for count
+  int64_t window_ms = 0;           // 0: every event since the first
+  int64_t hop_ms = 0;              // tile length of a window; 0 without a window
+  bool operator==(const FieldMapping&) const = default;
+};
+
+// A stream of events that views compute their fields from.
+struct Source {
+  std::string name;
+  std::string topic;              // Kafka topic
+  std::string dead_letter_topic;  // where malformed events are copied; empty: none
+  std::string event_time;         // JSON path of the event time (Unix ms or RFC 3339)
+  bool operator==(const Source&) const = default;
+};
+
 struct Field {
   std::string name;
   TypeSpec type;
@@ -45,6 +68,7 @@ struct Field {
   // default_value as it is packed in a row (set by FinalizeView), so that
   // serving a default is the same copy as serving a value.
   std::string default_raw;
+  FieldMapping mapping;
 };
 
 // Where each field lives in a packed row. The row block is:
@@ -88,6 +112,11 @@ struct ViewSchema {
   std::string owner;
   std::vector<std::string> tags;
   std::vector<std::string> depends_on;
+  // Set for a view computed from a source: the source's name and, per join
+  // key, the JSON path of its value in an event (in the entity's key order
+  // once the registry has accepted the view).
+  std::string source;
+  std::vector<std::pair<std::string, std::string>> key_paths;
 
   // Assigned by the registry; stable for the life of the data directory.
   uint32_t id = 0;
@@ -98,7 +127,8 @@ struct ViewSchema {
   // "user_profile@v2".
   std::string QualifiedName() const;
   // True if rows written under `other` read the same under this schema
-  // (entity, ttl, field names, types and defaults); metadata may differ.
+  // (entity, ttl, field names, types, defaults and how a source computes
+  // them); metadata may differ.
   bool SameRowSchema(const ViewSchema& other) const;
 };
 

@@ -5,9 +5,9 @@
 #include <iostream>
 #include <sstream>
 
-#include "client/cli/timestamp.h"
 #include "client/cli/values.h"
 #include "client/json.h"
+#include "protocol/timestamp.h"
 
 namespace quiver::cli {
 

@@ -43,6 +43,14 @@ struct PutArgs {
   std::string event_time;                // empty: now
 };
 
+struct BackfillArgs {
+  std::string view;
+  std::string file;   // JSON lines, one event each, in the order they happened
+  std::string until;  // age windows up to here at the end (empty: now)
+  size_t batch_events = 5000;
+  bool progress = true;
+};
+
 int Apply(const ClientOptions& options, const std::string& path);
 int Put(const ClientOptions& options, const PutArgs& args);
 int Get(const ClientOptions& options, const GetArgs& args);
@@ -53,6 +61,8 @@ int Delete(const ClientOptions& options, const std::string& view,
 int Ping(const ClientOptions& options);
 int History(const ClientOptions& options, const HistoryArgs& args);
 int TrainingSet(const ClientOptions& options, const TrainingSetArgs& args);
+int Backfill(const ClientOptions& options, const BackfillArgs& args);
+int ShowStatus(const ClientOptions& options, bool json);
 
 // Shared by the commands.
 int Fail(const Status& status);

@@ -78,6 +78,25 @@ int main(int argc, char** argv) {
 
   auto* ping = app.add_subcommand("ping", "Check that quiverd answers")->fallthrough();
 
+  quiver::cli::BackfillArgs backfill_args;
+  auto* backfill =
+      app.add_subcommand("backfill", "Compute a view's history from past source events")
+          ->fallthrough();
+  backfill->add_option("--view", backfill_args.view, "The view (it must have a source)")
+      ->required();
+  backfill->add_option("--from-file", backfill_args.file, "JSON lines, one event each, in order")
+      ->required();
+  backfill->add_option("--until", backfill_args.until,
+                       "At the end, age the windows up to this time (default: now)");
+  backfill->add_option("--batch-events", backfill_args.batch_events,
+                       "Events per request (default 5000)");
+  backfill->add_flag("!--no-progress", backfill_args.progress, "No progress bar");
+
+  bool status_json = false;
+  auto* status = app.add_subcommand("status", "Server state: rows, window states, Kafka ingestion")
+                     ->fallthrough();
+  status->add_flag("--json", status_json, "JSON output");
+
   CLI11_PARSE(app, argc, argv);
   if (*apply) return quiver::cli::Apply(options, apply_path);
   if (*put) return quiver::cli::Put(options, put_args);
@@ -88,5 +107,7 @@ int main(int argc, char** argv) {
   if (*ping) return quiver::cli::Ping(options);
   if (*history) return quiver::cli::History(options, history_args);
   if (*training) return quiver::cli::TrainingSet(options, ts_args);
+  if (*backfill) return quiver::cli::Backfill(options, backfill_args);
+  if (*status) return quiver::cli::ShowStatus(options, status_json);
   return 2;
 }

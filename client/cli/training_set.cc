@@ -16,7 +16,8 @@
 
 #include "client/cli/commands.h"
 #include "client/cli/csv.h"
-#include "client/cli/timestamp.h"
+#include "client/cli/progress.h"
+#include "protocol/timestamp.h"
 
 namespace quiver::cli {
 
@@ -178,28 +179,6 @@ void WriteChunk(const Chunk& chunk, const std::vector<std::string>& features, st
     (*missing)[j] += chunk.result.missing()[j];
 }
 
-class Progress {
- public:
-  Progress(bool enabled, uint64_t total_bytes)
-      : enabled_(enabled && isatty(STDERR_FILENO)), total_(std::max<uint64_t>(1, total_bytes)) {}
-  void Update(uint64_t bytes, uint64_t rows, double seconds) {
-    if (!enabled_) return;
-    const double share = std::min(1.0, static_cast<double>(bytes) / static_cast<double>(total_));
-    const int filled = static_cast<int>(share * 30);
-    std::fprintf(stderr, "\r[%s%s] %3d%%  %llu rows  %.0f rows/s ",
-                 std::string(filled, '=').c_str(), std::string(30 - filled, ' ').c_str(),
-                 static_cast<int>(share * 100), static_cast<unsigned long long>(rows),
-                 rows / std::max(seconds, 1e-9));
-  }
-  void Done() {
-    if (enabled_) std::fprintf(stderr, "\n");
-  }
-
- private:
-  bool enabled_;
-  uint64_t total_;
-};
-
 struct Summary {
   uint64_t rows = 0;
   std::vector<uint64_t> missing;
@@ -245,7 +224,7 @@ Status Run(const ClientOptions& options, const TrainingSetArgs& args, std::ostre
   }
   out << header << "missing_features\n";
   summary->missing.assign(features.size(), 0);
-  Progress progress(args.progress, ec ? 0 : size);
+  Progress progress(args.progress, ec ? 0 : size, "rows");
   const auto start = std::chrono::steady_clock::now();
   for (bool more = true; more;) {
     std::vector<Chunk> chunks;

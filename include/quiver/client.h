@@ -15,6 +15,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "quiver/status.h"
@@ -226,6 +227,49 @@ struct ApplyResult {
   std::vector<std::string> created, updated, unchanged;
 };
 
+// What a Backfill request did.
+struct BackfillResult {
+  uint64_t events = 0;             // applied
+  uint64_t malformed = 0;          // refused
+  uint64_t too_late = 0;           // older than every window they could join
+  uint64_t versions = 0;           // rows written
+  std::string first_error;         // why the first refused event was refused
+  int64_t first_error_index = -1;  // its index within the request; -1: none
+};
+
+struct LatencySummary {
+  uint64_t count = 0;
+  int64_t p50_us = 0, p90_us = 0, p99_us = 0, p999_us = 0, max_us = 0;
+};
+
+struct KafkaPartitionStatus {
+  std::string topic;
+  int32_t partition = 0;
+  int64_t next_offset = -1;     // after what is applied and durable; -1: nothing yet
+  int64_t high_watermark = -1;  // -1: unknown
+  int64_t lag = -1;             // -1: unknown
+  int64_t max_event_time_ms = 0;
+};
+
+struct KafkaStatus {
+  bool running = false;
+  std::string brokers, group;
+  uint64_t messages = 0, events = 0, versions = 0, too_late = 0, batches = 0, dead_lettered = 0;
+  std::vector<std::pair<std::string, uint64_t>> malformed;  // by kind
+  LatencySummary event_to_visible, consume_to_visible;
+  std::vector<KafkaPartitionStatus> partitions;
+  int64_t windows_through_ms = 0;  // window changes applied and durable up to here
+};
+
+struct ServerStatus {
+  std::string server_version, durability;
+  int64_t server_time_ms = 0;
+  int64_t rows = 0;          // online rows
+  int64_t memory_bytes = 0;  // held by online rows
+  uint64_t window_entities = 0;
+  std::optional<KafkaStatus> kafka;  // set when the server ingests from Kafka
+};
+
 class Client {
  public:
   // Connects and performs the protocol handshake.
@@ -247,6 +291,13 @@ class Client {
   // One batch of a point-in-time training set; for many batches, pipeline
   // them (Pipeline::TrainingSet).
   Result<TrainingSetResult> TrainingSet(const TrainingSetBatch& batch);
+  // Runs source events (JSON documents) through a computed view's windows
+  // into its history; `finish` on the last request ages the windows up to
+  // until_ms (0: now).
+  Result<BackfillResult> Backfill(std::string_view view, const std::vector<std::string>& events,
+                                  bool finish, int64_t until_ms = 0);
+  // The server's sizes and, with Kafka ingestion, its progress.
+  Result<ServerStatus> GetStatus();
 
   std::string_view server_version() const;
   // "sync", "async", "none", or "memory" (the server keeps no history).

@@ -1,8 +1,8 @@
 #include <gtest/gtest.h>
 
-#include "client/cli/timestamp.h"
 #include "client/cli/values.h"
 #include "client/json.h"
+#include "protocol/timestamp.h"
 
 namespace quiver {
 namespace {

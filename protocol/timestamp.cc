@@ -1,4 +1,4 @@
-#include "client/cli/timestamp.h"
+#include "protocol/timestamp.h"
 
 #include <charconv>
 #include <cstdio>

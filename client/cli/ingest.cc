@@ -1,0 +1,202 @@
+// `quiver backfill` and `quiver status`.
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <iomanip>
+#include <iostream>
+#include <sstream>
+
+#include "client/cli/commands.h"
+#include "client/cli/progress.h"
+#include "client/json.h"
+#include "protocol/timestamp.h"
+
+namespace quiver::cli {
+
+namespace {
+
+struct BackfillTotals {
+  BackfillResult sum;
+  uint64_t lines = 0;
+  std::vector<std::string> errors;  // the first few, with their line numbers
+};
+
+Status SendBatch(Client& client, const BackfillArgs& args, const std::vector<std::string>& events,
+                 uint64_t first_line, bool finish, int64_t until, BackfillTotals* totals) {
+  QUIVER_ASSIGN_OR_RETURN(BackfillResult r, client.Backfill(args.view, events, finish, until));
+  totals->sum.events += r.events;
+  totals->sum.malformed += r.malformed;
+  totals->sum.too_late += r.too_late;
+  totals->sum.versions += r.versions;
+  if (r.first_error_index >= 0 && totals->errors.size() < 5) {
+    totals->errors.push_back(
+        args.file + ":" + std::to_string(first_line + static_cast<uint64_t>(r.first_error_index)) +
+        ": " + r.first_error);
+  }
+  return Status::Ok();
+}
+
+void PrintLatency(const char* name, const LatencySummary& l) {
+  std::cout << "  " << std::left << std::setw(20) << name << std::right;
+  if (l.count == 0) {
+    std::cout << "no events yet\n";
+    return;
+  }
+  auto ms = [](int64_t us) {
+    std::ostringstream s;
+    s << std::fixed << std::setprecision(1) << us / 1000.0 << " ms";
+    return s.str();
+  };
+  std::cout << "p50 " << ms(l.p50_us) << "  p90 " << ms(l.p90_us) << "  p99 " << ms(l.p99_us)
+            << "  p999 " << ms(l.p999_us) << "  max " << ms(l.max_us) << "  (" << l.count
+            << " events)\n";
+}
+
+std::string LatencyJson(const LatencySummary& l) {
+  return "{\"count\":" + std::to_string(l.count) + ",\"p50_us\":" + std::to_string(l.p50_us) +
+         ",\"p90_us\":" + std::to_string(l.p90_us) + ",\"p99_us\":" + std::to_string(l.p99_us) +
+         ",\"p999_us\":" + std::to_string(l.p999_us) + ",\"max_us\":" + std::to_string(l.max_us) +
+         "}";
+}
+
+std::string KafkaJson(const KafkaStatus& k) {
+  std::string out = "{\"running\":" + std::string(k.running ? "true" : "false") + ",\"brokers\":";
+  AppendJsonString(k.brokers, &out);
+  out += ",\"group\":";
+  AppendJsonString(k.group, &out);
+  const std::pair<const char*, uint64_t> counters[] = {
+      {"messages", k.messages}, {"events", k.events},   {"versions", k.versions},
+      {"too_late", k.too_late}, {"batches", k.batches}, {"dead_lettered", k.dead_lettered}};
+  for (const auto& [name, value] : counters)
+    out += ",\"" + std::string(name) + "\":" + std::to_string(value);
+  out += ",\"malformed\":{";
+  for (size_t i = 0; i < k.malformed.size(); ++i) {
+    out += (i ? "," : "") + std::string("\"") + k.malformed[i].first +
+           "\":" + std::to_string(k.malformed[i].second);
+  }
+  out += "},\"event_to_visible\":" + LatencyJson(k.event_to_visible) +
+         ",\"consume_to_visible\":" + LatencyJson(k.consume_to_visible) + ",\"partitions\":[";
+  for (size_t i = 0; i < k.partitions.size(); ++i) {
+    const KafkaPartitionStatus& p = k.partitions[i];
+    out += (i ? "," : "") + std::string("{\"topic\":");
+    AppendJsonString(p.topic, &out);
+    out += ",\"partition\":" + std::to_string(p.partition) +
+           ",\"next_offset\":" + std::to_string(p.next_offset) +
+           ",\"high_watermark\":" + std::to_string(p.high_watermark) +
+           ",\"lag\":" + std::to_string(p.lag) +
+           ",\"max_event_time_ms\":" + std::to_string(p.max_event_time_ms) + "}";
+  }
+  return out + "],\"windows_through_ms\":" + std::to_string(k.windows_through_ms) + "}";
+}
+
+void PrintKafka(const KafkaStatus& k) {
+  std::cout << "kafka           " << (k.running ? "consuming" : "stopped") << " from " << k.brokers
+            << " as group " << k.group << "\n";
+  std::cout << "  messages " << k.messages << "  events " << k.events << "  versions " << k.versions
+            << "  too late " << k.too_late << "  dead-lettered " << k.dead_lettered << "\n";
+  std::cout << "  malformed";
+  for (const auto& [kind, count] : k.malformed)
+    std::cout << "  " << kind << " " << count;
+  std::cout << "\n";
+  std::cout << "  windows through  "
+            << (k.windows_through_ms > 0 ? FormatTimestampMs(k.windows_through_ms) : "-") << "\n";
+  PrintLatency("event to visible", k.event_to_visible);
+  PrintLatency("consume to visible", k.consume_to_visible);
+  std::cout << "  " << std::left << std::setw(24) << "topic/partition" << std::right
+            << std::setw(14) << "next offset" << std::setw(14) << "end" << std::setw(10) << "lag"
+            << "  newest event\n";
+  for (const KafkaPartitionStatus& p : k.partitions) {
+    std::cout << "  " << std::left << std::setw(24) << (p.topic + "/" + std::to_string(p.partition))
+              << std::right << std::setw(14) << p.next_offset << std::setw(14) << p.high_watermark
+              << std::setw(10) << p.lag << "  "
+              << (p.max_event_time_ms > 0 ? FormatTimestampMs(p.max_event_time_ms) : "-") << "\n";
+  }
+}
+
+}  // namespace
+
+int Backfill(const ClientOptions& options, const BackfillArgs& args) {
+  int64_t until = 0;
+  if (!args.until.empty()) {
+    Result<int64_t> t = ParseTimestampMs(args.until);
+    if (!t.ok()) return Fail(Status::InvalidArgument("--until: " + t.status().message()));
+    until = *t;
+  }
+  std::ifstream in(args.file);
+  if (!in) return Fail(Status::NotFound("cannot open " + args.file));
+  auto client = Client::Connect(options);
+  if (!client.ok()) return Fail(client.status());
+  std::error_code ec;
+  const uint64_t size = std::filesystem::file_size(args.file, ec);
+  Progress progress(args.progress, ec ? 0 : size, "events");
+  const auto start = std::chrono::steady_clock::now();
+  auto seconds = [&] {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  };
+  BackfillTotals totals;
+  std::vector<std::string> batch;
+  uint64_t batch_first_line = 1;
+  uint64_t bytes = 0;
+  std::string line;
+  while (std::getline(in, line)) {
+    ++totals.lines;
+    bytes += line.size() + 1;
+    if (batch.empty()) batch_first_line = totals.lines;
+    batch.push_back(std::move(line));
+    if (batch.size() < args.batch_events) continue;
+    if (Status s = SendBatch(**client, args, batch, batch_first_line, false, until, &totals);
+        !s.ok()) {
+      progress.Done();
+      return Fail(s);
+    }
+    batch.clear();
+    progress.Update(bytes, totals.sum.events, seconds());
+  }
+  if (Status s = SendBatch(**client, args, batch, batch_first_line, true, until, &totals);
+      !s.ok()) {
+    progress.Done();
+    return Fail(s);
+  }
+  progress.Done();
+  const double t = seconds();
+  std::cout << "events     " << totals.sum.events << " applied from " << totals.lines << " lines\n";
+  std::cout << "versions   " << totals.sum.versions << "\n";
+  std::cout << "too late   " << totals.sum.too_late << "\n";
+  std::cout << "malformed  " << totals.sum.malformed << "\n";
+  for (const std::string& e : totals.errors)
+    std::cout << "  " << e << "\n";
+  std::cout << "time       " << t << " s ("
+            << static_cast<uint64_t>(totals.sum.events / std::max(t, 1e-9)) << " events/s)\n";
+  return 0;
+}
+
+int ShowStatus(const ClientOptions& options, bool json) {
+  auto client = Client::Connect(options);
+  if (!client.ok()) return Fail(client.status());
+  Result<ServerStatus> s = (*client)->GetStatus();
+  if (!s.ok()) return Fail(s.status());
+  if (json) {
+    std::string out = "{\"server_version\":";
+    AppendJsonString(s->server_version, &out);
+    out += ",\"durability\":";
+    AppendJsonString(s->durability, &out);
+    out += ",\"server_time_ms\":" + std::to_string(s->server_time_ms) +
+           ",\"rows\":" + std::to_string(s->rows) +
+           ",\"memory_bytes\":" + std::to_string(s->memory_bytes) +
+           ",\"window_entities\":" + std::to_string(s->window_entities) +
+           ",\"kafka\":" + (s->kafka ? KafkaJson(*s->kafka) : "null") + "}";
+    std::cout << out << "\n";
+    return 0;
+  }
+  std::cout << "quiverd         " << s->server_version << ", durability " << s->durability << "\n";
+  std::cout << "online rows     " << s->rows << " (" << s->memory_bytes / (1 << 20) << " MiB)\n";
+  std::cout << "window states   " << s->window_entities << " entities\n";
+  if (s->kafka) {
+    PrintKafka(*s->kafka);
+  } else {
+    std::cout << "kafka           not configured (--kafka-brokers)\n";
+  }
+  return 0;
+}
+
+}  // namespace quiver::cli

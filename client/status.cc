@@ -1,0 +1,67 @@
+// Decoding of the Backfill and GetStatus answers.
+#include "client/wire.h"
+
+namespace quiver::client_internal {
+
+namespace {
+
+std::string Str(const flatbuffers::String* s) {
+  return s ? s->str() : std::string();
+}
+
+LatencySummary DecodeLatency(const fb::LatencySummary* l) {
+  if (l == nullptr) return {};
+  return {l->count(), l->p50_us(), l->p90_us(), l->p99_us(), l->p999_us(), l->max_us()};
+}
+
+KafkaStatus DecodeKafka(const fb::IngestInfo& k) {
+  KafkaStatus s;
+  s.running = k.running();
+  s.brokers = Str(k.brokers());
+  s.group = Str(k.group());
+  s.messages = k.messages();
+  s.events = k.events();
+  s.versions = k.versions();
+  s.too_late = k.too_late();
+  s.batches = k.batches();
+  s.dead_lettered = k.dead_lettered();
+  if (k.malformed() != nullptr) {
+    for (const fb::MalformedCount* m : *k.malformed())
+      s.malformed.emplace_back(Str(m->kind()), m->count());
+  }
+  s.event_to_visible = DecodeLatency(k.event_to_visible());
+  s.consume_to_visible = DecodeLatency(k.consume_to_visible());
+  if (k.partitions() != nullptr) {
+    for (const fb::PartitionInfo* p : *k.partitions()) {
+      s.partitions.push_back({Str(p->topic()), p->partition(), p->next_offset(),
+                              p->high_watermark(), p->lag(), p->max_event_time_ms()});
+    }
+  }
+  s.windows_through_ms = k.windows_through_ms();
+  return s;
+}
+
+}  // namespace
+
+Result<BackfillResult> DecodeBackfill(const Frame& frame) {
+  const auto* r = ResponseOf(frame)->body_as_BackfillReply();
+  if (r == nullptr) return Status::ProtocolError("Backfill answered without a BackfillReply");
+  return BackfillResult{r->events(),   r->malformed(),        r->too_late(),
+                        r->versions(), Str(r->first_error()), r->first_error_index()};
+}
+
+Result<ServerStatus> DecodeStatus(const Frame& frame) {
+  const auto* r = ResponseOf(frame)->body_as_StatusReply();
+  if (r == nullptr) return Status::ProtocolError("GetStatus answered without a StatusReply");
+  ServerStatus s;
+  s.server_version = Str(r->server_version());
+  s.durability = Str(r->durability());
+  s.server_time_ms = r->server_time_ms();
+  s.rows = r->rows();
+  s.memory_bytes = r->memory_bytes();
+  s.window_entities = r->window_entities();
+  if (r->kafka() != nullptr) s.kafka = DecodeKafka(*r->kafka());
+  return s;
+}
+
+}  // namespace quiver::client_internal

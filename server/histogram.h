@@ -1,0 +1,36 @@
+// Histogram: latencies in log-linear buckets, HdrHistogram style: 16
+// buckets per power of two, so any percentile it reports is within 1/16
+// (6.25%) of the true value, for values from 1 to 2^40 (units are the
+// caller's, microseconds here). Recording is one relaxed atomic increment;
+// any thread may record and read concurrently.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+
+namespace quiver {
+
+class Histogram {
+ public:
+  void Record(int64_t value);
+
+  struct Summary {
+    uint64_t count = 0;
+    int64_t p50 = 0, p90 = 0, p99 = 0, p999 = 0, max = 0;
+  };
+  // Percentiles report the upper edge of their bucket.
+  Summary Summarize() const;
+
+  // Bucket of a value, and the largest value a bucket holds (exposed for tests).
+  static size_t BucketOf(int64_t value);
+  static int64_t UpperEdge(size_t bucket);
+
+ private:
+  static constexpr int kSubBits = 4;  // 16 sub-buckets per power of two
+  static constexpr size_t kBuckets = (41 - kSubBits) * (1u << kSubBits) + (1u << kSubBits);
+  std::array<std::atomic<uint64_t>, kBuckets> counts_{};
+  std::atomic<int64_t> max_{0};
+};
+
+}  // namespace quiver

@@ -1,0 +1,92 @@
+// KafkaIngest: consumes the topics of every source in the definitions with
+// a librdkafka consumer group and feeds the events through the Ingestor.
+//
+// Exactly once: auto commit is off; the next offset of every partition is
+// written to RocksDB in the same atomic batch as the history rows, window
+// states and latest values its events produced. On assignment the
+// rebalance callback starts each partition at its stored offset (the
+// earliest offset if none is stored); on revocation the pending batch is
+// applied and committed first. After a crash the consumer resumes exactly
+// where the durable state ends.
+//
+// Malformed events are counted per kind, logged once per kind with their
+// partition and offset, copied to the source's dead-letter topic if it has
+// one, and skipped.
+//
+// One thread of its own runs the consumer; stats() may be read from any.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "quiver/status.h"
+#include "server/event_mapper.h"
+#include "server/histogram.h"
+#include "storage/feature_store.h"
+#include "storage/ingestor.h"
+
+namespace quiver {
+
+struct KafkaOptions {
+  std::string brokers;  // bootstrap.servers; empty: no ingestion
+  std::string group = "quiver";
+  // Extra librdkafka settings, e.g. {"session.timeout.ms", "6000"}.
+  std::vector<std::pair<std::string, std::string>> config;
+  size_t max_batch_events = 20'000;  // events applied per batch at most
+  int max_batch_ms = 20;             // and the longest a batch waits to fill
+};
+
+struct PartitionStatus {
+  std::string topic;
+  int32_t partition = 0;
+  int64_t next_offset = -1;     // after what is applied and durable; -1: nothing yet
+  int64_t high_watermark = -1;  // the end of the partition as last fetched; -1: unknown
+  int64_t lag = -1;             // high_watermark - next_offset; -1: unknown
+  int64_t max_event_time_ms = 0;
+};
+
+struct IngestStatus {
+  bool running = false;
+  std::string brokers, group;
+  uint64_t messages = 0;  // consumed
+  uint64_t events = 0;    // applied to a view (an event feeding two views counts twice)
+  uint64_t versions = 0;  // rows written
+  uint64_t too_late = 0;
+  uint64_t batches = 0;
+  uint64_t dead_lettered = 0;
+  std::array<uint64_t, kEventErrorKinds> malformed{};  // by EventError
+  // Window changes (a tile leaving a window) are applied and durable up to
+  // this event time: the stream's progress, or now once it is caught up.
+  int64_t windows_through_ms = 0;
+  Histogram::Summary event_to_visible_us;    // event time -> applied online
+  Histogram::Summary consume_to_visible_us;  // received from Kafka -> applied online
+  std::vector<PartitionStatus> partitions;
+};
+
+class KafkaIngest {
+ public:
+  // Creates the consumer and starts consuming. Fails on bad settings.
+  static Result<std::unique_ptr<KafkaIngest>> Start(FeatureStore& store, Ingestor& ingestor,
+                                                    KafkaOptions options);
+  // Applies and commits what is pending, leaves the group, stops.
+  ~KafkaIngest();
+
+  IngestStatus status() const;
+
+ private:
+  struct Impl;
+  explicit KafkaIngest(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+// "a=1,b=2" -> {{"a","1"},{"b","2"}}; fails on an item without '='.
+Result<std::vector<std::pair<std::string, std::string>>> ParseKafkaConfig(std::string_view text);
+
+}  // namespace quiver

@@ -1,0 +1,113 @@
+#include "storage/ingestor.h"
+
+#include "storage/history_key.h"
+#include "storage/rcu.h"
+
+namespace quiver {
+
+namespace {
+
+std::string StateKey(uint32_t view_id, std::string_view key) {
+  std::string out;
+  history::AppendPrefix(view_id, key, &out);
+  return out;
+}
+
+}  // namespace
+
+Ingestor::Ingestor(FeatureStore& store) : store_(store) {}
+
+size_t Ingestor::entities() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return states_.size();
+}
+
+Status Ingestor::Recover() {
+  HistoryStore* history = store_.history();
+  if (history == nullptr) return Status::Ok();
+  std::lock_guard<std::mutex> lock(mu_);
+  rcu::ReadLock read;
+  const Catalog& catalog = store_.registry().current();
+  return history->ScanState([&](const history::DecodedKey& key, std::string_view bytes) -> Status {
+    const ViewSchema* view = catalog.ById(key.view_id);
+    if (view == nullptr || view->source.empty()) return Status::Ok();
+    WindowedView w(*view);
+    QUIVER_ASSIGN_OR_RETURN(EntityState state, w.Decode(bytes));
+    const std::string state_key = StateKey(key.view_id, key.entity_key);
+    Entry& entry = states_[state_key];
+    entry.state = std::move(state);
+    entry.scheduled = w.NextChange(entry.state);
+    if (entry.scheduled != INT64_MAX) due_.emplace(entry.scheduled, state_key);
+    return Status::Ok();
+  });
+}
+
+Status Ingestor::Write(const WindowedView& w, std::string_view key, const std::string& state_key,
+                       Entry& entry, std::vector<ComputedVersion>& versions, HistoryBatch* batch,
+                       IngestCounts* counts) {
+  std::vector<ComputedRow> rows;
+  rows.reserve(versions.size());
+  for (const ComputedVersion& v : versions) {
+    rows.push_back(
+        {key, v.event_time, {reinterpret_cast<const uint8_t*>(v.row.data()), v.row.size()}});
+  }
+  QUIVER_RETURN_IF_ERROR(store_.WriteComputed(w.view(), rows, batch).status());
+  counts->versions += versions.size();
+  versions.clear();
+  if (batch != nullptr && store_.history() != nullptr) {
+    batch->Add(HistoryBatch::Op::kPutState, state_key, w.Encode(entry.state));
+  }
+  const int64_t next = w.NextChange(entry.state);
+  if (next < entry.scheduled) {
+    entry.scheduled = next;
+    due_.emplace(next, state_key);
+  }
+  return Status::Ok();
+}
+
+Status Ingestor::Apply(std::span<const SourceEvent> events, HistoryBatch* batch,
+                       IngestCounts* counts) {
+  std::lock_guard<std::mutex> lock(mu_);
+  rcu::ReadLock read;
+  const Catalog& catalog = store_.registry().current();
+  std::vector<ComputedVersion> versions;
+  for (const SourceEvent& e : events) {
+    const ViewSchema* view = catalog.ById(e.view_id);
+    if (view == nullptr || view->source.empty()) continue;
+    WindowedView w(*view);
+    const std::string state_key = StateKey(e.view_id, e.key);
+    auto [it, fresh] = states_.try_emplace(state_key);
+    if (fresh) it->second.state = w.NewState();
+    if (!w.Apply(it->second.state, e.event_time_ms, e.values, &versions)) {
+      ++counts->too_late;
+      continue;
+    }
+    ++counts->events;
+    QUIVER_RETURN_IF_ERROR(Write(w, e.key, state_key, it->second, versions, batch, counts));
+  }
+  return Status::Ok();
+}
+
+Status Ingestor::Advance(int64_t until, HistoryBatch* batch, IngestCounts* counts) {
+  std::lock_guard<std::mutex> lock(mu_);
+  rcu::ReadLock read;
+  const Catalog& catalog = store_.registry().current();
+  std::vector<ComputedVersion> versions;
+  while (!due_.empty() && due_.top().first <= until) {
+    const auto [time, state_key] = due_.top();
+    due_.pop();
+    auto it = states_.find(state_key);
+    if (it == states_.end() || it->second.scheduled != time) continue;  // rescheduled since
+    it->second.scheduled = INT64_MAX;
+    const auto key = history::DecodeKey(state_key, false);
+    const ViewSchema* view = key ? catalog.ById(key->view_id) : nullptr;
+    if (view == nullptr) continue;
+    WindowedView w(*view);
+    w.Advance(it->second.state, until, &versions);
+    QUIVER_RETURN_IF_ERROR(
+        Write(w, key->entity_key, state_key, it->second, versions, batch, counts));
+  }
+  return Status::Ok();
+}
+
+}  // namespace quiver

@@ -1,0 +1,341 @@
+// Kafka ingestion end to end, over the real Kafka protocol: librdkafka's
+// mock cluster in its own process, kcat producing from outside, quiverd
+// consuming over TCP. Every value is checked against a ground truth the
+// test computes from the events itself.
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <fstream>
+#include <map>
+#include <optional>
+#include <random>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "support/connect.h"
+#include "support/kafka_mock.h"
+#include "support/quiverd_process.h"
+
+namespace quiver::testing {
+namespace {
+
+constexpr char kDefinitions[] = R"(
+sources:
+  - {name: watch_events, kafka: {topic: watch-events}, format: json, event_time: "$.ts"}
+entities:
+  - {name: user, keys: [user_id]}
+  - {name: user_item, keys: [user_id, item_id]}
+views:
+  - name: user_activity
+    entity: user
+    source: watch_events
+    keys: {user_id: "$.userId"}
+    fields:
+      - {name: count_1h, type: int64, agg: count, window: 1h, hop: 10m}
+      - {name: minutes_2h, type: float64, agg: sum, of: "$.watchDurationMin", window: 2h, hop: 30m}
+      - {name: max_progress_30m, type: float32, agg: max, of: "$.progress", window: 30m, hop: 5m}
+      - {name: last_item, type: string, agg: last, of: "$.itemId"}
+      - {name: total, type: int64, agg: count}
+      - {name: minutes_total, type: int64, agg: sum, of: "$.watchDurationMin"}
+  - name: user_item_progress
+    entity: user_item
+    source: watch_events
+    keys: {user_id: "$.userId", item_id: "$.itemId"}
+    fields:
+      - {name: watch_progress, type: float32, agg: last, of: "$.progress"}
+)";
+
+constexpr int64_t kMinute = 60'000;
+constexpr int kPartitions = 4;
+
+struct WatchEvent {
+  std::string user, item;
+  int64_t minutes = 0;
+  float progress = 0;  // multiples of 1/8: exact in float and in JSON
+  int64_t ts = 0;
+
+  std::string Json() const {
+    return "{\"userId\":\"" + user + "\",\"itemId\":\"" + item +
+           "\",\"watchDurationMin\":" + std::to_string(minutes) +
+           ",\"progress\":" + std::to_string(progress) + ",\"ts\":" + std::to_string(ts) + "}";
+  }
+};
+
+int64_t FloorDiv(int64_t a, int64_t b) {
+  return a / b - ((a % b != 0 && a < 0) ? 1 : 0);
+}
+
+bool InWindow(int64_t ts, int64_t t, int64_t window, int64_t hop) {
+  return ts <= t && FloorDiv(ts, hop) >= FloorDiv(t - window, hop);
+}
+
+// user_activity of one user as of t, straight from the events.
+struct Activity {
+  int64_t count_1h = 0;
+  double minutes_2h = 0;
+  std::optional<float> max_progress_30m;
+  std::string last_item;
+  int64_t total = 0, minutes_total = 0;
+  bool operator==(const Activity&) const = default;
+};
+
+std::optional<Activity> Truth(const std::vector<WatchEvent>& events, const std::string& user,
+                              int64_t t) {
+  Activity a;
+  int64_t last_ts = INT64_MIN;
+  for (const WatchEvent& e : events) {
+    if (e.user != user || e.ts > t) continue;
+    if (InWindow(e.ts, t, 60 * kMinute, 10 * kMinute)) ++a.count_1h;
+    if (InWindow(e.ts, t, 120 * kMinute, 30 * kMinute)) a.minutes_2h += e.minutes;
+    if (InWindow(e.ts, t, 30 * kMinute, 5 * kMinute)) {
+      a.max_progress_30m = std::max(a.max_progress_30m.value_or(-1.0f), e.progress);
+    }
+    if (e.ts >= last_ts) {
+      last_ts = e.ts;
+      a.last_item = e.item;
+    }
+    ++a.total;
+    a.minutes_total += e.minutes;
+  }
+  if (a.total == 0) return std::nullopt;
+  return a;
+}
+
+std::optional<Activity> RowOf(const GetResult& r, size_t i) {
+  if (!r.found(i)) return std::nullopt;
+  Activity a;
+  a.count_1h = r.column("count_1h")->int64_value(i);
+  a.minutes_2h = r.column("minutes_2h")->float64_value(i);
+  const Column* p = r.column("max_progress_30m");
+  if (!p->is_null(i)) a.max_progress_30m = p->float32_value(i);
+  a.last_item = std::string(r.column("last_item")->string_value(i));
+  a.total = r.column("total")->int64_value(i);
+  a.minutes_total = r.column("minutes_total")->int64_value(i);
+  return a;
+}
+
+std::string Describe(const std::optional<Activity>& a) {
+  if (!a) return "missing";
+  return "count_1h=" + std::to_string(a->count_1h) +
+         " minutes_2h=" + std::to_string(a->minutes_2h) + " max_progress_30m=" +
+         (a->max_progress_30m ? std::to_string(*a->max_progress_30m) : "null") +
+         " last_item=" + a->last_item + " total=" + std::to_string(a->total) +
+         " minutes_total=" + std::to_string(a->minutes_total);
+}
+
+// Users u0..u{n-1}, each with a run of events in time order (ties
+// included) over the last few hours, interleaved across users.
+std::vector<WatchEvent> GenerateEvents(int users, int per_user, int64_t end, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::vector<WatchEvent> events;
+  for (int u = 0; u < users; ++u) {
+    int64_t ts =
+        end - 5 * 60 * kMinute + std::uniform_int_distribution<int64_t>(0, 30 * kMinute)(rng);
+    for (int k = 0; k < per_user; ++k) {
+      ts += std::uniform_int_distribution<int64_t>(0, 12 * kMinute)(rng);
+      if (ts > end) break;
+      events.push_back({"u" + std::to_string(u),
+                        "i" + std::to_string(std::uniform_int_distribution<int>(0, 9)(rng)),
+                        std::uniform_int_distribution<int64_t>(1, 90)(rng),
+                        static_cast<float>(std::uniform_int_distribution<int>(0, 8)(rng)) / 8, ts});
+    }
+  }
+  // Interleave users, keeping each user's order (as one partition keeps it).
+  std::stable_sort(events.begin(), events.end(),
+                   [](const WatchEvent& a, const WatchEvent& b) { return a.ts < b.ts; });
+  return events;
+}
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+const char* kPoison[] = {
+    R"({"userId": "u1", "itemId": "i1", "watchDurationMin": 3, "progress": 0.5, "ts": )",
+    R"({"itemId": "i1", "watchDurationMin": 3, "progress": 0.5, "ts": 1763900000000})",
+    R"({"userId": "u1", "itemId": "i1", "watchDurationMin": 3, "progress": "half", "ts": 1763900000000})",
+};
+
+class KafkaIngestTest : public ::testing::Test {
+ protected:
+  void SetUp() override { ASSERT_TRUE(kafka_.ok()); }
+
+  std::unique_ptr<QuiverdProcess> StartConsumer(const std::string& data_dir = "",
+                                                const std::string& group = "quiver") {
+    auto server = std::make_unique<QuiverdProcess>(
+        std::vector<std::string>{
+            "--kafka-brokers", kafka_.bootstrap(), "--kafka-group", group, "--kafka-config",
+            "session.timeout.ms=6000,heartbeat.interval.ms=500", "--durability", "sync"},
+        0, data_dir);
+    EXPECT_TRUE(server->ok());
+    return server;
+  }
+
+  void Apply(Client& client) {
+    Result<ApplyResult> r = client.Apply(kDefinitions);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+  }
+
+  bool Produce(const std::vector<WatchEvent>& events, bool poison = false) {
+    std::vector<std::pair<std::string, std::string>> messages;
+    for (const WatchEvent& e : events)
+      messages.emplace_back(e.user, e.Json());
+    if (poison) {
+      for (const char* p : kPoison)
+        messages.emplace_back("u1", p);
+    }
+    return kafka_.Produce("watch-events", messages);
+  }
+
+  // Waits until the servers together have consumed every message produced
+  // (`messages`) and have no lag.
+  // and their window changes are applied and durable up to `windows_through`.
+  static void WaitConsumed(std::vector<Client*> clients, uint64_t messages,
+                           int64_t windows_through = 0) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(90);
+    uint64_t seen = 0;
+    while (std::chrono::steady_clock::now() < deadline) {
+      seen = 0;
+      int partitions = 0;
+      bool lagging = false;
+      for (Client* c : clients) {
+        Result<ServerStatus> s = c->GetStatus();
+        ASSERT_TRUE(s.ok()) << s.status().ToString();
+        ASSERT_TRUE(s->kafka.has_value());
+        lagging = lagging || s->kafka->windows_through_ms < windows_through;
+        for (const KafkaPartitionStatus& p : s->kafka->partitions) {
+          ++partitions;
+          lagging = lagging || p.lag != 0 || (p.next_offset < 0 && p.high_watermark != 0);
+          seen += p.next_offset > 0 ? static_cast<uint64_t>(p.next_offset) : 0;
+        }
+      }
+      if (partitions == kPartitions && !lagging && seen == messages) return;
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+    FAIL() << "consumed " << seen << " of " << messages << " messages";
+  }
+
+  // user_activity of every user as of t, on one server.
+  static std::vector<std::optional<Activity>> AsOf(Client& client, int users, int64_t t) {
+    GetAsOfRequest req;
+    req.view = "user_activity";
+    for (int u = 0; u < users; ++u)
+      req.key_parts.push_back("u" + std::to_string(u));
+    req.as_of_ms = {t};
+    Result<GetResult> r = client.GetAsOf(req);
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    std::vector<std::optional<Activity>> out;
+    for (int u = 0; r.ok() && u < users; ++u)
+      out.push_back(RowOf(*r, u));
+    return out;
+  }
+
+  KafkaMock kafka_{1, {{"watch-events", kPartitions}}};
+};
+
+TEST_F(KafkaIngestTest, WindowsOnlineAsOfAndBackfillEqualTheTruth) {
+  constexpr int kUsers = 40;
+  const int64_t end = NowMs() - kMinute;
+  const std::vector<WatchEvent> events = GenerateEvents(kUsers, 30, end, 7);
+  auto server = StartConsumer();
+  auto client = ConnectTo(*server);
+  ASSERT_NE(client, nullptr);
+  Apply(*client);
+  ASSERT_TRUE(Produce(events, /*poison=*/true));
+  WaitConsumed({client.get()}, events.size() + std::size(kPoison), NowMs());
+
+  // Poison is counted per kind and skipped.
+  Result<ServerStatus> status = client->GetStatus();
+  ASSERT_TRUE(status.ok());
+  std::map<std::string, uint64_t> malformed(status->kafka->malformed.begin(),
+                                            status->kafka->malformed.end());
+  EXPECT_EQ(malformed["bad_json"], 1u);
+  EXPECT_EQ(malformed["missing_key"], 1u);
+  EXPECT_EQ(malformed["wrong_type"], 1u);
+  EXPECT_EQ(status->kafka->event_to_visible.count, 2 * events.size());
+
+  // Online: each row is the truth at its own time, and no window change
+  // between then and (a moment before) now was missed.
+  GetRequest get{"user_activity", {}, {}};
+  for (int u = 0; u < kUsers; ++u)
+    get.key_parts.push_back("u" + std::to_string(u));
+  Result<GetResult> online = client->Get(get);
+  ASSERT_TRUE(online.ok());
+  for (int u = 0; u < kUsers; ++u) {
+    const std::string user = "u" + std::to_string(u);
+    ASSERT_TRUE(online->found(u)) << user;
+    const auto truth_then = Truth(events, user, online->event_time_ms(u));
+    EXPECT_EQ(Describe(RowOf(*online, u)), Describe(truth_then)) << user;
+    EXPECT_EQ(Describe(Truth(events, user, online->server_time_ms() - 2000)), Describe(truth_then))
+        << user << ": a window change was not applied online";
+  }
+
+  // The past, as of many times, from the history.
+  std::vector<int64_t> times;
+  for (int64_t t = end - 6 * 60 * kMinute; t <= end; t += 7 * kMinute + 13)
+    times.push_back(t);
+  for (int64_t t : times) {
+    const auto rows = AsOf(*client, kUsers, t);
+    ASSERT_EQ(rows.size(), static_cast<size_t>(kUsers));
+    for (int u = 0; u < kUsers; ++u) {
+      const std::string user = "u" + std::to_string(u);
+      ASSERT_EQ(Describe(rows[u]), Describe(Truth(events, user, t))) << user << " as of " << t;
+    }
+  }
+
+  // The per user-item view: the last progress of each pair.
+  std::map<std::pair<std::string, std::string>, float> last;
+  for (const WatchEvent& e : events)
+    last[{e.user, e.item}] = e.progress;
+  GetRequest pairs{"user_item_progress", {}, {}};
+  for (const auto& [key, progress] : last) {
+    pairs.key_parts.push_back(key.first);
+    pairs.key_parts.push_back(key.second);
+  }
+  Result<GetResult> progress = client->Get(pairs);
+  ASSERT_TRUE(progress.ok());
+  size_t i = 0;
+  for (const auto& [key, value] : last) {
+    ASSERT_TRUE(progress->found(i));
+    EXPECT_EQ(progress->column("watch_progress")->float32_value(i++), value);
+  }
+
+  // A backfill of the same events into a server without Kafka writes the
+  // same history: zero skew.
+  QuiverdProcess fresh;
+  ASSERT_TRUE(fresh.ok());
+  auto backfilled = ConnectTo(fresh);
+  Apply(*backfilled);
+  const std::string dir = MakeTempDir();
+  {
+    std::ofstream file(dir + "/events.jsonl");
+    for (const WatchEvent& e : events)
+      file << e.Json() << "\n";
+    for (const char* p : kPoison)
+      file << p << "\n";
+  }
+  const CommandResult run = RunCommand(QuiverCliPath() + " --port " + std::to_string(fresh.port()) +
+                                       " backfill --view user_activity --from-file " + dir +
+                                       "/events.jsonl" + " --batch-events 100");
+  RunCommand("rm -rf " + dir);
+  ASSERT_EQ(run.exit_code, 0) << run.out;
+  EXPECT_NE(run.out.find("events     " + std::to_string(events.size()) + " applied"),
+            std::string::npos)
+      << run.out;
+  EXPECT_NE(run.out.find("malformed  3"), std::string::npos) << run.out;
+  EXPECT_NE(run.out.find("events.jsonl:" + std::to_string(events.size() + 1) + ": not JSON"),
+            std::string::npos)
+      << run.out;
+  for (int64_t t : times) {
+    const auto streamed = AsOf(*client, kUsers, t);
+    const auto replayed = AsOf(*backfilled, kUsers, t);
+    for (int u = 0; u < kUsers; ++u)
+      ASSERT_EQ(Describe(replayed[u]), Describe(streamed[u])) << "u" << u << " as of " << t;
+  }
+}
+
+}  // namespace
+}  // namespace quiver::testing

@@ -67,12 +67,18 @@ ViewInfo DecodeViewInfo(const fb::ViewInfo& v) {
   info.owner = v.owner() ? v.owner()->str() : "";
   info.tags = Strings(v.tags());
   info.depends_on = Strings(v.depends_on());
+  info.source = v.source() ? v.source()->str() : "";
+  info.key_paths = Strings(v.key_paths());
   if (v.fields() == nullptr) return info;
   for (const fb::FieldInfo* f : *v.fields()) {
     FieldInfo field;
     field.name = f->name() ? f->name()->str() : "";
     field.type = TypeSpec{static_cast<FieldType>(f->type()), f->dim()};
     field.description = f->description() ? f->description()->str() : "";
+    field.agg = f->agg() ? f->agg()->str() : "";
+    field.of = f->of() ? f->of()->str() : "";
+    field.window_ms = f->window_ms();
+    field.hop_ms = f->hop_ms();
     if (f->default_value() != nullptr) {
       Result<Column> c = Access::MakeColumn(*f->default_value(), 1);
       if (c.ok()) AppendJsonValue(*c, 0, &field.default_json);

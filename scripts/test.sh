@@ -58,8 +58,12 @@ for suite in $suites; do
         fi
         echo "=== fuzzing $name for ${fuzz_seconds}s"
         corpus=$(mktemp -d)
-        flatc --python -o build/fuzz/py protocol/quiver.fbs
-        /usr/bin/python3 tests/fuzz/make_seeds.py build/fuzz/py "$corpus"
+        if [ -d "tests/fuzz/seeds/${name%_fuzzer}" ]; then
+          cp tests/fuzz/seeds/"${name%_fuzzer}"/* "$corpus"/
+        else
+          flatc --python -o build/fuzz/py protocol/quiver.fbs
+          /usr/bin/python3 tests/fuzz/make_seeds.py build/fuzz/py "$corpus"
+        fi
         # -detect_leaks=0: no per-input leak checks, since the target's store
         # keeps rows across inputs (and LSan cannot see the table's tagged
         # slot pointers); LSan's check at exit, after the target tears its

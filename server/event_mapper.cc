@@ -129,7 +129,11 @@ bool KeyText(const element& v, std::string* out) {
   return false;
 }
 
-bool EventTime(const element& v, int64_t* out) {
+// Event times beyond ±2^50 ms (35,000 years) are refused, so that window
+// arithmetic never overflows.
+constexpr int64_t kMaxEventTime = int64_t{1} << 50;
+
+bool EventTimeValue(const element& v, int64_t* out) {
   if (Integer(v, out)) return true;
   double d = 0;
   if (Number(v, &d)) {
@@ -142,6 +146,10 @@ bool EventTime(const element& v, int64_t* out) {
   if (!t.ok()) return false;
   *out = *t;
   return true;
+}
+
+bool EventTime(const element& v, int64_t* out) {
+  return EventTimeValue(v, out) && *out >= -kMaxEventTime && *out <= kMaxEventTime;
 }
 
 }  // namespace

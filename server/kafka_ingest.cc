@@ -42,6 +42,7 @@ struct PartitionState {
   int64_t next_offset = -1;  // next offset after what is applied and durable
   bool idle = false;         // at the end of the partition
   int64_t max_event_time_ms = INT64_MIN;
+  int64_t low = -1, high = -1;  // the partition's offsets as last fetched
 };
 
 }  // namespace
@@ -58,7 +59,8 @@ struct KafkaIngest::Impl {
   void Malformed(const rd_kafka_message_t* m, const MappedEvent& mapped,
                  const std::string& dead_letter_topic);
   void Flush();
-  int64_t Watermark() const;
+  // Also refreshes each partition's offsets as librdkafka last fetched them.
+  int64_t Watermark();
   void Assign(rd_kafka_topic_partition_list_t* parts, bool cooperative);
   void Revoke(rd_kafka_topic_partition_list_t* parts, bool cooperative);
   static void Rebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
@@ -258,21 +260,20 @@ void KafkaIngest::Impl::Handle(const rd_kafka_message_t* m) {
   p.max_event_time_ms = std::max(p.max_event_time_ms, event_time);
 }
 
-int64_t KafkaIngest::Impl::Watermark() const {
+int64_t KafkaIngest::Impl::Watermark() {
   // Windows advance with the stream: the slowest partition still
   // delivering holds them back, so a replay of old events does not age
   // every window to the present first. Partitions at their end follow the
   // wall clock.
   int64_t w = NowUs() / 1000;
   std::lock_guard<std::mutex> lock(mu);
-  for (const auto& [key, p] : partitions) {
-    if (p.idle || p.max_event_time_ms == INT64_MIN) continue;
+  for (auto& [key, p] : partitions) {
     // librdkafka does not always report the end of a partition; its cached
     // end offset tells as well. If that is stale, windows run ahead of a
     // few late events, which then rewrite the versions after them.
-    int64_t low = 0, high = -1;
-    rd_kafka_get_watermark_offsets(consumer, key.first.c_str(), key.second, &low, &high);
-    if (high >= 0 && p.consumed >= high) continue;
+    rd_kafka_get_watermark_offsets(consumer, key.first.c_str(), key.second, &p.low, &p.high);
+    if (p.idle || p.max_event_time_ms == INT64_MIN) continue;
+    if (p.high >= 0 && p.consumed >= p.high) continue;
     w = std::min(w, p.max_event_time_ms);
   }
   return w;
@@ -457,12 +458,9 @@ IngestStatus KafkaIngest::status() const {
   s.windows_through_ms = i.windows_through_ms;
   for (const auto& [key, p] : i.partitions) {
     PartitionStatus ps{key.first, key.second, p.next_offset, -1, -1, p.max_event_time_ms};
-    int64_t low = 0, high = 0;
-    if (rd_kafka_get_watermark_offsets(i.consumer, key.first.c_str(), key.second, &low, &high) ==
-            RD_KAFKA_RESP_ERR_NO_ERROR &&
-        high >= 0) {
-      ps.high_watermark = high;
-      ps.lag = p.next_offset >= 0 ? std::max<int64_t>(0, high - p.next_offset) : high - low;
+    if (p.high >= 0) {
+      ps.high_watermark = p.high;
+      ps.lag = p.next_offset >= 0 ? std::max<int64_t>(0, p.high - p.next_offset) : p.high - p.low;
     }
     if (ps.max_event_time_ms == INT64_MIN) ps.max_event_time_ms = 0;
     s.partitions.push_back(std::move(ps));

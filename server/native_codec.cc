@@ -144,8 +144,11 @@ flatbuffers::Offset<fb::FieldInfo> EncodeFieldInfo(flatbuffers::FlatBufferBuilde
   auto name = b.CreateString(f.name);
   auto description = b.CreateString(f.description);
   auto expected = EncodeExpected(b, f.expected);
+  const FieldMapping& m = f.mapping;
+  auto agg = b.CreateString(m.agg == FieldAgg::kNone ? "" : FieldAggName(m.agg));
+  auto of = b.CreateString(m.of);
   return fb::CreateFieldInfo(b, name, static_cast<fb::FieldType>(f.type.type), f.type.dim,
-                             default_value, description, expected);
+                             default_value, description, expected, agg, of, m.window_ms, m.hop_ms);
 }
 
 }  // namespace
@@ -284,9 +287,14 @@ flatbuffers::Offset<fb::ViewInfo> EncodeViewInfo(flatbuffers::FlatBufferBuilder&
   auto owner = b.CreateString(view.owner);
   auto tags = b.CreateVectorOfStrings(view.tags);
   auto depends = b.CreateVectorOfStrings(view.depends_on);
+  auto source = b.CreateString(view.source);
+  std::vector<std::string> paths;
+  for (const auto& [key, path] : view.key_paths)
+    paths.push_back(path);
+  auto key_paths = b.CreateVectorOfStrings(paths);
   return fb::CreateViewInfo(b, name, view.version, entity_name, join_keys, field_vec, view.ttl_ms,
-                            view.freshness_ms, description, owner, tags, depends,
-                            view.retention_ms);
+                            view.freshness_ms, description, owner, tags, depends, view.retention_ms,
+                            source, key_paths);
 }
 
 }  // namespace quiver

@@ -187,6 +187,8 @@ FieldMapping ParseMapping(const YAML::Node& node, const Field& f, const std::str
   }
   m.window_ms = DurationKey(node, "window", where);
   m.hop_ms = DurationKey(node, "hop", where);
+  constexpr int64_t kTenYears = 3650 * int64_t{86'400'000};
+  if (m.window_ms > kTenYears) Fail(where, "'window' is longer than 3650d");
   if (m.window_ms == 0) {
     if (m.hop_ms != 0) Fail(where, "'hop' needs a 'window'");
     return m;

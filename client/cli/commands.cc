@@ -84,6 +84,12 @@ std::string ViewJson(const ViewInfo& v) {
   AppendStringList(v.tags, &out);
   out += ",\"depends_on\":";
   AppendStringList(v.depends_on, &out);
+  if (!v.source.empty()) {
+    out += ",\"source\":";
+    AppendJsonString(v.source, &out);
+    out += ",\"key_paths\":";
+    AppendStringList(v.key_paths, &out);
+  }
   out += ",\"fields\":[";
   for (size_t i = 0; i < v.fields.size(); ++i) {
     const FieldInfo& f = v.fields[i];
@@ -94,6 +100,14 @@ std::string ViewJson(const ViewInfo& v) {
     out += ",\"default\":" + (f.default_json.empty() ? std::string("null") : f.default_json);
     out += ",\"description\":";
     AppendJsonString(f.description, &out);
+    if (!f.agg.empty()) {
+      out += ",\"agg\":";
+      AppendJsonString(f.agg, &out);
+      out += ",\"of\":";
+      AppendJsonString(f.of, &out);
+      out += ",\"window_ms\":" + std::to_string(f.window_ms) +
+             ",\"hop_ms\":" + std::to_string(f.hop_ms);
+    }
     out += "}";
   }
   return out + "]}";

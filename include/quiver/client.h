@@ -206,6 +206,10 @@ struct FieldInfo {
   TypeSpec type;
   std::string default_json;  // the default value as JSON
   std::string description;
+  // Set when the view computes the field from its source.
+  std::string agg;  // count, sum, mean, min, max or last; empty: written by clients
+  std::string of;   // JSON path of the value
+  int64_t window_ms = 0, hop_ms = 0;
 };
 
 struct ViewInfo {
@@ -221,6 +225,8 @@ struct ViewInfo {
   std::vector<std::string> tags;
   std::vector<std::string> depends_on;
   int64_t retention_ms = 0;
+  std::string source;                  // empty: written by clients
+  std::vector<std::string> key_paths;  // with a source: per join key, its JSON path
 };
 
 struct ApplyResult {

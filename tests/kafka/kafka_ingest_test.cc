@@ -218,6 +218,22 @@ class KafkaIngestTest : public ::testing::Test {
     FAIL() << "consumed " << seen << " of " << messages << " messages";
   }
 
+  // Waits until at least `messages` are applied and durable.
+  static void WaitApplied(Client& client, uint64_t messages) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    uint64_t applied = 0;
+    while (std::chrono::steady_clock::now() < deadline) {
+      Result<ServerStatus> s = client.GetStatus();
+      ASSERT_TRUE(s.ok());
+      applied = 0;
+      for (const KafkaPartitionStatus& p : s->kafka->partitions)
+        applied += p.next_offset > 0 ? static_cast<uint64_t>(p.next_offset) : 0;
+      if (applied >= messages) return;
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    FAIL() << "applied " << applied << " of " << messages << " messages";
+  }
+
   // user_activity of every user as of t, on one server.
   static std::vector<std::optional<Activity>> AsOf(Client& client, int users, int64_t t) {
     GetAsOfRequest req;
@@ -335,6 +351,109 @@ TEST_F(KafkaIngestTest, WindowsOnlineAsOfAndBackfillEqualTheTruth) {
     for (int u = 0; u < kUsers; ++u)
       ASSERT_EQ(Describe(replayed[u]), Describe(streamed[u])) << "u" << u << " as of " << t;
   }
+}
+
+// Two kills mid-stream and a broker outage: after each restart the consumer
+// resumes from the offsets stored with its data, so every event counts
+// exactly once.
+TEST_F(KafkaIngestTest, ExactlyOnceAcrossCrashesAndABrokerOutage) {
+  constexpr int kUsers = 60;
+  const int64_t end = NowMs() - kMinute;
+  const std::vector<WatchEvent> events = GenerateEvents(kUsers, 40, end, 11);
+  const size_t n = events.size();
+  auto part = [&](size_t from, size_t to) {
+    return std::vector<WatchEvent>(events.begin() + from, events.begin() + to);
+  };
+  const std::string dir = MakeTempDir();
+  auto server = StartConsumer(dir);
+  auto client = ConnectTo(*server);
+  Apply(*client);
+  ASSERT_TRUE(Produce(part(0, n / 4)));
+
+  for (int round = 0; round < 2; ++round) {
+    // Kill once the next quarter has started to stream in.
+    const size_t from = n / 4 * (round + 1), to = n / 4 * (round + 2);
+    std::thread producer([&] { EXPECT_TRUE(Produce(part(from, to))); });
+    WaitApplied(*client, from + 1);
+    server->Kill();
+    producer.join();
+    server = StartConsumer(dir);
+    client = ConnectTo(*server);
+    ASSERT_NE(client, nullptr);
+  }
+  // The broker goes away and comes back; the consumer reconnects.
+  ASSERT_TRUE(kafka_.BrokerDown(1));
+  std::this_thread::sleep_for(std::chrono::seconds(2));
+  ASSERT_TRUE(kafka_.BrokerUp(1));
+  ASSERT_TRUE(Produce(part(n / 4 * 3, n)));
+  WaitConsumed({client.get()}, n, NowMs());
+
+  GetRequest get{"user_activity", {}, {}};
+  for (int u = 0; u < kUsers; ++u)
+    get.key_parts.push_back("u" + std::to_string(u));
+  Result<GetResult> online = client->Get(get);
+  ASSERT_TRUE(online.ok());
+  for (int u = 0; u < kUsers; ++u) {
+    const std::string user = "u" + std::to_string(u);
+    EXPECT_EQ(Describe(RowOf(*online, u)), Describe(Truth(events, user, online->event_time_ms(u))))
+        << user;
+  }
+  for (int64_t t = end - 5 * 60 * kMinute; t <= end; t += 11 * kMinute + 7) {
+    const auto rows = AsOf(*client, kUsers, t);
+    for (int u = 0; u < kUsers; ++u) {
+      const std::string user = "u" + std::to_string(u);
+      ASSERT_EQ(Describe(rows[u]), Describe(Truth(events, user, t))) << user << " as of " << t;
+    }
+  }
+  server.reset();
+  RunCommand("rm -rf " + dir);
+}
+
+// Two servers in one consumer group split the partitions; each serves the
+// entities of its own, exactly.
+TEST_F(KafkaIngestTest, TwoServersInOneGroupSplitThePartitions) {
+  constexpr int kUsers = 40;
+  const int64_t end = NowMs() - kMinute;
+  const std::vector<WatchEvent> events = GenerateEvents(kUsers, 10, end, 5);
+  auto a = StartConsumer("", "pair");
+  auto b = StartConsumer("", "pair");
+  auto ca = ConnectTo(*a), cb = ConnectTo(*b);
+  ASSERT_NE(ca, nullptr);
+  ASSERT_NE(cb, nullptr);
+  Apply(*ca);
+  Apply(*cb);
+  // Both members hold partitions before any event is produced.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  size_t pa = 0, pb = 0;
+  while (std::chrono::steady_clock::now() < deadline) {
+    pa = ca->GetStatus()->kafka->partitions.size();
+    pb = cb->GetStatus()->kafka->partitions.size();
+    if (pa > 0 && pb > 0 && pa + pb == kPartitions) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  ASSERT_EQ(pa + pb, static_cast<size_t>(kPartitions));
+  ASSERT_GT(pa, 0u);
+  ASSERT_GT(pb, 0u);
+  ASSERT_TRUE(Produce(events));
+  WaitConsumed({ca.get(), cb.get()}, events.size(), NowMs());
+
+  GetRequest get{"user_activity", {}, {}};
+  for (int u = 0; u < kUsers; ++u)
+    get.key_parts.push_back("u" + std::to_string(u));
+  Result<GetResult> ra = ca->Get(get), rb = cb->Get(get);
+  ASSERT_TRUE(ra.ok());
+  ASSERT_TRUE(rb.ok());
+  int on_a = 0;
+  for (int u = 0; u < kUsers; ++u) {
+    const std::string user = "u" + std::to_string(u);
+    ASSERT_NE(ra->found(u), rb->found(u)) << user << " must live on exactly one server";
+    const GetResult& owner = ra->found(u) ? *ra : *rb;
+    on_a += ra->found(u) ? 1 : 0;
+    EXPECT_EQ(Describe(RowOf(owner, u)), Describe(Truth(events, user, owner.event_time_ms(u))))
+        << user;
+  }
+  EXPECT_GT(on_a, 0);
+  EXPECT_LT(on_a, kUsers);
 }
 
 }  // namespace

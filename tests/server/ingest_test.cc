@@ -224,6 +224,7 @@ TEST_F(IngestTest, MapperTypesKeysAndTimes) {
       {"{\"userId\": \"u1\", ", EventError::kBadJson},
       {R"({"userId": "u1", "itemId": "i1"})", EventError::kBadEventTime},
       {R"({"userId": "u1", "itemId": "i1", "ts": "yesterday"})", EventError::kBadEventTime},
+      {R"({"userId": "u1", "itemId": "i1", "ts": 9223372036854775807})", EventError::kBadEventTime},
       {R"({"itemId": "i1", "ts": 1})", EventError::kMissingKey},
       {R"({"userId": null, "itemId": "i1", "ts": 1})", EventError::kMissingKey},
       {R"({"userId": "", "itemId": "i1", "ts": 1})", EventError::kBadKey},

@@ -45,8 +45,10 @@ struct PutArgs {
 
 struct BackfillArgs {
   std::string view;
-  std::string file;   // JSON lines, one event each, in the order they happened
-  std::string until;  // age windows up to here at the end (empty: now)
+  std::string file;     // JSON lines, one event each, in the order they happened
+  std::string topic;    // or a Kafka topic, read from the beginning to its current end
+  std::string brokers;  // with topic
+  std::string until;    // age windows up to here at the end (empty: now)
   size_t batch_events = 5000;
   bool progress = true;
 };

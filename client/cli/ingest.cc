@@ -1,40 +1,15 @@
-// `quiver backfill` and `quiver status`.
-#include <chrono>
-#include <filesystem>
-#include <fstream>
+// `quiver status`.
 #include <iomanip>
 #include <iostream>
 #include <sstream>
 
 #include "client/cli/commands.h"
-#include "client/cli/progress.h"
 #include "client/json.h"
 #include "protocol/timestamp.h"
 
 namespace quiver::cli {
 
 namespace {
-
-struct BackfillTotals {
-  BackfillResult sum;
-  uint64_t lines = 0;
-  std::vector<std::string> errors;  // the first few, with their line numbers
-};
-
-Status SendBatch(Client& client, const BackfillArgs& args, const std::vector<std::string>& events,
-                 uint64_t first_line, bool finish, int64_t until, BackfillTotals* totals) {
-  QUIVER_ASSIGN_OR_RETURN(BackfillResult r, client.Backfill(args.view, events, finish, until));
-  totals->sum.events += r.events;
-  totals->sum.malformed += r.malformed;
-  totals->sum.too_late += r.too_late;
-  totals->sum.versions += r.versions;
-  if (r.first_error_index >= 0 && totals->errors.size() < 5) {
-    totals->errors.push_back(
-        args.file + ":" + std::to_string(first_line + static_cast<uint64_t>(r.first_error_index)) +
-        ": " + r.first_error);
-  }
-  return Status::Ok();
-}
 
 void PrintLatency(const char* name, const LatencySummary& l) {
   std::cout << "  " << std::left << std::setw(20) << name << std::right;
@@ -114,61 +89,6 @@ void PrintKafka(const KafkaStatus& k) {
 }
 
 }  // namespace
-
-int Backfill(const ClientOptions& options, const BackfillArgs& args) {
-  int64_t until = 0;
-  if (!args.until.empty()) {
-    Result<int64_t> t = ParseTimestampMs(args.until);
-    if (!t.ok()) return Fail(Status::InvalidArgument("--until: " + t.status().message()));
-    until = *t;
-  }
-  std::ifstream in(args.file);
-  if (!in) return Fail(Status::NotFound("cannot open " + args.file));
-  auto client = Client::Connect(options);
-  if (!client.ok()) return Fail(client.status());
-  std::error_code ec;
-  const uint64_t size = std::filesystem::file_size(args.file, ec);
-  Progress progress(args.progress, ec ? 0 : size, "events");
-  const auto start = std::chrono::steady_clock::now();
-  auto seconds = [&] {
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  };
-  BackfillTotals totals;
-  std::vector<std::string> batch;
-  uint64_t batch_first_line = 1;
-  uint64_t bytes = 0;
-  std::string line;
-  while (std::getline(in, line)) {
-    ++totals.lines;
-    bytes += line.size() + 1;
-    if (batch.empty()) batch_first_line = totals.lines;
-    batch.push_back(std::move(line));
-    if (batch.size() < args.batch_events) continue;
-    if (Status s = SendBatch(**client, args, batch, batch_first_line, false, until, &totals);
-        !s.ok()) {
-      progress.Done();
-      return Fail(s);
-    }
-    batch.clear();
-    progress.Update(bytes, totals.sum.events, seconds());
-  }
-  if (Status s = SendBatch(**client, args, batch, batch_first_line, true, until, &totals);
-      !s.ok()) {
-    progress.Done();
-    return Fail(s);
-  }
-  progress.Done();
-  const double t = seconds();
-  std::cout << "events     " << totals.sum.events << " applied from " << totals.lines << " lines\n";
-  std::cout << "versions   " << totals.sum.versions << "\n";
-  std::cout << "too late   " << totals.sum.too_late << "\n";
-  std::cout << "malformed  " << totals.sum.malformed << "\n";
-  for (const std::string& e : totals.errors)
-    std::cout << "  " << e << "\n";
-  std::cout << "time       " << t << " s ("
-            << static_cast<uint64_t>(totals.sum.events / std::max(t, 1e-9)) << " events/s)\n";
-  return 0;
-}
 
 int ShowStatus(const ClientOptions& options, bool json) {
   auto client = Client::Connect(options);

@@ -84,8 +84,11 @@ int main(int argc, char** argv) {
           ->fallthrough();
   backfill->add_option("--view", backfill_args.view, "The view (it must have a source)")
       ->required();
-  backfill->add_option("--from-file", backfill_args.file, "JSON lines, one event each, in order")
-      ->required();
+  backfill->add_option("--from-file", backfill_args.file, "JSON lines, one event each, in order");
+  backfill->add_option("--from-topic", backfill_args.topic,
+                       "A Kafka topic, read from its beginning to its end as of now");
+  backfill->add_option("--brokers", backfill_args.brokers,
+                       "Kafka bootstrap servers (--from-topic)");
   backfill->add_option("--until", backfill_args.until,
                        "At the end, age the windows up to this time (default: now)");
   backfill->add_option("--batch-events", backfill_args.batch_events,

@@ -338,7 +338,8 @@ TEST_F(KafkaIngestTest, WindowsOnlineAsOfAndBackfillEqualTheTruth) {
                                        "/events.jsonl" + " --batch-events 100");
   RunCommand("rm -rf " + dir);
   ASSERT_EQ(run.exit_code, 0) << run.out;
-  EXPECT_NE(run.out.find("events     " + std::to_string(events.size()) + " applied"),
+  EXPECT_NE(run.out.find("events     " + std::to_string(events.size()) + " applied of " +
+                         std::to_string(events.size() + 3) + " read"),
             std::string::npos)
       << run.out;
   EXPECT_NE(run.out.find("malformed  3"), std::string::npos) << run.out;
@@ -350,6 +351,24 @@ TEST_F(KafkaIngestTest, WindowsOnlineAsOfAndBackfillEqualTheTruth) {
     const auto replayed = AsOf(*backfilled, kUsers, t);
     for (int u = 0; u < kUsers; ++u)
       ASSERT_EQ(Describe(replayed[u]), Describe(streamed[u])) << "u" << u << " as of " << t;
+  }
+
+  // The other view, backfilled straight from the topic.
+  const CommandResult from_topic =
+      RunCommand(QuiverCliPath() + " --port " + std::to_string(fresh.port()) +
+                 " backfill --view user_item_progress --from-topic watch-events --brokers " +
+                 kafka_.bootstrap());
+  ASSERT_EQ(from_topic.exit_code, 0) << from_topic.out;
+  EXPECT_NE(from_topic.out.find("applied of " + std::to_string(events.size() + 3) + " read"),
+            std::string::npos)
+      << from_topic.out;
+  EXPECT_NE(from_topic.out.find("malformed  3"), std::string::npos) << from_topic.out;
+  Result<GetResult> replayed_progress = backfilled->Get(pairs);
+  ASSERT_TRUE(replayed_progress.ok());
+  for (size_t j = 0; j < last.size(); ++j) {
+    ASSERT_TRUE(replayed_progress->found(j));
+    EXPECT_EQ(replayed_progress->column("watch_progress")->float32_value(j),
+              progress->column("watch_progress")->float32_value(j));
   }
 }
 

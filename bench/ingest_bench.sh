@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# Kafka ingestion figures, against librdkafka's mock cluster on loopback
+# (everything on this machine's cores: the cluster, the producer, quiverd):
+#  1. throughput: EVENTS watch events produced first, then quiverd started
+#     and timed until every event is applied (history on, durability
+#     DURABILITY), through the windows of examples/streaming.yaml;
+#  2. freshness: events produced at RATE events/s for SECONDS with their
+#     event time set as they are produced; quiverd's event-to-visible
+#     histogram (quiver status) gives p50/p99.
+#   bench/ingest_bench.sh
+# Env: BUILD (default build/release), EVENTS (default 2000000), RATE
+#      (default 100000), SECONDS (default 20), DURABILITY (default async),
+#      PARTITIONS (default 4).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+build=${BUILD:-build/release}
+events=${EVENTS:-2000000}
+rate=${RATE:-100000}
+seconds=${SECONDS_AT_RATE:-20}
+partitions=${PARTITIONS:-4}
+work=$(mktemp -d /tmp/quiver-ingest-bench.XXXXXX)
+cleanup() {
+  [ -n "${qpid:-}" ] && kill "$qpid" 2>/dev/null && wait "$qpid" 2>/dev/null
+  exec 9>&- 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+Q="$build/client/quiver"
+
+start_mock() {  # a fresh, empty cluster
+  rm -f "$work/mock.in" "$work/mock.out"
+  mkfifo "$work/mock.in"
+  "$build/tests/quiver_kafka_mock" --topic "watch-events:$partitions" <"$work/mock.in" >"$work/mock.out" &
+  exec 9>"$work/mock.in"
+  while [ ! -s "$work/mock.out" ]; do sleep 0.01; done
+  brokers=$(head -1 "$work/mock.out")
+}
+start_quiverd() {  # start_quiverd DATA_DIR
+  rm -f "$work/port"
+  "$build/server/quiverd" --port 0 --port-file "$work/port" --data-dir "$1" \
+    --durability "${DURABILITY:-async}" --features examples/features.yaml \
+    --kafka-brokers "$brokers" --kafka-group "bench-$RANDOM" \
+    --kafka-config "fetch.wait.max.ms=10,session.timeout.ms=6000" >"$work/quiverd.log" 2>&1 &
+  qpid=$!
+  while [ ! -s "$work/port" ]; do sleep 0.01; done
+  port=$(cat "$work/port")
+  "$Q" --port "$port" apply examples/streaming.yaml >/dev/null
+}
+applied() {  # messages applied and durable, from quiver status --json
+  "$Q" --port "$port" status --json | /usr/bin/python3 -c '
+import json, sys
+k = json.load(sys.stdin)["kafka"]
+print(sum(max(p["next_offset"], 0) for p in k["partitions"]))'
+}
+now_ms() { date +%s%3N; }
+
+echo "quiverd $("$build/server/quiverd" --version), $(nproc) cores, $(date -u +%Y-%m-%dT%H:%MZ)"
+start_mock
+echo "== throughput: $events events produced first, then consumed (durability ${DURABILITY:-async})"
+"$build/bench/quiver-kafka-load" --brokers "$brokers" --events "$events"
+start_quiverd "$work/data1"
+t0=$(now_ms)
+while [ "$(applied)" -lt "$events" ]; do sleep 0.1; done
+t1=$(now_ms)
+"$Q" --port "$port" status | sed -n '1,6p'
+# The group join (about 3 s with the mock cluster) is counted separately.
+join=$(awk '/kafka: subscribed/ { s = $2 } /kafka: assigned/ { a = $2 } END {
+  split(s, x, ":"); split(a, y, ":"); print (y[3] - x[3]) + 60 * (y[2] - x[2]) }' "$work/quiverd.log")
+awk -v n="$events" -v ms="$((t1 - t0))" -v join="$join" 'BEGIN {
+  s = ms / 1000 - join
+  printf "ingested %d events in %.2f s after a %.1f s group join: %.0f events/s\n", n, s, join, n / s }'
+kill "$qpid"; wait "$qpid" || true; qpid=
+exec 9>&-
+
+echo "== freshness: $rate events/s for ${seconds}s"
+start_mock
+start_quiverd "$work/data2"
+sleep 8  # group join
+"$build/bench/quiver-kafka-load" --brokers "$brokers" --events "$((rate * seconds))" --rate "$rate"
+sleep 1
+"$Q" --port "$port" status | grep -E "messages|event to visible|consume to visible"

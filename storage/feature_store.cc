@@ -330,7 +330,9 @@ Result<WriteResult> FeatureStore::WriteComputed(const ViewSchema& view,
     ++(applied ? result.applied : result.stale);
     if (batch == nullptr) continue;
     if (!applied) seq = history_->NextSeq();
-    RecordVersion(view, row.key, row.event_time_ms, seq, now, row.row, applied, batch);
+    // No latest value: a restart rebuilds computed rows from the window
+    // states (Ingestor::Recover), one write fewer per version.
+    RecordVersion(view, row.key, row.event_time_ms, seq, now, row.row, false, batch);
   }
   return result;
 }
@@ -342,6 +344,11 @@ Result<uint32_t> FeatureStore::Delete(std::string_view view_name,
   const Catalog& catalog = registry_.current();
   QUIVER_ASSIGN_OR_RETURN(ViewRef ref, ParseViewRef(view_name));
   QUIVER_ASSIGN_OR_RETURN(const ViewSchema* view, catalog.Resolve(ref));
+  if (!view->source.empty()) {
+    return Status::FailedPrecondition("view " + view->QualifiedName() +
+                                      " is computed from source '" + view->source +
+                                      "'; its rows cannot be deleted one by one");
+  }
   EncodedKeys keys;
   QUIVER_RETURN_IF_ERROR(ResolveKeys(*view, catalog, key_parts, &keys));
   if (history_ != nullptr) QUIVER_RETURN_IF_ERROR(history_->health());

@@ -178,9 +178,11 @@ class FeatureStore {
   Result<WriteResult> Write(const WriteRequest& request, HistoryBatch* batch);
 
   // Writes rows a source computed for `view`, through the same table and
-  // history as Write. Views with a source accept only these; Write refuses
-  // them. REQUIRES: the caller holds an rcu::ReadLock (view is from the
-  // current catalog).
+  // history as Write, but not to the latest values: the Ingestor rebuilds
+  // computed rows from its window states at restart. Views with a source
+  // accept only these; Write and Delete refuse them. With batch null, only
+  // the online table is written. REQUIRES: the caller holds an
+  // rcu::ReadLock (view is from the current catalog).
   Result<WriteResult> WriteComputed(const ViewSchema& view, std::span<const ComputedRow> rows,
                                     HistoryBatch* batch);
   // Removes the online (and latest) rows of the given entities; returns how

@@ -33,6 +33,13 @@ Status Ingestor::Recover() {
     if (view == nullptr || view->source.empty()) return Status::Ok();
     WindowedView w(*view);
     QUIVER_ASSIGN_OR_RETURN(EntityState state, w.Decode(bytes));
+    // The online row is the newest version written, which the state
+    // alone determines.
+    const int64_t t = w.LastChange(state);
+    const std::string row = w.Row(state, t);
+    const ComputedRow online{
+        key.entity_key, t, {reinterpret_cast<const uint8_t*>(row.data()), row.size()}};
+    QUIVER_RETURN_IF_ERROR(store_.WriteComputed(*view, {&online, 1}, nullptr).status());
     const std::string state_key = StateKey(key.view_id, key.entity_key);
     Entry& entry = states_[state_key];
     entry.state = std::move(state);
@@ -45,17 +52,17 @@ Status Ingestor::Recover() {
 Status Ingestor::Write(const WindowedView& w, std::string_view key, const std::string& state_key,
                        Entry& entry, std::vector<ComputedVersion>& versions, HistoryBatch* batch,
                        IngestCounts* counts) {
-  std::vector<ComputedRow> rows;
-  rows.reserve(versions.size());
+  rows_.clear();
   for (const ComputedVersion& v : versions) {
-    rows.push_back(
+    rows_.push_back(
         {key, v.event_time, {reinterpret_cast<const uint8_t*>(v.row.data()), v.row.size()}});
   }
-  QUIVER_RETURN_IF_ERROR(store_.WriteComputed(w.view(), rows, batch).status());
+  QUIVER_RETURN_IF_ERROR(store_.WriteComputed(w.view(), rows_, batch).status());
   counts->versions += versions.size();
   versions.clear();
-  if (batch != nullptr && store_.history() != nullptr) {
-    batch->Add(HistoryBatch::Op::kPutState, state_key, w.Encode(entry.state));
+  if (batch != nullptr && store_.history() != nullptr && !entry.dirty) {
+    entry.dirty = true;
+    dirty_.emplace_back(&state_key, &entry);
   }
   const int64_t next = w.NextChange(entry.state);
   if (next < entry.scheduled) {
@@ -63,6 +70,18 @@ Status Ingestor::Write(const WindowedView& w, std::string_view key, const std::s
     due_.emplace(next, state_key);
   }
   return Status::Ok();
+}
+
+void Ingestor::SaveDirty(const Catalog& catalog, HistoryBatch* batch) {
+  for (auto [state_key, entry] : dirty_) {
+    entry->dirty = false;
+    const auto key = history::DecodeKey(*state_key, false);
+    const ViewSchema* view = key ? catalog.ById(key->view_id) : nullptr;
+    if (view != nullptr) {
+      batch->Add(HistoryBatch::Op::kPutState, *state_key, WindowedView(*view).Encode(entry->state));
+    }
+  }
+  dirty_.clear();
 }
 
 Status Ingestor::Apply(std::span<const SourceEvent> events, HistoryBatch* batch,
@@ -83,8 +102,9 @@ Status Ingestor::Apply(std::span<const SourceEvent> events, HistoryBatch* batch,
       continue;
     }
     ++counts->events;
-    QUIVER_RETURN_IF_ERROR(Write(w, e.key, state_key, it->second, versions, batch, counts));
+    QUIVER_RETURN_IF_ERROR(Write(w, e.key, it->first, it->second, versions, batch, counts));
   }
+  SaveDirty(catalog, batch);
   return Status::Ok();
 }
 
@@ -105,8 +125,9 @@ Status Ingestor::Advance(int64_t until, HistoryBatch* batch, IngestCounts* count
     WindowedView w(*view);
     w.Advance(it->second.state, until, &versions);
     QUIVER_RETURN_IF_ERROR(
-        Write(w, key->entity_key, state_key, it->second, versions, batch, counts));
+        Write(w, key->entity_key, it->first, it->second, versions, batch, counts));
   }
+  SaveDirty(catalog, batch);
   return Status::Ok();
 }
 

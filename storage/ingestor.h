@@ -63,6 +63,7 @@ class Ingestor {
   struct Entry {
     EntityState state;
     int64_t scheduled = INT64_MAX;  // when Advance next looks at it
+    bool dirty = false;             // its state is to be saved with the batch
   };
   using Due = std::pair<int64_t, std::string>;  // (time, state key)
 
@@ -71,10 +72,17 @@ class Ingestor {
                Entry& entry, std::vector<ComputedVersion>& versions, HistoryBatch* batch,
                IngestCounts* counts);
 
+  // Adds the state of every entity changed by this call to the batch, once.
+  void SaveDirty(const Catalog& catalog, HistoryBatch* batch);
+
   FeatureStore& store_;
   mutable std::mutex mu_;
   std::unordered_map<std::string, Entry> states_;  // by view id | entity key
   std::priority_queue<Due, std::vector<Due>, std::greater<>> due_;
+  // Changed since the last SaveDirty: keys and entries of states_ (stable:
+  // a node-based map).
+  std::vector<std::pair<const std::string*, Entry*>> dirty_;
+  std::vector<ComputedRow> rows_;  // scratch
 };
 
 }  // namespace quiver

@@ -288,6 +288,11 @@ int64_t WindowedView::NextChange(const EntityState& s) const {
   return changes.empty() ? std::numeric_limits<int64_t>::max() : changes.front();
 }
 
+int64_t WindowedView::LastChange(const EntityState& s) const {
+  const std::vector<int64_t> changes = Changes(s, s.clock, s.through);
+  return changes.empty() ? s.clock : changes.back();
+}
+
 std::string WindowedView::Row(const EntityState& s, int64_t t) const {
   RowBuilder builder(*view_, {});
   std::vector<Value> values(view_->fields.size());

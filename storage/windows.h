@@ -79,6 +79,10 @@ class WindowedView {
   // without a new event, or INT64_MAX.
   int64_t NextChange(const EntityState& s) const;
 
+  // The time of the newest version emitted so far: the newest event, or a
+  // later window change up to s.through.
+  int64_t LastChange(const EntityState& s) const;
+
   // The packed row of the entity as of t (t >= s.clock).
   std::string Row(const EntityState& s, int64_t t) const;
 

@@ -189,6 +189,15 @@ TEST_F(IngestTest, StateSurvivesARestartAndCountingContinues) {
   // Changes scheduled before the restart still happen.
   Advance(kT0 + 80 * kMinute);
   EXPECT_EQ(Row("user_activity", {"u1"}), (Fields{"0", "0.000000", "i3", "3"}));
+  // Online rows of computed views come back from the window states, as of
+  // the newest change written.
+  Restart();
+  EXPECT_EQ(Row("user_activity", {"u1"}), (Fields{"0", "0.000000", "i3", "3"}));
+  rcu::ReadLock lock;
+  ReadResult r;
+  const std::string_view u1[] = {"u1"};
+  ASSERT_TRUE(instance_->store->Read({"user_activity", {}, u1}, &r).ok());
+  EXPECT_EQ(r.event_time_ms[0], kT0 + 70 * kMinute);
 }
 
 TEST_F(IngestTest, ClientWritesToComputedViewsAreRefused) {
@@ -202,6 +211,9 @@ TEST_F(IngestTest, ClientWritesToComputedViewsAreRefused) {
       instance_->store->Write({"user_activity", keys, {}, {&col, 1}}, &batch);
   EXPECT_EQ(r.status().code(), StatusCode::kFailedPrecondition);
   EXPECT_NE(r.status().message().find("computed from source 'watch_events'"), std::string::npos);
+  EXPECT_TRUE(batch.empty());
+  EXPECT_EQ(instance_->store->Delete("user_activity", keys, &batch).status().code(),
+            StatusCode::kFailedPrecondition);
   EXPECT_TRUE(batch.empty());
 }
 

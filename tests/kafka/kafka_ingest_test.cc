@@ -22,7 +22,10 @@ namespace {
 
 constexpr char kDefinitions[] = R"(
 sources:
-  - {name: watch_events, kafka: {topic: watch-events}, format: json, event_time: "$.ts"}
+  - name: watch_events
+    kafka: {topic: watch-events, dead_letter_topic: watch-events-dead}
+    format: json
+    event_time: "$.ts"
 entities:
   - {name: user, keys: [user_id]}
   - {name: user_item, keys: [user_id, item_id]}
@@ -234,12 +237,19 @@ class KafkaIngestTest : public ::testing::Test {
     FAIL() << "applied " << applied << " of " << messages << " messages";
   }
 
+  // user_activity of users u0..u{users-1}.
+  static GetRequest AllUsers(int users) {
+    GetRequest get{"user_activity", {}, {}};
+    for (int u = 0; u < users; ++u)
+      get.key_parts.push_back("u" + std::to_string(u));
+    return get;
+  }
+
   // user_activity of every user as of t, on one server.
   static std::vector<std::optional<Activity>> AsOf(Client& client, int users, int64_t t) {
     GetAsOfRequest req;
     req.view = "user_activity";
-    for (int u = 0; u < users; ++u)
-      req.key_parts.push_back("u" + std::to_string(u));
+    req.key_parts = AllUsers(users).key_parts;
     req.as_of_ms = {t};
     Result<GetResult> r = client.GetAsOf(req);
     EXPECT_TRUE(r.ok()) << r.status().ToString();
@@ -249,7 +259,7 @@ class KafkaIngestTest : public ::testing::Test {
     return out;
   }
 
-  KafkaMock kafka_{1, {{"watch-events", kPartitions}}};
+  KafkaMock kafka_{1, {{"watch-events", kPartitions}, {"watch-events-dead", 1}}};
 };
 
 TEST_F(KafkaIngestTest, WindowsOnlineAsOfAndBackfillEqualTheTruth) {
@@ -272,12 +282,24 @@ TEST_F(KafkaIngestTest, WindowsOnlineAsOfAndBackfillEqualTheTruth) {
   EXPECT_EQ(malformed["missing_key"], 1u);
   EXPECT_EQ(malformed["wrong_type"], 1u);
   EXPECT_EQ(status->kafka->event_to_visible.count, 2 * events.size());
+  // ... and copied to the dead-letter topic, saying why and from where.
+  EXPECT_EQ(status->kafka->dead_lettered, std::size(kPoison));
+  CommandResult dead;
+  for (int attempt = 0; attempt < 50; ++attempt) {  // delivery is asynchronous
+    dead = RunCommand("kcat -q -C -e -b " + kafka_.bootstrap() +
+                      " -t watch-events-dead -f '%h|%s\\n'");
+    if (std::count(dead.out.begin(), dead.out.end(), '\n') >= 3) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_NE(dead.out.find("quiver-error=bad_json"), std::string::npos) << dead.out;
+  EXPECT_NE(dead.out.find("quiver-error=missing_key"), std::string::npos) << dead.out;
+  EXPECT_NE(dead.out.find("quiver-error=wrong_type"), std::string::npos) << dead.out;
+  EXPECT_NE(dead.out.find("quiver-origin=watch-events/"), std::string::npos) << dead.out;
+  EXPECT_NE(dead.out.find(kPoison[2]), std::string::npos) << dead.out;
 
   // Online: each row is the truth at its own time, and no window change
   // between then and (a moment before) now was missed.
-  GetRequest get{"user_activity", {}, {}};
-  for (int u = 0; u < kUsers; ++u)
-    get.key_parts.push_back("u" + std::to_string(u));
+  const GetRequest get = AllUsers(kUsers);
   Result<GetResult> online = client->Get(get);
   ASSERT_TRUE(online.ok());
   for (int u = 0; u < kUsers; ++u) {
@@ -407,9 +429,7 @@ TEST_F(KafkaIngestTest, ExactlyOnceAcrossCrashesAndABrokerOutage) {
   ASSERT_TRUE(Produce(part(n / 4 * 3, n)));
   WaitConsumed({client.get()}, n, NowMs());
 
-  GetRequest get{"user_activity", {}, {}};
-  for (int u = 0; u < kUsers; ++u)
-    get.key_parts.push_back("u" + std::to_string(u));
+  const GetRequest get = AllUsers(kUsers);
   Result<GetResult> online = client->Get(get);
   ASSERT_TRUE(online.ok());
   for (int u = 0; u < kUsers; ++u) {
@@ -456,9 +476,7 @@ TEST_F(KafkaIngestTest, TwoServersInOneGroupSplitThePartitions) {
   ASSERT_TRUE(Produce(events));
   WaitConsumed({ca.get(), cb.get()}, events.size(), NowMs());
 
-  GetRequest get{"user_activity", {}, {}};
-  for (int u = 0; u < kUsers; ++u)
-    get.key_parts.push_back("u" + std::to_string(u));
+  const GetRequest get = AllUsers(kUsers);
   Result<GetResult> ra = ca->Get(get), rb = cb->Get(get);
   ASSERT_TRUE(ra.ok());
   ASSERT_TRUE(rb.ok());

@@ -1,4 +1,5 @@
-// Linked into ThreadSanitizer builds only (see server/CMakeLists.txt).
+// Linked into the programs that use librdkafka (quiverd, quiver), in
+// ThreadSanitizer builds only (see server/ and client/CMakeLists.txt).
 //
 // GCC 12's ThreadSanitizer runtime does not intercept C11 threads, which
 // librdkafka uses: threads started with thrd_create have no TSan state and

@@ -227,18 +227,22 @@ void WindowedView::Prune(EntityState& s) const {
   }
 }
 
-std::vector<int64_t> WindowedView::Changes(const EntityState& s, int64_t after,
-                                           int64_t upto) const {
-  std::vector<int64_t> out;
-  auto consider = [&](int64_t t) {
-    if (t > after && t <= upto) out.push_back(t);
-  };
+template <typename Fn>
+void WindowedView::ForEachLeaveTime(const EntityState& s, Fn&& fn) const {
   for (size_t i = 0; i < view_->fields.size(); ++i) {
     const FieldMapping& m = view_->fields[i].mapping;
     if (!Windowed(m)) continue;
     for (const Tile& t : s.fields[i].tiles)
-      consider(LeaveTime(m, t.index));
+      fn(LeaveTime(m, t.index));
   }
+}
+
+std::vector<int64_t> WindowedView::Changes(const EntityState& s, int64_t after,
+                                           int64_t upto) const {
+  std::vector<int64_t> out;
+  ForEachLeaveTime(s, [&](int64_t t) {
+    if (t > after && t <= upto) out.push_back(t);
+  });
   std::sort(out.begin(), out.end());
   out.erase(std::unique(out.begin(), out.end()), out.end());
   return out;
@@ -284,13 +288,19 @@ void WindowedView::Advance(EntityState& s, int64_t until, std::vector<ComputedVe
 
 int64_t WindowedView::NextChange(const EntityState& s) const {
   const int64_t emitted = std::max(s.clock, s.through);
-  const std::vector<int64_t> changes = Changes(s, emitted, std::numeric_limits<int64_t>::max());
-  return changes.empty() ? std::numeric_limits<int64_t>::max() : changes.front();
+  int64_t next = std::numeric_limits<int64_t>::max();
+  ForEachLeaveTime(s, [&](int64_t t) {
+    if (t > emitted) next = std::min(next, t);
+  });
+  return next;
 }
 
 int64_t WindowedView::LastChange(const EntityState& s) const {
-  const std::vector<int64_t> changes = Changes(s, s.clock, s.through);
-  return changes.empty() ? s.clock : changes.back();
+  int64_t last = s.clock;
+  ForEachLeaveTime(s, [&](int64_t t) {
+    if (t <= s.through) last = std::max(last, t);
+  });
+  return last;
 }
 
 std::string WindowedView::Row(const EntityState& s, int64_t t) const {

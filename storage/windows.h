@@ -91,6 +91,9 @@ class WindowedView {
   Result<EntityState> Decode(std::string_view bytes) const;
 
  private:
+  // Calls fn with the time each tile leaves its window.
+  template <typename Fn>
+  void ForEachLeaveTime(const EntityState& s, Fn&& fn) const;
   // The window-change times in (after, upto], ascending.
   std::vector<int64_t> Changes(const EntityState& s, int64_t after, int64_t upto) const;
   void Emit(const EntityState& s, int64_t t, std::vector<ComputedVersion>* out) const;

@@ -1,6 +1,4 @@
 // NativeHandler's answers to Backfill and GetStatus.
-#include <chrono>
-
 #include "server/event_mapper.h"
 #include "server/kafka_ingest.h"
 #include "server/native_codec.h"
@@ -13,12 +11,6 @@ namespace quiver {
 namespace {
 
 using Builder = flatbuffers::FlatBufferBuilder;
-
-int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 flatbuffers::Offset<fb::LatencySummary> EncodeLatency(Builder& b, const Histogram::Summary& s) {
   return fb::CreateLatencySummary(b, s.count, s.p50, s.p90, s.p99, s.p999, s.max);
@@ -91,7 +83,7 @@ Status NativeHandler::HandleBackfill(const fb::Backfill& req, Builder& b, uint64
   IngestCounts counts;
   QUIVER_RETURN_IF_ERROR(options_.ingestor->Apply(events, &writes_, &counts));
   if (req.finish()) {
-    const int64_t until = req.until_ms() != 0 ? req.until_ms() : NowMs();
+    const int64_t until = req.until_ms() != 0 ? req.until_ms() : store_.NowMs();
     QUIVER_RETURN_IF_ERROR(options_.ingestor->Advance(until, &writes_, &counts));
   }
   FinishOk(b, id,
@@ -108,7 +100,7 @@ Status NativeHandler::HandleStatus(Builder& b, uint64_t id) {
   const OnlineTable& table = store_.table();
   const uint64_t entities = options_.ingestor ? options_.ingestor->entities() : 0;
   FinishOk(b, id,
-           fb::CreateStatusReply(b, version, durability, NowMs(), table.size(),
+           fb::CreateStatusReply(b, version, durability, store_.NowMs(), table.size(),
                                  table.memory_bytes(), entities, kafka));
   return Status::Ok();
 }

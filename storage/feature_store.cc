@@ -163,6 +163,24 @@ Status FeatureStore::Read(const ReadRequest& request, ReadResult* out) const {
   return Status::Ok();
 }
 
+Record* FeatureStore::NewRecord(const ViewSchema& view, std::string_view key, size_t value_size,
+                                int64_t event_time, int64_t write_time) {
+  Record* r = Record::Allocate(view.id, key, value_size);
+  if (r == nullptr) return nullptr;
+  r->event_time_ms = event_time;
+  r->write_time_ms = write_time;
+  r->expire_at_ms = view.ttl_ms > 0 ? event_time + view.ttl_ms : kNeverExpires;
+  return r;
+}
+
+Record* FeatureStore::CopyRecord(const ViewSchema& view, std::string_view key,
+                                 std::span<const uint8_t> row, int64_t event_time,
+                                 int64_t write_time) {
+  Record* r = NewRecord(view, key, row.size(), event_time, write_time);
+  if (r != nullptr && !row.empty()) std::memcpy(r->mutable_value(), row.data(), row.size());
+  return r;
+}
+
 Status FeatureStore::Validate(const WriteRequest& request, const Catalog& catalog,
                               ResolvedWrite* out) const {
   QUIVER_ASSIGN_OR_RETURN(ViewRef ref, ParseViewRef(request.view));
@@ -270,12 +288,9 @@ Result<WriteResult> FeatureStore::Write(const WriteRequest& request, HistoryBatc
     auto build = [&](const Record* current) -> Record* {
       RowBuilder builder(view, current ? current->value() : std::span<const uint8_t>());
       fill(builder);
-      Record* r = Record::Allocate(view.id, w.keys.views[i], builder.Size());
+      Record* r = NewRecord(view, w.keys.views[i], builder.Size(), event_time, now);
       if (r == nullptr) return nullptr;
       builder.WriteTo(r->mutable_value());
-      r->event_time_ms = event_time;
-      r->write_time_ms = now;
-      r->expire_at_ms = view.ttl_ms > 0 ? event_time + view.ttl_ms : kNeverExpires;
       // Taken after `current` was read, so the winner of a race for this
       // key always carries a greater sequence than the value it replaced.
       if (batch != nullptr) seq = history_->NextSeq();
@@ -315,13 +330,8 @@ Result<WriteResult> FeatureStore::WriteComputed(const ViewSchema& view,
   for (const ComputedRow& row : rows) {
     uint64_t seq = 0;
     auto build = [&](const Record*) -> Record* {
-      Record* r = Record::Allocate(view.id, row.key, row.row.size());
-      if (r == nullptr) return nullptr;
-      std::memcpy(r->mutable_value(), row.row.data(), row.row.size());
-      r->event_time_ms = row.event_time_ms;
-      r->write_time_ms = now;
-      r->expire_at_ms = view.ttl_ms > 0 ? row.event_time_ms + view.ttl_ms : kNeverExpires;
-      if (batch != nullptr) seq = history_->NextSeq();
+      Record* r = CopyRecord(view, row.key, row.row, row.event_time_ms, now);
+      if (r != nullptr && batch != nullptr) seq = history_->NextSeq();
       return r;
     };
     QUIVER_ASSIGN_OR_RETURN(OnlineTable::Outcome outcome,

@@ -203,6 +203,13 @@ class FeatureStore {
 
  private:
   struct ResolvedWrite;
+  // A record for the view's key with its times and ttl set; the value is
+  // the caller's to fill (NewRecord) or a copy of `row` (CopyRecord).
+  // nullptr if memory ran out.
+  static Record* NewRecord(const ViewSchema& view, std::string_view key, size_t value_size,
+                           int64_t event_time, int64_t write_time);
+  static Record* CopyRecord(const ViewSchema& view, std::string_view key,
+                            std::span<const uint8_t> row, int64_t event_time, int64_t write_time);
   Status Validate(const WriteRequest& request, const Catalog& catalog, ResolvedWrite* out) const;
   Status CheckMemory(const ResolvedWrite& w) const;
   // Adds the history (and, if applied, latest) entries of one row.

@@ -94,8 +94,9 @@ Status Ingestor::Apply(std::span<const SourceEvent> events, HistoryBatch* batch,
     const ViewSchema* view = catalog.ById(e.view_id);
     if (view == nullptr || view->source.empty()) continue;
     WindowedView w(*view);
-    const std::string state_key = StateKey(e.view_id, e.key);
-    auto [it, fresh] = states_.try_emplace(state_key);
+    key_scratch_.clear();
+    history::AppendPrefix(e.view_id, e.key, &key_scratch_);
+    auto [it, fresh] = states_.try_emplace(key_scratch_);
     if (fresh) it->second.state = w.NewState();
     if (!w.Apply(it->second.state, e.event_time_ms, e.values, &versions)) {
       ++counts->too_late;

@@ -83,6 +83,7 @@ class Ingestor {
   // a node-based map).
   std::vector<std::pair<const std::string*, Entry*>> dirty_;
   std::vector<ComputedRow> rows_;  // scratch
+  std::string key_scratch_;        // scratch: the state key being looked up
 };
 
 }  // namespace quiver

@@ -37,27 +37,21 @@ Status FeatureStore::RecoverTable() {
   rcu::ReadLock lock;
   const Catalog& catalog = registry_.current();
   int64_t rows = 0;
-  QUIVER_RETURN_IF_ERROR(history_->ScanLatest(
-      [&](const history::DecodedKey& key, const history::LatestValue& value) -> Status {
-        const ViewSchema* view = catalog.ById(key.view_id);
-        if (view == nullptr) {
-          return Status::Internal("a stored row belongs to view id " + std::to_string(key.view_id) +
-                                  ", which the registry lacks");
-        }
-        auto build = [&](const Record*) -> Record* {
-          Record* r = Record::Allocate(view->id, key.entity_key, value.row.size());
-          if (r == nullptr) return nullptr;
-          std::copy(value.row.begin(), value.row.end(), r->mutable_value());
-          r->event_time_ms = value.event_time_ms;
-          r->write_time_ms = value.write_time_ms;
-          r->expire_at_ms = view->ttl_ms > 0 ? value.event_time_ms + view->ttl_ms : kNeverExpires;
-          return r;
-        };
-        QUIVER_RETURN_IF_ERROR(
-            table_.Upsert(view->id, key.entity_key, value.event_time_ms, build).status());
-        ++rows;
-        return Status::Ok();
-      }));
+  QUIVER_RETURN_IF_ERROR(history_->ScanLatest([&](const history::DecodedKey& key,
+                                                  const history::LatestValue& value) -> Status {
+    const ViewSchema* view = catalog.ById(key.view_id);
+    if (view == nullptr) {
+      return Status::Internal("a stored row belongs to view id " + std::to_string(key.view_id) +
+                              ", which the registry lacks");
+    }
+    auto build = [&](const Record*) {
+      return CopyRecord(*view, key.entity_key, value.row, value.event_time_ms, value.write_time_ms);
+    };
+    QUIVER_RETURN_IF_ERROR(
+        table_.Upsert(view->id, key.entity_key, value.event_time_ms, build).status());
+    ++rows;
+    return Status::Ok();
+  }));
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   spdlog::info("recovered {} rows of {} views in {:.2f} s", rows, catalog.views().size(), seconds);

@@ -305,17 +305,15 @@ int64_t WindowedView::LastChange(const EntityState& s) const {
 
 std::string WindowedView::Row(const EntityState& s, int64_t t) const {
   RowBuilder builder(*view_, {});
-  std::vector<Value> values(view_->fields.size());
   for (size_t i = 0; i < view_->fields.size(); ++i) {
     const Field& field = view_->fields[i];
     const FieldState& f = s.fields[i];
     if (field.mapping.agg != FieldAgg::kLast) {
-      values[i] = Aggregate(field, f, t);
+      builder.SetValue(i, Aggregate(field, f, t));  // numeric: copied at once
     } else if (!Windowed(field.mapping) ||
                FloorDiv(f.last_time, field.mapping.hop_ms) >= LowTile(field.mapping, t)) {
-      values[i] = f.last;
+      builder.SetValue(i, f.last);  // a string stays in the state until WriteTo
     }
-    builder.SetValue(i, values[i]);
   }
   std::string row(builder.Size(), '\0');
   builder.WriteTo(reinterpret_cast<uint8_t*>(row.data()));

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <string_view>
 
+#include "fuzz/fixture.h"
 #include "server/event_mapper.h"
 #include "storage/ingestor.h"
 #include "storage/rcu.h"
@@ -58,11 +59,7 @@ views:
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  static Fixture* fixture = [] {
-    auto* f = new Fixture;
-    std::atexit([] { delete fixture; });
-    return f;
-  }();
+  Fixture* fixture = &quiver::fuzz::Persistent<Fixture>();
   fixture->mapper.Map({reinterpret_cast<const char*>(data), size}, &fixture->mapped);
   quiver::IngestCounts counts;
   if (!fixture->ingestor.Apply(fixture->mapped.events, nullptr, &counts).ok()) std::abort();

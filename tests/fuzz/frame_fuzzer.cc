@@ -9,6 +9,7 @@
 #include <memory>
 #include <string>
 
+#include "fuzz/fixture.h"
 #include "protocol/frame.h"
 #include "server/native_handler.h"
 #include "storage/rcu.h"
@@ -56,13 +57,7 @@ views:
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  static Fixture* fixture = [] {
-    auto* f = new Fixture;
-    // Tear down before LeakSanitizer's exit check: the table's slots hold
-    // tagged pointers, which LSan does not see as references to the rows.
-    std::atexit([] { delete fixture; });
-    return f;
-  }();
+  Fixture* fixture = &quiver::fuzz::Persistent<Fixture>();
   quiver::NativeHandler handler(fixture->store, {.max_frame_bytes = 1 << 20});
   quiver::protocol::FrameReader reader(1 << 20);
   flatbuffers::FlatBufferBuilder out;

@@ -16,38 +16,20 @@
 #include "support/connect.h"
 #include "support/kafka_mock.h"
 #include "support/quiverd_process.h"
+#include "support/watch_events.h"
 
 namespace quiver::testing {
 namespace {
 
-constexpr char kDefinitions[] = R"(
-sources:
-  - name: watch_events
-    kafka: {topic: watch-events, dead_letter_topic: watch-events-dead}
-    format: json
-    event_time: "$.ts"
-entities:
-  - {name: user, keys: [user_id]}
-  - {name: user_item, keys: [user_id, item_id]}
-views:
-  - name: user_activity
-    entity: user
-    source: watch_events
-    keys: {user_id: "$.userId"}
-    fields:
+const std::string kDefinitions =
+    WatchEventsDefinitions("{topic: watch-events, dead_letter_topic: watch-events-dead}", R"(
       - {name: count_1h, type: int64, agg: count, window: 1h, hop: 10m}
       - {name: minutes_2h, type: float64, agg: sum, of: "$.watchDurationMin", window: 2h, hop: 30m}
       - {name: max_progress_30m, type: float32, agg: max, of: "$.progress", window: 30m, hop: 5m}
       - {name: last_item, type: string, agg: last, of: "$.itemId"}
       - {name: total, type: int64, agg: count}
-      - {name: minutes_total, type: int64, agg: sum, of: "$.watchDurationMin"}
-  - name: user_item_progress
-    entity: user_item
-    source: watch_events
-    keys: {user_id: "$.userId", item_id: "$.itemId"}
-    fields:
-      - {name: watch_progress, type: float32, agg: last, of: "$.progress"}
-)";
+      - {name: minutes_total, type: int64, agg: sum, of: "$.watchDurationMin"})",
+                           1);
 
 constexpr int64_t kMinute = 60'000;
 constexpr int kPartitions = 4;

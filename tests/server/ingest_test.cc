@@ -10,34 +10,17 @@
 #include "storage/rcu.h"
 #include "storage/row.h"
 #include "support/quiverd_process.h"
+#include "support/watch_events.h"
 
 namespace quiver {
 namespace {
 
-constexpr char kDefinitions[] = R"(
-sources:
-  - {name: watch_events, kafka: {topic: watch-events}, format: json, event_time: "$.ts"}
-entities:
-  - {name: user, keys: [user_id]}
-  - {name: user_item, keys: [user_id, item_id]}
-views:
-  - name: user_activity
-    entity: user
-    source: watch_events
-    keys: {user_id: "$.userId"}
-    fields:
+const std::string kDefinitions = testing::WatchEventsDefinitions("{topic: watch-events}", R"(
       - {name: watch_count_1h, type: int64, agg: count, window: 1h, hop: 10m}
       - {name: minutes_1h, type: float32, agg: sum, of: "$.watchDurationMin", window: 1h, hop: 10m}
       - {name: last_item, type: string, agg: last, of: "$.itemId"}
-      - {name: total, type: int64, agg: count}
-  - name: user_item_progress
-    version: 2
-    entity: user_item
-    source: watch_events
-    keys: {user_id: "$.userId", item_id: "$.itemId"}
-    fields:
-      - {name: watch_progress, type: float32, agg: last, of: "$.progress"}
-)";
+      - {name: total, type: int64, agg: count})",
+                                                                 2);
 
 constexpr int64_t kT0 = 1'763'899'800'000;  // a multiple of 10 minutes
 constexpr int64_t kMinute = 60'000;

@@ -1,0 +1,20 @@
+// The state a libFuzzer target keeps across inputs (a store and what feeds
+// it): built on the first input, torn down at exit before LeakSanitizer's
+// check, since the online table's slots hold tagged pointers that LSan does
+// not see as references to the rows.
+#pragma once
+
+#include <cstdlib>
+
+namespace quiver::fuzz {
+
+template <typename Fixture>
+Fixture& Persistent() {
+  static Fixture* fixture = [] {
+    std::atexit([] { delete fixture; });
+    return new Fixture;
+  }();
+  return *fixture;
+}
+
+}  // namespace quiver::fuzz

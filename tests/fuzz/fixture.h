@@ -11,8 +11,11 @@ namespace quiver::fuzz {
 template <typename Fixture>
 Fixture& Persistent() {
   static Fixture* fixture = [] {
+    auto* f = new Fixture;
+    // Registered after the libraries' statics that building the fixture
+    // created (RocksDB's among them), so it runs before they are destroyed.
     std::atexit([] { delete fixture; });
-    return new Fixture;
+    return f;
   }();
   return *fixture;
 }

@@ -21,7 +21,7 @@ echo "redis $(redis-server --version | grep -o 'v=[0-9.]*'), quiverd $("$build/s
   "$(nproc) cores, $(date -u +%Y-%m-%dT%H:%MZ)"
 for mode in sync async none; do
   rm -rf "$work/q" "$work/port"
-  "$build/server/quiverd" --port "$port" --port-file "$work/port" --data-dir "$work/q" \
+  "$build/server/quiverd" --port "$port" --resp-port off --port-file "$work/port" --data-dir "$work/q" \
     --durability "$mode" --log-level warn &
   qpid=$!
   while [ ! -s "$work/port" ]; do sleep 0.01; done

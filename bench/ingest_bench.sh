@@ -41,7 +41,7 @@ start_mock() {  # a fresh, empty cluster
 }
 start_quiverd() {  # start_quiverd DATA_DIR
   rm -f "$work/port"
-  "$build/server/quiverd" --port 0 --port-file "$work/port" --data-dir "$1" \
+  "$build/server/quiverd" --port 0 --resp-port 0 --port-file "$work/port" --data-dir "$1" \
     --durability "${DURABILITY:-async}" --features examples/features.yaml \
     --kafka-brokers "$brokers" --kafka-group "bench-$RANDOM" \
     --kafka-config "fetch.wait.max.ms=10,session.timeout.ms=6000" >"$work/quiverd.log" 2>&1 &

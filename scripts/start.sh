@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The README's first command: install what is missing, build quiver (Release)
 # and start quiverd in the foreground with the reference feature definitions.
-# Data goes to ./data, the native protocol listens on 127.0.0.1:7070.
+# Data goes to ./data, the native protocol listens on 127.0.0.1:7070 and
+# the Redis protocol on 127.0.0.1:6379 (6380 if a Redis already has 6379).
 # Extra arguments are passed to quiverd (see quiverd --help).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -9,4 +10,9 @@ scripts/install-deps.sh
 cmake -S . -B build/release -G Ninja -DCMAKE_BUILD_TYPE=Release -DQUIVER_BUILD_TESTS=OFF >/dev/null
 cmake --build build/release --target quiverd quiver quiver_python
 echo "quiver CLI: build/release/client/quiver (try: build/release/client/quiver views)"
-exec build/release/server/quiverd --data-dir ./data --features examples/features.yaml "$@"
+resp=()
+if [[ " $* " != *" --resp-port"* ]] && (exec 3<>/dev/tcp/127.0.0.1/6379) 2>/dev/null; then
+  echo "port 6379 is taken (a Redis?): quiverd's RESP port is 6380 (choose with --resp-port)"
+  resp=(--resp-port 6380)
+fi
+exec build/release/server/quiverd --data-dir ./data --features examples/features.yaml "${resp[@]}" "$@"

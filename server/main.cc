@@ -32,11 +32,12 @@ quiver::Status ApplyFile(quiver::FeatureStore& store, const std::string& path) {
   return quiver::Status::Ok();
 }
 
-quiver::Status WritePortFile(const std::string& path, uint16_t port) {
+// The native port on the first line, the RESP port (0: none) on the second.
+quiver::Status WritePortFile(const std::string& path, uint16_t port, uint16_t resp_port) {
   const std::string tmp = path + ".tmp";
   {
     std::ofstream out(tmp);
-    out << port << "\n";
+    out << port << "\n" << resp_port << "\n";
     if (!out) return quiver::Status::IoError("cannot write " + tmp);
   }
   std::error_code ec;
@@ -122,10 +123,15 @@ int main(int argc, char** argv) {
                         {.durability = durability, .ingestor = &ingestor, .kafka = kafka.get()});
   if (quiver::Status s = server.Start(); !s.ok()) return Fail(s);
   if (!options.port_file.empty()) {
-    if (quiver::Status s = WritePortFile(options.port_file, server.port()); !s.ok()) return Fail(s);
+    if (quiver::Status s = WritePortFile(options.port_file, server.port(), server.resp_port());
+        !s.ok())
+      return Fail(s);
   }
-  spdlog::info("quiverd {} listening on {}:{} (native protocol), {} threads, durability {}{}",
-               quiver::kQuiverVersion, options.bind, server.port(), options.threads, durability,
+  spdlog::info("quiverd {} listening on {}:{} (native protocol){}, {} threads, durability {}{}",
+               quiver::kQuiverVersion, options.bind, server.port(),
+               server.resp_port() != 0 ? " and " + std::to_string(server.resp_port()) + " (RESP)"
+                                       : std::string(),
+               options.threads, durability,
                history ? ", data in " + options.data_dir : std::string());
 
   boost::asio::io_context signal_context;

@@ -19,7 +19,7 @@ namespace {
 struct RawOptions {
   std::string bind, port, threads, data_dir, features, max_memory, max_frame, shards,
       sweep_interval_ms, log_level, port_file, huge_pages, durability, history_cache, kafka_brokers,
-      kafka_group, kafka_config;
+      kafka_group, kafka_config, resp_port, requirepass, databases;
 };
 
 struct Key {
@@ -31,6 +31,12 @@ struct Key {
 const Key kKeys[] = {
     {"bind", &RawOptions::bind, "Address to listen on (default 127.0.0.1)"},
     {"port", &RawOptions::port, "Native protocol port (default 7070; 0 = any free port)"},
+    {"resp_port", &RawOptions::resp_port,
+     "Redis protocol (RESP) port (default 6379; 0 = any free port; off = none)"},
+    {"requirepass", &RawOptions::requirepass,
+     "Password every RESP connection must AUTH with, as Redis's requirepass (default: none)"},
+    {"databases", &RawOptions::databases,
+     "Number of RESP databases (SELECT 0..N-1), as Redis's databases (default 16)"},
     {"threads", &RawOptions::threads, "I/O threads, one io_context each (default: one per core)"},
     {"data_dir", &RawOptions::data_dir, "Data directory (default ./data)"},
     {"durability", &RawOptions::durability,
@@ -102,7 +108,21 @@ Status LoadConfigFile(const std::string& path, RawOptions* raw) {
   return Status::Ok();
 }
 
+Status ConvertResp(const RawOptions& raw, ServerOptions* o) {
+  if (raw.resp_port == "off") {
+    o->resp_port = -1;
+  } else if (!raw.resp_port.empty()) {
+    QUIVER_RETURN_IF_ERROR(ParseInt<int>("resp_port", raw.resp_port, 0, 65535, &o->resp_port));
+  }
+  if (!raw.requirepass.empty()) o->requirepass = raw.requirepass;
+  if (!raw.databases.empty()) {
+    QUIVER_RETURN_IF_ERROR(ParseInt<int>("databases", raw.databases, 1, 65536, &o->databases));
+  }
+  return Status::Ok();
+}
+
 Status Convert(const RawOptions& raw, ServerOptions* o) {
+  QUIVER_RETURN_IF_ERROR(ConvertResp(raw, o));
   if (!raw.bind.empty()) o->bind = raw.bind;
   if (!raw.port.empty())
     QUIVER_RETURN_IF_ERROR(ParseInt<uint16_t>("port", raw.port, 0, 65535, &o->port));

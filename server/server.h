@@ -1,7 +1,9 @@
 // Server: quiverd's network side. One Boost.Asio io_context per thread;
 // the acceptor hands each new connection to the next context in turn, and
-// the connection is served entirely on that context's thread. A background
-// thread sweeps expired rows out of memory.
+// the connection is served entirely on that context's thread. Two ports:
+// the native protocol and RESP (the Redis protocol, over the KeySpace of
+// plain keys and the feature rows). A background thread sweeps expired
+// rows and keys out of memory.
 //
 // Start() and port() from the owning thread; Run() blocks until Stop(),
 // which any thread (or a signal handler via Asio) may call.
@@ -9,6 +11,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -19,7 +22,9 @@
 
 #include "server/native_handler.h"
 #include "server/options.h"
+#include "server/resp_command.h"
 #include "storage/feature_store.h"
+#include "storage/keyspace.h"
 
 namespace quiver {
 
@@ -36,21 +41,37 @@ class Server {
   Status Start();
   // The bound native port (useful with port 0). Valid after Start().
   uint16_t port() const { return port_; }
+  // The bound RESP port, 0 if there is none. Valid after Start().
+  uint16_t resp_port() const { return resp_port_; }
+  KeySpace& keyspace() { return keyspace_; }
   // Serves on options.threads threads (the caller's included) until Stop().
   void Run();
   void Stop();
 
  private:
-  void Accept();
+  // Opens a listening socket on the bind address and port.
+  Result<std::unique_ptr<boost::asio::ip::tcp::acceptor>> Listen(uint16_t port);
+  // Accepts connections on `acceptor` until it is closed, each served on
+  // the next context; start(socket) makes and starts its connection.
+  void AcceptLoop(boost::asio::ip::tcp::acceptor& acceptor,
+                  std::function<void(boost::asio::ip::tcp::socket)> start);
+  // The io_context the next connection is served on.
+  boost::asio::io_context& NextContext();
   void SweepLoop();
 
   ServerOptions options_;
   FeatureStore& store_;
   NativeHandlerOptions handler_options_;
+  // Before the contexts: connections still queued in a context at
+  // destruction refer to them.
+  KeySpace keyspace_;
+  resp::Shared resp_shared_;
   std::vector<std::unique_ptr<boost::asio::io_context>> contexts_;
   std::unique_ptr<boost::asio::ip::tcp::acceptor> acceptor_;
+  std::unique_ptr<boost::asio::ip::tcp::acceptor> resp_acceptor_;
   size_t next_context_ = 0;  // touched only by contexts_[0]'s thread
   uint16_t port_ = 0;
+  uint16_t resp_port_ = 0;
 
   std::mutex stop_mu_;
   std::condition_variable stop_cv_;

@@ -108,7 +108,8 @@ struct alignas(64) OnlineTable::Shard {
   std::atomic<size_t> used{0};  // slots of `slots` ever claimed (records + tombstones)
 };
 
-OnlineTable::OnlineTable(Options options) : options_(options) {
+OnlineTable::OnlineTable(Options options)
+    : options_(options), max_memory_bytes_(options.max_memory_bytes) {
   if (options_.shards == 0) options_.shards = 1;
   for (uint32_t i = 0; i < options_.shards; ++i) {
     shards_.push_back(new Shard);
@@ -170,12 +171,12 @@ void OnlineTable::FindMany(uint32_t view_id, std::span<const std::string_view> k
 }
 
 Status OnlineTable::CheckMemory(int64_t added_bytes) const {
-  if (options_.max_memory_bytes <= 0 || added_bytes <= 0) return Status::Ok();
-  if (memory_bytes() + added_bytes <= options_.max_memory_bytes) return Status::Ok();
+  const int64_t limit = max_memory_bytes();
+  if (limit <= 0 || added_bytes <= 0) return Status::Ok();
+  if (memory_bytes() + added_bytes <= limit) return Status::Ok();
   return Status::ResourceExhausted("OOM: write refused, the online table holds " +
                                    std::to_string(memory_bytes()) + " bytes and its limit is " +
-                                   std::to_string(options_.max_memory_bytes) +
-                                   " (--max-memory); reads continue");
+                                   std::to_string(limit) + " (--max-memory); reads continue");
 }
 
 void OnlineTable::Retire(Record* r) {
@@ -216,51 +217,84 @@ Status OnlineTable::Grow(Shard& shard) {
   return Status::Ok();
 }
 
-Result<OnlineTable::Outcome> OnlineTable::Upsert(uint32_t view_id, std::string_view key,
-                                                 int64_t event_time_ms, Builder build) {
+bool OnlineTable::TryMutate(Shard& shard, uint64_t hash, uint32_t view_id, std::string_view key,
+                            Mutator fn, Result<Change::Kind>* out) {
+  std::shared_lock<std::shared_mutex> lock(shard.grow_mu);
+  Slots* s = shard.slots.load(std::memory_order_acquire);
+  for (;;) {  // until our CAS wins, or the shard must grow
+    uint64_t i;
+    uint64_t w = s->Probe(hash, view_id, key, &i);
+    const bool empty = w == kEmpty;
+    if (w == kTombstone) return false;  // full
+    Record* current = empty ? nullptr : RecordOf(w);
+    Result<Change> change = fn(current);
+    if (!change.ok() || change->kind == Change::kKeep ||
+        (change->kind == Change::kErase && empty)) {
+      *out = change.ok() ? Result<Change::Kind>(Change::kKeep) : change.status();
+      return true;
+    }
+    if (change->kind == Change::kErase) {
+      if (!s->words[i].compare_exchange_strong(w, kTombstone, std::memory_order_acq_rel)) continue;
+      Retire(current);
+      *out = Change::kErase;
+      return true;
+    }
+    Record* fresh = change->record;
+    if (empty && shard.used.load(std::memory_order_relaxed) >= GrowThreshold(s->mask)) {
+      Record::Free(fresh);
+      return false;
+    }
+    const int64_t size = static_cast<int64_t>(fresh->allocation_size());
+    if (Status st = CheckMemory(size - (current ? int64_t(current->allocation_size()) : 0));
+        !st.ok()) {
+      Record::Free(fresh);
+      *out = st;
+      return true;
+    }
+    // Release: a reader that loads the new word sees the record's contents.
+    if (!s->words[i].compare_exchange_strong(
+            w, WordOf(fresh, TagOf(hash)), std::memory_order_acq_rel, std::memory_order_acquire)) {
+      Record::Free(fresh);  // another writer changed the slot: probe again
+      continue;
+    }
+    memory_bytes_.fetch_add(size, std::memory_order_relaxed);
+    count_.fetch_add(1, std::memory_order_relaxed);
+    if (empty) {
+      shard.used.fetch_add(1, std::memory_order_relaxed);
+    } else {
+      Retire(current);
+    }
+    *out = Change::kPut;
+    return true;
+  }
+}
+
+Result<OnlineTable::Change::Kind> OnlineTable::Mutate(uint32_t view_id, std::string_view key,
+                                                      Mutator fn) {
   const uint64_t hash = Hash(view_id, key);
   Shard& shard = ShardFor(hash);
   for (;;) {
-    {
-      std::shared_lock<std::shared_mutex> lock(shard.grow_mu);
-      Slots* s = shard.slots.load(std::memory_order_acquire);
-      for (;;) {  // until our CAS wins, or the shard must grow
-        uint64_t i;
-        uint64_t w = s->Probe(hash, view_id, key, &i);
-        const bool empty = w == kEmpty;
-        if (w == kTombstone ||
-            (empty && shard.used.load(std::memory_order_relaxed) >= GrowThreshold(s->mask))) {
-          break;
-        }
-        Record* current = empty ? nullptr : RecordOf(w);
-        if (current != nullptr && current->event_time_ms > event_time_ms) return Outcome::kStale;
-        Record* fresh = build(current);
-        if (fresh == nullptr) return Status::ResourceExhausted("OOM: allocation failed");
-        const int64_t size = static_cast<int64_t>(fresh->allocation_size());
-        if (Status st = CheckMemory(size - (current ? int64_t(current->allocation_size()) : 0));
-            !st.ok()) {
-          Record::Free(fresh);
-          return st;
-        }
-        // Release: a reader that loads the new word sees the record's contents.
-        if (!s->words[i].compare_exchange_strong(w, WordOf(fresh, TagOf(hash)),
-                                                 std::memory_order_acq_rel,
-                                                 std::memory_order_acquire)) {
-          Record::Free(fresh);  // another writer changed the slot: probe again
-          continue;
-        }
-        memory_bytes_.fetch_add(size, std::memory_order_relaxed);
-        count_.fetch_add(1, std::memory_order_relaxed);
-        if (empty) {
-          shard.used.fetch_add(1, std::memory_order_relaxed);
-          return Outcome::kInserted;
-        }
-        Retire(current);
-        return Outcome::kReplaced;
-      }
-    }
+    Result<Change::Kind> out = Change::kKeep;
+    if (TryMutate(shard, hash, view_id, key, fn, &out)) return out;
     QUIVER_RETURN_IF_ERROR(Grow(shard));  // full enough (or full): grow, then try again
   }
+}
+
+Result<OnlineTable::Outcome> OnlineTable::Upsert(uint32_t view_id, std::string_view key,
+                                                 int64_t event_time_ms, Builder build) {
+  bool stale = false;
+  bool existed = false;
+  Result<Change::Kind> kind = Mutate(view_id, key, [&](const Record* current) -> Result<Change> {
+    existed = current != nullptr;
+    stale = existed && current->event_time_ms > event_time_ms;
+    if (stale) return Change{};
+    Record* fresh = build(current);
+    if (fresh == nullptr) return Status::ResourceExhausted("OOM: allocation failed");
+    return Change{Change::kPut, fresh};
+  });
+  if (!kind.ok()) return kind.status();
+  if (stale) return Outcome::kStale;
+  return existed ? Outcome::kReplaced : Outcome::kInserted;
 }
 
 bool OnlineTable::Erase(uint32_t view_id, std::string_view key) {
@@ -280,22 +314,32 @@ bool OnlineTable::Erase(uint32_t view_id, std::string_view key) {
   }
 }
 
-size_t OnlineTable::SweepExpired(int64_t now_ms) {
-  size_t removed = 0;
+size_t OnlineTable::RemoveIf(FunctionRef<bool(const Record&)> pred,
+                             FunctionRef<void(const Record&)> removed) {
+  size_t count = 0;
   for (Shard* shard : shards_) {
     rcu::ReadLock read_lock;
     std::shared_lock<std::shared_mutex> lock(shard->grow_mu);
     Slots* s = shard->slots.load(std::memory_order_acquire);
     for (uint64_t i = 0; i <= s->mask; ++i) {
       uint64_t w = s->words[i].load(std::memory_order_acquire);
-      if (!HoldsRecord(w) || !RecordOf(w)->ExpiredAt(now_ms)) continue;
+      if (!HoldsRecord(w) || !pred(*RecordOf(w))) continue;
       if (s->words[i].compare_exchange_strong(w, kTombstone, std::memory_order_acq_rel)) {
+        removed(*RecordOf(w));
         Retire(RecordOf(w));
-        ++removed;
+        ++count;
       }
     }
   }
-  return removed;
+  return count;
+}
+
+size_t OnlineTable::SweepExpired(int64_t now_ms, FunctionRef<void(const Record&)> removed) {
+  return RemoveIf([now_ms](const Record& r) { return r.ExpiredAt(now_ms); }, removed);
+}
+
+size_t OnlineTable::SweepExpired(int64_t now_ms) {
+  return SweepExpired(now_ms, [](const Record&) {});
 }
 
 void OnlineTable::ForEachInView(uint32_t view_id, FunctionRef<void(const Record&)> fn) const {
@@ -306,6 +350,85 @@ void OnlineTable::ForEachInView(uint32_t view_id, FunctionRef<void(const Record&
       if (HoldsRecord(w) && RecordOf(w)->view_id == view_id) fn(*RecordOf(w));
     }
   }
+}
+
+}  // namespace quiver
+
+namespace quiver {
+
+namespace {
+
+uint64_t ReverseBits(uint64_t v) {
+  v = ((v >> 1) & 0x5555555555555555ull) | ((v & 0x5555555555555555ull) << 1);
+  v = ((v >> 2) & 0x3333333333333333ull) | ((v & 0x3333333333333333ull) << 2);
+  v = ((v >> 4) & 0x0f0f0f0f0f0f0f0full) | ((v & 0x0f0f0f0f0f0f0f0full) << 4);
+  return __builtin_bswap64(v);
+}
+
+// Redis's reverse-binary cursor step: increments the masked bits from the
+// top, so that after the table grows (or shrinks) no home slot that was
+// not yet visited is skipped.
+uint64_t NextHome(uint64_t v, uint64_t mask) {
+  v |= ~mask;
+  v = ReverseBits(v);
+  ++v;
+  return ReverseBits(v);
+}
+
+constexpr int kCursorShardShift = 48;
+
+}  // namespace
+
+size_t OnlineTable::ScanHome(const Slots& s, uint64_t home, uint32_t view_id,
+                             FunctionRef<void(const Record&)> fn) const {
+  // A record whose home is `home` sits in the run of used slots from it.
+  size_t found = 0;
+  for (uint64_t i = home, n = 0; n <= s.mask; i = (i + 1) & s.mask, ++n) {
+    const uint64_t w = s.words[i].load(std::memory_order_acquire);
+    if (w == kEmpty) break;
+    if (!HoldsRecord(w)) continue;
+    const Record* r = RecordOf(w);
+    if (r->view_id != view_id || (Hash(view_id, r->key()) & s.mask) != home) continue;
+    fn(*r);
+    ++found;
+  }
+  return found;
+}
+
+uint64_t OnlineTable::Scan(uint32_t view_id, uint64_t cursor, size_t count,
+                           FunctionRef<void(const Record&)> fn) const {
+  size_t shard = cursor >> kCursorShardShift;
+  uint64_t v = cursor & kPointerMask;
+  const size_t budget = std::max<size_t>(count * 64, 16384);
+  size_t found = 0, examined = 0;
+  while (shard < shards_.size()) {
+    const Slots* s = shards_[shard]->slots.load(std::memory_order_acquire);
+    do {
+      found += ScanHome(*s, v & s->mask, view_id, fn);
+      ++examined;
+      v = NextHome(v, s->mask);
+    } while (v != 0 && found < count && examined < budget);
+    if (v == 0) ++shard;
+    if (found >= count || examined >= budget) break;
+  }
+  if (shard >= shards_.size()) return 0;
+  return (uint64_t{shard} << kCursorShardShift) | v;
+}
+
+const Record* OnlineTable::Random(uint32_t view_id, uint64_t seed,
+                                  FunctionRef<bool(const Record&)> accept) const {
+  const size_t first = seed % shards_.size();
+  for (size_t k = 0; k < shards_.size(); ++k) {
+    const Slots* s = shards_[(first + k) % shards_.size()]->slots.load(std::memory_order_acquire);
+    const uint64_t start = (seed >> 20) & s->mask;
+    for (uint64_t n = 0; n <= s->mask; ++n) {
+      const uint64_t w = s->words[(start + n) & s->mask].load(std::memory_order_acquire);
+      if (HoldsRecord(w) && RecordOf(w)->view_id == view_id && accept(*RecordOf(w))) {
+        return RecordOf(w);
+      }
+    }
+  }
+  return nullptr;
 }
 
 }  // namespace quiver

@@ -79,12 +79,50 @@ class OnlineTable {
   Result<Outcome> Upsert(uint32_t view_id, std::string_view key, int64_t event_time_ms,
                          Builder build);
 
+  // What a Mutator decided for its key.
+  struct Change {
+    enum Kind : uint8_t { kKeep, kPut, kErase };
+    Kind kind = kKeep;
+    Record* record = nullptr;  // kPut: from Record::Allocate, owned by the table from now on
+  };
+  // Decides the key's new value from its current record (nullptr if none,
+  // expired or not). Called again with the newer record if another writer
+  // changed the key meanwhile (a record it returned then is freed), so it
+  // must keep its outputs only from its last call. An error changes nothing.
+  using Mutator = FunctionRef<Result<Change>(const Record* current)>;
+
+  // The general atomic read-modify-write of one key: what fn returns is
+  // installed with one compare-and-swap against the record fn saw. Returns
+  // the change made (kKeep if fn kept the key as it was). Fails with
+  // ResourceExhausted, changing nothing, over the memory limit.
+  // REQUIRES: the caller holds an rcu::ReadLock.
+  Result<Change::Kind> Mutate(uint32_t view_id, std::string_view key, Mutator fn);
+
   // Removes the key; false if it had no value. REQUIRES: rcu::ReadLock held.
   bool Erase(uint32_t view_id, std::string_view key);
 
-  // Removes every record expired at now_ms; returns how many. Takes its own
-  // read locks, one shard at a time.
+  // Removes every record pred chooses; calls removed(record) for each
+  // (before it is retired) and returns how many. Takes its own read locks,
+  // one shard at a time; pred must not write to the table.
+  size_t RemoveIf(FunctionRef<bool(const Record&)> pred, FunctionRef<void(const Record&)> removed);
+  // Removes every record expired at now_ms; returns how many.
   size_t SweepExpired(int64_t now_ms);
+  size_t SweepExpired(int64_t now_ms, FunctionRef<void(const Record&)> removed);
+
+  // Resumable iteration over the records of one view that visits every
+  // record present for the whole iteration at least once, even while the
+  // table grows (Redis's SCAN guarantee; records may come twice). Starts
+  // with cursor 0 and returns the cursor to continue from, 0 at the end.
+  // Visits about `count` records of the view per call, or stops after
+  // examining a bounded number of slots. REQUIRES: rcu::ReadLock held; fn
+  // must not write to the table.
+  uint64_t Scan(uint32_t view_id, uint64_t cursor, size_t count,
+                FunctionRef<void(const Record&)> fn) const;
+
+  // A record of the view chosen at random among those fn accepts, or
+  // nullptr if there is none. REQUIRES: rcu::ReadLock held.
+  const Record* Random(uint32_t view_id, uint64_t seed,
+                       FunctionRef<bool(const Record&)> accept) const;
 
   // Calls fn for every record of one view, shard by shard.
   // REQUIRES: rcu::ReadLock held; fn must not write to the table.
@@ -92,7 +130,11 @@ class OnlineTable {
 
   // Bytes held by live records (allocation sizes; excludes the slot arrays).
   int64_t memory_bytes() const { return memory_bytes_.load(std::memory_order_relaxed); }
-  int64_t max_memory_bytes() const { return options_.max_memory_bytes; }
+  int64_t max_memory_bytes() const { return max_memory_bytes_.load(std::memory_order_relaxed); }
+  // Changes the memory limit (CONFIG SET maxmemory); 0: no limit.
+  void set_max_memory_bytes(int64_t bytes) {
+    max_memory_bytes_.store(bytes, std::memory_order_relaxed);
+  }
   int64_t size() const { return count_.load(std::memory_order_relaxed); }
 
  private:
@@ -104,12 +146,21 @@ class OnlineTable {
   void Retire(Record* r);
   // Rebuilds the shard's slots at a size with room for its live records.
   Status Grow(Shard& shard);
+  // One attempt of Mutate under the shard's shared lock: false (and *out
+  // unset) if the shard must grow first.
+  bool TryMutate(Shard& shard, uint64_t hash, uint32_t view_id, std::string_view key, Mutator fn,
+                 Result<Change::Kind>* out);
+  // Visits the records whose home slot (hash & mask) is `home`; returns how
+  // many belong to the view.
+  size_t ScanHome(const Slots& s, uint64_t home, uint32_t view_id,
+                  FunctionRef<void(const Record&)> fn) const;
 
   Options options_;
   std::vector<Shard*> shards_;
   // Written by writers with relaxed adds; approximate while writes race.
   std::atomic<int64_t> memory_bytes_{0};
   std::atomic<int64_t> count_{0};
+  std::atomic<int64_t> max_memory_bytes_;
 };
 
 }  // namespace quiver

@@ -1,5 +1,5 @@
-// Record: one immutable value in the online table (a packed feature row
-// today; plain Redis values later). A writer fills a record completely
+// Record: one immutable value in the online table: a packed feature row or
+// a plain value of the RESP port. A writer fills a record completely
 // before publishing it; from then on nobody writes it until it is freed,
 // after an RCU grace period, by the table's retire callback.
 #pragma once
@@ -17,7 +17,10 @@ namespace quiver {
 inline constexpr int64_t kNeverExpires = std::numeric_limits<int64_t>::max();
 inline constexpr size_t kMaxKeySize = 65535;
 
-enum class RecordKind : uint8_t { kRow = 0 };
+// kRow: a packed feature row. The others are plain (RESP) values, stored in
+// the reserved view ids of KeySpace: the bytes of a string, or a packed
+// hash or list (storage/keyspace.h).
+enum class RecordKind : uint8_t { kRow = 0, kString = 1, kHash = 2, kList = 3 };
 
 struct Record {
   rcu_head rcu;  // used only when the record is retired

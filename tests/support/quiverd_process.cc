@@ -4,6 +4,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <chrono>
 #include <cstdio>
@@ -36,6 +37,10 @@ QuiverdProcess::QuiverdProcess(std::vector<std::string> extra_args, uint16_t por
   std::vector<std::string> args = {QuiverdPath(), "--port",      std::to_string(port),
                                    "--port-file", port_file,     "--data-dir",
                                    data_dir_,     "--log-level", "warn"};
+  // A free RESP port too, unless the test chooses: 6379 may be Redis's.
+  if (std::find(extra_args.begin(), extra_args.end(), "--resp-port") == extra_args.end()) {
+    args.insert(args.end(), {"--resp-port", "0"});
+  }
   args.insert(args.end(), extra_args.begin(), extra_args.end());
   pid_ = fork();
   if (pid_ == 0) {
@@ -51,9 +56,10 @@ QuiverdProcess::QuiverdProcess(std::vector<std::string> extra_args, uint16_t por
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
   while (std::chrono::steady_clock::now() < deadline) {
     std::ifstream in(port_file);
-    unsigned port = 0;
-    if (in >> port && port != 0) {
+    unsigned port = 0, resp_port = 0;
+    if (in >> port >> resp_port && port != 0) {
       port_ = static_cast<uint16_t>(port);
+      resp_port_ = static_cast<uint16_t>(resp_port);
       return;
     }
     if (!Alive()) return;

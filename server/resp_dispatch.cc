@@ -1,0 +1,154 @@
+// Looking commands up and running them: authentication, arity, MULTI
+// queueing, the gate, and the per-connection counters.
+#include <algorithm>
+#include <chrono>
+#include <string>
+#include <unordered_map>
+
+#include "server/resp_command.h"
+#include "storage/rcu.h"
+
+namespace quiver::resp {
+
+namespace {
+
+struct Table {
+  std::vector<const Command*> all;
+  std::unordered_map<std::string_view, const Command*> by_name;
+
+  Table() {
+    for (auto group : {StringCommands(), KeyCommands(), ConnectionCommands(), ServerCommands(),
+                       TransactionCommands()}) {
+      for (const Command& c : group) {
+        all.push_back(&c);
+        by_name.emplace(c.name, &c);
+      }
+    }
+    std::sort(all.begin(), all.end(),
+              [](const Command* a, const Command* b) { return a->name < b->name; });
+  }
+};
+
+const Table& TheTable() {
+  static const Table table;
+  return table;
+}
+
+// Redis's text for an unknown command: the name and the first arguments,
+// each quoted, cut at 128 bytes.
+std::string UnknownCommand(Args args) {
+  std::string text = "ERR unknown command '" + std::string(args[0].substr(0, 128)) +
+                     "', with args beginning with: ";
+  std::string listed;
+  for (size_t i = 1; i < args.size() && listed.size() < 128; ++i) {
+    listed += "'" + std::string(args[i].substr(0, 128 - listed.size())) + "' ";
+  }
+  return text + listed;
+}
+
+bool ArityOk(const Command& cmd, size_t argc) {
+  const auto n = static_cast<int64_t>(argc);
+  return cmd.arity >= 0 ? n == cmd.arity : n >= -cmd.arity;
+}
+
+// How many keys a request names, from the command's key positions.
+int64_t KeyCount(const Command& cmd, size_t argc) {
+  if (cmd.first_key <= 0) return 0;
+  const int64_t last = cmd.last_key < 0 ? static_cast<int64_t>(argc) + cmd.last_key : cmd.last_key;
+  if (last < cmd.first_key) return 0;
+  return (last - cmd.first_key) / std::max(cmd.key_step, 1) + 1;
+}
+
+// Inside MULTI: a refused command makes EXEC fail.
+void Refuse(Context& ctx, std::string_view error) {
+  if (ctx.session.in_multi) ctx.session.multi_failed = true;
+  ctx.out.Error(error);
+}
+
+}  // namespace
+
+Shared::Shared(Options o) : options(std::move(o)) {
+  using namespace std::chrono;
+  start_ms = duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+const Command* FindCommand(std::string_view name) {
+  char lower[32];
+  if (name.size() > sizeof(lower)) return nullptr;
+  for (size_t i = 0; i < name.size(); ++i) {
+    const char c = name[i];
+    lower[i] = c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c;
+  }
+  const auto& by_name = TheTable().by_name;
+  auto it = by_name.find(std::string_view(lower, name.size()));
+  return it == by_name.end() ? nullptr : it->second;
+}
+
+std::span<const Command* const> AllCommands() {
+  return TheTable().all;
+}
+
+void ReplyWrongArity(Context& ctx, std::string_view name) {
+  ctx.out.Error("ERR wrong number of arguments for '" + std::string(name) + "' command");
+}
+
+void Context::Fail(const Status& status) {
+  if (status.code() == StatusCode::kResourceExhausted) {
+    out.Error("OOM command not allowed when used memory > 'maxmemory'.");
+    return;
+  }
+  std::string_view m = status.message();
+  const size_t space = m.find(' ');
+  const std::string_view code = m.substr(0, space);
+  const bool has_code =
+      space != std::string_view::npos && !code.empty() &&
+      std::all_of(code.begin(), code.end(), [](char c) { return c >= 'A' && c <= 'Z'; });
+  if (has_code) {
+    out.Error(m);
+  } else {
+    out.Error("ERR " + std::string(m));
+  }
+}
+
+void Run(Context& ctx, const Command& cmd, Args args, bool gate) {
+  ClientInfo& info = *ctx.session.info;
+  info.last_command.store(&cmd, std::memory_order_relaxed);
+  ClientInfo::Add(info.commands, 1);
+  if ((cmd.flags & kDenyOom) && ctx.ks.table().max_memory_bytes() > 0 &&
+      ctx.ks.table().memory_bytes() >= ctx.ks.table().max_memory_bytes()) {
+    ctx.out.Error("OOM command not allowed when used memory > 'maxmemory'.");
+    return;
+  }
+  rcu::ReadLock read_lock;
+  const bool many = (cmd.flags & kMultiKey) && KeyCount(cmd, args.size()) > 1;
+  if (gate && ((many && (cmd.flags & kWrite)) || (cmd.flags & kExclusive))) {
+    KeySpace::ExclusiveGate exclusive(ctx.ks);
+    cmd.handler(ctx, args);
+  } else if (gate && (many || (cmd.flags & kWrite))) {
+    KeySpace::SharedGate shared(ctx.ks);
+    cmd.handler(ctx, args);
+  } else {
+    cmd.handler(ctx, args);
+  }
+}
+
+void Execute(Context& ctx, Args args) {
+  Session& s = ctx.session;
+  const Command* cmd = FindCommand(args[0]);
+  if (cmd == nullptr) return Refuse(ctx, UnknownCommand(args));
+  if (!s.authenticated && !(cmd->flags & kNoAuth)) {
+    return Refuse(ctx, "NOAUTH Authentication required.");
+  }
+  if (!ArityOk(*cmd, args.size())) {
+    if (s.in_multi) s.multi_failed = true;
+    return ReplyWrongArity(ctx, cmd->name);
+  }
+  if (s.in_multi && !(cmd->flags & kNoQueue)) {
+    s.queued.emplace_back(args.begin(), args.end());
+    ctx.out.Simple("QUEUED");
+    return;
+  }
+  Run(ctx, *cmd, args, /*gate=*/true);
+}
+
+}  // namespace quiver::resp

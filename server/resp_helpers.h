@@ -1,0 +1,47 @@
+// Pieces shared by the RESP command files: values of records, TTL options,
+// Redis's limits and errors.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "server/resp_command.h"
+
+namespace quiver::resp {
+
+// proto-max-bulk-len: the largest string a command may build.
+inline constexpr size_t kMaxStringSize = 512u << 20;
+
+inline std::string_view ValueOf(const Record* r) {
+  auto v = r->value();
+  return {reinterpret_cast<const char*>(v.data()), v.size()};
+}
+
+inline Status Oom() {
+  return Status::ResourceExhausted("OOM");
+}
+inline Status WrongType() {
+  return Status::FailedPrecondition(std::string(kWrongTypeMessage));
+}
+inline Status TooBig() {
+  return Status::InvalidArgument("string exceeds maximum allowed size (proto-max-bulk-len)");
+}
+
+// The unit of an expiry argument.
+enum class ExpireUnit { kSeconds, kMillis, kUnixSeconds, kUnixMillis };
+
+// The absolute expiry of `text` in `unit` at now_ms; an error in Redis's
+// words ("invalid expire time in '<command>' command") if it is not an
+// integer, overflows, or (positive_only) is not > 0.
+Result<int64_t> ExpireAt(std::string_view text, ExpireUnit unit, int64_t now_ms,
+                         std::string_view command, bool positive_only);
+
+// The live record of a key if it is a string (nullptr if absent); counts a
+// keyspace hit or miss.
+Result<const Record*> FindString(Context& ctx, std::string_view key);
+
+// Replies a string record's value, or nil.
+void ReplyValue(Context& ctx, const Record* r);
+
+}  // namespace quiver::resp

@@ -1,0 +1,173 @@
+#include "storage/keyspace.h"
+
+#include <chrono>
+#include <cstring>
+
+namespace quiver {
+
+namespace {
+
+// A small number per thread: the low bits of stamps and the gate stripe.
+uint32_t ThreadNumber() {
+  static std::atomic<uint32_t> next{0};
+  thread_local const uint32_t number = next.fetch_add(1, std::memory_order_relaxed);
+  return number;
+}
+
+// Unique per version without a shared counter: a per-thread sequence above
+// the thread's number.
+int64_t NextStamp() {
+  thread_local int64_t sequence = 0;
+  return (++sequence << 16) | (ThreadNumber() & 0xffff);
+}
+
+int64_t SystemNowMs() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+}  // namespace
+
+KeySpace::KeySpace(OnlineTable& table, Options options)
+    : table_(table),
+      databases_(std::clamp(options.databases, 1, kMaxDatabases)),
+      now_ms_(options.now_ms ? std::move(options.now_ms) : SystemNowMs),
+      counters_(std::make_unique<Counters[]>(databases_)),
+      stripes_(std::make_unique<Stripe[]>(kStripes)) {}
+
+const Record* KeySpace::Find(int db, std::string_view key) const {
+  const Record* r = table_.Find(ViewOf(db), key);
+  return r == nullptr || r->ExpiredAt(NowMs()) ? nullptr : r;
+}
+
+Result<const Record*> KeySpace::Find(int db, std::string_view key, RecordKind kind) const {
+  const Record* r = Find(db, key);
+  if (r != nullptr && r->kind != kind)
+    return Status::FailedPrecondition(std::string(kWrongTypeMessage));
+  return r;
+}
+
+void KeySpace::Count(const Record* r, int delta) const {
+  Counters& c = CountersOf(r->view_id);
+  c.keys.fetch_add(delta, std::memory_order_relaxed);
+  if (r->expire_at_ms != kNeverExpires) c.expiring.fetch_add(delta, std::memory_order_relaxed);
+}
+
+Result<KeySpace::Change::Kind> KeySpace::Mutate(int db, std::string_view key, Mutator fn) {
+  const int64_t now = NowMs();
+  const Record* before = nullptr;  // what the last attempt found in the table
+  const Record* after = nullptr;   // what it put there
+  Result<Change::Kind> kind =
+      table_.Mutate(ViewOf(db), key, [&](const Record* current) -> Result<Change> {
+        before = current;
+        after = nullptr;
+        const bool expired = current != nullptr && current->ExpiredAt(now);
+        Result<Change> change = fn(expired ? nullptr : current);
+        if (!change.ok()) return change;
+        if (change->kind == Change::kKeep && expired) return Change{Change::kErase};
+        if (change->kind == Change::kPut) after = change->record;
+        return change;
+      });
+  // Both records stay readable under the caller's read lock, even if
+  // another writer has replaced them since.
+  if (kind.ok() && *kind != Change::kKeep) {
+    if (before != nullptr) Count(before, -1);
+    if (after != nullptr) Count(after, +1);
+  }
+  return kind;
+}
+
+bool KeySpace::Fits(size_t bytes) const {
+  const int64_t limit = table_.max_memory_bytes();
+  return limit <= 0 || table_.memory_bytes() + static_cast<int64_t>(bytes) <= limit;
+}
+
+Record* KeySpace::NewRecord(int db, std::string_view key, RecordKind kind, size_t value_size,
+                            int64_t expire_at_ms) const {
+  if (key.size() > kMaxKeySize || value_size > UINT32_MAX) return nullptr;
+  if (!Fits(Record::AllocationSize(key.size(), value_size))) return nullptr;
+  Record* r = Record::Allocate(ViewOf(db), key, value_size);
+  if (r == nullptr) return nullptr;
+  r->kind = kind;
+  r->event_time_ms = NextStamp();
+  r->write_time_ms = NowMs();
+  r->expire_at_ms = expire_at_ms;
+  return r;
+}
+
+Record* KeySpace::NewRecord(int db, std::string_view key, RecordKind kind, std::string_view value,
+                            int64_t expire_at_ms) const {
+  Record* r = NewRecord(db, key, kind, value.size(), expire_at_ms);
+  if (r != nullptr && !value.empty()) std::memcpy(r->mutable_value(), value.data(), value.size());
+  return r;
+}
+
+int64_t KeySpace::Size(int db) const {
+  return std::max<int64_t>(0, counters_[db].keys.load(std::memory_order_relaxed));
+}
+
+int64_t KeySpace::Expiring(int db) const {
+  return std::max<int64_t>(0, counters_[db].expiring.load(std::memory_order_relaxed));
+}
+
+size_t KeySpace::Flush(int db) {
+  const uint32_t view = db < 0 ? 0 : ViewOf(db);
+  return table_.RemoveIf(
+      [&](const Record& r) {
+        return db < 0 ? r.view_id >= kPlainViewBase && r.view_id < ViewOf(databases_)
+                      : r.view_id == view;
+      },
+      [&](const Record& r) { Count(&r, -1); });
+}
+
+uint64_t KeySpace::Scan(int db, uint64_t cursor, size_t count,
+                        FunctionRef<void(const Record&)> fn) const {
+  const int64_t now = NowMs();
+  return table_.Scan(ViewOf(db), cursor, count, [&](const Record& r) {
+    if (!r.ExpiredAt(now)) fn(r);
+  });
+}
+
+void KeySpace::ForEach(int db, FunctionRef<void(const Record&)> fn) const {
+  const int64_t now = NowMs();
+  table_.ForEachInView(ViewOf(db), [&](const Record& r) {
+    if (!r.ExpiredAt(now)) fn(r);
+  });
+}
+
+const Record* KeySpace::Random(int db) const {
+  const int64_t now = NowMs();
+  thread_local uint64_t seed = 0x9e3779b97f4a7c15ull * (ThreadNumber() + 1);
+  seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+  return table_.Random(ViewOf(db), seed >> 11,
+                       [now](const Record& r) { return !r.ExpiredAt(now); });
+}
+
+uint64_t KeySpace::Stamp(int db, std::string_view key) const {
+  const Record* r = Find(db, key);
+  return r == nullptr ? 0 : static_cast<uint64_t>(r->event_time_ms);
+}
+
+void KeySpace::Swept(const Record& r) {
+  if (IsPlainView(r.view_id) && r.view_id < ViewOf(databases_)) Count(&r, -1);
+}
+
+KeySpace::SharedGate::SharedGate(KeySpace& ks) : mu_(ks.stripes_[ThreadNumber() % kStripes].mu) {
+  mu_.lock_shared();
+}
+
+KeySpace::SharedGate::~SharedGate() {
+  mu_.unlock_shared();
+}
+
+KeySpace::ExclusiveGate::ExclusiveGate(KeySpace& ks) : ks_(ks) {
+  for (int i = 0; i < kStripes; ++i)
+    ks_.stripes_[i].mu.lock();
+}
+
+KeySpace::ExclusiveGate::~ExclusiveGate() {
+  for (int i = kStripes - 1; i >= 0; --i)
+    ks_.stripes_[i].mu.unlock();
+}
+
+}  // namespace quiver

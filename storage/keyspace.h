@@ -1,0 +1,152 @@
+// KeySpace: the plain keys of the RESP port (strings, hashes, lists) in the
+// online table, beside the feature rows. Database d lives under the
+// reserved view id kPlainViewBase + d, so plain keys get the same lock-free
+// reads, memory limit and expiry sweep as rows.
+//
+// A plain record's event_time_ms is not a time but a stamp unique to each
+// version of the key (WATCH compares stamps); write_time_ms is when it was
+// written; expire_at_ms is its TTL (kNeverExpires: none). An expired record
+// is absent to every method here, and removed when a write meets it or the
+// sweep does.
+//
+// Atomicity: every Mutate of one key is atomic (one compare-and-swap).
+// Commands that must not interleave with other writers (several keys, a
+// transaction) hold the Gate exclusively; single-key writers hold it
+// shared, which costs an uncontended lock on a per-thread stripe.
+//
+// Threads: every method may be called from any thread registered with
+// rcu::ThreadRegistration.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <shared_mutex>
+#include <string_view>
+
+#include "quiver/status.h"
+#include "storage/function_ref.h"
+#include "storage/online_table.h"
+
+namespace quiver {
+
+inline constexpr uint32_t kPlainViewBase = 0x80000000u;
+inline constexpr int kMaxDatabases = 1 << 16;
+
+// Redis's reply to a command on a key of another type.
+inline constexpr std::string_view kWrongTypeMessage =
+    "WRONGTYPE Operation against a key holding the wrong kind of value";
+
+class KeySpace {
+ public:
+  struct Options {
+    int databases = 16;
+    std::function<int64_t()> now_ms;  // default: the system clock
+  };
+
+  using Change = OnlineTable::Change;
+  // Decides the new value of a key from its live record (nullptr if the key
+  // is absent or expired). May run more than once; see OnlineTable::Mutator.
+  using Mutator = OnlineTable::Mutator;
+
+  KeySpace(OnlineTable& table, Options options);
+  KeySpace(const KeySpace&) = delete;
+  KeySpace& operator=(const KeySpace&) = delete;
+
+  int databases() const { return databases_; }
+  int64_t NowMs() const { return now_ms_(); }
+  static bool IsPlainView(uint32_t view_id) { return view_id >= kPlainViewBase; }
+
+  // The live record of a key, or nullptr. REQUIRES: rcu::ReadLock held;
+  // the record stays valid until it is released. REQUIRES: 0 <= db < databases().
+  const Record* Find(int db, std::string_view key) const;
+  // Find, failing with FailedPrecondition(kWrongTypeMessage) if the key
+  // holds a value of another kind.
+  Result<const Record*> Find(int db, std::string_view key, RecordKind kind) const;
+
+  // The atomic read-modify-write of one key (see OnlineTable::Mutate).
+  // Meeting an expired record, a Mutator that keeps the key removes it.
+  // REQUIRES: rcu::ReadLock held.
+  Result<Change::Kind> Mutate(int db, std::string_view key, Mutator fn);
+
+  // A new plain record with a fresh stamp, its value left for the caller
+  // to fill; nullptr if memory ran out (or the key is too long).
+  Record* NewRecord(int db, std::string_view key, RecordKind kind, size_t value_size,
+                    int64_t expire_at_ms) const;
+  // Whether a value of this many bytes more fits under the memory limit:
+  // checked before building a large value, so that a refused write does
+  // not allocate it first.
+  bool Fits(size_t bytes) const;
+  // NewRecord with the value copied in.
+  Record* NewRecord(int db, std::string_view key, RecordKind kind, std::string_view value,
+                    int64_t expire_at_ms) const;
+
+  // Keys of the database, expired ones included until they are swept.
+  int64_t Size(int db) const;
+  // Keys of the database that have a TTL.
+  int64_t Expiring(int db) const;
+  // Removes every key of one database (db = -1: of all); returns how many.
+  size_t Flush(int db);
+  // Redis's SCAN over one database: fn gets every live record; returns the
+  // next cursor (0 at the end). REQUIRES: rcu::ReadLock held.
+  uint64_t Scan(int db, uint64_t cursor, size_t count, FunctionRef<void(const Record&)> fn) const;
+  // Every live record of one database. REQUIRES: rcu::ReadLock held.
+  void ForEach(int db, FunctionRef<void(const Record&)> fn) const;
+  // A live key chosen at random, or nullptr. REQUIRES: rcu::ReadLock held.
+  const Record* Random(int db) const;
+  // The stamp of the key's live version; 0 if it is absent.
+  // REQUIRES: rcu::ReadLock held.
+  uint64_t Stamp(int db, std::string_view key) const;
+  // Bookkeeping for a plain record the table's sweep removed.
+  void Swept(const Record& r);
+
+  // Shared by single-key writers, exclusive for multi-key ones.
+  class SharedGate {
+   public:
+    explicit SharedGate(KeySpace& ks);
+    ~SharedGate();
+    SharedGate(const SharedGate&) = delete;
+    SharedGate& operator=(const SharedGate&) = delete;
+
+   private:
+    std::shared_mutex& mu_;
+  };
+  class ExclusiveGate {
+   public:
+    explicit ExclusiveGate(KeySpace& ks);
+    ~ExclusiveGate();
+    ExclusiveGate(const ExclusiveGate&) = delete;
+    ExclusiveGate& operator=(const ExclusiveGate&) = delete;
+
+   private:
+    KeySpace& ks_;
+  };
+
+  OnlineTable& table() { return table_; }
+
+ private:
+  struct alignas(64) Stripe {
+    std::shared_mutex mu;
+  };
+  struct alignas(64) Counters {
+    std::atomic<int64_t> keys{0};
+    std::atomic<int64_t> expiring{0};
+  };
+  // Threads beyond this many share stripes. (ThreadSanitizer tracks at most
+  // 64 locks held by one thread: the exclusive gate stays well below.)
+  static constexpr int kStripes = 32;
+
+  uint32_t ViewOf(int db) const { return kPlainViewBase + static_cast<uint32_t>(db); }
+  Counters& CountersOf(uint32_t view_id) const { return counters_[view_id - kPlainViewBase]; }
+  // Counts a record entering (+1) or leaving (-1) the table.
+  void Count(const Record* r, int delta) const;
+
+  OnlineTable& table_;
+  int databases_;
+  std::function<int64_t()> now_ms_;
+  std::unique_ptr<Counters[]> counters_;
+  std::unique_ptr<Stripe[]> stripes_;
+};
+
+}  // namespace quiver

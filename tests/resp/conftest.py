@@ -1,0 +1,59 @@
+"""pytest fixtures for the RESP port: a real quiverd (the binary named by
+$QUIVERD) with its RESP port on a free loopback port, driven by real Redis
+clients: redis-py and redis-cli."""
+
+import os
+import subprocess
+import tempfile
+import time
+
+import pytest
+import redis
+
+
+class Quiverd:
+    def __init__(self, *extra):
+        self.binary = os.environ.get("QUIVERD", "build/release/server/quiverd")
+        self.dir = tempfile.mkdtemp(prefix="quiver-resp-")
+        port_file = os.path.join(self.dir, "ports")
+        self.proc = subprocess.Popen(
+            [self.binary, "--port", "0", "--resp-port", "0", "--port-file", port_file,
+             "--data-dir", os.path.join(self.dir, "data"), "--log-level", "warn", *extra])
+        deadline = time.monotonic() + 60
+        while not os.path.exists(port_file):
+            assert self.proc.poll() is None, "quiverd exited"
+            assert time.monotonic() < deadline, "quiverd did not start"
+            time.sleep(0.02)
+        with open(port_file) as f:
+            self.port, self.resp_port = (int(x) for x in f.read().split())
+
+    def client(self, **kwargs):
+        return redis.Redis(host="127.0.0.1", port=self.resp_port, **kwargs)
+
+    def cli(self, *args, stdin=None, check=True):
+        """Runs redis-cli against the RESP port; returns its stdout."""
+        done = subprocess.run(
+            ["redis-cli", "-h", "127.0.0.1", "-p", str(self.resp_port), *args],
+            input=stdin, capture_output=True, check=check, timeout=60)
+        return done.stdout.decode()
+
+    def stop(self):
+        self.proc.terminate()
+        assert self.proc.wait(60) == 0, "quiverd did not exit cleanly"
+        subprocess.run(["rm", "-rf", self.dir], check=False)
+
+
+@pytest.fixture(scope="module")
+def server():
+    s = Quiverd()
+    yield s
+    s.stop()
+
+
+@pytest.fixture
+def r(server):
+    """A redis-py client on a database of its own, flushed first."""
+    c = server.client()
+    c.flushall()
+    yield c
+    c.close()

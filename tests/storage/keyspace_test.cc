@@ -1,0 +1,201 @@
+// KeySpace: plain keys in the online table: atomic read-modify-write from
+// many threads, expiry, counts, SCAN's guarantee while the table grows,
+// databases, stamps, and the gate.
+#include "storage/keyspace.h"
+
+#include <atomic>
+#include <charconv>
+#include <cstring>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "storage/rcu.h"
+
+namespace quiver {
+namespace {
+
+using Change = KeySpace::Change;
+
+class KeySpaceTest : public ::testing::Test {
+ protected:
+  KeySpaceTest()
+      : table_({.shards = 4}),
+        ks_(table_, {.databases = 4, .now_ms = [this] { return now_.load(); }}) {}
+
+  Status Set(int db, const std::string& key, std::string_view value,
+             int64_t expire = kNeverExpires) {
+    rcu::ReadLock lock;
+    return ks_
+        .Mutate(db, key,
+                [&](const Record*) -> Result<Change> {
+                  return Change{Change::kPut,
+                                ks_.NewRecord(db, key, RecordKind::kString, value, expire)};
+                })
+        .status();
+  }
+  std::string Get(int db, const std::string& key) {
+    rcu::ReadLock lock;
+    const Record* r = ks_.Find(db, key);
+    if (r == nullptr) return "<none>";
+    return {reinterpret_cast<const char*>(r->value().data()), r->value().size()};
+  }
+
+  rcu::ThreadRegistration registration_;
+  std::atomic<int64_t> now_{1000};
+  OnlineTable table_;
+  KeySpace ks_;
+};
+
+TEST_F(KeySpaceTest, DatabasesAreSeparateAndCounted) {
+  ASSERT_TRUE(Set(0, "k", "zero").ok());
+  ASSERT_TRUE(Set(1, "k", "one").ok());
+  ASSERT_TRUE(Set(1, "k", "one again").ok());
+  EXPECT_EQ(Get(0, "k"), "zero");
+  EXPECT_EQ(Get(1, "k"), "one again");
+  EXPECT_EQ(ks_.Size(0), 1);
+  EXPECT_EQ(ks_.Size(1), 1);
+  EXPECT_EQ(ks_.Flush(1), 1u);
+  EXPECT_EQ(ks_.Size(1), 0);
+  EXPECT_EQ(Get(0, "k"), "zero");
+  EXPECT_EQ(ks_.Flush(-1), 1u);
+  EXPECT_EQ(ks_.Size(0), 0);
+}
+
+TEST_F(KeySpaceTest, ExpiredKeysAreAbsentAndRemovedByWritesOrTheSweep) {
+  ASSERT_TRUE(Set(0, "a", "v", 2000).ok());
+  ASSERT_TRUE(Set(0, "b", "v", 2000).ok());
+  EXPECT_EQ(ks_.Expiring(0), 2);
+  now_ = 2000;
+  EXPECT_EQ(Get(0, "a"), "<none>");
+  {
+    rcu::ReadLock lock;
+    EXPECT_EQ(ks_.Stamp(0, "a"), 0u);
+    bool saw = true;
+    // A mutator that keeps an expired key removes it.
+    ASSERT_TRUE(ks_.Mutate(0, "a",
+                           [&](const Record* cur) -> Result<Change> {
+                             saw = cur != nullptr;
+                             return Change{};
+                           })
+                    .ok());
+    EXPECT_FALSE(saw);
+  }
+  EXPECT_EQ(ks_.Size(0), 1);
+  EXPECT_EQ(table_.SweepExpired(now_, [&](const Record& r) { ks_.Swept(r); }), 1u);
+  EXPECT_EQ(ks_.Size(0), 0);
+  EXPECT_EQ(ks_.Expiring(0), 0);
+}
+
+TEST_F(KeySpaceTest, ConcurrentIncrementsLoseNothing) {
+  constexpr int kThreads = 4, kEach = 2000;
+  auto incr = [&] {
+    rcu::ThreadRegistration registration;
+    for (int i = 0; i < kEach; ++i) {
+      KeySpace::SharedGate gate(ks_);
+      rcu::ReadLock lock;
+      ASSERT_TRUE(ks_.Mutate(0, "n",
+                             [&](const Record* cur) -> Result<Change> {
+                               int64_t v = 0;
+                               if (cur != nullptr) {
+                                 auto b = reinterpret_cast<const char*>(cur->value().data());
+                                 std::from_chars(b, b + cur->value().size(), v);
+                               }
+                               const std::string text = std::to_string(v + 1);
+                               return Change{
+                                   Change::kPut,
+                                   ks_.NewRecord(0, "n", RecordKind::kString, text, kNeverExpires)};
+                             })
+                      .ok());
+    }
+  };
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t)
+    threads.emplace_back(incr);
+  for (auto& t : threads)
+    t.join();
+  EXPECT_EQ(Get(0, "n"), std::to_string(kThreads * kEach));
+  EXPECT_EQ(ks_.Size(0), 1);
+}
+
+TEST_F(KeySpaceTest, ExclusiveGateExcludesSharedWriters) {
+  // Two keys always written together under the exclusive gate, and one at
+  // a time under the shared gate: a reader under the shared gate never
+  // sees them differ.
+  ASSERT_TRUE(Set(0, "a", "0").ok());
+  ASSERT_TRUE(Set(0, "b", "0").ok());
+  std::atomic<bool> stop{false};
+  std::thread pair_writer([&] {
+    rcu::ThreadRegistration registration;
+    for (int i = 1; i <= 500; ++i) {
+      KeySpace::ExclusiveGate gate(ks_);
+      ASSERT_TRUE(Set(0, "a", std::to_string(i)).ok());
+      ASSERT_TRUE(Set(0, "b", std::to_string(i)).ok());
+    }
+    stop = true;
+  });
+  rcu::ThreadRegistration registration;
+  int checks = 0;
+  while (!stop) {
+    KeySpace::SharedGate gate(ks_);
+    ASSERT_EQ(Get(0, "a"), Get(0, "b"));
+    ++checks;
+  }
+  pair_writer.join();
+  EXPECT_GT(checks, 0);
+}
+
+TEST_F(KeySpaceTest, ScanReturnsEveryKeyPresentThroughoutWhileTheTableGrows) {
+  std::set<std::string> before;
+  for (int i = 0; i < 3000; ++i) {
+    before.insert("old" + std::to_string(i));
+    ASSERT_TRUE(Set(2, "old" + std::to_string(i), "v").ok());
+  }
+  std::set<std::string> seen;
+  uint64_t cursor = 0;
+  int round = 0;
+  do {
+    {
+      rcu::ReadLock lock;
+      cursor = ks_.Scan(2, cursor, 25, [&](const Record& r) { seen.insert(std::string(r.key())); });
+    }
+    for (int i = 0; i < 20; ++i)  // grows the table between calls, slower than the scan
+      ASSERT_TRUE(Set(2, "new" + std::to_string(round) + "_" + std::to_string(i), "v").ok());
+    ++round;
+  } while (cursor != 0);
+  for (const std::string& k : before)
+    ASSERT_TRUE(seen.count(k)) << k;
+}
+
+TEST_F(KeySpaceTest, ScanOfAStableTableReturnsEachKeyOnce) {
+  for (int i = 0; i < 5000; ++i)
+    ASSERT_TRUE(Set(0, "k" + std::to_string(i), "v").ok());
+  ASSERT_TRUE(Set(1, "other-db", "v").ok());
+  std::multiset<std::string> seen;
+  uint64_t cursor = 0;
+  do {
+    rcu::ReadLock lock;
+    cursor = ks_.Scan(0, cursor, 100, [&](const Record& r) { seen.insert(std::string(r.key())); });
+  } while (cursor != 0);
+  EXPECT_EQ(seen.size(), 5000u);
+  EXPECT_EQ(std::set<std::string>(seen.begin(), seen.end()).size(), 5000u);
+  EXPECT_EQ(seen.count("other-db"), 0u);
+}
+
+TEST_F(KeySpaceTest, RandomAndStamps) {
+  rcu::ReadLock lock;
+  EXPECT_EQ(ks_.Random(0), nullptr);
+  ASSERT_TRUE(Set(0, "only", "v").ok());
+  ASSERT_NE(ks_.Random(0), nullptr);
+  EXPECT_EQ(ks_.Random(0)->key(), "only");
+  const uint64_t first = ks_.Stamp(0, "only");
+  ASSERT_TRUE(Set(0, "only", "v").ok());
+  EXPECT_NE(ks_.Stamp(0, "only"), first) << "every version has its own stamp";
+  EXPECT_NE(ks_.Stamp(0, "only"), 0u);
+}
+
+}  // namespace
+}  // namespace quiver

@@ -10,10 +10,6 @@
 
 namespace quiver::resp {
 
-namespace {
-
-using Change = KeySpace::Change;
-
 std::string_view TypeName(RecordKind kind) {
   switch (kind) {
     case RecordKind::kString:
@@ -26,6 +22,40 @@ std::string_view TypeName(RecordKind kind) {
       return "none";
   }
 }
+
+Result<ScanOptions> ParseScanOptions(Args args, size_t from, bool novalues_allowed) {
+  ScanOptions o;
+  for (size_t i = from; i < args.size(); i += 2) {
+    if (novalues_allowed && EqualsNoCase(args[i], "NOVALUES")) {
+      o.novalues = true;
+      --i;  // a flag without a value
+      continue;
+    }
+    if (i + 1 >= args.size()) return Status::InvalidArgument("syntax error");
+    const std::string_view name = args[i], value = args[i + 1];
+    if (EqualsNoCase(name, "MATCH")) {
+      o.match = value == "*" ? std::string_view() : value;
+    } else if (EqualsNoCase(name, "COUNT")) {
+      int64_t n = 0;
+      if (!ParseInt64(value, &n))
+        return Status::InvalidArgument(std::string(kNotInteger.substr(4)));
+      if (n < 1) return Status::InvalidArgument("syntax error");
+      o.count = static_cast<size_t>(std::min<int64_t>(n, 1 << 20));
+    } else if (EqualsNoCase(name, "TYPE") && !novalues_allowed) {
+      for (RecordKind k : {RecordKind::kString, RecordKind::kHash, RecordKind::kList}) {
+        if (EqualsNoCase(value, TypeName(k))) o.type = k;
+      }
+      o.unknown_type = !o.type.has_value();
+    } else {
+      return Status::InvalidArgument("syntax error");
+    }
+  }
+  return o;
+}
+
+namespace {
+
+using Change = KeySpace::Change;
 
 // Removes a key; true if it existed.
 Result<bool> DeleteKey(Context& ctx, std::string_view key) {
@@ -216,45 +246,13 @@ void Keys(Context& ctx, Args args) {
     ctx.out.Bulk(k);
 }
 
-struct ScanOptions {
-  std::string_view match;  // empty: every key
-  size_t count = 10;
-  std::optional<RecordKind> type;
-  bool unknown_type = false;  // TYPE named no kind: nothing matches
-};
-
-Result<ScanOptions> ParseScanOptions(Args args, size_t from) {
-  ScanOptions o;
-  for (size_t i = from; i < args.size(); i += 2) {
-    if (i + 1 >= args.size()) return Status::InvalidArgument("syntax error");
-    const std::string_view name = args[i], value = args[i + 1];
-    if (EqualsNoCase(name, "MATCH")) {
-      o.match = value == "*" ? std::string_view() : value;
-    } else if (EqualsNoCase(name, "COUNT")) {
-      int64_t n = 0;
-      if (!ParseInt64(value, &n))
-        return Status::InvalidArgument(std::string(kNotInteger.substr(4)));
-      if (n < 1) return Status::InvalidArgument("syntax error");
-      o.count = static_cast<size_t>(std::min<int64_t>(n, 1 << 20));
-    } else if (EqualsNoCase(name, "TYPE")) {
-      for (RecordKind k : {RecordKind::kString, RecordKind::kHash, RecordKind::kList}) {
-        if (EqualsNoCase(value, TypeName(k))) o.type = k;
-      }
-      o.unknown_type = !o.type.has_value();
-    } else {
-      return Status::InvalidArgument("syntax error");
-    }
-  }
-  return o;
-}
-
 void Scan(Context& ctx, Args args) {
   uint64_t cursor = 0;
   auto [end, ec] = std::from_chars(args[1].data(), args[1].data() + args[1].size(), cursor);
   if (ec != std::errc() || end != args[1].data() + args[1].size()) {
     return ctx.out.Error("ERR invalid cursor");
   }
-  Result<ScanOptions> o = ParseScanOptions(args, 2);
+  Result<ScanOptions> o = ParseScanOptions(args, 2, false);
   if (!o.ok()) return ctx.Fail(o.status());
   std::vector<std::string_view> keys;
   const uint64_t next = ctx.ks.Scan(ctx.db(), cursor, o->count, [&](const Record& r) {

@@ -56,6 +56,7 @@ std::span<const Command* const> AllCommands();
 // The command tables of each group (resp_cmd_*.cc).
 std::span<const Command> StringCommands();
 std::span<const Command> KeyCommands();
+std::span<const Command> HashCommands();
 std::span<const Command> ConnectionCommands();
 std::span<const Command> ServerCommands();
 std::span<const Command> TransactionCommands();

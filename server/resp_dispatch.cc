@@ -17,8 +17,8 @@ struct Table {
   std::unordered_map<std::string_view, const Command*> by_name;
 
   Table() {
-    for (auto group : {StringCommands(), KeyCommands(), ConnectionCommands(), ServerCommands(),
-                       TransactionCommands()}) {
+    for (auto group : {StringCommands(), KeyCommands(), HashCommands(), ConnectionCommands(),
+                       ServerCommands(), TransactionCommands()}) {
       for (const Command& c : group) {
         all.push_back(&c);
         by_name.emplace(c.name, &c);

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -43,5 +44,19 @@ Result<const Record*> FindString(Context& ctx, std::string_view key);
 
 // Replies a string record's value, or nil.
 void ReplyValue(Context& ctx, const Record* r);
+
+// "string", "hash", "list" (as TYPE answers), "none" for anything else.
+std::string_view TypeName(RecordKind kind);
+
+// SCAN's and HSCAN's options.
+struct ScanOptions {
+  std::string_view match;  // empty: everything
+  size_t count = 10;
+  std::optional<RecordKind> type;
+  bool unknown_type = false;  // TYPE named no kind: nothing matches
+  bool novalues = false;      // HSCAN: fields only
+};
+// Parses MATCH, COUNT, TYPE (and with novalues_allowed, NOVALUES) from args[from].
+Result<ScanOptions> ParseScanOptions(Args args, size_t from, bool novalues_allowed);
 
 }  // namespace quiver::resp

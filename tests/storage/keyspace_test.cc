@@ -13,6 +13,7 @@
 
 #include <gtest/gtest.h>
 
+#include "storage/packed_items.h"
 #include "storage/rcu.h"
 
 namespace quiver {
@@ -195,6 +196,20 @@ TEST_F(KeySpaceTest, RandomAndStamps) {
   ASSERT_TRUE(Set(0, "only", "v").ok());
   EXPECT_NE(ks_.Stamp(0, "only"), first) << "every version has its own stamp";
   EXPECT_NE(ks_.Stamp(0, "only"), 0u);
+}
+
+TEST(PackedItemsTest, RoundTripsAndRefusesTruncatedValues) {
+  const std::vector<std::string_view> items = {"field", std::string_view("\0\xff", 2), "", "v"};
+  std::vector<uint8_t> packed(PackedSize(items));
+  PackItems(items, packed.data());
+  std::vector<std::string_view> out;
+  ASSERT_TRUE(DecodeItems(packed, &out));
+  EXPECT_EQ(out, items);
+  for (size_t cut = 0; cut < packed.size(); ++cut) {
+    EXPECT_FALSE(DecodeItems(std::span(packed).first(cut), &out)) << cut;
+  }
+  packed.push_back(0);
+  EXPECT_FALSE(DecodeItems(packed, &out)) << "trailing bytes";
 }
 
 }  // namespace

@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# redis-benchmark (one client binary, one run) against Redis 7 and against
+# quiverd's RESP port: -c 50, with -P 1 and -P 16; once with each server
+# pinned to one core (quiverd with one I/O thread; the client on another
+# core) and once unpinned. Prints requests/s side by side and the ratio.
+#   bench/resp_bench.sh [-n REQUESTS] [-t TESTS]
+# Env: BUILD (default build/release), MODES (default "pinned unpinned").
+set -euo pipefail
+cd "$(dirname "$0")/.."
+build=${BUILD:-build/release}
+requests=200000
+tests=set,get,incr,mset,hset
+while [ $# -gt 0 ]; do
+  case $1 in
+    -n) requests=$2; shift 2 ;;
+    -t) tests=$2; shift 2 ;;
+    *) echo "usage: $0 [-n REQUESTS] [-t TESTS]" >&2; exit 2 ;;
+  esac
+done
+work=$(mktemp -d)
+redis_port=6391
+quiver_port=6392
+cleanup() {
+  redis-cli -p "$redis_port" shutdown nosave >/dev/null 2>&1 || true
+  [ -n "${qpid:-}" ] && kill "$qpid" 2>/dev/null && wait "$qpid" 2>/dev/null
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+start_servers() {  # start_servers PIN_PREFIX... (empty: unpinned)
+  "$@" redis-server --port "$redis_port" --save "" --appendonly no --daemonize yes \
+    --logfile "$work/redis.log" --dir "$work"
+  local threads=()
+  [ $# -gt 0 ] && threads=(--threads 1)
+  "$@" "$build/server/quiverd" --port 0 --resp-port "$quiver_port" --durability memory \
+    --data-dir "$work/quiver" --log-level warn "${threads[@]}" &
+  qpid=$!
+  for _ in $(seq 1 100); do
+    redis-cli -p "$redis_port" ping >/dev/null 2>&1 && redis-cli -p "$quiver_port" ping \
+      >/dev/null 2>&1 && return
+    sleep 0.1
+  done
+  echo "servers did not start" >&2
+  exit 1
+}
+
+stop_servers() {
+  redis-cli -p "$redis_port" shutdown nosave >/dev/null 2>&1 || true
+  kill "$qpid" && wait "$qpid" 2>/dev/null || true
+  qpid=
+}
+
+# One redis-benchmark run; prints "test rps" lines.
+run() {  # run PORT PIPELINE CLIENT_PREFIX...
+  local port=$1 pipeline=$2
+  shift 2
+  "$@" redis-benchmark -p "$port" -c 50 -n "$requests" -P "$pipeline" -r 100000 -t "$tests" \
+    --csv 2>/dev/null | tail -n +2 | tr -d '"' | awk -F, '{gsub(/ /, "_", $1); print $1, $2}'
+  # MGET of 10 keys, as a custom command (not one of redis-benchmark's -t tests).
+  "$@" redis-benchmark -p "$port" -c 50 -n "$requests" -P "$pipeline" -r 100000 --csv \
+    MGET key:__rand_int__ key:__rand_int__ key:__rand_int__ key:__rand_int__ \
+    key:__rand_int__ key:__rand_int__ key:__rand_int__ key:__rand_int__ key:__rand_int__ \
+    key:__rand_int__ 2>/dev/null | tail -n +2 | tr -d '"' | awk -F, '{print "MGET(10)", $2}'
+}
+
+echo "redis $(redis-server --version | grep -o 'v=[0-9.]*'), quiverd $("$build/server/quiverd" --version)," \
+  "$(nproc) cores, $(date -u +%Y-%m-%dT%H:%MZ), -c 50 -n $requests -r 100000"
+for mode in ${MODES:-pinned unpinned}; do
+  server_pin=() client_pin=()
+  if [ "$mode" = pinned ]; then
+    server_pin=(taskset -c 0)
+    client_pin=(taskset -c 1)
+  fi
+  start_servers "${server_pin[@]}"
+  for pipeline in 1 16; do
+    echo
+    echo "$mode, -P $pipeline"
+    printf '%-12s %12s %12s %8s\n' test redis quiver ratio
+    join <(run "$redis_port" "$pipeline" "${client_pin[@]}" | sort) \
+      <(run "$quiver_port" "$pipeline" "${client_pin[@]}" | sort) |
+      awk '{printf "%-12s %12.0f %12.0f %7.2fx\n", $1, $2, $3, $3 / $2}'
+  done
+  stop_servers
+done

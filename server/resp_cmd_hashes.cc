@@ -269,27 +269,19 @@ void HIncrByFloat(Context& ctx, Args args) {
 // HSCAN returns a whole (packed, small) hash in one call, as Redis does for
 // its small encodings: the cursor is always 0 afterwards.
 void HScan(Context& ctx, Args args) {
-  uint64_t cursor = 0;
-  auto [end, ec] = std::from_chars(args[2].data(), args[2].data() + args[2].size(), cursor);
-  if (ec != std::errc() || end != args[2].data() + args[2].size()) {
-    return ctx.out.Error("ERR invalid cursor");
-  }
-  Result<ScanOptions> o = ParseScanOptions(args, 3, true);
-  if (!o.ok()) return ctx.Fail(o.status());
+  auto scan = ParseScan(args, 2, true);
+  if (!scan.ok()) return ctx.Fail(scan.status());
+  const ScanOptions& o = scan->second;
   Items items;
   Result<const Record*> r = FindHash(ctx, args[1], &items);
   if (!r.ok()) return ctx.Fail(r.status());
   Items out;
   for (size_t i = 0; i < items.size(); i += 2) {
-    if (!o->match.empty() && !GlobMatch(o->match, items[i])) continue;
+    if (!o.match.empty() && !GlobMatch(o.match, items[i])) continue;
     out.push_back(items[i]);
-    if (!o->novalues) out.push_back(items[i + 1]);
+    if (!o.novalues) out.push_back(items[i + 1]);
   }
-  ctx.out.Array(2);
-  ctx.out.Bulk("0");
-  ctx.out.Array(out.size());
-  for (std::string_view s : out)
-    ctx.out.Bulk(s);
+  ReplyScan(ctx, 0, out);
 }
 
 std::mt19937_64& Rng() {

@@ -53,6 +53,25 @@ Result<ScanOptions> ParseScanOptions(Args args, size_t from, bool novalues_allow
   return o;
 }
 
+Result<std::pair<uint64_t, ScanOptions>> ParseScan(Args args, size_t at, bool novalues_allowed) {
+  uint64_t cursor = 0;
+  auto [end, ec] = std::from_chars(args[at].data(), args[at].data() + args[at].size(), cursor);
+  if (ec != std::errc() || end != args[at].data() + args[at].size()) {
+    return Status::InvalidArgument("invalid cursor");
+  }
+  Result<ScanOptions> o = ParseScanOptions(args, at + 1, novalues_allowed);
+  if (!o.ok()) return o.status();
+  return std::pair{cursor, *o};
+}
+
+void ReplyScan(Context& ctx, uint64_t next, std::span<const std::string_view> items) {
+  ctx.out.Array(2);
+  ctx.out.Bulk(std::to_string(next));
+  ctx.out.Array(items.size());
+  for (std::string_view item : items)
+    ctx.out.Bulk(item);
+}
+
 namespace {
 
 using Change = KeySpace::Change;
@@ -247,24 +266,16 @@ void Keys(Context& ctx, Args args) {
 }
 
 void Scan(Context& ctx, Args args) {
-  uint64_t cursor = 0;
-  auto [end, ec] = std::from_chars(args[1].data(), args[1].data() + args[1].size(), cursor);
-  if (ec != std::errc() || end != args[1].data() + args[1].size()) {
-    return ctx.out.Error("ERR invalid cursor");
-  }
-  Result<ScanOptions> o = ParseScanOptions(args, 2, false);
-  if (!o.ok()) return ctx.Fail(o.status());
+  auto scan = ParseScan(args, 1, false);
+  if (!scan.ok()) return ctx.Fail(scan.status());
+  const ScanOptions& o = scan->second;
   std::vector<std::string_view> keys;
-  const uint64_t next = ctx.ks.Scan(ctx.db(), cursor, o->count, [&](const Record& r) {
-    if (o->unknown_type || (o->type && r.kind != *o->type)) return;
-    if (!o->match.empty() && !GlobMatch(o->match, r.key())) return;
+  const uint64_t next = ctx.ks.Scan(ctx.db(), scan->first, o.count, [&](const Record& r) {
+    if (o.unknown_type || (o.type && r.kind != *o.type)) return;
+    if (!o.match.empty() && !GlobMatch(o.match, r.key())) return;
     keys.push_back(r.key());
   });
-  ctx.out.Array(2);
-  ctx.out.Bulk(std::to_string(next));
-  ctx.out.Array(keys.size());
-  for (std::string_view k : keys)
-    ctx.out.Bulk(k);
+  ReplyScan(ctx, next, keys);
 }
 
 void RandomKey(Context& ctx, Args) {

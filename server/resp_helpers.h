@@ -5,7 +5,9 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <span>
 #include <string_view>
+#include <utility>
 
 #include "server/resp_command.h"
 
@@ -58,5 +60,9 @@ struct ScanOptions {
 };
 // Parses MATCH, COUNT, TYPE (and with novalues_allowed, NOVALUES) from args[from].
 Result<ScanOptions> ParseScanOptions(Args args, size_t from, bool novalues_allowed);
+// SCAN's and HSCAN's cursor (args[at]) and options (after it).
+Result<std::pair<uint64_t, ScanOptions>> ParseScan(Args args, size_t at, bool novalues_allowed);
+// [next cursor, [items...]]
+void ReplyScan(Context& ctx, uint64_t next, std::span<const std::string_view> items);
 
 }  // namespace quiver::resp

@@ -162,7 +162,6 @@ Result<bool> SetExpiry(Context& ctx, std::string_view key, int64_t at, Allow all
         if (at <= now) return Change{Change::kErase};
         Record* r = ctx.ks.NewRecord(ctx.db(), key, cur->kind, ValueOf(cur), at);
         if (r == nullptr) return Oom();
-        r->event_time_ms = cur->event_time_ms;  // a new TTL is not a new value for WATCH
         return Change{Change::kPut, r};
       });
   if (!done.ok()) return done.status();

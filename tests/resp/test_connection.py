@@ -119,6 +119,13 @@ def test_watch(server, r):
         assert p.execute() == [True]
     with r.pipeline() as p:
         p.watch("w")
+        server.client().expire("w", 100)  # a new TTL is a change, as in Redis
+        p.multi()
+        p.set("w", "5")
+        with pytest.raises(redis.WatchError):
+            p.execute()
+    with r.pipeline() as p:
+        p.watch("w")
         server.client().flushdb()
         p.multi()
         p.set("w", "5")

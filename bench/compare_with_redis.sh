@@ -10,17 +10,10 @@
 #      QUIVER_PORT and REDIS_PORT; e.g. THEN=bench/python_bench.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-build=${BUILD:-build/release}
-work=$(mktemp -d)
 redis_port=${REDIS_PORT:-6390}
 quiver_port=${QUIVER_PORT:-7090}
 pin=${TASKSET:-}
-cleanup() {
-  redis-cli -p "$redis_port" shutdown nosave >/dev/null 2>&1 || true
-  [ -n "${qpid:-}" ] && kill "$qpid" 2>/dev/null && wait "$qpid" 2>/dev/null
-  rm -rf "$work"
-}
-trap cleanup EXIT
+. bench/common.sh
 
 $pin redis-server --port "$redis_port" --save "" --appendonly no --daemonize yes \
   --logfile "$work/redis.log" --dir "$work"
@@ -34,8 +27,7 @@ for _ in $(seq 1 100); do
     >/dev/null 2>&1 && break
   sleep 0.1
 done
-echo "redis $(redis-server --version | grep -o 'v=[0-9.]*'), quiverd $("$build/server/quiverd" --version)," \
-  "$(nproc) cores, $(date -u +%Y-%m-%dT%H:%MZ)"
+bench_banner
 "$build/bench/quiver-bench" --quiver "127.0.0.1:$quiver_port" --redis "127.0.0.1:$redis_port" \
   --quiver-pid "$qpid" --load "$@"
 if [ -n "${THEN:-}" ]; then

@@ -7,18 +7,10 @@
 # Env: BUILD (default build/release).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-build=${BUILD:-build/release}
-work=$(mktemp -d)
 port=7092
 redis_port=6392
-cleanup() {
-  redis-cli -p "$redis_port" shutdown nosave >/dev/null 2>&1 || true
-  [ -n "${qpid:-}" ] && kill "$qpid" 2>/dev/null && wait "$qpid" 2>/dev/null
-  rm -rf "$work"
-}
-trap cleanup EXIT
-echo "redis $(redis-server --version | grep -o 'v=[0-9.]*'), quiverd $("$build/server/quiverd" --version)," \
-  "$(nproc) cores, $(date -u +%Y-%m-%dT%H:%MZ)"
+. bench/common.sh
+bench_banner
 for mode in sync async none; do
   rm -rf "$work/q" "$work/port"
   "$build/server/quiverd" --port "$port" --resp-port off --port-file "$work/port" --data-dir "$work/q" \

@@ -10,19 +10,12 @@
 #      WORK (a directory with room for the data; default a temp dir).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-build=${BUILD:-build/release}
 scale=${SCALE:-1}
 versions=${VERSIONS:-5}
 labels=${LABELS:-1000000}
-work=$(mktemp -d "${WORK:-/tmp}/quiver-history-bench.XXXXXX")
 port=7091
 redis_port=6391
-cleanup() {
-  redis-cli -p "$redis_port" shutdown nosave >/dev/null 2>&1 || true
-  [ -n "${qpid:-}" ] && kill "$qpid" 2>/dev/null && wait "$qpid" 2>/dev/null
-  rm -rf "$work"
-}
-trap cleanup EXIT
+. bench/common.sh
 
 start_quiverd() {  # start_quiverd LOG: starts quiverd on $work/data, waits for its port file
   rm -f "$work/port"
@@ -34,7 +27,7 @@ start_quiverd() {  # start_quiverd LOG: starts quiverd on $work/data, waits for 
 stop_quiverd() { kill "$qpid"; wait "$qpid" || true; qpid=; }
 now_ms() { date +%s%3N; }
 
-echo "quiverd $("$build/server/quiverd" --version), $(nproc) cores, $(date -u +%Y-%m-%dT%H:%MZ)"
+bench_banner
 start_quiverd "$work/load.log"
 t0=$(now_ms)
 "$build/bench/quiver-bench" --quiver "127.0.0.1:$port" --target quiver --load-only \

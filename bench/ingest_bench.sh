@@ -17,18 +17,12 @@
 # how many it consumed).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-build=${BUILD:-build/release}
 events=${EVENTS:-1000000}
 rate=${RATE:-100000}
 seconds=${SECONDS_AT_RATE:-20}
 partitions=${PARTITIONS:-64}
-work=$(mktemp -d /tmp/quiver-ingest-bench.XXXXXX)
-cleanup() {
-  [ -n "${qpid:-}" ] && kill "$qpid" 2>/dev/null && wait "$qpid" 2>/dev/null
-  exec 9>&- 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
+bench_cleanup_extra() { exec 9>&- 2>/dev/null || true; }
+. bench/common.sh
 Q="$build/client/quiver"
 
 start_mock() {  # a fresh, empty cluster
@@ -60,7 +54,7 @@ print(k["messages"] if done else 0)'
 }
 now_ms() { date +%s%3N; }
 
-echo "quiverd $("$build/server/quiverd" --version), $(nproc) cores, $(date -u +%Y-%m-%dT%H:%MZ)"
+bench_banner
 start_mock
 echo "== throughput: $events events produced first, then consumed (durability ${DURABILITY:-async})"
 "$build/bench/quiver-kafka-load" --brokers "$brokers" --events "$events"

@@ -7,7 +7,6 @@
 # Env: BUILD (default build/release), MODES (default "pinned unpinned").
 set -euo pipefail
 cd "$(dirname "$0")/.."
-build=${BUILD:-build/release}
 requests=200000
 tests=set,get,incr,mset,hset
 while [ $# -gt 0 ]; do
@@ -17,15 +16,9 @@ while [ $# -gt 0 ]; do
     *) echo "usage: $0 [-n REQUESTS] [-t TESTS]" >&2; exit 2 ;;
   esac
 done
-work=$(mktemp -d)
 redis_port=6391
 quiver_port=6392
-cleanup() {
-  redis-cli -p "$redis_port" shutdown nosave >/dev/null 2>&1 || true
-  [ -n "${qpid:-}" ] && kill "$qpid" 2>/dev/null && wait "$qpid" 2>/dev/null
-  rm -rf "$work"
-}
-trap cleanup EXIT
+. bench/common.sh
 
 start_servers() {  # start_servers PIN_PREFIX... (empty: unpinned)
   "$@" redis-server --port "$redis_port" --save "" --appendonly no --daemonize yes \
@@ -63,8 +56,7 @@ run() {  # run PORT PIPELINE CLIENT_PREFIX...
     key:__rand_int__ 2>/dev/null | tail -n +2 | tr -d '"' | awk -F, '{print "MGET(10)", $2}'
 }
 
-echo "redis $(redis-server --version | grep -o 'v=[0-9.]*'), quiverd $("$build/server/quiverd" --version)," \
-  "$(nproc) cores, $(date -u +%Y-%m-%dT%H:%MZ), -c 50 -n $requests -r 100000"
+bench_banner ", -c 50 -n $requests -r 100000"
 for mode in ${MODES:-pinned unpinned}; do
   server_pin=() client_pin=()
   if [ "$mode" = pinned ]; then

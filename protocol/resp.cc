@@ -13,14 +13,6 @@ Status ProtocolError(std::string_view what) {
   return Status::ProtocolError("Protocol error: " + std::string(what));
 }
 
-// Redis's string2ll: an optional '-', digits, no leading zeros or '+'.
-bool ParseStrictInt(std::string_view text, int64_t* out) {
-  if (text.empty() || text.size() > 20) return false;
-  if (text.size() > 1 && (text[0] == '0' || (text[0] == '-' && text[1] == '0'))) return false;
-  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), *out);
-  return ec == std::errc() && ptr == text.data() + text.size();
-}
-
 bool IsHexDigit(char c) {
   return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
 }
@@ -92,6 +84,13 @@ bool SplitOneArg(std::span<char> line, size_t* p, size_t* w) {
 }
 
 }  // namespace
+
+bool ParseStrictInt(std::string_view text, int64_t* out) {
+  if (text.empty() || text.size() > 20) return false;
+  if (text.size() > 1 && (text[0] == '0' || (text[0] == '-' && text[1] == '0'))) return false;
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), *out);
+  return ec == std::errc() && ptr == text.data() + text.size();
+}
 
 bool SplitInlineArgs(std::span<char> line, std::vector<std::string_view>* args) {
   args->clear();

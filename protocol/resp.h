@@ -74,6 +74,10 @@ class RespReader {
   Pending pending_;
 };
 
+// Redis's string2ll: an optional '-', digits, no '+', spaces or leading
+// zeros. Lengths in requests and integer arguments of commands parse so.
+bool ParseStrictInt(std::string_view text, int64_t* out);
+
 // Splits an inline command line into arguments as Redis's sdssplitargs
 // does: words separated by blanks; "..." with C escapes (\n, \xHH, ...) and
 // '...' with \' only. Unescapes in place, so the arguments view `line`.

@@ -50,14 +50,6 @@ void Auth(Context& ctx, Args args) {
   ctx.out.Ok();
 }
 
-// Redis refuses names with spaces, newlines or other special characters.
-bool ValidName(std::string_view name) {
-  for (char c : name) {
-    if (c < '!' || c > '~') return false;
-  }
-  return true;
-}
-
 void SetName(Context& ctx, std::string_view name) {
   std::lock_guard<std::mutex> lock(ctx.session.info->mu);
   ctx.session.info->name = name;
@@ -85,7 +77,7 @@ void Hello(Context& ctx, Args args) {
     } else if (EqualsNoCase(args[i], "SETNAME") && more) {
       name = args[++i];
       set_name = true;
-      if (!ValidName(name)) {
+      if (!IsPrintableToken(name)) {
         return ctx.out.Error(
             "ERR Client names cannot contain spaces, newlines or special characters.");
       }

@@ -40,13 +40,6 @@ std::string ClientLine(const ClientInfo& c, int64_t now_ms) {
          " lib-name=" + lib_name + " lib-ver=" + lib_ver + "\n";
 }
 
-bool ValidClientText(std::string_view text) {
-  for (char c : text) {
-    if (c < '!' || c > '~') return false;
-  }
-  return true;
-}
-
 void ClientList(Context& ctx, Args args) {
   std::vector<uint64_t> ids;
   for (size_t i = 2; i < args.size(); ++i) {
@@ -79,7 +72,7 @@ void ClientSetInfo(Context& ctx, Args args) {
   if (!name && !EqualsNoCase(args[2], "LIB-VER")) {
     return ctx.out.Error("ERR Unrecognized option '" + std::string(args[2]) + "'");
   }
-  if (!ValidClientText(args[3])) {
+  if (!IsPrintableToken(args[3])) {
     return ctx.out.Error(std::string("ERR ") + (name ? "lib-name" : "lib-ver") +
                          " cannot contain spaces, newlines or special characters.");
   }
@@ -90,7 +83,7 @@ void ClientSetInfo(Context& ctx, Args args) {
 
 void ClientSetName(Context& ctx, Args args) {
   if (args.size() != 3) return ReplyWrongArity(ctx, "client|setname");
-  if (!ValidClientText(args[2])) {
+  if (!IsPrintableToken(args[2])) {
     return ctx.out.Error("ERR Client names cannot contain spaces, newlines or special characters.");
   }
   std::lock_guard<std::mutex> lock(ctx.session.info->mu);

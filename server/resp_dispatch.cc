@@ -1,11 +1,11 @@
 // Looking commands up and running them: authentication, arity, MULTI
 // queueing, the gate, and the per-connection counters.
 #include <algorithm>
-#include <chrono>
 #include <string>
 #include <unordered_map>
 
 #include "server/resp_command.h"
+#include "storage/clock.h"
 #include "storage/rcu.h"
 
 namespace quiver::resp {
@@ -67,10 +67,7 @@ void Refuse(Context& ctx, std::string_view error) {
 
 }  // namespace
 
-Shared::Shared(Options o) : options(std::move(o)) {
-  using namespace std::chrono;
-  start_ms = duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
-}
+Shared::Shared(Options o) : options(std::move(o)), start_ms(SystemNowMs()) {}
 
 const Command* FindCommand(std::string_view name) {
   char lower[32];

@@ -1,7 +1,6 @@
 #include "server/resp_util.h"
 
 #include <cerrno>
-#include <charconv>
 #include <cmath>
 #include <cstdlib>
 #include <string>
@@ -97,11 +96,11 @@ bool EqualsNoCase(std::string_view a, std::string_view b) {
   return true;
 }
 
-bool ParseInt64(std::string_view text, int64_t* out) {
-  if (text.empty() || text.size() > 20) return false;
-  if (text.size() > 1 && (text[0] == '0' || (text[0] == '-' && text[1] == '0'))) return false;
-  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), *out);
-  return ec == std::errc() && ptr == text.data() + text.size();
+bool IsPrintableToken(std::string_view text) {
+  for (char c : text) {
+    if (c < '!' || c > '~') return false;
+  }
+  return true;
 }
 
 bool ParseLongDouble(std::string_view text, long double* out) {

@@ -4,6 +4,7 @@
 #include <cstring>
 #include <set>
 
+#include "storage/clock.h"
 #include "storage/entity_key.h"
 #include "storage/history_key.h"
 #include "storage/rcu.h"
@@ -13,12 +14,6 @@
 namespace quiver {
 
 namespace {
-
-int64_t SystemNowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 Status CheckColumnShape(const ColumnInput& c, const Field& f, size_t rows,
                         const std::string& where) {

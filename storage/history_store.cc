@@ -17,6 +17,8 @@
 #include <rocksdb/table.h>
 #include <rocksdb/utilities/options_util.h>
 
+#include "storage/clock.h"
+
 namespace quiver {
 
 namespace {
@@ -26,12 +28,6 @@ constexpr char kLatestCf[] = "latest";
 constexpr char kStateCf[] = "state";
 constexpr char kDefinitionsPrefix[] = "definitions/";
 constexpr char kNextSeqKey[] = "next_seq";
-
-int64_t SystemNowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 Status FromRocks(const rocksdb::Status& s, std::string_view what) {
   if (s.ok()) return Status::Ok();

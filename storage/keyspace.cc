@@ -1,7 +1,8 @@
 #include "storage/keyspace.h"
 
-#include <chrono>
 #include <cstring>
+
+#include "storage/clock.h"
 
 namespace quiver {
 
@@ -19,11 +20,6 @@ uint32_t ThreadNumber() {
 int64_t NextStamp() {
   thread_local int64_t sequence = 0;
   return (++sequence << 16) | (ThreadNumber() & 0xffff);
-}
-
-int64_t SystemNowMs() {
-  using namespace std::chrono;
-  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
 }
 
 }  // namespace

@@ -1,0 +1,24 @@
+# Sourced by the benchmark scripts (after `cd` to the repository): the
+# build to measure, a work directory, and a cleanup at exit that stops the
+# servers a script started (quiverd as $qpid, Redis on $redis_port) and
+# removes the work directory. A script may define bench_cleanup_extra for
+# more (it runs first).
+build=${BUILD:-build/release}
+work=$(mktemp -d "${WORK:-/tmp}/quiver-bench.XXXXXX")
+bench_cleanup() {
+  if declare -F bench_cleanup_extra >/dev/null; then bench_cleanup_extra; fi
+  if [ -n "${redis_port:-}" ]; then
+    redis-cli -p "$redis_port" shutdown nosave >/dev/null 2>&1 || true
+  fi
+  if [ -n "${qpid:-}" ]; then kill "$qpid" 2>/dev/null && wait "$qpid" 2>/dev/null; fi
+  rm -rf "$work"
+}
+trap bench_cleanup EXIT
+
+# The first line of every report: versions, cores, time.
+bench_banner() {
+  local redis=""
+  [ -n "${redis_port:-}" ] && redis="redis $(redis-server --version | grep -o 'v=[0-9.]*'), "
+  echo "${redis}quiverd $("$build/server/quiverd" --version), $(nproc) cores," \
+    "$(date -u +%Y-%m-%dT%H:%MZ)$*"
+}

@@ -1,0 +1,72 @@
+// StreamConnection: the socket side that the native and RESP front ends
+// share. One read at a time into the protocol's buffer; answers gathered in
+// pending() and written in batches; reading paused while too much waits to
+// be written (a client that pipelines without reading cannot make the
+// server buffer without bound) or while the front end asks; closed once
+// the answers given so far are written after set_closing(). Lives as long
+// as its asynchronous operations hold a shared_ptr to it; touched only by
+// its io_context's thread.
+#pragma once
+
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include <boost/asio/ip/tcp.hpp>
+
+namespace quiver {
+
+class StreamConnection : public std::enable_shared_from_this<StreamConnection> {
+ public:
+  // Reading pauses while this many bytes of answers wait to be written.
+  static constexpr size_t kMaxPendingBytes = 32u << 20;
+
+  StreamConnection(boost::asio::ip::tcp::socket socket, std::string_view name);
+  virtual ~StreamConnection() = default;
+  StreamConnection(const StreamConnection&) = delete;
+  StreamConnection& operator=(const StreamConnection&) = delete;
+
+  // Sets TCP_NODELAY, calls Started(), and starts reading.
+  void Start();
+
+ protected:
+  // Space for the next read: the protocol reader's buffer.
+  virtual std::span<char> ReadSpace() = 0;
+  // n bytes arrived in ReadSpace(): decode and answer what is complete.
+  virtual void Received(size_t n) = 0;
+  virtual void Started() {}
+  // Reasons of the front end to stop reading for now (e.g. commits awaited).
+  virtual bool ReadPaused() const { return false; }
+  // Answers still to come (e.g. held for commits): do not close yet.
+  virtual bool AnswersPending() const { return false; }
+  // A batch of `bytes` was written.
+  virtual void Written(size_t bytes) { (void)bytes; }
+
+  // Starts a read unless one is running or reading is paused.
+  void Read();
+  // Hands pending() to the socket unless a write is running.
+  void Flush();
+  void Close();
+
+  std::string& pending() { return pending_; }
+  bool closing() const { return closing_; }
+  // Close once the answers given so far (and AnswersPending()) are written.
+  void set_closing() { closing_ = true; }
+  boost::asio::ip::tcp::socket& socket() { return socket_; }
+
+ private:
+  void OnRead(const boost::system::error_code& ec, size_t bytes);
+  void OnWritten(const boost::system::error_code& ec);
+
+  boost::asio::ip::tcp::socket socket_;
+  std::string_view name_;  // for logs: "native", "resp"
+  std::string pending_;    // answers not yet handed to the socket
+  std::string writing_;    // answers being written
+  bool reading_ = false;
+  bool writing_in_flight_ = false;
+  bool closing_ = false;
+  bool closed_ = false;
+};
+
+}  // namespace quiver

@@ -1,0 +1,17 @@
+// The wall clock in Unix milliseconds: event times, write times and TTLs
+// are all measured on it. Components take it as their default clock and
+// accept another (a fake one in tests).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+
+namespace quiver {
+
+inline int64_t SystemNowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace quiver

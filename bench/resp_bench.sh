@@ -8,7 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 requests=200000
-tests=set,get,incr,mset,hset
+tests=get,set,incr,mset,hset,lpush,lrange_100
 while [ $# -gt 0 ]; do
   case $1 in
     -n) requests=$2; shift 2 ;;

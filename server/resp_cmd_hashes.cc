@@ -1,5 +1,5 @@
-// Hash commands, with Redis 7 semantics. A hash is one packed record
-// (storage/packed_items.h), rebuilt whole on each change.
+// Hash commands, with Redis 7 semantics, on packed or boxed hashes and,
+// for reads, on feature rows (server/resp_hashes.h).
 #include <charconv>
 #include <cmath>
 #include <limits>
@@ -7,80 +7,20 @@
 #include <string>
 #include <vector>
 
+#include "server/resp_hashes.h"
 #include "server/resp_helpers.h"
 #include "server/resp_util.h"
-#include "storage/packed_items.h"
 
 namespace quiver::resp {
 
 namespace {
 
-using Change = KeySpace::Change;
-using Items = std::vector<std::string_view>;
-constexpr size_t kNone = static_cast<size_t>(-1);
-
-// A hash's items: field, value, field, value, ... (none for nullptr).
-void ItemsOf(const Record* r, Items* items) {
-  items->clear();
-  if (r != nullptr) DecodeItems(r->value(), items);
-}
-
-// The index of a field's item, or kNone.
-size_t FieldIndex(const Items& items, std::string_view field) {
-  for (size_t i = 0; i < items.size(); i += 2) {
-    if (items[i] == field) return i;
-  }
-  return kNone;
-}
-
-// The live hash at key, nullptr if absent; WRONGTYPE for another kind.
-Result<const Record*> FindHash(Context& ctx, std::string_view key, Items* items) {
-  Result<const Record*> r = ctx.ks.Find(ctx.db(), key, RecordKind::kHash);
-  if (r.ok()) {
-    ++(*r != nullptr ? ctx.session.hits : ctx.session.misses);
-    ItemsOf(*r, items);
-  }
-  return r;
-}
-
-// Replaces the hash at key with what edit(items, &changed) makes of its
-// items, keeping its TTL; a hash left empty is deleted, as in Redis.
-template <typename Edit>
-Status UpdateHash(Context& ctx, std::string_view key, Edit edit) {
-  Items items;
-  Result<Change::Kind> done =
-      ctx.ks.Mutate(ctx.db(), key, [&](const Record* cur) -> Result<Change> {
-        if (cur != nullptr && cur->kind != RecordKind::kHash) return WrongType();
-        ItemsOf(cur, &items);
-        bool changed = false;
-        QUIVER_RETURN_IF_ERROR(edit(items, &changed));
-        if (!changed) return Change{};
-        if (items.empty()) return Change{Change::kErase};
-        const size_t size = PackedSize(items);
-        Record* r = ctx.ks.NewRecord(ctx.db(), key, RecordKind::kHash, size,
-                                     cur != nullptr ? cur->expire_at_ms : kNeverExpires);
-        if (r == nullptr) return Oom();
-        PackItems(items, r->mutable_value());
-        return Change{Change::kPut, r};
-      });
-  return done.status();
-}
-
 // HSET and HMSET: sets fields; *added counts the new ones.
 Status SetFields(Context& ctx, Args args, int64_t* added) {
-  return UpdateHash(ctx, args[1], [&](Items& items, bool* changed) {
+  return UpdateHash(ctx, args[1], [&](HashEditor& hash) {
     *added = 0;
-    for (size_t i = 2; i + 1 < args.size(); i += 2) {
-      const size_t at = FieldIndex(items, args[i]);
-      if (at == kNone) {
-        items.push_back(args[i]);
-        items.push_back(args[i + 1]);
-        ++*added;
-      } else {
-        items[at + 1] = args[i + 1];
-      }
-    }
-    *changed = true;
+    for (size_t i = 2; i + 1 < args.size(); i += 2)
+      *added += hash.Set(args[i], args[i + 1]) ? 1 : 0;
     return Status::Ok();
   });
 }
@@ -101,13 +41,9 @@ void HMSet(Context& ctx, Args args) {
 
 void HSetNx(Context& ctx, Args args) {
   bool set = false;
-  Status st = UpdateHash(ctx, args[1], [&](Items& items, bool* changed) {
-    set = FieldIndex(items, args[2]) == kNone;
-    if (set) {
-      items.push_back(args[2]);
-      items.push_back(args[3]);
-    }
-    *changed = set;
+  Status st = UpdateHash(ctx, args[1], [&](HashEditor& hash) {
+    set = !hash.Get(args[2]).has_value();
+    if (set) hash.Set(args[2], args[3]);
     return Status::Ok();
   });
   if (!st.ok()) return ctx.Fail(st);
@@ -115,34 +51,32 @@ void HSetNx(Context& ctx, Args args) {
 }
 
 void HGet(Context& ctx, Args args) {
-  Items items;
-  Result<const Record*> r = FindHash(ctx, args[1], &items);
-  if (!r.ok()) return ctx.Fail(r.status());
-  const size_t at = FieldIndex(items, args[2]);
-  if (at == kNone) return ctx.out.Null();
-  ctx.out.Bulk(items[at + 1]);
+  HashRead read;
+  if (Status st = FindHash(ctx, args[1], &read); !st.ok()) return ctx.Fail(st);
+  const std::optional<std::string_view> v = read.Get(args[2]);
+  if (!v) return ctx.out.Null();
+  ctx.out.Bulk(*v);
 }
 
 void HMGet(Context& ctx, Args args) {
-  Items items;
-  Result<const Record*> r = FindHash(ctx, args[1], &items);
-  if (!r.ok()) return ctx.Fail(r.status());
+  HashRead read;
+  if (Status st = FindHash(ctx, args[1], &read); !st.ok()) return ctx.Fail(st);
   ctx.out.Array(args.size() - 2);
   for (size_t i = 2; i < args.size(); ++i) {
-    const size_t at = FieldIndex(items, args[i]);
-    if (at == kNone) {
-      ctx.out.Null();
+    const std::optional<std::string_view> v = read.Get(args[i]);
+    if (v) {
+      ctx.out.Bulk(*v);
     } else {
-      ctx.out.Bulk(items[at + 1]);
+      ctx.out.Null();
     }
   }
 }
 
 // HGETALL, HKEYS, HVALS: every field, value or both.
 void ReplyAll(Context& ctx, std::string_view key, bool fields, bool values) {
-  Items items;
-  Result<const Record*> r = FindHash(ctx, key, &items);
-  if (!r.ok()) return ctx.Fail(r.status());
+  HashRead read;
+  if (Status st = FindHash(ctx, key, &read); !st.ok()) return ctx.Fail(st);
+  const Items& items = read.items();
   if (fields && values) {
     ctx.out.Map(items.size() / 2);
   } else {
@@ -166,16 +100,10 @@ void HVals(Context& ctx, Args args) {
 
 void HDel(Context& ctx, Args args) {
   int64_t removed = 0;
-  Status st = UpdateHash(ctx, args[1], [&](Items& items, bool* changed) {
+  Status st = UpdateHash(ctx, args[1], [&](HashEditor& hash) {
     removed = 0;
-    for (size_t i = 2; i < args.size(); ++i) {
-      const size_t at = FieldIndex(items, args[i]);
-      if (at == kNone) continue;
-      items.erase(items.begin() + static_cast<ptrdiff_t>(at),
-                  items.begin() + static_cast<ptrdiff_t>(at) + 2);
-      ++removed;
-    }
-    *changed = removed > 0;
+    for (size_t i = 2; i < args.size(); ++i)
+      removed += hash.Erase(args[i]) ? 1 : 0;
     return Status::Ok();
   });
   if (!st.ok()) return ctx.Fail(st);
@@ -185,11 +113,10 @@ void HDel(Context& ctx, Args args) {
 // HEXISTS, HSTRLEN: something of one field (0 if it is absent).
 template <typename Measure>
 void ReplyOfField(Context& ctx, Args args, Measure measure) {
-  Items items;
-  Result<const Record*> r = FindHash(ctx, args[1], &items);
-  if (!r.ok()) return ctx.Fail(r.status());
-  const size_t at = FieldIndex(items, args[2]);
-  ctx.out.Integer(at == kNone ? 0 : measure(items[at + 1]));
+  HashRead read;
+  if (Status st = FindHash(ctx, args[1], &read); !st.ok()) return ctx.Fail(st);
+  const std::optional<std::string_view> v = read.Get(args[2]);
+  ctx.out.Integer(v ? measure(*v) : 0);
 }
 
 void HExists(Context& ctx, Args args) {
@@ -200,28 +127,18 @@ void HStrLen(Context& ctx, Args args) {
 }
 
 void HLen(Context& ctx, Args args) {
-  Items items;
-  Result<const Record*> r = FindHash(ctx, args[1], &items);
-  if (!r.ok()) return ctx.Fail(r.status());
-  ctx.out.Integer(static_cast<int64_t>(items.size() / 2));
+  HashRead read;
+  if (Status st = FindHash(ctx, args[1], &read); !st.ok()) return ctx.Fail(st);
+  ctx.out.Integer(static_cast<int64_t>(read.size()));
 }
 
 // HINCRBY and HINCRBYFLOAT: replaces a field's number with what add makes
 // of it (the field's text, or nullopt if absent); *text gets the result.
 template <typename Add>
 Status IncrementField(Context& ctx, Args args, Add add, std::string* text) {
-  return UpdateHash(ctx, args[1], [&](Items& items, bool* changed) {
-    const size_t at = FieldIndex(items, args[2]);
-    QUIVER_RETURN_IF_ERROR(add(at == kNone ? std::optional<std::string_view>()
-                                           : std::optional<std::string_view>(items[at + 1]),
-                               text));
-    if (at == kNone) {
-      items.push_back(args[2]);
-      items.push_back(*text);
-    } else {
-      items[at + 1] = *text;
-    }
-    *changed = true;
+  return UpdateHash(ctx, args[1], [&](HashEditor& hash) {
+    QUIVER_RETURN_IF_ERROR(add(hash.Get(args[2]), text));
+    hash.Set(args[2], *text);
     return Status::Ok();
   });
 }
@@ -272,9 +189,9 @@ void HScan(Context& ctx, Args args) {
   auto scan = ParseScan(args, 2, true);
   if (!scan.ok()) return ctx.Fail(scan.status());
   const ScanOptions& o = scan->second;
-  Items items;
-  Result<const Record*> r = FindHash(ctx, args[1], &items);
-  if (!r.ok()) return ctx.Fail(r.status());
+  HashRead read;
+  if (Status st = FindHash(ctx, args[1], &read); !st.ok()) return ctx.Fail(st);
+  const Items& items = read.items();
   Items out;
   for (size_t i = 0; i < items.size(); i += 2) {
     if (!o.match.empty() && !GlobMatch(o.match, items[i])) continue;
@@ -300,9 +217,9 @@ void HRandField(Context& ctx, Args args) {
   if (with_count && (count > (1 << 24) || count < -(1 << 24))) {
     return ctx.out.Error("ERR value is out of range");
   }
-  Items items;
-  Result<const Record*> r = FindHash(ctx, args[1], &items);
-  if (!r.ok()) return ctx.Fail(r.status());
+  HashRead read;
+  if (Status st = FindHash(ctx, args[1], &read); !st.ok()) return ctx.Fail(st);
+  const Items& items = read.items();
   const size_t n = items.size() / 2;
   if (!with_count) {
     if (n == 0) return ctx.out.Null();

@@ -160,7 +160,7 @@ Result<bool> SetExpiry(Context& ctx, std::string_view key, int64_t at, Allow all
         changed = cur != nullptr && allow(cur->expire_at_ms);
         if (!changed) return Change{};
         if (at <= now) return Change{Change::kErase};
-        Record* r = ctx.ks.NewRecord(ctx.db(), key, cur->kind, ValueOf(cur), at);
+        Record* r = ctx.ks.Copy(ctx.db(), key, *cur, at);
         if (r == nullptr) return Oom();
         return Change{Change::kPut, r};
       });
@@ -229,7 +229,7 @@ void RenameCommand(Context& ctx, Args args, bool nx) {
   if (args[1] == args[2]) return nx ? ctx.out.Integer(0) : ctx.out.Ok();
   if (nx && ctx.ks.Find(ctx.db(), args[2]) != nullptr) return ctx.out.Integer(0);
   Result<Change::Kind> put = ctx.ks.Mutate(ctx.db(), args[2], [&](const Record*) -> Result<Change> {
-    Record* r = ctx.ks.NewRecord(ctx.db(), args[2], src->kind, ValueOf(src), src->expire_at_ms);
+    Record* r = ctx.ks.Copy(ctx.db(), args[2], *src, src->expire_at_ms);
     if (r == nullptr) return Oom();
     return Change{Change::kPut, r};
   });

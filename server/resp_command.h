@@ -57,6 +57,7 @@ std::span<const Command* const> AllCommands();
 std::span<const Command> StringCommands();
 std::span<const Command> KeyCommands();
 std::span<const Command> HashCommands();
+std::span<const Command> ListCommands();
 std::span<const Command> ConnectionCommands();
 std::span<const Command> ServerCommands();
 std::span<const Command> TransactionCommands();

@@ -5,6 +5,7 @@
 #include <unordered_map>
 
 #include "server/resp_command.h"
+#include "server/resp_features.h"
 #include "storage/clock.h"
 #include "storage/rcu.h"
 
@@ -17,8 +18,8 @@ struct Table {
   std::unordered_map<std::string_view, const Command*> by_name;
 
   Table() {
-    for (auto group : {StringCommands(), KeyCommands(), HashCommands(), ConnectionCommands(),
-                       ServerCommands(), TransactionCommands()}) {
+    for (auto group : {StringCommands(), KeyCommands(), HashCommands(), ListCommands(),
+                       ConnectionCommands(), ServerCommands(), TransactionCommands()}) {
       for (const Command& c : group) {
         all.push_back(&c);
         by_name.emplace(c.name, &c);
@@ -51,12 +52,27 @@ bool ArityOk(const Command& cmd, size_t argc) {
   return cmd.arity >= 0 ? n == cmd.arity : n >= -cmd.arity;
 }
 
-// How many keys a request names, from the command's key positions.
+// The position of a request's last key, from the command's key positions.
+int64_t LastKey(const Command& cmd, size_t argc) {
+  const auto n = static_cast<int64_t>(argc);
+  return std::min(n - 1, cmd.last_key < 0 ? n + cmd.last_key : int64_t{cmd.last_key});
+}
+
+// How many keys a request names.
 int64_t KeyCount(const Command& cmd, size_t argc) {
-  if (cmd.first_key <= 0) return 0;
-  const int64_t last = cmd.last_key < 0 ? static_cast<int64_t>(argc) + cmd.last_key : cmd.last_key;
-  if (last < cmd.first_key) return 0;
+  const int64_t last = LastKey(cmd, argc);
+  if (cmd.first_key <= 0 || last < cmd.first_key) return 0;
   return (last - cmd.first_key) / std::max(cmd.key_step, 1) + 1;
+}
+
+// Whether a write names a feature row's key (read-only through RESP).
+bool WritesFeatureKey(const Command& cmd, Args args) {
+  if (!(cmd.flags & kWrite) || cmd.first_key <= 0) return false;
+  const int64_t last = LastKey(cmd, args.size());
+  for (int64_t i = cmd.first_key; i <= last; i += std::max(cmd.key_step, 1)) {
+    if (IsFeatureKey(args[static_cast<size_t>(i)])) return true;
+  }
+  return false;
 }
 
 // Inside MULTI: a refused command makes EXEC fail.
@@ -116,6 +132,7 @@ void Run(Context& ctx, const Command& cmd, Args args, bool gate) {
     ctx.out.Error("OOM command not allowed when used memory > 'maxmemory'.");
     return;
   }
+  if (WritesFeatureKey(cmd, args)) return ctx.out.Error(kFeatureKeyReadOnly);
   rcu::ReadLock read_lock;
   const bool many = (cmd.flags & kMultiKey) && KeyCount(cmd, args.size()) > 1;
   if (gate && ((many && (cmd.flags & kWrite)) || (cmd.flags & kExclusive))) {

@@ -98,6 +98,40 @@ Record* KeySpace::NewRecord(int db, std::string_view key, RecordKind kind, std::
   return r;
 }
 
+Record* KeySpace::NewBoxed(int db, std::string_view key, RecordKind kind, Box& box,
+                           int64_t expire_at_ms) const {
+  Box* pointer = &box;
+  Record* r = NewRecord(db, key, kind, sizeof(pointer), expire_at_ms);
+  if (r == nullptr) return nullptr;
+  std::memcpy(r->mutable_value(), &pointer, sizeof(pointer));
+  box.Ref();
+  r->flags |= Record::kBoxed;  // from now on Record::Free drops the reference
+  return r;
+}
+
+Record* KeySpace::Copy(int db, std::string_view key, const Record& from,
+                       int64_t expire_at_ms) const {
+  if (from.boxed()) return NewBoxed(db, key, from.kind, Box::Of(from), expire_at_ms);
+  auto v = from.value();
+  return NewRecord(db, key, from.kind,
+                   std::string_view(reinterpret_cast<const char*>(v.data()), v.size()),
+                   expire_at_ms);
+}
+
+bool KeySpace::HoldsBox(int db, std::string_view key, const Box& box) const {
+  const Record* r = Find(db, key);
+  return r != nullptr && r->boxed() && &Box::Of(*r) == &box;
+}
+
+Status KeySpace::EraseIfHolds(int db, std::string_view key, const Box& box) {
+  return Mutate(db, key,
+                [&](const Record* cur) -> Result<Change> {
+                  const bool holds = cur != nullptr && cur->boxed() && &Box::Of(*cur) == &box;
+                  return holds ? Change{Change::kErase} : Change{};
+                })
+      .status();
+}
+
 int64_t KeySpace::Size(int db) const {
   return std::max<int64_t>(0, counters_[db].keys.load(std::memory_order_relaxed));
 }
@@ -141,7 +175,12 @@ const Record* KeySpace::Random(int db) const {
 
 uint64_t KeySpace::Stamp(int db, std::string_view key) const {
   const Record* r = Find(db, key);
-  return r == nullptr ? 0 : static_cast<uint64_t>(r->event_time_ms);
+  if (r == nullptr) return 0;
+  const auto stamp = static_cast<uint64_t>(r->event_time_ms);
+  if (!r->boxed()) return stamp;
+  // Multiplying by an odd constant is a bijection: a new box version
+  // always gives a new stamp.
+  return stamp ^ ((Box::Of(*r).version() + 1) * 0x9e3779b97f4a7c15ull);
 }
 
 void KeySpace::Swept(const Record& r) {

@@ -26,6 +26,7 @@
 #include <string_view>
 
 #include "quiver/status.h"
+#include "storage/box.h"
 #include "storage/function_ref.h"
 #include "storage/online_table.h"
 
@@ -81,6 +82,19 @@ class KeySpace {
   // NewRecord with the value copied in.
   Record* NewRecord(int db, std::string_view key, RecordKind kind, std::string_view value,
                     int64_t expire_at_ms) const;
+  // (Both NewRecords REQUIRE kind != kList: list records come from these.)
+  // A new record of `kind` (a list, or a large hash) holding `box`, which
+  // it references.
+  Record* NewBoxed(int db, std::string_view key, RecordKind kind, Box& box,
+                   int64_t expire_at_ms) const;
+  // A new record of key with the kind and value of `from` (a boxed one:
+  // the same box) and a fresh stamp: EXPIRE, PERSIST, RENAME.
+  Record* Copy(int db, std::string_view key, const Record& from, int64_t expire_at_ms) const;
+  // Whether the key's live record holds this box. REQUIRES: rcu::ReadLock held.
+  bool HoldsBox(int db, std::string_view key, const Box& box) const;
+  // Deletes the key if its record holds this box (emptied by the caller,
+  // who holds its lock). REQUIRES: rcu::ReadLock held.
+  Status EraseIfHolds(int db, std::string_view key, const Box& box);
 
   // Keys of the database, expired ones included until they are swept.
   int64_t Size(int db) const;
@@ -95,7 +109,8 @@ class KeySpace {
   void ForEach(int db, FunctionRef<void(const Record&)> fn) const;
   // A live key chosen at random, or nullptr. REQUIRES: rcu::ReadLock held.
   const Record* Random(int db) const;
-  // The stamp of the key's live version; 0 if it is absent.
+  // The stamp of the key's live version (a boxed one's includes its box's
+  // version); 0 if it is absent.
   // REQUIRES: rcu::ReadLock held.
   uint64_t Stamp(int db, std::string_view key) const;
   // Bookkeeping for a plain record the table's sweep removed.

@@ -54,6 +54,7 @@ size_t GrowThreshold(uint64_t mask) {
 void FreeRetiredRecord(rcu_head* head) {
   rcu::BeforeReclaim();
   Record::Free(reinterpret_cast<Record*>(reinterpret_cast<char*>(head) - offsetof(Record, rcu)));
+  rcu::AfterReclaim();
 }
 
 }  // namespace

@@ -128,8 +128,12 @@ class OnlineTable {
   // REQUIRES: rcu::ReadLock held; fn must not write to the table.
   void ForEachInView(uint32_t view_id, FunctionRef<void(const Record&)> fn) const;
 
-  // Bytes held by live records (allocation sizes; excludes the slot arrays).
+  // Bytes held by live records (allocation sizes, and what list boxes
+  // hold; excludes the slot arrays).
   int64_t memory_bytes() const { return memory_bytes_.load(std::memory_order_relaxed); }
+  // Counts bytes held outside the records (a ListBox's items); negative
+  // to give them back.
+  void AddMemory(int64_t bytes) { memory_bytes_.fetch_add(bytes, std::memory_order_relaxed); }
   int64_t max_memory_bytes() const { return max_memory_bytes_.load(std::memory_order_relaxed); }
   // Changes the memory limit (CONFIG SET maxmemory); 0: no limit.
   void set_max_memory_bytes(int64_t bytes) {

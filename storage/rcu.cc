@@ -10,6 +10,8 @@ namespace {
 thread_local int registration_depth = 0;
 // TSan only: the sync object through which read sections order frees.
 [[maybe_unused]] char reclaim_token;
+// TSan only: the sync object through which callbacks order Barrier's return.
+[[maybe_unused]] char reclaimed_token;
 }  // namespace
 
 ThreadRegistration::ThreadRegistration() {
@@ -38,8 +40,13 @@ void BeforeReclaim() {
   QUIVER_TSAN_ACQUIRE(&reclaim_token);
 }
 
+void AfterReclaim() {
+  QUIVER_TSAN_RELEASE(&reclaimed_token);
+}
+
 void Barrier() {
   urcu_memb_barrier();
+  QUIVER_TSAN_ACQUIRE(&reclaimed_token);
 }
 
 }  // namespace quiver::rcu

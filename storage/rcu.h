@@ -37,6 +37,11 @@ void Retire(rcu_head* head, void (*fn)(rcu_head*));
 // every read section that ended before now happens-before the free.
 void BeforeReclaim();
 
+// Called last by a retire callback whose work touches memory other threads
+// use afterwards (a list box giving its bytes back to the table's count):
+// tells TSan that the callback happens-before the end of the next Barrier.
+void AfterReclaim();
+
 // Waits until every callback retired so far has run. Not for request paths.
 void Barrier();
 

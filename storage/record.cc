@@ -3,6 +3,8 @@
 #include <cstring>
 #include <new>
 
+#include "storage/box.h"
+
 namespace quiver {
 
 // The header is part of every row's memory cost (docs/operations.md).
@@ -19,8 +21,14 @@ Record* Record::Allocate(uint32_t view_id, std::string_view key, size_t value_si
   r->value_size = static_cast<uint32_t>(value_size);
   r->key_size = static_cast<uint16_t>(key.size());
   r->kind = RecordKind::kRow;
+  r->flags = 0;
   if (!key.empty()) std::memcpy(r + 1, key.data(), key.size());
   return r;
+}
+
+void Record::Free(Record* r) {
+  if (r->boxed()) Box::Of(*r).Unref();
+  std::free(r);
 }
 
 }  // namespace quiver

@@ -18,8 +18,9 @@ inline constexpr int64_t kNeverExpires = std::numeric_limits<int64_t>::max();
 inline constexpr size_t kMaxKeySize = 65535;
 
 // kRow: a packed feature row. The others are plain (RESP) values, stored in
-// the reserved view ids of KeySpace: the bytes of a string, or a packed
-// hash or list (storage/keyspace.h).
+// the reserved view ids of KeySpace: the bytes of a string, a packed hash
+// (storage/packed_items.h), or (kBoxed) a pointer to a list's or a large
+// hash's box (storage/box.h).
 enum class RecordKind : uint8_t { kRow = 0, kString = 1, kHash = 2, kList = 3 };
 
 struct Record {
@@ -31,6 +32,11 @@ struct Record {
   uint32_t value_size;
   uint16_t key_size;
   RecordKind kind;
+  uint8_t flags;  // kBoxed
+
+  // The value is a pointer to a Box (storage/box.h) the record references.
+  static constexpr uint8_t kBoxed = 1;
+  bool boxed() const { return (flags & kBoxed) != 0; }
 
   std::string_view key() const { return {reinterpret_cast<const char*>(this + 1), key_size}; }
   std::span<const uint8_t> value() const { return {ValueStart(), value_size}; }
@@ -44,7 +50,8 @@ struct Record {
   // Allocates a record with the key copied in and the value left for the
   // caller to fill through mutable_value(). Returns nullptr if out of memory.
   static Record* Allocate(uint32_t view_id, std::string_view key, size_t value_size);
-  static void Free(Record* r) { std::free(r); }
+  // Frees the record (and drops its reference to its box).
+  static void Free(Record* r);
 
  private:
   // Values start 8-aligned so that fixed-width fields load at natural alignment.

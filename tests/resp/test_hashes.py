@@ -2,6 +2,8 @@
 pipelined HSET of binary fields with EXPIRE, then pipelined HMGET."""
 
 import struct
+import threading
+import time
 
 import pytest
 import redis
@@ -111,3 +113,65 @@ def test_feast_style_exchange(r):
     for i, row in enumerate(rows):
         assert row == [struct.pack("<dI", i * 0.5, k) for k in range(len(fields))]
     assert 3590 < r.ttl(entities[-1]) <= 3600
+
+
+def test_large_hashes_change_in_place(server, r):
+    """Past 128 fields (or 16 KiB) a hash is boxed: every command works the
+    same, TTL and WATCH included, and memory is given back."""
+    before = r.info("memory")["used_memory"]
+    r.hset("big", "f0", "v0")
+    r.expire("big", 1000)
+    watcher = server.client()
+    pipe = watcher.pipeline()
+    pipe.watch("big")
+    with r.pipeline(transaction=False) as p:
+        for i in range(1, 3000):
+            p.hset("big", f"f{i}", f"v{i}")
+        assert p.execute() == [1] * 2999
+    assert r.hlen("big") == 3000 and r.ttl("big") > 0
+    assert r.hget("big", "f2999") == b"v2999" and r.hget("big", "nope") is None
+    assert r.hmget("big", "f1", "zz", "f2") == [b"v1", None, b"v2"]
+    assert r.hgetall("big") == {f"f{i}".encode(): f"v{i}".encode() for i in range(3000)}
+    assert r.hset("big", "f1", "changed") == 0 and r.hsetnx("big", "f1", "x") == 0
+    assert r.hincrby("big", "n", 5) == 5 and r.hexists("big", "n") is True
+    assert r.hstrlen("big", "f1") == 7
+    assert len(r.hkeys("big")) == len(r.hvals("big")) == 3001
+    cursor, found = r.hscan("big", 0, match="f29??", count=10)
+    assert cursor == 0 and len(found) == 100
+    assert len(r.hrandfield("big", 5)) == 5
+    pipe.multi()
+    pipe.set("done", "1")
+    with pytest.raises(redis.WatchError):
+        pipe.execute()  # the hash changed in place since WATCH
+    watcher.close()
+    r.rename("big", "big2")
+    assert r.hlen("big2") == 3001 and r.exists("big") == 0
+    assert r.hdel("big2", *[f"f{i}" for i in range(3000)], "n") == 3001
+    assert r.exists("big2") == 0, "a boxed hash left empty is deleted"
+    r.hset("wide", "blob", b"x" * 20000)  # one big value boxes it too
+    assert r.hget("wide", "blob") == b"x" * 20000
+    r.delete("wide")
+    deadline = time.monotonic() + 10  # freed after an RCU grace period
+    while r.info("memory")["used_memory"] > before + 4096 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert r.info("memory")["used_memory"] <= before + 4096
+
+
+def test_concurrent_writers_across_the_boxing(server, r):
+    """Clients race to add fields (the hash is boxed midway) and to
+    increment one field: nothing is lost."""
+    def add(n):
+        c = server.client()
+        with c.pipeline(transaction=False) as p:
+            for i in range(300):
+                p.hset("race", f"{n}:{i}", i)
+                p.hincrby("race", "count", 1)
+            p.execute()
+
+    threads = [threading.Thread(target=add, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert r.hlen("race") == 4 * 300 + 1
+    assert r.hget("race", "count") == b"1200"

@@ -6,6 +6,8 @@
 #include <atomic>
 #include <charconv>
 #include <cstring>
+#include <deque>
+#include <mutex>
 #include <set>
 #include <string>
 #include <thread>
@@ -196,6 +198,78 @@ TEST_F(KeySpaceTest, RandomAndStamps) {
   ASSERT_TRUE(Set(0, "only", "v").ok());
   EXPECT_NE(ks_.Stamp(0, "only"), first) << "every version has its own stamp";
   EXPECT_NE(ks_.Stamp(0, "only"), 0u);
+}
+
+// A list record shares its box with its copies (EXPIRE, RENAME); the box
+// is freed, and its memory given back, when the last record holding it is.
+TEST_F(KeySpaceTest, ListBoxesAreSharedCountedAndFreed) {
+  const int64_t empty = table_.memory_bytes();
+  ListBox* box = ListBox::New(table_);
+  {
+    std::lock_guard lock(box->mu());
+    box->Push(false, "a");
+    box->Push(false, std::string(100, 'b'));
+    box->Push(true, "c");
+  }
+  EXPECT_EQ(table_.memory_bytes() - empty, Box::Cost("a") * 2 + Box::Cost(std::string(100, 'b')));
+  uint64_t stamp = 0;
+  {
+    rcu::ReadLock lock;
+    ASSERT_TRUE(ks_.Mutate(0, "l",
+                           [&](const Record*) -> Result<Change> {
+                             return Change{Change::kPut, ks_.NewBoxed(0, "l", RecordKind::kList,
+                                                                      *box, kNeverExpires)};
+                           })
+                    .ok());
+    box->Unref();  // the record holds the box now
+    const Record* r = ks_.Find(0, "l");
+    ASSERT_NE(r, nullptr);
+    EXPECT_EQ(&ListBox::Of(*r), box);
+    EXPECT_TRUE(ks_.HoldsBox(0, "l", *box));
+    stamp = ks_.Stamp(0, "l");
+    ASSERT_TRUE(ks_.Mutate(0, "m",
+                           [&](const Record*) -> Result<Change> {
+                             return Change{Change::kPut, ks_.Copy(0, "m", *r, 5000)};
+                           })
+                    .ok());
+    std::lock_guard box_lock(box->mu());
+    box->Push(false, "d");
+  }
+  {
+    rcu::ReadLock lock;
+    EXPECT_NE(ks_.Stamp(0, "l"), stamp) << "a change in place is a new version for WATCH";
+    EXPECT_TRUE(ks_.HoldsBox(0, "m", *box));
+    std::lock_guard box_lock(box->mu());
+    EXPECT_EQ(box->size(), 4u);
+  }
+  EXPECT_EQ(ks_.Flush(0), 2u);
+  rcu::Barrier();
+  EXPECT_EQ(table_.memory_bytes(), empty);
+}
+
+TEST(ListBoxTest, RemoveAndKeep) {
+  OnlineTable table({.shards = 1});
+  ListBox* box = ListBox::New(table);
+  {
+    std::lock_guard lock(box->mu());
+    for (std::string_view s : {"a", "b", "a", "c", "a"})
+      box->Push(false, s);
+    EXPECT_EQ(box->Remove("a", 1, /*from_tail=*/true), 1u);
+    EXPECT_EQ(box->items(), (std::deque<std::string>{"a", "b", "a", "c"}));
+    EXPECT_EQ(box->Remove("a", 0, false), 2u);
+    EXPECT_EQ(box->items(), (std::deque<std::string>{"b", "c"}));
+    const uint64_t version = box->version();
+    EXPECT_EQ(box->Remove("zz", 0, false), 0u);
+    EXPECT_EQ(box->version(), version) << "nothing removed: no new version";
+    box->Insert(1, "x");
+    box->Set(0, "y");
+    box->Keep(1, 3);
+    EXPECT_EQ(box->items(), (std::deque<std::string>{"x", "c"}));
+    box->Keep(5, 9);
+    EXPECT_TRUE(box->empty());
+  }
+  EXPECT_EQ(table.memory_bytes(), 0);
+  box->Unref();
 }
 
 TEST(PackedItemsTest, RoundTripsAndRefusesTruncatedValues) {

@@ -1,0 +1,131 @@
+#include "storage/box.h"
+
+#include <algorithm>
+#include <cstring>
+#include <new>
+
+#include "storage/online_table.h"
+#include "storage/record.h"
+
+namespace quiver {
+
+Box& Box::Of(const Record& r) {
+  Box* box = nullptr;
+  std::memcpy(&box, r.value().data(), sizeof(box));
+  return *box;
+}
+
+Box::~Box() {
+  table_.AddMemory(-charged_);
+}
+
+void Box::Unref() {
+  if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
+}
+
+void Box::Changed(int64_t bytes) {
+  charged_ += bytes;
+  table_.AddMemory(bytes);
+  version_.fetch_add(1, std::memory_order_relaxed);
+}
+
+ListBox* ListBox::New(OnlineTable& table) {
+  return new (std::nothrow) ListBox(table);
+}
+
+void ListBox::Push(bool front, std::string_view item) {
+  if (front) {
+    items_.emplace_front(item);
+  } else {
+    items_.emplace_back(item);
+  }
+  Changed(Cost(item));
+}
+
+std::string ListBox::Pop(bool front) {
+  std::string item = std::move(front ? items_.front() : items_.back());
+  if (front) {
+    items_.pop_front();
+  } else {
+    items_.pop_back();
+  }
+  Changed(-Cost(item));
+  return item;
+}
+
+void ListBox::Set(size_t index, std::string_view item) {
+  const int64_t before = Cost(items_[index]);
+  items_[index] = item;
+  Changed(Cost(item) - before);
+}
+
+void ListBox::Insert(size_t index, std::string_view item) {
+  items_.emplace(items_.begin() + static_cast<std::ptrdiff_t>(index), item);
+  Changed(Cost(item));
+}
+
+void ListBox::Keep(size_t start, size_t stop) {
+  int64_t freed = 0;
+  stop = std::min(stop, items_.size());
+  start = std::min(start, stop);
+  for (size_t i = 0; i < items_.size(); ++i) {
+    if (i < start || i >= stop) freed += Cost(items_[i]);
+  }
+  items_.erase(items_.begin() + static_cast<std::ptrdiff_t>(stop), items_.end());
+  items_.erase(items_.begin(), items_.begin() + static_cast<std::ptrdiff_t>(start));
+  Changed(-freed);
+}
+
+size_t ListBox::Remove(std::string_view item, size_t limit, bool from_tail) {
+  std::deque<std::string> kept;
+  size_t removed = 0;
+  auto visit = [&](std::string& s) {
+    if (s == item && (limit == 0 || removed < limit)) {
+      ++removed;
+    } else if (from_tail) {
+      kept.push_front(std::move(s));
+    } else {
+      kept.push_back(std::move(s));
+    }
+  };
+  if (from_tail) {
+    std::for_each(items_.rbegin(), items_.rend(), visit);
+  } else {
+    std::for_each(items_.begin(), items_.end(), visit);
+  }
+  items_.swap(kept);
+  if (removed > 0) Changed(-static_cast<int64_t>(removed) * Cost(item));
+  return removed;
+}
+
+HashBox* HashBox::New(OnlineTable& table) {
+  return new (std::nothrow) HashBox(table);
+}
+
+const std::string* HashBox::Find(std::string_view field) const {
+  auto it = fields_.find(field);
+  return it == fields_.end() ? nullptr : &it->second;
+}
+
+bool HashBox::Set(std::string_view field, std::string_view value) {
+  auto it = fields_.find(field);
+  if (it == fields_.end()) {
+    fields_.emplace(field, value);
+    Changed(Cost(field, value));
+    return true;
+  }
+  const int64_t before = Cost(field, it->second);
+  it->second = value;
+  Changed(Cost(field, value) - before);
+  return false;
+}
+
+bool HashBox::Erase(std::string_view field) {
+  auto it = fields_.find(field);
+  if (it == fields_.end()) return false;
+  Changed(-Cost(field, it->second));
+  fields_.erase(it);
+  return true;
+}
+
+}  // namespace quiver

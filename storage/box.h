@@ -1,0 +1,122 @@
+// Boxes: the values of plain keys that are changed in place rather than
+// rebuilt whole on every change: lists always (LPUSH onto a long list must
+// not copy it), and hashes once they grow large (storage/packed_items.h
+// holds the small ones). Such a key's record holds only a pointer to its
+// box, and the record's kBoxed flag is set.
+//
+// Sharing: every record that holds a box (a key's successive versions
+// after EXPIRE, RENAME) owns one reference; Record::Free drops it, after
+// the RCU grace period that follows the record's removal, so a box found
+// through a record under rcu::ReadLock stays valid until the lock ends.
+//
+// Locking: readers and writers lock mu(). A writer that found the box
+// through a record locks it, then checks that the key still holds this
+// box (KeySpace::HoldsBox) before changing it: a DEL, a FLUSH or the last
+// LPOP may have removed the key meanwhile.
+//
+// Memory: a box charges what its items cost to the table's memory count,
+// and gives it back when it is freed.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+namespace quiver {
+
+class OnlineTable;
+struct Record;
+
+class Box {
+ public:
+  // The box a record holds. REQUIRES: r.boxed().
+  static Box& Of(const Record& r);
+
+  void Ref() { refs_.fetch_add(1, std::memory_order_relaxed); }
+  // Drops a reference; the last one frees the box.
+  void Unref();
+
+  std::mutex& mu() { return mu_; }
+  // Bumped by every change: WATCH sees a change in place through it.
+  uint64_t version() const { return version_.load(std::memory_order_relaxed); }
+
+  // What a string costs in the memory count (std::string and its heap bytes).
+  static int64_t Cost(std::string_view s) {
+    return static_cast<int64_t>(sizeof(std::string) + (s.size() > 15 ? s.size() + 1 : 0));
+  }
+
+ protected:
+  explicit Box(OnlineTable& table) : table_(table) {}
+  virtual ~Box();
+  // Records a change that added (or, negative, freed) this many bytes.
+  // REQUIRES: mu() held.
+  void Changed(int64_t bytes);
+
+ private:
+  OnlineTable& table_;
+  std::atomic<int32_t> refs_{1};
+  std::atomic<uint64_t> version_{0};
+  int64_t charged_ = 0;  // guarded by mu_
+  std::mutex mu_;
+};
+
+// A list's items. Methods other than New and Of REQUIRE mu() held.
+class ListBox final : public Box {
+ public:
+  // A new empty box with one reference (the caller's); nullptr if out of memory.
+  static ListBox* New(OnlineTable& table);
+  // REQUIRES: r.kind == RecordKind::kList.
+  static ListBox& Of(const Record& r) { return static_cast<ListBox&>(Box::Of(r)); }
+
+  const std::deque<std::string>& items() const { return items_; }
+  size_t size() const { return items_.size(); }
+  bool empty() const { return items_.empty(); }
+  void Push(bool front, std::string_view item);
+  std::string Pop(bool front);
+  void Set(size_t index, std::string_view item);
+  void Insert(size_t index, std::string_view item);
+  // Keeps items [start, stop) only.
+  void Keep(size_t start, size_t stop);
+  // Removes up to `limit` items equal to `item` (0: all), from the head
+  // or, if from_tail, from the tail; returns how many.
+  size_t Remove(std::string_view item, size_t limit, bool from_tail);
+
+ private:
+  using Box::Box;
+  std::deque<std::string> items_;  // guarded by mu()
+};
+
+// A large hash's fields. Methods other than New and Of REQUIRE mu() held.
+class HashBox final : public Box {
+ public:
+  struct Hash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  using Map = std::unordered_map<std::string, std::string, Hash, std::equal_to<>>;
+
+  static HashBox* New(OnlineTable& table);
+  // REQUIRES: r.kind == RecordKind::kHash && r.boxed().
+  static HashBox& Of(const Record& r) { return static_cast<HashBox&>(Box::Of(r)); }
+
+  const Map& fields() const { return fields_; }
+  const std::string* Find(std::string_view field) const;
+  // Sets a field; true if it was new.
+  bool Set(std::string_view field, std::string_view value);
+  // Removes a field; false if it was absent.
+  bool Erase(std::string_view field);
+
+ private:
+  using Box::Box;
+  static int64_t Cost(std::string_view field, std::string_view value) {
+    return Box::Cost(field) + Box::Cost(value) + 32;  // + the node's links and hash
+  }
+  Map fields_;  // guarded by mu()
+};
+
+}  // namespace quiver

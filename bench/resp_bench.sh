@@ -3,19 +3,25 @@
 # quiverd's RESP port: -c 50, with -P 1 and -P 16; once with each server
 # pinned to one core (quiverd with one I/O thread; the client on another
 # core) and once unpinned. Prints requests/s side by side and the ratio.
-#   bench/resp_bench.sh [-n REQUESTS] [-t TESTS]
+#   bench/resp_bench.sh [-n REQUESTS] [-N PIPELINED_REQUESTS] [-t TESTS]
+# -N (default 10 x -n) is the request count with -P 16: pipelined runs of
+# 200,000 requests last a fraction of a second and measure mostly the
+# connection set-up.
 # Env: BUILD (default build/release), MODES (default "pinned unpinned").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 requests=200000
+pipelined_requests=
 tests=get,set,incr,mset,hset,lpush,lrange_100
 while [ $# -gt 0 ]; do
   case $1 in
     -n) requests=$2; shift 2 ;;
+    -N) pipelined_requests=$2; shift 2 ;;
     -t) tests=$2; shift 2 ;;
-    *) echo "usage: $0 [-n REQUESTS] [-t TESTS]" >&2; exit 2 ;;
+    *) echo "usage: $0 [-n REQUESTS] [-N PIPELINED_REQUESTS] [-t TESTS]" >&2; exit 2 ;;
   esac
 done
+pipelined_requests=${pipelined_requests:-$((requests * 10))}
 redis_port=6391
 quiver_port=6392
 . bench/common.sh
@@ -45,18 +51,19 @@ stop_servers() {
 
 # One redis-benchmark run; prints "test rps" lines.
 run() {  # run PORT PIPELINE CLIENT_PREFIX...
-  local port=$1 pipeline=$2
+  local port=$1 pipeline=$2 n=$requests
   shift 2
-  "$@" redis-benchmark -p "$port" -c 50 -n "$requests" -P "$pipeline" -r 100000 -t "$tests" \
+  [ "$pipeline" -gt 1 ] && n=$pipelined_requests
+  "$@" redis-benchmark -p "$port" -c 50 -n "$n" -P "$pipeline" -r 100000 -t "$tests" \
     --csv 2>/dev/null | tail -n +2 | tr -d '"' | awk -F, '{gsub(/ /, "_", $1); print $1, $2}'
   # MGET of 10 keys, as a custom command (not one of redis-benchmark's -t tests).
-  "$@" redis-benchmark -p "$port" -c 50 -n "$requests" -P "$pipeline" -r 100000 --csv \
+  "$@" redis-benchmark -p "$port" -c 50 -n "$n" -P "$pipeline" -r 100000 --csv \
     MGET key:__rand_int__ key:__rand_int__ key:__rand_int__ key:__rand_int__ \
     key:__rand_int__ key:__rand_int__ key:__rand_int__ key:__rand_int__ key:__rand_int__ \
     key:__rand_int__ 2>/dev/null | tail -n +2 | tr -d '"' | awk -F, '{print "MGET(10)", $2}'
 }
 
-bench_banner ", -c 50 -n $requests -r 100000"
+bench_banner ", -c 50 -n $requests (-P 16: -n $pipelined_requests) -r 100000"
 for mode in ${MODES:-pinned unpinned}; do
   server_pin=() client_pin=()
   if [ "$mode" = pinned ]; then
@@ -68,8 +75,10 @@ for mode in ${MODES:-pinned unpinned}; do
     echo
     echo "$mode, -P $pipeline"
     printf '%-12s %12s %12s %8s\n' test redis quiver ratio
-    join <(run "$redis_port" "$pipeline" "${client_pin[@]}" | sort) \
-      <(run "$quiver_port" "$pipeline" "${client_pin[@]}" | sort) |
+    # One server at a time: the two runs must not share the cores.
+    run "$redis_port" "$pipeline" "${client_pin[@]}" | sort >"$work/redis.rps"
+    run "$quiver_port" "$pipeline" "${client_pin[@]}" | sort >"$work/quiver.rps"
+    join "$work/redis.rps" "$work/quiver.rps" |
       awk '{printf "%-12s %12.0f %12.0f %7.2fx\n", $1, $2, $3, $3 / $2}'
   done
   stop_servers

@@ -75,6 +75,13 @@ bool WritesFeatureKey(const Command& cmd, Args args) {
   return false;
 }
 
+constexpr std::string_view kOomError = "OOM command not allowed when used memory > 'maxmemory'.";
+
+bool OverMemory(const Context& ctx) {
+  const OnlineTable& table = ctx.ks.table();
+  return table.max_memory_bytes() > 0 && table.memory_bytes() >= table.max_memory_bytes();
+}
+
 // Inside MULTI: a refused command makes EXEC fail.
 void Refuse(Context& ctx, std::string_view error) {
   if (ctx.session.in_multi) ctx.session.multi_failed = true;
@@ -106,10 +113,7 @@ void ReplyWrongArity(Context& ctx, std::string_view name) {
 }
 
 void Context::Fail(const Status& status) {
-  if (status.code() == StatusCode::kResourceExhausted) {
-    out.Error("OOM command not allowed when used memory > 'maxmemory'.");
-    return;
-  }
+  if (status.code() == StatusCode::kResourceExhausted) return out.Error(kOomError);
   std::string_view m = status.message();
   const size_t space = m.find(' ');
   const std::string_view code = m.substr(0, space);
@@ -127,11 +131,7 @@ void Run(Context& ctx, const Command& cmd, Args args, bool gate) {
   ClientInfo& info = *ctx.session.info;
   info.last_command.store(&cmd, std::memory_order_relaxed);
   ClientInfo::Add(info.commands, 1);
-  if ((cmd.flags & kDenyOom) && ctx.ks.table().max_memory_bytes() > 0 &&
-      ctx.ks.table().memory_bytes() >= ctx.ks.table().max_memory_bytes()) {
-    ctx.out.Error("OOM command not allowed when used memory > 'maxmemory'.");
-    return;
-  }
+  if ((cmd.flags & kDenyOom) && OverMemory(ctx)) return ctx.out.Error(kOomError);
   if (WritesFeatureKey(cmd, args)) return ctx.out.Error(kFeatureKeyReadOnly);
   rcu::ReadLock read_lock;
   const bool many = (cmd.flags & kMultiKey) && KeyCount(cmd, args.size()) > 1;
@@ -158,6 +158,8 @@ void Execute(Context& ctx, Args args) {
     return ReplyWrongArity(ctx, cmd->name);
   }
   if (s.in_multi && !(cmd->flags & kNoQueue)) {
+    // As Redis: over the limit, nothing more is queued (EXEC then aborts).
+    if (OverMemory(ctx)) return Refuse(ctx, kOomError);
     s.queued.emplace_back(args.begin(), args.end());
     ctx.out.Simple("QUEUED");
     return;

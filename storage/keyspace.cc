@@ -29,7 +29,14 @@ KeySpace::KeySpace(OnlineTable& table, Options options)
       databases_(std::clamp(options.databases, 1, kMaxDatabases)),
       now_ms_(options.now_ms ? std::move(options.now_ms) : SystemNowMs),
       counters_(std::make_unique<Counters[]>(databases_)),
-      stripes_(std::make_unique<Stripe[]>(kStripes)) {}
+      stripes_(std::make_unique<Stripe[]>(kStripes)),
+      presence_(std::make_unique<std::atomic<uint64_t>[]>(kPresenceStripes)) {}
+
+std::atomic<uint64_t>& KeySpace::PresenceOf(int db, std::string_view key) const {
+  const size_t h =
+      std::hash<std::string_view>{}(key) ^ (static_cast<size_t>(db) * 0x9e3779b97f4a7c15ull);
+  return presence_[h % kPresenceStripes];
+}
 
 const Record* KeySpace::Find(int db, std::string_view key) const {
   const Record* r = table_.Find(ViewOf(db), key);
@@ -69,6 +76,8 @@ Result<KeySpace::Change::Kind> KeySpace::Mutate(int db, std::string_view key, Mu
   if (kind.ok() && *kind != Change::kKeep) {
     if (before != nullptr) Count(before, -1);
     if (after != nullptr) Count(after, +1);
+    const bool was = before != nullptr && !before->ExpiredAt(now);
+    if (was != (after != nullptr)) PresenceOf(db, key).fetch_add(1, std::memory_order_relaxed);
   }
   return kind;
 }
@@ -175,7 +184,10 @@ const Record* KeySpace::Random(int db) const {
 
 uint64_t KeySpace::Stamp(int db, std::string_view key) const {
   const Record* r = Find(db, key);
-  if (r == nullptr) return 0;
+  if (r == nullptr) {
+    const uint64_t changes = PresenceOf(db, key).load(std::memory_order_relaxed);
+    return (changes + 1) * 0xd6e8feb86659fd93ull;  // odd: distinct per count
+  }
   const auto stamp = static_cast<uint64_t>(r->event_time_ms);
   if (!r->boxed()) return stamp;
   // Multiplying by an odd constant is a bijection: a new box version

@@ -110,7 +110,10 @@ class KeySpace {
   // A live key chosen at random, or nullptr. REQUIRES: rcu::ReadLock held.
   const Record* Random(int db) const;
   // The stamp of the key's live version (a boxed one's includes its box's
-  // version); 0 if it is absent.
+  // version). An absent key's stamp changes whenever a key of its presence
+  // stripe (one of kPresenceStripes, by hash) is created or deleted, so a
+  // key created and deleted again in between is seen, at the price of a
+  // rare false alarm from another key of the stripe.
   // REQUIRES: rcu::ReadLock held.
   uint64_t Stamp(int db, std::string_view key) const;
   // Bookkeeping for a plain record the table's sweep removed.
@@ -156,12 +159,16 @@ class KeySpace {
   Counters& CountersOf(uint32_t view_id) const { return counters_[view_id - kPlainViewBase]; }
   // Counts a record entering (+1) or leaving (-1) the table.
   void Count(const Record* r, int delta) const;
+  std::atomic<uint64_t>& PresenceOf(int db, std::string_view key) const;
+  static constexpr size_t kPresenceStripes = 4096;
 
   OnlineTable& table_;
   int databases_;
   std::function<int64_t()> now_ms_;
   std::unique_ptr<Counters[]> counters_;
   std::unique_ptr<Stripe[]> stripes_;
+  // Per stripe of keys: creations and deletions so far (see Stamp).
+  std::unique_ptr<std::atomic<uint64_t>[]> presence_;
 };
 
 }  // namespace quiver

@@ -125,6 +125,15 @@ def test_watch(server, r):
         with pytest.raises(redis.WatchError):
             p.execute()
     with r.pipeline() as p:
+        p.watch("ghost")  # absent, then created and deleted again: a change
+        other = server.client()
+        other.set("ghost", "boo")
+        other.delete("ghost")
+        p.multi()
+        p.set("w", "6")
+        with pytest.raises(redis.WatchError):
+            p.execute()
+    with r.pipeline() as p:
         p.watch("w")
         server.client().flushdb()
         p.multi()
@@ -202,6 +211,12 @@ def test_maxmemory_refuses_writes_reads_go_on(r):
     with pytest.raises(redis.ResponseError, match="OOM command not allowed when used memory"):
         r.set("x", "y")
     assert r.get("keep") == b"v"
+    # Inside MULTI nothing is queued over the limit, and EXEC aborts.
+    assert r.execute_command("MULTI") in (True, b"OK")
+    with pytest.raises(redis.ResponseError, match="^OOM command not allowed"):
+        r.execute_command("GET", "keep")
+    with pytest.raises(redis.ResponseError, match="^Transaction discarded because of previous errors"):
+        r.execute_command("EXEC")
     assert r.config_set("maxmemory", "0") is True
     assert r.set("x", "y") is True
 

@@ -76,7 +76,7 @@ TEST_F(KeySpaceTest, ExpiredKeysAreAbsentAndRemovedByWritesOrTheSweep) {
   EXPECT_EQ(Get(0, "a"), "<none>");
   {
     rcu::ReadLock lock;
-    EXPECT_EQ(ks_.Stamp(0, "a"), 0u);
+    EXPECT_NE(ks_.Stamp(0, "a"), 0u) << "an absent key has a stamp too";
     bool saw = true;
     // A mutator that keeps an expired key removes it.
     ASSERT_TRUE(ks_.Mutate(0, "a",
@@ -198,6 +198,18 @@ TEST_F(KeySpaceTest, RandomAndStamps) {
   ASSERT_TRUE(Set(0, "only", "v").ok());
   EXPECT_NE(ks_.Stamp(0, "only"), first) << "every version has its own stamp";
   EXPECT_NE(ks_.Stamp(0, "only"), 0u);
+
+  const uint64_t absent = ks_.Stamp(0, "ghost");
+  EXPECT_EQ(ks_.Stamp(0, "ghost"), absent);
+  ASSERT_TRUE(Set(0, "ghost", "boo").ok());
+  ASSERT_TRUE(
+      ks_.Mutate(0, "ghost", [](const Record*) -> Result<Change> { return Change{Change::kErase}; })
+          .ok());
+  EXPECT_NE(ks_.Stamp(0, "ghost"), absent) << "created and deleted since: a change";
+  const uint64_t again = ks_.Stamp(0, "ghost");
+  ASSERT_TRUE(Set(0, "ghost", "short-lived", now_.load() + 10).ok());
+  now_ += 20;  // it expires: absent again, but it existed in between
+  EXPECT_NE(ks_.Stamp(0, "ghost"), again);
 }
 
 // A list record shares its box with its copies (EXPIRE, RENAME); the box

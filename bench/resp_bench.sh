@@ -7,7 +7,9 @@
 # -N (default 10 x -n) is the request count with -P 16: pipelined runs of
 # 200,000 requests last a fraction of a second and measure mostly the
 # connection set-up.
-# Env: BUILD (default build/release), MODES (default "pinned unpinned").
+# Mode "cpu" measures each server's CPU time per request instead (pinned,
+# -P 16): the per-core cost, steadier than throughput on a shared VM.
+# Env: BUILD (default build/release), MODES (default "pinned unpinned cpu").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 requests=200000
@@ -63,8 +65,39 @@ run() {  # run PORT PIPELINE CLIENT_PREFIX...
     key:__rand_int__ 2>/dev/null | tail -n +2 | tr -d '"' | awk -F, '{print "MGET(10)", $2}'
 }
 
+# CPU time (all threads, user + system) a process has used, in clock ticks.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+
+# Server CPU per request, pinned, -P 16, one test at a time: the per-core
+# cost, steadier on a shared VM than throughput. Prints "test ns ns".
+cpu_per_request() {
+  local redis_pid tick_ns=$((1000000000 / $(getconf CLK_TCK)))
+  redis_pid=$(redis-cli -p "$redis_port" info server | tr -d '\r' | awk -F: '/^process_id/ {print $2}')
+  for t in get set incr hset lpush; do
+    local line=$t
+    for target in "$redis_port:$redis_pid" "$quiver_port:$qpid"; do
+      local before after
+      before=$(cpu_ticks "${target#*:}")
+      taskset -c 1 redis-benchmark -p "${target%%:*}" -c 50 -n "$pipelined_requests" -P 16 \
+        -r 100000 -t "$t" -q >/dev/null
+      after=$(cpu_ticks "${target#*:}")
+      line="$line $(((after - before) * tick_ns / pipelined_requests))"
+    done
+    echo "$line"
+  done
+}
+
 bench_banner ", -c 50 -n $requests (-P 16: -n $pipelined_requests) -r 100000"
-for mode in ${MODES:-pinned unpinned}; do
+for mode in ${MODES:-pinned unpinned cpu}; do
+  if [ "$mode" = cpu ]; then
+    start_servers taskset -c 0
+    echo
+    echo "server CPU per request (ns), pinned, -P 16"
+    printf '%-12s %12s %12s %8s\n' test redis quiver "redis/quiver"
+    cpu_per_request | awk '{printf "%-12s %12d %12d %7.2fx\n", toupper($1), $2, $3, $2 / $3}'
+    stop_servers
+    continue
+  fi
   server_pin=() client_pin=()
   if [ "$mode" = pinned ]; then
     server_pin=(taskset -c 0)

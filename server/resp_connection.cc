@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "storage/rcu.h"
+
 namespace quiver {
 
 namespace {
@@ -54,20 +56,51 @@ void RespConnection::Written(size_t bytes) {
   if (!closing() && reader_.buffered() > 0) ProcessRequests();
 }
 
+size_t RespConnection::ParseBatch(Status* error) {
+  size_t n = 0;
+  while (n < kBatch) {
+    if (batch_.size() <= n) batch_.emplace_back();
+    Result<bool> got = reader_.Next(&batch_[n]);
+    if (!got.ok()) {
+      *error = got.status();
+      break;
+    }
+    if (!*got) break;
+    ++n;
+  }
+  return n;
+}
+
+void RespConnection::PrefetchKeys(size_t n) {
+  keys_.clear();
+  for (size_t i = 0; i < n; ++i) {
+    const resp::Command* cmd = resp::FindCommand(batch_[i][0]);
+    if (cmd != nullptr && cmd->first_key > 0 && batch_[i].size() > size_t(cmd->first_key)) {
+      keys_.push_back(batch_[i][cmd->first_key]);
+    }
+  }
+  if (keys_.size() < 2) return;  // nothing to overlap
+  rcu::ReadLock lock;
+  keyspace_.Prefetch(session_.db, keys_);
+}
+
 void RespConnection::ProcessRequests() {
   resp::Context ctx{keyspace_, store_, shared_, session_, writer_};
   session_.info->last_command_ms.store(keyspace_.NowMs(), std::memory_order_relaxed);
+  // In batches: parse several requests, start fetching the keys they name,
+  // then run them, so that a pipeline's cache misses overlap.
   while (!session_.close && pending().size() <= kMaxPendingBytes) {
-    Result<bool> got = reader_.Next(&args_);
-    if (!got.ok()) {
-      spdlog::debug("closing resp connection: {}", got.status().message());
-      writer_.Error("ERR " + got.status().message());
+    Status error;
+    const size_t n = ParseBatch(&error);
+    PrefetchKeys(n);
+    for (size_t i = 0; i < n && !session_.close; ++i)
+      resp::Execute(ctx, batch_[i]);
+    if (!error.ok() && !session_.close) {
+      spdlog::debug("closing resp connection: {}", error.message());
+      writer_.Error("ERR " + error.message());
       session_.close = true;
-    } else if (!*got) {
-      break;
-    } else {
-      resp::Execute(ctx, args_);
     }
+    if (n < kBatch) break;
   }
   if (session_.close) set_closing();  // QUIT, or a protocol error
   if (session_.hits != 0 || session_.misses != 0) {

@@ -25,6 +25,12 @@ class RespConnection : public StreamConnection {
   void Started() override;
   void Written(size_t bytes) override;
   void ProcessRequests();
+  // Parses up to kBatch requests into batch_; returns how many. A protocol
+  // error (after them) goes to *error.
+  size_t ParseBatch(Status* error);
+  // Starts fetching the first key of each of batch_'s first n requests.
+  void PrefetchKeys(size_t n);
+  static constexpr size_t kBatch = 16;
 
   KeySpace& keyspace_;
   FeatureStore& store_;
@@ -32,7 +38,8 @@ class RespConnection : public StreamConnection {
   protocol::RespReader reader_;
   protocol::RespWriter writer_{&pending()};
   resp::Session session_;
-  std::vector<std::string_view> args_;
+  std::vector<std::vector<std::string_view>> batch_;  // parsed requests
+  std::vector<std::string_view> keys_;                // their first keys
 };
 
 }  // namespace quiver

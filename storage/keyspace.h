@@ -23,6 +23,7 @@
 #include <functional>
 #include <memory>
 #include <shared_mutex>
+#include <span>
 #include <string_view>
 
 #include "quiver/status.h"
@@ -65,6 +66,12 @@ class KeySpace {
   // Find, failing with FailedPrecondition(kWrongTypeMessage) if the key
   // holds a value of another kind.
   Result<const Record*> Find(int db, std::string_view key, RecordKind kind) const;
+
+  // Starts fetching what reads or writes of these keys will touch (see
+  // OnlineTable::Prefetch). REQUIRES: rcu::ReadLock held.
+  void Prefetch(int db, std::span<const std::string_view> keys) const {
+    table_.Prefetch(ViewOf(db), keys);
+  }
 
   // The atomic read-modify-write of one key (see OnlineTable::Mutate).
   // Meeting an expired record, a Mutator that keeps the key removes it.

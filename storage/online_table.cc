@@ -147,28 +147,39 @@ const Record* OnlineTable::Find(uint32_t view_id, std::string_view key) const {
   return ShardFor(hash).slots.load(std::memory_order_acquire)->Find(hash, view_id, key);
 }
 
+void OnlineTable::PrefetchChunk(uint32_t view_id, std::span<const std::string_view> keys,
+                                uint64_t* hashes, const Slots** slots) const {
+  for (size_t j = 0; j < keys.size(); ++j) {
+    hashes[j] = Hash(view_id, keys[j]);
+    slots[j] = ShardFor(hashes[j]).slots.load(std::memory_order_acquire);
+    __builtin_prefetch(&slots[j]->words[hashes[j] & slots[j]->mask]);
+  }
+  for (size_t j = 0; j < keys.size(); ++j) {
+    const uint64_t w = slots[j]->words[hashes[j] & slots[j]->mask].load(std::memory_order_acquire);
+    if (HoldsRecord(w) && (w >> 48) == TagOf(hashes[j])) __builtin_prefetch(RecordOf(w));
+  }
+}
+
 void OnlineTable::FindMany(uint32_t view_id, std::span<const std::string_view> keys,
                            std::span<const Record*> out) const {
   // In chunks: hash and prefetch every slot, then prefetch every candidate
   // record, then compare. The misses of a chunk overlap.
-  constexpr size_t kChunk = 32;
-  uint64_t hashes[kChunk];
-  const Slots* slots[kChunk];
-  for (size_t base = 0; base < keys.size(); base += kChunk) {
-    const size_t n = std::min(kChunk, keys.size() - base);
-    for (size_t j = 0; j < n; ++j) {
-      hashes[j] = Hash(view_id, keys[base + j]);
-      slots[j] = ShardFor(hashes[j]).slots.load(std::memory_order_acquire);
-      __builtin_prefetch(&slots[j]->words[hashes[j] & slots[j]->mask]);
-    }
-    for (size_t j = 0; j < n; ++j) {
-      const uint64_t w =
-          slots[j]->words[hashes[j] & slots[j]->mask].load(std::memory_order_acquire);
-      if (HoldsRecord(w) && (w >> 48) == TagOf(hashes[j])) __builtin_prefetch(RecordOf(w));
-    }
+  uint64_t hashes[kPrefetchChunk];
+  const Slots* slots[kPrefetchChunk];
+  for (size_t base = 0; base < keys.size(); base += kPrefetchChunk) {
+    const size_t n = std::min(kPrefetchChunk, keys.size() - base);
+    PrefetchChunk(view_id, keys.subspan(base, n), hashes, slots);
     for (size_t j = 0; j < n; ++j)
       out[base + j] = slots[j]->Find(hashes[j], view_id, keys[base + j]);
   }
+}
+
+void OnlineTable::Prefetch(uint32_t view_id, std::span<const std::string_view> keys) const {
+  uint64_t hashes[kPrefetchChunk];
+  const Slots* slots[kPrefetchChunk];
+  for (size_t base = 0; base < keys.size(); base += kPrefetchChunk)
+    PrefetchChunk(view_id, keys.subspan(base, std::min(kPrefetchChunk, keys.size() - base)), hashes,
+                  slots);
 }
 
 Status OnlineTable::CheckMemory(int64_t added_bytes) const {

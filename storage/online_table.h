@@ -71,6 +71,11 @@ class OnlineTable {
   void FindMany(uint32_t view_id, std::span<const std::string_view> keys,
                 std::span<const Record*> out) const;
 
+  // Starts fetching the slots and records that lookups or writes of these
+  // keys will touch, so that their cache misses overlap (a pipelined batch
+  // of single-key commands). Changes nothing. REQUIRES: rcu::ReadLock held.
+  void Prefetch(uint32_t view_id, std::span<const std::string_view> keys) const;
+
   // Last-writer-wins by event time: replaces the current value only if its
   // event time is <= event_time_ms (ties go to the later arrival). Fails
   // with ResourceExhausted, changing nothing, if the new value would take
@@ -147,6 +152,11 @@ class OnlineTable {
   uint64_t Hash(uint32_t view_id, std::string_view key) const;
   Shard& ShardFor(uint64_t hash) const;
   Status CheckMemory(int64_t added_bytes) const;
+  // Hashes keys (at most kPrefetchChunk) into hashes and slots, prefetching
+  // each key's slot and then its candidate record.
+  static constexpr size_t kPrefetchChunk = 32;
+  void PrefetchChunk(uint32_t view_id, std::span<const std::string_view> keys, uint64_t* hashes,
+                     const Slots** slots) const;
   void Retire(Record* r);
   // Rebuilds the shard's slots at a size with room for its live records.
   Status Grow(Shard& shard);

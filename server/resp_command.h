@@ -155,6 +155,8 @@ struct Context {
 // arity, queues it inside MULTI, or runs it under the gate its flags ask.
 // REQUIRES: the thread is registered with RCU.
 void Execute(Context& ctx, Args args);
+// Execute with the command already looked up (FindCommand(args[0])).
+void Execute(Context& ctx, Args args, const Command* cmd);
 
 // Runs a command already checked (EXEC's queued ones run this way under
 // the exclusive gate, with gate = false).

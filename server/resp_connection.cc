@@ -73,8 +73,9 @@ size_t RespConnection::ParseBatch(Status* error) {
 
 void RespConnection::PrefetchKeys(size_t n) {
   keys_.clear();
+  commands_.resize(n);
   for (size_t i = 0; i < n; ++i) {
-    const resp::Command* cmd = resp::FindCommand(batch_[i][0]);
+    const resp::Command* cmd = commands_[i] = resp::FindCommand(batch_[i][0]);
     if (cmd != nullptr && cmd->first_key > 0 && batch_[i].size() > size_t(cmd->first_key)) {
       keys_.push_back(batch_[i][cmd->first_key]);
     }
@@ -94,7 +95,7 @@ void RespConnection::ProcessRequests() {
     const size_t n = ParseBatch(&error);
     PrefetchKeys(n);
     for (size_t i = 0; i < n && !session_.close; ++i)
-      resp::Execute(ctx, batch_[i]);
+      resp::Execute(ctx, batch_[i], commands_[i]);
     if (!error.ok() && !session_.close) {
       spdlog::debug("closing resp connection: {}", error.message());
       writer_.Error("ERR " + error.message());

@@ -28,7 +28,8 @@ class RespConnection : public StreamConnection {
   // Parses up to kBatch requests into batch_; returns how many. A protocol
   // error (after them) goes to *error.
   size_t ParseBatch(Status* error);
-  // Starts fetching the first key of each of batch_'s first n requests.
+  // Looks up the commands of batch_'s first n requests (into commands_)
+  // and starts fetching the first key each names.
   void PrefetchKeys(size_t n);
   static constexpr size_t kBatch = 16;
 
@@ -39,6 +40,7 @@ class RespConnection : public StreamConnection {
   protocol::RespWriter writer_{&pending()};
   resp::Session session_;
   std::vector<std::vector<std::string_view>> batch_;  // parsed requests
+  std::vector<const resp::Command*> commands_;        // their commands (nullptr: unknown)
   std::vector<std::string_view> keys_;                // their first keys
 };
 

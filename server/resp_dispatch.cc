@@ -147,8 +147,11 @@ void Run(Context& ctx, const Command& cmd, Args args, bool gate) {
 }
 
 void Execute(Context& ctx, Args args) {
+  Execute(ctx, args, FindCommand(args[0]));
+}
+
+void Execute(Context& ctx, Args args, const Command* cmd) {
   Session& s = ctx.session;
-  const Command* cmd = FindCommand(args[0]);
   if (cmd == nullptr) return Refuse(ctx, UnknownCommand(args));
   if (!s.authenticated && !(cmd->flags & kNoAuth)) {
     return Refuse(ctx, "NOAUTH Authentication required.");

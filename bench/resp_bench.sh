@@ -9,7 +9,11 @@
 # connection set-up.
 # Mode "cpu" measures each server's CPU time per request instead (pinned,
 # -P 16): the per-core cost, steadier than throughput on a shared VM.
-# Env: BUILD (default build/release), MODES (default "pinned unpinned cpu").
+# Mode "durable" compares writes kept on disk, unpinned: Redis with
+# appendonly yes, appendfsync always against quiverd --durability sync,
+# then appendfsync everysec against --durability async.
+# Env: BUILD (default build/release), MODES (default "pinned unpinned cpu";
+# add "durable" for the disk).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 requests=200000
@@ -26,14 +30,19 @@ done
 pipelined_requests=${pipelined_requests:-$((requests * 10))}
 redis_port=6391
 quiver_port=6392
+redis_persistence=(--appendonly no)
+quiver_durability=memory
+with_mget=1
 . bench/common.sh
 
 start_servers() {  # start_servers PIN_PREFIX... (empty: unpinned)
-  "$@" redis-server --port "$redis_port" --save "" --appendonly no --daemonize yes \
+  rm -rf "$work/quiver" "$work/appendonlydir"
+  "$@" redis-server --port "$redis_port" --save "" "${redis_persistence[@]}" --daemonize yes \
     --logfile "$work/redis.log" --dir "$work"
   local threads=()
   [ $# -gt 0 ] && threads=(--threads 1)
-  "$@" "$build/server/quiverd" --port 0 --resp-port "$quiver_port" --durability memory \
+  "$@" "$build/server/quiverd" --port 0 --resp-port "$quiver_port" \
+    --durability "$quiver_durability" \
     --data-dir "$work/quiver" --log-level warn "${threads[@]}" &
   qpid=$!
   for _ in $(seq 1 100); do
@@ -58,6 +67,7 @@ run() {  # run PORT PIPELINE CLIENT_PREFIX...
   [ "$pipeline" -gt 1 ] && n=$pipelined_requests
   "$@" redis-benchmark -p "$port" -c 50 -n "$n" -P "$pipeline" -r 100000 -t "$tests" \
     --csv 2>/dev/null | tail -n +2 | tr -d '"' | awk -F, '{gsub(/ /, "_", $1); print $1, $2}'
+  [ "$with_mget" = 1 ] || return 0
   # MGET of 10 keys, as a custom command (not one of redis-benchmark's -t tests).
   "$@" redis-benchmark -p "$port" -c 50 -n "$n" -P "$pipeline" -r 100000 --csv \
     MGET key:__rand_int__ key:__rand_int__ key:__rand_int__ key:__rand_int__ \
@@ -87,8 +97,47 @@ cpu_per_request() {
   done
 }
 
+# Both servers, one after the other, with -P 1 and -P 16: requests/s side
+# by side.
+compare() {  # compare TITLE CLIENT_PREFIX...
+  local title=$1
+  shift
+  for pipeline in 1 16; do
+    echo
+    echo "$title, -P $pipeline"
+    printf '%-12s %12s %12s %8s\n' test redis quiver ratio
+    # One server at a time: the two runs must not share the cores.
+    run "$redis_port" "$pipeline" "$@" | sort >"$work/redis.rps"
+    run "$quiver_port" "$pipeline" "$@" | sort >"$work/quiver.rps"
+    join "$work/redis.rps" "$work/quiver.rps" |
+      awk '{printf "%-12s %12.0f %12.0f %7.2fx\n", $1, $2, $3, $3 / $2}'
+  done
+}
+
+# Writes kept on disk: each Redis fsync policy against its quiver match.
+durable() {
+  local saved_tests=$tests
+  tests=set,incr,hset,lpush
+  with_mget=0
+  for pair in always:sync everysec:async; do
+    redis_persistence=(--appendonly yes --appendfsync "${pair%%:*}")
+    quiver_durability=${pair#*:}
+    start_servers
+    compare "durable (redis appendfsync ${pair%%:*}, quiver --durability ${pair#*:})"
+    stop_servers
+  done
+  redis_persistence=(--appendonly no)
+  quiver_durability=memory
+  with_mget=1
+  tests=$saved_tests
+}
+
 bench_banner ", -c 50 -n $requests (-P 16: -n $pipelined_requests) -r 100000"
 for mode in ${MODES:-pinned unpinned cpu}; do
+  if [ "$mode" = durable ]; then
+    durable
+    continue
+  fi
   if [ "$mode" = cpu ]; then
     start_servers taskset -c 0
     echo
@@ -104,15 +153,6 @@ for mode in ${MODES:-pinned unpinned cpu}; do
     client_pin=(taskset -c 1)
   fi
   start_servers "${server_pin[@]}"
-  for pipeline in 1 16; do
-    echo
-    echo "$mode, -P $pipeline"
-    printf '%-12s %12s %12s %8s\n' test redis quiver ratio
-    # One server at a time: the two runs must not share the cores.
-    run "$redis_port" "$pipeline" "${client_pin[@]}" | sort >"$work/redis.rps"
-    run "$quiver_port" "$pipeline" "${client_pin[@]}" | sort >"$work/quiver.rps"
-    join "$work/redis.rps" "$work/quiver.rps" |
-      awk '{printf "%-12s %12.0f %12.0f %7.2fx\n", $1, $2, $3, $3 / $2}'
-  done
+  compare "$mode" "${client_pin[@]}"
   stop_servers
 done

@@ -188,11 +188,16 @@ void Exec(Context& ctx, Args) {
   ClearTransaction(s);
   if (!run) return ctx.out.NullArray();
   ctx.out.Array(queued.size());
+  // The transaction's writes reach the log as one atomic batch.
+  HistoryBatch batch;
+  ctx.txn = ctx.ks.log() != nullptr ? &batch : nullptr;
   std::vector<std::string_view> args;
   for (const auto& request : queued) {
     args.assign(request.begin(), request.end());
     Run(ctx, *FindCommand(args[0]), args, /*gate=*/false);
   }
+  ctx.txn = nullptr;
+  if (ctx.ks.log() != nullptr) ctx.Log(std::move(batch));
 }
 
 void Watch(Context& ctx, Args args) {

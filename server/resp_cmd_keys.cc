@@ -293,7 +293,7 @@ void FlushCommand(Context& ctx, Args args, bool all) {
       (args.size() == 2 && !EqualsNoCase(args[1], "ASYNC") && !EqualsNoCase(args[1], "SYNC"))) {
     return ctx.out.Error(kSyntaxError);
   }
-  ctx.ks.Flush(all ? -1 : ctx.db());
+  ctx.ks.Flush(all ? -1 : ctx.db(), ctx.txn);
   ctx.shared.flushes.fetch_add(1, std::memory_order_relaxed);
   ctx.out.Ok();
 }

@@ -28,7 +28,7 @@ Result<const Record*> FindList(Context& ctx, std::string_view key) {
 // key first (the caller starts again).
 template <typename Edit>
 Result<bool> CreateList(Context& ctx, std::string_view key, Edit& edit) {
-  ListBox* box = ListBox::New(ctx.ks.table());
+  ListBox* box = ListBox::New(ctx.ks.table(), ctx.ks.BoxPersistence(ctx.db()));
   if (box == nullptr) return Oom();
   struct Release {
     ListBox* box;
@@ -69,7 +69,9 @@ Result<bool> EditList(Context& ctx, std::string_view key, bool create, Edit edit
     ListBox& box = ListBox::Of(**r);
     std::lock_guard lock(box.mu());
     if (!ctx.ks.HoldsBox(ctx.db(), key, box)) continue;  // removed meanwhile
-    QUIVER_RETURN_IF_ERROR(edit(box));
+    const Status edited = edit(box);
+    ctx.LogBox(box);
+    QUIVER_RETURN_IF_ERROR(edited);
     if (box.empty()) QUIVER_RETURN_IF_ERROR(ctx.ks.EraseIfHolds(ctx.db(), key, box));
     return true;
   }

@@ -135,6 +135,9 @@ struct Session {
   uint64_t watch_flushes = 0;  // Shared::flushes when WATCH ran
   // Keyspace hits and misses not yet added to Shared.
   int64_t hits = 0, misses = 0;
+  // Writes were submitted to the log since the connection last looked:
+  // its replies wait for them under durability async and sync.
+  bool logged = false;
 };
 
 struct Context {
@@ -144,8 +147,18 @@ struct Context {
   Session& session;
   protocol::RespWriter& out;
 
+  // With a log: where the writes of a command that runs under the
+  // exclusive gate (a transaction, a multi-key command) gather, to be
+  // submitted as one atomic batch. nullptr: each is submitted at once.
+  HistoryBatch* txn = nullptr;
+
   int db() const { return session.db; }
   int64_t now() const { return ks.NowMs(); }
+  // Hands writes to the log: into txn, or submitted now.
+  void Log(HistoryBatch&& ops);
+  // Hands a box's journal to the log. REQUIRES: the box's lock held, taken
+  // before it was changed (so that the log sees its changes in order).
+  void LogBox(Box& box);
   // Replies the error of a status: its message when it carries a Redis
   // error code ("WRONGTYPE ...", "OOM ..."), else "ERR message".
   void Fail(const Status& status);

@@ -1,12 +1,16 @@
 #include "server/resp_connection.h"
 
 #include <spdlog/spdlog.h>
+#include <boost/asio/post.hpp>
 
 #include "storage/rcu.h"
 
 namespace quiver {
 
 namespace {
+// Stop reading while this many batches of one connection await their commit.
+constexpr size_t kMaxAwaiting = 1024;
+
 std::string Endpoint(const boost::asio::ip::tcp::endpoint& e) {
   return e.address().to_string() + ":" + std::to_string(e.port());
 }
@@ -92,13 +96,17 @@ void RespConnection::ProcessRequests() {
   // then run them, so that a pipeline's cache misses overlap.
   while (!session_.close && pending().size() <= kMaxPendingBytes) {
     Status error;
+    const size_t mark = pending().size();
     const size_t n = ParseBatch(&error);
     PrefetchKeys(n);
     for (size_t i = 0; i < n && !session_.close; ++i)
       resp::Execute(ctx, batch_[i], commands_[i]);
+    HoldReplies(mark);
     if (!error.ok() && !session_.close) {
       spdlog::debug("closing resp connection: {}", error.message());
+      const size_t error_mark = pending().size();
       writer_.Error("ERR " + error.message());
+      HoldReplies(error_mark);
       session_.close = true;
     }
     if (n < kBatch) break;
@@ -109,6 +117,50 @@ void RespConnection::ProcessRequests() {
     shared_.keyspace_misses.fetch_add(session_.misses, std::memory_order_relaxed);
     session_.hits = session_.misses = 0;
   }
+}
+
+bool RespConnection::ReadPaused() const {
+  return awaiting_ >= kMaxAwaiting;
+}
+
+void RespConnection::HoldReplies(size_t from) {
+  KeyLog* log = keyspace_.log();
+  const bool awaits = session_.logged && log != nullptr && log->durability() != Durability::kNone;
+  session_.logged = false;
+  if ((!awaits && held_.empty()) || from >= pending().size()) return;
+  held_.push_back(Held{pending().substr(from), awaits});
+  pending().resize(from);
+  if (!awaits) return;
+  ++awaiting_;
+  // Commits complete in submission order: once this empty batch is
+  // committed, so is every write this connection submitted before it.
+  auto self = std::static_pointer_cast<RespConnection>(shared_from_this());
+  log->Submit(HistoryBatch(), [self](const Status& status) {
+    boost::asio::post(self->socket().get_executor(), [self, status] { self->OnCommitted(status); });
+  });
+}
+
+void RespConnection::OnCommitted(const Status& status) {
+  for (Held& h : held_) {  // the oldest awaiting is the one committed
+    if (!h.awaits_commit) continue;
+    h.awaits_commit = false;
+    --awaiting_;
+    break;
+  }
+  if (!status.ok()) {
+    spdlog::error("closing resp connection {}: a commit failed: {}", session_.info->id,
+                  status.message());
+    held_.clear();
+    awaiting_ = 0;
+    Close();
+    return;
+  }
+  while (!held_.empty() && !held_.front().awaits_commit) {
+    pending().append(held_.front().bytes);
+    held_.pop_front();
+  }
+  Flush();
+  Read();  // resumes reading if too many commits had paused it
 }
 
 }  // namespace quiver

@@ -1,8 +1,15 @@
 // RespConnection: one client connection of the RESP port. Reads requests
 // and runs each in order on the io_context thread that owns the socket
 // (pipelines of any depth); the socket side is StreamConnection's.
+//
+// With a log under durability async or sync, the replies to a batch of
+// requests that wrote wait until those writes are committed, and the
+// replies after them wait behind them, so a client sees replies in the
+// order it asked. A failed commit closes the connection, its held
+// replies unsent.
 #pragma once
 
+#include <deque>
 #include <memory>
 #include <string_view>
 #include <vector>
@@ -24,7 +31,13 @@ class RespConnection : public StreamConnection {
   void Received(size_t n) override;
   void Started() override;
   void Written(size_t bytes) override;
+  bool ReadPaused() const override;
+  bool AnswersPending() const override { return !held_.empty(); }
   void ProcessRequests();
+  // Holds the replies in pending() from byte `from` on if they must wait
+  // for a commit (their batch wrote) or behind replies that wait.
+  void HoldReplies(size_t from);
+  void OnCommitted(const Status& status);
   // Parses up to kBatch requests into batch_; returns how many. A protocol
   // error (after them) goes to *error.
   size_t ParseBatch(Status* error);
@@ -42,6 +55,13 @@ class RespConnection : public StreamConnection {
   std::vector<std::vector<std::string_view>> batch_;  // parsed requests
   std::vector<const resp::Command*> commands_;        // their commands (nullptr: unknown)
   std::vector<std::string_view> keys_;                // their first keys
+  // Replies held for commits, in request order.
+  struct Held {
+    std::string bytes;
+    bool awaits_commit = false;  // its batch's writes are not committed yet
+  };
+  std::deque<Held> held_;
+  size_t awaiting_ = 0;  // held replies whose commit has not completed
 };
 
 }  // namespace quiver

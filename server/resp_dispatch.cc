@@ -127,6 +127,56 @@ void Context::Fail(const Status& status) {
   }
 }
 
+void Context::Log(HistoryBatch&& ops) {
+  if (ops.empty()) return;
+  if (txn != nullptr) return txn->Append(ops);
+  ks.log()->Submit(std::move(ops), nullptr);
+  session.logged = true;
+}
+
+void Context::LogBox(Box& box) {
+  if (ks.log() == nullptr) return;
+  HistoryBatch ops;
+  box.TakeJournal(&ops);
+  Log(std::move(ops));
+}
+
+namespace {
+
+// Logs the state of every key a write names, now that it has run.
+void LogKeys(Context& ctx, const Command& cmd, Args args) {
+  if (cmd.first_key <= 0) return;
+  const int64_t last = LastKey(cmd, args.size());
+  for (int64_t i = cmd.first_key; i <= last; i += std::max(cmd.key_step, 1)) {
+    const std::string_view key = args[static_cast<size_t>(i)];
+    if (ctx.txn != nullptr) {  // under the exclusive gate: no other writer runs
+      (void)ctx.ks.Snapshot(ctx.db(), key, ctx.txn);
+      continue;
+    }
+    std::unique_lock<std::mutex> key_lock = ctx.ks.LockForLog(ctx.db(), key);
+    HistoryBatch ops;
+    std::unique_lock<std::mutex> box_lock = ctx.ks.Snapshot(ctx.db(), key, &ops);
+    ctx.Log(std::move(ops));
+  }
+}
+
+// Runs the handler, then logs what a write changed. Under the exclusive
+// gate (atomic), every write of the command gathers in one batch.
+void RunLogged(Context& ctx, const Command& cmd, Args args, bool exclusive) {
+  if (!(cmd.flags & kWrite) || ctx.ks.log() == nullptr) return cmd.handler(ctx, args);
+  HistoryBatch batch;
+  const bool own = exclusive && ctx.txn == nullptr;
+  if (own) ctx.txn = &batch;
+  cmd.handler(ctx, args);
+  LogKeys(ctx, cmd, args);
+  if (own) {
+    ctx.txn = nullptr;
+    ctx.Log(std::move(batch));
+  }
+}
+
+}  // namespace
+
 void Run(Context& ctx, const Command& cmd, Args args, bool gate) {
   ClientInfo& info = *ctx.session.info;
   info.last_command.store(&cmd, std::memory_order_relaxed);
@@ -137,12 +187,12 @@ void Run(Context& ctx, const Command& cmd, Args args, bool gate) {
   const bool many = (cmd.flags & kMultiKey) && KeyCount(cmd, args.size()) > 1;
   if (gate && ((many && (cmd.flags & kWrite)) || (cmd.flags & kExclusive))) {
     KeySpace::ExclusiveGate exclusive(ctx.ks);
-    cmd.handler(ctx, args);
+    RunLogged(ctx, cmd, args, true);
   } else if (gate && (many || (cmd.flags & kWrite))) {
     KeySpace::SharedGate shared(ctx.ks);
-    cmd.handler(ctx, args);
+    RunLogged(ctx, cmd, args, false);
   } else {
-    cmd.handler(ctx, args);
+    RunLogged(ctx, cmd, args, false);  // inside EXEC (ctx.txn set), or a read
   }
 }
 

@@ -85,7 +85,7 @@ Record* BuildHash(Context& ctx, std::string_view key, const Items& items, int64_
     if (r != nullptr) PackItems(items, r->mutable_value());
     return r;
   }
-  HashBox* box = HashBox::New(ctx.ks.table());
+  HashBox* box = HashBox::New(ctx.ks.table(), ctx.ks.BoxPersistence(ctx.db()));
   if (box == nullptr) return nullptr;
   {
     std::lock_guard lock(box->mu());
@@ -175,7 +175,9 @@ Status UpdateHash(Context& ctx, std::string_view key, FunctionRef<Status(HashEdi
       std::lock_guard lock(box.mu());
       if (!ctx.ks.HoldsBox(ctx.db(), key, box)) continue;  // removed meanwhile
       BoxEditor editor(box);
-      QUIVER_RETURN_IF_ERROR(edit(editor));
+      const Status edited = edit(editor);
+      ctx.LogBox(box);
+      QUIVER_RETURN_IF_ERROR(edited);
       if (box.fields().empty()) return ctx.ks.EraseIfHolds(ctx.db(), key, box);
       return Status::Ok();
     }

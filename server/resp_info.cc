@@ -107,16 +107,20 @@ void MemorySection(Context& ctx, std::string* out) {
   s.Field("mem_allocator", "libc");
 }
 
-void PersistenceSection(Context&, std::string* out) {
+// Plain keys are logged write by write (storage/key_log.h), which is what
+// Redis clients know as an append-only file.
+void PersistenceSection(Context& ctx, std::string* out) {
+  const KeyLog* log = ctx.ks.log();
   Section s(out, "Persistence");
   s.Field("loading", 0);
   s.Field("async_loading", 0);
   s.Field("rdb_changes_since_last_save", 0);
   s.Field("rdb_bgsave_in_progress", 0);
   s.Field("rdb_last_bgsave_status", "ok");
-  s.Field("aof_enabled", 0);
+  s.Field("aof_enabled", log != nullptr ? 1 : 0);
   s.Field("aof_rewrite_in_progress", 0);
-  s.Field("aof_last_write_status", "ok");
+  s.Field("aof_last_write_status", log == nullptr || log->store().health().ok() ? "ok" : "err");
+  s.Field("quiver_durability", log != nullptr ? DurabilityName(log->durability()) : "memory");
 }
 
 void StatsSection(Context& ctx, std::string* out) {

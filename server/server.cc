@@ -19,7 +19,10 @@ Server::Server(const ServerOptions& options, FeatureStore& store, NativeHandlerO
       store_(store),
       handler_options_(std::move(handler)),
       keyspace_(store.table(),
-                {.databases = options.databases, .now_ms = [&store] { return store.NowMs(); }}),
+                {.databases = options.databases,
+                 .now_ms = [&store] { return store.NowMs(); },
+                 .log = store.history() != nullptr ? std::make_shared<KeyLog>(*store.history())
+                                                   : nullptr}),
       resp_shared_({.requirepass = options.requirepass,
                     .databases = options.databases,
                     .bind = options.bind,
@@ -54,6 +57,7 @@ Result<std::unique_ptr<tcp::acceptor>> Server::Listen(uint16_t port) {
 }
 
 Status Server::Start() {
+  QUIVER_RETURN_IF_ERROR(keyspace_.Recover());
   QUIVER_ASSIGN_OR_RETURN(acceptor_, Listen(options_.port));
   port_ = acceptor_->local_endpoint().port();
   if (options_.resp_port >= 0) {

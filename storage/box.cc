@@ -4,6 +4,7 @@
 #include <cstring>
 #include <new>
 
+#include "storage/key_log.h"
 #include "storage/online_table.h"
 #include "storage/record.h"
 
@@ -15,8 +16,47 @@ Box& Box::Of(const Record& r) {
   return *box;
 }
 
+Box::Box(OnlineTable& table, Persistence p) : table_(table), log_(std::move(p.log)), db_(p.db) {
+  if (log_ == nullptr) return;
+  id_ = p.id != 0 ? p.id : log_->NewBoxId();
+  prefix_ = KeyLog::ItemPrefix(db_, id_);
+}
+
 Box::~Box() {
   table_.AddMemory(-charged_);
+  if (log_ != nullptr && persisted_) log_->BoxFreed(db_, id_);
+}
+
+void Box::Persist(HistoryBatch* out) {
+  if (log_ == nullptr || persisted_) return;
+  WriteAll();
+  persisted_ = true;
+  TakeJournal(out);
+}
+
+void Box::Loaded(HistoryBatch* out) {
+  persisted_ = log_ != nullptr;
+  if (persisted_ && NeedsRepair()) {
+    JournalRewrite();
+    TakeJournal(out);
+  }
+}
+
+void Box::Journal(HistoryBatch::Op op, std::string_view suffix, std::string_view value) {
+  scratch_.assign(prefix_).append(suffix);
+  if (op != HistoryBatch::Op::kDeleteItemRange) {
+    journal_.Add(op, scratch_, value);
+    return;
+  }
+  std::string end = prefix_;
+  end.append(value);
+  journal_.Add(op, scratch_, end);
+}
+
+void Box::JournalRewrite() {
+  std::string end = KeyLog::ItemPrefix(db_, id_ + 1);
+  journal_.Add(HistoryBatch::Op::kDeleteItemRange, prefix_, end);
+  WriteAll();
 }
 
 void Box::Unref() {
@@ -29,23 +69,31 @@ void Box::Changed(int64_t bytes) {
   version_.fetch_add(1, std::memory_order_relaxed);
 }
 
-ListBox* ListBox::New(OnlineTable& table) {
-  return new (std::nothrow) ListBox(table);
+ListBox* ListBox::New(OnlineTable& table, Persistence p) {
+  return new (std::nothrow) ListBox(table, std::move(p));
+}
+
+std::string ListBox::Suffix(size_t index) const {
+  return KeyLog::ListSuffix(head_ + static_cast<int64_t>(index));
 }
 
 void ListBox::Push(bool front, std::string_view item) {
   if (front) {
     items_.emplace_front(item);
+    --head_;
   } else {
     items_.emplace_back(item);
   }
+  if (journaling()) JournalItem(front ? 0 : items_.size() - 1);
   Changed(Cost(item));
 }
 
 std::string ListBox::Pop(bool front) {
+  if (journaling()) Journal(HistoryBatch::Op::kDeleteItem, Suffix(front ? 0 : size() - 1), {});
   std::string item = std::move(front ? items_.front() : items_.back());
   if (front) {
     items_.pop_front();
+    ++head_;
   } else {
     items_.pop_back();
   }
@@ -56,11 +104,13 @@ std::string ListBox::Pop(bool front) {
 void ListBox::Set(size_t index, std::string_view item) {
   const int64_t before = Cost(items_[index]);
   items_[index] = item;
+  if (journaling()) JournalItem(index);
   Changed(Cost(item) - before);
 }
 
 void ListBox::Insert(size_t index, std::string_view item) {
   items_.emplace(items_.begin() + static_cast<std::ptrdiff_t>(index), item);
+  if (journaling()) JournalRewrite();  // every later position moves
   Changed(Cost(item));
 }
 
@@ -71,9 +121,29 @@ void ListBox::Keep(size_t start, size_t stop) {
   for (size_t i = 0; i < items_.size(); ++i) {
     if (i < start || i >= stop) freed += Cost(items_[i]);
   }
+  if (journaling()) {
+    if (stop < size()) Journal(HistoryBatch::Op::kDeleteItemRange, Suffix(stop), Suffix(size()));
+    if (start > 0) Journal(HistoryBatch::Op::kDeleteItemRange, Suffix(0), Suffix(start));
+  }
   items_.erase(items_.begin() + static_cast<std::ptrdiff_t>(stop), items_.end());
   items_.erase(items_.begin(), items_.begin() + static_cast<std::ptrdiff_t>(start));
+  head_ += static_cast<int64_t>(start);
   Changed(-freed);
+}
+
+void ListBox::Load(int64_t position, std::string_view item) {
+  if (items_.empty()) {
+    head_ = position;
+  } else if (position != head_ + static_cast<int64_t>(items_.size())) {
+    gaps_ = true;
+  }
+  items_.emplace_back(item);
+  Changed(Cost(item));
+}
+
+void ListBox::WriteAll() {
+  for (size_t i = 0; i < items_.size(); ++i)
+    JournalItem(i);
 }
 
 size_t ListBox::Remove(std::string_view item, size_t limit, bool from_tail) {
@@ -94,12 +164,18 @@ size_t ListBox::Remove(std::string_view item, size_t limit, bool from_tail) {
     std::for_each(items_.begin(), items_.end(), visit);
   }
   items_.swap(kept);
+  if (removed > 0 && journaling()) JournalRewrite();
   if (removed > 0) Changed(-static_cast<int64_t>(removed) * Cost(item));
   return removed;
 }
 
-HashBox* HashBox::New(OnlineTable& table) {
-  return new (std::nothrow) HashBox(table);
+HashBox* HashBox::New(OnlineTable& table, Persistence p) {
+  return new (std::nothrow) HashBox(table, std::move(p));
+}
+
+void HashBox::WriteAll() {
+  for (const auto& [field, value] : fields_)
+    Journal(HistoryBatch::Op::kPutItem, field, value);
 }
 
 const std::string* HashBox::Find(std::string_view field) const {
@@ -109,6 +185,7 @@ const std::string* HashBox::Find(std::string_view field) const {
 
 bool HashBox::Set(std::string_view field, std::string_view value) {
   auto it = fields_.find(field);
+  if (journaling()) Journal(HistoryBatch::Op::kPutItem, field, value);
   if (it == fields_.end()) {
     fields_.emplace(field, value);
     Changed(Cost(field, value));
@@ -123,6 +200,7 @@ bool HashBox::Set(std::string_view field, std::string_view value) {
 bool HashBox::Erase(std::string_view field) {
   auto it = fields_.find(field);
   if (it == fields_.end()) return false;
+  if (journaling()) Journal(HistoryBatch::Op::kDeleteItem, field, {});
   Changed(-Cost(field, it->second));
   fields_.erase(it);
   return true;

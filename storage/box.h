@@ -16,24 +16,41 @@
 //
 // Memory: a box charges what its items cost to the table's memory count,
 // and gives it back when it is freed.
+//
+// Persistence (storage/key_log.h): once Persist() has written a box's
+// items, each change appends its own item writes to the box's journal,
+// which the writer hands to the log (TakeJournal) before it unlocks the
+// box, so the log sees a box's changes in the order they were made. A
+// freed box that was persisted deletes its items.
 #pragma once
 
 #include <atomic>
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 
+#include "storage/commit_queue.h"
+
 namespace quiver {
 
+class KeyLog;
 class OnlineTable;
 struct Record;
 
 class Box {
  public:
+  // Where a box is kept on disk: log null for none.
+  struct Persistence {
+    std::shared_ptr<KeyLog> log;
+    int db = 0;
+    uint64_t id = 0;  // 0: a new id from the log
+  };
+
   // The box a record holds. REQUIRES: r.boxed().
   static Box& Of(const Record& r);
 
@@ -50,15 +67,45 @@ class Box {
     return static_cast<int64_t>(sizeof(std::string) + (s.size() > 15 ? s.size() + 1 : 0));
   }
 
+  uint64_t id() const { return id_; }
+  // The first call writes every item into out; from then on changes are
+  // journaled. REQUIRES: mu() held.
+  void Persist(HistoryBatch* out);
+  // Moves the changes journaled so far into out. REQUIRES: mu() held.
+  void TakeJournal(HistoryBatch* out) {
+    out->Append(journal_);
+    journal_.Clear();
+  }
+  // Ends loading items read from disk: the box is persisted from now on
+  // (out gets the writes that repair what loading found inconsistent).
+  void Loaded(HistoryBatch* out);
+
  protected:
-  explicit Box(OnlineTable& table) : table_(table) {}
+  Box(OnlineTable& table, Persistence p);
   virtual ~Box();
   // Records a change that added (or, negative, freed) this many bytes.
   // REQUIRES: mu() held.
   void Changed(int64_t bytes);
+  bool journaling() const { return persisted_; }
+  // Journals one item operation (suffix: see key_log.h); for a range
+  // delete, value is the end suffix. REQUIRES: mu() held, journaling().
+  void Journal(HistoryBatch::Op op, std::string_view suffix, std::string_view value);
+  // Journals a rewrite: every item deleted, then written again.
+  void JournalRewrite();
+  // Journals a write of every item. REQUIRES: mu() held.
+  virtual void WriteAll() = 0;
+  // Whether what was loaded must be written again (Loaded()).
+  virtual bool NeedsRepair() const { return false; }
 
  private:
   OnlineTable& table_;
+  std::shared_ptr<KeyLog> log_;
+  int db_;
+  uint64_t id_ = 0;
+  std::string prefix_;  // of the box's item keys
+  bool persisted_ = false;
+  HistoryBatch journal_;
+  std::string scratch_;  // an item key being built
   std::atomic<int32_t> refs_{1};
   std::atomic<uint64_t> version_{0};
   int64_t charged_ = 0;  // guarded by mu_
@@ -69,7 +116,7 @@ class Box {
 class ListBox final : public Box {
  public:
   // A new empty box with one reference (the caller's); nullptr if out of memory.
-  static ListBox* New(OnlineTable& table);
+  static ListBox* New(OnlineTable& table, Persistence p);
   // REQUIRES: r.kind == RecordKind::kList.
   static ListBox& Of(const Record& r) { return static_cast<ListBox&>(Box::Of(r)); }
 
@@ -85,10 +132,20 @@ class ListBox final : public Box {
   // Removes up to `limit` items equal to `item` (0: all), from the head
   // or, if from_tail, from the tail; returns how many.
   size_t Remove(std::string_view item, size_t limit, bool from_tail);
+  // Appends an item read from disk at its position (in order).
+  void Load(int64_t position, std::string_view item);
 
  private:
   using Box::Box;
+  void WriteAll() override;
+  bool NeedsRepair() const override { return gaps_; }
+  void JournalItem(size_t index) {
+    Journal(HistoryBatch::Op::kPutItem, Suffix(index), items_[index]);
+  }
+  std::string Suffix(size_t index) const;
   std::deque<std::string> items_;  // guarded by mu()
+  int64_t head_ = 0;               // the position on disk of items_[0]
+  bool gaps_ = false;              // loaded positions were not consecutive
 };
 
 // A large hash's fields. Methods other than New and Of REQUIRE mu() held.
@@ -100,7 +157,7 @@ class HashBox final : public Box {
   };
   using Map = std::unordered_map<std::string, std::string, Hash, std::equal_to<>>;
 
-  static HashBox* New(OnlineTable& table);
+  static HashBox* New(OnlineTable& table, Persistence p);
   // REQUIRES: r.kind == RecordKind::kHash && r.boxed().
   static HashBox& Of(const Record& r) { return static_cast<HashBox&>(Box::Of(r)); }
 
@@ -113,6 +170,7 @@ class HashBox final : public Box {
 
  private:
   using Box::Box;
+  void WriteAll() override;
   static int64_t Cost(std::string_view field, std::string_view value) {
     return Box::Cost(field) + Box::Cost(value) + 32;  // + the node's links and hash
   }

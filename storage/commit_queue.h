@@ -35,9 +35,23 @@ class HistoryBatch {
     kDeleteLatest = 2,
     kPutMeta = 3,
     kPutState = 4,
+    // Plain keys of the RESP port (storage/key_log.h): kv holds each key's
+    // kind, expiry and value or box id; kv_items the items of boxes.
+    // Range deletes carry the end of the range (exclusive) as the value.
+    kPutKv = 5,
+    kDeleteKv = 6,
+    kDeleteKvRange = 7,
+    kPutItem = 8,
+    kDeleteItem = 9,
+    kDeleteItemRange = 10,
   };
 
   void Add(Op op, std::string_view key, std::string_view value);
+  // Appends every operation of another batch.
+  void Append(const HistoryBatch& other) {
+    ops_.append(other.ops_);
+    count_ += other.count_;
+  }
   bool empty() const { return count_ == 0; }
   size_t count() const { return count_; }
   size_t bytes() const { return ops_.size(); }

@@ -26,6 +26,8 @@ namespace {
 constexpr char kHistoryCf[] = "history";
 constexpr char kLatestCf[] = "latest";
 constexpr char kStateCf[] = "state";
+constexpr char kKvCf[] = "kv";
+constexpr char kKvItemsCf[] = "kv_items";
 constexpr char kDefinitionsPrefix[] = "definitions/";
 constexpr char kNextSeqKey[] = "next_seq";
 
@@ -272,7 +274,9 @@ Status HistoryStore::OpenDb() {
       {rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions()},
       {kHistoryCf, history},
       {kLatestCf, latest},
-      {kStateCf, state}};
+      {kStateCf, state},
+      {kKvCf, state},
+      {kKvItemsCf, state}};
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   QUIVER_RETURN_IF_ERROR(FromRocks(rocksdb::DB::Open(db, options_.dir, cfs, &handles, &db_),
                                    "opening the history in " + options_.dir));
@@ -280,6 +284,8 @@ Status HistoryStore::OpenDb() {
   history_ = handles[1];
   latest_ = handles[2];
   state_ = handles[3];
+  kv_ = handles[4];
+  kv_items_ = handles[5];
 
   std::string next;
   rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), meta_, kNextSeqKey, &next);
@@ -299,8 +305,8 @@ HistoryStore::~HistoryStore() {
   if (db_ == nullptr) return;
   // Without a WAL the memtables are the only copy; with one, flushing now
   // spares the next start replaying it.
-  db_->Flush(rocksdb::FlushOptions(), {meta_, history_, latest_, state_});
-  for (auto* h : {meta_, history_, latest_, state_})
+  db_->Flush(rocksdb::FlushOptions(), {meta_, history_, latest_, state_, kv_, kv_items_});
+  for (auto* h : {meta_, history_, latest_, state_, kv_, kv_items_})
     db_->DestroyColumnFamilyHandle(h);
   db_->Close();
   delete db_;
@@ -332,6 +338,24 @@ Status HistoryStore::WriteGroup(std::span<const HistoryBatch* const> batches) {
           break;
         case HistoryBatch::Op::kPutState:
           wb.Put(state_, key, value);
+          break;
+        case HistoryBatch::Op::kPutKv:
+          wb.Put(kv_, key, value);
+          break;
+        case HistoryBatch::Op::kDeleteKv:
+          wb.Delete(kv_, key);
+          break;
+        case HistoryBatch::Op::kDeleteKvRange:
+          wb.DeleteRange(kv_, key, value);
+          break;
+        case HistoryBatch::Op::kPutItem:
+          wb.Put(kv_items_, key, value);
+          break;
+        case HistoryBatch::Op::kDeleteItem:
+          wb.Delete(kv_items_, key);
+          break;
+        case HistoryBatch::Op::kDeleteItemRange:
+          wb.DeleteRange(kv_items_, key, value);
           break;
       }
     });
@@ -421,6 +445,17 @@ Status HistoryStore::ScanState(
     QUIVER_RETURN_IF_ERROR(fn(*key, View(it->value())));
   }
   return FromRocks(it->status(), "scanning the window states");
+}
+
+Status HistoryStore::ScanKv(bool items,
+                            FunctionRef<Status(std::string_view, std::string_view)> fn) const {
+  rocksdb::ReadOptions ro;
+  ro.fill_cache = false;
+  ro.readahead_size = 4 << 20;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, items ? kv_items_ : kv_));
+  for (it->SeekToFirst(); it->Valid(); it->Next())
+    QUIVER_RETURN_IF_ERROR(fn(View(it->key()), View(it->value())));
+  return FromRocks(it->status(), "scanning the plain keys");
 }
 
 Result<bool> HistoryStore::GetMeta(std::string_view key, std::string* value) const {

@@ -7,6 +7,8 @@
 //            greatest (event time, sequence)), scanned once at restart
 //   state    the window state of each entity of a view computed from a
 //            source (storage/windows.h), scanned once at restart
+//   kv, kv_items  the plain keys of the RESP port and the items of their
+//            boxes (storage/key_log.h), scanned once at restart
 //
 // Writes go through a CommitQueue (group commit) and are acknowledged as
 // the durability mode says. A failed commit makes the store refuse further
@@ -103,6 +105,8 @@ class HistoryStore {
 
   // Calls fn for every window state (key: view and entity, as in latest).
   Status ScanState(FunctionRef<Status(const history::DecodedKey&, std::string_view)> fn) const;
+  // Calls fn for every entry of kv (items false) or kv_items, in key order.
+  Status ScanKv(bool items, FunctionRef<Status(std::string_view, std::string_view)> fn) const;
   // Reads a metadata entry (kPutMeta); false if there is none.
   Result<bool> GetMeta(std::string_view key, std::string* value) const;
   // For each key i: the newest version with event time <= times[i] (or
@@ -140,6 +144,8 @@ class HistoryStore {
   rocksdb::ColumnFamilyHandle* history_ = nullptr;
   rocksdb::ColumnFamilyHandle* latest_ = nullptr;
   rocksdb::ColumnFamilyHandle* state_ = nullptr;
+  rocksdb::ColumnFamilyHandle* kv_ = nullptr;
+  rocksdb::ColumnFamilyHandle* kv_items_ = nullptr;
   std::atomic<uint64_t> next_seq_{1};
   std::mutex definitions_mu_;  // serialises AppendDefinitions
   uint64_t definitions_ = 0;   // documents stored; the next one's index

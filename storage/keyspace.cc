@@ -30,7 +30,13 @@ KeySpace::KeySpace(OnlineTable& table, Options options)
       now_ms_(options.now_ms ? std::move(options.now_ms) : SystemNowMs),
       counters_(std::make_unique<Counters[]>(databases_)),
       stripes_(std::make_unique<Stripe[]>(kStripes)),
-      presence_(std::make_unique<std::atomic<uint64_t>[]>(kPresenceStripes)) {}
+      presence_(std::make_unique<std::atomic<uint64_t>[]>(kPresenceStripes)),
+      log_(std::move(options.log)),
+      log_locks_(log_ != nullptr ? std::make_unique<std::mutex[]>(kLogLocks) : nullptr) {}
+
+KeySpace::~KeySpace() {
+  if (log_ != nullptr) log_->Detach();
+}
 
 std::atomic<uint64_t>& KeySpace::PresenceOf(int db, std::string_view key) const {
   const size_t h =
@@ -149,8 +155,14 @@ int64_t KeySpace::Expiring(int db) const {
   return std::max<int64_t>(0, counters_[db].expiring.load(std::memory_order_relaxed));
 }
 
-size_t KeySpace::Flush(int db) {
+size_t KeySpace::Flush(int db, HistoryBatch* log) {
   const uint32_t view = db < 0 ? 0 : ViewOf(db);
+  if (log != nullptr) {
+    const std::string begin = KeyLog::DbBegin(db < 0 ? 0 : db);
+    const std::string end = KeyLog::DbBegin(db < 0 ? databases_ : db + 1);
+    log->Add(HistoryBatch::Op::kDeleteKvRange, begin, end);
+    log->Add(HistoryBatch::Op::kDeleteItemRange, begin, end);
+  }
   return table_.RemoveIf(
       [&](const Record& r) {
         return db < 0 ? r.view_id >= kPlainViewBase && r.view_id < ViewOf(databases_)
@@ -193,6 +205,30 @@ uint64_t KeySpace::Stamp(int db, std::string_view key) const {
   // Multiplying by an odd constant is a bijection: a new box version
   // always gives a new stamp.
   return stamp ^ ((Box::Of(*r).version() + 1) * 0x9e3779b97f4a7c15ull);
+}
+
+std::unique_lock<std::mutex> KeySpace::Snapshot(int db, std::string_view key,
+                                                HistoryBatch* out) const {
+  const Record* r = Find(db, key);
+  const std::string kv_key = KeyLog::KvKey(db, key);
+  if (r == nullptr) {
+    out->Add(HistoryBatch::Op::kDeleteKv, kv_key, {});
+    return {};
+  }
+  if (!r->boxed()) {
+    out->Add(HistoryBatch::Op::kPutKv, kv_key, KeyLog::KvValue(*r, 0));
+    return {};
+  }
+  Box& box = Box::Of(*r);
+  std::unique_lock<std::mutex> lock(box.mu());
+  box.Persist(out);
+  out->Add(HistoryBatch::Op::kPutKv, kv_key, KeyLog::KvValue(*r, box.id()));
+  return lock;
+}
+
+std::unique_lock<std::mutex> KeySpace::LockForLog(int db, std::string_view key) const {
+  const size_t h = std::hash<std::string_view>{}(key) + static_cast<size_t>(db);
+  return std::unique_lock<std::mutex>(log_locks_[h % kLogLocks]);
 }
 
 void KeySpace::Swept(const Record& r) {

@@ -14,6 +14,10 @@
 // transaction) hold the Gate exclusively; single-key writers hold it
 // shared, which costs an uncontended lock on a per-thread stripe.
 //
+// Persistence: with a KeyLog (a server keeping history), the RESP port
+// writes each command's keys to it (Snapshot) and Recover() rebuilds them
+// at start; see storage/key_log.h.
+//
 // Threads: every method may be called from any thread registered with
 // rcu::ThreadRegistration.
 #pragma once
@@ -22,6 +26,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <shared_mutex>
 #include <span>
 #include <string_view>
@@ -29,6 +34,7 @@
 #include "quiver/status.h"
 #include "storage/box.h"
 #include "storage/function_ref.h"
+#include "storage/key_log.h"
 #include "storage/online_table.h"
 
 namespace quiver {
@@ -45,6 +51,7 @@ class KeySpace {
   struct Options {
     int databases = 16;
     std::function<int64_t()> now_ms;  // default: the system clock
+    std::shared_ptr<KeyLog> log;      // null: keys live in memory only
   };
 
   using Change = OnlineTable::Change;
@@ -53,6 +60,9 @@ class KeySpace {
   using Mutator = OnlineTable::Mutator;
 
   KeySpace(OnlineTable& table, Options options);
+  // Detaches the log: boxes freed from now on (the table's own teardown)
+  // keep their items on disk.
+  ~KeySpace();
   KeySpace(const KeySpace&) = delete;
   KeySpace& operator=(const KeySpace&) = delete;
 
@@ -103,12 +113,32 @@ class KeySpace {
   // who holds its lock). REQUIRES: rcu::ReadLock held.
   Status EraseIfHolds(int db, std::string_view key, const Box& box);
 
+  // The log keys are persisted to, or nullptr.
+  KeyLog* log() const { return log_.get(); }
+  // What a new box of database db is persisted with.
+  Box::Persistence BoxPersistence(int db) const { return {log_, db, 0}; }
+  // Adds to out what puts the key on disk as it is now: its kv entry (or
+  // its deletion) and, for a box never written, the box's items. Returns
+  // the lock of the key's box, if it has one: hold it until out is
+  // submitted, so that the box's later changes reach the log after it.
+  // REQUIRES: rcu::ReadLock held, log() != nullptr, no box lock held.
+  [[nodiscard]] std::unique_lock<std::mutex> Snapshot(int db, std::string_view key,
+                                                      HistoryBatch* out) const;
+  // Held from a Snapshot until its batch is submitted, so that the
+  // snapshots of one key reach the log in the order they were taken.
+  std::unique_lock<std::mutex> LockForLog(int db, std::string_view key) const;
+  // Rebuilds the keys from the log (nothing without one); keys expired
+  // meanwhile and items of boxes no key refers to are deleted.
+  // REQUIRES: the thread is registered with RCU; nothing else runs yet.
+  Status Recover();
+
   // Keys of the database, expired ones included until they are swept.
   int64_t Size(int db) const;
   // Keys of the database that have a TTL.
   int64_t Expiring(int db) const;
-  // Removes every key of one database (db = -1: of all); returns how many.
-  size_t Flush(int db);
+  // Removes every key of one database (db = -1: of all); returns how
+  // many. With a log, adds their deletion from disk to *log.
+  size_t Flush(int db, HistoryBatch* log = nullptr);
   // Redis's SCAN over one database: fn gets every live record; returns the
   // next cursor (0 at the end). REQUIRES: rcu::ReadLock held.
   uint64_t Scan(int db, uint64_t cursor, size_t count, FunctionRef<void(const Record&)> fn) const;
@@ -168,6 +198,7 @@ class KeySpace {
   void Count(const Record* r, int delta) const;
   std::atomic<uint64_t>& PresenceOf(int db, std::string_view key) const;
   static constexpr size_t kPresenceStripes = 4096;
+  static constexpr size_t kLogLocks = 1024;
 
   OnlineTable& table_;
   int databases_;
@@ -176,6 +207,8 @@ class KeySpace {
   std::unique_ptr<Stripe[]> stripes_;
   // Per stripe of keys: creations and deletions so far (see Stamp).
   std::unique_ptr<std::atomic<uint64_t>[]> presence_;
+  std::shared_ptr<KeyLog> log_;
+  std::unique_ptr<std::mutex[]> log_locks_;
 };
 
 }  // namespace quiver

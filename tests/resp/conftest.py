@@ -15,10 +15,18 @@ class Quiverd:
     def __init__(self, *extra):
         self.binary = os.environ.get("QUIVERD", "build/release/server/quiverd")
         self.dir = tempfile.mkdtemp(prefix="quiver-resp-")
+        self.extra = extra
+        self.start()
+
+    def start(self, *more):
+        """Starts quiverd on the data directory (again, after a stop)."""
         port_file = os.path.join(self.dir, "ports")
+        if os.path.exists(port_file):
+            os.remove(port_file)
         self.proc = subprocess.Popen(
             [self.binary, "--port", "0", "--resp-port", "0", "--port-file", port_file,
-             "--data-dir", os.path.join(self.dir, "data"), "--log-level", "warn", *extra])
+             "--data-dir", os.path.join(self.dir, "data"), "--log-level", "warn",
+             *self.extra, *more])
         deadline = time.monotonic() + 60
         while not os.path.exists(port_file):
             assert self.proc.poll() is None, "quiverd exited"
@@ -26,6 +34,17 @@ class Quiverd:
             time.sleep(0.02)
         with open(port_file) as f:
             self.port, self.resp_port = (int(x) for x in f.read().split())
+
+    def restart(self, kill=False):
+        """Stops quiverd (SIGKILL if kill, else SIGTERM) and starts it again
+        on the same data directory."""
+        if kill:
+            self.proc.kill()
+            self.proc.wait(60)
+        else:
+            self.proc.terminate()
+            assert self.proc.wait(60) == 0, "quiverd did not exit cleanly"
+        self.start()
 
     def client(self, **kwargs):
         return redis.Redis(host="127.0.0.1", port=self.resp_port, **kwargs)

@@ -216,7 +216,7 @@ TEST_F(KeySpaceTest, RandomAndStamps) {
 // is freed, and its memory given back, when the last record holding it is.
 TEST_F(KeySpaceTest, ListBoxesAreSharedCountedAndFreed) {
   const int64_t empty = table_.memory_bytes();
-  ListBox* box = ListBox::New(table_);
+  ListBox* box = ListBox::New(table_, {});
   {
     std::lock_guard lock(box->mu());
     box->Push(false, "a");
@@ -261,7 +261,7 @@ TEST_F(KeySpaceTest, ListBoxesAreSharedCountedAndFreed) {
 
 TEST(ListBoxTest, RemoveAndKeep) {
   OnlineTable table({.shards = 1});
-  ListBox* box = ListBox::New(table);
+  ListBox* box = ListBox::New(table, {});
   {
     std::lock_guard lock(box->mu());
     for (std::string_view s : {"a", "b", "a", "c", "a"})

@@ -1,0 +1,215 @@
+"""Plain keys survive restarts: strings, small and large hashes, lists,
+TTLs, every database, FLUSHDB, RENAME, LMOVE and transactions; compared
+key by key before and after a clean stop, and after SIGKILL while clients
+write in durability sync (every acknowledged write must be there, and
+every transaction whole or absent)."""
+
+import os
+import random
+import subprocess
+import threading
+import time
+
+import pytest
+import redis
+
+from conftest import Quiverd
+
+DATABASES = 4
+
+
+def dump(server):
+    """Every live key of the first DATABASES databases:
+    {(db, key): (type, value, expire-at in ms or -1)}."""
+    state = {}
+    for db in range(DATABASES):
+        c = server.client(db=db)
+        for key in c.scan_iter(count=1000):
+            kind = c.type(key).decode()
+            if kind == "string":
+                value = c.get(key)
+            elif kind == "hash":
+                value = c.hgetall(key)
+            elif kind == "list":
+                value = c.lrange(key, 0, -1)
+            else:
+                value = None
+            state[(db, key)] = (kind, value, c.pexpiretime(key))
+        c.close()
+    return state
+
+
+def random_ops(server, rng, count):
+    """count random writes over a small set of keys per database, so that
+    keys are overwritten, renamed, emptied, deleted and boxed."""
+    clients = [server.client(db=db) for db in range(DATABASES)]
+    far = int(time.time() * 1000) + 3_600_000
+
+    def key(kind):
+        return f"{kind}{rng.randrange(6)}"
+
+    def field():
+        return f"f{rng.randrange(300)}"  # past 128 fields a hash is boxed
+
+    ops = [
+        lambda p: p.set(key("s"), os.urandom(rng.randrange(1, 40))),
+        lambda p: p.set(key("s"), "v", px=far - int(time.time() * 1000)),
+        lambda p: p.append(key("s"), "xy"),
+        lambda p: p.incr(key("n"), rng.randrange(1, 9)),
+        lambda p: p.delete(key(rng.choice("shln"))),
+        lambda p: p.pexpireat(key(rng.choice("shl")), far + rng.randrange(1000)),
+        lambda p: p.persist(key(rng.choice("shl"))),
+        lambda p: p.rename(key("l"), key("l")),
+        lambda p: p.rename(key("h"), key("h")),
+        lambda p: p.hset(key("h"), mapping={field(): rng.randrange(1000) for _ in range(rng.randrange(1, 60))}),
+        lambda p: p.hdel(key("h"), *[field() for _ in range(rng.randrange(1, 20))]),
+        lambda p: p.hincrby(key("h"), field(), 3),
+        lambda p: p.rpush(key("l"), *[rng.randrange(100) for _ in range(rng.randrange(1, 30))]),
+        lambda p: p.lpush(key("l"), *[rng.randrange(100) for _ in range(rng.randrange(1, 30))]),
+        lambda p: p.lpop(key("l"), rng.randrange(1, 5)),
+        lambda p: p.rpop(key("l")),
+        lambda p: p.lset(key("l"), rng.randrange(-3, 3), "set"),
+        lambda p: p.ltrim(key("l"), rng.randrange(3), rng.randrange(-20, 40)),
+        lambda p: p.lrem(key("l"), rng.randrange(-2, 3), rng.randrange(100)),
+        lambda p: p.linsert(key("l"), "BEFORE", rng.randrange(100), "ins"),
+        lambda p: p.lmove(key("l"), key("l"), rng.choice(["LEFT", "RIGHT"]), "LEFT"),
+        lambda p: p.mset({key("s"): "m1", key("s"): "m2"}),
+    ]
+    done = 0
+    while done < count:
+        db = rng.randrange(DATABASES)
+        with clients[db].pipeline(transaction=rng.random() < 0.2) as p:
+            for _ in range(rng.randrange(1, 20)):
+                rng.choice(ops)(p)
+                done += 1
+            p.execute(raise_on_error=False)
+    for c in clients:
+        c.close()
+
+
+@pytest.mark.parametrize("durability", ["sync", "async", "none"])
+def test_keys_survive_a_restart(durability):
+    server = Quiverd("--durability", durability)
+    try:
+        info = server.client().info("persistence")
+        assert info["aof_enabled"] == 1 and info["quiver_durability"] == durability
+        rng = random.Random(durability)
+        random_ops(server, rng, 6000)
+        c = server.client()
+        c.set("short", "lived", px=400)
+        c.rpush("biglist", *range(5000))
+        c.lpush("biglist", *range(100))
+        c.ltrim("biglist", 50, -50)
+        c.hset("bighash", mapping={f"f{i}": i for i in range(1000)})
+        c.hdel("bighash", "f1", "f2")
+        server.client(db=2).flushdb()
+        before = dump(server)
+        assert len(before) > 20
+        time.sleep(0.5)  # "short" expires while the server is down
+        server.restart()
+        after = dump(server)
+        expected = {k: v for k, v in before.items() if k != (0, b"short")}
+        assert after == expected
+        assert not any(db == 2 for db, _ in after), "FLUSHDB is persisted"
+        assert server.client().get("short") is None
+        if durability == "sync":  # nothing was in flight: SIGKILL loses nothing
+            server.restart(kill=True)
+            assert dump(server) == expected
+    finally:
+        server.stop()
+
+
+def test_memory_durability_keeps_nothing():
+    server = Quiverd("--durability", "memory")
+    try:
+        assert server.client().info("persistence")["aof_enabled"] == 0
+        server.client().set("k", "v")
+        server.restart()
+        assert server.client().get("k") is None
+    finally:
+        server.stop()
+
+
+def writer(server, index, acked, stop):
+    """Transactions of three writes (a counter, a list, a large hash), as
+    long as the server answers; acked[index] is the last acknowledged."""
+    c = server.client(socket_timeout=10)
+    n = acked[index]
+    try:
+        while not stop.is_set():
+            n += 1
+            with c.pipeline(transaction=True) as p:
+                p.incr(f"c{index}")
+                p.rpush(f"l{index}", n)
+                p.hset(f"h{index}", f"f{n}", n)
+                p.execute()
+            acked[index] = n
+    except (redis.ConnectionError, redis.TimeoutError):
+        pass
+
+
+def test_acknowledged_writes_survive_sigkill():
+    server = Quiverd("--durability", "sync")
+    try:
+        threads = 4
+        acked = [0] * threads
+        for cycle in range(3):
+            stop = threading.Event()
+            workers = [threading.Thread(target=writer, args=(server, i, acked, stop))
+                       for i in range(threads)]
+            for w in workers:
+                w.start()
+            time.sleep(1.0)
+            server.proc.kill()
+            server.proc.wait(60)
+            stop.set()
+            for w in workers:
+                w.join(30)
+            server.start()
+            c = server.client()
+            for i in range(threads):
+                count = int(c.get(f"c{i}") or 0)
+                # The last transaction may have committed unacknowledged.
+                assert acked[i] <= count <= acked[i] + 1, (cycle, i, acked[i], count)
+                assert c.lrange(f"l{i}", 0, -1) == [str(n).encode() for n in range(1, count + 1)]
+                assert c.hlen(f"h{i}") == count, "a transaction is whole or absent"
+                acked[i] = count
+        assert min(acked) > 128, "the hashes were boxed"
+    finally:
+        server.stop()
+
+
+def test_fewer_databases_than_stored_is_refused():
+    server = Quiverd()
+    try:
+        server.client(db=5).set("k", "v")
+        server.proc.terminate()
+        assert server.proc.wait(60) == 0
+        done = subprocess.run(
+            [server.binary, "--port", "0", "--resp-port", "0", "--databases", "2",
+             "--data-dir", os.path.join(server.dir, "data")],
+            capture_output=True, timeout=60)
+        assert done.returncode != 0
+        assert b"keys of database 5, but only 2 databases" in done.stderr
+        server.start()
+        assert server.client(db=5).get("k") == b"v"
+    finally:
+        server.stop()
+
+
+def test_racing_writers_leave_the_last_state_on_disk():
+    """Clients changing the same keys at once: the log must see each key's
+    changes in the order the server made them."""
+    server = Quiverd("--durability", "async")
+    try:
+        workers = [threading.Thread(target=random_ops, args=(server, random.Random(i), 4000))
+                   for i in range(4)]
+        for w in workers:
+            w.start()
+        for w in workers:
+            w.join(120)
+        before = dump(server)
+        server.restart()
+        assert dump(server) == before
+    finally:
+        server.stop()

@@ -1,6 +1,7 @@
 #include "storage/commit_queue.h"
 
 #include <cstring>
+#include <utility>
 
 namespace quiver {
 
@@ -61,7 +62,10 @@ void CommitQueue::Drain() {
 
 void CommitQueue::Complete(std::vector<Item>& items, const Status& status) {
   for (Item& item : items) {
-    if (item.done) item.done(status);
+    // The completion, and what it holds (a connection, say), is released
+    // before Drain can return: its caller may then tear down what it uses.
+    Done done = std::exchange(item.done, nullptr);
+    if (done) done(status);
   }
   {
     std::lock_guard<std::mutex> lock(mu_);

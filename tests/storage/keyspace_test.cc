@@ -131,9 +131,12 @@ TEST_F(KeySpaceTest, ExclusiveGateExcludesSharedWriters) {
   ASSERT_TRUE(Set(0, "a", "0").ok());
   ASSERT_TRUE(Set(0, "b", "0").ok());
   std::atomic<bool> stop{false};
+  std::atomic<int> checks{0};
   std::thread pair_writer([&] {
     rcu::ThreadRegistration registration;
-    for (int i = 1; i <= 500; ++i) {
+    // At least 500 pairs, and on until the reader has checked many times
+    // (a busy machine may schedule the reader late).
+    for (int i = 1; i <= 500 || checks < 1000; ++i) {
       KeySpace::ExclusiveGate gate(ks_);
       ASSERT_TRUE(Set(0, "a", std::to_string(i)).ok());
       ASSERT_TRUE(Set(0, "b", std::to_string(i)).ok());
@@ -141,14 +144,15 @@ TEST_F(KeySpaceTest, ExclusiveGateExcludesSharedWriters) {
     stop = true;
   });
   rcu::ThreadRegistration registration;
-  int checks = 0;
+  int mismatches = 0;
   while (!stop) {
     KeySpace::SharedGate gate(ks_);
-    ASSERT_EQ(Get(0, "a"), Get(0, "b"));
+    if (Get(0, "a") != Get(0, "b")) ++mismatches;
     ++checks;
   }
   pair_writer.join();
-  EXPECT_GT(checks, 0);
+  EXPECT_EQ(mismatches, 0);
+  EXPECT_GE(checks, 1000);
 }
 
 TEST_F(KeySpaceTest, ScanReturnsEveryKeyPresentThroughoutWhileTheTableGrows) {

@@ -33,9 +33,10 @@ enum Flag : uint32_t {
   kNoQueue = 1 << 4,  // runs at once inside MULTI instead of being queued
   kAdmin = 1 << 5,
   kFast = 1 << 6,
-  kDenyOom = 1 << 7,    // may add memory: refused over the memory limit
-  kStale = 1 << 8,      // connection commands Redis allows in any state
-  kExclusive = 1 << 9,  // always under the exclusive gate (FLUSHDB, FLUSHALL)
+  kDenyOom = 1 << 7,     // may add memory: refused over the memory limit
+  kStale = 1 << 8,       // connection commands Redis allows in any state
+  kExclusive = 1 << 9,   // always under the exclusive gate (FLUSHDB, FLUSHALL)
+  kHashField = 1 << 10,  // args[2] is a field of the hash at args[1] (prefetched)
 };
 
 struct Command {

@@ -87,6 +87,23 @@ void RespConnection::PrefetchKeys(size_t n) {
   if (keys_.size() < 2) return;  // nothing to overlap
   rcu::ReadLock lock;
   keyspace_.Prefetch(session_.db, keys_);
+  PrefetchFields(n);
+}
+
+void RespConnection::PrefetchFields(size_t n) {
+  // Only when every request names one hash: finding whether a key holds a
+  // large hash reads its record, which would wait for each key's record in
+  // turn, undoing the overlap of a pipeline over many keys.
+  std::string_view key;
+  fields_.clear();
+  for (size_t i = 0; i < n; ++i) {
+    const resp::Command* cmd = commands_[i];
+    if (cmd == nullptr || !(cmd->flags & resp::kHashField) || batch_[i].size() < 3) return;
+    if (i > 0 && batch_[i][1] != key) return;
+    key = batch_[i][1];
+    fields_.push_back(batch_[i][2]);
+  }
+  keyspace_.PrefetchFields(session_.db, key, fields_);
 }
 
 void RespConnection::ProcessRequests() {

@@ -44,6 +44,9 @@ class RespConnection : public StreamConnection {
   // Looks up the commands of batch_'s first n requests (into commands_)
   // and starts fetching the first key each names.
   void PrefetchKeys(size_t n);
+  // Then the fields they name, if they all name fields of one large hash.
+  // REQUIRES: rcu::ReadLock held.
+  void PrefetchFields(size_t n);
   static constexpr size_t kBatch = 16;
 
   KeySpace& keyspace_;
@@ -55,6 +58,7 @@ class RespConnection : public StreamConnection {
   std::vector<std::vector<std::string_view>> batch_;  // parsed requests
   std::vector<const resp::Command*> commands_;        // their commands (nullptr: unknown)
   std::vector<std::string_view> keys_;                // their first keys
+  std::vector<std::string_view> fields_;              // fields of one hash they name
   // Replies held for commits, in request order.
   struct Held {
     std::string bytes;

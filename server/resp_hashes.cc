@@ -60,8 +60,7 @@ class BoxEditor final : public HashEditor {
  public:
   explicit BoxEditor(HashBox& box) : box_(box) {}
   std::optional<std::string_view> Get(std::string_view field) const override {
-    const std::string* v = box_.Find(field);
-    return v == nullptr ? std::nullopt : std::optional<std::string_view>(*v);
+    return box_.Find(field);
   }
   bool Set(std::string_view field, std::string_view value) override {
     return box_.Set(field, value);
@@ -122,10 +121,7 @@ Status UpdatePacked(Context& ctx, std::string_view key, FunctionRef<Status(HashE
 }  // namespace
 
 std::optional<std::string_view> HashRead::Get(std::string_view field) const {
-  if (box_ != nullptr) {
-    const std::string* v = box_->Find(field);
-    return v == nullptr ? std::nullopt : std::optional<std::string_view>(*v);
-  }
+  if (box_ != nullptr) return box_->Find(field);
   const size_t at = FieldIndex(items_, field);
   return at == kNone ? std::nullopt : std::optional(items_[at + 1]);
 }
@@ -137,10 +133,10 @@ size_t HashRead::size() const {
 const Items& HashRead::items() {
   if (!flat_) {
     items_.reserve(2 * box_->fields().size());
-    for (const auto& [field, value] : box_->fields()) {
+    box_->fields().ForEach([&](std::string_view field, std::string_view value) {
       items_.push_back(field);
       items_.push_back(value);
-    }
+    });
     flat_ = true;
   }
   return items_;

@@ -174,35 +174,24 @@ HashBox* HashBox::New(OnlineTable& table, Persistence p) {
 }
 
 void HashBox::WriteAll() {
-  for (const auto& [field, value] : fields_)
+  fields_.ForEach([&](std::string_view field, std::string_view value) {
     Journal(HistoryBatch::Op::kPutItem, field, value);
-}
-
-const std::string* HashBox::Find(std::string_view field) const {
-  auto it = fields_.find(field);
-  return it == fields_.end() ? nullptr : &it->second;
+  });
 }
 
 bool HashBox::Set(std::string_view field, std::string_view value) {
-  auto it = fields_.find(field);
   if (journaling()) Journal(HistoryBatch::Op::kPutItem, field, value);
-  if (it == fields_.end()) {
-    fields_.emplace(field, value);
-    Changed(Cost(field, value));
-    return true;
-  }
-  const int64_t before = Cost(field, it->second);
-  it->second = value;
-  Changed(Cost(field, value) - before);
-  return false;
+  size_t old = 0;
+  const bool added = fields_.Set(field, value, &old);
+  Changed(Cost(field, value.size()) - (added ? 0 : Cost(field, old)));
+  return added;
 }
 
 bool HashBox::Erase(std::string_view field) {
-  auto it = fields_.find(field);
-  if (it == fields_.end()) return false;
+  size_t old = 0;
+  if (!fields_.Erase(field, &old)) return false;
   if (journaling()) Journal(HistoryBatch::Op::kDeleteItem, field, {});
-  Changed(-Cost(field, it->second));
-  fields_.erase(it);
+  Changed(-Cost(field, old));
   return true;
 }
 

@@ -30,11 +30,12 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 
 #include "storage/commit_queue.h"
+#include "storage/flat_map.h"
 
 namespace quiver {
 
@@ -151,18 +152,12 @@ class ListBox final : public Box {
 // A large hash's fields. Methods other than New and Of REQUIRE mu() held.
 class HashBox final : public Box {
  public:
-  struct Hash {
-    using is_transparent = void;
-    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-  };
-  using Map = std::unordered_map<std::string, std::string, Hash, std::equal_to<>>;
-
   static HashBox* New(OnlineTable& table, Persistence p);
   // REQUIRES: r.kind == RecordKind::kHash && r.boxed().
   static HashBox& Of(const Record& r) { return static_cast<HashBox&>(Box::Of(r)); }
 
-  const Map& fields() const { return fields_; }
-  const std::string* Find(std::string_view field) const;
+  const FlatMap& fields() const { return fields_; }
+  std::optional<std::string_view> Find(std::string_view field) const { return fields_.Find(field); }
   // Sets a field; true if it was new.
   bool Set(std::string_view field, std::string_view value);
   // Removes a field; false if it was absent.
@@ -171,10 +166,10 @@ class HashBox final : public Box {
  private:
   using Box::Box;
   void WriteAll() override;
-  static int64_t Cost(std::string_view field, std::string_view value) {
-    return Box::Cost(field) + Box::Cost(value) + 32;  // + the node's links and hash
+  static int64_t Cost(std::string_view field, size_t value_size) {
+    return static_cast<int64_t>(FlatMap::Cost(field.size(), value_size));
   }
-  Map fields_;  // guarded by mu()
+  FlatMap fields_;  // guarded by mu()
 };
 
 }  // namespace quiver

@@ -62,6 +62,17 @@ void KeySpace::Count(const Record* r, int delta) const {
   if (r->expire_at_ms != kNeverExpires) c.expiring.fetch_add(delta, std::memory_order_relaxed);
 }
 
+void KeySpace::PrefetchFields(int db, std::string_view key,
+                              std::span<const std::string_view> fields) const {
+  const Record* r = Find(db, key);
+  if (r == nullptr || r->kind != RecordKind::kHash || !r->boxed()) return;
+  HashBox& box = HashBox::Of(*r);
+  std::unique_lock<std::mutex> lock(box.mu(), std::try_to_lock);
+  if (!lock.owns_lock()) return;
+  for (std::string_view field : fields)
+    box.fields().Prefetch(field);
+}
+
 Result<KeySpace::Change::Kind> KeySpace::Mutate(int db, std::string_view key, Mutator fn) {
   const int64_t now = NowMs();
   const Record* before = nullptr;  // what the last attempt found in the table

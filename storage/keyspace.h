@@ -83,6 +83,10 @@ class KeySpace {
     table_.Prefetch(ViewOf(db), keys);
   }
 
+  // Starts fetching where a large hash's fields are, if key holds one (and
+  // its lock is free). REQUIRES: rcu::ReadLock held.
+  void PrefetchFields(int db, std::string_view key, std::span<const std::string_view> fields) const;
+
   // The atomic read-modify-write of one key (see OnlineTable::Mutate).
   // Meeting an expired record, a Mutator that keeps the key removes it.
   // REQUIRES: rcu::ReadLock held.

@@ -19,7 +19,7 @@ $pin redis-server --port "$redis_port" --save "" --appendonly no --daemonize yes
   --logfile "$work/redis.log" --dir "$work"
 threads=()
 [ -n "${QUIVERD_THREADS:-}" ] && threads=(--threads "$QUIVERD_THREADS")
-$pin "$build/server/quiverd" --port "$quiver_port" --resp-port off --data-dir "$work/quiver" --log-level warn \
+$pin "$build/server/quiverd" --port "$quiver_port" --resp-port off --http-port off --data-dir "$work/quiver" --log-level warn \
   "${threads[@]}" &
 qpid=$!
 for _ in $(seq 1 100); do

@@ -13,7 +13,7 @@ redis_port=6392
 bench_banner
 for mode in sync async none; do
   rm -rf "$work/q" "$work/port"
-  "$build/server/quiverd" --port "$port" --resp-port off --port-file "$work/port" --data-dir "$work/q" \
+  "$build/server/quiverd" --port "$port" --resp-port off --http-port off --port-file "$work/port" --data-dir "$work/q" \
     --durability "$mode" --log-level warn &
   qpid=$!
   while [ ! -s "$work/port" ]; do sleep 0.01; done

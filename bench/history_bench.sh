@@ -19,7 +19,7 @@ redis_port=6391
 
 start_quiverd() {  # start_quiverd LOG: starts quiverd on $work/data, waits for its port file
   rm -f "$work/port"
-  "$build/server/quiverd" --port "$port" --resp-port off --port-file "$work/port" --data-dir "$work/data" \
+  "$build/server/quiverd" --port "$port" --resp-port off --http-port off --port-file "$work/port" --data-dir "$work/data" \
     --durability "${DURABILITY:-async}" >"$1" 2>&1 &
   qpid=$!
   while [ ! -s "$work/port" ]; do sleep 0.01; done

@@ -35,13 +35,13 @@ start_mock() {  # a fresh, empty cluster
 }
 start_quiverd() {  # start_quiverd DATA_DIR
   rm -f "$work/port"
-  "$build/server/quiverd" --port 0 --resp-port 0 --port-file "$work/port" --data-dir "$1" \
+  "$build/server/quiverd" --port 0 --resp-port 0 --http-port off --port-file "$work/port" --data-dir "$1" \
     --durability "${DURABILITY:-async}" --features examples/features.yaml \
     --kafka-brokers "$brokers" --kafka-group "bench-$RANDOM" \
     --kafka-config "fetch.wait.max.ms=10,session.timeout.ms=6000" >"$work/quiverd.log" 2>&1 &
   qpid=$!
   while [ ! -s "$work/port" ]; do sleep 0.01; done
-  port=$(cat "$work/port")
+  port=$(head -1 "$work/port")
   "$Q" --port "$port" apply examples/streaming.yaml >/dev/null
 }
 caught_up() {  # messages consumed once every partition is applied to its end, else 0

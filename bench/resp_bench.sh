@@ -41,7 +41,7 @@ start_servers() {  # start_servers PIN_PREFIX... (empty: unpinned)
     --logfile "$work/redis.log" --dir "$work"
   local threads=()
   [ $# -gt 0 ] && threads=(--threads 1)
-  "$@" "$build/server/quiverd" --port 0 --resp-port "$quiver_port" \
+  "$@" "$build/server/quiverd" --port 0 --resp-port "$quiver_port" --http-port off \
     --durability "$quiver_durability" \
     --data-dir "$work/quiver" --log-level warn "${threads[@]}" &
   qpid=$!

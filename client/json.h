@@ -5,14 +5,11 @@
 #include <string>
 #include <string_view>
 
+#include "protocol/json_text.h"
 #include "quiver/client.h"
 
 namespace quiver {
 
-bool IsValidUtf8(std::string_view s);
-// Appends s as a JSON string literal. UTF-8 text passes through; in other
-// bytes each high byte becomes \u00XX, so the output is always valid JSON.
-void AppendJsonString(std::string_view s, std::string* out);
 // Appends the value of `row` in `column` as JSON (bytes as a base64 string).
 void AppendJsonValue(const Column& column, size_t row, std::string* out);
 

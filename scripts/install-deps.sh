@@ -11,8 +11,9 @@ packages=(
   libxxhash-dev liburcu-dev libsimdjson-dev libyaml-cpp-dev libspdlog-dev libcli11-dev
   libbenchmark-dev libgtest-dev libgmock-dev
   # comparison servers, protocol peers and Python clients for tests and benchmarks
-  redis-server redis-tools kcat
+  redis-server redis-tools kcat curl
   python3 python3-redis python3-flatbuffers python3-numpy python3-pandas python3-pytest
+  python3-prometheus-client
 )
 
 missing=()

@@ -32,19 +32,23 @@ void Histogram::Record(int64_t value) {
 
 Histogram::Summary Histogram::Summarize() const {
   std::array<uint64_t, kBuckets> counts;
-  Summary s;
-  for (size_t i = 0; i < kBuckets; ++i) {
+  for (size_t i = 0; i < kBuckets; ++i)
     counts[i] = counts_[i].load(std::memory_order_relaxed);
-    s.count += counts[i];
-  }
-  s.max = max_.load(std::memory_order_relaxed);
+  return Summarize(counts, max_.load(std::memory_order_relaxed));
+}
+
+Histogram::Summary Histogram::Summarize(std::span<const uint64_t> counts, int64_t max) {
+  Summary s;
+  for (uint64_t c : counts)
+    s.count += c;
+  s.max = max;
   if (s.count == 0) return s;
   const std::pair<double, int64_t*> wanted[] = {
       {0.5, &s.p50}, {0.9, &s.p90}, {0.99, &s.p99}, {0.999, &s.p999}};
   for (const auto& [q, out] : wanted) {
     const auto rank = static_cast<uint64_t>(q * static_cast<double>(s.count - 1)) + 1;
     uint64_t seen = 0;
-    for (size_t i = 0; i < kBuckets; ++i) {
+    for (size_t i = 0; i < counts.size(); ++i) {
       seen += counts[i];
       if (seen >= rank) {
         *out = std::min(UpperEdge(i), s.max);

@@ -8,6 +8,7 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <span>
 
 namespace quiver {
 
@@ -22,13 +23,16 @@ class Histogram {
   // Percentiles report the upper edge of their bucket.
   Summary Summarize() const;
 
-  // Bucket of a value, and the largest value a bucket holds (exposed for tests).
-  static size_t BucketOf(int64_t value);
-  static int64_t UpperEdge(size_t bucket);
-
- private:
+  // The bucket scheme, shared with other recorders (RequestMetrics): the
+  // bucket of a value, and the largest value a bucket holds.
   static constexpr int kSubBits = 4;  // 16 sub-buckets per power of two
   static constexpr size_t kBuckets = (41 - kSubBits) * (1u << kSubBits) + (1u << kSubBits);
+  static size_t BucketOf(int64_t value);
+  static int64_t UpperEdge(size_t bucket);
+  // The summary of kBuckets counts whose largest value is max.
+  static Summary Summarize(std::span<const uint64_t> counts, int64_t max);
+
+ private:
   std::array<std::atomic<uint64_t>, kBuckets> counts_{};
   std::atomic<int64_t> max_{0};
 };

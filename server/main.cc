@@ -33,11 +33,11 @@ quiver::Status ApplyFile(quiver::FeatureStore& store, const std::string& path) {
 }
 
 // The native port on the first line, the RESP port (0: none) on the second.
-quiver::Status WritePortFile(const std::string& path, uint16_t port, uint16_t resp_port) {
+quiver::Status WritePortFile(const std::string& path, const quiver::Server& server) {
   const std::string tmp = path + ".tmp";
   {
     std::ofstream out(tmp);
-    out << port << "\n" << resp_port << "\n";
+    out << server.port() << "\n" << server.resp_port() << "\n" << server.http_port() << "\n";
     if (!out) return quiver::Status::IoError("cannot write " + tmp);
   }
   std::error_code ec;
@@ -123,14 +123,15 @@ int main(int argc, char** argv) {
                         {.durability = durability, .ingestor = &ingestor, .kafka = kafka.get()});
   if (quiver::Status s = server.Start(); !s.ok()) return Fail(s);
   if (!options.port_file.empty()) {
-    if (quiver::Status s = WritePortFile(options.port_file, server.port(), server.resp_port());
-        !s.ok())
-      return Fail(s);
+    if (quiver::Status s = WritePortFile(options.port_file, server); !s.ok()) return Fail(s);
   }
-  spdlog::info("quiverd {} listening on {}:{} (native protocol){}, {} threads, durability {}{}",
+  spdlog::info("quiverd {} listening on {}:{} (native protocol){}{}, {} threads, durability {}{}",
                quiver::kQuiverVersion, options.bind, server.port(),
-               server.resp_port() != 0 ? " and " + std::to_string(server.resp_port()) + " (RESP)"
+               server.resp_port() != 0 ? ", " + std::to_string(server.resp_port()) + " (RESP)"
                                        : std::string(),
+               server.http_port() != 0
+                   ? ", " + options.http_bind + ":" + std::to_string(server.http_port()) + " (HTTP)"
+                   : std::string(),
                options.threads, durability,
                history ? ", data in " + options.data_dir : std::string());
 

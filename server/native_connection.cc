@@ -16,11 +16,13 @@ std::string_view Bytes(const flatbuffers::FlatBufferBuilder& b) {
 }  // namespace
 
 NativeConnection::NativeConnection(boost::asio::ip::tcp::socket socket, FeatureStore& store,
-                                   const NativeHandlerOptions& options)
+                                   const NativeHandlerOptions& options,
+                                   RequestMetrics::Recorder& recorder)
     : StreamConnection(std::move(socket), "native"),
       store_(store),
       reader_(static_cast<uint32_t>(options.max_frame_bytes)),
       handler_(store, options),
+      recorder_(recorder),
       builder_(64 * 1024) {}
 
 std::span<char> NativeConnection::ReadSpace() {
@@ -46,9 +48,15 @@ void NativeConnection::ProcessFrames() {
       set_closing();
     } else if (frame->empty()) {
       return;
-    } else if (!handler_.Handle(*frame, &builder_)) {
-      spdlog::warn("closing native connection: malformed frame");
-      set_closing();
+    } else {
+      const int64_t start = MonotonicNs();
+      const bool well_formed = handler_.Handle(*frame, &builder_);
+      recorder_.Record(FrontEnd::kNative, handler_.last_kind(), MonotonicNs() - start,
+                       !handler_.last_ok());
+      if (!well_formed) {
+        spdlog::warn("closing native connection: malformed frame");
+        set_closing();
+      }
     }
     Answer();
   }
@@ -61,10 +69,10 @@ void NativeConnection::Answer() {
     HistoryBatch batch = std::move(writes);
     writes.Clear();
     auto self = std::static_pointer_cast<NativeConnection>(shared_from_this());
-    awaits = store_.Commit(std::move(batch), [self](const Status& status) {
+    awaits = store_.Commit(std::move(batch), [self, submitted = MonotonicNs()](const Status& s) {
       // On the committer thread: hand the outcome to the connection's own.
       boost::asio::post(self->socket().get_executor(),
-                        [self, status] { self->OnCommitted(status); });
+                        [self, s, submitted] { self->OnCommitted(s, submitted); });
     });
   }
   if (!awaits && held_.empty()) {
@@ -75,7 +83,8 @@ void NativeConnection::Answer() {
   awaiting_ += awaits ? 1 : 0;
 }
 
-void NativeConnection::OnCommitted(const Status& status) {
+void NativeConnection::OnCommitted(const Status& status, int64_t submitted_ns) {
+  recorder_.RecordCommitWait(FrontEnd::kNative, MonotonicNs() - submitted_ns);
   // Commits complete in submission order: this one is the oldest awaited.
   for (Held& h : held_) {
     if (!h.awaits_commit) continue;

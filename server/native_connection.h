@@ -16,6 +16,7 @@
 
 #include "protocol/frame.h"
 #include "server/native_handler.h"
+#include "server/request_metrics.h"
 #include "server/stream_connection.h"
 
 namespace quiver {
@@ -23,7 +24,7 @@ namespace quiver {
 class NativeConnection : public StreamConnection {
  public:
   NativeConnection(boost::asio::ip::tcp::socket socket, FeatureStore& store,
-                   const NativeHandlerOptions& options);
+                   const NativeHandlerOptions& options, RequestMetrics::Recorder& recorder);
 
  private:
   // An answer held until the commits it follows are done.
@@ -41,11 +42,13 @@ class NativeConnection : public StreamConnection {
   void ProcessFrames();
   // Queues the answer just built (and commits the writes it made).
   void Answer();
-  void OnCommitted(const Status& status);
+  // submitted_ns: when the write was submitted (for commit wait).
+  void OnCommitted(const Status& status, int64_t submitted_ns);
 
   FeatureStore& store_;
   protocol::FrameReader reader_;
   NativeHandler handler_;
+  RequestMetrics::Recorder& recorder_;
   flatbuffers::FlatBufferBuilder builder_;
   std::deque<Held> held_;  // answers waiting for commits, in request order
   size_t awaiting_ = 0;    // held answers whose commit has not completed

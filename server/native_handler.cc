@@ -63,6 +63,8 @@ Status HandleDescribe(FeatureStore& store, const fb::DescribeView& req, Builder&
 bool NativeHandler::Handle(std::span<const uint8_t> frame, Builder* out) {
   out->Clear();
   const fb::Request* request = protocol::VerifyRequest(frame);
+  last_kind_ = 0;
+  last_ok_ = false;
   if (request == nullptr) {
     protocol::BuildErrorResponse(
         out, 0, Status::ProtocolError("malformed frame: not a valid quiver Request"));
@@ -70,9 +72,26 @@ bool NativeHandler::Handle(std::span<const uint8_t> frame, Builder* out) {
   }
   const uint64_t id = request->id();
   last_id_ = id;
+  const auto kind = static_cast<size_t>(request->body_type());
+  last_kind_ = kind <= static_cast<size_t>(fb::RequestBody::MAX) ? kind : 0;
   Status s = Dispatch(*request, *out, id);
+  last_ok_ = s.ok();
   if (!s.ok()) protocol::BuildErrorResponse(out, id, s);
   return true;
+}
+
+std::vector<std::string> NativeHandler::KindNames() {
+  std::vector<std::string> names;
+  for (size_t i = 0; i <= static_cast<size_t>(fb::RequestBody::MAX); ++i) {
+    std::string name;  // "GetAsOf" -> "get_as_of"; NONE -> "none"
+    for (const char* c = fb::EnumNamesRequestBody()[i]; *c != '\0'; ++c) {
+      const bool upper = *c >= 'A' && *c <= 'Z';
+      if (upper && !name.empty() && !(c[-1] >= 'A' && c[-1] <= 'Z')) name.push_back('_');
+      name.push_back(upper ? static_cast<char>(*c + 32) : *c);
+    }
+    names.push_back(std::move(name));
+  }
+  return names;
 }
 
 Status NativeHandler::Dispatch(const fb::Request& request, Builder& b, uint64_t id) {

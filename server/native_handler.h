@@ -57,6 +57,12 @@ class NativeHandler {
   // out. The last request's id is last_id().
   HistoryBatch& writes() { return writes_; }
   uint64_t last_id() const { return last_id_; }
+  // The last request's kind (its body type; 0 if unreadable, as for NONE)
+  // and whether it succeeded, for RequestMetrics.
+  size_t last_kind() const { return last_kind_; }
+  bool last_ok() const { return last_ok_; }
+  // The names of the request kinds, by kind id ("get", "get_as_of", ...).
+  static std::vector<std::string> KindNames();
 
  private:
   using Builder = flatbuffers::FlatBufferBuilder;
@@ -82,6 +88,8 @@ class NativeHandler {
   ReadResult read_;
   HistoryBatch writes_;
   uint64_t last_id_ = 0;
+  size_t last_kind_ = 0;
+  bool last_ok_ = false;
 };
 
 }  // namespace quiver

@@ -19,7 +19,7 @@ namespace {
 struct RawOptions {
   std::string bind, port, threads, data_dir, features, max_memory, max_frame, shards,
       sweep_interval_ms, log_level, port_file, huge_pages, durability, history_cache, kafka_brokers,
-      kafka_group, kafka_config, resp_port, requirepass, databases;
+      kafka_group, kafka_config, resp_port, requirepass, databases, http_port, http_bind;
 };
 
 struct Key {
@@ -33,6 +33,10 @@ const Key kKeys[] = {
     {"port", &RawOptions::port, "Native protocol port (default 7070; 0 = any free port)"},
     {"resp_port", &RawOptions::resp_port,
      "Redis protocol (RESP) port (default 6379; 0 = any free port; off = none)"},
+    {"http_port", &RawOptions::http_port,
+     "HTTP port: /health, /metrics, JSON reads (default 8080; 0 = any free port; off = none)"},
+    {"http_bind", &RawOptions::http_bind,
+     "Address the HTTP port listens on (default 127.0.0.1: loopback only)"},
     {"requirepass", &RawOptions::requirepass,
      "Password every RESP connection must AUTH with, as Redis's requirepass (default: none)"},
     {"databases", &RawOptions::databases,
@@ -54,7 +58,7 @@ const Key kKeys[] = {
      "How often expired rows are swept from memory, ms (default 1000)"},
     {"log_level", &RawOptions::log_level, "trace, debug, info, warn, error or off (default info)"},
     {"port_file", &RawOptions::port_file,
-     "Write the bound native port to this file once listening"},
+     "Once listening, write the bound native, RESP and HTTP ports to this file (0: none)"},
     {"huge_pages", &RawOptions::huge_pages,
      "Back rows with transparent huge pages: true or false (default true)"},
     {"kafka_brokers", &RawOptions::kafka_brokers,
@@ -108,12 +112,20 @@ Status LoadConfigFile(const std::string& path, RawOptions* raw) {
   return Status::Ok();
 }
 
-Status ConvertResp(const RawOptions& raw, ServerOptions* o) {
-  if (raw.resp_port == "off") {
-    o->resp_port = -1;
-  } else if (!raw.resp_port.empty()) {
-    QUIVER_RETURN_IF_ERROR(ParseInt<int>("resp_port", raw.resp_port, 0, 65535, &o->resp_port));
+// An optional port: a number, or off (-1).
+Status ParseOptionalPort(const std::string& key, const std::string& text, int* port) {
+  if (text == "off") {
+    *port = -1;
+    return Status::Ok();
   }
+  if (text.empty()) return Status::Ok();
+  return ParseInt<int>(key, text, 0, 65535, port);
+}
+
+Status ConvertResp(const RawOptions& raw, ServerOptions* o) {
+  QUIVER_RETURN_IF_ERROR(ParseOptionalPort("resp_port", raw.resp_port, &o->resp_port));
+  QUIVER_RETURN_IF_ERROR(ParseOptionalPort("http_port", raw.http_port, &o->http_port));
+  if (!raw.http_bind.empty()) o->http_bind = raw.http_bind;
   if (!raw.requirepass.empty()) o->requirepass = raw.requirepass;
   if (!raw.databases.empty()) {
     QUIVER_RETURN_IF_ERROR(ParseInt<int>("databases", raw.databases, 1, 65536, &o->databases));

@@ -16,8 +16,10 @@ namespace quiver {
 
 struct ServerOptions {
   std::string bind = "127.0.0.1";
-  uint16_t port = 7070;     // 0: any free port (see port_file)
-  int resp_port = 6379;     // 0: any free port; -1: no RESP port
+  uint16_t port = 7070;  // 0: any free port (see port_file)
+  int resp_port = 6379;  // 0: any free port; -1: no RESP port
+  int http_port = 8080;  // 0: any free port; -1: no HTTP port
+  std::string http_bind = "127.0.0.1";
   std::string requirepass;  // empty: RESP connections need no AUTH
   int databases = 16;       // RESP databases
   int threads = 0;          // io threads; 0: one per core
@@ -31,7 +33,7 @@ struct ServerOptions {
   uint32_t shards = 64;
   int64_t sweep_interval_ms = 1000;
   std::string log_level = "info";
-  std::string port_file;      // if set, the bound native (and RESP) ports are written here
+  std::string port_file;      // if set, the bound native, RESP and HTTP ports are written here
   bool huge_pages = true;     // back rows with transparent huge pages (re-exec, see main.cc)
   std::string kafka_brokers;  // empty: no Kafka ingestion
   std::string kafka_group = "quiver";

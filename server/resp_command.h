@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "protocol/resp.h"
+#include "server/request_metrics.h"
 #include "storage/feature_store.h"
 #include "storage/keyspace.h"
 
@@ -51,8 +52,11 @@ struct Command {
 
 // The command named (any case), or nullptr.
 const Command* FindCommand(std::string_view name);
-// Every command, for COMMAND, COMMAND COUNT, COMMAND INFO.
+// Every command, for COMMAND, COMMAND COUNT, COMMAND INFO, sorted by name.
 std::span<const Command* const> AllCommands();
+// The command's place in AllCommands() (its id in RequestMetrics);
+// AllCommands().size() for a pointer that is not a command.
+size_t CommandId(const Command* cmd);
 
 // The command tables of each group (resp_cmd_*.cc).
 std::span<const Command> StringCommands();
@@ -101,6 +105,7 @@ struct Shared {
 
   Options options;
   int64_t start_ms = 0;
+  const RequestMetrics* metrics = nullptr;  // for INFO commandstats and latencystats
   std::atomic<uint64_t> next_client_id{1};
   std::atomic<int64_t> connections_received{0};
   std::atomic<int64_t> rejected_connections{0};

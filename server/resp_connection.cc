@@ -17,11 +17,13 @@ std::string Endpoint(const boost::asio::ip::tcp::endpoint& e) {
 }  // namespace
 
 RespConnection::RespConnection(boost::asio::ip::tcp::socket socket, KeySpace& keyspace,
-                               FeatureStore& store, resp::Shared& shared)
+                               FeatureStore& store, resp::Shared& shared,
+                               RequestMetrics::Recorder& recorder)
     : StreamConnection(std::move(socket), "resp"),
       keyspace_(keyspace),
       store_(store),
-      shared_(shared) {
+      shared_(shared),
+      recorder_(recorder) {
   auto info = std::make_shared<resp::ClientInfo>();
   info->id = shared_.next_client_id.fetch_add(1, std::memory_order_relaxed);
   boost::system::error_code ec;
@@ -116,8 +118,7 @@ void RespConnection::ProcessRequests() {
     const size_t mark = pending().size();
     const size_t n = ParseBatch(&error);
     PrefetchKeys(n);
-    for (size_t i = 0; i < n && !session_.close; ++i)
-      resp::Execute(ctx, batch_[i], commands_[i]);
+    RunBatch(ctx, n);
     HoldReplies(mark);
     if (!error.ok() && !session_.close) {
       spdlog::debug("closing resp connection: {}", error.message());
@@ -133,6 +134,19 @@ void RespConnection::ProcessRequests() {
     shared_.keyspace_hits.fetch_add(session_.hits, std::memory_order_relaxed);
     shared_.keyspace_misses.fetch_add(session_.misses, std::memory_order_relaxed);
     session_.hits = session_.misses = 0;
+  }
+}
+
+void RespConnection::RunBatch(resp::Context& ctx, size_t n) {
+  int64_t start = MonotonicNs();
+  for (size_t i = 0; i < n && !session_.close; ++i) {
+    const size_t at = pending().size();
+    resp::Execute(ctx, batch_[i], commands_[i]);
+    const int64_t end = MonotonicNs();
+    // An error reply starts with '-' (RESP2 and 3) or '!' (a RESP3 blob error).
+    const bool failed = pending().size() > at && (pending()[at] == '-' || pending()[at] == '!');
+    recorder_.Record(FrontEnd::kResp, resp::CommandId(commands_[i]), end - start, failed);
+    start = end;
   }
 }
 
@@ -152,12 +166,14 @@ void RespConnection::HoldReplies(size_t from) {
   // Commits complete in submission order: once this empty batch is
   // committed, so is every write this connection submitted before it.
   auto self = std::static_pointer_cast<RespConnection>(shared_from_this());
-  log->Submit(HistoryBatch(), [self](const Status& status) {
-    boost::asio::post(self->socket().get_executor(), [self, status] { self->OnCommitted(status); });
+  log->Submit(HistoryBatch(), [self, submitted = MonotonicNs()](const Status& status) {
+    boost::asio::post(self->socket().get_executor(),
+                      [self, status, submitted] { self->OnCommitted(status, submitted); });
   });
 }
 
-void RespConnection::OnCommitted(const Status& status) {
+void RespConnection::OnCommitted(const Status& status, int64_t submitted_ns) {
+  recorder_.RecordCommitWait(FrontEnd::kResp, MonotonicNs() - submitted_ns);
   for (Held& h : held_) {  // the oldest awaiting is the one committed
     if (!h.awaits_commit) continue;
     h.awaits_commit = false;

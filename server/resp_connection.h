@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "protocol/resp.h"
+#include "server/request_metrics.h"
 #include "server/resp_command.h"
 #include "server/stream_connection.h"
 
@@ -23,7 +24,7 @@ namespace quiver {
 class RespConnection : public StreamConnection {
  public:
   RespConnection(boost::asio::ip::tcp::socket socket, KeySpace& keyspace, FeatureStore& store,
-                 resp::Shared& shared);
+                 resp::Shared& shared, RequestMetrics::Recorder& recorder);
   ~RespConnection() override;
 
  private:
@@ -37,7 +38,10 @@ class RespConnection : public StreamConnection {
   // Holds the replies in pending() from byte `from` on if they must wait
   // for a commit (their batch wrote) or behind replies that wait.
   void HoldReplies(size_t from);
-  void OnCommitted(const Status& status);
+  // submitted_ns: when the marker batch was submitted (for commit wait).
+  void OnCommitted(const Status& status, int64_t submitted_ns);
+  // Runs batch_'s first n requests, timing each.
+  void RunBatch(resp::Context& ctx, size_t n);
   // Parses up to kBatch requests into batch_; returns how many. A protocol
   // error (after them) goes to *error.
   size_t ParseBatch(Status* error);
@@ -52,6 +56,7 @@ class RespConnection : public StreamConnection {
   KeySpace& keyspace_;
   FeatureStore& store_;
   resp::Shared& shared_;
+  RequestMetrics::Recorder& recorder_;
   protocol::RespReader reader_;
   protocol::RespWriter writer_{&pending()};
   resp::Session session_;

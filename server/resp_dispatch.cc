@@ -16,6 +16,7 @@ namespace {
 struct Table {
   std::vector<const Command*> all;
   std::unordered_map<std::string_view, const Command*> by_name;
+  std::vector<std::pair<const Command*, size_t>> by_address;  // (command, place in all), sorted
 
   Table() {
     for (auto group : {StringCommands(), KeyCommands(), HashCommands(), ListCommands(),
@@ -27,6 +28,9 @@ struct Table {
     }
     std::sort(all.begin(), all.end(),
               [](const Command* a, const Command* b) { return a->name < b->name; });
+    for (size_t i = 0; i < all.size(); ++i)
+      by_address.emplace_back(all[i], i);
+    std::sort(by_address.begin(), by_address.end());
   }
 };
 
@@ -106,6 +110,15 @@ const Command* FindCommand(std::string_view name) {
 
 std::span<const Command* const> AllCommands() {
   return TheTable().all;
+}
+
+size_t CommandId(const Command* cmd) {
+  const auto& by_address = TheTable().by_address;
+  auto it = std::lower_bound(by_address.begin(), by_address.end(), cmd,
+                             [](const auto& entry, const Command* c) {
+                               return std::less<const Command*>()(entry.first, c);
+                             });
+  return it != by_address.end() && it->first == cmd ? it->second : by_address.size();
 }
 
 void ReplyWrongArity(Context& ctx, std::string_view name) {

@@ -4,6 +4,7 @@
 #include <cstring>
 #include <utility>
 
+#include "storage/entity_key.h"
 #include "storage/row.h"
 
 namespace quiver::resp {
@@ -56,27 +57,6 @@ void AppendValue(const Field& f, const RowReader& row, size_t fi, std::string* t
   }
 }
 
-// The join-key values of `entity` for a view whose entity has `count` join
-// keys: the key itself for one, else the values joined by commas (as the
-// CLI takes them).
-Result<std::vector<std::string_view>> SplitEntity(std::string_view entity, size_t count) {
-  std::vector<std::string_view> parts;
-  if (count == 1) return std::vector<std::string_view>{entity};
-  size_t start = 0;
-  for (;;) {
-    const size_t comma = entity.find(',', start);
-    parts.push_back(entity.substr(start, comma == std::string_view::npos ? comma : comma - start));
-    if (comma == std::string_view::npos) break;
-    start = comma + 1;
-  }
-  if (parts.size() != count) {
-    return Status::InvalidArgument("feature key names " + std::to_string(parts.size()) +
-                                   " join-key value(s); the view's entity has " +
-                                   std::to_string(count) + ", joined by commas");
-  }
-  return parts;
-}
-
 }  // namespace
 
 Status ReadFeatureRow(FeatureStore& store, std::string_view key,
@@ -97,7 +77,7 @@ Status ReadFeatureRow(FeatureStore& store, std::string_view key,
   const Entity* entity = catalog.FindEntity(resolved->entity);
   const size_t join_keys = entity != nullptr ? entity->join_keys.size() : 1;
   QUIVER_ASSIGN_OR_RETURN(std::vector<std::string_view> parts,
-                          SplitEntity(rest.substr(colon + 1), join_keys));
+                          SplitJoinedKey(rest.substr(colon + 1), join_keys));
   ReadResult result;
   QUIVER_RETURN_IF_ERROR(
       store.Read({.view = view_name, .fields = {}, .key_parts = parts}, &result));

@@ -189,24 +189,73 @@ void KeyspaceSection(Context& ctx, std::string* out) {
   }
 }
 
+// The RESP port's commands served so far (RequestMetrics), by name.
+std::vector<RequestMetrics::KindTotals> RespCommandTotals(const Context& ctx) {
+  std::vector<RequestMetrics::KindTotals> resp;
+  if (ctx.shared.metrics == nullptr) return resp;
+  for (auto& k : ctx.shared.metrics->Collect()) {
+    if (k.front_end == FrontEnd::kResp && k.kind != "unknown") resp.push_back(std::move(k));
+  }
+  return resp;
+}
+
+std::string Fixed(double v, int decimals) {
+  char buf[64];
+  std::snprintf(buf, sizeof(buf), "%.*f", decimals, v);
+  return buf;
+}
+
+// Redis's INFO commandstats: calls, time and failures per command.
+// Refused calls (arity, AUTH, OOM) count as failed_calls.
+void CommandStatsSection(Context& ctx, std::string* out) {
+  Section s(out, "Commandstats");
+  for (const auto& k : RespCommandTotals(ctx)) {
+    const double usec = static_cast<double>(k.totals.sum_ns) / 1000.0;
+    s.Field("cmdstat_" + std::string(k.kind),
+            "calls=" + std::to_string(k.totals.count) +
+                ",usec=" + std::to_string(static_cast<int64_t>(usec)) +
+                ",usec_per_call=" + Fixed(usec / static_cast<double>(k.totals.count), 2) +
+                ",rejected_calls=0,failed_calls=" + std::to_string(k.totals.errors));
+  }
+}
+
+// Redis 7's INFO latencystats: percentiles per command, in microseconds.
+void LatencyStatsSection(Context& ctx, std::string* out) {
+  Section s(out, "Latencystats");
+  for (const auto& k : RespCommandTotals(ctx)) {
+    const Histogram::Summary p = k.totals.Summarize();
+    auto us = [](int64_t ns) { return Fixed(static_cast<double>(ns) / 1000.0, 3); };
+    s.Field("latency_percentiles_usec_" + std::string(k.kind),
+            "p50=" + us(p.p50) + ",p99=" + us(p.p99) + ",p99.9=" + us(p.p999));
+  }
+}
+
 struct InfoSection {
   std::string_view name;
   void (*write)(Context&, std::string*);
+  bool in_default = true;  // part of a plain INFO (else only named, all or everything)
 };
 
 constexpr InfoSection kSections[] = {
-    {"server", ServerSection},     {"clients", ClientsSection},
-    {"memory", MemorySection},     {"persistence", PersistenceSection},
-    {"stats", StatsSection},       {"replication", ReplicationSection},
-    {"cpu", CpuSection},           {"cluster", ClusterSection},
-    {"keyspace", KeyspaceSection},
+    {"server", ServerSection, true},
+    {"clients", ClientsSection, true},
+    {"memory", MemorySection, true},
+    {"persistence", PersistenceSection, true},
+    {"stats", StatsSection, true},
+    {"replication", ReplicationSection, true},
+    {"cpu", CpuSection, true},
+    {"commandstats", CommandStatsSection, false},
+    {"latencystats", LatencyStatsSection, false},
+    {"cluster", ClusterSection, true},
+    {"keyspace", KeyspaceSection, true},
 };
 
-bool Wanted(Args args, std::string_view section) {
-  if (args.size() < 2) return true;
+bool Wanted(Args args, const InfoSection& section) {
+  if (args.size() < 2) return section.in_default;
   for (size_t i = 1; i < args.size(); ++i) {
-    if (EqualsNoCase(args[i], section) || EqualsNoCase(args[i], "all") ||
-        EqualsNoCase(args[i], "everything") || EqualsNoCase(args[i], "default")) {
+    if (EqualsNoCase(args[i], section.name) || EqualsNoCase(args[i], "all") ||
+        EqualsNoCase(args[i], "everything") ||
+        (section.in_default && EqualsNoCase(args[i], "default"))) {
       return true;
     }
   }
@@ -287,7 +336,7 @@ constexpr ConfigParam kParams[] = {
 void Info(Context& ctx, Args args) {
   std::string text;
   for (const InfoSection& s : kSections) {
-    if (Wanted(args, s.name)) s.write(ctx, &text);
+    if (Wanted(args, s)) s.write(ctx, &text);
   }
   ctx.out.Verbatim(text);
 }

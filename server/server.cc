@@ -4,6 +4,7 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/post.hpp>
 
+#include "server/http_connection.h"
 #include "server/native_connection.h"
 #include "server/resp_connection.h"
 #include "server/version.h"
@@ -13,6 +14,26 @@ namespace quiver {
 
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
+
+namespace {
+
+// RESP request kinds: every command by CommandId, then "unknown".
+std::vector<std::string> RespKindNames() {
+  std::vector<std::string> names;
+  for (const resp::Command* c : resp::AllCommands())
+    names.emplace_back(c->name);
+  names.emplace_back("unknown");
+  return names;
+}
+
+std::vector<std::string> HttpKindNames() {
+  std::vector<std::string> names;
+  for (size_t i = 0; i < kHttpKinds; ++i)
+    names.emplace_back(HttpKindName(static_cast<HttpKind>(i)));
+  return names;
+}
+
+}  // namespace
 
 Server::Server(const ServerOptions& options, FeatureStore& store, NativeHandlerOptions handler)
     : options_(options),
@@ -28,7 +49,17 @@ Server::Server(const ServerOptions& options, FeatureStore& store, NativeHandlerO
                     .bind = options.bind,
                     .threads = options.threads,
                     .version = std::string(kQuiverVersion),
-                    .max_memory = options.max_memory}) {
+                    .max_memory = options.max_memory}),
+      metrics_({NativeHandler::KindNames(), RespKindNames(), HttpKindNames()},
+               static_cast<size_t>(std::max(1, options.threads))),
+      http_api_({.store = store,
+                 .keyspace = keyspace_,
+                 .metrics = metrics_,
+                 .kafka = handler_options_.kafka,
+                 .version = std::string(kQuiverVersion),
+                 .durability = handler_options_.durability,
+                 .start_ms = store.NowMs()}) {
+  resp_shared_.metrics = &metrics_;
   handler_options_.max_frame_bytes = options.max_frame;
   handler_options_.server_version = kQuiverVersion;
   for (int i = 0; i < std::max(1, options.threads); ++i) {
@@ -39,10 +70,18 @@ Server::Server(const ServerOptions& options, FeatureStore& store, NativeHandlerO
 
 Server::~Server() = default;
 
-Result<std::unique_ptr<tcp::acceptor>> Server::Listen(uint16_t port) {
+RequestMetrics::Recorder& Server::RecorderOf(tcp::socket& socket) {
+  const auto& context = asio::query(socket.get_executor(), asio::execution::context);
+  for (size_t i = 0; i < contexts_.size(); ++i) {
+    if (&context == contexts_[i].get()) return metrics_.recorder(i);
+  }
+  return metrics_.recorder(0);
+}
+
+Result<std::unique_ptr<tcp::acceptor>> Server::Listen(const std::string& bind, uint16_t port) {
   boost::system::error_code ec;
-  const auto address = asio::ip::make_address(options_.bind, ec);
-  if (ec) return Status::InvalidArgument("bad --bind address '" + options_.bind + "'");
+  const auto address = asio::ip::make_address(bind, ec);
+  if (ec) return Status::InvalidArgument("bad bind address '" + bind + "'");
   tcp::endpoint endpoint(address, port);
   auto acceptor = std::make_unique<tcp::acceptor>(*contexts_[0]);
   acceptor->open(endpoint.protocol(), ec);
@@ -50,35 +89,58 @@ Result<std::unique_ptr<tcp::acceptor>> Server::Listen(uint16_t port) {
   if (!ec) acceptor->bind(endpoint, ec);
   if (!ec) acceptor->listen(asio::socket_base::max_listen_connections, ec);
   if (ec) {
-    return Status::IoError("cannot listen on " + options_.bind + ":" + std::to_string(port) + ": " +
+    return Status::IoError("cannot listen on " + bind + ":" + std::to_string(port) + ": " +
                            ec.message());
   }
   return acceptor;
 }
 
+Status Server::ListenOptional(const std::string& bind, int port, std::string_view what,
+                              std::unique_ptr<tcp::acceptor>* acceptor, uint16_t* bound) {
+  if (port < 0) return Status::Ok();
+  Result<std::unique_ptr<tcp::acceptor>> listening = Listen(bind, static_cast<uint16_t>(port));
+  if (!listening.ok()) {
+    return Status::IoError(listening.status().message() + " (the " + std::string(what) +
+                           " port: choose another with --" + std::string(what) + "-port, or --" +
+                           std::string(what) + "-port off)");
+  }
+  *acceptor = std::move(*listening);
+  *bound = (*acceptor)->local_endpoint().port();
+  return Status::Ok();
+}
+
 Status Server::Start() {
   QUIVER_RETURN_IF_ERROR(keyspace_.Recover());
-  QUIVER_ASSIGN_OR_RETURN(acceptor_, Listen(options_.port));
+  QUIVER_ASSIGN_OR_RETURN(acceptor_, Listen(options_.bind, options_.port));
   port_ = acceptor_->local_endpoint().port();
-  if (options_.resp_port >= 0) {
-    Result<std::unique_ptr<tcp::acceptor>> resp = Listen(static_cast<uint16_t>(options_.resp_port));
-    if (!resp.ok()) {
-      return Status::IoError(
-          resp.status().message() +
-          " (the RESP port: choose another with --resp-port, or --resp-port off)");
-    }
-    resp_acceptor_ = std::move(*resp);
-    resp_port_ = resp_acceptor_->local_endpoint().port();
+  QUIVER_RETURN_IF_ERROR(
+      ListenOptional(options_.bind, options_.resp_port, "resp", &resp_acceptor_, &resp_port_));
+  QUIVER_RETURN_IF_ERROR(
+      ListenOptional(options_.http_bind, options_.http_port, "http", &http_acceptor_, &http_port_));
+  if (resp_acceptor_) {
     resp_shared_.options.port = resp_port_;
     AcceptLoop(*resp_acceptor_, [this](tcp::socket socket) {
       auto executor = socket.get_executor();
-      auto c = std::make_shared<RespConnection>(std::move(socket), keyspace_, store_, resp_shared_);
+      auto& recorder = RecorderOf(socket);
+      auto c = std::make_shared<RespConnection>(std::move(socket), keyspace_, store_, resp_shared_,
+                                                recorder);
       asio::post(executor, [c] { c->Start(); });  // on the connection's own thread
+    });
+  }
+  if (http_acceptor_) {
+    AcceptLoop(*http_acceptor_, [this](tcp::socket socket) {
+      auto executor = socket.get_executor();
+      auto& recorder = RecorderOf(socket);
+      auto c = std::make_shared<HttpConnection>(std::move(socket), http_api_, recorder,
+                                                options_.max_frame);
+      asio::post(executor, [c] { c->Start(); });
     });
   }
   AcceptLoop(*acceptor_, [this](tcp::socket socket) {
     auto executor = socket.get_executor();
-    auto c = std::make_shared<NativeConnection>(std::move(socket), store_, handler_options_);
+    auto& recorder = RecorderOf(socket);
+    auto c =
+        std::make_shared<NativeConnection>(std::move(socket), store_, handler_options_, recorder);
     asio::post(executor, [c] { c->Start(); });
   });
   return Status::Ok();
@@ -133,6 +195,7 @@ void Server::Stop() {
     boost::system::error_code ignored;
     if (acceptor_) acceptor_->close(ignored);
     if (resp_acceptor_) resp_acceptor_->close(ignored);
+    if (http_acceptor_) http_acceptor_->close(ignored);
   });
   for (auto& context : contexts_)
     context->stop();

@@ -1,9 +1,12 @@
 // Server: quiverd's network side. One Boost.Asio io_context per thread;
 // the acceptor hands each new connection to the next context in turn, and
-// the connection is served entirely on that context's thread. Two ports:
-// the native protocol and RESP (the Redis protocol, over the KeySpace of
-// plain keys and the feature rows). A background thread sweeps expired
-// rows and keys out of memory.
+// the connection is served entirely on that context's thread. Three ports:
+// the native protocol, RESP (the Redis protocol, over the KeySpace of
+// plain keys and the feature rows) and HTTP (health, Prometheus metrics,
+// JSON reads; on its own bind address, loopback by default). Each
+// context's thread records its requests in its own RequestMetrics
+// recorder. A background thread sweeps expired rows and keys out of
+// memory.
 //
 // Start() and port() from the owning thread; Run() blocks until Stop(),
 // which any thread (or a signal handler via Asio) may call.
@@ -20,8 +23,10 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 
+#include "server/http_api.h"
 #include "server/native_handler.h"
 #include "server/options.h"
+#include "server/request_metrics.h"
 #include "server/resp_command.h"
 #include "storage/feature_store.h"
 #include "storage/keyspace.h"
@@ -43,14 +48,22 @@ class Server {
   uint16_t port() const { return port_; }
   // The bound RESP port, 0 if there is none. Valid after Start().
   uint16_t resp_port() const { return resp_port_; }
+  // The bound HTTP port, 0 if there is none. Valid after Start().
+  uint16_t http_port() const { return http_port_; }
   KeySpace& keyspace() { return keyspace_; }
   // Serves on options.threads threads (the caller's included) until Stop().
   void Run();
   void Stop();
 
  private:
-  // Opens a listening socket on the bind address and port.
-  Result<std::unique_ptr<boost::asio::ip::tcp::acceptor>> Listen(uint16_t port);
+  // Opens a listening socket on an address and port.
+  Result<std::unique_ptr<boost::asio::ip::tcp::acceptor>> Listen(const std::string& bind,
+                                                                 uint16_t port);
+  // Listens on an optional port (-1: none): the RESP and HTTP ports.
+  Status ListenOptional(const std::string& bind, int port, std::string_view what,
+                        std::unique_ptr<boost::asio::ip::tcp::acceptor>* acceptor, uint16_t* bound);
+  // The recorder of the thread that serves the socket's context.
+  RequestMetrics::Recorder& RecorderOf(boost::asio::ip::tcp::socket& socket);
   // Accepts connections on `acceptor` until it is closed, each served on
   // the next context; start(socket) makes and starts its connection.
   void AcceptLoop(boost::asio::ip::tcp::acceptor& acceptor,
@@ -66,12 +79,16 @@ class Server {
   // destruction refer to them.
   KeySpace keyspace_;
   resp::Shared resp_shared_;
+  RequestMetrics metrics_;
+  HttpApi http_api_;
   std::vector<std::unique_ptr<boost::asio::io_context>> contexts_;
   std::unique_ptr<boost::asio::ip::tcp::acceptor> acceptor_;
   std::unique_ptr<boost::asio::ip::tcp::acceptor> resp_acceptor_;
+  std::unique_ptr<boost::asio::ip::tcp::acceptor> http_acceptor_;
   size_t next_context_ = 0;  // touched only by contexts_[0]'s thread
   uint16_t port_ = 0;
   uint16_t resp_port_ = 0;
+  uint16_t http_port_ = 0;
 
   std::mutex stop_mu_;
   std::condition_variable stop_cv_;

@@ -57,4 +57,23 @@ Status EncodeEntityKeys(std::span<const std::string_view> parts, size_t per_key,
   return Status::Ok();
 }
 
+Result<std::vector<std::string_view>> SplitJoinedKey(std::string_view joined, size_t count) {
+  if (count == 1) return std::vector<std::string_view>{joined};
+  std::vector<std::string_view> parts;
+  size_t start = 0;
+  for (;;) {
+    const size_t comma = joined.find(',', start);
+    parts.push_back(joined.substr(start, comma == std::string_view::npos ? comma : comma - start));
+    if (comma == std::string_view::npos) break;
+    start = comma + 1;
+  }
+  if (parts.size() != count) {
+    return Status::InvalidArgument("key '" + std::string(joined) + "' names " +
+                                   std::to_string(parts.size()) +
+                                   " join-key value(s); the view's entity has " +
+                                   std::to_string(count) + ", joined by commas");
+  }
+  return parts;
+}
+
 }  // namespace quiver

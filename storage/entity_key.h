@@ -28,4 +28,10 @@ struct EncodedKeys {
 // than 65,535 bytes. REQUIRES: parts.size() is a multiple of per_key >= 1.
 Status EncodeEntityKeys(std::span<const std::string_view> parts, size_t per_key, EncodedKeys* out);
 
+// The join-key values of an entity written as text (RESP feature keys, the
+// HTTP API): the text itself for an entity with one join key (count 1),
+// else the values joined by commas. Fails if the number of values is not
+// count. The views point into `joined`.
+Result<std::vector<std::string_view>> SplitJoinedKey(std::string_view joined, size_t count);
+
 }  // namespace quiver

@@ -10,7 +10,7 @@ trap 'kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true; rm -rf "$wor
 cmake --install "$build" --prefix "$work/prefix" >/dev/null
 cmake -S "$src/client/example" -B "$work/build" -DCMAKE_PREFIX_PATH="$work/prefix" >/dev/null
 cmake --build "$work/build" >/dev/null
-"$build/server/quiverd" --port 0 --resp-port 0 --port-file "$work/port" --data-dir "$work/data" \
+"$build/server/quiverd" --port 0 --resp-port 0 --http-port 0 --port-file "$work/port" --data-dir "$work/data" \
   --features "$src/examples/features.yaml" --log-level warn &
 pid=$!
 for _ in $(seq 1 300); do [ -s "$work/port" ] && break; sleep 0.1; done

@@ -3,63 +3,12 @@ $QUIVERD) with its RESP port on a free loopback port, driven by real Redis
 clients: redis-py and redis-cli."""
 
 import os
-import subprocess
-import tempfile
-import time
+import sys
 
 import pytest
-import redis
 
-
-class Quiverd:
-    def __init__(self, *extra):
-        self.binary = os.environ.get("QUIVERD", "build/release/server/quiverd")
-        self.dir = tempfile.mkdtemp(prefix="quiver-resp-")
-        self.extra = extra
-        self.start()
-
-    def start(self, *more):
-        """Starts quiverd on the data directory (again, after a stop)."""
-        port_file = os.path.join(self.dir, "ports")
-        if os.path.exists(port_file):
-            os.remove(port_file)
-        self.proc = subprocess.Popen(
-            [self.binary, "--port", "0", "--resp-port", "0", "--port-file", port_file,
-             "--data-dir", os.path.join(self.dir, "data"), "--log-level", "warn",
-             *self.extra, *more])
-        deadline = time.monotonic() + 60
-        while not os.path.exists(port_file):
-            assert self.proc.poll() is None, "quiverd exited"
-            assert time.monotonic() < deadline, "quiverd did not start"
-            time.sleep(0.02)
-        with open(port_file) as f:
-            self.port, self.resp_port = (int(x) for x in f.read().split())
-
-    def restart(self, kill=False):
-        """Stops quiverd (SIGKILL if kill, else SIGTERM) and starts it again
-        on the same data directory."""
-        if kill:
-            self.proc.kill()
-            self.proc.wait(60)
-        else:
-            self.proc.terminate()
-            assert self.proc.wait(60) == 0, "quiverd did not exit cleanly"
-        self.start()
-
-    def client(self, **kwargs):
-        return redis.Redis(host="127.0.0.1", port=self.resp_port, **kwargs)
-
-    def cli(self, *args, stdin=None, check=True):
-        """Runs redis-cli against the RESP port; returns its stdout."""
-        done = subprocess.run(
-            ["redis-cli", "-h", "127.0.0.1", "-p", str(self.resp_port), *args],
-            input=stdin, capture_output=True, check=check, timeout=60)
-        return done.stdout.decode()
-
-    def stop(self):
-        self.proc.terminate()
-        assert self.proc.wait(60) == 0, "quiverd did not exit cleanly"
-        subprocess.run(["rm", "-rf", self.dir], check=False)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from quiverd import Quiverd  # noqa: E402,F401  (re-exported to the tests)
 
 
 @pytest.fixture(scope="module")

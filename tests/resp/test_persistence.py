@@ -186,7 +186,8 @@ def test_fewer_databases_than_stored_is_refused():
         server.proc.terminate()
         assert server.proc.wait(60) == 0
         done = subprocess.run(
-            [server.binary, "--port", "0", "--resp-port", "0", "--databases", "2",
+            [server.binary, "--port", "0", "--resp-port", "0", "--http-port", "0",
+             "--databases", "2",
              "--data-dir", os.path.join(server.dir, "data")],
             capture_output=True, timeout=60)
         assert done.returncode != 0

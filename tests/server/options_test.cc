@@ -20,6 +20,12 @@ TEST(ServerOptionsTest, DefaultsAreDocumentedOnes) {
   ASSERT_TRUE(o.ok());
   EXPECT_EQ((*o)->bind, "127.0.0.1");
   EXPECT_EQ((*o)->port, 7070);
+  EXPECT_EQ((*o)->resp_port, 6379);
+  EXPECT_EQ((*o)->http_port, 8080);
+  EXPECT_EQ((*o)->http_bind, "127.0.0.1");
+  EXPECT_EQ((*Parse({"--http-port", "off"}))->http_port, -1);
+  EXPECT_EQ((*Parse({"--http-port", "0"}))->http_port, 0);
+  EXPECT_FALSE(Parse({"--http-port", "65536"}).ok());
   EXPECT_EQ((*o)->data_dir, "./data");
   EXPECT_EQ((*o)->max_frame, 64u << 20);
   EXPECT_GE((*o)->threads, 1);

@@ -37,9 +37,12 @@ QuiverdProcess::QuiverdProcess(std::vector<std::string> extra_args, uint16_t por
   std::vector<std::string> args = {QuiverdPath(), "--port",      std::to_string(port),
                                    "--port-file", port_file,     "--data-dir",
                                    data_dir_,     "--log-level", "warn"};
-  // A free RESP port too, unless the test chooses: 6379 may be Redis's.
-  if (std::find(extra_args.begin(), extra_args.end(), "--resp-port") == extra_args.end()) {
-    args.insert(args.end(), {"--resp-port", "0"});
+  // Free RESP and HTTP ports too, unless the test chooses: 6379 may be
+  // Redis's, and tests run side by side.
+  for (const char* flag : {"--resp-port", "--http-port"}) {
+    if (std::find(extra_args.begin(), extra_args.end(), flag) == extra_args.end()) {
+      args.insert(args.end(), {flag, "0"});
+    }
   }
   args.insert(args.end(), extra_args.begin(), extra_args.end());
   pid_ = fork();
@@ -56,10 +59,11 @@ QuiverdProcess::QuiverdProcess(std::vector<std::string> extra_args, uint16_t por
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
   while (std::chrono::steady_clock::now() < deadline) {
     std::ifstream in(port_file);
-    unsigned port = 0, resp_port = 0;
-    if (in >> port >> resp_port && port != 0) {
+    unsigned port = 0, resp_port = 0, http_port = 0;
+    if (in >> port >> resp_port >> http_port && port != 0) {
       port_ = static_cast<uint16_t>(port);
       resp_port_ = static_cast<uint16_t>(resp_port);
+      http_port_ = static_cast<uint16_t>(http_port);
       return;
     }
     if (!Alive()) return;

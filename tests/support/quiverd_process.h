@@ -27,6 +27,8 @@ class QuiverdProcess {
   uint16_t port() const { return port_; }
   // The RESP port (0 if the server has none).
   uint16_t resp_port() const { return resp_port_; }
+  // The HTTP port (0 if the server has none).
+  uint16_t http_port() const { return http_port_; }
   const std::string& data_dir() const { return data_dir_; }
   // Sends SIGTERM and waits; returns the exit status as waitpid reports it.
   int Stop();
@@ -39,6 +41,7 @@ class QuiverdProcess {
   pid_t pid_ = -1;
   uint16_t port_ = 0;
   uint16_t resp_port_ = 0;
+  uint16_t http_port_ = 0;
   std::string dir_;  // temporary: the port file, and the data unless data_dir was given
   std::string data_dir_;
 };

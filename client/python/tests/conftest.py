@@ -29,7 +29,8 @@ class Server:
         if os.path.exists(port_file):
             os.remove(port_file)
         self.proc = subprocess.Popen(
-            [self.binary, "--port", str(self.port), "--resp-port", "0", "--port-file",
+            [self.binary, "--port", str(self.port), "--resp-port", "0", "--http-port", "0",
+             "--port-file",
              port_file, "--data-dir", self.data, "--log-level", "warn"])
         deadline = time.monotonic() + 30
         while not os.path.exists(port_file):

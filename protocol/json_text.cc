@@ -1,0 +1,107 @@
+#include "protocol/json_text.h"
+
+#include <charconv>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+
+namespace quiver {
+
+namespace {
+
+// Shortest text that reads back to the same float or double.
+template <typename T>
+void AppendNumber(T v, std::string* out) {
+  if (!std::isfinite(v)) {  // JSON has no NaN or Infinity
+    out->append("null");
+    return;
+  }
+  char buf[64];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  out->append(buf, static_cast<size_t>(end - buf));
+}
+
+}  // namespace
+
+void AppendJsonNumber(float v, std::string* out) {
+  AppendNumber(v, out);
+}
+
+void AppendJsonNumber(double v, std::string* out) {
+  AppendNumber(v, out);
+}
+
+void AppendJsonBase64(std::string_view s, std::string* out) {
+  static constexpr char kAlphabet[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  out->push_back('"');
+  size_t i = 0;
+  for (; i + 2 < s.size(); i += 3) {
+    const uint32_t n = (uint8_t(s[i]) << 16) | (uint8_t(s[i + 1]) << 8) | uint8_t(s[i + 2]);
+    for (int shift : {18, 12, 6, 0})
+      out->push_back(kAlphabet[(n >> shift) & 63]);
+  }
+  if (i < s.size()) {
+    uint32_t n = uint8_t(s[i]) << 16;
+    if (i + 1 < s.size()) n |= uint8_t(s[i + 1]) << 8;
+    out->push_back(kAlphabet[(n >> 18) & 63]);
+    out->push_back(kAlphabet[(n >> 12) & 63]);
+    out->push_back(i + 1 < s.size() ? kAlphabet[(n >> 6) & 63] : '=');
+    out->push_back('=');
+  }
+  out->push_back('"');
+}
+
+bool IsValidUtf8(std::string_view s) {
+  for (size_t i = 0; i < s.size();) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    const size_t n = c < 0x80           ? 1
+                     : (c >> 5) == 0x6  ? 2
+                     : (c >> 4) == 0xe  ? 3
+                     : (c >> 3) == 0x1e ? 4
+                                        : 0;
+    if (n == 0 || i + n > s.size()) return false;
+    for (size_t k = 1; k < n; ++k) {
+      if ((static_cast<unsigned char>(s[i + k]) >> 6) != 0x2) return false;
+    }
+    i += n;
+  }
+  return true;
+}
+
+void AppendJsonString(std::string_view s, std::string* out) {
+  const bool utf8 = IsValidUtf8(s);
+  out->push_back('"');
+  for (unsigned char c : s) {
+    switch (c) {
+      case '"':
+        out->append("\\\"");
+        break;
+      case '\\':
+        out->append("\\\\");
+        break;
+      case '\n':
+        out->append("\\n");
+        break;
+      case '\r':
+        out->append("\\r");
+        break;
+      case '\t':
+        out->append("\\t");
+        break;
+      default:
+        if (c < 0x20 || c == 0x7f || (c >= 0x80 && !utf8)) {
+          // Text that is not UTF-8 has its high bytes escaped one by one, so
+          // the output is valid JSON whatever the bytes.
+          char buf[8];
+          std::snprintf(buf, sizeof buf, "\\u%04x", c);
+          out->append(buf);
+        } else {
+          out->push_back(static_cast<char>(c));
+        }
+    }
+  }
+  out->push_back('"');
+}
+
+}  // namespace quiver

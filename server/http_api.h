@@ -1,0 +1,70 @@
+// HttpApi: what the HTTP front end answers, apart from the socket
+// (HttpConnection): health, Prometheus metrics, the views, and feature
+// reads as JSON (docs/monitoring.md). Any thread may call Handle; it
+// takes the RCU read lock itself.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "server/request_metrics.h"
+#include "storage/feature_store.h"
+#include "storage/keyspace.h"
+
+namespace quiver {
+
+class KafkaIngest;
+
+struct HttpReply {
+  unsigned status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+};
+
+// {"error": message} with an HTTP status.
+HttpReply HttpError(unsigned status, std::string_view message);
+
+// Request kinds of the HTTP front end, as RequestMetrics counts them.
+enum class HttpKind : uint8_t {
+  kHealth,
+  kMetrics,
+  kViews,
+  kFeatures,
+  kOther,  // unknown paths and methods
+};
+inline constexpr size_t kHttpKinds = 5;
+std::string_view HttpKindName(HttpKind kind);
+
+class HttpApi {
+ public:
+  struct Deps {
+    FeatureStore& store;
+    KeySpace& keyspace;
+    const RequestMetrics& metrics;
+    const KafkaIngest* kafka = nullptr;
+    std::string version;
+    std::string durability;
+    int64_t start_ms = 0;  // for uptime
+  };
+  explicit HttpApi(Deps deps) : d_(std::move(deps)) {}
+
+  // target: the request line's path and query ("/v1/views?x=1").
+  HttpReply Handle(std::string_view method, std::string_view target, std::string_view body,
+                   HttpKind* kind) const;
+
+ private:
+  HttpReply Health() const;
+  HttpReply Metrics() const;
+  HttpReply Views() const;
+  // GET /v1/features/{view}/{key}[?fields=a,b]
+  HttpReply FeatureRow(std::string_view view, std::string_view key, std::string_view fields) const;
+  // POST /v1/features {"view": ..., "keys": [...], "fields": [...]}
+  HttpReply FeatureBatch(std::string_view body) const;
+  // Appends the serving-side metrics (requests, rows, keys, Kafka).
+  void AppendServing(class PrometheusText& out) const;
+
+  Deps d_;
+};
+
+}  // namespace quiver

@@ -206,7 +206,8 @@ HttpReply HttpError(unsigned status, std::string_view message) {
 }
 
 std::string_view HttpKindName(HttpKind kind) {
-  static constexpr std::string_view kNames[] = {"health", "metrics", "views", "features", "other"};
+  static constexpr std::string_view kNames[] = {"health",   "metrics",   "views",
+                                                "features", "freshness", "other"};
   return kNames[static_cast<size_t>(kind)];
 }
 
@@ -227,6 +228,9 @@ HttpReply HttpApi::Handle(std::string_view method, std::string_view target, std:
   if (path == "/health") return only(get, HttpKind::kHealth, [&] { return Health(); });
   if (path == "/metrics") return only(get, HttpKind::kMetrics, [&] { return Metrics(); });
   if (path == "/v1/views") return only(get, HttpKind::kViews, [&] { return Views(); });
+  if (path == "/v1/freshness") {
+    return only(get, HttpKind::kFreshness, [&] { return FreshnessReport(); });
+  }
   if (path == "/v1/features") {
     return only(method == "POST", HttpKind::kFeatures, [&] { return FeatureBatch(body); });
   }
@@ -360,6 +364,41 @@ HttpReply HttpApi::FeatureBatch(std::string_view body) const {
     }
   }
   return ReadRows(d_.store, view, fields, parts, key_texts);
+}
+
+std::vector<ViewFreshness> HttpApi::Freshness() const {
+  std::lock_guard<std::mutex> lock(freshness_mu_);
+  const int64_t now = d_.store.NowMs();
+  if (freshness_at_ms_ < 0 || now - freshness_at_ms_ >= 1000) {
+    freshness_ = MeasureFreshness(d_.store);
+    freshness_at_ms_ = now;
+  }
+  return freshness_;
+}
+
+HttpReply HttpApi::FreshnessReport() const {
+  HttpReply reply;
+  reply.body = "{\"server_time\":\"" + FormatTimestampMs(d_.store.NowMs()) + "\",\"views\":[";
+  bool first = true;
+  for (const ViewFreshness& f : Freshness()) {
+    if (!first) reply.body.push_back(',');
+    first = false;
+    reply.body += "{\"view\":";
+    AppendJsonString(f.view, &reply.body);
+    reply.body += ",\"sla_ms\":" + std::to_string(f.sla_ms) +
+                  ",\"rows\":" + std::to_string(f.rows) +
+                  ",\"expired\":" + std::to_string(f.expired) +
+                  ",\"past_sla\":" + std::to_string(f.past_sla) + ",\"past_sla_ratio\":";
+    AppendJsonNumber(f.rows == 0 ? 0.0 : static_cast<double>(f.past_sla) / f.rows, &reply.body);
+    reply.body += ",\"memory_bytes\":" + std::to_string(f.memory_bytes) +
+                  ",\"age_ms\":{\"p50\":" + std::to_string(f.age_ms.p50) +
+                  ",\"p90\":" + std::to_string(f.age_ms.p90) +
+                  ",\"p99\":" + std::to_string(f.age_ms.p99) +
+                  ",\"p999\":" + std::to_string(f.age_ms.p999) +
+                  ",\"max\":" + std::to_string(f.age_ms.max) + "}}";
+  }
+  reply.body += "]}\n";
+  return reply;
 }
 
 }  // namespace quiver

@@ -5,9 +5,12 @@
 #pragma once
 
 #include <cstdint>
+#include <mutex>
 #include <string>
 #include <string_view>
+#include <vector>
 
+#include "server/freshness.h"
 #include "server/request_metrics.h"
 #include "storage/feature_store.h"
 #include "storage/keyspace.h"
@@ -31,9 +34,10 @@ enum class HttpKind : uint8_t {
   kMetrics,
   kViews,
   kFeatures,
+  kFreshness,
   kOther,  // unknown paths and methods
 };
-inline constexpr size_t kHttpKinds = 5;
+inline constexpr size_t kHttpKinds = 6;
 std::string_view HttpKindName(HttpKind kind);
 
 class HttpApi {
@@ -61,10 +65,18 @@ class HttpApi {
   HttpReply FeatureRow(std::string_view view, std::string_view key, std::string_view fields) const;
   // POST /v1/features {"view": ..., "keys": [...], "fields": [...]}
   HttpReply FeatureBatch(std::string_view body) const;
+  HttpReply FreshnessReport() const;
   // Appends the serving-side metrics (requests, rows, keys, Kafka).
   void AppendServing(class PrometheusText& out) const;
+  void AppendViews(class PrometheusText& out) const;
+  // MeasureFreshness, at most once a second: one pass over the table
+  // serves every scrape and report within that second.
+  std::vector<ViewFreshness> Freshness() const;
 
   Deps d_;
+  mutable std::mutex freshness_mu_;
+  mutable int64_t freshness_at_ms_ = -1;          // guarded by freshness_mu_
+  mutable std::vector<ViewFreshness> freshness_;  // guarded by freshness_mu_
 };
 
 }  // namespace quiver

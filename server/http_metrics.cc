@@ -116,6 +116,48 @@ void HttpApi::AppendServing(PrometheusText& out) const {
   }
 }
 
+void HttpApi::AppendViews(PrometheusText& out) const {
+  const std::vector<ViewFreshness> views = Freshness();
+  struct Gauge {
+    const char* name;
+    const char* help;
+    double (*value)(const ViewFreshness&);
+  };
+  static constexpr Gauge kGauges[] = {
+      {"quiver_view_rows", "Rows a view serves (within their TTL).",
+       [](const ViewFreshness& f) { return static_cast<double>(f.rows); }},
+      {"quiver_view_expired_rows", "Rows past their TTL, not served, not yet swept.",
+       [](const ViewFreshness& f) { return static_cast<double>(f.expired); }},
+      {"quiver_view_memory_bytes", "Bytes a view's rows hold.",
+       [](const ViewFreshness& f) { return static_cast<double>(f.memory_bytes); }},
+  };
+  for (const Gauge& g : kGauges) {
+    out.Family(g.name, "gauge", g.help);
+    for (const ViewFreshness& f : views)
+      out.Sample(g.name, {{"view", f.view}}, g.value(f));
+  }
+  out.Family("quiver_view_freshness_sla_seconds", "gauge",
+             "A view's freshness SLA, if it has one.");
+  for (const ViewFreshness& f : views) {
+    if (f.sla_ms > 0)
+      out.Sample("quiver_view_freshness_sla_seconds", {{"view", f.view}}, f.sla_ms / 1e3);
+  }
+  out.Family("quiver_view_past_sla_rows", "gauge",
+             "Served rows older than their view's freshness SLA (views with one).");
+  for (const ViewFreshness& f : views) {
+    if (f.sla_ms > 0) out.Sample("quiver_view_past_sla_rows", {{"view", f.view}}, f.past_sla);
+  }
+  out.Family("quiver_view_age_seconds", "summary",
+             "Age of a view's served values (now - event time); quantiles within 6.25%.");
+  for (const ViewFreshness& f : views) {
+    const std::pair<const char*, int64_t> quantiles[] = {
+        {"0.5", f.age_ms.p50}, {"0.9", f.age_ms.p90}, {"0.99", f.age_ms.p99}, {"1", f.age_ms.max}};
+    for (const auto& [q, ms] : quantiles)
+      out.Sample("quiver_view_age_seconds", {{"view", f.view}, {"quantile", q}}, ms / 1e3);
+    out.Sample("quiver_view_age_seconds_count", {{"view", f.view}}, f.rows);
+  }
+}
+
 HttpReply HttpApi::Metrics() const {
   PrometheusText out;
   out.Family("quiver_build_info", "gauge", "quiverd's version and durability mode.");
@@ -125,6 +167,7 @@ HttpReply HttpApi::Metrics() const {
              static_cast<double>(d_.store.NowMs() - d_.start_ms) / 1000.0);
   AppendRequests(d_.metrics, out);
   AppendServing(out);
+  AppendViews(out);
   if (d_.kafka != nullptr) AppendKafka(d_.kafka->status(), out);
   return {.status = 200,
           .content_type = "text/plain; version=0.0.4; charset=utf-8",

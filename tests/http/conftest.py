@@ -34,6 +34,13 @@ views:
     entity: user_item
     fields:
       - {name: done, type: float64}
+  - name: fresh
+    version: 1
+    entity: user
+    ttl: 1d
+    freshness: 1h
+    fields:
+      - {name: x, type: int64}
 """
 
 
@@ -62,7 +69,8 @@ def server():
     defs = os.path.join(tempfile.mkdtemp(prefix="quiver-defs-"), "features.yaml")
     with open(defs, "w") as f:
         f.write(DEFINITIONS)
-    s = Quiverd("--features", defs, "--max-frame", "4KB")
+    # No sweeps: rows past their TTL stay in memory, for the freshness test.
+    s = Quiverd("--features", defs, "--max-frame", "4KB", "--sweep-interval-ms", "86400000")
     yield s
     s.stop()
 

@@ -8,14 +8,16 @@ import base64
 import socket
 import subprocess
 import struct
+import time
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 
-def put(server, view, key, *assignments):
-    subprocess.run([server.quiver_cli, "--port", str(server.port), "put", view, key, *assignments],
-                   check=True, capture_output=True, timeout=60)
+def put(server, view, key, *assignments, event_time=None):
+    extra = ["--event-time", str(event_time)] if event_time is not None else []
+    subprocess.run([server.quiver_cli, "--port", str(server.port), "put", view, key, *assignments,
+                    *extra], check=True, capture_output=True, timeout=60)
 
 
 def metrics(http):
@@ -214,3 +216,32 @@ def test_keep_alive_serves_many_requests_on_one_connection(server):
             chunk = s.recv(65536)
             assert chunk, "connection closed early"
             data += chunk
+
+
+def test_freshness_against_the_sla(server, http):
+    now = int(time.time() * 1000)
+    hour = 3600 * 1000
+    put(server, "fresh", "recent", "x=1", event_time=now - 10 * 60 * 1000)
+    put(server, "fresh", "late", "x=2", event_time=now - 2 * hour)
+    put(server, "fresh", "later", "x=3", event_time=now - 3 * hour)
+    put(server, "fresh", "gone", "x=4", event_time=now - 30 * hour)  # past the 1d TTL
+    time.sleep(1.1)  # measurements are reused for a second
+    status, body = http.json("/v1/freshness")
+    assert status == 200
+    views = {v["view"]: v for v in body["views"]}
+    f = views["fresh@v1"]
+    assert f["sla_ms"] == hour
+    assert (f["rows"], f["expired"], f["past_sla"]) == (3, 1, 2)
+    assert f["past_sla_ratio"] == 2 / 3
+    # Ages within the histogram's 6.25%, and a few seconds of test time.
+    assert 2 * hour <= f["age_ms"]["p50"] <= 2 * hour * 1.0625 + 10000
+    assert 3 * hour <= f["age_ms"]["max"] <= 3 * hour + 10000
+    assert f["memory_bytes"] > 0
+    assert views["profile@v1"]["sla_ms"] == 0
+    samples = metrics(http)
+    assert sample(samples, "quiver_view_rows", view="fresh@v1") == 3
+    assert sample(samples, "quiver_view_expired_rows", view="fresh@v1") == 1
+    assert sample(samples, "quiver_view_past_sla_rows", view="fresh@v1") == 2
+    assert sample(samples, "quiver_view_freshness_sla_seconds", view="fresh@v1") == 3600
+    assert sample(samples, "quiver_view_age_seconds", view="fresh@v1", quantile="1") >= 3 * 3600
+    assert ("quiver_view_past_sla_rows", (("view", "profile@v1"),)) not in samples

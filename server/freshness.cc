@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <memory>
+#include <unordered_map>
 
 #include "storage/rcu.h"
 
@@ -15,27 +16,31 @@ std::vector<ViewFreshness> MeasureFreshness(FeatureStore& store) {
   }
   const int64_t now = store.NowMs();
   std::vector<ViewFreshness> out;
-  std::vector<uint64_t> ages(Histogram::kBuckets);
-  for (const auto& view : views) {
-    ViewFreshness f{.view = view->QualifiedName(), .sla_ms = view->freshness_ms};
-    std::fill(ages.begin(), ages.end(), 0);
-    int64_t oldest = 0;
-    rcu::ReadLock lock;
-    store.table().ForEachInView(view->id, [&](const Record& r) {
-      f.memory_bytes += static_cast<int64_t>(r.allocation_size());
-      if (r.ExpiredAt(now)) {
-        ++f.expired;
-        return;
-      }
-      ++f.rows;
-      const int64_t age = std::max<int64_t>(now - r.event_time_ms, 0);
-      oldest = std::max(oldest, age);
-      ++ages[Histogram::BucketOf(age)];
-      if (f.sla_ms > 0 && age > f.sla_ms) ++f.past_sla;
-    });
-    f.age_ms = Histogram::Summarize(ages, oldest);
-    out.push_back(std::move(f));
+  std::vector<std::vector<uint64_t>> ages(views.size(), std::vector<uint64_t>(Histogram::kBuckets));
+  std::vector<int64_t> oldest(views.size(), 0);
+  std::unordered_map<uint32_t, size_t> index;  // view id -> place in views
+  for (size_t v = 0; v < views.size(); ++v) {
+    index.emplace(views[v]->id, v);
+    out.push_back({.view = views[v]->QualifiedName(), .sla_ms = views[v]->freshness_ms});
   }
+  // One pass over the table for every view (RESP keys are skipped).
+  store.table().ForEach([&](const Record& r) {
+    auto it = index.find(r.view_id);
+    if (it == index.end()) return;
+    ViewFreshness& f = out[it->second];
+    f.memory_bytes += static_cast<int64_t>(r.allocation_size());
+    if (r.ExpiredAt(now)) {
+      ++f.expired;
+      return;
+    }
+    ++f.rows;
+    const int64_t age = std::max<int64_t>(now - r.event_time_ms, 0);
+    oldest[it->second] = std::max(oldest[it->second], age);
+    ++ages[it->second][Histogram::BucketOf(age)];
+    if (f.sla_ms > 0 && age > f.sla_ms) ++f.past_sla;
+  });
+  for (size_t v = 0; v < views.size(); ++v)
+    out[v].age_ms = Histogram::Summarize(ages[v], oldest[v]);
   return out;
 }
 

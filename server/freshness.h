@@ -23,8 +23,9 @@ struct ViewFreshness {
   Histogram::Summary age_ms;  // of the served rows
 };
 
-// Every view of the current catalog, in its order. Takes the RCU read lock
-// itself, one view at a time.
+// Every view of the current catalog, in its order, from one pass over the
+// table. Takes the RCU read lock itself, one shard at a time: the caller
+// must not hold it.
 std::vector<ViewFreshness> MeasureFreshness(FeatureStore& store);
 
 }  // namespace quiver

@@ -356,11 +356,24 @@ size_t OnlineTable::SweepExpired(int64_t now_ms) {
 
 void OnlineTable::ForEachInView(uint32_t view_id, FunctionRef<void(const Record&)> fn) const {
   for (Shard* shard : shards_) {
-    const Slots* s = shard->slots.load(std::memory_order_acquire);
-    for (uint64_t i = 0; i <= s->mask; ++i) {
-      const uint64_t w = s->words[i].load(std::memory_order_acquire);
-      if (HoldsRecord(w) && RecordOf(w)->view_id == view_id) fn(*RecordOf(w));
-    }
+    ForEachInShard(*shard, [&](const Record& r) {
+      if (r.view_id == view_id) fn(r);
+    });
+  }
+}
+
+void OnlineTable::ForEach(FunctionRef<void(const Record&)> fn) const {
+  for (Shard* shard : shards_) {
+    rcu::ReadLock lock;
+    ForEachInShard(*shard, fn);
+  }
+}
+
+void OnlineTable::ForEachInShard(const Shard& shard, FunctionRef<void(const Record&)> fn) {
+  const Slots* s = shard.slots.load(std::memory_order_acquire);
+  for (uint64_t i = 0; i <= s->mask; ++i) {
+    const uint64_t w = s->words[i].load(std::memory_order_acquire);
+    if (HoldsRecord(w)) fn(*RecordOf(w));
   }
 }
 

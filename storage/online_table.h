@@ -132,6 +132,11 @@ class OnlineTable {
   // Calls fn for every record of one view, shard by shard.
   // REQUIRES: rcu::ReadLock held; fn must not write to the table.
   void ForEachInView(uint32_t view_id, FunctionRef<void(const Record&)> fn) const;
+  // Calls fn for every record of every view, one shard at a time, each
+  // under a read lock of its own (so a pass over a large table does not
+  // hold back the reclamation of what writers replace meanwhile). fn must
+  // not write to the table.
+  void ForEach(FunctionRef<void(const Record&)> fn) const;
 
   // Bytes held by live records (allocation sizes, and what list boxes
   // hold; excludes the slot arrays).
@@ -164,6 +169,8 @@ class OnlineTable {
   // unset) if the shard must grow first.
   bool TryMutate(Shard& shard, uint64_t hash, uint32_t view_id, std::string_view key, Mutator fn,
                  Result<Change::Kind>* out);
+  // Calls fn for every record of the shard. REQUIRES: rcu::ReadLock held.
+  static void ForEachInShard(const Shard& shard, FunctionRef<void(const Record&)> fn);
   // Visits the records whose home slot (hash & mask) is `home`; returns how
   // many belong to the view.
   size_t ScanHome(const Slots& s, uint64_t home, uint32_t view_id,

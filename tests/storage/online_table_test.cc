@@ -251,6 +251,9 @@ TEST(OnlineTableConcurrency, GrowingUnderConcurrentWritersAndReaders) {
   int64_t visited = 0;
   table.ForEachInView(1, [&](const Record&) { ++visited; });
   EXPECT_EQ(visited, kWriters * kKeysPerWriter) << "no key appears twice";
+  int64_t all = 0;
+  table.ForEach([&](const Record&) { ++all; });
+  EXPECT_EQ(all, table.size()) << "every record of every view, once";
 }
 
 TEST_F(OnlineTableTest, FindManyAnswersEachKey) {

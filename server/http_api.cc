@@ -79,13 +79,6 @@ std::vector<std::string_view> SplitCommas(std::string_view text) {
   return parts;
 }
 
-template <typename T>
-T Load(const uint8_t* p) {
-  T v;
-  std::memcpy(&v, p, sizeof(v));
-  return v;
-}
-
 // Appends a field's value from a row (or its default when row is null or
 // the row leaves it unset) as JSON: numbers, booleans, strings, bytes in
 // base64, vectors as arrays.
@@ -102,20 +95,20 @@ void AppendFieldJson(const Field& f, const RowReader* row, size_t fi, std::strin
       out->append(*p != 0 ? "true" : "false");
       return;
     case FieldType::kInt32:
-      out->append(std::to_string(Load<int32_t>(p)));
+      out->append(std::to_string(LoadUnaligned<int32_t>(p)));
       return;
     case FieldType::kInt64:
-      out->append(std::to_string(Load<int64_t>(p)));
+      out->append(std::to_string(LoadUnaligned<int64_t>(p)));
       return;
     case FieldType::kFloat32:
-      return AppendJsonNumber(Load<float>(p), out);
+      return AppendJsonNumber(LoadUnaligned<float>(p), out);
     case FieldType::kFloat64:
-      return AppendJsonNumber(Load<double>(p), out);
+      return AppendJsonNumber(LoadUnaligned<double>(p), out);
     case FieldType::kFloat32Vector:
       out->push_back('[');
       for (uint32_t d = 0; d < f.type.dim; ++d) {
         if (d > 0) out->push_back(',');
-        AppendJsonNumber(Load<float>(p + 4 * d), out);
+        AppendJsonNumber(LoadUnaligned<float>(p + 4 * d), out);
       }
       out->push_back(']');
       return;

@@ -11,13 +11,6 @@ namespace quiver::resp {
 
 namespace {
 
-template <typename T>
-T Load(const uint8_t* p) {
-  T v;
-  std::memcpy(&v, p, sizeof(v));
-  return v;
-}
-
 // Appends a number in its shortest exact form (floats read back equal).
 template <typename T>
 void AppendNumber(std::string* text, T v) {
@@ -39,17 +32,17 @@ void AppendValue(const Field& f, const RowReader& row, size_t fi, std::string* t
       text->push_back(*p != 0 ? '1' : '0');
       return;
     case FieldType::kInt32:
-      return AppendNumber(text, Load<int32_t>(p));
+      return AppendNumber(text, LoadUnaligned<int32_t>(p));
     case FieldType::kInt64:
-      return AppendNumber(text, Load<int64_t>(p));
+      return AppendNumber(text, LoadUnaligned<int64_t>(p));
     case FieldType::kFloat32:
-      return AppendNumber(text, Load<float>(p));
+      return AppendNumber(text, LoadUnaligned<float>(p));
     case FieldType::kFloat64:
-      return AppendNumber(text, Load<double>(p));
+      return AppendNumber(text, LoadUnaligned<double>(p));
     case FieldType::kFloat32Vector:
       for (uint32_t d = 0; d < f.type.dim; ++d) {
         if (d > 0) text->push_back(',');
-        AppendNumber(text, Load<float>(p + 4 * d));
+        AppendNumber(text, LoadUnaligned<float>(p + 4 * d));
       }
       return;
     default:

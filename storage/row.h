@@ -12,6 +12,15 @@
 
 namespace quiver {
 
+// A fixed-width value of type T at p, which may be unaligned (packed rows
+// and field defaults).
+template <typename T>
+T LoadUnaligned(const uint8_t* p) {
+  T v;
+  std::memcpy(&v, p, sizeof(T));
+  return v;
+}
+
 class RowReader {
  public:
   RowReader(const RowLayout& layout, std::span<const uint8_t> row) : layout_(&layout), row_(row) {}
@@ -22,9 +31,7 @@ class RowReader {
 
   template <typename T>
   T Fixed(size_t field) const {
-    T v;
-    std::memcpy(&v, row_.data() + layout_->offset(field), sizeof(T));
-    return v;
+    return LoadUnaligned<T>(FixedPtr(field));
   }
   const uint8_t* FixedPtr(size_t field) const { return row_.data() + layout_->offset(field); }
   std::string_view Var(size_t field) const;

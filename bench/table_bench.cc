@@ -181,6 +181,108 @@ void BM_VerifyRank100Items(benchmark::State& state) {
 }
 BENCHMARK(BM_VerifyRank100Items);
 
+// A batch of 100 whole user_profile rows (4 fields, 32 floats) as columns.
+struct ProfileRows {
+  static constexpr int kRows = 100;
+  ProfileRows() : counts(kRows), prefs(kRows * 32), minutes(kRows), hours(kRows) {
+    std::mt19937 rng(1);
+    for (int i = 0; i < kRows; ++i) {
+      counts[i] = rng() % 200;
+      minutes[i] = static_cast<float>(rng() % 1000) / 10;
+      hours[i] = static_cast<int32_t>(rng() % 24);
+      for (int d = 0; d < 32; ++d)
+        prefs[i * 32 + d] = static_cast<float>(rng() % 1000) / 1000;
+    }
+    columns = {Column("watch_count_7d", {FieldType::kInt64, 0}, counts),
+               Column("genre_preferences", {FieldType::kFloat32Vector, 32}, prefs),
+               Column("avg_watch_duration_min", {FieldType::kFloat32, 0}, minutes),
+               Column("preferred_hour", {FieldType::kInt32, 0}, hours)};
+  }
+  template <typename T>
+  static ColumnInput Column(std::string_view name, TypeSpec type, const std::vector<T>& v) {
+    ColumnInput c;
+    c.field = name;
+    c.type = type;
+    c.fixed = {reinterpret_cast<const uint8_t*>(v.data()), v.size() * sizeof(T)};
+    return c;
+  }
+  static constexpr char kDefinitions[] = R"(
+entities: [{name: user, keys: [user_id]}]
+views:
+  - name: user_profile
+    entity: user
+    fields:
+      - {name: watch_count_7d, type: int64}
+      - {name: genre_preferences, type: "float32[32]"}
+      - {name: avg_watch_duration_min, type: float32}
+      - {name: preferred_hour, type: int32}
+)";
+  std::vector<int64_t> counts;
+  std::vector<float> prefs, minutes;
+  std::vector<int32_t> hours;
+  std::vector<ColumnInput> columns;
+};
+
+FeatureStore::Options StoreOptions(bool statistics) {
+  FeatureStore::Options o;
+  o.statistics = statistics;
+  return o;
+}
+
+// FeatureStore::Write of the batch, statistics off (0) or on (1): the whole
+// in-process write path, without the network around it.
+void BM_WriteProfileRows(benchmark::State& state) {
+  rcu::ThreadRegistration reg;
+  Registry registry;
+  OnlineTable table(OnlineTable::Options{});
+  FeatureStore store(registry, table, nullptr, StoreOptions(state.range(0) != 0));
+  (void)store.Apply(ProfileRows::kDefinitions);
+  const ProfileRows rows;
+  std::vector<std::string> keys;
+  for (int i = 0; i < 100'000; ++i)
+    keys.push_back("u" + std::to_string(i));
+  std::vector<std::string_view> batch(ProfileRows::kRows);
+  size_t next = 0;
+  for (auto _ : state) {
+    for (auto& k : batch) {
+      k = keys[next];
+      next = (next + 1) % keys.size();
+    }
+    WriteRequest w;
+    w.view = "user_profile";
+    w.key_parts = batch;
+    w.columns = rows.columns;
+    benchmark::DoNotOptimize(store.Write(w, nullptr));
+  }
+  state.SetItemsProcessed(state.iterations() * ProfileRows::kRows);
+}
+BENCHMARK(BM_WriteProfileRows)->Arg(0)->Arg(1);
+
+// What statistics alone add per row: the batch counted into FeatureStats.
+void BM_CountProfileRows(benchmark::State& state) {
+  rcu::ThreadRegistration reg;
+  Registry registry;
+  OnlineTable table(OnlineTable::Options{});
+  FeatureStore store(registry, table, nullptr, StoreOptions(false));
+  (void)store.Apply(ProfileRows::kDefinitions);
+  rcu::ReadLock lock;
+  const ViewSchema& view = **registry.current().Resolve({"user_profile", 0});
+  const ProfileRows rows;
+  FeatureStats stats;
+  for (auto _ : state) {
+    FeatureStats::Writer w = stats.Begin(view, 1'000'000);
+    for (int i = 0; i < ProfileRows::kRows; ++i) {
+      w.Row();
+      for (size_t f = 0; f < rows.columns.size(); ++f) {
+        const size_t width = FixedWidth(rows.columns[f].type);
+        w.Fixed(f, rows.columns[f].fixed.data() + i * width);
+      }
+    }
+  }
+  state.SetItemsProcessed(state.iterations() * ProfileRows::kRows);
+}
+BENCHMARK(BM_CountProfileRows);
+
 }  // namespace
 }  // namespace quiver
 

@@ -197,6 +197,15 @@ Result<ServerStatus> Client::GetStatus() {
   return wire::DecodeStatus(frame);
 }
 
+Result<std::string> Client::Monitoring(MonitoringKind kind, std::string_view view) {
+  auto& b = impl_->builder;
+  b.Clear();
+  auto body = fb::CreateGetMonitoring(b, static_cast<fb::MonitoringKind>(kind),
+                                      b.CreateString(view.data(), view.size()));
+  QUIVER_ASSIGN_OR_RETURN(Frame frame, impl_->Call(fb::RequestBody::GetMonitoring, body.Union()));
+  return wire::DecodeMonitoring(frame);
+}
+
 std::string_view Client::server_durability() const {
   return impl_->server_durability;
 }

@@ -1,4 +1,4 @@
-// Decoding of the Backfill and GetStatus answers.
+// Decoding of the Backfill, GetStatus and GetMonitoring answers.
 #include "client/wire.h"
 
 namespace quiver::client_internal {
@@ -62,6 +62,13 @@ Result<ServerStatus> DecodeStatus(const Frame& frame) {
   s.window_entities = r->window_entities();
   if (r->kafka() != nullptr) s.kafka = DecodeKafka(*r->kafka());
   return s;
+}
+
+Result<std::string> DecodeMonitoring(const Frame& frame) {
+  const auto* r = ResponseOf(frame)->body_as_MonitoringReply();
+  if (r == nullptr)
+    return Status::ProtocolError("GetMonitoring answered without a MonitoringReply");
+  return Str(r->json());
 }
 
 }  // namespace quiver::client_internal

@@ -4,6 +4,8 @@
 #include <memory>
 #include <unordered_map>
 
+#include "protocol/json_text.h"
+#include "protocol/timestamp.h"
 #include "storage/rcu.h"
 
 namespace quiver {
@@ -41,6 +43,23 @@ std::vector<ViewFreshness> MeasureFreshness(FeatureStore& store) {
   });
   for (size_t v = 0; v < views.size(); ++v)
     out[v].age_ms = Histogram::Summarize(ages[v], oldest[v]);
+  return out;
+}
+
+std::string FreshnessJson(const std::vector<ViewFreshness>& views, int64_t now_ms) {
+  std::string out;
+  JsonWriter w(&out);
+  w.Open('{').Key("server_time").String(FormatTimestampMs(now_ms)).Key("views").Open('[');
+  for (const ViewFreshness& f : views) {
+    w.Open('{').Key("view").String(f.view).Key("sla_ms").Int(f.sla_ms);
+    w.Key("rows").Uint(f.rows).Key("expired").Uint(f.expired).Key("past_sla").Uint(f.past_sla);
+    w.Key("past_sla_ratio").Number(f.rows == 0 ? 0.0 : static_cast<double>(f.past_sla) / f.rows);
+    w.Key("memory_bytes").Int(f.memory_bytes).Key("age_ms").Open('{');
+    w.Key("p50").Int(f.age_ms.p50).Key("p90").Int(f.age_ms.p90).Key("p99").Int(f.age_ms.p99);
+    w.Key("p999").Int(f.age_ms.p999).Key("max").Int(f.age_ms.max).Close().Close();
+  }
+  w.Close().Close();
+  out.push_back('\n');
   return out;
 }
 

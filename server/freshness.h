@@ -28,4 +28,7 @@ struct ViewFreshness {
 // must not hold it.
 std::vector<ViewFreshness> MeasureFreshness(FeatureStore& store);
 
+// The JSON document of GET /v1/freshness and `quiver freshness`.
+std::string FreshnessJson(const std::vector<ViewFreshness>& views, int64_t now_ms);
+
 }  // namespace quiver

@@ -6,6 +6,7 @@
 
 #include "protocol/json_text.h"
 #include "protocol/timestamp.h"
+#include "server/feature_report.h"
 #include "storage/entity_key.h"
 #include "storage/rcu.h"
 #include "storage/row.h"
@@ -199,8 +200,8 @@ HttpReply HttpError(unsigned status, std::string_view message) {
 }
 
 std::string_view HttpKindName(HttpKind kind) {
-  static constexpr std::string_view kNames[] = {"health",   "metrics",   "views",
-                                                "features", "freshness", "other"};
+  static constexpr std::string_view kNames[] = {"health",    "metrics", "views", "features",
+                                                "freshness", "stats",   "other"};
   return kNames[static_cast<size_t>(kind)];
 }
 
@@ -226,6 +227,13 @@ HttpReply HttpApi::Handle(std::string_view method, std::string_view target, std:
   }
   if (path == "/v1/features") {
     return only(method == "POST", HttpKind::kFeatures, [&] { return FeatureBatch(body); });
+  }
+  constexpr std::string_view kViews = "/v1/views/", kStats = "/stats";
+  if (path.starts_with(kViews) && path.ends_with(kStats) &&
+      path.size() > kViews.size() + kStats.size()) {
+    const std::string_view view =
+        path.substr(kViews.size(), path.size() - kViews.size() - kStats.size());
+    return only(get, HttpKind::kStats, [&] { return ViewStats(view); });
   }
   constexpr std::string_view kFeatures = "/v1/features/";
   if (path.starts_with(kFeatures)) {
@@ -308,6 +316,14 @@ HttpReply HttpApi::FeatureRow(std::string_view view, std::string_view key,
   return ReadRows(d_.store, view_text, field_list, *parts, keys);
 }
 
+HttpReply HttpApi::ViewStats(std::string_view view) const {
+  std::string name;
+  if (!UrlDecode(view, &name)) return HttpError(400, "malformed percent-encoding in the path");
+  Result<std::string> doc = ViewStatsDocument(d_.store, name);
+  if (!doc.ok()) return HttpError(HttpStatusOf(doc.status()), doc.status().message());
+  return {.status = 200, .content_type = "application/json", .body = std::move(*doc)};
+}
+
 HttpReply HttpApi::FeatureBatch(std::string_view body) const {
   simdjson::dom::parser parser;
   simdjson::dom::element doc;
@@ -370,28 +386,9 @@ std::vector<ViewFreshness> HttpApi::Freshness() const {
 }
 
 HttpReply HttpApi::FreshnessReport() const {
-  HttpReply reply;
-  reply.body = "{\"server_time\":\"" + FormatTimestampMs(d_.store.NowMs()) + "\",\"views\":[";
-  bool first = true;
-  for (const ViewFreshness& f : Freshness()) {
-    if (!first) reply.body.push_back(',');
-    first = false;
-    reply.body += "{\"view\":";
-    AppendJsonString(f.view, &reply.body);
-    reply.body += ",\"sla_ms\":" + std::to_string(f.sla_ms) +
-                  ",\"rows\":" + std::to_string(f.rows) +
-                  ",\"expired\":" + std::to_string(f.expired) +
-                  ",\"past_sla\":" + std::to_string(f.past_sla) + ",\"past_sla_ratio\":";
-    AppendJsonNumber(f.rows == 0 ? 0.0 : static_cast<double>(f.past_sla) / f.rows, &reply.body);
-    reply.body += ",\"memory_bytes\":" + std::to_string(f.memory_bytes) +
-                  ",\"age_ms\":{\"p50\":" + std::to_string(f.age_ms.p50) +
-                  ",\"p90\":" + std::to_string(f.age_ms.p90) +
-                  ",\"p99\":" + std::to_string(f.age_ms.p99) +
-                  ",\"p999\":" + std::to_string(f.age_ms.p999) +
-                  ",\"max\":" + std::to_string(f.age_ms.max) + "}}";
-  }
-  reply.body += "]}\n";
-  return reply;
+  return {.status = 200,
+          .content_type = "application/json",
+          .body = FreshnessJson(Freshness(), d_.store.NowMs())};
 }
 
 }  // namespace quiver

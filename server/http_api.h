@@ -35,9 +35,10 @@ enum class HttpKind : uint8_t {
   kViews,
   kFeatures,
   kFreshness,
+  kStats,
   kOther,  // unknown paths and methods
 };
-inline constexpr size_t kHttpKinds = 6;
+inline constexpr size_t kHttpKinds = 7;
 std::string_view HttpKindName(HttpKind kind);
 
 class HttpApi {
@@ -66,6 +67,8 @@ class HttpApi {
   // POST /v1/features {"view": ..., "keys": [...], "fields": [...]}
   HttpReply FeatureBatch(std::string_view body) const;
   HttpReply FreshnessReport() const;
+  // GET /v1/views/{view}/stats
+  HttpReply ViewStats(std::string_view view) const;
   // Appends the serving-side metrics (requests, rows, keys, Kafka).
   void AppendServing(class PrometheusText& out) const;
   void AppendViews(class PrometheusText& out) const;

@@ -3,8 +3,11 @@
 #include <string>
 
 #include "server/http_api.h"
+
+#include "server/feature_report.h"
 #include "server/kafka_ingest.h"
 #include "server/prometheus.h"
+#include "storage/rcu.h"
 
 namespace quiver {
 
@@ -168,6 +171,10 @@ HttpReply HttpApi::Metrics() const {
   AppendRequests(d_.metrics, out);
   AppendServing(out);
   AppendViews(out);
+  {
+    rcu::ReadLock lock;
+    AppendFeatureMetrics(SnapshotViews(d_.store), out);
+  }
   if (d_.kafka != nullptr) AppendKafka(d_.kafka->status(), out);
   return {.status = 200,
           .content_type = "text/plain; version=0.0.4; charset=utf-8",

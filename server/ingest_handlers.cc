@@ -1,5 +1,7 @@
-// NativeHandler's answers to Backfill and GetStatus.
+// NativeHandler's answers to Backfill, GetStatus and GetMonitoring.
 #include "server/event_mapper.h"
+#include "server/feature_report.h"
+#include "server/freshness.h"
 #include "server/kafka_ingest.h"
 #include "server/native_codec.h"
 #include "server/native_handler.h"
@@ -102,6 +104,26 @@ Status NativeHandler::HandleStatus(Builder& b, uint64_t id) {
   FinishOk(b, id,
            fb::CreateStatusReply(b, version, durability, store_.NowMs(), table.size(),
                                  table.memory_bytes(), entities, kafka));
+  return Status::Ok();
+}
+
+Status NativeHandler::HandleMonitoring(const fb::GetMonitoring& request, Builder& b, uint64_t id) {
+  std::string json;
+  switch (request.kind()) {
+    case fb::MonitoringKind::Stats: {
+      const flatbuffers::String* view = request.view();
+      const std::string_view name = view ? std::string_view(view->c_str(), view->size()) : "";
+      QUIVER_ASSIGN_OR_RETURN(json, ViewStatsDocument(store_, name));
+      break;
+    }
+    case fb::MonitoringKind::Freshness:
+      json = FreshnessJson(MeasureFreshness(store_), store_.NowMs());
+      break;
+    default:
+      return Status::InvalidArgument("unknown monitoring kind " +
+                                     std::to_string(static_cast<int>(request.kind())));
+  }
+  FinishOk(b, id, fb::CreateMonitoringReply(b, b.CreateString(json)));
   return Status::Ok();
 }
 

@@ -99,7 +99,10 @@ int main(int argc, char** argv) {
     if (!opened.ok()) return Fail(opened.status());
     history = std::move(*opened);
   }
-  quiver::FeatureStore store(registry, table, history.get(), {});
+  quiver::FeatureStore store(registry, table, history.get(),
+                             {.now_ms = nullptr,
+                              .statistics = options.statistics,
+                              .stats = {.recent_ms = options.stats_window_ms}});
   if (quiver::Status s = store.Recover(); !s.ok()) return Fail(s);
   if (!options.features.empty()) {
     if (quiver::Status s = ApplyFile(store, options.features); !s.ok()) return Fail(s);

@@ -133,6 +133,8 @@ Status NativeHandler::Dispatch(const fb::Request& request, Builder& b, uint64_t 
       return HandleBackfill(*request.body_as_Backfill(), b, id);
     case fb::RequestBody::GetStatus:
       return HandleStatus(b, id);
+    case fb::RequestBody::GetMonitoring:
+      return HandleMonitoring(*request.body_as_GetMonitoring(), b, id);
     case fb::RequestBody::NONE:
       break;
   }

@@ -25,6 +25,7 @@ struct GetAsOf;
 struct History;
 struct TrainingBatch;
 struct Backfill;
+struct GetMonitoring;
 }  // namespace fb
 
 class Ingestor;
@@ -79,6 +80,7 @@ class NativeHandler {
   // In ingest_handlers.cc.
   Status HandleBackfill(const fb::Backfill& req, Builder& b, uint64_t id);
   Status HandleStatus(Builder& b, uint64_t id);
+  Status HandleMonitoring(const fb::GetMonitoring& request, Builder& b, uint64_t id);
 
   FeatureStore& store_;
   NativeHandlerOptions options_;

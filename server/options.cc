@@ -9,6 +9,7 @@
 
 #include "server/kafka_ingest.h"
 #include "server/version.h"
+#include "storage/definitions.h"
 
 namespace quiver {
 
@@ -19,7 +20,8 @@ namespace {
 struct RawOptions {
   std::string bind, port, threads, data_dir, features, max_memory, max_frame, shards,
       sweep_interval_ms, log_level, port_file, huge_pages, durability, history_cache, kafka_brokers,
-      kafka_group, kafka_config, resp_port, requirepass, databases, http_port, http_bind;
+      kafka_group, kafka_config, resp_port, requirepass, databases, http_port, http_bind,
+      statistics, stats_window;
 };
 
 struct Key {
@@ -61,6 +63,11 @@ const Key kKeys[] = {
      "Once listening, write the bound native, RESP and HTTP ports to this file (0: none)"},
     {"huge_pages", &RawOptions::huge_pages,
      "Back rows with transparent huge pages: true or false (default true)"},
+    {"statistics", &RawOptions::statistics,
+     "Keep statistics of every written value per feature field, for /v1/views/{view}/stats, "
+     "drift and quality checks: true or false (default true)"},
+    {"stats_window", &RawOptions::stats_window,
+     "The recent window of feature statistics, a duration from 1s to 7d (default 1h)"},
     {"kafka_brokers", &RawOptions::kafka_brokers,
      "Kafka bootstrap servers, host:port,...; consume the sources' topics (default: no Kafka)"},
     {"kafka_group", &RawOptions::kafka_group, "Kafka consumer group id (default quiver)"},
@@ -109,6 +116,16 @@ Status LoadConfigFile(const std::string& path, RawOptions* raw) {
     }
     raw->*(key->field) = kv.second.Scalar();
   }
+  return Status::Ok();
+}
+
+// true or false; empty leaves *out as it is.
+Status ParseBool(const std::string& key, const std::string& text, bool* out) {
+  if (text.empty()) return Status::Ok();
+  if (text != "true" && text != "false") {
+    return Status::InvalidArgument(key + ": expected true or false, got '" + text + "'");
+  }
+  *out = text == "true";
   return Status::Ok();
 }
 
@@ -178,12 +195,15 @@ Status Convert(const RawOptions& raw, ServerOptions* o) {
   }
   if (!raw.log_level.empty()) o->log_level = raw.log_level;
   if (!raw.port_file.empty()) o->port_file = raw.port_file;
-  if (!raw.huge_pages.empty()) {
-    if (raw.huge_pages != "true" && raw.huge_pages != "false") {
-      return Status::InvalidArgument("huge_pages: expected true or false, got '" + raw.huge_pages +
-                                     "'");
+  QUIVER_RETURN_IF_ERROR(ParseBool("huge_pages", raw.huge_pages, &o->huge_pages));
+  QUIVER_RETURN_IF_ERROR(ParseBool("statistics", raw.statistics, &o->statistics));
+  if (!raw.stats_window.empty()) {
+    Result<int64_t> ms = ParseDuration(raw.stats_window);
+    if (!ms.ok() || *ms < 1000 || *ms > 7 * 86'400'000LL) {
+      return Status::InvalidArgument("stats_window: expected a duration from 1s to 7d, got '" +
+                                     raw.stats_window + "'");
     }
-    o->huge_pages = raw.huge_pages == "true";
+    o->stats_window_ms = *ms;
   }
   if (!raw.kafka_brokers.empty()) o->kafka_brokers = raw.kafka_brokers;
   if (!raw.kafka_group.empty()) o->kafka_group = raw.kafka_group;

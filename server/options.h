@@ -33,9 +33,11 @@ struct ServerOptions {
   uint32_t shards = 64;
   int64_t sweep_interval_ms = 1000;
   std::string log_level = "info";
-  std::string port_file;      // if set, the bound native, RESP and HTTP ports are written here
-  bool huge_pages = true;     // back rows with transparent huge pages (re-exec, see main.cc)
-  std::string kafka_brokers;  // empty: no Kafka ingestion
+  std::string port_file;   // if set, the bound native, RESP and HTTP ports are written here
+  bool huge_pages = true;  // back rows with transparent huge pages (re-exec, see main.cc)
+  bool statistics = true;  // FeatureStats of every written value
+  int64_t stats_window_ms = 3'600'000;  // their recent window
+  std::string kafka_brokers;            // empty: no Kafka ingestion
   std::string kafka_group = "quiver";
   std::vector<std::pair<std::string, std::string>> kafka_config;  // extra librdkafka settings
 };

@@ -141,6 +141,55 @@ ExpectedStats ParseExpected(const YAML::Node& node, const std::string& where) {
   return e;
 }
 
+bool IsNumeric(FieldType t) {
+  return t == FieldType::kInt32 || t == FieldType::kInt64 || t == FieldType::kFloat32 ||
+         t == FieldType::kFloat64;
+}
+
+QualityChecks ParseChecks(const YAML::Node& node, TypeSpec type, const std::string& where) {
+  QualityChecks c;
+  if (!node) return c;
+  const std::string at = where + ", checks";
+  CheckKeys(node, at, {"max_null_rate", "min", "max", "allowed"});
+  if (node["max_null_rate"]) {
+    c.max_null_rate = Number(node["max_null_rate"], at + ".max_null_rate");
+    if (*c.max_null_rate < 0 || *c.max_null_rate > 1) Fail(at, "max_null_rate must be in [0, 1]");
+  }
+  if (node["min"] || node["max"]) {
+    if (!IsNumeric(type.type) && type.type != FieldType::kFloat32Vector) {
+      Fail(at, "min and max need a numeric type, not " + TypeName(type));
+    }
+    if (node["min"]) c.min = Number(node["min"], at + ".min");
+    if (node["max"]) c.max = Number(node["max"], at + ".max");
+    if (c.min && c.max && *c.min > *c.max) Fail(at, "min is greater than max");
+  }
+  if (node["allowed"]) {
+    if (type.type != FieldType::kString) Fail(at, "allowed needs a string field");
+    c.allowed = StringList(node, "allowed", at);
+    if (c.allowed.empty()) Fail(at, "allowed is empty (omit it to allow any value)");
+    std::sort(c.allowed.begin(), c.allowed.end());
+    c.allowed.erase(std::unique(c.allowed.begin(), c.allowed.end()), c.allowed.end());
+  }
+  return c;
+}
+
+DriftThresholds ParseDrift(const YAML::Node& node, const std::string& where) {
+  DriftThresholds d;
+  if (!node) return d;
+  const std::string at = where + ", drift";
+  CheckKeys(node, at, {"psi", "ks", "mean_shift", "min_count"});
+  auto get = [&](const char* k, double& out) {
+    if (!node[k]) return;
+    out = Number(node[k], at + "." + k);
+    if (!(out > 0)) Fail(at, std::string(k) + " must be positive");
+  };
+  get("psi", d.psi);
+  get("ks", d.ks);
+  get("mean_shift", d.mean_shift);
+  if (node["min_count"]) d.min_count = Integer<uint64_t>(node["min_count"], at + ".min_count");
+  return d;
+}
+
 std::string JsonPath(const YAML::Node& node, const char* key, const std::string& where) {
   std::string path = RequiredString(node, key, where);
   Result<std::string> pointer = JsonPathToPointer(path);
@@ -154,11 +203,6 @@ FieldAgg ParseAgg(const std::string& text, const std::string& where) {
     if (text == FieldAggName(a)) return a;
   }
   Fail(where, "unknown agg '" + text + "' (expected count, sum, mean, min, max or last)");
-}
-
-bool IsNumeric(FieldType t) {
-  return t == FieldType::kInt32 || t == FieldType::kInt64 || t == FieldType::kFloat32 ||
-         t == FieldType::kFloat64;
 }
 
 // Chronon's defaults: a day for windows of 12 days or more, an hour for 12
@@ -203,7 +247,8 @@ FieldMapping ParseMapping(const YAML::Node& node, const Field& f, const std::str
 
 Field ParseField(const YAML::Node& node, const std::string& view_where) {
   CheckKeys(node, view_where + ", field",
-            {"name", "type", "default", "description", "expected", "agg", "of", "window", "hop"});
+            {"name", "type", "default", "description", "expected", "checks", "drift", "agg", "of",
+             "window", "hop"});
   Field f;
   f.name = RequiredString(node, "name", view_where + ", field");
   const std::string where = view_where + ", field " + f.name;
@@ -215,6 +260,8 @@ Field ParseField(const YAML::Node& node, const std::string& view_where) {
                                     : ZeroValue(f.type);
   f.description = OptionalString(node, "description", where);
   f.expected = ParseExpected(node["expected"], where);
+  f.checks = ParseChecks(node["checks"], f.type, where);
+  f.drift = ParseDrift(node["drift"], where);
   f.mapping = ParseMapping(node, f, where);
   return f;
 }

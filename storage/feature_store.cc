@@ -62,6 +62,10 @@ FeatureStore::FeatureStore(Registry& registry, OnlineTable& table, HistoryStore*
                            Options options)
     : registry_(registry), table_(table), history_(history), options_(std::move(options)) {
   if (!options_.now_ms) options_.now_ms = SystemNowMs;
+  if (options_.statistics) {
+    options_.stats.started_ms = options_.now_ms();
+    stats_ = std::make_unique<FeatureStats>(options_.stats);
+  }
 }
 
 Result<ApplyReport> FeatureStore::Apply(std::string_view yaml_text) {
@@ -251,6 +255,20 @@ std::string FeatureStore::RowAsOf(const ViewSchema& view, std::string_view key,
   return std::string(reinterpret_cast<const char*>(found.rows[0].data()), found.rows[0].size());
 }
 
+void FeatureStore::CountRow(const ResolvedWrite& w, size_t i, FeatureStats::Writer& stats) {
+  stats.Row();
+  for (const auto& [index, c] : w.columns) {
+    if (!c->nulls.empty() && c->nulls[i] != 0) {
+      stats.Null(index);
+    } else if (IsVariableWidth(c->type.type)) {
+      const auto* base = reinterpret_cast<const char*>(c->data.data());
+      stats.Var(index, std::string_view(base + c->offsets[i], c->offsets[i + 1] - c->offsets[i]));
+    } else {
+      stats.Fixed(index, c->fixed.data() + i * FixedWidth(c->type));
+    }
+  }
+}
+
 Result<WriteResult> FeatureStore::Write(const WriteRequest& request, HistoryBatch* batch) {
   rcu::ReadLock lock;
   ResolvedWrite w;
@@ -261,6 +279,8 @@ Result<WriteResult> FeatureStore::Write(const WriteRequest& request, HistoryBatc
   if (history_ == nullptr) batch = nullptr;
   const bool sets_every_field = w.columns.size() == view.fields.size();
   const int64_t now = options_.now_ms();
+  std::optional<FeatureStats::Writer> stats;
+  if (stats_) stats.emplace(stats_->Begin(view, now));
   WriteResult result;
   for (size_t i = 0; i < w.keys.size(); ++i) {
     const size_t times = request.event_time_ms.size();
@@ -294,6 +314,7 @@ Result<WriteResult> FeatureStore::Write(const WriteRequest& request, HistoryBatc
     };
     QUIVER_ASSIGN_OR_RETURN(OnlineTable::Outcome outcome,
                             table_.Upsert(view.id, w.keys.views[i], event_time, build));
+    if (stats) CountRow(w, i, *stats);
     if (outcome != OnlineTable::Outcome::kStale) {
       ++result.applied;
       // `built` is published and, inside our read lock, not yet freed.
@@ -319,8 +340,12 @@ Result<WriteResult> FeatureStore::WriteComputed(const ViewSchema& view,
                                                 std::span<const ComputedRow> rows,
                                                 HistoryBatch* batch) {
   if (history_ != nullptr) QUIVER_RETURN_IF_ERROR(history_->health());
+  // A restart rebuilding rows (no batch, with a history) writes nothing new.
+  const bool count = stats_ != nullptr && (batch != nullptr || history_ == nullptr);
   if (history_ == nullptr) batch = nullptr;
   const int64_t now = options_.now_ms();
+  std::optional<FeatureStats::Writer> stats;
+  if (count) stats.emplace(stats_->Begin(view, now));
   WriteResult result;
   for (const ComputedRow& row : rows) {
     uint64_t seq = 0;
@@ -331,6 +356,7 @@ Result<WriteResult> FeatureStore::WriteComputed(const ViewSchema& view,
     };
     QUIVER_ASSIGN_OR_RETURN(OnlineTable::Outcome outcome,
                             table_.Upsert(view.id, row.key, row.event_time_ms, build));
+    if (stats) stats->Packed(row.row);
     const bool applied = outcome != OnlineTable::Outcome::kStale;
     ++(applied ? result.applied : result.stale);
     if (batch == nullptr) continue;

@@ -8,6 +8,8 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -16,6 +18,7 @@
 #include "quiver/status.h"
 #include "storage/commit_queue.h"
 #include "storage/entity_key.h"
+#include "storage/feature_stats.h"
 #include "storage/history_store.h"
 #include "storage/online_table.h"
 #include "storage/registry.h"
@@ -138,6 +141,8 @@ class FeatureStore {
   struct Options {
     size_t max_rows_per_request = 1'000'000;
     std::function<int64_t()> now_ms;  // default: the system clock
+    bool statistics = true;           // keep FeatureStats of every write
+    FeatureStats::Options stats;      // started_ms is set from now_ms
   };
 
   // history may be null: the store then keeps only the online table.
@@ -181,7 +186,8 @@ class FeatureStore {
   // history as Write, but not to the latest values: the Ingestor rebuilds
   // computed rows from its window states at restart. Views with a source
   // accept only these; Write and Delete refuse them. With batch null, only
-  // the online table is written. REQUIRES: the caller holds an
+  // the online table is written (a restart rebuilding rows; not counted in
+  // the statistics). REQUIRES: the caller holds an
   // rcu::ReadLock (view is from the current catalog).
   Result<WriteResult> WriteComputed(const ViewSchema& view, std::span<const ComputedRow> rows,
                                     HistoryBatch* batch);
@@ -197,9 +203,12 @@ class FeatureStore {
   bool Commit(HistoryBatch batch, CommitQueue::Done done);
 
   Registry& registry() { return registry_; }
+  const Registry& registry() const { return registry_; }
   OnlineTable& table() { return table_; }
   HistoryStore* history() { return history_; }
   int64_t NowMs() const { return options_.now_ms(); }
+  // The statistics of written values; null if Options::statistics is off.
+  const FeatureStats* stats() const { return stats_.get(); }
 
  private:
   struct ResolvedWrite;
@@ -228,6 +237,8 @@ class FeatureStore {
   Status ResolveKeys(const ViewSchema& view, const Catalog& catalog,
                      std::span<const std::string_view> key_parts, EncodedKeys* keys) const;
   Status Aggregate(const HistoryRequest& request, HistoryResult* out) const;
+  // Counts row i of a validated write in the view's statistics.
+  static void CountRow(const ResolvedWrite& w, size_t i, FeatureStats::Writer& stats);
   Status RecoverRegistry();
   Status RecoverTable();
 
@@ -235,6 +246,7 @@ class FeatureStore {
   OnlineTable& table_;
   HistoryStore* history_;
   Options options_;
+  std::unique_ptr<FeatureStats> stats_;
 };
 
 }  // namespace quiver

@@ -65,7 +65,8 @@ bool SameMetadata(const ViewSchema& a, const ViewSchema& b) {
   }
   for (size_t i = 0; i < a.fields.size(); ++i) {
     if (a.fields[i].description != b.fields[i].description ||
-        !(a.fields[i].expected == b.fields[i].expected)) {
+        !(a.fields[i].expected == b.fields[i].expected) ||
+        !(a.fields[i].checks == b.fields[i].checks) || !(a.fields[i].drift == b.fields[i].drift)) {
       return false;
     }
   }

@@ -37,6 +37,25 @@ struct ExpectedStats {
   bool operator==(const ExpectedStats&) const = default;
 };
 
+// Quality checks declared on a field (docs/features.md#quality-checks):
+// every written value outside [min, max] or not among `allowed` counts as a
+// violation; a window whose share of nulls exceeds max_null_rate fails.
+struct QualityChecks {
+  std::optional<double> max_null_rate, min, max;
+  std::vector<std::string> allowed;  // sorted; empty: any value
+  bool operator==(const QualityChecks&) const = default;
+  bool empty() const { return !max_null_rate && !min && !max && allowed.empty(); }
+};
+
+// When a field counts as drifting from its baseline (docs/monitoring.md#drift).
+struct DriftThresholds {
+  double psi = 0.2;          // population stability index
+  double ks = 0.1;           // Kolmogorov-Smirnov statistic
+  double mean_shift = 0.5;   // |mean - baseline mean| / baseline stddev
+  uint64_t min_count = 100;  // fewer values in the window: not judged
+  bool operator==(const DriftThresholds&) const = default;
+};
+
 // How ingestion computes a field from its view's source events
 // (docs/features.md#sources-and-windowed-features).
 enum class FieldAgg : uint8_t { kNone = 0, kLast, kCount, kSum, kMean, kMin, kMax };
@@ -65,6 +84,8 @@ struct Field {
   Value default_value;  // always holds the field type's alternative
   std::string description;
   ExpectedStats expected;
+  QualityChecks checks;
+  DriftThresholds drift;
   // default_value as it is packed in a row (set by FinalizeView), so that
   // serving a default is the same copy as serving a value.
   std::string default_raw;

@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <bit>
 #include <cmath>
+#include <cstring>
+
+#include <xxhash.h>
 
 namespace quiver {
 
@@ -36,9 +39,59 @@ double Moments::stddev() const {
   return std::sqrt(variance());
 }
 
+// --- VectorMoments ---------------------------------------------------------
+
+void VectorMoments::Add(const uint8_t* x) {
+  const size_t dims = sum_.size();
+  if (n_ == 0) {
+    for (size_t d = 0; d < dims; ++d) {
+      float v;
+      std::memcpy(&v, x + d * sizeof(float), sizeof v);
+      shift_[d] = v;
+    }
+  }
+  ++n_;
+  for (size_t d = 0; d < dims; ++d) {
+    float v;
+    std::memcpy(&v, x + d * sizeof(float), sizeof v);
+    const double delta = static_cast<double>(v) - shift_[d];
+    sum_[d] += delta;
+    squares_[d] += delta * delta;
+  }
+}
+
+void VectorMoments::Merge(const VectorMoments& o) {
+  if (o.n_ == 0) return;
+  if (n_ == 0) {
+    *this = o;
+    return;
+  }
+  // Re-express the other's sums around this shift: x - s = (x - t) + (t - s).
+  const auto n = static_cast<double>(o.n_);
+  for (size_t d = 0; d < sum_.size() && d < o.sum_.size(); ++d) {
+    const double k = o.shift_[d] - shift_[d];
+    sum_[d] += o.sum_[d] + n * k;
+    squares_[d] += o.squares_[d] + 2 * k * o.sum_[d] + n * k * k;
+  }
+  n_ += o.n_;
+}
+
+double VectorMoments::mean(size_t d) const {
+  return n_ == 0 ? std::numeric_limits<double>::quiet_NaN()
+                 : shift_[d] + sum_[d] / static_cast<double>(n_);
+}
+
+double VectorMoments::stddev(size_t d) const {
+  if (n_ < 2) return n_ == 1 ? 0 : std::numeric_limits<double>::quiet_NaN();
+  const auto n = static_cast<double>(n_);
+  const double variance = (squares_[d] - sum_[d] * sum_[d] / n) / (n - 1);
+  return std::sqrt(std::max(variance, 0.0));
+}
+
 // --- HyperLogLog -----------------------------------------------------------
 
 void HyperLogLog::AddHash(uint64_t hash) {
+  if (registers_.empty()) registers_.resize(size_t{1} << kPrecision);
   const size_t index = hash >> (64 - kPrecision);
   // The rank of the first set bit of the remaining bits (a sentinel bit
   // bounds it when they are all zero).
@@ -48,11 +101,17 @@ void HyperLogLog::AddHash(uint64_t hash) {
 }
 
 void HyperLogLog::Merge(const HyperLogLog& other) {
+  if (other.registers_.empty()) return;
+  if (registers_.empty()) {
+    registers_ = other.registers_;
+    return;
+  }
   for (size_t i = 0; i < registers_.size(); ++i)
     registers_[i] = std::max(registers_[i], other.registers_[i]);
 }
 
 double HyperLogLog::Estimate() const {
+  if (registers_.empty()) return 0;
   const auto m = static_cast<double>(registers_.size());
   double sum = 0;
   size_t zeros = 0;
@@ -70,14 +129,19 @@ double HyperLogLog::Estimate() const {
 // --- KllSketch -------------------------------------------------------------
 
 KllSketch::KllSketch(uint32_t k, uint64_t seed) : k_(std::max<uint32_t>(k, 8)), rng_(seed) {
-  levels_.emplace_back();
+  AddLevel();
 }
 
-size_t KllSketch::Capacity(size_t level) const {
+void KllSketch::AddLevel() {
+  levels_.emplace_back();
   // The top level holds k items, each level below 2/3 of the one above,
   // never fewer than 8.
-  const size_t depth = levels_.size() - 1 - level;
-  return std::max<size_t>(8, static_cast<size_t>(std::ceil(k_ * std::pow(2.0 / 3.0, depth))));
+  capacities_.resize(levels_.size());
+  for (size_t level = 0; level < levels_.size(); ++level) {
+    const size_t depth = levels_.size() - 1 - level;
+    capacities_[level] =
+        std::max<size_t>(8, static_cast<size_t>(std::ceil(k_ * std::pow(2.0 / 3.0, depth))));
+  }
 }
 
 size_t KllSketch::retained() const {
@@ -90,7 +154,7 @@ size_t KllSketch::retained() const {
 void KllSketch::Compact() {
   for (size_t h = 0; h < levels_.size(); ++h) {
     if (levels_[h].size() < Capacity(h)) continue;
-    if (h + 1 == levels_.size()) levels_.emplace_back();
+    if (h + 1 == levels_.size()) AddLevel();
     std::vector<double>& level = levels_[h];
     std::sort(level.begin(), level.end());
     // An odd item out stays; of the rest, every other one (from a random
@@ -117,7 +181,7 @@ void KllSketch::Add(double x) {
 void KllSketch::Merge(const KllSketch& other) {
   if (other.n_ == 0) return;
   while (levels_.size() < other.levels_.size())
-    levels_.emplace_back();
+    AddLevel();
   for (size_t h = 0; h < other.levels_.size(); ++h)
     levels_[h].insert(levels_[h].end(), other.levels_[h].begin(), other.levels_[h].end());
   n_ += other.n_;
@@ -168,27 +232,68 @@ double KllSketch::Rank(double x) const {
 
 // --- TopK ------------------------------------------------------------------
 
+size_t TopK::Hash::operator()(std::string_view s) const {
+  return XXH3_64bits(s.data(), s.size());
+}
+
+void TopK::Reindex() {
+  index_.clear();
+  for (uint32_t i = 0; i < entries_.size(); ++i)
+    index_.emplace(entries_[i].value, i);
+}
+
+uint64_t TopK::Floor() const {
+  if (entries_.size() < capacity_) return 0;
+  uint64_t least = entries_.front().count;
+  for (const Entry& e : entries_)
+    least = std::min(least, e.count);
+  return least;
+}
+
 void TopK::Add(std::string_view value) {
   ++n_;
-  for (Entry& e : entries_) {
-    if (e.value == value) {
-      ++e.count;
-      return;
-    }
+  if (auto it = index_.find(value); it != index_.end()) {
+    ++entries_[it->second].count;
+    return;
   }
   if (entries_.size() < capacity_) {
     entries_.push_back({std::string(value), 1, 0});
+    index_.emplace(entries_.back().value, static_cast<uint32_t>(entries_.size() - 1));
     return;
   }
   // Full: the least counted value gives its counter to the new one, whose
   // count may then be over-estimated by that much.
   auto least = std::min_element(entries_.begin(), entries_.end(),
                                 [](const Entry& a, const Entry& b) { return a.count < b.count; });
+  index_.erase(index_.find(std::string_view(least->value)));
   least->value.assign(value);
   least->error = least->count;
   ++least->count;
+  index_.emplace(least->value, static_cast<uint32_t>(least - entries_.begin()));
 }
 
+void TopK::Merge(const TopK& other) {
+  if (other.n_ == 0) return;
+  const uint64_t floor = Floor(), other_floor = other.Floor();
+  std::vector<Entry> merged;
+  merged.reserve(entries_.size() + other.entries_.size());
+  for (const Entry& e : entries_) {
+    auto it = other.index_.find(std::string_view(e.value));
+    const Entry* o = it == other.index_.end() ? nullptr : &other.entries_[it->second];
+    merged.push_back(
+        {e.value, e.count + (o ? o->count : other_floor), e.error + (o ? o->error : other_floor)});
+  }
+  for (const Entry& o : other.entries_) {
+    if (index_.find(std::string_view(o.value)) == index_.end())
+      merged.push_back({o.value, o.count + floor, o.error + floor});
+  }
+  std::sort(merged.begin(), merged.end(),
+            [](const Entry& a, const Entry& b) { return a.count > b.count; });
+  if (merged.size() > capacity_) merged.resize(capacity_);
+  entries_ = std::move(merged);
+  n_ += other.n_;
+  Reindex();
+}
 std::vector<TopK::Entry> TopK::Top(size_t n) const {
   std::vector<Entry> top = entries_;
   std::sort(top.begin(), top.end(), [](const Entry& a, const Entry& b) {

@@ -13,6 +13,7 @@
 #include <random>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -39,9 +40,32 @@ class Moments {
   double max_ = -std::numeric_limits<double>::infinity();
 };
 
-// HyperLogLog with 2^12 one-byte registers (4 KiB): distinct counts with a
-// standard error of 1.04 / sqrt(4096) = 1.6%, exact-ish (linear counting)
-// while small. Feed it 64-bit hashes of the values (XXH3).
+// Per-dimension mean and variance of a stream of float vectors, as sums of
+// each element's distance to a shift (the first vector) and of its square:
+// no division per element, so the update vectorizes (Welford's update
+// divides for every value). Shifting keeps the sums small where the values
+// are far from zero, which is what makes the naive formula cancel.
+class VectorMoments {
+ public:
+  explicit VectorMoments(size_t dims = 0) : sum_(dims), squares_(dims), shift_(dims) {}
+  // x points at dims() floats, in any alignment.
+  void Add(const uint8_t* x);
+  void Merge(const VectorMoments& other);
+  size_t dims() const { return sum_.size(); }
+  uint64_t count() const { return n_; }
+  double mean(size_t d) const;
+  double stddev(size_t d) const;  // sample
+
+ private:
+  uint64_t n_ = 0;
+  std::vector<double> sum_, squares_;  // of x - shift, per dimension
+  std::vector<double> shift_;
+};
+
+// HyperLogLog with 2^12 one-byte registers (4 KiB, allocated by the first
+// value): distinct counts with a standard error of 1.04 / sqrt(4096) = 1.6%,
+// exact-ish (linear counting) while small. Feed it 64-bit hashes of the
+// values whose top bits are well mixed.
 class HyperLogLog {
  public:
   static constexpr int kPrecision = 12;
@@ -50,7 +74,7 @@ class HyperLogLog {
   double Estimate() const;
 
  private:
-  std::array<uint8_t, 1u << kPrecision> registers_{};
+  std::vector<uint8_t> registers_;  // empty, or 2^kPrecision
 };
 
 // KLL quantile sketch (Karnin, Lang, Liberty 2016) of doubles: levels of
@@ -77,9 +101,13 @@ class KllSketch {
   size_t retained() const;
 
  private:
-  size_t Capacity(size_t level) const;
+  size_t Capacity(size_t level) const { return capacities_[level]; }
+  // Sizes capacities_ to the levels (a level's capacity depends on its
+  // depth below the top, so adding a level changes them all).
+  void AddLevel();
   void Compact();
   uint32_t k_;
+  std::vector<size_t> capacities_;  // per level
   uint64_t n_ = 0;
   double min_ = std::numeric_limits<double>::infinity();
   double max_ = -std::numeric_limits<double>::infinity();
@@ -90,11 +118,14 @@ class KllSketch {
 // The most frequent values (Space-Saving, Metwally et al.): capacity
 // counters; a value's count is over-estimated by at most its error, itself
 // at most count() / capacity, and every value seen more than
-// count() / capacity times is among the kept ones.
+// count() / capacity times is among the kept ones. Merging two keeps both
+// guarantees (Agarwal et al., "Mergeable summaries"): a value one side does
+// not keep is counted there as that side's least count, as error.
 class TopK {
  public:
   explicit TopK(size_t capacity = 64) : capacity_(capacity) {}
   void Add(std::string_view value);
+  void Merge(const TopK& other);
   uint64_t count() const { return n_; }
   struct Entry {
     std::string value;
@@ -105,9 +136,17 @@ class TopK {
   std::vector<Entry> Top(size_t n) const;
 
  private:
+  struct Hash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const;
+  };
+  // The least count a value that is not kept may have had.
+  uint64_t Floor() const;
+  void Reindex();
   size_t capacity_;
   uint64_t n_ = 0;
   std::vector<Entry> entries_;
+  std::unordered_map<std::string, uint32_t, Hash, std::equal_to<>> index_;  // entries_ by value
 };
 
 }  // namespace quiver

@@ -68,6 +68,11 @@ int ShowStatus(const ClientOptions& options, bool json);
 
 // Shared by the commands.
 int Fail(const Status& status);
+// The statistics of one view's written values (window: recent or
+// since_start), and every view's freshness: tables, or the JSON as served.
+int ShowStats(const ClientOptions& options, const std::string& view, const std::string& window,
+              bool json);
+int ShowFreshness(const ClientOptions& options, bool json);
 std::vector<std::string> SplitCommas(const std::string& text);
 // A column value as CSV/table text: strings raw, everything else as JSON.
 std::string CellText(const Column& column, size_t row);

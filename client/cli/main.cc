@@ -100,6 +100,21 @@ int main(int argc, char** argv) {
                      ->fallthrough();
   status->add_flag("--json", status_json, "JSON output");
 
+  std::string stats_view, stats_window = "recent";
+  bool stats_json = false;
+  auto* stats = app.add_subcommand("stats", "Statistics of a view's written values, per field")
+                    ->fallthrough();
+  stats->add_option("view", stats_view, "View (name or name@vN)")->required();
+  stats->add_option("--window", stats_window,
+                    "recent (default: the last hour, quiverd's stats_window) or since_start");
+  stats->add_flag("--json", stats_json, "The JSON document, as GET /v1/views/{view}/stats");
+
+  bool freshness_json = false;
+  auto* freshness =
+      app.add_subcommand("freshness", "Age of each view's served values against its SLA")
+          ->fallthrough();
+  freshness->add_flag("--json", freshness_json, "The JSON document, as GET /v1/freshness");
+
   CLI11_PARSE(app, argc, argv);
   if (*apply) return quiver::cli::Apply(options, apply_path);
   if (*put) return quiver::cli::Put(options, put_args);
@@ -112,5 +127,7 @@ int main(int argc, char** argv) {
   if (*training) return quiver::cli::TrainingSet(options, ts_args);
   if (*backfill) return quiver::cli::Backfill(options, backfill_args);
   if (*status) return quiver::cli::ShowStatus(options, status_json);
+  if (*stats) return quiver::cli::ShowStats(options, stats_view, stats_window, stats_json);
+  if (*freshness) return quiver::cli::ShowFreshness(options, freshness_json);
   return 2;
 }

@@ -276,6 +276,12 @@ struct ServerStatus {
   std::optional<KafkaStatus> kafka;  // set when the server ingests from Kafka
 };
 
+// The monitoring documents a server serves as JSON (docs/monitoring.md).
+enum class MonitoringKind : uint8_t {
+  kStats = 0,      // one view's statistics (GET /v1/views/{view}/stats)
+  kFreshness = 1,  // every view's freshness (GET /v1/freshness)
+};
+
 class Client {
  public:
   // Connects and performs the protocol handshake.
@@ -304,6 +310,8 @@ class Client {
                                   bool finish, int64_t until_ms = 0);
   // The server's sizes and, with Kafka ingestion, its progress.
   Result<ServerStatus> GetStatus();
+  // A monitoring document, as JSON text; `view` names the view of kStats.
+  Result<std::string> Monitoring(MonitoringKind kind, std::string_view view = {});
 
   std::string_view server_version() const;
   // "sync", "async", "none", or "memory" (the server keeps no history).

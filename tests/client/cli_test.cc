@@ -76,6 +76,37 @@ TEST_F(CliTest, ViewsListsEveryView) {
   EXPECT_NE(views.out.find("item_stats@v1"), std::string::npos);
 }
 
+TEST_F(CliTest, StatsAndFreshnessAsTablesAndJson) {
+  ASSERT_EQ(Run("put item_stats i1 popularity_score=0.5 genre=drama").exit_code, 0);
+  ASSERT_EQ(Run("put item_stats i2 popularity_score=1.5 genre=horror").exit_code, 0);
+  auto table = Run("stats item_stats");
+  ASSERT_EQ(table.exit_code, 0) << table.out;
+  EXPECT_NE(table.out.find("item_stats@v1: 2 rows written in the last 1h"), std::string::npos)
+      << table.out;
+  // Both values, their mean, and the check the 1.5 fails.
+  EXPECT_NE(table.out.find("popularity_score    float32              2    0.0%         2  max    "
+                           "     mean 1 sd 0.7071 [0.5, 1.5]"),
+            std::string::npos)
+      << table.out;
+  EXPECT_NE(table.out.find("allowed     length mean 5.5"), std::string::npos) << table.out;
+  EXPECT_NE(table.out.find("top: drama 1 horror 1"), std::string::npos) << table.out;
+  auto json = Run("stats item_stats@v1 --window since_start --json");
+  ASSERT_EQ(json.exit_code, 0) << json.out;
+  EXPECT_NE(json.out.find(R"("violations":{"below_min":0,"above_max":1,"not_allowed":0},)"
+                          R"("failing":["max"]})"),
+            std::string::npos)
+      << json.out;
+  auto fresh = Run("freshness");
+  ASSERT_EQ(fresh.exit_code, 0) << fresh.out;
+  EXPECT_NE(fresh.out.find("item_stats@v1                        2        0"), std::string::npos)
+      << fresh.out;
+  EXPECT_NE(Run("freshness --json").out.find(R"({"view":"item_stats@v1","sla_ms":0,"rows":2,)"),
+            std::string::npos);
+  auto unknown = Run("stats nope");
+  EXPECT_NE(unknown.exit_code, 0);
+  EXPECT_NE(unknown.out.find("NotFound: unknown view 'nope'"), std::string::npos) << unknown.out;
+}
+
 TEST_F(CliTest, BadInputExitsNonZeroWithAClearMessage) {
   auto r = Run("put user_profile u1 watch_count_7d=abc");
   EXPECT_EQ(r.exit_code, 1);

@@ -34,6 +34,14 @@ views:
     entity: user_item
     fields:
       - {name: done, type: float64}
+  - name: quality
+    version: 1
+    entity: user
+    fields:
+      - {name: rating, type: float64, checks: {min: 0, max: 5, max_null_rate: 0.1}}
+      - {name: genre, type: string, checks: {allowed: [drama, comedy, action]}}
+      - {name: emb, type: "float32[3]"}
+      - {name: clicks, type: int64}
   - name: fresh
     version: 1
     entity: user

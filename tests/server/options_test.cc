@@ -32,6 +32,12 @@ TEST(ServerOptionsTest, DefaultsAreDocumentedOnes) {
   EXPECT_TRUE((*o)->huge_pages);
   EXPECT_FALSE((*Parse({"--huge-pages", "false"}))->huge_pages);
   EXPECT_FALSE(Parse({"--huge-pages", "maybe"}).ok());
+  EXPECT_TRUE((*o)->statistics);
+  EXPECT_FALSE((*Parse({"--statistics", "false"}))->statistics);
+  EXPECT_FALSE(Parse({"--statistics", "off"}).ok());
+  EXPECT_EQ((*o)->stats_window_ms, 3'600'000);
+  EXPECT_EQ((*Parse({"--stats-window", "5m"}))->stats_window_ms, 300'000);
+  EXPECT_FALSE(Parse({"--stats-window", "10ms"}).ok());
 }
 
 TEST(ServerOptionsTest, FlagsOverrideTheConfigFile) {

@@ -114,6 +114,26 @@ TEST_F(RegistryTest, MetadataMayChangeInPlace) {
   EXPECT_EQ(v->id, id) << "an update keeps the view's id (and so its rows)";
 }
 
+TEST_F(RegistryTest, ChecksAndDriftThresholdsAreMetadata) {
+  const std::string before = std::string(kUserEntity) +
+                             "views: [{name: v, entity: user, fields: [{name: g, type: string}]}]";
+  const std::string after = std::string(kUserEntity) +
+                            "views: [{name: v, entity: user, fields: [{name: g, type: string, "
+                            "checks: {allowed: [b, a, b], max_null_rate: 0.1}, drift: {psi: 0.3, "
+                            "min_count: 50}}]}]";
+  ASSERT_TRUE(ApplyText(registry_, before).ok());
+  Result<ApplyReport> r = registry_.Apply(*ParseDefinitions(after));
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->updated, std::vector<std::string>{"view v@v1"});
+  rcu::ReadLock lock;
+  const Field& g = (*registry_.current().Resolve({"v", 1}))->fields[0];
+  EXPECT_EQ(g.checks.allowed, (std::vector<std::string>{"a", "b"}));  // sorted, once each
+  EXPECT_EQ(g.checks.max_null_rate, 0.1);
+  EXPECT_EQ(g.drift.psi, 0.3);
+  EXPECT_EQ(g.drift.ks, DriftThresholds{}.ks);  // the default
+  EXPECT_EQ(g.drift.min_count, 50u);
+}
+
 TEST_F(RegistryTest, FailedApplyChangesNothing) {
   Status s = ApplyText(registry_,
                        std::string(kUserEntity) +
@@ -188,7 +208,28 @@ INSTANTIATE_TEST_SUITE_P(
                       "version must be >= 1"},
         BadDefinition{"entities: [{name: u}]", "needs at least one key"},
         BadDefinition{"views: {name: v}", "'views' must be a list"},
-        BadDefinition{"views: [{name: v, entity: u", "not valid YAML"}));
+        BadDefinition{"views: [{name: v, entity: u", "not valid YAML"},
+        BadDefinition{"views: [{name: v, entity: u, fields: [{name: a, type: int64, checks: "
+                      "{allowed: [x]}}]}]",
+                      "field a, checks: allowed needs a string field"},
+        BadDefinition{"views: [{name: v, entity: u, fields: [{name: a, type: string, checks: "
+                      "{min: 1}}]}]",
+                      "min and max need a numeric type"},
+        BadDefinition{"views: [{name: v, entity: u, fields: [{name: a, type: int64, checks: "
+                      "{min: 5, max: 1}}]}]",
+                      "min is greater than max"},
+        BadDefinition{"views: [{name: v, entity: u, fields: [{name: a, type: int64, checks: "
+                      "{max_null_rate: 1.5}}]}]",
+                      "max_null_rate must be in [0, 1]"},
+        BadDefinition{"views: [{name: v, entity: u, fields: [{name: a, type: int64, checks: "
+                      "{max_nulls: 1}}]}]",
+                      "checks: unknown key 'max_nulls'"},
+        BadDefinition{"views: [{name: v, entity: u, fields: [{name: a, type: int64, drift: "
+                      "{psi: 0}}]}]",
+                      "field a, drift: psi must be positive"},
+        BadDefinition{"views: [{name: v, entity: u, fields: [{name: a, type: int64, drift: "
+                      "{min_count: -1}}]}]",
+                      "drift.min_count: expected an integer"}));
 
 TEST(DurationTest, ParsesUnits) {
   EXPECT_EQ(*ParseDuration("500ms"), 500);

@@ -53,6 +53,43 @@ TEST(MomentsTest, MatchesExactValuesAndMergesAsOne) {
   EXPECT_EQ(Moments().variance(), 0);
 }
 
+TEST(VectorMomentsTest, MatchesExactValuesAndMergesAsOne) {
+  // Dimension 0 sits far from zero with a small spread, where sums of
+  // squares cancel unless shifted; dimension 1 is centred.
+  std::mt19937_64 rng(3);
+  std::normal_distribution<float> far(10000.0f, 0.5f), centred(0.0f, 2.0f);
+  VectorMoments all(2), left(2), right(2);
+  std::vector<std::vector<double>> xs(2);
+  for (int i = 0; i < 50000; ++i) {
+    const float v[2] = {far(rng), centred(rng)};
+    xs[0].push_back(v[0]);
+    xs[1].push_back(v[1]);
+    const auto* bytes = reinterpret_cast<const uint8_t*>(v);
+    all.Add(bytes);
+    (i < 20000 ? left : right).Add(bytes);  // different shifts
+  }
+  left.Merge(right);
+  for (size_t d = 0; d < 2; ++d) {
+    long double sum = 0;
+    for (double x : xs[d])
+      sum += x;
+    const auto mean = static_cast<double>(sum / xs[d].size());
+    long double ss = 0;
+    for (double x : xs[d])
+      ss += (x - mean) * (x - mean);
+    const double stddev = std::sqrt(static_cast<double>(ss / (xs[d].size() - 1)));
+    for (const VectorMoments* m : {&all, &left}) {
+      EXPECT_EQ(m->count(), 50000u);
+      EXPECT_NEAR(m->mean(d), mean, 1e-9 * std::max(1.0, std::abs(mean))) << d;
+      EXPECT_NEAR(m->stddev(d), stddev, stddev * 1e-9) << d;
+    }
+  }
+  VectorMoments empty(2);
+  EXPECT_TRUE(std::isnan(empty.mean(0)));
+  empty.Merge(all);
+  EXPECT_EQ(empty.mean(1), all.mean(1));
+}
+
 TEST(HyperLogLogTest, DistinctCountsWithinFourStandardErrors) {
   for (uint64_t distinct : {1ull, 100ull, 5000ull, 200000ull, 2000000ull}) {
     HyperLogLog hll;
@@ -127,12 +164,35 @@ TEST(KllSketchTest, MergedSketchesKeepTheBound) {
   EXPECT_TRUE(std::isnan(KllSketch().Quantile(0.5)));
 }
 
+// Space-Saving's guarantees for a summary of a stream with the given true
+// counts: kept counts bound the truth from both sides, errors stay within
+// count / capacity, and every value above that bound is kept.
+void ExpectSpaceSaving(const TopK& top, size_t capacity, std::map<std::string, uint64_t> truth) {
+  const uint64_t bound = top.count() / capacity;
+  std::set<std::string> names;
+  for (const TopK::Entry& e : top.Top(capacity)) {
+    names.insert(e.value);
+    EXPECT_GE(e.count, truth[e.value]) << e.value;
+    EXPECT_LE(e.count - e.error, truth[e.value]) << e.value;
+    EXPECT_LE(e.error, bound);
+  }
+  for (const auto& [value, count] : truth) {
+    if (count > bound) {
+      EXPECT_TRUE(names.count(value)) << value << " seen " << count;
+    }
+  }
+}
+
+std::discrete_distribution<int> Zipf(int categories) {
+  std::vector<double> weights;
+  for (int i = 1; i <= categories; ++i)
+    weights.push_back(1.0 / i);
+  return std::discrete_distribution<int>(weights.begin(), weights.end());
+}
+
 TEST(TopKTest, SpaceSavingGuarantees) {
   std::mt19937_64 rng(5);
-  std::vector<double> weights;  // Zipf over 1000 categories
-  for (int i = 1; i <= 1000; ++i)
-    weights.push_back(1.0 / i);
-  std::discrete_distribution<int> zipf(weights.begin(), weights.end());
+  auto zipf = Zipf(1000);
   std::map<std::string, uint64_t> truth;
   TopK top(32);
   for (int i = 0; i < 200000; ++i) {
@@ -140,20 +200,38 @@ TEST(TopKTest, SpaceSavingGuarantees) {
     ++truth[v];
     top.Add(v);
   }
-  const uint64_t bound = top.count() / 32;
-  const std::vector<TopK::Entry> kept = top.Top(32);
-  std::set<std::string> names;
-  for (const TopK::Entry& e : kept) {
-    names.insert(e.value);
-    EXPECT_GE(e.count, truth[e.value]) << e.value;
-    EXPECT_LE(e.count - e.error, truth[e.value]) << e.value;
-    EXPECT_LE(e.error, bound);
-  }
-  for (const auto& [value, count] : truth) {
-    if (count > bound) EXPECT_TRUE(names.count(value)) << value << " seen " << count;
-  }
+  EXPECT_EQ(top.count(), 200000u);
+  ExpectSpaceSaving(top, 32, truth);
   EXPECT_EQ(top.Top(3).size(), 3u);
   EXPECT_EQ(top.Top(3)[0].value, "genre0");
+}
+
+TEST(TopKTest, MergedSummariesKeepTheGuarantees) {
+  // Two streams with different heavy values, as two shards or two windows
+  // would see them.
+  std::mt19937_64 rng(6);
+  auto zipf = Zipf(500);
+  std::map<std::string, uint64_t> truth;
+  TopK left(32), right(32);
+  for (int i = 0; i < 100000; ++i) {
+    const std::string a = "a" + std::to_string(zipf(rng));
+    const std::string b = (i % 2 ? "a" : "b") + std::to_string(zipf(rng));
+    ++truth[a];
+    ++truth[b];
+    left.Add(a);
+    right.Add(b);
+  }
+  TopK merged = left;
+  merged.Merge(right);
+  EXPECT_EQ(merged.count(), 200000u);
+  ExpectSpaceSaving(merged, 32, truth);
+  EXPECT_EQ(merged.Top(1)[0].value, "a0");
+  // A copy answers like the original, and merging an empty one changes
+  // nothing.
+  TopK copy = merged;
+  copy.Merge(TopK(32));
+  copy.Add("a0");
+  EXPECT_EQ(copy.Top(1)[0].count, merged.Top(1)[0].count + 1);
 }
 
 }  // namespace

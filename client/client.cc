@@ -197,11 +197,14 @@ Result<ServerStatus> Client::GetStatus() {
   return wire::DecodeStatus(frame);
 }
 
-Result<std::string> Client::Monitoring(MonitoringKind kind, std::string_view view) {
+Result<std::string> Client::Monitoring(MonitoringKind kind, std::string_view view,
+                                       std::string_view window) {
   auto& b = impl_->builder;
   b.Clear();
-  auto body = fb::CreateGetMonitoring(b, static_cast<fb::MonitoringKind>(kind),
-                                      b.CreateString(view.data(), view.size()));
+  auto view_offset = b.CreateString(view.data(), view.size());
+  auto window_offset = b.CreateString(window.data(), window.size());
+  auto body =
+      fb::CreateGetMonitoring(b, static_cast<fb::MonitoringKind>(kind), view_offset, window_offset);
   QUIVER_ASSIGN_OR_RETURN(Frame frame, impl_->Call(fb::RequestBody::GetMonitoring, body.Union()));
   return wire::DecodeMonitoring(frame);
 }

@@ -220,7 +220,7 @@ void AppendFeatureMetrics(const std::vector<ViewStatsSample>& views, PrometheusT
 
 Result<std::string> ViewStatsDocument(const FeatureStore& store, std::string_view view) {
   if (store.stats() == nullptr)
-    return Status::FailedPrecondition("statistics are off (quiverd --stats off)");
+    return Status::FailedPrecondition("statistics are off (quiverd --statistics false)");
   QUIVER_ASSIGN_OR_RETURN(ViewRef ref, ParseViewRef(view));
   rcu::ReadLock lock;
   QUIVER_ASSIGN_OR_RETURN(const ViewSchema* schema, store.registry().current().Resolve(ref));

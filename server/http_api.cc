@@ -6,6 +6,7 @@
 
 #include "protocol/json_text.h"
 #include "protocol/timestamp.h"
+#include "server/drift_report.h"
 #include "server/feature_report.h"
 #include "storage/entity_key.h"
 #include "storage/rcu.h"
@@ -201,7 +202,7 @@ HttpReply HttpError(unsigned status, std::string_view message) {
 
 std::string_view HttpKindName(HttpKind kind) {
   static constexpr std::string_view kNames[] = {"health",    "metrics", "views", "features",
-                                                "freshness", "stats",   "other"};
+                                                "freshness", "stats",   "drift", "other"};
   return kNames[static_cast<size_t>(kind)];
 }
 
@@ -225,6 +226,7 @@ HttpReply HttpApi::Handle(std::string_view method, std::string_view target, std:
   if (path == "/v1/freshness") {
     return only(get, HttpKind::kFreshness, [&] { return FreshnessReport(); });
   }
+  if (path == "/v1/drift") return only(get, HttpKind::kDrift, [&] { return Drift(query); });
   if (path == "/v1/features") {
     return only(method == "POST", HttpKind::kFeatures, [&] { return FeatureBatch(body); });
   }
@@ -320,6 +322,17 @@ HttpReply HttpApi::ViewStats(std::string_view view) const {
   std::string name;
   if (!UrlDecode(view, &name)) return HttpError(400, "malformed percent-encoding in the path");
   Result<std::string> doc = ViewStatsDocument(d_.store, name);
+  if (!doc.ok()) return HttpError(HttpStatusOf(doc.status()), doc.status().message());
+  return {.status = 200, .content_type = "application/json", .body = std::move(*doc)};
+}
+
+HttpReply HttpApi::Drift(std::string_view query) const {
+  std::string view, window;
+  if (!UrlDecode(QueryValue(query, "view"), &view) ||
+      !UrlDecode(QueryValue(query, "window"), &window)) {
+    return HttpError(400, "malformed percent-encoding in the query");
+  }
+  Result<std::string> doc = DriftDocument(d_.store, view, window.empty() ? "recent" : window);
   if (!doc.ok()) return HttpError(HttpStatusOf(doc.status()), doc.status().message());
   return {.status = 200, .content_type = "application/json", .body = std::move(*doc)};
 }

@@ -36,9 +36,10 @@ enum class HttpKind : uint8_t {
   kFeatures,
   kFreshness,
   kStats,
+  kDrift,
   kOther,  // unknown paths and methods
 };
-inline constexpr size_t kHttpKinds = 7;
+inline constexpr size_t kHttpKinds = 8;
 std::string_view HttpKindName(HttpKind kind);
 
 class HttpApi {
@@ -69,6 +70,8 @@ class HttpApi {
   HttpReply FreshnessReport() const;
   // GET /v1/views/{view}/stats
   HttpReply ViewStats(std::string_view view) const;
+  // GET /v1/drift[?view=V&window=recent|since_start]
+  HttpReply Drift(std::string_view query) const;
   // Appends the serving-side metrics (requests, rows, keys, Kafka).
   void AppendServing(class PrometheusText& out) const;
   void AppendViews(class PrometheusText& out) const;

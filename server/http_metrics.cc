@@ -4,6 +4,7 @@
 
 #include "server/http_api.h"
 
+#include "server/drift_report.h"
 #include "server/feature_report.h"
 #include "server/kafka_ingest.h"
 #include "server/prometheus.h"
@@ -173,7 +174,9 @@ HttpReply HttpApi::Metrics() const {
   AppendViews(out);
   {
     rcu::ReadLock lock;
-    AppendFeatureMetrics(SnapshotViews(d_.store), out);
+    const std::vector<ViewStatsSample> views = SnapshotViews(d_.store);
+    AppendFeatureMetrics(views, out);
+    AppendDriftMetrics(d_.store, views, out);
   }
   if (d_.kafka != nullptr) AppendKafka(d_.kafka->status(), out);
   return {.status = 200,

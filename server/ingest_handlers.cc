@@ -1,4 +1,5 @@
 // NativeHandler's answers to Backfill, GetStatus and GetMonitoring.
+#include "server/drift_report.h"
 #include "server/event_mapper.h"
 #include "server/feature_report.h"
 #include "server/freshness.h"
@@ -108,21 +109,27 @@ Status NativeHandler::HandleStatus(Builder& b, uint64_t id) {
 }
 
 Status NativeHandler::HandleMonitoring(const fb::GetMonitoring& request, Builder& b, uint64_t id) {
-  std::string json;
-  switch (request.kind()) {
-    case fb::MonitoringKind::Stats: {
-      const flatbuffers::String* view = request.view();
-      const std::string_view name = view ? std::string_view(view->c_str(), view->size()) : "";
-      QUIVER_ASSIGN_OR_RETURN(json, ViewStatsDocument(store_, name));
-      break;
+  auto text = [](const flatbuffers::String* s, std::string_view fallback) {
+    return s != nullptr && s->size() > 0 ? std::string_view(s->c_str(), s->size()) : fallback;
+  };
+  const std::string_view view = text(request.view(), "");
+  auto document = [&]() -> Result<std::string> {
+    switch (request.kind()) {
+      case fb::MonitoringKind::Stats:
+        return ViewStatsDocument(store_, view);
+      case fb::MonitoringKind::Freshness:
+        return FreshnessJson(MeasureFreshness(store_), store_.NowMs());
+      case fb::MonitoringKind::Drift:
+        return DriftDocument(store_, view, text(request.window(), "recent"));
+      case fb::MonitoringKind::CaptureBaseline:
+        return CaptureBaselineDocument(store_, view, text(request.window(), "since_start"));
+      case fb::MonitoringKind::ClearBaseline:
+        return ClearBaselineDocument(store_, view);
     }
-    case fb::MonitoringKind::Freshness:
-      json = FreshnessJson(MeasureFreshness(store_), store_.NowMs());
-      break;
-    default:
-      return Status::InvalidArgument("unknown monitoring kind " +
-                                     std::to_string(static_cast<int>(request.kind())));
-  }
+    return Status::InvalidArgument("unknown monitoring kind " +
+                                   std::to_string(static_cast<int>(request.kind())));
+  };
+  QUIVER_ASSIGN_OR_RETURN(std::string json, document());
   FinishOk(b, id, fb::CreateMonitoringReply(b, b.CreateString(json)));
   return Status::Ok();
 }

@@ -60,7 +60,11 @@ struct FeatureStore::ResolvedWrite {
 
 FeatureStore::FeatureStore(Registry& registry, OnlineTable& table, HistoryStore* history,
                            Options options)
-    : registry_(registry), table_(table), history_(history), options_(std::move(options)) {
+    : registry_(registry),
+      table_(table),
+      history_(history),
+      options_(std::move(options)),
+      baselines_(history) {
   if (!options_.now_ms) options_.now_ms = SystemNowMs;
   if (options_.statistics) {
     options_.stats.started_ms = options_.now_ms();

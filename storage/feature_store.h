@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "quiver/status.h"
+#include "storage/baseline_store.h"
 #include "storage/commit_queue.h"
 #include "storage/entity_key.h"
 #include "storage/feature_stats.h"
@@ -209,6 +210,9 @@ class FeatureStore {
   int64_t NowMs() const { return options_.now_ms(); }
   // The statistics of written values; null if Options::statistics is off.
   const FeatureStats* stats() const { return stats_.get(); }
+  // The captured drift baselines (Recover loads the stored ones).
+  BaselineStore& baselines() { return baselines_; }
+  const BaselineStore& baselines() const { return baselines_; }
 
  private:
   struct ResolvedWrite;
@@ -247,6 +251,7 @@ class FeatureStore {
   HistoryStore* history_;
   Options options_;
   std::unique_ptr<FeatureStats> stats_;
+  BaselineStore baselines_;
 };
 
 }  // namespace quiver

@@ -12,6 +12,10 @@ namespace quiver {
 Status FeatureStore::Recover() {
   if (history_ == nullptr) return Status::Ok();
   QUIVER_RETURN_IF_ERROR(RecoverRegistry());
+  {
+    rcu::ReadLock lock;
+    QUIVER_RETURN_IF_ERROR(baselines_.Load(registry_.current()));
+  }
   return RecoverTable();
 }
 

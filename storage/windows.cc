@@ -5,6 +5,7 @@
 #include <cstring>
 #include <limits>
 
+#include "storage/byte_codec.h"
 #include "storage/row.h"
 
 namespace quiver {
@@ -99,34 +100,6 @@ Value Aggregate(const Field& field, const FieldState& f, int64_t t) {
   }
 }
 
-// Little-endian fixed-width appends and reads for the durable state.
-template <typename T>
-void Put(std::string* out, T v) {
-  out->append(reinterpret_cast<const char*>(&v), sizeof(T));
-}
-
-class StateReader {
- public:
-  explicit StateReader(std::string_view in) : in_(in) {}
-  template <typename T>
-  bool Get(T* v) {
-    if (in_.size() < sizeof(T)) return false;
-    std::memcpy(v, in_.data(), sizeof(T));
-    in_.remove_prefix(sizeof(T));
-    return true;
-  }
-  bool Bytes(size_t n, std::string* out) {
-    if (in_.size() < n) return false;
-    out->assign(in_.data(), n);
-    in_.remove_prefix(n);
-    return true;
-  }
-  bool done() const { return in_.empty(); }
-
- private:
-  std::string_view in_;
-};
-
 void PutValue(std::string* out, const Value& v) {
   std::visit(
       [&](const auto& x) {
@@ -145,7 +118,7 @@ void PutValue(std::string* out, const Value& v) {
       v);
 }
 
-bool GetValue(StateReader& in, TypeSpec type, Value* v) {
+bool GetValue(ByteReader& in, TypeSpec type, Value* v) {
   auto fixed = [&](auto zero) {
     if (!in.Get(&zero)) return false;
     *v = zero;
@@ -346,7 +319,7 @@ Result<EntityState> WindowedView::Decode(std::string_view bytes) const {
   const auto corrupt = [&] {
     return Status::Internal("corrupt window state of a " + view_->QualifiedName() + " entity");
   };
-  StateReader in(bytes);
+  ByteReader in(bytes);
   EntityState s = NewState();
   uint8_t format = 0;
   if (!in.Get(&format) || format != kStateFormat || !in.Get(&s.clock) || !in.Get(&s.through)) {

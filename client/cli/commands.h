@@ -73,6 +73,12 @@ int Fail(const Status& status);
 int ShowStats(const ClientOptions& options, const std::string& view, const std::string& window,
               bool json);
 int ShowFreshness(const ClientOptions& options, bool json);
+// Drift of one view (empty: every view with a baseline) over a window
+// (recent or since_start), and `quiver baseline capture|clear VIEW`.
+int ShowDrift(const ClientOptions& options, const std::string& view, const std::string& window,
+              bool json);
+int Baseline(const ClientOptions& options, const std::string& action, const std::string& view,
+             const std::string& window);
 std::vector<std::string> SplitCommas(const std::string& text);
 // A column value as CSV/table text: strings raw, everything else as JSON.
 std::string CellText(const Column& column, size_t row);

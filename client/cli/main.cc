@@ -115,6 +115,22 @@ int main(int argc, char** argv) {
           ->fallthrough();
   freshness->add_flag("--json", freshness_json, "The JSON document, as GET /v1/freshness");
 
+  std::string drift_view, drift_window = "recent";
+  bool drift_json = false;
+  auto* drift = app.add_subcommand("drift", "Drift of views' recent values from their baselines")
+                    ->fallthrough();
+  drift->add_option("view", drift_view, "View (default: every view with a baseline)");
+  drift->add_option("--window", drift_window, "recent (default) or since_start");
+  drift->add_flag("--json", drift_json, "The JSON document, as GET /v1/drift");
+
+  std::string baseline_action, baseline_view, baseline_window = "since_start";
+  auto* baseline =
+      app.add_subcommand("baseline", "Capture (or clear) a view's drift baseline")->fallthrough();
+  baseline->add_option("action", baseline_action, "capture or clear")->required();
+  baseline->add_option("view", baseline_view, "View (name or name@vN)")->required();
+  baseline->add_option("--window", baseline_window,
+                       "capture from: since_start (default) or recent");
+
   CLI11_PARSE(app, argc, argv);
   if (*apply) return quiver::cli::Apply(options, apply_path);
   if (*put) return quiver::cli::Put(options, put_args);
@@ -129,5 +145,8 @@ int main(int argc, char** argv) {
   if (*status) return quiver::cli::ShowStatus(options, status_json);
   if (*stats) return quiver::cli::ShowStats(options, stats_view, stats_window, stats_json);
   if (*freshness) return quiver::cli::ShowFreshness(options, freshness_json);
+  if (*drift) return quiver::cli::ShowDrift(options, drift_view, drift_window, drift_json);
+  if (*baseline)
+    return quiver::cli::Baseline(options, baseline_action, baseline_view, baseline_window);
   return 2;
 }

@@ -152,13 +152,42 @@ void PrintFreshnessTable(element doc) {
   }
 }
 
+void PrintDriftTable(element doc) {
+  std::cout << std::left << std::setw(28) << "VIEW" << std::setw(20) << "FIELD" << std::right
+            << std::setw(9) << "COUNT" << std::setw(9) << "PSI" << std::setw(9) << "KS"
+            << std::setw(9) << "SHIFT"
+            << "  " << std::left << "STATUS\n";
+  simdjson::dom::array views;
+  if (doc["views"].get(views)) return;
+  for (element v : views) {
+    const auto name = Get<std::string_view>(v["view"]);
+    const std::string baseline = std::string(Get<std::string_view>(v["baseline"]["source"]));
+    simdjson::dom::array fields;
+    if (v["fields"].get(fields)) continue;
+    for (element f : fields) {
+      std::string status = Get<bool>(f["drifting"])  ? "DRIFTING"
+                           : !Get<bool>(f["judged"]) ? "too few values"
+                                                     : "ok";
+      simdjson::dom::array exceeded, added;
+      if (!f["exceeded"].get(exceeded) && exceeded.size() > 0)
+        status += " (" + Join(exceeded) + ")";
+      if (!f["new_categories"].get(added) && added.size() > 0) status += " new: " + Join(added);
+      std::cout << std::left << std::setw(28) << name << std::setw(20)
+                << Get<std::string_view>(f["name"]) << std::right << std::setw(9)
+                << Get<uint64_t>(f["count"]) << std::setw(9) << Cell(f["psi"]) << std::setw(9)
+                << Cell(f["ks"]) << std::setw(9) << Cell(f["mean_shift"]) << "  " << status << "  ["
+                << baseline << "]\n";
+    }
+  }
+}
+
 // Fetches a document and prints it as JSON or through `table`.
 template <typename Table>
 int Show(const ClientOptions& options, MonitoringKind kind, std::string_view view, bool json,
-         Table table) {
+         Table table, std::string_view window = {}) {
   auto client = Client::Connect(options);
   if (!client.ok()) return Fail(client.status());
-  Result<std::string> doc = (*client)->Monitoring(kind, view);
+  Result<std::string> doc = (*client)->Monitoring(kind, view, window);
   if (!doc.ok()) return Fail(doc.status());
   if (json) {
     std::cout << *doc;
@@ -183,6 +212,37 @@ int ShowStats(const ClientOptions& options, const std::string& view, const std::
 
 int ShowFreshness(const ClientOptions& options, bool json) {
   return Show(options, MonitoringKind::kFreshness, {}, json, PrintFreshnessTable);
+}
+
+int ShowDrift(const ClientOptions& options, const std::string& view, const std::string& window,
+              bool json) {
+  return Show(options, MonitoringKind::kDrift, view, json, PrintDriftTable, window);
+}
+
+int Baseline(const ClientOptions& options, const std::string& action, const std::string& view,
+             const std::string& window) {
+  const bool capture = action == "capture";
+  if (!capture && action != "clear")
+    return Fail(
+        Status::InvalidArgument("baseline: expected capture or clear, got '" + action + "'"));
+  auto print = [&](element doc) {
+    if (!capture) {
+      std::cout << "cleared the captured baseline of " << Get<std::string_view>(doc["view"])
+                << "\n";
+      return;
+    }
+    std::cout << "captured the baseline of " << Get<std::string_view>(doc["view"]) << " from its "
+              << Get<std::string_view>(doc["baseline"]["window"]) << " window:";
+    simdjson::dom::array fields;
+    if (!doc["fields"].get(fields)) {
+      for (element f : fields)
+        std::cout << " " << Get<std::string_view>(f["name"]) << " (" << Get<uint64_t>(f["count"])
+                  << ")";
+    }
+    std::cout << "\n";
+  };
+  return Show(options, capture ? MonitoringKind::kCaptureBaseline : MonitoringKind::kClearBaseline,
+              view, false, print, window);
 }
 
 }  // namespace quiver::cli

@@ -278,8 +278,11 @@ struct ServerStatus {
 
 // The monitoring documents a server serves as JSON (docs/monitoring.md).
 enum class MonitoringKind : uint8_t {
-  kStats = 0,      // one view's statistics (GET /v1/views/{view}/stats)
-  kFreshness = 1,  // every view's freshness (GET /v1/freshness)
+  kStats = 0,            // one view's statistics (GET /v1/views/{view}/stats)
+  kFreshness = 1,        // every view's freshness (GET /v1/freshness)
+  kDrift = 2,            // drift of one view, or of every view with a baseline (GET /v1/drift)
+  kCaptureBaseline = 3,  // capture a view's drift baseline from a statistics window
+  kClearBaseline = 4,    // forget a view's captured baseline
 };
 
 class Client {
@@ -310,8 +313,11 @@ class Client {
                                   bool finish, int64_t until_ms = 0);
   // The server's sizes and, with Kafka ingestion, its progress.
   Result<ServerStatus> GetStatus();
-  // A monitoring document, as JSON text; `view` names the view of kStats.
-  Result<std::string> Monitoring(MonitoringKind kind, std::string_view view = {});
+  // A monitoring document, as JSON text; `view` names the view (kStats,
+  // kCaptureBaseline, kClearBaseline; optional for kDrift); `window` is
+  // "recent" or "since_start" (kDrift, kCaptureBaseline; empty: default).
+  Result<std::string> Monitoring(MonitoringKind kind, std::string_view view = {},
+                                 std::string_view window = {});
 
   std::string_view server_version() const;
   // "sync", "async", "none", or "memory" (the server keeps no history).

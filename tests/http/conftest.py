@@ -42,6 +42,12 @@ views:
       - {name: genre, type: string, checks: {allowed: [drama, comedy, action]}}
       - {name: emb, type: "float32[3]"}
       - {name: clicks, type: int64}
+  - name: quick
+    version: 1
+    entity: user
+    freshness: 2s
+    fields:
+      - {name: x, type: int64}
   - name: fresh
     version: 1
     entity: user

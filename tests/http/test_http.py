@@ -218,6 +218,20 @@ def test_keep_alive_serves_many_requests_on_one_connection(server):
             data += chunk
 
 
+def test_freshness_violations_appear_when_writes_stop(server, http):
+    """A view with a 2 s SLA: fresh while written, past its SLA once writes
+    stop for longer."""
+    put(server, "quick", "a", "x=1")
+    put(server, "quick", "b", "x=2")
+    time.sleep(1.1)  # measurements are reused for a second
+    quick = {v["view"]: v for v in http.json("/v1/freshness")[1]["views"]}["quick@v1"]
+    assert (quick["rows"], quick["past_sla"]) == (2, 0)
+    time.sleep(2.5)  # no writes for longer than the SLA
+    quick = {v["view"]: v for v in http.json("/v1/freshness")[1]["views"]}["quick@v1"]
+    assert (quick["rows"], quick["past_sla"], quick["past_sla_ratio"]) == (2, 2, 1)
+    assert sample(metrics(http), "quiver_view_past_sla_rows", view="quick@v1") == 2
+
+
 def test_freshness_against_the_sla(server, http):
     now = int(time.time() * 1000)
     hour = 3600 * 1000

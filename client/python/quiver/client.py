@@ -11,9 +11,10 @@ import numpy as np
 
 from . import columns
 from .errors import QuiverError
-from .fb import (ApplyDefinitions, ApplyReply, Delete, DeleteReply, DescribeView, Get, GetReply,
-                 KeyColumn, ListViews, Ping, Put, PutReply, RequestBody, RowState, TrainingBatch,
-                 TrainingReply, ViewInfo, ViewList)
+from .fb import (ApplyDefinitions, ApplyReply, Delete, DeleteReply, DescribeView, Get,
+                 GetMonitoring, GetReply, KeyColumn, ListViews, MonitoringKind, MonitoringReply,
+                 Ping, Put, PutReply, RequestBody, RowState, TrainingBatch, TrainingReply,
+                 ViewInfo, ViewList)
 from .wire import Connection, body_as, offsets_vector, strings_vector
 
 RB = RequestBody.RequestBody
@@ -134,6 +135,44 @@ class Client:
             DescribeView.AddView(b, name)
             return DescribeView.End(b)
         return _view_dict(body_as(self._conn.call(RB.DescribeView, body), ViewInfo.ViewInfo))
+
+    # ---- monitoring (docs/monitoring.md) ----
+
+    def stats(self, view):
+        """Statistics of the values written to a view, per field, since the
+        start and over the recent window: the JSON of GET
+        /v1/views/{view}/stats, as a dict."""
+        return self._monitoring(MonitoringKind.MonitoringKind.Stats, view)
+
+    def freshness(self):
+        """Every view's freshness against its SLA (GET /v1/freshness)."""
+        return self._monitoring(MonitoringKind.MonitoringKind.Freshness)
+
+    def drift(self, view="", window="recent"):
+        """Drift from the baseline of one view, or of every view with one
+        (GET /v1/drift); window "recent" or "since_start"."""
+        return self._monitoring(MonitoringKind.MonitoringKind.Drift, view, window)
+
+    def capture_baseline(self, view, window="since_start"):
+        """Captures (and stores) a view's drift baseline from a window of its
+        statistics; returns what was captured."""
+        return self._monitoring(MonitoringKind.MonitoringKind.CaptureBaseline, view, window)
+
+    def clear_baseline(self, view):
+        """Forgets a view's captured drift baseline."""
+        return self._monitoring(MonitoringKind.MonitoringKind.ClearBaseline, view)
+
+    def _monitoring(self, kind, view="", window=""):
+        def body(b):
+            view_offset = b.CreateString(view)
+            window_offset = b.CreateString(window)
+            GetMonitoring.Start(b)
+            GetMonitoring.AddKind(b, kind)
+            GetMonitoring.AddView(b, view_offset)
+            GetMonitoring.AddWindow(b, window_offset)
+            return GetMonitoring.End(b)
+        reply = body_as(self._conn.call(RB.GetMonitoring, body), MonitoringReply.MonitoringReply)
+        return json.loads(reply.Json())
 
     def _schema(self, view):
         if view not in self._schemas:

@@ -179,3 +179,20 @@ def test_reconnects_after_the_server_restarts(server, q):
     assert e.value.code == "Unavailable" and "cannot connect" in e.value.message
     server.start()
     assert q.get_online_features("profile", ["u1"])["count"].tolist() == [9]
+
+
+def test_monitoring_documents(q):
+    q.put("profile", [{"user_id": "m%d" % i, "count": i} for i in range(200)])
+    stats = q.stats("profile")
+    count = {f["name"]: f for f in stats["fields"]}["count"]["since_start"]
+    assert count["count"] == 200
+    assert count["mean"] == 99.5
+    assert any(v["view"].startswith("profile@") for v in q.freshness()["views"])
+    captured = q.capture_baseline("profile")
+    assert captured["baseline"]["source"] == "captured"
+    drift = q.drift("profile")
+    fields = {f["name"]: f for f in drift["views"][0]["fields"]}
+    assert fields["count"]["count"] == 200 and not fields["count"]["drifting"]
+    assert q.clear_baseline("profile")["cleared"] is True
+    with pytest.raises(quiver.QuiverError, match="NotFound"):
+        q.stats("nope")

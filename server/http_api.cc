@@ -201,8 +201,8 @@ HttpReply HttpError(unsigned status, std::string_view message) {
 }
 
 std::string_view HttpKindName(HttpKind kind) {
-  static constexpr std::string_view kNames[] = {"health",    "metrics", "views", "features",
-                                                "freshness", "stats",   "drift", "other"};
+  static constexpr std::string_view kNames[] = {
+      "health", "metrics", "views", "features", "freshness", "stats", "drift", "latency", "other"};
   return kNames[static_cast<size_t>(kind)];
 }
 
@@ -226,6 +226,7 @@ HttpReply HttpApi::Handle(std::string_view method, std::string_view target, std:
   if (path == "/v1/freshness") {
     return only(get, HttpKind::kFreshness, [&] { return FreshnessReport(); });
   }
+  if (path == "/v1/latency") return only(get, HttpKind::kLatency, [&] { return Latency(); });
   if (path == "/v1/drift") return only(get, HttpKind::kDrift, [&] { return Drift(query); });
   if (path == "/v1/features") {
     return only(method == "POST", HttpKind::kFeatures, [&] { return FeatureBatch(body); });

@@ -37,9 +37,10 @@ enum class HttpKind : uint8_t {
   kFreshness,
   kStats,
   kDrift,
+  kLatency,
   kOther,  // unknown paths and methods
 };
-inline constexpr size_t kHttpKinds = 8;
+inline constexpr size_t kHttpKinds = 9;
 std::string_view HttpKindName(HttpKind kind);
 
 class HttpApi {
@@ -62,6 +63,8 @@ class HttpApi {
  private:
   HttpReply Health() const;
   HttpReply Metrics() const;
+  // GET /v1/latency: percentiles per front end and request kind.
+  HttpReply Latency() const;
   HttpReply Views() const;
   // GET /v1/features/{view}/{key}[?fields=a,b]
   HttpReply FeatureRow(std::string_view view, std::string_view key, std::string_view fields) const;

@@ -4,6 +4,7 @@
 
 #include "server/http_api.h"
 
+#include "protocol/json_text.h"
 #include "server/drift_report.h"
 #include "server/feature_report.h"
 #include "server/kafka_ingest.h"
@@ -160,6 +161,43 @@ void HttpApi::AppendViews(PrometheusText& out) const {
       out.Sample("quiver_view_age_seconds", {{"view", f.view}, {"quantile", q}}, ms / 1e3);
     out.Sample("quiver_view_age_seconds_count", {{"view", f.view}}, f.rows);
   }
+}
+
+namespace {
+
+// count, errors (unless null) and percentiles in microseconds, within the
+// histograms' 6.25%.
+void WriteLatency(const RequestMetrics::Totals& t, const uint64_t* errors, JsonWriter& w) {
+  const Histogram::Summary s = t.Summarize();
+  w.Key("count").Uint(s.count);
+  if (errors != nullptr) w.Key("errors").Uint(*errors);
+  const std::pair<const char*, int64_t> percentiles[] = {
+      {"p50", s.p50}, {"p90", s.p90}, {"p99", s.p99}, {"p999", s.p999}, {"max", s.max}};
+  for (const auto& [name, ns] : percentiles)
+    w.Key(name).Number(static_cast<double>(ns) / 1e3);
+}
+
+}  // namespace
+
+HttpReply HttpApi::Latency() const {
+  std::string out;
+  JsonWriter w(&out);
+  w.Open('{').Key("unit").String("us").Key("requests").Open('[');
+  for (const auto& k : d_.metrics.Collect()) {
+    w.Open('{').Key("front_end").String(FrontEndName(k.front_end)).Key("kind").String(k.kind);
+    WriteLatency(k.totals, &k.totals.errors, w);
+    w.Close();
+  }
+  w.Close().Key("commit_waits").Open('[');
+  for (size_t f = 0; f < kFrontEnds; ++f) {
+    const auto front_end = static_cast<FrontEnd>(f);
+    w.Open('{').Key("front_end").String(FrontEndName(front_end));
+    WriteLatency(d_.metrics.CommitWaits(front_end), nullptr, w);
+    w.Close();
+  }
+  w.Close().Close();
+  out.push_back('\n');
+  return {.status = 200, .content_type = "application/json", .body = std::move(out)};
 }
 
 HttpReply HttpApi::Metrics() const {

@@ -218,6 +218,21 @@ def test_keep_alive_serves_many_requests_on_one_connection(server):
             data += chunk
 
 
+def test_latency_percentiles_per_front_end_and_kind(server, http):
+    r = server.client()
+    for i in range(40):
+        r.set("lat%d" % i, "v")
+    status, body = http.json("/v1/latency")
+    assert status == 200 and body["unit"] == "us"
+    kinds = {(k["front_end"], k["kind"]): k for k in body["requests"]}
+    sets = kinds[("resp", "set")]
+    assert sets["count"] >= 40 and sets["errors"] == 0
+    assert 0 < sets["p50"] <= sets["p90"] <= sets["p99"] <= sets["p999"]
+    assert sets["p999"] <= sets["max"] * 1.0625
+    assert ("http", "latency") in kinds or ("http", "health") in kinds
+    assert [c["front_end"] for c in body["commit_waits"]] == ["native", "resp", "http"]
+
+
 def test_freshness_violations_appear_when_writes_stop(server, http):
     """A view with a 2 s SLA: fresh while written, past its SLA once writes
     stop for longer."""

@@ -232,7 +232,7 @@ TEST_F(FeatureStatsTest, FieldsAWriteDoesNotSetAreNotCounted) {
 TEST_F(FeatureStatsTest, NonFiniteNumbersAreCountedApart) {
   Write({"a", "b", "c"},
         {Fixed<double>("score", FieldType::kFloat64, {1.0, std::nan(""), -HUGE_VAL})});
-  const FieldSummary& f = Take().since_start.fields[1];
+  const FieldSummary f = Take().since_start.fields[1];  // a copy: Take() is a temporary
   EXPECT_EQ(f.values, 3u);
   EXPECT_EQ(f.non_finite, 2u);
   EXPECT_EQ(f.moments.count(), 1u);

@@ -29,7 +29,8 @@ struct Client::Impl {
 Status Client::Impl::Handshake() {
   builder.Clear();
   auto name = builder.CreateString(options.client_name);
-  auto hello = fb::CreateHello(builder, protocol::kProtocolVersion, name);
+  auto password = options.password.empty() ? 0 : builder.CreateString(options.password);
+  auto hello = fb::CreateHello(builder, protocol::kProtocolVersion, name, password);
   const uint64_t id = next_id++;
   builder.FinishSizePrefixed(fb::CreateRequest(builder, id, fb::RequestBody::Hello, hello.Union()));
   QUIVER_RETURN_IF_ERROR(connection.SendAll({builder.GetBufferPointer(), builder.GetSize()}));

@@ -207,7 +207,7 @@ std::string_view HttpKindName(HttpKind kind) {
 }
 
 HttpReply HttpApi::Handle(std::string_view method, std::string_view target, std::string_view body,
-                          HttpKind* kind) const {
+                          std::string_view authorization, HttpKind* kind) const {
   const size_t q = target.find('?');
   const std::string_view path = target.substr(0, q);
   const std::string_view query = q == std::string_view::npos ? "" : target.substr(q + 1);
@@ -221,6 +221,14 @@ HttpReply HttpApi::Handle(std::string_view method, std::string_view target, std:
     return answer();
   };
   if (path == "/health") return only(get, HttpKind::kHealth, [&] { return Health(); });
+  if (d_.password != nullptr && !HttpAuthorized(*d_.password, authorization)) {
+    HttpReply reply =
+        HttpError(401, authorization.empty() ? "this server requires its password (requirepass): "
+                                               "Authorization: Bearer <password>, or Basic"
+                                             : "invalid password");
+    reply.challenge = true;
+    return reply;
+  }
   if (path == "/metrics") return only(get, HttpKind::kMetrics, [&] { return Metrics(); });
   if (path == "/v1/views") return only(get, HttpKind::kViews, [&] { return Views(); });
   if (path == "/v1/freshness") {

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "server/freshness.h"
+#include "server/password.h"
 #include "server/request_metrics.h"
 #include "storage/feature_store.h"
 #include "storage/keyspace.h"
@@ -23,6 +24,7 @@ struct HttpReply {
   unsigned status = 200;
   std::string content_type = "application/json";
   std::string body;
+  bool challenge = false;  // a 401: ask for credentials (WWW-Authenticate)
 };
 
 // {"error": message} with an HTTP status.
@@ -53,12 +55,16 @@ class HttpApi {
     std::string version;
     std::string durability;
     int64_t start_ms = 0;  // for uptime
+    // Every path but /health then needs an Authorization header carrying
+    // it. Null: none.
+    const Password* password = nullptr;
   };
   explicit HttpApi(Deps deps) : d_(std::move(deps)) {}
 
-  // target: the request line's path and query ("/v1/views?x=1").
+  // target: the request line's path and query ("/v1/views?x=1");
+  // authorization: the Authorization header's value ("" if none).
   HttpReply Handle(std::string_view method, std::string_view target, std::string_view body,
-                   HttpKind* kind) const;
+                   std::string_view authorization, HttpKind* kind) const;
 
  private:
   HttpReply Health() const;

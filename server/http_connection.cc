@@ -50,7 +50,8 @@ void HttpConnection::OnRead(const beast::error_code& ec) {
   }
   const Request& request = parser_->get();
   HttpKind kind;
-  HttpReply reply = api_.Handle(request.method_string(), request.target(), request.body(), &kind);
+  HttpReply reply = api_.Handle(request.method_string(), request.target(), request.body(),
+                                request[http::field::authorization], &kind);
   recorder_.Record(FrontEnd::kHttp, static_cast<size_t>(kind), MonotonicNs() - start,
                    reply.status >= 400);
   Send(std::move(reply), request.keep_alive(), request.version());
@@ -62,6 +63,7 @@ void HttpConnection::Send(HttpReply reply, bool keep_alive, unsigned version) {
   response_.result(reply.status);
   response_.set(http::field::server, "quiverd");
   response_.set(http::field::content_type, reply.content_type);
+  if (reply.challenge) response_.set(http::field::www_authenticate, "Basic realm=\"quiver\"");
   response_.keep_alive(keep_alive);
   response_.body() = std::move(reply.body);
   response_.prepare_payload();

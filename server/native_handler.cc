@@ -80,6 +80,20 @@ bool NativeHandler::Handle(std::span<const uint8_t> frame, Builder* out) {
   return true;
 }
 
+Status NativeHandler::Authenticate(const fb::Hello& hello) {
+  if (options_.password == nullptr || !options_.password->required()) return Status::Ok();
+  const flatbuffers::String* given = hello.password();
+  if (given == nullptr || given->size() == 0) {
+    return Status::Unauthenticated(
+        "NOAUTH this server requires a password: send it in Hello (quiver --password, "
+        "ClientOptions::password, quiver.Client(password=...))");
+  }
+  if (!options_.password->Matches(std::string_view(given->c_str(), given->size())))
+    return Status::Unauthenticated("WRONGPASS invalid password");
+  authenticated_ = true;
+  return Status::Ok();
+}
+
 std::vector<std::string> NativeHandler::KindNames() {
   std::vector<std::string> names;
   for (size_t i = 0; i <= static_cast<size_t>(fb::RequestBody::MAX); ++i) {
@@ -101,8 +115,12 @@ Status NativeHandler::Dispatch(const fb::Request& request, Builder& b, uint64_t 
     return Status::InvalidArgument("request " + std::to_string(id) +
                                    " names a body type but has no body");
   }
+  if (!authenticated_ && request.body_type() != fb::RequestBody::Hello) {
+    return Status::Unauthenticated("NOAUTH this server requires a password: send it in Hello");
+  }
   switch (request.body_type()) {
     case fb::RequestBody::Hello:
+      QUIVER_RETURN_IF_ERROR(Authenticate(*request.body_as_Hello()));
       return HandleHello(*request.body_as_Hello(), b, id, options_);
     case fb::RequestBody::Ping: {
       const auto* payload = request.body_as_Ping()->payload();

@@ -12,6 +12,7 @@
 
 #include <flatbuffers/flatbuffers.h>
 
+#include "server/password.h"
 #include "storage/feature_store.h"
 
 namespace quiver {
@@ -26,6 +27,7 @@ struct History;
 struct TrainingBatch;
 struct Backfill;
 struct GetMonitoring;
+struct Hello;
 }  // namespace fb
 
 class Ingestor;
@@ -37,12 +39,17 @@ struct NativeHandlerOptions {
   std::string durability = "memory";   // told to clients in HelloReply
   Ingestor* ingestor = nullptr;        // for Backfill; null: refused
   const KafkaIngest* kafka = nullptr;  // for GetStatus; null: no Kafka ingestion
+  // If it requires one, a connection's Hello must carry it before any other
+  // request is served. Null: none.
+  const Password* password = nullptr;
 };
 
 class NativeHandler {
  public:
   NativeHandler(FeatureStore& store, const NativeHandlerOptions& options)
-      : store_(store), options_(options) {}
+      : store_(store),
+        options_(options),
+        authenticated_(options.password == nullptr || !options.password->required()) {}
 
   // Builds the response frame for `frame` (prefix included, 8-aligned) into
   // *out, cleared first. Returns false if the frame was malformed: the
@@ -82,8 +89,12 @@ class NativeHandler {
   Status HandleStatus(Builder& b, uint64_t id);
   Status HandleMonitoring(const fb::GetMonitoring& request, Builder& b, uint64_t id);
 
+  // Checks a Hello's password (if the server requires one).
+  Status Authenticate(const fb::Hello& hello);
+
   FeatureStore& store_;
   NativeHandlerOptions options_;
+  bool authenticated_;  // the connection may make requests other than Hello
   // Scratch reused across requests to avoid allocating on the hot path.
   std::vector<std::string_view> key_parts_;
   std::vector<std::string_view> fields_;

@@ -23,10 +23,7 @@ void Echo(Context& ctx, Args args) {
 }
 
 bool PasswordOk(Context& ctx, std::string_view user, std::string_view password) {
-  if (user != "default") return false;
-  std::lock_guard<std::mutex> lock(ctx.shared.config_mu);
-  const std::string& required = ctx.shared.options.requirepass;
-  return required.empty() || password == required;
+  return user == "default" && ctx.shared.password.Matches(password);
 }
 
 constexpr std::string_view kWrongPass =
@@ -36,8 +33,7 @@ void Auth(Context& ctx, Args args) {
   if (args.size() > 3) return ctx.out.Error(kSyntaxError);
   const bool with_user = args.size() == 3;
   if (!with_user) {
-    std::lock_guard<std::mutex> lock(ctx.shared.config_mu);
-    if (ctx.shared.options.requirepass.empty()) {
+    if (!ctx.shared.password.required()) {
       return ctx.out.Error(
           "ERR AUTH <password> called without any password configured for the default user. "
           "Are you sure your configuration is correct?");
@@ -144,10 +140,7 @@ void Reset(Context& ctx, Args) {
   s.info->proto.store(2, std::memory_order_relaxed);
   ctx.out.SetVersion(2);
   SetName(ctx, "");
-  {
-    std::lock_guard<std::mutex> lock(ctx.shared.config_mu);
-    s.authenticated = ctx.shared.options.requirepass.empty();
-  }
+  s.authenticated = !ctx.shared.password.required();
   ctx.out.Simple("RESET");
 }
 

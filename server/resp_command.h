@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "protocol/resp.h"
+#include "server/password.h"
 #include "server/request_metrics.h"
 #include "storage/feature_store.h"
 #include "storage/keyspace.h"
@@ -93,7 +94,7 @@ struct ClientInfo {
 // Server-wide state of the RESP port.
 struct Shared {
   struct Options {
-    std::string requirepass;  // empty: no AUTH needed
+    std::string requirepass;  // the password's first value; empty: no AUTH needed
     int databases = 16;
     std::string bind;
     uint16_t port = 0;
@@ -104,6 +105,7 @@ struct Shared {
   explicit Shared(Options o);
 
   Options options;
+  Password password;  // every front end's (CONFIG SET requirepass changes it)
   int64_t start_ms = 0;
   const RequestMetrics* metrics = nullptr;  // for INFO commandstats and latencystats
   std::atomic<uint64_t> next_client_id{1};

@@ -32,7 +32,7 @@ RespConnection::RespConnection(boost::asio::ip::tcp::socket socket, KeySpace& ke
   info->created_ms = keyspace_.NowMs();
   session_.info = std::move(info);
   std::lock_guard<std::mutex> lock(shared_.config_mu);
-  session_.authenticated = shared_.options.requirepass.empty();
+  session_.authenticated = !shared_.password.required();
 }
 
 RespConnection::~RespConnection() {

@@ -94,7 +94,8 @@ void Refuse(Context& ctx, std::string_view error) {
 
 }  // namespace
 
-Shared::Shared(Options o) : options(std::move(o)), start_ms(SystemNowMs()) {}
+Shared::Shared(Options o)
+    : options(std::move(o)), password(options.requirepass), start_ms(SystemNowMs()) {}
 
 const Command* FindCommand(std::string_view name) {
   char lower[32];

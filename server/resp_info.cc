@@ -359,7 +359,7 @@ std::string ConfigValue(Context& ctx, const ConfigParam& p) {
     case P::kMaxMemory:
       return std::to_string(ctx.ks.table().max_memory_bytes());
     case P::kRequirePass:
-      return o.requirepass;
+      return ctx.shared.password.Get();
     case P::kImmutable:
       if (p.name == "databases") return std::to_string(ctx.ks.databases());
       if (p.name == "port") return std::to_string(o.port);
@@ -390,7 +390,7 @@ void SetConfigValue(Context& ctx, const ConfigParam& p, std::string_view value) 
     ParseMemoryValue(value, &bytes);
     ctx.ks.table().set_max_memory_bytes(bytes);
   } else if (p.kind == P::kRequirePass) {
-    ctx.shared.options.requirepass = value;
+    ctx.shared.password.Set(std::string(value));
   } else {
     ctx.shared.config[std::string(p.name)] = value;
   }

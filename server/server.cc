@@ -58,10 +58,12 @@ Server::Server(const ServerOptions& options, FeatureStore& store, NativeHandlerO
                  .kafka = handler_options_.kafka,
                  .version = std::string(kQuiverVersion),
                  .durability = handler_options_.durability,
-                 .start_ms = store.NowMs()}) {
+                 .start_ms = store.NowMs(),
+                 .password = &resp_shared_.password}) {
   resp_shared_.metrics = &metrics_;
   handler_options_.max_frame_bytes = options.max_frame;
   handler_options_.server_version = kQuiverVersion;
+  handler_options_.password = &resp_shared_.password;
   for (int i = 0; i < std::max(1, options.threads); ++i) {
     // Hint 1: each context is run by exactly one thread.
     contexts_.push_back(std::make_unique<asio::io_context>(1));

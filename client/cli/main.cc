@@ -10,6 +10,9 @@ int main(int argc, char** argv) {
   app.add_option("--host", options.host, "quiverd host (default 127.0.0.1)");
   app.add_option("--port", options.port, "quiverd native port (default 7070)");
   app.add_option("--timeout-ms", options.timeout_ms, "Per-request timeout, ms (default 10000)");
+  app.add_option("--password", options.password,
+                 "quiverd's requirepass, if it has one (default: $QUIVER_PASSWORD)")
+      ->envname("QUIVER_PASSWORD");
 
   std::string apply_path;
   auto* apply = app.add_subcommand("apply", "Apply feature definitions (YAML)")->fallthrough();

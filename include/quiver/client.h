@@ -33,6 +33,7 @@ struct ClientOptions {
   int timeout_ms = 10'000;  // per send/receive; 0: wait forever
   std::string client_name = "quiver-cpp";
   uint32_t max_frame_bytes = 64u << 20;
+  std::string password;  // the server's requirepass, if it has one
 };
 
 enum class RowState : uint8_t { kFound = 0, kMissing = 1, kExpired = 2 };

@@ -24,6 +24,7 @@ enum class StatusCode : uint16_t {
   kInternal = 7,            // a bug: please report it
   kProtocolError = 8,       // malformed frame; the connection is closed
   kIoError = 9,             // the operating system refused (socket, disk)
+  kUnauthenticated = 10,    // the server requires a password (requirepass) not given
 };
 
 std::string_view StatusCodeName(StatusCode code);
@@ -49,6 +50,9 @@ class [[nodiscard]] Status {
   static Status Internal(std::string m) { return {StatusCode::kInternal, std::move(m)}; }
   static Status ProtocolError(std::string m) { return {StatusCode::kProtocolError, std::move(m)}; }
   static Status IoError(std::string m) { return {StatusCode::kIoError, std::move(m)}; }
+  static Status Unauthenticated(std::string m) {
+    return {StatusCode::kUnauthenticated, std::move(m)};
+  }
 
   bool ok() const { return code_ == StatusCode::kOk; }
   StatusCode code() const { return code_; }
@@ -111,6 +115,8 @@ inline std::string_view StatusCodeName(StatusCode code) {
       return "ProtocolError";
     case StatusCode::kIoError:
       return "IoError";
+    case StatusCode::kUnauthenticated:
+      return "Unauthenticated";
   }
   return "Unknown";
 }

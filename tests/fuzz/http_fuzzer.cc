@@ -70,7 +70,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const auto& request = parser.get();
   quiver::HttpKind kind;
   const quiver::HttpReply reply =
-      f->api.Handle(request.method_string(), request.target(), request.body(), &kind);
+      f->api.Handle(request.method_string(), request.target(), request.body(),
+                    request[http::field::authorization], &kind);
   if (reply.status < 200 || reply.status > 599 || reply.body.empty()) std::abort();
   return 0;
 }

@@ -58,12 +58,14 @@ def _time_ms(values):
 
 class Client:
     """A connection to quiverd (one thread at a time). ``Client(host, port,
-    timeout=seconds)``; usable as a context manager. A call that finds the
+    timeout=seconds, password=None)`` (the server's requirepass, if it has
+    one); usable as a context manager. A call that finds the
     connection broken reconnects; errors raise QuiverError with the
     server's status code and message."""
 
-    def __init__(self, host="127.0.0.1", port=7070, timeout=10.0, client_name="quiver-python"):
-        self._conn = Connection(host, port, timeout, client_name)
+    def __init__(self, host="127.0.0.1", port=7070, timeout=10.0, client_name="quiver-python",
+                 password=None):
+        self._conn = Connection(host, port, timeout, client_name, password)
         self._conn.open()
         self._schemas = {}
 

@@ -12,6 +12,7 @@ STATUS_NAMES = {
     7: "Internal",
     8: "ProtocolError",
     9: "IoError",
+    10: "Unauthenticated",
 }
 
 

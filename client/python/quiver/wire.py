@@ -30,8 +30,9 @@ class Connection:
     """One TCP connection to quiverd. ``call`` sends a request and returns
     its verified Response; ``pipeline`` sends many in one write."""
 
-    def __init__(self, host, port, timeout, client_name):
+    def __init__(self, host, port, timeout, client_name, password=None):
         self.host, self.port, self.timeout, self.client_name = host, port, timeout, client_name
+        self.password = password
         self.sock = None
         self.next_id = 1
         self.server_version = ""
@@ -64,9 +65,12 @@ class Connection:
     def _handshake(self):
         def body(b):
             name = b.CreateString(self.client_name)
+            password = b.CreateString(self.password) if self.password else None
             Hello.Start(b)
             Hello.AddProtocolVersion(b, PROTOCOL_VERSION)
             Hello.AddClientName(b, name)
+            if password is not None:
+                Hello.AddPassword(b, password)
             return Hello.End(b)
 
         response = self.call(RequestBody.RequestBody.Hello, body, reconnect=False)

@@ -21,18 +21,15 @@ std::shared_ptr<const ViewBaseline> BaselineOf(const FeatureStore& store, const 
   return std::make_shared<const ViewBaseline>(std::move(expected));
 }
 
-Result<const WindowSummary*> WindowOf(const FeatureStats::Snapshot& snap, std::string_view name) {
-  if (name == "recent") return &snap.recent;
-  if (name == "since_start") return &snap.since_start;
+Status CheckWindow(std::string_view name) {
+  if (name == "recent" || name == "since_start") return Status::Ok();
   return Status::InvalidArgument("unknown window '" + std::string(name) +
                                  "' (expected recent or since_start)");
 }
 
-Result<const ViewSchema*> ResolveView(const FeatureStore& store, std::string_view view) {
-  if (store.stats() == nullptr)
-    return Status::FailedPrecondition("statistics are off (quiverd --statistics false)");
-  QUIVER_ASSIGN_OR_RETURN(ViewRef ref, ParseViewRef(view));
-  return store.registry().current().Resolve(ref);
+// REQUIRES: name passed CheckWindow.
+const WindowSummary* WindowOf(const FeatureStats::Snapshot& snap, std::string_view name) {
+  return name == "recent" ? &snap.recent : &snap.since_start;
 }
 
 // Every field of the view with a baseline, measured against `window`
@@ -99,11 +96,7 @@ Result<bool> AppendView(const FeatureStore& store, const ViewSchema& view, std::
   std::shared_ptr<const ViewBaseline> baseline = BaselineOf(store, view);
   if (baseline == nullptr) return false;
   const std::optional<FeatureStats::Snapshot> snap = store.stats()->Take(view, now);
-  const WindowSummary* current = nullptr;
-  if (snap) {
-    QUIVER_ASSIGN_OR_RETURN(current, WindowOf(*snap, window));
-  }
-  WriteView(view, *baseline, Measure(view, *baseline, current), w);
+  WriteView(view, *baseline, Measure(view, *baseline, snap ? WindowOf(*snap, window) : nullptr), w);
   return true;
 }
 
@@ -111,9 +104,8 @@ Result<bool> AppendView(const FeatureStore& store, const ViewSchema& view, std::
 
 Result<std::string> DriftDocument(const FeatureStore& store, std::string_view view,
                                   std::string_view window) {
-  if (store.stats() == nullptr)
-    return Status::FailedPrecondition("statistics are off (quiverd --statistics false)");
-  QUIVER_RETURN_IF_ERROR(WindowOf(FeatureStats::Snapshot{}, window).status());
+  QUIVER_RETURN_IF_ERROR(StatisticsOn(store));
+  QUIVER_RETURN_IF_ERROR(CheckWindow(window));
   rcu::ReadLock lock;
   const int64_t now = store.NowMs();
   std::string out;
@@ -121,7 +113,7 @@ Result<std::string> DriftDocument(const FeatureStore& store, std::string_view vi
   w.Open('{').Key("server_time").String(FormatTimestampMs(now)).Key("window").String(window);
   w.Key("views").Open('[');
   if (!view.empty()) {
-    QUIVER_ASSIGN_OR_RETURN(const ViewSchema* schema, ResolveView(store, view));
+    QUIVER_ASSIGN_OR_RETURN(const ViewSchema* schema, ResolveStatsView(store, view));
     QUIVER_ASSIGN_OR_RETURN(bool has, AppendView(store, *schema, window, now, w));
     if (!has) {
       return Status::FailedPrecondition(
@@ -143,17 +135,14 @@ Result<std::string> CaptureBaselineDocument(FeatureStore& store, std::string_vie
   ViewBaseline baseline;
   std::string name;
   uint32_t id = 0;
+  QUIVER_RETURN_IF_ERROR(CheckWindow(window));
   {
     rcu::ReadLock lock;
-    QUIVER_ASSIGN_OR_RETURN(const ViewSchema* schema, ResolveView(store, view));
+    QUIVER_ASSIGN_OR_RETURN(const ViewSchema* schema, ResolveStatsView(store, view));
     name = schema->QualifiedName();
     const int64_t now = store.NowMs();
     const std::optional<FeatureStats::Snapshot> snap = store.stats()->Take(*schema, now);
-    const WindowSummary* current = nullptr;
-    if (snap) {
-      QUIVER_ASSIGN_OR_RETURN(current, WindowOf(*snap, window));
-    }
-    if (current != nullptr) baseline = CaptureBaseline(*schema, *current, window, now);
+    if (snap) baseline = CaptureBaseline(*schema, *WindowOf(*snap, window), window, now);
     if (baseline.fields.empty()) {
       return Status::FailedPrecondition("no values of " + name + " in the " + std::string(window) +
                                         " window to capture a baseline from");

@@ -218,12 +218,20 @@ void AppendFeatureMetrics(const std::vector<ViewStatsSample>& views, PrometheusT
   }
 }
 
-Result<std::string> ViewStatsDocument(const FeatureStore& store, std::string_view view) {
-  if (store.stats() == nullptr)
-    return Status::FailedPrecondition("statistics are off (quiverd --statistics false)");
+Status StatisticsOn(const FeatureStore& store) {
+  if (store.stats() != nullptr) return Status::Ok();
+  return Status::FailedPrecondition("statistics are off (quiverd --statistics false)");
+}
+
+Result<const ViewSchema*> ResolveStatsView(const FeatureStore& store, std::string_view view) {
+  QUIVER_RETURN_IF_ERROR(StatisticsOn(store));
   QUIVER_ASSIGN_OR_RETURN(ViewRef ref, ParseViewRef(view));
+  return store.registry().current().Resolve(ref);
+}
+
+Result<std::string> ViewStatsDocument(const FeatureStore& store, std::string_view view) {
   rcu::ReadLock lock;
-  QUIVER_ASSIGN_OR_RETURN(const ViewSchema* schema, store.registry().current().Resolve(ref));
+  QUIVER_ASSIGN_OR_RETURN(const ViewSchema* schema, ResolveStatsView(store, view));
   const int64_t now = store.NowMs();
   return ViewStatsJson(*schema, store.stats()->Take(*schema, now), now,
                        store.stats()->options().recent_ms);

@@ -27,8 +27,16 @@ std::string ViewStatsJson(const ViewSchema& view,
                           const std::optional<FeatureStats::Snapshot>& snapshot, int64_t now_ms,
                           int64_t recent_ms);
 
-// ViewStatsJson of a view named "name" or "name@vN". NotFound for an
-// unknown view; FailedPrecondition if statistics are off.
+// FailedPrecondition if the store keeps no statistics.
+Status StatisticsOn(const FeatureStore& store);
+
+// The view named "name" or "name@vN", if statistics are on. NotFound for
+// an unknown view; FailedPrecondition if statistics are off. REQUIRES: the
+// caller holds an rcu::ReadLock while it uses the result.
+Result<const ViewSchema*> ResolveStatsView(const FeatureStore& store, std::string_view view);
+
+// ViewStatsJson of a view named "name" or "name@vN" (errors as
+// ResolveStatsView).
 Result<std::string> ViewStatsDocument(const FeatureStore& store, std::string_view view);
 
 // One view's statistics as /metrics serves them.

@@ -33,6 +33,12 @@ unsigned HttpStatusOf(const Status& s) {
   }
 }
 
+// A JSON document, or the error that stopped it.
+HttpReply JsonDocument(Result<std::string> doc) {
+  if (!doc.ok()) return HttpError(HttpStatusOf(doc.status()), doc.status().message());
+  return {.status = 200, .content_type = "application/json", .body = std::move(*doc)};
+}
+
 int HexDigit(char c) {
   if (c >= '0' && c <= '9') return c - '0';
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
@@ -330,9 +336,7 @@ HttpReply HttpApi::FeatureRow(std::string_view view, std::string_view key,
 HttpReply HttpApi::ViewStats(std::string_view view) const {
   std::string name;
   if (!UrlDecode(view, &name)) return HttpError(400, "malformed percent-encoding in the path");
-  Result<std::string> doc = ViewStatsDocument(d_.store, name);
-  if (!doc.ok()) return HttpError(HttpStatusOf(doc.status()), doc.status().message());
-  return {.status = 200, .content_type = "application/json", .body = std::move(*doc)};
+  return JsonDocument(ViewStatsDocument(d_.store, name));
 }
 
 HttpReply HttpApi::Drift(std::string_view query) const {
@@ -341,9 +345,7 @@ HttpReply HttpApi::Drift(std::string_view query) const {
       !UrlDecode(QueryValue(query, "window"), &window)) {
     return HttpError(400, "malformed percent-encoding in the query");
   }
-  Result<std::string> doc = DriftDocument(d_.store, view, window.empty() ? "recent" : window);
-  if (!doc.ok()) return HttpError(HttpStatusOf(doc.status()), doc.status().message());
-  return {.status = 200, .content_type = "application/json", .body = std::move(*doc)};
+  return JsonDocument(DriftDocument(d_.store, view, window.empty() ? "recent" : window));
 }
 
 HttpReply HttpApi::FeatureBatch(std::string_view body) const {

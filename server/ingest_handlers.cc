@@ -110,9 +110,9 @@ Status NativeHandler::HandleStatus(Builder& b, uint64_t id) {
 
 Status NativeHandler::HandleMonitoring(const fb::GetMonitoring& request, Builder& b, uint64_t id) {
   auto text = [](const flatbuffers::String* s, std::string_view fallback) {
-    return s != nullptr && s->size() > 0 ? std::string_view(s->c_str(), s->size()) : fallback;
+    return StringOf(s).empty() ? fallback : StringOf(s);
   };
-  const std::string_view view = text(request.view(), "");
+  const std::string_view view = StringOf(request.view());
   auto document = [&]() -> Result<std::string> {
     switch (request.kind()) {
       case fb::MonitoringKind::Stats:

@@ -16,6 +16,11 @@ namespace quiver {
 using FbStrings = flatbuffers::Vector<flatbuffers::Offset<flatbuffers::String>>;
 
 // Appends every string of v (may be null) to *out as views into the frame.
+// A string field's text; empty if absent.
+inline std::string_view StringOf(const flatbuffers::String* s) {
+  return s ? s->string_view() : std::string_view();
+}
+
 void DecodeStrings(const FbStrings* v, std::vector<std::string_view>* out);
 
 // Views a vector of 8-byte values in place. The verifier checks vectors for

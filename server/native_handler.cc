@@ -10,10 +10,6 @@ namespace {
 
 using Builder = flatbuffers::FlatBufferBuilder;
 
-std::string_view StringOf(const flatbuffers::String* s) {
-  return s ? s->string_view() : std::string_view();
-}
-
 Status HandleHello(const fb::Hello& req, Builder& b, uint64_t id,
                    const NativeHandlerOptions& options) {
   if (req.protocol_version() != protocol::kProtocolVersion) {

@@ -7,7 +7,9 @@
 #   bench/history_bench.sh
 # Env: BUILD (default build/release), SCALE (default 1), VERSIONS (default 5),
 #      LABELS (default 1000000), CONNECTIONS (training-set, default 2),
-#      WORK (a directory with room for the data; default a temp dir).
+#      WORK (a directory with room for the data; default a temp dir),
+#      QUIVERD_FLAGS (more quiverd flags, e.g. "--history-cache 4GB
+#      --history-cache-policy clock").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scale=${SCALE:-1}
@@ -20,7 +22,7 @@ redis_port=6391
 start_quiverd() {  # start_quiverd LOG: starts quiverd on $work/data, waits for its port file
   rm -f "$work/port"
   "$build/server/quiverd" --port "$port" --resp-port off --http-port off --port-file "$work/port" --data-dir "$work/data" \
-    --durability "${DURABILITY:-async}" >"$1" 2>&1 &
+    --durability "${DURABILITY:-async}" ${QUIVERD_FLAGS:-} >"$1" 2>&1 &
   qpid=$!
   while [ ! -s "$work/port" ]; do sleep 0.01; done
 }

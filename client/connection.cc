@@ -24,6 +24,7 @@ Status Connection::Open(const std::string& host, uint16_t port, int timeout_ms,
                         uint32_t max_frame) {
   Close();
   peer_ = host + ":" + std::to_string(port);
+  timeout_ms_ = timeout_ms;
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;
@@ -62,12 +63,21 @@ Status Connection::Broken(const std::string& what) {
   return Status::Unavailable("connection to quiverd at " + peer_ + " " + what);
 }
 
+Status Connection::Failed(const char* op) {
+  const int error = errno;
+  if (error == EAGAIN || error == EWOULDBLOCK) {
+    return Broken(std::string(op) + " timed out after " + std::to_string(timeout_ms_) +
+                  " ms (the client's timeout)");
+  }
+  return Broken(std::string("failed on ") + op + ": " + std::strerror(error));
+}
+
 Status Connection::SendAll(std::span<const uint8_t> bytes) {
   if (fd_ < 0) return Status::Unavailable("not connected to quiverd");
   while (!bytes.empty()) {
     ssize_t n = ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return Broken(std::string("failed on send: ") + std::strerror(errno));
+    if (n <= 0) return Failed("send");
     bytes = bytes.subspan(static_cast<size_t>(n));
   }
   return Status::Ok();
@@ -92,10 +102,7 @@ Result<Frame> Connection::ReceiveFrame() {
     ssize_t n = ::recv(fd_, space.data(), space.size(), 0);
     if (n < 0 && errno == EINTR) continue;
     if (n == 0) return Broken("was closed by the server");
-    if (n < 0) {
-      return Broken(errno == EAGAIN || errno == EWOULDBLOCK ? std::string("timed out")
-                                                            : std::string(std::strerror(errno)));
-    }
+    if (n < 0) return Failed("receive");
     reader_->Commit(static_cast<size_t>(n));
   }
 }

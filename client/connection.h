@@ -38,9 +38,12 @@ class Connection {
 
  private:
   Status Broken(const std::string& what);
+  // A failed send or recv: "timed out after N ms" for a socket timeout.
+  Status Failed(const char* op);
 
   int fd_ = -1;
   std::string peer_;
+  int timeout_ms_ = 0;
   std::unique_ptr<protocol::FrameReader> reader_;
 };
 

@@ -95,7 +95,8 @@ int main(int argc, char** argv) {
   if (options.keep_history) {
     auto opened = quiver::HistoryStore::Open({.dir = options.data_dir,
                                               .durability = options.durability,
-                                              .block_cache_bytes = options.history_cache});
+                                              .block_cache_bytes = options.history_cache,
+                                              .cache_policy = options.history_cache_policy});
     if (!opened.ok()) return Fail(opened.status());
     history = std::move(*opened);
   }

@@ -19,9 +19,9 @@ namespace {
 // parser: file values are applied first, then every flag given overrides.
 struct RawOptions {
   std::string bind, port, threads, data_dir, features, max_memory, max_frame, shards,
-      sweep_interval_ms, log_level, port_file, huge_pages, durability, history_cache, kafka_brokers,
-      kafka_group, kafka_config, resp_port, requirepass, databases, http_port, http_bind,
-      statistics, stats_window;
+      sweep_interval_ms, log_level, port_file, huge_pages, durability, history_cache,
+      history_cache_policy, kafka_brokers, kafka_group, kafka_config, resp_port, requirepass,
+      databases, http_port, http_bind, statistics, stats_window;
 };
 
 struct Key {
@@ -50,6 +50,9 @@ const Key kKeys[] = {
      "memory (no history at all) (default sync)"},
     {"history_cache", &RawOptions::history_cache,
      "RocksDB block cache for history reads, e.g. 1GB (default 256MiB)"},
+    {"history_cache_policy", &RawOptions::history_cache_policy,
+     "Eviction of that cache: lru, or clock (lock-free, cheaper per hit when the history read "
+     "fits in it) (default lru)"},
     {"features", &RawOptions::features, "Feature definitions (YAML) applied at start"},
     {"max_memory", &RawOptions::max_memory,
      "Memory limit for online rows, e.g. 4GB; writes fail beyond it, reads go on (default: none)"},
@@ -192,6 +195,12 @@ Status Convert(const RawOptions& raw, ServerOptions* o) {
     Result<int64_t> bytes = ParseByteSize(raw.history_cache);
     if (!bytes.ok()) return Status::InvalidArgument("history_cache: " + bytes.status().message());
     o->history_cache = *bytes;
+  }
+  if (!raw.history_cache_policy.empty()) {
+    Result<CachePolicy> policy = ParseCachePolicy(raw.history_cache_policy);
+    if (!policy.ok())
+      return Status::InvalidArgument("history_cache_policy: " + policy.status().message());
+    o->history_cache_policy = *policy;
   }
   if (!raw.log_level.empty()) o->log_level = raw.log_level;
   if (!raw.port_file.empty()) o->port_file = raw.port_file;

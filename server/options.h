@@ -27,9 +27,10 @@ struct ServerOptions {
   bool keep_history = true;  // false: --durability memory
   Durability durability = Durability::kSync;
   int64_t history_cache = 256 << 20;  // bytes
-  std::string features;               // definitions file applied at start
-  int64_t max_memory = 0;             // bytes of rows; 0: no limit
-  uint32_t max_frame = 64u << 20;     // bytes
+  CachePolicy history_cache_policy = CachePolicy::kLru;
+  std::string features;            // definitions file applied at start
+  int64_t max_memory = 0;          // bytes of rows; 0: no limit
+  uint32_t max_frame = 64u << 20;  // bytes
   uint32_t shards = 64;
   int64_t sweep_interval_ms = 1000;
   std::string log_level = "info";

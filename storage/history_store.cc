@@ -7,6 +7,7 @@
 #include <optional>
 #include <utility>
 
+#include <rocksdb/cache.h>
 #include <rocksdb/compaction_filter.h>
 #include <rocksdb/convenience.h>
 #include <rocksdb/db.h>
@@ -177,6 +178,16 @@ class EntityVersions {
   size_t prefix_ = 0;
 };
 
+// The clock cache's table is sized once, from the expected charge of an
+// entry: one data block.
+std::shared_ptr<rocksdb::Cache> NewBlockCache(CachePolicy policy, int64_t bytes,
+                                              size_t block_size) {
+  const auto capacity = static_cast<size_t>(bytes);
+  if (policy == CachePolicy::kClock)
+    return rocksdb::HyperClockCacheOptions(capacity, block_size).MakeSharedCache();
+  return rocksdb::NewLRUCache(capacity);
+}
+
 rocksdb::CompressionType BestCompression() {
   for (auto c : rocksdb::GetSupportedCompressions()) {
     if (c == rocksdb::kLZ4Compression) return c;
@@ -192,6 +203,13 @@ Result<Durability> ParseDurability(std::string_view text) {
   if (text == "sync") return Durability::kSync;
   return Status::InvalidArgument("unknown durability '" + std::string(text) +
                                  "' (expected none, async or sync)");
+}
+
+Result<CachePolicy> ParseCachePolicy(std::string_view text) {
+  if (text == "lru") return CachePolicy::kLru;
+  if (text == "clock") return CachePolicy::kClock;
+  return Status::InvalidArgument("unknown cache policy '" + std::string(text) +
+                                 "' (expected lru or clock)");
 }
 
 std::string_view DurabilityName(Durability d) {
@@ -238,7 +256,8 @@ Status HistoryStore::OpenDb() {
   db.allow_concurrent_memtable_write = false;
 
   rocksdb::BlockBasedTableOptions table;
-  table.block_cache = rocksdb::NewLRUCache(static_cast<size_t>(options_.block_cache_bytes));
+  table.block_cache =
+      NewBlockCache(options_.cache_policy, options_.block_cache_bytes, table.block_size);
   table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
   table.whole_key_filtering = false;  // reads seek by (view, entity) prefix
 

@@ -47,6 +47,13 @@ enum class Durability {
   kSync,   // acknowledged after the WAL is fsynced (survives a power loss)
 };
 Result<Durability> ParseDurability(std::string_view text);
+
+// How the block cache of reads of the past evicts.
+enum class CachePolicy {
+  kLru,    // least recently used: best when the blocks read do not fit
+  kClock,  // RocksDB's lock-free HyperClockCache: cheapest per hit when they do
+};
+Result<CachePolicy> ParseCachePolicy(std::string_view text);
 std::string_view DurabilityName(Durability d);
 
 // Versions found by an as-of read: per requested entity, whether a version
@@ -66,6 +73,7 @@ class HistoryStore {
     std::string dir;
     Durability durability = Durability::kSync;
     int64_t block_cache_bytes = 256 << 20;
+    CachePolicy cache_policy = CachePolicy::kLru;
     size_t max_queued_bytes = 64 << 20;
     std::function<int64_t()> now_ms;  // for retention; default: the system clock
   };

@@ -52,11 +52,15 @@ void AppendCsvField(std::string_view field, std::string* out) {
     out->append(field);
     return;
   }
+  // Quoted, with each '"' doubled: copied a run at a time (a vector's
+  // commas need the quotes, and vectors are most of a training set's text).
   out->push_back('"');
-  for (char c : field) {
-    if (c == '"') out->push_back('"');
-    out->push_back(c);
+  for (size_t quote; (quote = field.find('"')) != std::string_view::npos;) {
+    out->append(field.substr(0, quote + 1));
+    out->push_back('"');
+    field.remove_prefix(quote + 1);
   }
+  out->append(field);
   out->push_back('"');
 }
 

@@ -1,5 +1,8 @@
 #include <gtest/gtest.h>
 
+#include <sstream>
+
+#include "client/cli/csv.h"
 #include "client/cli/values.h"
 #include "client/json.h"
 #include "protocol/timestamp.h"
@@ -18,6 +21,23 @@ TEST(TimestampTest, ParsesRfc3339AndUnixMillis) {
   EXPECT_FALSE(ParseTimestampMs("2026-13-01T00:00:00Z").ok());
   EXPECT_FALSE(ParseTimestampMs("2026-11-23T07:00:00").ok()) << "an offset is required";
   EXPECT_EQ(FormatTimestampMs(1'795'417'200'250), "2026-11-23T07:00:00.250Z");
+}
+
+TEST(CsvTest, FieldsRoundTripThroughQuoting) {
+  const std::vector<std::string> fields = {"plain",   "",           "[0.5,1,2]", "say \"hi\"", "\"",
+                                           "\"\"x\"", "two\nlines", "cr\r",      "end,\""};
+  std::string line;
+  for (size_t i = 0; i < fields.size(); ++i) {
+    if (i > 0) line.push_back(',');
+    cli::AppendCsvField(fields[i], &line);
+  }
+  EXPECT_TRUE(line.starts_with(R"(plain,,"[0.5,1,2]","say ""hi""","""","""""x""",)")) << line;
+  std::istringstream in(line + "\n");
+  cli::CsvReader reader(in);
+  std::vector<std::string> read;
+  Result<bool> got = reader.Next(&read);
+  ASSERT_TRUE(got.ok() && *got) << got.status().ToString();
+  EXPECT_EQ(read, fields);
 }
 
 TEST(SplitKeyTest, CountsJoinKeys) {

@@ -60,6 +60,14 @@ TEST(ServerOptionsTest, DurabilityModes) {
   EXPECT_EQ((*Parse({"--durability", "none"}))->durability, Durability::kNone);
   EXPECT_FALSE((*Parse({"--durability", "memory"}))->keep_history);
   EXPECT_EQ((*Parse({"--history-cache", "1GB"}))->history_cache, int64_t{1} << 30);
+  EXPECT_EQ((*o)->history_cache_policy, CachePolicy::kLru);
+  EXPECT_EQ((*Parse({"--history-cache-policy", "clock"}))->history_cache_policy,
+            CachePolicy::kClock);
+  EXPECT_NE(Parse({"--history-cache-policy", "arc"})
+                .status()
+                .message()
+                .find("history_cache_policy: unknown cache policy 'arc' (expected lru or clock)"),
+            std::string::npos);
   Result<std::optional<ServerOptions>> bad = Parse({"--durability", "fsync"});
   EXPECT_NE(bad.status().message().find("durability: unknown durability 'fsync'"),
             std::string::npos)

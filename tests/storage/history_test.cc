@@ -87,8 +87,8 @@ TEST(HistoryKeyTest, PrefixLengthCoversViewAndEntityOnly) {
 class HistoryTest : public ::testing::Test {
  protected:
   struct Instance {
-    explicit Instance(const std::string& dir, Durability durability, int64_t* now) {
-      auto h = HistoryStore::Open({.dir = dir, .durability = durability});
+    Instance(const std::string& dir, Durability durability, CachePolicy policy, int64_t* now) {
+      auto h = HistoryStore::Open({.dir = dir, .durability = durability, .cache_policy = policy});
       EXPECT_TRUE(h.ok()) << h.status().ToString();
       if (h.ok()) history = std::move(*h);
       store = std::make_unique<FeatureStore>(
@@ -111,7 +111,7 @@ class HistoryTest : public ::testing::Test {
   }
 
   void Open() {
-    instance_ = std::make_unique<Instance>(dir_, durability_, &now_ms_);
+    instance_ = std::make_unique<Instance>(dir_, durability_, cache_policy_, &now_ms_);
     ASSERT_NE(instance_->history, nullptr);
     Status s = store().Recover();
     ASSERT_TRUE(s.ok()) << s.ToString();
@@ -170,9 +170,12 @@ class HistoryTest : public ::testing::Test {
     return Value(r, 0, field);
   }
 
+  void CheckTrainingJoin(bool restart);
+
   rcu::ThreadRegistration registration_;
   std::string dir_;
   Durability durability_ = Durability::kSync;
+  CachePolicy cache_policy_ = CachePolicy::kLru;
   int64_t now_ms_ = 0;  // before every event time + ttl: online values never expire here
   std::unique_ptr<Instance> instance_;
 };
@@ -370,7 +373,10 @@ std::optional<int64_t> Reference(const std::vector<Event>& events, const std::st
   return best ? std::optional<int64_t>(best->value) : std::nullopt;
 }
 
-TEST_F(HistoryTest, TrainingJoinMatchesABruteForceReferenceAcrossViews) {
+// Writes random histories of two views and checks a training join of random
+// labels against the reference. With restart, the versions are read from
+// table files through the block cache rather than from the memtables.
+void HistoryTest::CheckTrainingJoin(bool restart) {
   std::mt19937_64 rng(11);
   std::vector<Event> users, items;
   int order = 0;
@@ -385,6 +391,7 @@ TEST_F(HistoryTest, TrainingJoinMatchesABruteForceReferenceAcrossViews) {
     ASSERT_TRUE(Put("stats", f.key, f.t, {{"pop", f.value}}).ok());
     items.push_back(f);
   }
+  if (restart) Restart();
   std::vector<std::string> user_keys, item_keys;
   std::vector<int64_t> times;
   for (int i = 0; i < 3000; ++i) {
@@ -417,6 +424,22 @@ TEST_F(HistoryTest, TrainingJoinMatchesABruteForceReferenceAcrossViews) {
   EXPECT_EQ(result.features[0].missing, missing_a);
   EXPECT_GT(missing_a, 0u);
   EXPECT_LT(missing_a, times.size());
+}
+
+TEST_F(HistoryTest, TrainingJoinMatchesABruteForceReferenceAcrossViews) {
+  CheckTrainingJoin(false);
+}
+
+TEST_F(HistoryTest, TrainingJoinFromTableFilesThroughEitherCachePolicy) {
+  for (CachePolicy policy : {CachePolicy::kLru, CachePolicy::kClock}) {
+    SCOPED_TRACE(policy == CachePolicy::kLru ? "lru" : "clock");
+    cache_policy_ = policy;
+    instance_.reset();
+    std::filesystem::remove_all(dir_);
+    Open();
+    ASSERT_TRUE(store().Apply(kDefinitions).ok());
+    CheckTrainingJoin(true);
+  }
 }
 
 TEST_F(HistoryTest, TrainingRefusesUnknownFeaturesAndMissingKeyColumns) {

@@ -83,7 +83,7 @@ cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 cpu_per_request() {
   local redis_pid tick_ns=$((1000000000 / $(getconf CLK_TCK)))
   redis_pid=$(redis-cli -p "$redis_port" info server | tr -d '\r' | awk -F: '/^process_id/ {print $2}')
-  for t in get set incr hset lpush; do
+  for t in ${tests//,/ }; do
     local line=$t
     for target in "$redis_port:$redis_pid" "$quiver_port:$qpid"; do
       local before after

@@ -270,9 +270,25 @@ void RespWriter::Integer(int64_t value) {
 }
 
 void RespWriter::Bulk(std::string_view bytes) {
-  Header('$', static_cast<int64_t>(bytes.size()));
-  out_->append(bytes);
-  out_->append("\r\n");
+  // Most values are small (LRANGE of short items, HGETALL fields): one
+  // append of the whole element instead of three.
+  constexpr size_t kSmall = 64;
+  if (bytes.size() > kSmall) {
+    Header('$', static_cast<int64_t>(bytes.size()));
+    out_->append(bytes);
+    out_->append("\r\n");
+    return;
+  }
+  char buf[kSmall + 8];
+  buf[0] = '$';
+  char* end = std::to_chars(buf + 1, buf + 4, bytes.size()).ptr;
+  *end++ = '\r';
+  *end++ = '\n';
+  std::memcpy(end, bytes.data(), bytes.size());
+  end += bytes.size();
+  *end++ = '\r';
+  *end++ = '\n';
+  out_->append(buf, static_cast<size_t>(end - buf));
 }
 
 void RespWriter::Null() {

@@ -53,6 +53,9 @@ struct Command {
 
 // The command named (any case), or nullptr.
 const Command* FindCommand(std::string_view name);
+// The position of the last key of a request of argc words (Command's
+// last_key counts from the end when negative).
+int64_t LastKey(const Command& cmd, size_t argc);
 // Every command, for COMMAND, COMMAND COUNT, COMMAND INFO, sorted by name.
 std::span<const Command* const> AllCommands();
 // The command's place in AllCommands() (its id in RequestMetrics);

@@ -82,8 +82,12 @@ void RespConnection::PrefetchKeys(size_t n) {
   commands_.resize(n);
   for (size_t i = 0; i < n; ++i) {
     const resp::Command* cmd = commands_[i] = resp::FindCommand(batch_[i][0]);
-    if (cmd != nullptr && cmd->first_key > 0 && batch_[i].size() > size_t(cmd->first_key)) {
-      keys_.push_back(batch_[i][cmd->first_key]);
+    if (cmd == nullptr || cmd->first_key <= 0) continue;
+    // Every key a request names (MSET's, MGET's, DEL's ...), up to a limit.
+    const int64_t last = resp::LastKey(*cmd, batch_[i].size());
+    for (int64_t k = cmd->first_key; k <= last && keys_.size() < kMaxPrefetchedKeys;
+         k += std::max(cmd->key_step, 1)) {
+      keys_.push_back(batch_[i][static_cast<size_t>(k)]);
     }
   }
   if (keys_.size() < 2) return;  // nothing to overlap
@@ -117,8 +121,12 @@ void RespConnection::ProcessRequests() {
     Status error;
     const size_t mark = pending().size();
     const size_t n = ParseBatch(&error);
-    PrefetchKeys(n);
-    RunBatch(ctx, n);
+    {
+      KeySpace::ClockScope clock(keyspace_);
+      rcu::RetireBatch retire;
+      PrefetchKeys(n);
+      RunBatch(ctx, n);
+    }
     HoldReplies(mark);
     if (!error.ok() && !session_.close) {
       spdlog::debug("closing resp connection: {}", error.message());

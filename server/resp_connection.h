@@ -52,6 +52,9 @@ class RespConnection : public StreamConnection {
   // REQUIRES: rcu::ReadLock held.
   void PrefetchFields(size_t n);
   static constexpr size_t kBatch = 16;
+  // Keys whose slots a batch fetches ahead (beyond, the first are evicted
+  // from the cache before they are used).
+  static constexpr size_t kMaxPrefetchedKeys = 256;
 
   KeySpace& keyspace_;
   FeatureStore& store_;

@@ -11,6 +11,11 @@
 
 namespace quiver::resp {
 
+int64_t LastKey(const Command& cmd, size_t argc) {
+  const auto n = static_cast<int64_t>(argc);
+  return std::min(n - 1, cmd.last_key < 0 ? n + cmd.last_key : int64_t{cmd.last_key});
+}
+
 namespace {
 
 struct Table {
@@ -57,11 +62,6 @@ bool ArityOk(const Command& cmd, size_t argc) {
 }
 
 // The position of a request's last key, from the command's key positions.
-int64_t LastKey(const Command& cmd, size_t argc) {
-  const auto n = static_cast<int64_t>(argc);
-  return std::min(n - 1, cmd.last_key < 0 ? n + cmd.last_key : int64_t{cmd.last_key});
-}
-
 // How many keys a request names.
 int64_t KeyCount(const Command& cmd, size_t argc) {
   const int64_t last = LastKey(cmd, argc);

@@ -246,7 +246,29 @@ void KeySpace::Swept(const Record& r) {
   if (IsPlainView(r.view_id) && r.view_id < ViewOf(databases_)) Count(&r, -1);
 }
 
+thread_local KeySpace::Frozen KeySpace::frozen_now_;
+
+KeySpace::ClockScope::ClockScope(const KeySpace& ks) : saved_(frozen_now_) {
+  frozen_now_ = Frozen{&ks, ks.now_ms_()};
+}
+
+KeySpace::ClockScope::~ClockScope() {
+  frozen_now_ = saved_;
+}
+
+void KeySpace::UseStripes(int n) {
+  std::lock_guard lock(growth_mu_);
+  if (stripes_in_use_.load(std::memory_order_relaxed) < n)
+    stripes_in_use_.store(n, std::memory_order_release);
+}
+
+// A stripe comes into use (under growth_mu_) before its first shared lock,
+// and an exclusive gate holds growth_mu_ from before it reads how many are
+// in use until it lets them all go: so it takes every stripe a shared gate
+// can hold while it runs.
 KeySpace::SharedGate::SharedGate(KeySpace& ks) : mu_(ks.stripes_[ThreadNumber() % kStripes].mu) {
+  const int stripe = static_cast<int>(ThreadNumber() % kStripes);
+  if (stripe >= ks.stripes_in_use_.load(std::memory_order_acquire)) ks.UseStripes(stripe + 1);
   mu_.lock_shared();
 }
 
@@ -254,13 +276,16 @@ KeySpace::SharedGate::~SharedGate() {
   mu_.unlock_shared();
 }
 
-KeySpace::ExclusiveGate::ExclusiveGate(KeySpace& ks) : ks_(ks) {
-  for (int i = 0; i < kStripes; ++i)
+KeySpace::ExclusiveGate::ExclusiveGate(KeySpace& ks)
+    : ks_(ks),
+      growth_(ks.growth_mu_),
+      stripes_(ks.stripes_in_use_.load(std::memory_order_relaxed)) {
+  for (int i = 0; i < stripes_; ++i)
     ks_.stripes_[i].mu.lock();
 }
 
 KeySpace::ExclusiveGate::~ExclusiveGate() {
-  for (int i = kStripes - 1; i >= 0; --i)
+  for (int i = stripes_ - 1; i >= 0; --i)
     ks_.stripes_[i].mu.unlock();
 }
 

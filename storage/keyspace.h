@@ -67,7 +67,30 @@ class KeySpace {
   KeySpace& operator=(const KeySpace&) = delete;
 
   int databases() const { return databases_; }
-  int64_t NowMs() const { return now_ms_(); }
+
+ private:
+  struct Frozen {
+    const KeySpace* owner = nullptr;
+    int64_t now_ms = 0;
+  };
+
+ public:
+  // The time: the clock's, or the one a ClockScope on this thread read.
+  int64_t NowMs() const { return frozen_now_.owner == this ? frozen_now_.now_ms : now_ms_(); }
+  // Within a scope, NowMs() on this thread returns the time read when it
+  // began: one clock read for a batch of pipelined requests instead of
+  // several per key. (Redis too reads its clock once per command.) Keep a
+  // scope short: expiry is judged at its start.
+  class ClockScope {
+   public:
+    explicit ClockScope(const KeySpace& ks);
+    ~ClockScope();
+    ClockScope(const ClockScope&) = delete;
+    ClockScope& operator=(const ClockScope&) = delete;
+
+   private:
+    Frozen saved_;
+  };
   static bool IsPlainView(uint32_t view_id) { return view_id >= kPlainViewBase; }
 
   // The live record of a key, or nullptr. REQUIRES: rcu::ReadLock held;
@@ -160,7 +183,10 @@ class KeySpace {
   // Bookkeeping for a plain record the table's sweep removed.
   void Swept(const Record& r);
 
-  // Shared by single-key writers, exclusive for multi-key ones.
+  // Shared by single-key writers, exclusive for multi-key ones. A thread
+  // takes its own stripe shared; the exclusive gate takes every stripe in
+  // use, which is as many as there are writer threads (up to kStripes),
+  // not all of them.
   class SharedGate {
    public:
     explicit SharedGate(KeySpace& ks);
@@ -180,6 +206,8 @@ class KeySpace {
 
    private:
     KeySpace& ks_;
+    std::unique_lock<std::mutex> growth_;  // no stripe comes into use meanwhile
+    int stripes_;
   };
 
   OnlineTable& table() { return table_; }
@@ -188,6 +216,9 @@ class KeySpace {
   struct alignas(64) Stripe {
     std::shared_mutex mu;
   };
+  // Makes stripes [0, n) the ones an exclusive gate takes.
+  void UseStripes(int n);
+
   struct alignas(64) Counters {
     std::atomic<int64_t> keys{0};
     std::atomic<int64_t> expiring{0};
@@ -204,11 +235,15 @@ class KeySpace {
   static constexpr size_t kPresenceStripes = 4096;
   static constexpr size_t kLogLocks = 1024;
 
+  static thread_local Frozen frozen_now_;
+
   OnlineTable& table_;
   int databases_;
   std::function<int64_t()> now_ms_;
   std::unique_ptr<Counters[]> counters_;
   std::unique_ptr<Stripe[]> stripes_;
+  std::atomic<int> stripes_in_use_{0};  // only grows, under growth_mu_
+  mutable std::mutex growth_mu_;
   // Per stripe of keys: creations and deletions so far (see Stamp).
   std::unique_ptr<std::atomic<uint64_t>[]> presence_;
   std::shared_ptr<KeyLog> log_;

@@ -2,6 +2,10 @@
 
 #include <urcu/urcu-memb.h>
 
+#include <cstddef>
+#include <utility>
+#include <vector>
+
 #include "storage/tsan.h"
 
 namespace quiver::rcu {
@@ -12,6 +16,29 @@ thread_local int registration_depth = 0;
 [[maybe_unused]] char reclaim_token;
 // TSan only: the sync object through which callbacks order Barrier's return.
 [[maybe_unused]] char reclaimed_token;
+
+// The callbacks a RetireBatch gathered, retired as one.
+struct Gathered {
+  rcu_head head;  // first: the callback finds its Gathered from it
+  std::vector<std::pair<rcu_head*, void (*)(rcu_head*)>> callbacks;
+};
+static_assert(offsetof(Gathered, head) == 0);
+
+thread_local int batch_depth = 0;
+thread_local Gathered* gathered = nullptr;
+
+void RunGathered(rcu_head* head) {
+  auto* g = reinterpret_cast<Gathered*>(head);
+  for (const auto& [h, fn] : g->callbacks)
+    fn(h);
+  delete g;
+}
+
+void RetireGathered() {
+  if (gathered == nullptr) return;
+  urcu_memb_call_rcu(&gathered->head, RunGathered);
+  gathered = nullptr;
+}
 }  // namespace
 
 ThreadRegistration::ThreadRegistration() {
@@ -33,7 +60,18 @@ ReadLock::~ReadLock() {
 
 void Retire(rcu_head* head, void (*fn)(rcu_head*)) {
   QUIVER_TSAN_RELEASE(&reclaim_token);
-  urcu_memb_call_rcu(head, fn);
+  if (batch_depth == 0) return urcu_memb_call_rcu(head, fn);
+  if (gathered == nullptr) gathered = new Gathered{};
+  gathered->callbacks.emplace_back(head, fn);
+  if (gathered->callbacks.size() >= RetireBatch::kMaxBatch) RetireGathered();
+}
+
+RetireBatch::RetireBatch() {
+  ++batch_depth;
+}
+
+RetireBatch::~RetireBatch() {
+  if (--batch_depth == 0) RetireGathered();
 }
 
 void BeforeReclaim() {

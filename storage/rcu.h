@@ -5,6 +5,8 @@
 // its read section. No call here blocks on a grace period except Barrier().
 #pragma once
 
+#include <cstddef>
+
 struct rcu_head;
 
 namespace quiver::rcu {
@@ -33,6 +35,20 @@ class ReadLock {
 // a registered thread, inside or outside a ReadLock.
 void Retire(rcu_head* head, void (*fn)(rcu_head*));
 
+// While one is open on this thread, Retire gathers its callbacks and hands
+// them to liburcu as one when the outermost batch closes (or every
+// kMaxBatch): one call_rcu, and at most one wake-up of its thread, for a
+// batch of requests instead of one per replaced record. Nests. Reclaiming
+// only starts later, so keep a batch short (a batch of requests).
+class RetireBatch {
+ public:
+  static constexpr std::size_t kMaxBatch = 1024;
+  RetireBatch();
+  ~RetireBatch();
+  RetireBatch(const RetireBatch&) = delete;
+  RetireBatch& operator=(const RetireBatch&) = delete;
+};
+
 // Called first thing by a retire callback, before it frees: tells TSan that
 // every read section that ended before now happens-before the free.
 void BeforeReclaim();
@@ -42,7 +58,8 @@ void BeforeReclaim();
 // tells TSan that the callback happens-before the end of the next Barrier.
 void AfterReclaim();
 
-// Waits until every callback retired so far has run. Not for request paths.
+// Waits until every callback retired so far has run (those gathered by a
+// RetireBatch once it has handed them over). Not for request paths.
 void Barrier();
 
 }  // namespace quiver::rcu

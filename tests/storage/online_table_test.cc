@@ -7,6 +7,7 @@
 #include <vector>
 
 #include <gtest/gtest.h>
+#include <urcu/urcu-memb.h>
 
 #include "storage/rcu.h"
 
@@ -47,6 +48,32 @@ class OnlineTableTest : public ::testing::Test {
   rcu::ThreadRegistration registration_;
   OnlineTable table_{OnlineTable::Options{}};
 };
+
+// A RetireBatch hands its callbacks over when it closes, or every kMaxBatch:
+// none runs before, and every one runs after.
+TEST(RetireBatchTest, CallbacksRunOnlyOnceHandedOverAndAllOfThemThen) {
+  rcu::ThreadRegistration registration;
+  static std::atomic<int> ran{0};
+  ran = 0;
+  constexpr size_t kCount = 2 * rcu::RetireBatch::kMaxBatch + 10;
+  std::vector<rcu_head> heads(kCount);
+  {
+    rcu::RetireBatch batch;
+    {
+      rcu::RetireBatch nested;
+      for (rcu_head& h : heads)
+        rcu::Retire(&h, [](rcu_head*) {
+          rcu::BeforeReclaim();
+          ++ran;
+          rcu::AfterReclaim();
+        });
+    }
+    rcu::Barrier();
+    EXPECT_EQ(ran, static_cast<int>(2 * rcu::RetireBatch::kMaxBatch));  // the full ones
+  }
+  rcu::Barrier();
+  EXPECT_EQ(ran, static_cast<int>(kCount));
+}
 
 TEST_F(OnlineTableTest, InsertThenFind) {
   EXPECT_EQ(*Put("u1", 100, 7), OnlineTable::Outcome::kInserted);

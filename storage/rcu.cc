@@ -29,6 +29,7 @@ thread_local Gathered* gathered = nullptr;
 
 void RunGathered(rcu_head* head) {
   auto* g = reinterpret_cast<Gathered*>(head);
+  QUIVER_TSAN_ACQUIRE(g);  // liburcu's hand-over is not instrumented
   for (const auto& [h, fn] : g->callbacks)
     fn(h);
   delete g;
@@ -36,6 +37,7 @@ void RunGathered(rcu_head* head) {
 
 void RetireGathered() {
   if (gathered == nullptr) return;
+  QUIVER_TSAN_RELEASE(gathered);
   urcu_memb_call_rcu(&gathered->head, RunGathered);
   gathered = nullptr;
 }

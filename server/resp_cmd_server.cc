@@ -188,7 +188,10 @@ void Config(Context& ctx, Args args) {
   const std::string_view sub = args[1];
   if (EqualsNoCase(sub, "GET")) return ConfigGet(ctx, args);
   if (EqualsNoCase(sub, "SET")) return ConfigSet(ctx, args);
-  if (EqualsNoCase(sub, "RESETSTAT") && args.size() == 2) return ctx.out.Ok();
+  if (EqualsNoCase(sub, "RESETSTAT") && args.size() == 2) {
+    ResetStats(ctx);
+    return ctx.out.Ok();
+  }
   if (EqualsNoCase(sub, "REWRITE") && args.size() == 2) {
     return ctx.out.Error("ERR The server is running without a config file");
   }

@@ -124,6 +124,17 @@ struct Shared {
 
   std::mutex config_mu;
   std::map<std::string, std::string> config;  // guarded by config_mu: CONFIG SET values
+
+  // What INFO's counters had reached at the last CONFIG RESETSTAT: INFO
+  // shows what came since. (/metrics keeps counting from the start, as
+  // Prometheus counters must.)
+  struct StatCounters {
+    int64_t connections_received = 0, rejected_connections = 0, commands = 0, net_in = 0,
+            net_out = 0, keyspace_hits = 0, keyspace_misses = 0;
+  };
+  std::mutex stats_base_mu;
+  StatCounters stats_base;  // guarded by stats_base_mu
+  std::map<std::string, RequestMetrics::Totals, std::less<>> command_base;  // by command name
 };
 
 // One connection's state; touched only by its thread.

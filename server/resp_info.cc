@@ -123,31 +123,52 @@ void PersistenceSection(Context& ctx, std::string* out) {
   s.Field("quiver_durability", log != nullptr ? DurabilityName(log->durability()) : "memory");
 }
 
-void StatsSection(Context& ctx, std::string* out) {
+// INFO stats' counters since the start.
+Shared::StatCounters CountersSinceStart(Context& ctx) {
   Shared& sh = ctx.shared;
-  int64_t commands = sh.closed_commands.load(std::memory_order_relaxed);
-  int64_t in = sh.closed_net_in.load(std::memory_order_relaxed);
-  int64_t net_out = sh.closed_net_out.load(std::memory_order_relaxed);
+  Shared::StatCounters c;
+  c.commands = sh.closed_commands.load(std::memory_order_relaxed);
+  c.net_in = sh.closed_net_in.load(std::memory_order_relaxed);
+  c.net_out = sh.closed_net_out.load(std::memory_order_relaxed);
   {
     std::lock_guard<std::mutex> lock(sh.clients_mu);
-    for (const auto& [id, c] : sh.clients) {
-      commands += c->commands.load(std::memory_order_relaxed);
-      in += c->net_in.load(std::memory_order_relaxed);
-      net_out += c->net_out.load(std::memory_order_relaxed);
+    for (const auto& [id, info] : sh.clients) {
+      c.commands += info->commands.load(std::memory_order_relaxed);
+      c.net_in += info->net_in.load(std::memory_order_relaxed);
+      c.net_out += info->net_out.load(std::memory_order_relaxed);
     }
   }
+  c.connections_received = sh.connections_received.load(std::memory_order_relaxed);
+  c.rejected_connections = sh.rejected_connections.load(std::memory_order_relaxed);
+  c.keyspace_hits = sh.keyspace_hits.load(std::memory_order_relaxed) + ctx.session.hits;
+  c.keyspace_misses = sh.keyspace_misses.load(std::memory_order_relaxed) + ctx.session.misses;
+  return c;
+}
+
+void StatsSection(Context& ctx, std::string* out) {
+  Shared::StatCounters c = CountersSinceStart(ctx);
+  {
+    std::lock_guard<std::mutex> lock(ctx.shared.stats_base_mu);
+    const Shared::StatCounters& b = ctx.shared.stats_base;
+    c = {c.connections_received - b.connections_received,
+         c.rejected_connections - b.rejected_connections,
+         c.commands - b.commands,
+         c.net_in - b.net_in,
+         c.net_out - b.net_out,
+         c.keyspace_hits - b.keyspace_hits,
+         c.keyspace_misses - b.keyspace_misses};
+  }
   Section s(out, "Stats");
-  s.Field("total_connections_received", sh.connections_received.load(std::memory_order_relaxed));
-  s.Field("total_commands_processed", commands);
+  s.Field("total_connections_received", c.connections_received);
+  s.Field("total_commands_processed", c.commands);
   s.Field("instantaneous_ops_per_sec", 0);
-  s.Field("total_net_input_bytes", in);
-  s.Field("total_net_output_bytes", net_out);
-  s.Field("rejected_connections", sh.rejected_connections.load(std::memory_order_relaxed));
+  s.Field("total_net_input_bytes", c.net_in);
+  s.Field("total_net_output_bytes", c.net_out);
+  s.Field("rejected_connections", c.rejected_connections);
   s.Field("expired_keys", 0);
   s.Field("evicted_keys", 0);
-  s.Field("keyspace_hits", sh.keyspace_hits.load(std::memory_order_relaxed) + ctx.session.hits);
-  s.Field("keyspace_misses",
-          sh.keyspace_misses.load(std::memory_order_relaxed) + ctx.session.misses);
+  s.Field("keyspace_hits", c.keyspace_hits);
+  s.Field("keyspace_misses", c.keyspace_misses);
   s.Field("pubsub_channels", 0);
   s.Field("pubsub_patterns", 0);
 }
@@ -189,14 +210,37 @@ void KeyspaceSection(Context& ctx, std::string* out) {
   }
 }
 
-// The RESP port's commands served so far (RequestMetrics), by name.
-std::vector<RequestMetrics::KindTotals> RespCommandTotals(const Context& ctx) {
+// The RESP port's commands served since the start (RequestMetrics), by name.
+std::vector<RequestMetrics::KindTotals> RespCommandsSinceStart(const Context& ctx) {
   std::vector<RequestMetrics::KindTotals> resp;
   if (ctx.shared.metrics == nullptr) return resp;
   for (auto& k : ctx.shared.metrics->Collect()) {
     if (k.front_end == FrontEnd::kResp && k.kind != "unknown") resp.push_back(std::move(k));
   }
   return resp;
+}
+
+// now - base, bucket by bucket. The maximum cannot be taken back: it stays
+// the one since the start (it only bounds the highest percentiles).
+void Subtract(const RequestMetrics::Totals& base, RequestMetrics::Totals* now) {
+  now->count -= std::min(now->count, base.count);
+  now->errors -= std::min(now->errors, base.errors);
+  now->sum_ns -= std::min(now->sum_ns, base.sum_ns);
+  for (size_t i = 0; i < now->buckets.size() && i < base.buckets.size(); ++i)
+    now->buckets[i] -= std::min(now->buckets[i], base.buckets[i]);
+}
+
+// The RESP port's commands served since the last CONFIG RESETSTAT.
+std::vector<RequestMetrics::KindTotals> RespCommandTotals(Context& ctx) {
+  std::vector<RequestMetrics::KindTotals> since = RespCommandsSinceStart(ctx);
+  std::lock_guard<std::mutex> lock(ctx.shared.stats_base_mu);
+  const auto& base = ctx.shared.command_base;
+  std::erase_if(since, [&](RequestMetrics::KindTotals& k) {
+    auto it = base.find(k.kind);
+    if (it != base.end()) Subtract(it->second, &k.totals);
+    return k.totals.count == 0;
+  });
+  return since;
 }
 
 std::string Fixed(double v, int decimals) {
@@ -229,6 +273,20 @@ void LatencyStatsSection(Context& ctx, std::string* out) {
             "p50=" + us(p.p50) + ",p99=" + us(p.p99) + ",p99.9=" + us(p.p999));
   }
 }
+
+}  // namespace
+
+void ResetStats(Context& ctx) {
+  const Shared::StatCounters counters = CountersSinceStart(ctx);
+  std::vector<RequestMetrics::KindTotals> commands = RespCommandsSinceStart(ctx);
+  std::lock_guard<std::mutex> lock(ctx.shared.stats_base_mu);
+  ctx.shared.stats_base = counters;
+  ctx.shared.command_base.clear();
+  for (auto& k : commands)
+    ctx.shared.command_base.emplace(std::string(k.kind), std::move(k.totals));
+}
+
+namespace {
 
 struct InfoSection {
   std::string_view name;

@@ -12,6 +12,9 @@ namespace quiver::resp {
 
 // INFO [section ...]: Redis's sections and field names.
 void Info(Context& ctx, Args args);
+// CONFIG RESETSTAT: INFO's stats, commandstats and latencystats start
+// again from zero.
+void ResetStats(Context& ctx);
 
 struct ConfigParam {
   enum Kind : uint8_t {

@@ -2,6 +2,7 @@
 redis-cli, as clients send them on connect."""
 
 import socket
+import urllib.request
 
 import pytest
 import redis
@@ -203,6 +204,33 @@ def test_info_config_command(r, server):
     assert server.cli("COMMAND", "INFO", "nosuch") == "\n"
     docs = server.cli("COMMAND", "DOCS", "set").split("\n")
     assert docs[:3] == ["set", "summary", "Sets the string value of a key, with options."]
+
+
+def test_config_resetstat_starts_the_stats_again(r, server):
+    r.set("rs", "1")
+    for _ in range(5):
+        r.get("rs")
+    r.get("rs-missing")
+    before = r.info("stats")
+    assert before["total_commands_processed"] >= 7
+    assert before["keyspace_hits"] >= 5 and before["keyspace_misses"] >= 1
+    assert r.info("commandstats")["cmdstat_get"]["calls"] >= 6
+    assert r.config_resetstat() is True
+    after = r.info("stats")
+    # Only what came since: this INFO (and, counted at once, the RESETSTAT).
+    assert after["total_commands_processed"] <= 2
+    assert after["keyspace_hits"] == 0 and after["keyspace_misses"] == 0
+    assert "cmdstat_get" not in r.info("commandstats")
+    assert "latency_percentiles_usec_get" not in r.info("latencystats")
+    r.get("rs")
+    assert r.info("commandstats")["cmdstat_get"]["calls"] == 1
+    assert r.info("stats")["keyspace_hits"] == 1
+    # The Prometheus counters are not taken back.
+    metrics = urllib.request.urlopen(
+        "http://127.0.0.1:%d/metrics" % server.http_port).read().decode()
+    gets = [l for l in metrics.splitlines()
+            if l.startswith("quiver_requests_total") and 'kind="get"' in l and 'resp' in l]
+    assert gets and float(gets[0].split()[-1]) >= 7
 
 
 def test_maxmemory_refuses_writes_reads_go_on(r):

@@ -3,6 +3,7 @@
 // shared by every connection, and the context a command runs in.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <map>
@@ -132,6 +133,13 @@ struct Shared {
     int64_t connections_received = 0, rejected_connections = 0, commands = 0, net_in = 0,
             net_out = 0, keyspace_hits = 0, keyspace_misses = 0;
   };
+  // INFO's instantaneous_ops_per_sec, as Redis computes it: commands per
+  // second over the last 16 samples, taken every 100 ms (SampleOps).
+  static constexpr int kOpsSamples = 16;
+  std::mutex ops_mu;
+  std::array<std::pair<int64_t, int64_t>, kOpsSamples + 1> ops_samples{};  // (ms, commands)
+  int ops_taken = 0;  // samples so far; guarded by ops_mu
+
   std::mutex stats_base_mu;
   StatCounters stats_base;  // guarded by stats_base_mu
   std::map<std::string, RequestMetrics::Totals, std::less<>> command_base;  // by command name

@@ -123,21 +123,26 @@ void PersistenceSection(Context& ctx, std::string* out) {
   s.Field("quiver_durability", log != nullptr ? DurabilityName(log->durability()) : "memory");
 }
 
-// INFO stats' counters since the start.
-Shared::StatCounters CountersSinceStart(Context& ctx) {
-  Shared& sh = ctx.shared;
+// INFO stats' counters since the start (commands, bytes in and out only
+// with `all`).
+Shared::StatCounters Counted(Shared& sh, bool all) {
   Shared::StatCounters c;
   c.commands = sh.closed_commands.load(std::memory_order_relaxed);
-  c.net_in = sh.closed_net_in.load(std::memory_order_relaxed);
-  c.net_out = sh.closed_net_out.load(std::memory_order_relaxed);
-  {
-    std::lock_guard<std::mutex> lock(sh.clients_mu);
-    for (const auto& [id, info] : sh.clients) {
-      c.commands += info->commands.load(std::memory_order_relaxed);
-      c.net_in += info->net_in.load(std::memory_order_relaxed);
-      c.net_out += info->net_out.load(std::memory_order_relaxed);
-    }
+  c.net_in = all ? sh.closed_net_in.load(std::memory_order_relaxed) : 0;
+  c.net_out = all ? sh.closed_net_out.load(std::memory_order_relaxed) : 0;
+  std::lock_guard<std::mutex> lock(sh.clients_mu);
+  for (const auto& [id, info] : sh.clients) {
+    c.commands += info->commands.load(std::memory_order_relaxed);
+    if (!all) continue;
+    c.net_in += info->net_in.load(std::memory_order_relaxed);
+    c.net_out += info->net_out.load(std::memory_order_relaxed);
   }
+  return c;
+}
+
+Shared::StatCounters CountersSinceStart(Context& ctx) {
+  Shared& sh = ctx.shared;
+  Shared::StatCounters c = Counted(sh, true);
   c.connections_received = sh.connections_received.load(std::memory_order_relaxed);
   c.rejected_connections = sh.rejected_connections.load(std::memory_order_relaxed);
   c.keyspace_hits = sh.keyspace_hits.load(std::memory_order_relaxed) + ctx.session.hits;
@@ -161,7 +166,7 @@ void StatsSection(Context& ctx, std::string* out) {
   Section s(out, "Stats");
   s.Field("total_connections_received", c.connections_received);
   s.Field("total_commands_processed", c.commands);
-  s.Field("instantaneous_ops_per_sec", 0);
+  s.Field("instantaneous_ops_per_sec", OpsPerSecond(ctx.shared));
   s.Field("total_net_input_bytes", c.net_in);
   s.Field("total_net_output_bytes", c.net_out);
   s.Field("rejected_connections", c.rejected_connections);
@@ -275,6 +280,28 @@ void LatencyStatsSection(Context& ctx, std::string* out) {
 }
 
 }  // namespace
+
+int64_t TotalCommands(Shared& shared) {
+  return Counted(shared, false).commands;
+}
+
+void SampleOps(Shared& shared, int64_t now_ms) {
+  const int64_t commands = TotalCommands(shared);
+  std::lock_guard<std::mutex> lock(shared.ops_mu);
+  const size_t slots = shared.ops_samples.size();
+  shared.ops_samples[static_cast<size_t>(shared.ops_taken) % slots] = {now_ms, commands};
+  ++shared.ops_taken;
+}
+
+int64_t OpsPerSecond(Shared& shared) {
+  std::lock_guard<std::mutex> lock(shared.ops_mu);
+  const auto taken = static_cast<size_t>(shared.ops_taken);
+  if (taken < 2) return 0;
+  const size_t slots = shared.ops_samples.size();
+  const auto& [t1, n1] = shared.ops_samples[(taken - 1) % slots];
+  const auto& [t0, n0] = shared.ops_samples[taken < slots ? 0 : taken % slots];
+  return t1 > t0 ? (n1 - n0) * 1000 / (t1 - t0) : 0;
+}
 
 void ResetStats(Context& ctx) {
   const Shared::StatCounters counters = CountersSinceStart(ctx);

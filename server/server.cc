@@ -7,7 +7,9 @@
 #include "server/http_connection.h"
 #include "server/native_connection.h"
 #include "server/resp_connection.h"
+#include "server/resp_info.h"
 #include "server/version.h"
+#include "storage/clock.h"
 #include "storage/rcu.h"
 
 namespace quiver {
@@ -203,15 +205,29 @@ void Server::Stop() {
     context->stop();
 }
 
+// Every 100 ms a sample for INFO's instantaneous_ops_per_sec; every
+// sweep interval, a sweep of expired rows.
 void Server::SweepLoop() {
   rcu::ThreadRegistration registration;
+  using Clock = std::chrono::steady_clock;
+  constexpr auto kSampleEvery = std::chrono::milliseconds(100);
+  const auto sweep_every = std::chrono::milliseconds(options_.sweep_interval_ms);
+  auto next_sample = Clock::now() + kSampleEvery;
+  auto next_sweep = Clock::now() + sweep_every;
   std::unique_lock<std::mutex> lock(stop_mu_);
-  while (!stop_cv_.wait_for(lock, std::chrono::milliseconds(options_.sweep_interval_ms),
-                            [this] { return stopping_; })) {
+  while (
+      !stop_cv_.wait_until(lock, std::min(next_sample, next_sweep), [this] { return stopping_; })) {
     lock.unlock();
-    const size_t swept = store_.table().SweepExpired(
-        store_.NowMs(), [this](const Record& r) { keyspace_.Swept(r); });
-    if (swept > 0) spdlog::debug("swept {} expired rows", swept);
+    if (Clock::now() >= next_sample) {
+      next_sample = Clock::now() + kSampleEvery;
+      resp::SampleOps(resp_shared_, SystemNowMs());
+    }
+    if (Clock::now() >= next_sweep) {
+      next_sweep = Clock::now() + sweep_every;
+      const size_t swept = store_.table().SweepExpired(
+          store_.NowMs(), [this](const Record& r) { keyspace_.Swept(r); });
+      if (swept > 0) spdlog::debug("swept {} expired rows", swept);
+    }
     lock.lock();
   }
 }

@@ -2,6 +2,8 @@
 redis-cli, as clients send them on connect."""
 
 import socket
+import threading
+import time
 import urllib.request
 
 import pytest
@@ -231,6 +233,39 @@ def test_config_resetstat_starts_the_stats_again(r, server):
     gets = [l for l in metrics.splitlines()
             if l.startswith("quiver_requests_total") and 'kind="get"' in l and 'resp' in l]
     assert gets and float(gets[0].split()[-1]) >= 7
+
+
+def poll(check, seconds=10.0, every=0.1):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        time.sleep(every)
+    return False
+
+
+def test_instantaneous_ops_per_sec_follows_the_load(server):
+    c = redis.Redis(port=server.resp_port)
+    stop = threading.Event()
+
+    def load():
+        w = redis.Redis(port=server.resp_port)
+        while not stop.is_set():
+            p = w.pipeline(transaction=False)
+            for _ in range(50):
+                p.incr("ops")
+            p.execute()
+
+    worker = threading.Thread(target=load)
+    worker.start()
+    try:
+        assert poll(lambda: c.info("stats")["instantaneous_ops_per_sec"] > 100)
+    finally:
+        stop.set()
+        worker.join()
+    # Once the load has left the window of samples, only this poll's own
+    # INFO (two a second) is counted.
+    assert poll(lambda: c.info("stats")["instantaneous_ops_per_sec"] <= 10, every=0.5)
 
 
 def test_maxmemory_refuses_writes_reads_go_on(r):

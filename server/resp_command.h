@@ -138,7 +138,7 @@ struct Shared {
   static constexpr int kOpsSamples = 16;
   std::mutex ops_mu;
   std::array<std::pair<int64_t, int64_t>, kOpsSamples + 1> ops_samples{};  // (ms, commands)
-  int ops_taken = 0;  // samples so far; guarded by ops_mu
+  uint64_t ops_taken = 0;  // samples so far; guarded by ops_mu
 
   std::mutex stats_base_mu;
   StatCounters stats_base;  // guarded by stats_base_mu

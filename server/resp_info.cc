@@ -281,21 +281,17 @@ void LatencyStatsSection(Context& ctx, std::string* out) {
 
 }  // namespace
 
-int64_t TotalCommands(Shared& shared) {
-  return Counted(shared, false).commands;
-}
-
 void SampleOps(Shared& shared, int64_t now_ms) {
-  const int64_t commands = TotalCommands(shared);
+  const int64_t commands = Counted(shared, false).commands;
   std::lock_guard<std::mutex> lock(shared.ops_mu);
   const size_t slots = shared.ops_samples.size();
-  shared.ops_samples[static_cast<size_t>(shared.ops_taken) % slots] = {now_ms, commands};
+  shared.ops_samples[shared.ops_taken % slots] = {now_ms, commands};
   ++shared.ops_taken;
 }
 
 int64_t OpsPerSecond(Shared& shared) {
   std::lock_guard<std::mutex> lock(shared.ops_mu);
-  const auto taken = static_cast<size_t>(shared.ops_taken);
+  const uint64_t taken = shared.ops_taken;
   if (taken < 2) return 0;
   const size_t slots = shared.ops_samples.size();
   const auto& [t1, n1] = shared.ops_samples[(taken - 1) % slots];

@@ -15,8 +15,6 @@ void Info(Context& ctx, Args args);
 // CONFIG RESETSTAT: INFO's stats, commandstats and latencystats start
 // again from zero.
 void ResetStats(Context& ctx);
-// Every connection's commands so far.
-int64_t TotalCommands(Shared& shared);
 // Takes a sample for instantaneous_ops_per_sec; call every 100 ms.
 void SampleOps(Shared& shared, int64_t now_ms);
 // Commands per second over the samples taken (0 before two).

@@ -242,13 +242,20 @@ Result<bool> RespReader::NextInline(std::vector<std::string_view>* args) {
   return true;
 }
 
-void RespWriter::Header(char prefix, int64_t n) {
-  char buf[24];
+namespace {
+// Writes "<prefix><n>\r\n" at buf (room for 23 bytes); returns its end.
+char* WriteHeader(char* buf, char prefix, int64_t n) {
   buf[0] = prefix;
-  char* end = std::to_chars(buf + 1, buf + sizeof(buf) - 2, n).ptr;
+  char* end = std::to_chars(buf + 1, buf + 21, n).ptr;
   *end++ = '\r';
   *end++ = '\n';
-  out_->append(buf, end - buf);
+  return end;
+}
+}  // namespace
+
+void RespWriter::Header(char prefix, int64_t n) {
+  char buf[24];
+  out_->append(buf, WriteHeader(buf, prefix, n) - buf);
 }
 
 void RespWriter::Simple(std::string_view text) {
@@ -279,11 +286,8 @@ void RespWriter::Bulk(std::string_view bytes) {
     out_->append("\r\n");
     return;
   }
-  char buf[kSmall + 8];
-  buf[0] = '$';
-  char* end = std::to_chars(buf + 1, buf + 4, bytes.size()).ptr;
-  *end++ = '\r';
-  *end++ = '\n';
+  char buf[kSmall + 24];
+  char* end = WriteHeader(buf, '$', static_cast<int64_t>(bytes.size()));
   std::memcpy(end, bytes.data(), bytes.size());
   end += bytes.size();
   *end++ = '\r';

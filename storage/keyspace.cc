@@ -266,8 +266,10 @@ void KeySpace::UseStripes(int n) {
 // and an exclusive gate holds growth_mu_ from before it reads how many are
 // in use until it lets them all go: so it takes every stripe a shared gate
 // can hold while it runs.
-KeySpace::SharedGate::SharedGate(KeySpace& ks) : mu_(ks.stripes_[ThreadNumber() % kStripes].mu) {
-  const int stripe = static_cast<int>(ThreadNumber() % kStripes);
+KeySpace::SharedGate::SharedGate(KeySpace& ks)
+    : SharedGate(ks, static_cast<int>(ThreadNumber() % kStripes)) {}
+
+KeySpace::SharedGate::SharedGate(KeySpace& ks, int stripe) : mu_(ks.stripes_[stripe].mu) {
   if (stripe >= ks.stripes_in_use_.load(std::memory_order_acquire)) ks.UseStripes(stripe + 1);
   mu_.lock_shared();
 }

@@ -195,6 +195,7 @@ class KeySpace {
     SharedGate& operator=(const SharedGate&) = delete;
 
    private:
+    SharedGate(KeySpace& ks, int stripe);
     std::shared_mutex& mu_;
   };
   class ExclusiveGate {

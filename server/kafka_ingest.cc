@@ -84,6 +84,7 @@ struct KafkaIngest::Impl {
   std::vector<std::pair<int64_t, int64_t>> pending_times;  // (event time ms, received us)
   MappedEvent mapped;
   std::array<bool, kEventErrorKinds> logged{};
+  size_t last_batch_bytes = 0;  // to reserve room for the next batch
 
   mutable std::mutex mu;  // guards what status() reads below
   std::map<PartitionKey, PartitionState> partitions;
@@ -281,6 +282,7 @@ int64_t KafkaIngest::Impl::Watermark() {
 
 void KafkaIngest::Impl::Flush() {
   HistoryBatch batch;
+  batch.Reserve(last_batch_bytes + last_batch_bytes / 8);
   IngestCounts c;
   Status s = ingestor.Apply(pending, &batch, &c);
   const int64_t visible = NowUs();
@@ -328,6 +330,7 @@ void KafkaIngest::Impl::Flush() {
     }
     windows_through_ms = watermark;
   };
+  last_batch_bytes = batch.bytes();
   if (!store.Commit(std::move(batch), durable)) durable(Status::Ok());
   // The group's offsets in Kafka are for lag tools only; quiver resumes from
   // the offsets stored with its data.

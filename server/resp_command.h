@@ -131,7 +131,7 @@ struct Shared {
   // Prometheus counters must.)
   struct StatCounters {
     int64_t connections_received = 0, rejected_connections = 0, commands = 0, net_in = 0,
-            net_out = 0, keyspace_hits = 0, keyspace_misses = 0;
+            net_out = 0, keyspace_hits = 0, keyspace_misses = 0, expired_keys = 0;
   };
   // INFO's instantaneous_ops_per_sec, as Redis computes it: commands per
   // second over the last 16 samples, taken every 100 ms (SampleOps).

@@ -147,6 +147,7 @@ Shared::StatCounters CountersSinceStart(Context& ctx) {
   c.rejected_connections = sh.rejected_connections.load(std::memory_order_relaxed);
   c.keyspace_hits = sh.keyspace_hits.load(std::memory_order_relaxed) + ctx.session.hits;
   c.keyspace_misses = sh.keyspace_misses.load(std::memory_order_relaxed) + ctx.session.misses;
+  c.expired_keys = ctx.ks.expired();
   return c;
 }
 
@@ -161,7 +162,8 @@ void StatsSection(Context& ctx, std::string* out) {
          c.net_in - b.net_in,
          c.net_out - b.net_out,
          c.keyspace_hits - b.keyspace_hits,
-         c.keyspace_misses - b.keyspace_misses};
+         c.keyspace_misses - b.keyspace_misses,
+         c.expired_keys - b.expired_keys};
   }
   Section s(out, "Stats");
   s.Field("total_connections_received", c.connections_received);
@@ -170,7 +172,7 @@ void StatsSection(Context& ctx, std::string* out) {
   s.Field("total_net_input_bytes", c.net_in);
   s.Field("total_net_output_bytes", c.net_out);
   s.Field("rejected_connections", c.rejected_connections);
-  s.Field("expired_keys", 0);
+  s.Field("expired_keys", c.expired_keys);
   s.Field("evicted_keys", 0);
   s.Field("keyspace_hits", c.keyspace_hits);
   s.Field("keyspace_misses", c.keyspace_misses);

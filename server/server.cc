@@ -205,28 +205,40 @@ void Server::Stop() {
     context->stop();
 }
 
-// Every 100 ms a sample for INFO's instantaneous_ops_per_sec; every
-// sweep interval, a sweep of expired rows.
+// Every 100 ms a sample for INFO's instantaneous_ops_per_sec and, while a
+// sweep of expired rows is due or under way, a slice of it of at most
+// kSweepSlice: a sweep takes at most a tenth of a core, however large the
+// table (as Redis bounds its active expiry), and a pass starts every sweep
+// interval or, if it took longer, as soon as the previous one ends.
 void Server::SweepLoop() {
   rcu::ThreadRegistration registration;
   using Clock = std::chrono::steady_clock;
-  constexpr auto kSampleEvery = std::chrono::milliseconds(100);
+  constexpr auto kTick = std::chrono::milliseconds(100);
+  constexpr auto kSweepSlice = std::chrono::milliseconds(10);
   const auto sweep_every = std::chrono::milliseconds(options_.sweep_interval_ms);
-  auto next_sample = Clock::now() + kSampleEvery;
+  auto next_tick = Clock::now() + kTick;
   auto next_sweep = Clock::now() + sweep_every;
+  OnlineTable::SweepCursor cursor;
+  bool sweeping = false;
   std::unique_lock<std::mutex> lock(stop_mu_);
-  while (
-      !stop_cv_.wait_until(lock, std::min(next_sample, next_sweep), [this] { return stopping_; })) {
+  auto wake = [&] { return sweeping ? next_tick : std::min(next_tick, next_sweep); };
+  while (!stop_cv_.wait_until(lock, wake(), [this] { return stopping_; })) {
     lock.unlock();
-    if (Clock::now() >= next_sample) {
-      next_sample = Clock::now() + kSampleEvery;
+    const auto now = Clock::now();
+    if (now >= next_tick) {
+      next_tick = now + kTick;
       resp::SampleOps(resp_shared_, SystemNowMs());
     }
-    if (Clock::now() >= next_sweep) {
-      next_sweep = Clock::now() + sweep_every;
-      const size_t swept = store_.table().SweepExpired(
-          store_.NowMs(), [this](const Record& r) { keyspace_.Swept(r); });
-      if (swept > 0) spdlog::debug("swept {} expired rows", swept);
+    if (!sweeping && now >= next_sweep) {
+      sweeping = true;
+      next_sweep = now + sweep_every;
+    }
+    if (sweeping) {
+      const OnlineTable::SweepSlice slice =
+          store_.table().SweepExpired(store_.NowMs(), &cursor, Clock::now() + kSweepSlice,
+                                      [this](const Record& r) { keyspace_.Swept(r); });
+      if (slice.removed > 0) spdlog::debug("swept {} expired rows", slice.removed);
+      sweeping = !slice.finished;
     }
     lock.lock();
   }

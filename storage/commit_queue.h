@@ -54,6 +54,9 @@ class HistoryBatch {
   }
   bool empty() const { return count_ == 0; }
   size_t count() const { return count_; }
+  // Makes room for this many bytes of operations (see bytes()), so that a
+  // large batch is not copied as it grows.
+  void Reserve(size_t bytes) { ops_.reserve(bytes); }
   size_t bytes() const { return ops_.size(); }
   void Clear() {
     ops_.clear();

@@ -243,7 +243,9 @@ std::unique_lock<std::mutex> KeySpace::LockForLog(int db, std::string_view key) 
 }
 
 void KeySpace::Swept(const Record& r) {
-  if (IsPlainView(r.view_id) && r.view_id < ViewOf(databases_)) Count(&r, -1);
+  if (!IsPlainView(r.view_id) || r.view_id >= ViewOf(databases_)) return;
+  Count(&r, -1);
+  expired_.fetch_add(1, std::memory_order_relaxed);
 }
 
 thread_local KeySpace::Frozen KeySpace::frozen_now_;

@@ -182,6 +182,8 @@ class KeySpace {
   uint64_t Stamp(int db, std::string_view key) const;
   // Bookkeeping for a plain record the table's sweep removed.
   void Swept(const Record& r);
+  // Plain keys the sweep removed because they expired, since start.
+  int64_t expired() const { return expired_.load(std::memory_order_relaxed); }
 
   // Shared by single-key writers, exclusive for multi-key ones. A thread
   // takes its own stripe shared; the exclusive gate takes every stripe in
@@ -243,6 +245,7 @@ class KeySpace {
   std::function<int64_t()> now_ms_;
   std::unique_ptr<Counters[]> counters_;
   std::unique_ptr<Stripe[]> stripes_;
+  std::atomic<int64_t> expired_{0};
   std::atomic<int> stripes_in_use_{0};  // only grows, under growth_mu_
   mutable std::mutex growth_mu_;
   // Per stripe of keys: creations and deletions so far (see Stamp).

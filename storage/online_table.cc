@@ -17,10 +17,13 @@ namespace {
 
 // A slot word: 0 (never used), 1 (a tombstone: its record was removed) or a
 // record pointer (8-aligned, below 2^48 on x86-64 and arm64 user space) with
-// a 16-bit tag of the key's hash in the top bits.
+// a 16-bit tag of the key's hash in the top bits and, in bit 1, whether the
+// record has an expiry at all, so that a sweep skips the records that
+// cannot expire without reading them.
 constexpr uint64_t kEmpty = 0;
 constexpr uint64_t kTombstone = 1;
-constexpr uint64_t kPointerMask = (uint64_t{1} << 48) - 1;
+constexpr uint64_t kExpiresBit = 2;
+constexpr uint64_t kPointerMask = ((uint64_t{1} << 48) - 1) & ~uint64_t{7};
 constexpr size_t kMinCapacity = 1024;
 
 // Slot index comes from the hash's low bits and the shard from its top
@@ -29,13 +32,21 @@ uint64_t TagOf(uint64_t hash) {
   return (hash >> 32) & 0xffff;
 }
 uint64_t WordOf(const Record* r, uint64_t tag) {
-  return static_cast<uint64_t>(reinterpret_cast<uintptr_t>(r)) | (tag << 48);
+  const uint64_t expires = r->expire_at_ms == kNeverExpires ? 0 : kExpiresBit;
+  return static_cast<uint64_t>(reinterpret_cast<uintptr_t>(r)) | (tag << 48) | expires;
 }
 Record* RecordOf(uint64_t word) {
   return reinterpret_cast<Record*>(static_cast<uintptr_t>(word & kPointerMask));
 }
 bool HoldsRecord(uint64_t word) {
   return word > kTombstone;
+}
+
+// Starts fetching a record's header and the start of its key, which
+// follows the header and begins in the next cache line.
+void PrefetchRecord(const Record* r) {
+  __builtin_prefetch(r);
+  __builtin_prefetch(reinterpret_cast<const char*>(r) + 64);
 }
 
 // True if the slot holds the key. Reading the record is safe: the slot was
@@ -156,7 +167,7 @@ void OnlineTable::PrefetchChunk(uint32_t view_id, std::span<const std::string_vi
   }
   for (size_t j = 0; j < keys.size(); ++j) {
     const uint64_t w = slots[j]->words[hashes[j] & slots[j]->mask].load(std::memory_order_acquire);
-    if (HoldsRecord(w) && (w >> 48) == TagOf(hashes[j])) __builtin_prefetch(RecordOf(w));
+    if (HoldsRecord(w) && (w >> 48) == TagOf(hashes[j])) PrefetchRecord(RecordOf(w));
   }
 }
 
@@ -214,7 +225,14 @@ Status OnlineTable::Grow(Shard& shard) {
     return Status::ResourceExhausted("OOM: cannot grow the online table to " +
                                      std::to_string(capacity) + " slots");
   }
+  // Every record is read to rehash its key: fetch those a few slots ahead
+  // so that their cache misses overlap.
+  constexpr uint64_t kAhead = 16;
   for (uint64_t i = 0; i <= old->mask; ++i) {
+    if (i + kAhead <= old->mask) {
+      const uint64_t ahead = old->words[i + kAhead].load(std::memory_order_relaxed);
+      if (HoldsRecord(ahead)) PrefetchRecord(RecordOf(ahead));
+    }
     const uint64_t w = old->words[i].load(std::memory_order_relaxed);
     if (!HoldsRecord(w)) continue;
     const Record* r = RecordOf(w);
@@ -346,8 +364,41 @@ size_t OnlineTable::RemoveIf(FunctionRef<bool(const Record&)> pred,
   return count;
 }
 
+OnlineTable::SweepSlice OnlineTable::SweepExpired(int64_t now_ms, SweepCursor* cursor,
+                                                  SweepDeadline deadline,
+                                                  FunctionRef<void(const Record&)> removed) {
+  // The clock is read once per this many slots, after the first of them.
+  constexpr uint64_t kSlotsPerClockRead = 1024;
+  SweepSlice slice;
+  uint64_t examined = 0;
+  for (; cursor->shard < shards_.size(); ++cursor->shard, cursor->slot = 0) {
+    Shard& shard = *shards_[cursor->shard];
+    rcu::ReadLock read_lock;
+    std::shared_lock<std::shared_mutex> lock(shard.grow_mu);
+    Slots* s = shard.slots.load(std::memory_order_acquire);
+    for (; cursor->slot <= s->mask; ++cursor->slot, ++examined) {
+      if (examined % kSlotsPerClockRead == 0 && examined > 0 &&
+          std::chrono::steady_clock::now() >= deadline) {
+        return slice;
+      }
+      std::atomic<uint64_t>& word = s->words[cursor->slot];
+      uint64_t w = word.load(std::memory_order_acquire);
+      if ((w & kExpiresBit) == 0 || !RecordOf(w)->ExpiredAt(now_ms)) continue;
+      if (word.compare_exchange_strong(w, kTombstone, std::memory_order_acq_rel)) {
+        removed(*RecordOf(w));
+        Retire(RecordOf(w));
+        ++slice.removed;
+      }
+    }
+  }
+  *cursor = SweepCursor{};
+  slice.finished = true;
+  return slice;
+}
+
 size_t OnlineTable::SweepExpired(int64_t now_ms, FunctionRef<void(const Record&)> removed) {
-  return RemoveIf([now_ms](const Record& r) { return r.ExpiredAt(now_ms); }, removed);
+  SweepCursor cursor;
+  return SweepExpired(now_ms, &cursor, SweepDeadline::max(), removed).removed;
 }
 
 size_t OnlineTable::SweepExpired(int64_t now_ms) {
@@ -423,7 +474,7 @@ size_t OnlineTable::ScanHome(const Slots& s, uint64_t home, uint32_t view_id,
 uint64_t OnlineTable::Scan(uint32_t view_id, uint64_t cursor, size_t count,
                            FunctionRef<void(const Record&)> fn) const {
   size_t shard = cursor >> kCursorShardShift;
-  uint64_t v = cursor & kPointerMask;
+  uint64_t v = cursor & ((uint64_t{1} << kCursorShardShift) - 1);
   const size_t budget = std::max<size_t>(count * 64, 16384);
   size_t found = 0, examined = 0;
   while (shard < shards_.size()) {

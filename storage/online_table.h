@@ -26,6 +26,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <span>
 #include <string_view>
@@ -113,6 +114,25 @@ class OnlineTable {
   // Removes every record expired at now_ms; returns how many.
   size_t SweepExpired(int64_t now_ms);
   size_t SweepExpired(int64_t now_ms, FunctionRef<void(const Record&)> removed);
+
+  // A sweep in slices: the cursor says where the next slice goes on from.
+  // Records without an expiry are skipped without being read (their slot
+  // tells), so a pass over rows without a TTL reads only the slot arrays.
+  struct SweepCursor {
+    uint32_t shard = 0;
+    uint64_t slot = 0;
+  };
+  struct SweepSlice {
+    size_t removed = 0;
+    bool finished = false;  // the pass reached the end; the cursor is back at the start
+  };
+  using SweepDeadline = std::chrono::steady_clock::time_point;
+  // Removes expired records from *cursor on, calling removed(record) for
+  // each (before it is retired), until the end of the table or, once some
+  // slots are examined, the deadline. A table that grows between slices
+  // may have some records visited twice or not at all in that pass.
+  SweepSlice SweepExpired(int64_t now_ms, SweepCursor* cursor, SweepDeadline deadline,
+                          FunctionRef<void(const Record&)> removed);
 
   // Resumable iteration over the records of one view that visits every
   // record present for the whole iteration at least once, even while the

@@ -152,6 +152,7 @@ def test_randomkey_dbsize_select_flush(r, server):
 
 
 def test_dbsize_counts_expiry_and_deletes(r):
+    expired_before = r.info("stats")["expired_keys"]
     r.set("a", "1", px=100)
     r.set("b", "2")
     r.set("c", "3", ex=100)
@@ -163,3 +164,5 @@ def test_dbsize_counts_expiry_and_deletes(r):
         time.sleep(0.1)  # the sweep runs every second
     assert r.dbsize() == 1
     assert r.info("keyspace")["db0"] == {"keys": 1, "expires": 1, "avg_ttl": 0}
+    # The sweep removed "a" because it expired; "b" was deleted.
+    assert r.info("stats")["expired_keys"] == expired_before + 1

@@ -125,6 +125,42 @@ TEST_F(OnlineTableTest, SweepRemovesOnlyExpired) {
   EXPECT_EQ(Get("forever"), 3);
 }
 
+TEST_F(OnlineTableTest, ASweepInSlicesGoesOnFromItsCursorUntilThePassEnds) {
+  constexpr int kRows = 20000;
+  for (int i = 0; i < kRows; ++i) {
+    // Every third row expires at 1000, the others never.
+    ASSERT_TRUE(Put("k" + std::to_string(i), 1, i, i % 3 == 0 ? 1000 : kNeverExpires).ok());
+  }
+  OnlineTable::SweepCursor cursor;
+  size_t removed = 0, slices = 0;
+  std::vector<int> seen;
+  for (bool finished = false; !finished; ++slices) {
+    ASSERT_LT(slices, 100000u) << "a slice with its deadline passed must still make progress";
+    // A deadline already passed: each slice stops at its first clock read.
+    const auto slice =
+        table_.SweepExpired(1000, &cursor, OnlineTable::SweepDeadline::min(), [&](const Record& r) {
+          int64_t v;
+          std::memcpy(&v, r.value().data(), sizeof v);
+          seen.push_back(static_cast<int>(v));
+        });
+    removed += slice.removed;
+    finished = slice.finished;
+  }
+  EXPECT_GT(slices, 10u) << "the pass should have been cut into slices";
+  EXPECT_EQ(removed, static_cast<size_t>((kRows + 2) / 3));
+  EXPECT_EQ(seen.size(), removed);
+  for (int v : seen)
+    EXPECT_EQ(v % 3, 0) << "only rows with an expiry that ended are removed";
+  EXPECT_EQ(table_.size(), kRows - static_cast<int64_t>(removed));
+  EXPECT_EQ(Get("k1"), 1);
+  EXPECT_EQ(Get("k3"), std::nullopt);
+  EXPECT_EQ(cursor.shard, 0u) << "a finished pass starts the next one from the beginning";
+  EXPECT_EQ(
+      table_.SweepExpired(1000, &cursor, OnlineTable::SweepDeadline::max(), [](const Record&) {})
+          .removed,
+      0u);
+}
+
 TEST_F(OnlineTableTest, MemoryLimitRefusesWritesButKeepsReads) {
   OnlineTable small(OnlineTable::Options{.shards = 4, .max_memory_bytes = 4096});
   int written = 0;

@@ -42,8 +42,8 @@ bool HoldsRecord(uint64_t word) {
   return word > kTombstone;
 }
 
-// Starts fetching a record's header and the start of its key, which
-// follows the header and begins in the next cache line.
+// Starts fetching a record's header and the cache line after it, where
+// most of its key lies (the key follows the 56-byte header).
 void PrefetchRecord(const Record* r) {
   __builtin_prefetch(r);
   __builtin_prefetch(reinterpret_cast<const char*>(r) + 64);
@@ -167,7 +167,7 @@ void OnlineTable::PrefetchChunk(uint32_t view_id, std::span<const std::string_vi
   }
   for (size_t j = 0; j < keys.size(); ++j) {
     const uint64_t w = slots[j]->words[hashes[j] & slots[j]->mask].load(std::memory_order_acquire);
-    if (HoldsRecord(w) && (w >> 48) == TagOf(hashes[j])) PrefetchRecord(RecordOf(w));
+    if (HoldsRecord(w) && (w >> 48) == TagOf(hashes[j])) __builtin_prefetch(RecordOf(w));
   }
 }
 
@@ -344,29 +344,10 @@ bool OnlineTable::Erase(uint32_t view_id, std::string_view key) {
   }
 }
 
-size_t OnlineTable::RemoveIf(FunctionRef<bool(const Record&)> pred,
-                             FunctionRef<void(const Record&)> removed) {
-  size_t count = 0;
-  for (Shard* shard : shards_) {
-    rcu::ReadLock read_lock;
-    std::shared_lock<std::shared_mutex> lock(shard->grow_mu);
-    Slots* s = shard->slots.load(std::memory_order_acquire);
-    for (uint64_t i = 0; i <= s->mask; ++i) {
-      uint64_t w = s->words[i].load(std::memory_order_acquire);
-      if (!HoldsRecord(w) || !pred(*RecordOf(w))) continue;
-      if (s->words[i].compare_exchange_strong(w, kTombstone, std::memory_order_acq_rel)) {
-        removed(*RecordOf(w));
-        Retire(RecordOf(w));
-        ++count;
-      }
-    }
-  }
-  return count;
-}
-
-OnlineTable::SweepSlice OnlineTable::SweepExpired(int64_t now_ms, SweepCursor* cursor,
-                                                  SweepDeadline deadline,
-                                                  FunctionRef<void(const Record&)> removed) {
+OnlineTable::SweepSlice OnlineTable::RemoveFrom(SweepCursor* cursor, SweepDeadline deadline,
+                                                uint64_t required_bits,
+                                                FunctionRef<bool(const Record&)> pred,
+                                                FunctionRef<void(const Record&)> removed) {
   // The clock is read once per this many slots, after the first of them.
   constexpr uint64_t kSlotsPerClockRead = 1024;
   SweepSlice slice;
@@ -383,7 +364,7 @@ OnlineTable::SweepSlice OnlineTable::SweepExpired(int64_t now_ms, SweepCursor* c
       }
       std::atomic<uint64_t>& word = s->words[cursor->slot];
       uint64_t w = word.load(std::memory_order_acquire);
-      if ((w & kExpiresBit) == 0 || !RecordOf(w)->ExpiredAt(now_ms)) continue;
+      if (!HoldsRecord(w) || (w & required_bits) != required_bits || !pred(*RecordOf(w))) continue;
       if (word.compare_exchange_strong(w, kTombstone, std::memory_order_acq_rel)) {
         removed(*RecordOf(w));
         Retire(RecordOf(w));
@@ -394,6 +375,21 @@ OnlineTable::SweepSlice OnlineTable::SweepExpired(int64_t now_ms, SweepCursor* c
   *cursor = SweepCursor{};
   slice.finished = true;
   return slice;
+}
+
+size_t OnlineTable::RemoveIf(FunctionRef<bool(const Record&)> pred,
+                             FunctionRef<void(const Record&)> removed) {
+  SweepCursor cursor;
+  return RemoveFrom(&cursor, SweepDeadline::max(), 0, pred, removed).removed;
+}
+
+OnlineTable::SweepSlice OnlineTable::SweepExpired(int64_t now_ms, SweepCursor* cursor,
+                                                  SweepDeadline deadline,
+                                                  FunctionRef<void(const Record&)> removed) {
+  // Only records with an expiry are read: their slot carries kExpiresBit.
+  return RemoveFrom(
+      cursor, deadline, kExpiresBit, [now_ms](const Record& r) { return r.ExpiredAt(now_ms); },
+      removed);
 }
 
 size_t OnlineTable::SweepExpired(int64_t now_ms, FunctionRef<void(const Record&)> removed) {

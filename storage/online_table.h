@@ -183,6 +183,11 @@ class OnlineTable {
   void PrefetchChunk(uint32_t view_id, std::span<const std::string_view> keys, uint64_t* hashes,
                      const Slots** slots) const;
   void Retire(Record* r);
+  // Removes, from *cursor on until the end or the deadline, the records
+  // whose slot word has every one of required_bits and that pred chooses.
+  SweepSlice RemoveFrom(SweepCursor* cursor, SweepDeadline deadline, uint64_t required_bits,
+                        FunctionRef<bool(const Record&)> pred,
+                        FunctionRef<void(const Record&)> removed);
   // Rebuilds the shard's slots at a size with room for its live records.
   Status Grow(Shard& shard);
   // One attempt of Mutate under the shard's shared lock: false (and *out

@@ -9,7 +9,7 @@ packages=(
   # libraries
   libboost1.81-dev librocksdb-dev libflatbuffers-dev flatbuffers-compiler librdkafka-dev
   libxxhash-dev liburcu-dev libsimdjson-dev libyaml-cpp-dev libspdlog-dev libcli11-dev
-  libbenchmark-dev libgtest-dev libgmock-dev
+  libbenchmark-dev libgtest-dev libgmock-dev libjemalloc-dev
   # comparison servers, protocol peers and Python clients for tests and benchmarks
   redis-server redis-tools kcat curl
   python3 python3-redis python3-flatbuffers python3-numpy python3-pandas python3-pytest

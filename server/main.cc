@@ -1,7 +1,5 @@
 // quiverd: the quiver feature server.
-#include <unistd.h>
 
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -10,6 +8,7 @@
 #include <spdlog/spdlog.h>
 #include <boost/asio/signal_set.hpp>
 
+#include "server/allocator.h"
 #include "server/kafka_ingest.h"
 #include "server/options.h"
 #include "server/server.h"
@@ -46,27 +45,6 @@ quiver::Status WritePortFile(const std::string& path, const quiver::Server& serv
   return quiver::Status::Ok();
 }
 
-// glibc reads its malloc tunables once, at process start. Rows are reached
-// by random lookups, so TLB misses are a large part of a batch read's cost
-// (measured: +35% req/s on the rank read of 2.5M entities with huge pages).
-// To back the heap with transparent huge pages, quiverd re-executes itself
-// once with glibc.malloc.hugetlb=1 added to GLIBC_TUNABLES.
-void ReexecWithHugePages(char** argv) {
-  const char* current = std::getenv("GLIBC_TUNABLES");
-  const std::string tunables = current ? current : "";
-  if (tunables.find("glibc.malloc.hugetlb") != std::string::npos) return;
-  const std::string value =
-      tunables.empty() ? "glibc.malloc.hugetlb=1" : tunables + ":glibc.malloc.hugetlb=1";
-  // The resolved path, not /proc/self/exe, so the process keeps its name.
-  std::error_code ec;
-  const std::string self = std::filesystem::read_symlink("/proc/self/exe", ec).string();
-  if (ec) return;
-  setenv("GLIBC_TUNABLES", value.c_str(), 1);
-  execv(self.c_str(), argv);
-  unsetenv("GLIBC_TUNABLES");  // exec failed: run on without huge pages
-  if (current != nullptr) setenv("GLIBC_TUNABLES", current, 1);
-}
-
 int Fail(const quiver::Status& status) {
   std::cerr << "quiverd: " << status.message() << "\n";
   return 1;
@@ -79,7 +57,7 @@ int main(int argc, char** argv) {
   if (!parsed.ok()) return Fail(parsed.status());
   if (!parsed->has_value()) return 0;
   const quiver::ServerOptions& options = **parsed;
-  if (options.huge_pages) ReexecWithHugePages(argv);
+  quiver::UseHugePages(options.huge_pages, argv);
   spdlog::set_level(spdlog::level::from_str(options.log_level));
 
   std::error_code ec;

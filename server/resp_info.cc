@@ -9,6 +9,7 @@
 #include <fstream>
 #include <vector>
 
+#include "server/allocator.h"
 #include "server/resp_util.h"
 
 namespace quiver::resp {
@@ -104,7 +105,7 @@ void MemorySection(Context& ctx, std::string* out) {
   char ratio[32];
   std::snprintf(ratio, sizeof(ratio), "%.2f", used > 0 ? double(rss) / double(used) : 0.0);
   s.Field("mem_fragmentation_ratio", ratio);
-  s.Field("mem_allocator", "libc");
+  s.Field("mem_allocator", AllocatorName());
 }
 
 // Plain keys are logged write by write (storage/key_log.h), which is what

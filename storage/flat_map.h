@@ -1,11 +1,6 @@
 // FlatMap: a string-to-string hash table for large hashes (HashBox),
-// laid out for few cache misses: an open-addressed array of 16-byte slots
-// (the key's 64-bit hash and a pointer), probed linearly, and one
-// allocation per entry holding the key and the value side by side. A
-// lookup touches one slot line and, when the hash matches, one entry;
-// std::unordered_map touches a bucket, a node and the key's own heap
-// block. Deletion shifts the following slots back (no tombstones), and
-// growth moves slots only, reusing the stored hashes.
+// laid out for few cache misses: open-addressed slots (storage/hash_slots.h)
+// and one allocation per entry holding the key and the value side by side.
 //
 // Not thread-safe: HashBox guards it with its lock.
 #pragma once
@@ -14,6 +9,8 @@
 #include <cstdint>
 #include <optional>
 #include <string_view>
+
+#include "storage/hash_slots.h"
 
 namespace quiver {
 
@@ -24,8 +21,8 @@ class FlatMap {
   FlatMap(const FlatMap&) = delete;
   FlatMap& operator=(const FlatMap&) = delete;
 
-  size_t size() const { return size_; }
-  bool empty() const { return size_ == 0; }
+  size_t size() const { return slots_.size(); }
+  bool empty() const { return slots_.size() == 0; }
 
   std::optional<std::string_view> Find(std::string_view key) const;
   // Sets key to value; true if the key is new, else false with *old_size
@@ -40,9 +37,7 @@ class FlatMap {
   // Calls fn(key, value) for every entry, in no particular order.
   template <typename Fn>
   void ForEach(Fn&& fn) const {
-    for (size_t i = 0; i <= mask_ && slots_ != nullptr; ++i) {
-      if (slots_[i].entry != nullptr) fn(slots_[i].entry->key(), slots_[i].entry->value());
-    }
+    slots_.ForEach([&](const Entry& e) { fn(e.key(), e.value()); });
   }
 
   // Bytes an entry of this key and value costs (allocation and slot share).
@@ -58,20 +53,15 @@ class FlatMap {
     std::string_view key() const { return {data(), key_size}; }
     std::string_view value() const { return {data() + key_size, value_size}; }
   };
-  struct Slot {
-    uint64_t hash;  // 0: empty
-    Entry* entry;
-  };
+  using Slots = HashSlots<Entry>;
 
   static uint64_t Hash(std::string_view key);
-  // The slot holding key, or the empty slot where it would go.
-  size_t Locate(std::string_view key, uint64_t hash) const;
+  // The slot holding key, or the empty slot where it would go; nullptr
+  // while the map has no slots.
+  Slots::Slot* Locate(std::string_view key, uint64_t hash) const;
   static Entry* NewEntry(std::string_view key, std::string_view value);
-  void Grow();
 
-  Slot* slots_ = nullptr;
-  size_t mask_ = 0;  // capacity - 1 (capacity a power of two), when slots_ != nullptr
-  size_t size_ = 0;
+  Slots slots_;
 };
 
 }  // namespace quiver

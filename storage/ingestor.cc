@@ -1,25 +1,46 @@
 #include "storage/ingestor.h"
 
+#include <algorithm>
+#include <cstring>
+#include <new>
+
+#include <xxhash.h>
+
 #include "storage/history_key.h"
 #include "storage/rcu.h"
 
 namespace quiver {
 
-namespace {
-
-std::string StateKey(uint32_t view_id, std::string_view key) {
-  std::string out;
-  history::AppendPrefix(view_id, key, &out);
-  return out;
-}
-
-}  // namespace
-
 Ingestor::Ingestor(FeatureStore& store) : store_(store) {}
+
+Ingestor::~Ingestor() {
+  states_.ForEach([](Entry& e) {
+    e.~Entry();
+    ::operator delete(&e);
+  });
+}
 
 size_t Ingestor::entities() const {
   std::lock_guard<std::mutex> lock(mu_);
   return states_.size();
+}
+
+uint64_t Ingestor::Hash(uint32_t view_id, std::string_view key) {
+  return HashSlots<Entry>::Nonzero(XXH3_64bits_withSeed(key.data(), key.size(), view_id));
+}
+
+Ingestor::Entry& Ingestor::FindOrAdd(uint64_t hash, uint32_t view_id, std::string_view key,
+                                     const WindowedView& w) {
+  const auto same = [&](const Entry& e) { return e.view_id == view_id && e.key() == key; };
+  if (auto* s = states_.Locate(hash, same); s != nullptr && s->entry != nullptr) return *s->entry;
+  states_.ReserveOne();
+  auto* slot = states_.Locate(hash, same);
+  void* memory = ::operator new(sizeof(Entry) + key.size());
+  auto* entry = new (memory)
+      Entry{w.NewState(), INT64_MAX, view_id, static_cast<uint32_t>(key.size()), false};
+  if (!key.empty()) std::memcpy(reinterpret_cast<char*>(entry + 1), key.data(), key.size());
+  states_.Fill(slot, hash, entry);
+  return *entry;
 }
 
 Status Ingestor::Recover() {
@@ -40,48 +61,76 @@ Status Ingestor::Recover() {
     const ComputedRow online{
         key.entity_key, t, {reinterpret_cast<const uint8_t*>(row.data()), row.size()}};
     QUIVER_RETURN_IF_ERROR(store_.WriteComputed(*view, {&online, 1}, nullptr).status());
-    const std::string state_key = StateKey(key.view_id, key.entity_key);
-    Entry& entry = states_[state_key];
+    Entry& entry = FindOrAdd(Hash(key.view_id, key.entity_key), key.view_id, key.entity_key, w);
     entry.state = std::move(state);
     entry.scheduled = w.NextChange(entry.state);
-    if (entry.scheduled != INT64_MAX) due_.emplace(entry.scheduled, state_key);
+    if (entry.scheduled != INT64_MAX) due_.emplace(entry.scheduled, &entry);
     return Status::Ok();
   });
 }
 
-Status Ingestor::Write(const WindowedView& w, std::string_view key, const std::string& state_key,
-                       Entry& entry, std::vector<ComputedVersion>& versions, HistoryBatch* batch,
+Status Ingestor::Write(const WindowedView& w, Entry& entry, HistoryBatch* batch,
                        IngestCounts* counts) {
   rows_.clear();
-  for (const ComputedVersion& v : versions) {
-    rows_.push_back(
-        {key, v.event_time, {reinterpret_cast<const uint8_t*>(v.row.data()), v.row.size()}});
+  for (const ComputedVersion& v : versions_) {
+    rows_.push_back({entry.key(),
+                     v.event_time,
+                     {reinterpret_cast<const uint8_t*>(v.row.data()), v.row.size()}});
   }
-  QUIVER_RETURN_IF_ERROR(store_.WriteComputed(w.view(), rows_, batch).status());
-  counts->versions += versions.size();
-  versions.clear();
+  const Status written = store_.WriteComputed(w.view(), rows_, batch).status();
+  if (written.ok()) counts->versions += versions_.size();
+  versions_.clear();  // written or not, they are this entity's only
+  QUIVER_RETURN_IF_ERROR(written);
   if (batch != nullptr && store_.history() != nullptr && !entry.dirty) {
     entry.dirty = true;
-    dirty_.emplace_back(&state_key, &entry);
+    dirty_.push_back(&entry);
   }
   const int64_t next = w.NextChange(entry.state);
   if (next < entry.scheduled) {
     entry.scheduled = next;
-    due_.emplace(next, state_key);
+    due_.emplace(next, &entry);
   }
   return Status::Ok();
 }
 
 void Ingestor::SaveDirty(const Catalog& catalog, HistoryBatch* batch) {
-  for (auto [state_key, entry] : dirty_) {
+  for (Entry* entry : dirty_) {
     entry->dirty = false;
-    const auto key = history::DecodeKey(*state_key, false);
-    const ViewSchema* view = key ? catalog.ById(key->view_id) : nullptr;
-    if (view != nullptr) {
-      batch->Add(HistoryBatch::Op::kPutState, *state_key, WindowedView(*view).Encode(entry->state));
-    }
+    const ViewSchema* view = catalog.ById(entry->view_id);
+    if (view == nullptr) continue;
+    key_scratch_.clear();
+    history::AppendPrefix(entry->view_id, entry->key(), &key_scratch_);
+    const size_t key_size = key_scratch_.size();
+    WindowedView(*view).EncodeTo(entry->state, &key_scratch_);
+    const std::string_view both = key_scratch_;
+    batch->Add(HistoryBatch::Op::kPutState, both.substr(0, key_size), both.substr(key_size));
   }
   dirty_.clear();
+}
+
+void Ingestor::PrefetchChunk(std::span<const SourceEvent> chunk) {
+  // The slots of both tables first, then what they point to: the misses
+  // of a chunk overlap instead of following one another.
+  hashes_.resize(chunk.size());
+  for (size_t i = 0; i < chunk.size(); ++i) {
+    hashes_[i] = Hash(chunk[i].view_id, chunk[i].key);
+    states_.Prefetch(hashes_[i]);
+  }
+  // Online rows, grouped by view (a source's events feed few views).
+  for (size_t i = 0; i < chunk.size(); ++i) {
+    const uint32_t view_id = chunk[i].view_id;
+    bool seen = false;
+    for (size_t j = 0; j < i && !seen; ++j)
+      seen = chunk[j].view_id == view_id;
+    if (seen) continue;
+    keys_.clear();
+    for (size_t j = i; j < chunk.size(); ++j) {
+      if (chunk[j].view_id == view_id) keys_.push_back(chunk[j].key);
+    }
+    store_.table().Prefetch(view_id, keys_);
+  }
+  for (size_t i = 0; i < chunk.size(); ++i)
+    states_.PrefetchEntry(hashes_[i]);
 }
 
 Status Ingestor::Apply(std::span<const SourceEvent> events, HistoryBatch* batch,
@@ -89,21 +138,22 @@ Status Ingestor::Apply(std::span<const SourceEvent> events, HistoryBatch* batch,
   std::lock_guard<std::mutex> lock(mu_);
   rcu::ReadLock read;
   const Catalog& catalog = store_.registry().current();
-  std::vector<ComputedVersion> versions;
-  for (const SourceEvent& e : events) {
-    const ViewSchema* view = catalog.ById(e.view_id);
-    if (view == nullptr || view->source.empty()) continue;
-    WindowedView w(*view);
-    key_scratch_.clear();
-    history::AppendPrefix(e.view_id, e.key, &key_scratch_);
-    auto [it, fresh] = states_.try_emplace(key_scratch_);
-    if (fresh) it->second.state = w.NewState();
-    if (!w.Apply(it->second.state, e.event_time_ms, e.values, &versions)) {
-      ++counts->too_late;
-      continue;
+  for (size_t base = 0; base < events.size(); base += kChunk) {
+    const auto chunk = events.subspan(base, std::min(kChunk, events.size() - base));
+    PrefetchChunk(chunk);
+    for (size_t i = 0; i < chunk.size(); ++i) {
+      const SourceEvent& e = chunk[i];
+      const ViewSchema* view = catalog.ById(e.view_id);
+      if (view == nullptr || view->source.empty()) continue;
+      WindowedView w(*view);
+      Entry& entry = FindOrAdd(hashes_[i], e.view_id, e.key, w);
+      if (!w.Apply(entry.state, e.event_time_ms, e.values, &versions_)) {
+        ++counts->too_late;
+        continue;
+      }
+      ++counts->events;
+      QUIVER_RETURN_IF_ERROR(Write(w, entry, batch, counts));
     }
-    ++counts->events;
-    QUIVER_RETURN_IF_ERROR(Write(w, e.key, it->first, it->second, versions, batch, counts));
   }
   SaveDirty(catalog, batch);
   return Status::Ok();
@@ -113,20 +163,16 @@ Status Ingestor::Advance(int64_t until, HistoryBatch* batch, IngestCounts* count
   std::lock_guard<std::mutex> lock(mu_);
   rcu::ReadLock read;
   const Catalog& catalog = store_.registry().current();
-  std::vector<ComputedVersion> versions;
   while (!due_.empty() && due_.top().first <= until) {
-    const auto [time, state_key] = due_.top();
+    const auto [time, entry] = due_.top();
     due_.pop();
-    auto it = states_.find(state_key);
-    if (it == states_.end() || it->second.scheduled != time) continue;  // rescheduled since
-    it->second.scheduled = INT64_MAX;
-    const auto key = history::DecodeKey(state_key, false);
-    const ViewSchema* view = key ? catalog.ById(key->view_id) : nullptr;
+    if (entry->scheduled != time) continue;  // rescheduled since
+    entry->scheduled = INT64_MAX;
+    const ViewSchema* view = catalog.ById(entry->view_id);
     if (view == nullptr) continue;
     WindowedView w(*view);
-    w.Advance(it->second.state, until, &versions);
-    QUIVER_RETURN_IF_ERROR(
-        Write(w, key->entity_key, it->first, it->second, versions, batch, counts));
+    w.Advance(entry->state, until, &versions_);
+    QUIVER_RETURN_IF_ERROR(Write(w, *entry, batch, counts));
   }
   SaveDirty(catalog, batch);
   return Status::Ok();

@@ -17,11 +17,11 @@
 #include <queue>
 #include <span>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "quiver/status.h"
 #include "storage/feature_store.h"
+#include "storage/hash_slots.h"
 #include "storage/windows.h"
 
 namespace quiver {
@@ -43,6 +43,9 @@ struct IngestCounts {
 class Ingestor {
  public:
   explicit Ingestor(FeatureStore& store);
+  ~Ingestor();
+  Ingestor(const Ingestor&) = delete;
+  Ingestor& operator=(const Ingestor&) = delete;
 
   // Loads the window states kept in the history. Call once, after
   // FeatureStore::Recover.
@@ -60,30 +63,44 @@ class Ingestor {
   size_t entities() const;
 
  private:
+  // The window state of one entity of one view; one allocation, followed
+  // by the entity key. Entries are never freed before the Ingestor, so
+  // pointers to them stay valid.
   struct Entry {
     EntityState state;
     int64_t scheduled = INT64_MAX;  // when Advance next looks at it
-    bool dirty = false;             // its state is to be saved with the batch
+    uint32_t view_id = 0;
+    uint32_t key_size = 0;
+    bool dirty = false;  // its state is to be saved with the batch
+    std::string_view key() const { return {reinterpret_cast<const char*>(this + 1), key_size}; }
   };
-  using Due = std::pair<int64_t, std::string>;  // (time, state key)
+  using Due = std::pair<int64_t, Entry*>;  // (time, entity)
+  static uint64_t Hash(uint32_t view_id, std::string_view key);
+  // The entry of (view_id, key) with this Hash, added with a new state if
+  // absent.
+  Entry& FindOrAdd(uint64_t hash, uint32_t view_id, std::string_view key, const WindowedView& w);
+  // Apply takes events in chunks of kChunk: PrefetchChunk hashes their keys
+  // into hashes_ and starts fetching their window states and online rows.
+  static constexpr size_t kChunk = 16;
+  void PrefetchChunk(std::span<const SourceEvent> chunk);
 
-  // Writes the versions of one entity and its new state.
-  Status Write(const WindowedView& w, std::string_view key, const std::string& state_key,
-               Entry& entry, std::vector<ComputedVersion>& versions, HistoryBatch* batch,
-               IngestCounts* counts);
+  // Writes the entity's new versions (versions_) and notes its state for
+  // SaveDirty and when Advance is next to look at it.
+  Status Write(const WindowedView& w, Entry& entry, HistoryBatch* batch, IngestCounts* counts);
 
   // Adds the state of every entity changed by this call to the batch, once.
   void SaveDirty(const Catalog& catalog, HistoryBatch* batch);
 
   FeatureStore& store_;
   mutable std::mutex mu_;
-  std::unordered_map<std::string, Entry> states_;  // by view id | entity key
+  HashSlots<Entry> states_;  // by view id and entity key
   std::priority_queue<Due, std::vector<Due>, std::greater<>> due_;
-  // Changed since the last SaveDirty: keys and entries of states_ (stable:
-  // a node-based map).
-  std::vector<std::pair<const std::string*, Entry*>> dirty_;
-  std::vector<ComputedRow> rows_;  // scratch
-  std::string key_scratch_;        // scratch: the state key being looked up
+  std::vector<Entry*> dirty_;              // changed since the last SaveDirty
+  std::vector<ComputedVersion> versions_;  // scratch: one entity's new versions
+  std::vector<ComputedRow> rows_;          // scratch: versions_ as rows
+  std::vector<uint64_t> hashes_;           // scratch: the Hash of each event of a chunk
+  std::vector<std::string_view> keys_;     // scratch: a chunk's keys of one view
+  std::string key_scratch_;                // scratch: a state key and its state
 };
 
 }  // namespace quiver

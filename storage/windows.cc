@@ -295,6 +295,12 @@ std::string WindowedView::Row(const EntityState& s, int64_t t) const {
 
 std::string WindowedView::Encode(const EntityState& s) const {
   std::string out;
+  EncodeTo(s, &out);
+  return out;
+}
+
+void WindowedView::EncodeTo(const EntityState& s, std::string* out_string) const {
+  std::string& out = *out_string;
   Put<uint8_t>(&out, kStateFormat);
   Put<int64_t>(&out, s.clock);
   Put<int64_t>(&out, s.through);
@@ -312,7 +318,6 @@ std::string WindowedView::Encode(const EntityState& s) const {
     Put<int64_t>(&out, f.last_time);
     PutValue(&out, f.last);
   }
-  return out;
 }
 
 Result<EntityState> WindowedView::Decode(std::string_view bytes) const {

@@ -27,6 +27,8 @@
 #include <string_view>
 #include <vector>
 
+#include <boost/container/small_vector.hpp>
+
 #include "quiver/status.h"
 #include "storage/schema.h"
 
@@ -39,7 +41,9 @@ struct Tile {
 };
 
 struct FieldState {
-  std::vector<Tile> tiles;  // ascending index, non-empty tiles only
+  // Ascending index, non-empty tiles only. Most entities of a large
+  // keyspace have seen few events: their one tile needs no allocation.
+  boost::container::small_vector<Tile, 1> tiles;
   int64_t last_time = INT64_MIN;
   Value last;  // `last`: the value of the newest event; monostate if none
 };
@@ -88,6 +92,7 @@ class WindowedView {
 
   // The state's durable form, and back. Decode fails with Internal on corrupt bytes.
   std::string Encode(const EntityState& s) const;
+  void EncodeTo(const EntityState& s, std::string* out) const;  // appends
   Result<EntityState> Decode(std::string_view bytes) const;
 
  private:

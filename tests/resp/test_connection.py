@@ -1,7 +1,9 @@
 """Connection, server and transaction commands, through redis-py and
 redis-cli, as clients send them on connect."""
 
+import os
 import socket
+import subprocess
 import threading
 import time
 import urllib.request
@@ -190,6 +192,13 @@ def test_info_config_command(r, server):
         assert field in info, field
     assert info["loading"] == 0 and info["role"] == "master"
     assert set(r.info("memory")) >= {"used_memory", "used_memory_human", "maxmemory_policy"}
+    # The allocator the binary is linked with (release: jemalloc; sanitizers: libc).
+    linked = subprocess.run(["ldd", os.environ["QUIVERD"]], capture_output=True, text=True).stdout
+    allocator = r.info("memory")["mem_allocator"]
+    if "libjemalloc" in linked:
+        assert allocator.startswith("jemalloc-5."), allocator
+    else:
+        assert allocator == "libc", allocator
     assert r.config_get("databases") == {"databases": "16"}
     assert r.config_get("maxmemory")["maxmemory"] == "0"
     assert r.config_set("save", "") is True

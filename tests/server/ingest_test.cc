@@ -254,5 +254,24 @@ TEST_F(IngestTest, InterleavedEntitiesAgeIndependently) {
   EXPECT_EQ(Row("user_activity", {"b"}), (Fields{"0", "0.000000", "i1", "2"}));
 }
 
+TEST_F(IngestTest, AFailedWriteLeavesNothingForTheNextEntity) {
+  // The online table at its memory limit refuses u1's first row.
+  OnlineTable& table = instance_->table;
+  table.set_max_memory_bytes(table.memory_bytes() + 1);
+  MappedEvent m;
+  instance_->mapper.Map(Event("u1", "i1", 10, 0.5, kT0), &m);
+  HistoryBatch refused;
+  IngestCounts counts;
+  EXPECT_EQ(instance_->ingestor->Apply(m.events, &refused, &counts).code(),
+            StatusCode::kResourceExhausted);
+  EXPECT_EQ(counts.versions, 0u);
+  // With room again, u2's versions are its own: none at u1's time.
+  table.set_max_memory_bytes(0);
+  Ingest({Event("u2", "i2", 1, 1.0, kT0 + kMinute)});
+  EXPECT_EQ(Row("user_activity", {"u2"}), (Fields{"1", "1.000000", "i2", "1"}));
+  EXPECT_EQ(Row("user_activity", {"u2"}, kT0), Fields{});
+  EXPECT_EQ(Row("user_item_progress", {"u2", "i2"}), (Fields{"1.000000"}));
+}
+
 }  // namespace
 }  // namespace quiver

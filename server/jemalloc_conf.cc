@@ -1,0 +1,14 @@
+// jemalloc's options, built into quiverd (docs/operations.md#memory).
+// MALLOC_CONF in the environment overrides them; --huge-pages false does
+// so through it (server/allocator.h).
+//
+// thp:always asks the kernel for transparent huge pages for the heap (by
+// madvise, so the kernel's default `madvise` mode is enough): rows and
+// window states are millions of small blocks spread over gigabytes, reached
+// in random order, and 2 MiB pages make their page faults and TLB misses
+// far fewer. quiverd never forks, so huge pages cost it none of the
+// copy-on-write stalls they cost Redis.
+extern "C" {
+// The name and type jemalloc looks for.
+const char* malloc_conf = "thp:always,metadata_thp:auto";
+}

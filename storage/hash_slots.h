@@ -37,7 +37,7 @@ class HashSlots {
   static uint64_t Nonzero(uint64_t hash) { return hash == 0 ? 1 : hash; }
 
   // The slot holding the entry with this hash for which eq(entry) is true,
-  // or the empty slot where it would go; nullptr before the first Reserve.
+  // or the empty slot where it would go; nullptr before the first ReserveOne.
   template <typename Eq>
   Slot* Locate(uint64_t hash, Eq&& eq) const {
     if (slots_ == nullptr) return nullptr;

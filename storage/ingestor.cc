@@ -32,9 +32,11 @@ uint64_t Ingestor::Hash(uint32_t view_id, std::string_view key) {
 Ingestor::Entry& Ingestor::FindOrAdd(uint64_t hash, uint32_t view_id, std::string_view key,
                                      const WindowedView& w) {
   const auto same = [&](const Entry& e) { return e.view_id == view_id && e.key() == key; };
-  if (auto* s = states_.Locate(hash, same); s != nullptr && s->entry != nullptr) return *s->entry;
+  // Room first, as FlatMap::Set does: then one probe finds the entry or
+  // the slot for it (most keys of a large stream are new).
   states_.ReserveOne();
   auto* slot = states_.Locate(hash, same);
+  if (slot->entry != nullptr) return *slot->entry;
   void* memory = ::operator new(sizeof(Entry) + key.size());
   auto* entry = new (memory)
       Entry{w.NewState(), INT64_MAX, view_id, static_cast<uint32_t>(key.size()), false};

@@ -46,14 +46,33 @@ std::span<const uint8_t> Bytes(std::string_view s) {
 
 }  // namespace
 
+namespace {
+
+// Writes n as a varint at p; returns its length.
+size_t PutVarint(size_t n, char* p) {
+  size_t i = 0;
+  for (;; n >>= 7) {
+    p[i++] = static_cast<char>((n & 0x7f) | (n >= 0x80 ? 0x80 : 0));
+    if (n < 0x80) return i;
+  }
+}
+
+}  // namespace
+
 void AppendPrefix(uint32_t view_id, std::string_view entity_key, std::string* out) {
   for (int shift = 24; shift >= 0; shift -= 8)
     out->push_back(static_cast<char>((view_id >> shift) & 0xff));
-  for (size_t n = entity_key.size();; n >>= 7) {
-    out->push_back(static_cast<char>((n & 0x7f) | (n >= 0x80 ? 0x80 : 0)));
-    if (n < 0x80) break;
-  }
+  char len[10];
+  out->append(len, PutVarint(entity_key.size(), len));
   out->append(entity_key);
+}
+
+int ComparePrefixOrder(std::string_view a, std::string_view b) {
+  if (a.size() == b.size()) return a.compare(b);
+  if (a.size() < 0x80 && b.size() < 0x80) return a.size() < b.size() ? -1 : 1;
+  char la[10], lb[10];
+  return std::string_view(la, PutVarint(a.size(), la))
+      .compare(std::string_view(lb, PutVarint(b.size(), lb)));
 }
 
 void AppendTimeSeq(int64_t event_time_ms, uint64_t seq, std::string* out) {

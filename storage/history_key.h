@@ -35,6 +35,9 @@ uint64_t ReadBig64(const char* p);
 
 // Appends view | varint len | key.
 void AppendPrefix(uint32_t view_id, std::string_view entity_key, std::string* out);
+// Orders entity keys of one view as their prefixes sort in the store (the
+// length's varint first, then the bytes): <0, 0 or >0.
+int ComparePrefixOrder(std::string_view a, std::string_view b);
 // Appends ~sortable(t) | ~seq: seeking to prefix + EncodeTimeSeq(t, max)
 // lands on the newest version with event time <= t.
 void AppendTimeSeq(int64_t event_time_ms, uint64_t seq, std::string* out);

@@ -513,7 +513,7 @@ Status HistoryStore::AsOf(uint32_t view_id, std::span<const std::string_view> ke
   for (uint32_t i = 0; i < n; ++i)
     order[i] = i;
   std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
-    const int c = keys[a].compare(keys[b]);
+    const int c = history::ComparePrefixOrder(keys[a], keys[b]);
     return c != 0 ? c < 0 : time_of(a) > time_of(b);
   });
   std::vector<std::pair<size_t, size_t>> where(n);

@@ -5,6 +5,7 @@
 #include <iostream>
 #include <sstream>
 
+#include "client/cli/csv.h"
 #include "client/cli/values.h"
 #include "client/json.h"
 #include "protocol/timestamp.h"
@@ -30,6 +31,28 @@ std::string CellText(const Column& column, size_t row) {
   std::string out;
   AppendJsonValue(column, row, &out);
   return out;
+}
+
+void AppendCsvCell(const Column& column, size_t row, std::string* out) {
+  switch (column.type().type) {
+    case FieldType::kString:
+      AppendCsvField(column.string_value(row), out);
+      return;
+    case FieldType::kBytes:
+      AppendCsvField(CellText(column, row), out);
+      return;
+    case FieldType::kFloat32Vector:
+      if (column.type().dim > 1) {  // commas inside: quoted
+        out->push_back('"');
+        AppendJsonValue(column, row, out);
+        out->push_back('"');
+        return;
+      }
+      break;
+    default:
+      break;
+  }
+  AppendJsonValue(column, row, out);  // numbers: never quoted
 }
 
 namespace {

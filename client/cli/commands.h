@@ -32,6 +32,7 @@ struct TrainingSetArgs {
   std::string features;  // comma-separated view:field
   std::string out;       // CSV path; "-": stdout
   size_t batch_rows = 8192;
+  size_t window_rows = 262144;  // label rows sorted by entity together
   int connections = 2;
   bool progress = true;  // shown only on a terminal
 };
@@ -82,5 +83,7 @@ int Baseline(const ClientOptions& options, const std::string& action, const std:
 std::vector<std::string> SplitCommas(const std::string& text);
 // A column value as CSV/table text: strings raw, everything else as JSON.
 std::string CellText(const Column& column, size_t row);
+// Appends CellText as one CSV field, without building it apart.
+void AppendCsvCell(const Column& column, size_t row, std::string* out);
 
 }  // namespace quiver::cli

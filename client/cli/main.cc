@@ -61,6 +61,8 @@ int main(int argc, char** argv) {
   training->add_option("--features", ts_args.features, "view:field,view@vN:field,...")->required();
   training->add_option("--out", ts_args.out, "Output CSV ('-': stdout)")->required();
   training->add_option("--batch-rows", ts_args.batch_rows, "Label rows per request (default 8192)");
+  training->add_option("--window-rows", ts_args.window_rows,
+                       "Label rows read, sorted by entity and sent together (default 262144)");
   training->add_option("--connections", ts_args.connections,
                        "Parallel connections to quiverd (default 2)");
   training->add_flag("!--no-progress", ts_args.progress, "No progress bar");

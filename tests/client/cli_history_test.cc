@@ -96,6 +96,45 @@ TEST_F(CliHistoryTest, TrainingSetJoinsEachLabelRowAsOfItsTime) {
             "u2,i1,1795424400000,0,0,0.9,user_profile:watch_count_7d\n");
 }
 
+// Windows sort their rows by entity, per view, before they are sent: the
+// output must still follow the labels, whatever the window and batch sizes.
+TEST_F(CliHistoryTest, TrainingSetKeepsTheLabelsOrderAcrossWindowsAndBatches) {
+  for (int u = 2; u <= 12; ++u) {
+    const std::string t = " --event-time 2026-11-23T0" + std::to_string(u % 3 + 7) + ":00:00Z";
+    ASSERT_EQ(Run("put user_profile u" + std::to_string(u) +
+                  " watch_count_7d=" + std::to_string(100 + u) + t)
+                  .exit_code,
+              0);
+    ASSERT_EQ(Run("put item_stats i" + std::to_string(u) +
+                  " popularity_score=" + std::to_string(u) + ".5" + t)
+                  .exit_code,
+              0);
+  }
+  std::string text = "item_id,event_timestamp,user_id\n";
+  for (int r = 0; r < 60; ++r) {
+    // Users and items in different orders, some repeated, some unknown.
+    text += "i" + std::to_string((r * 7) % 14 + 1) + ",2026-11-23T0" + std::to_string(6 + r % 4) +
+            ":30:00Z,u" + std::to_string((r * 5) % 13 + 1) + "\n";
+  }
+  const std::string labels = Write("many.csv", text);
+  const std::string features =
+      " --features item_stats:popularity_score,user_profile:watch_count_7d,"
+      "item_stats:popularity_score --out ";
+  auto join = [&](const std::string& name, const std::string& flags) {
+    const std::string out = server_.data_dir() + "/../" + name;
+    auto run = Run("training-set --labels " + labels + features + out + " " + flags);
+    EXPECT_EQ(run.exit_code, 0) << run.out;
+    EXPECT_NE(run.out.find("rows       60"), std::string::npos) << run.out;
+    return Read(out);
+  };
+  // One row a window and a request: nothing is reordered.
+  const std::string reference = join("one.csv", "--window-rows 1 --batch-rows 1 --connections 1");
+  EXPECT_EQ(std::count(reference.begin(), reference.end(), '\n'), 61);
+  EXPECT_NE(reference.find("i8,2026-11-23T07:30:00Z,u6,0,106,0,"), std::string::npos) << reference;
+  EXPECT_EQ(join("small.csv", "--window-rows 7 --batch-rows 3 --connections 3"), reference);
+  EXPECT_EQ(join("default.csv", ""), reference);
+}
+
 TEST_F(CliHistoryTest, TrainingSetErrorsNameTheLineAndLeaveNoOutput) {
   const std::string out = server_.data_dir() + "/../bad.csv";
   auto expect_error = [&](const std::string& text, const std::string& features,

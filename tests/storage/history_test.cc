@@ -82,6 +82,32 @@ TEST(HistoryKeyTest, PrefixLengthCoversViewAndEntityOnly) {
   EXPECT_FALSE(history::DecodeKey(k.substr(0, k.size() - 1), true).has_value());
 }
 
+TEST(HistoryKeyTest, ComparePrefixOrderSortsAsTheStoredPrefixes) {
+  std::vector<std::string> keys = {"u9",
+                                   "u10",
+                                   "u1",
+                                   "a",
+                                   "u10",
+                                   "",
+                                   std::string(127, 'z'),
+                                   std::string(128, 'a'),
+                                   std::string(300, 'b'),
+                                   std::string(129, 'a')};
+  auto prefix = [](const std::string& k) {
+    std::string p;
+    history::AppendPrefix(7, k, &p);
+    return p;
+  };
+  for (const std::string& a : keys) {
+    for (const std::string& b : keys) {
+      const int want = prefix(a).compare(prefix(b));
+      const int got = history::ComparePrefixOrder(a, b);
+      EXPECT_EQ(want < 0, got < 0) << a.size() << " vs " << b.size();
+      EXPECT_EQ(want == 0, got == 0) << a.size() << " vs " << b.size();
+    }
+  }
+}
+
 // ---- the store ----
 
 class HistoryTest : public ::testing::Test {

@@ -292,34 +292,55 @@ class Client:
             if key not in labels.columns:
                 raise QuiverError("InvalidArgument",
                                   f"the labels have no column '{key}', a join key of the features")
-        times = _time_ms(labels[TIME_COLUMN])
-        key_values = {k: labels[k].astype(str).tolist() for k in needed}
-        parts = {f: [] for f in features}
-        missing = {f: [] for f in features}
-        window = 4
+        times = np.asarray(_time_ms(labels[TIME_COLUMN]), dtype=np.int64)
+        key_values = {k: np.asarray(labels[k].astype(str).tolist(), dtype=object) for k in needed}
+        by_view = {}
+        for f in features:
+            by_view.setdefault(_view_of(f), []).append(f)
+        values, missing = {}, {}
         started = time.monotonic()
-        for first in range(0, max(len(labels), 1), batch_rows * window):
-            requests = []
-            for start in range(first, min(len(labels), first + batch_rows * window), batch_rows):
-                end = min(len(labels), start + batch_rows)
-                requests.append((RB.TrainingBatch, _training_body(
-                    features, {k: v[start:end] for k, v in key_values.items()}, times[start:end])))
-            for response in self._conn.pipeline(requests) if requests else []:
-                reply = body_as(response, TrainingReply.TrainingReply)
-                for j, f in enumerate(features):
-                    _, values, miss = columns.decode(reply.Columns(j), reply.Rows())
-                    parts[f].append(values)
-                    missing[f].append(miss)
-            if progress:
-                _progress(min(len(labels), first + batch_rows * window), len(labels), started)
+        done = 0
+        for view, view_features in by_view.items():
+            keys = self._schema(view)["join_keys"]
+            # Rows sorted by entity, as the server keeps them: its history
+            # reads then walk forward through its files.
+            order = _entity_order([key_values[k] for k in keys])
+            for first, replies in self._training_requests(view_features, keys, key_values,
+                                                          times, order, batch_rows):
+                for j, f in enumerate(view_features):
+                    rows = order[first:first + replies.Rows()]
+                    _, part, miss = columns.decode(replies.Columns(j), replies.Rows())
+                    if f not in values:
+                        values[f] = np.empty((len(labels),) + part.shape[1:], dtype=part.dtype)
+                        missing[f] = np.zeros(len(labels), dtype=bool)
+                    values[f][rows] = part
+                    missing[f][rows] = miss
+                done += replies.Rows()
+                if progress:
+                    _progress(done, len(labels) * len(by_view), started)
         if progress:
             print(file=sys.stderr)
         out = labels.copy()
         for f in features:
-            values = np.concatenate(parts[f]) if parts[f] else np.zeros(0)
-            out[f] = list(values) if values.ndim == 2 else values
-            out[f + "__missing"] = np.concatenate(missing[f]) if missing[f] else np.zeros(0, bool)
+            column = values.get(f, np.zeros(0))
+            out[f] = list(column) if column.ndim == 2 else column
+            out[f + "__missing"] = missing.get(f, np.zeros(0, bool))
         return out
+
+    def _training_requests(self, features, keys, key_values, times, order, batch_rows):
+        """Yields (first, TrainingReply) for the rows order[first:...] of
+        one view, batch_rows a request, a few requests pipelined."""
+        window = 4
+        for first in range(0, len(order), batch_rows * window):
+            starts = range(first, min(len(order), first + batch_rows * window), batch_rows)
+            requests = []
+            for start in starts:
+                rows = order[start:start + batch_rows]
+                requests.append((RB.TrainingBatch, _training_body(
+                    features, {k: key_values[k][rows].tolist() for k in keys},
+                    times[rows].tolist())))
+            for start, response in zip(starts, self._conn.pipeline(requests)):
+                yield start, body_as(response, TrainingReply.TrainingReply)
 
 
 # ---- request bodies ----
@@ -397,6 +418,16 @@ def _progress(done, total, started):
 
 def _as_list(features):
     return [features] if isinstance(features, str) else list(features)
+
+
+def _entity_order(columns):
+    """The rows in the order the server keeps their entity keys: shorter
+    first, then by bytes (for several join keys, approximately: by total
+    length, then value by value)."""
+    lengths = [np.fromiter((len(v.encode()) for v in c), dtype=np.int64, count=len(c))
+               for c in columns]
+    sort_keys = [c.astype(str) for c in reversed(columns)] + [sum(lengths)]
+    return np.lexsort(sort_keys)
 
 
 def _view_of(feature):

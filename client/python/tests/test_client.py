@@ -148,6 +148,32 @@ def test_historical_features_match_pandas_merge_asof(q):
     assert 0 < missing_count.sum() < len(labels) and 0 < missing_pop.sum() < len(labels)
 
 
+def test_historical_features_keep_the_labels_order_for_every_type(q):
+    # Rows go to the server sorted by each view's entity; they must come
+    # back in the labels' order, vectors and strings included.
+    users = [f"u{i}" for i in range(1, 13)]
+    q.put("all_types", [{"user_id": u, "s": u * 2, "vec": [len(u), i, 0, 1]}
+                        for i, u in enumerate(users)])
+    q.put("progress", [{"user_id": u, "item_id": f"i{9 - i}", "p": i / 4}
+                       for i, u in enumerate(users)])
+    rng = np.random.default_rng(9)
+    picks = rng.integers(0, len(users) + 2, 500)  # 12, 13: never written
+    labels = pd.DataFrame({
+        "item_id": [f"i{9 - i}" for i in picks],
+        "user_id": [f"u{i + 1}" for i in picks],
+        "event_timestamp": [NOW + pd.Timedelta("1h")] * 500,
+    })
+    train = q.get_historical_features(
+        labels, ["all_types:s", "progress:p", "all_types:vec"], batch_rows=7)
+    known = picks < len(users)
+    assert train["all_types:s"].tolist() == [
+        users[i] * 2 if i < len(users) else "unknown" for i in picks]
+    assert train["progress:p"].tolist() == [i / 4 if i < len(users) else 0 for i in picks]
+    assert [v.tolist() for v in train["all_types:vec"]] == [
+        [len(users[i]), i, 0, 1] if i < len(users) else [1, 2, 3, 4] for i in picks]
+    assert (train["progress:p__missing"].to_numpy() == ~known).all()
+
+
 def test_errors_carry_the_server_code_and_message(q):
     with pytest.raises(quiver.QuiverError) as e:
         q.get_online_features("nope", ["x"])

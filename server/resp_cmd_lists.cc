@@ -192,7 +192,7 @@ void LIndex(Context& ctx, Args args) {
   std::lock_guard lock(box.mu());
   const size_t at = Position(*index, box.size());
   if (at == kNoIndex) return ctx.out.Null();
-  ctx.out.Bulk(box.items()[at]);
+  ctx.out.Bulk(box.items().at(at));
 }
 
 void LRange(Context& ctx, Args args) {
@@ -206,8 +206,10 @@ void LRange(Context& ctx, Args args) {
   std::lock_guard lock(box.mu());
   const auto [from, to] = Range(*start, *stop, box.size());
   ctx.out.Array(to - from);
-  for (size_t i = from; i < to; ++i)
-    ctx.out.Bulk(box.items()[i]);
+  box.items().ForEach(from, to, false, [&](size_t, std::string_view item) {
+    ctx.out.Bulk(item);
+    return true;
+  });
 }
 
 void LSet(Context& ctx, Args args) {
@@ -260,11 +262,14 @@ void LInsert(Context& ctx, Args args) {
   if (!ItemsFit(ctx, args.subspan(4))) return ctx.Fail(Oom());
   int64_t length = -1;
   Result<bool> done = EditList(ctx, args[1], false, [&](ListBox& box) {
-    const auto& items = box.items();
-    auto it = std::find(items.begin(), items.end(), args[3]);
+    size_t pivot = box.size();
+    box.items().ForEach(0, box.size(), false, [&](size_t i, std::string_view item) {
+      if (item == args[3]) pivot = i;
+      return pivot == box.size();
+    });
     length = -1;
-    if (it == items.end()) return Status::Ok();
-    box.Insert(static_cast<size_t>(it - items.begin()) + (before ? 0 : 1), args[4]);
+    if (pivot == box.size()) return Status::Ok();
+    box.Insert(pivot + (before ? 0 : 1), args[4]);
     length = static_cast<int64_t>(box.size());
     return Status::Ok();
   });
@@ -314,17 +319,18 @@ Result<PosOptions> ParsePosOptions(Args args) {
 // The indexes LPOS answers, scanning from the head (rank > 0) or the tail.
 std::vector<int64_t> Positions(const ListBox& box, std::string_view item, const PosOptions& o) {
   std::vector<int64_t> found;
-  const auto n = static_cast<int64_t>(box.size());
+  const size_t n = box.size();
   const bool from_tail = o.rank < 0;
   const int64_t skip = (from_tail ? -o.rank : o.rank) - 1;
   const int64_t want = o.count < 0 ? 1 : o.count;  // 0: every match
+  const size_t scan = o.maxlen == 0 ? n : std::min(n, static_cast<size_t>(o.maxlen));
   int64_t matches = 0;
-  for (int64_t step = 0; step < n && (o.maxlen == 0 || step < o.maxlen); ++step) {
-    const int64_t i = from_tail ? n - 1 - step : step;
-    if (box.items()[static_cast<size_t>(i)] != item || matches++ < skip) continue;
-    found.push_back(i);
-    if (want != 0 && static_cast<int64_t>(found.size()) >= want) break;
-  }
+  box.items().ForEach(from_tail ? n - scan : 0, from_tail ? n : scan, from_tail,
+                      [&](size_t i, std::string_view v) {
+                        if (v != item || matches++ < skip) return true;
+                        found.push_back(static_cast<int64_t>(i));
+                        return want == 0 || static_cast<int64_t>(found.size()) < want;
+                      });
   return found;
 }
 

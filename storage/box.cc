@@ -78,57 +78,59 @@ std::string ListBox::Suffix(size_t index) const {
 }
 
 void ListBox::Push(bool front, std::string_view item) {
+  const size_t before = items_.bytes();
   if (front) {
-    items_.emplace_front(item);
+    items_.PushFront(item);
     --head_;
   } else {
-    items_.emplace_back(item);
+    items_.PushBack(item);
   }
   if (journaling()) JournalItem(front ? 0 : items_.size() - 1);
-  Changed(Cost(item));
+  ChangedFrom(before);
 }
 
 std::string ListBox::Pop(bool front) {
   if (journaling()) Journal(HistoryBatch::Op::kDeleteItem, Suffix(front ? 0 : size() - 1), {});
-  std::string item = std::move(front ? items_.front() : items_.back());
+  const size_t before = items_.bytes();
+  std::string item(front ? items_.front() : items_.back());
   if (front) {
-    items_.pop_front();
+    items_.PopFront();
     ++head_;
   } else {
-    items_.pop_back();
+    items_.PopBack();
   }
-  Changed(-Cost(item));
+  ChangedFrom(before);
   return item;
 }
 
 void ListBox::Set(size_t index, std::string_view item) {
-  const int64_t before = Cost(items_[index]);
-  items_[index] = item;
+  const size_t before = items_.bytes();
+  items_.Set(index, item);
   if (journaling()) JournalItem(index);
-  Changed(Cost(item) - before);
+  ChangedFrom(before);
 }
 
 void ListBox::Insert(size_t index, std::string_view item) {
-  items_.emplace(items_.begin() + static_cast<std::ptrdiff_t>(index), item);
+  const size_t before = items_.bytes();
+  items_.Insert(index, item);
   if (journaling()) JournalRewrite();  // every later position moves
-  Changed(Cost(item));
+  ChangedFrom(before);
 }
 
 void ListBox::Keep(size_t start, size_t stop) {
-  int64_t freed = 0;
   stop = std::min(stop, items_.size());
   start = std::min(start, stop);
-  for (size_t i = 0; i < items_.size(); ++i) {
-    if (i < start || i >= stop) freed += Cost(items_[i]);
-  }
   if (journaling()) {
     if (stop < size()) Journal(HistoryBatch::Op::kDeleteItemRange, Suffix(stop), Suffix(size()));
     if (start > 0) Journal(HistoryBatch::Op::kDeleteItemRange, Suffix(0), Suffix(start));
   }
-  items_.erase(items_.begin() + static_cast<std::ptrdiff_t>(stop), items_.end());
-  items_.erase(items_.begin(), items_.begin() + static_cast<std::ptrdiff_t>(start));
+  const size_t before = items_.bytes();
+  while (items_.size() > stop)
+    items_.PopBack();
+  for (size_t i = 0; i < start; ++i)
+    items_.PopFront();
   head_ += static_cast<int64_t>(start);
-  Changed(-freed);
+  ChangedFrom(before);
 }
 
 void ListBox::Load(int64_t position, std::string_view item) {
@@ -137,35 +139,23 @@ void ListBox::Load(int64_t position, std::string_view item) {
   } else if (position != head_ + static_cast<int64_t>(items_.size())) {
     gaps_ = true;
   }
-  items_.emplace_back(item);
-  Changed(Cost(item));
+  const size_t before = items_.bytes();
+  items_.PushBack(item);
+  ChangedFrom(before);
 }
 
 void ListBox::WriteAll() {
-  for (size_t i = 0; i < items_.size(); ++i)
-    JournalItem(i);
+  items_.ForEach(0, items_.size(), false, [&](size_t i, std::string_view item) {
+    Journal(HistoryBatch::Op::kPutItem, Suffix(i), item);
+    return true;
+  });
 }
 
 size_t ListBox::Remove(std::string_view item, size_t limit, bool from_tail) {
-  std::deque<std::string> kept;
-  size_t removed = 0;
-  auto visit = [&](std::string& s) {
-    if (s == item && (limit == 0 || removed < limit)) {
-      ++removed;
-    } else if (from_tail) {
-      kept.push_front(std::move(s));
-    } else {
-      kept.push_back(std::move(s));
-    }
-  };
-  if (from_tail) {
-    std::for_each(items_.rbegin(), items_.rend(), visit);
-  } else {
-    std::for_each(items_.begin(), items_.end(), visit);
-  }
-  items_.swap(kept);
+  const size_t before = items_.bytes();
+  const size_t removed = items_.Remove(item, limit, from_tail);
   if (removed > 0 && journaling()) JournalRewrite();
-  if (removed > 0) Changed(-static_cast<int64_t>(removed) * Cost(item));
+  if (removed > 0) ChangedFrom(before);
   return removed;
 }
 

@@ -36,6 +36,7 @@
 
 #include "storage/commit_queue.h"
 #include "storage/flat_map.h"
+#include "storage/packed_list.h"
 
 namespace quiver {
 
@@ -121,7 +122,7 @@ class ListBox final : public Box {
   // REQUIRES: r.kind == RecordKind::kList.
   static ListBox& Of(const Record& r) { return static_cast<ListBox&>(Box::Of(r)); }
 
-  const std::deque<std::string>& items() const { return items_; }
+  const PackedList& items() const { return items_; }
   size_t size() const { return items_.size(); }
   bool empty() const { return items_.empty(); }
   void Push(bool front, std::string_view item);
@@ -141,12 +142,16 @@ class ListBox final : public Box {
   void WriteAll() override;
   bool NeedsRepair() const override { return gaps_; }
   void JournalItem(size_t index) {
-    Journal(HistoryBatch::Op::kPutItem, Suffix(index), items_[index]);
+    Journal(HistoryBatch::Op::kPutItem, Suffix(index), items_.at(index));
   }
   std::string Suffix(size_t index) const;
-  std::deque<std::string> items_;  // guarded by mu()
-  int64_t head_ = 0;               // the position on disk of items_[0]
-  bool gaps_ = false;              // loaded positions were not consecutive
+  // Counts the change of the items' memory since `before` (their bytes()).
+  void ChangedFrom(size_t before) {
+    Changed(static_cast<int64_t>(items_.bytes()) - static_cast<int64_t>(before));
+  }
+  PackedList items_;   // guarded by mu()
+  int64_t head_ = 0;   // the position on disk of items_[0]
+  bool gaps_ = false;  // loaded positions were not consecutive
 };
 
 // A large hash's fields. Methods other than New and Of REQUIRE mu() held.

@@ -120,7 +120,7 @@ TEST_F(KeyLogTest, ListJournalKeepsTheDiskEqualToTheList) {
     HistoryBatch journal;
     box->TakeJournal(&journal);
     Apply(journal);
-    const std::vector<std::string> expected(box->items().begin(), box->items().end());
+    const std::vector<std::string> expected = box->items().ToVector();
     ASSERT_EQ(OnDisk(), expected) << "after step " << step;
   }
   box->Unref();

@@ -198,6 +198,14 @@ Result<ServerStatus> Client::GetStatus() {
   return wire::DecodeStatus(frame);
 }
 
+Result<uint64_t> Client::Compact() {
+  auto& b = impl_->builder;
+  b.Clear();
+  auto body = fb::CreateCompact(b);
+  QUIVER_ASSIGN_OR_RETURN(Frame frame, impl_->Call(fb::RequestBody::Compact, body.Union()));
+  return wire::DecodeCompact(frame);
+}
+
 Result<std::string> Client::Monitoring(MonitoringKind kind, std::string_view view,
                                        std::string_view window) {
   auto& b = impl_->builder;

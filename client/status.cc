@@ -1,4 +1,4 @@
-// Decoding of the Backfill, GetStatus and GetMonitoring answers.
+// Decoding of the Backfill, GetStatus, Compact and GetMonitoring answers.
 #include "client/wire.h"
 
 namespace quiver::client_internal {
@@ -61,7 +61,17 @@ Result<ServerStatus> DecodeStatus(const Frame& frame) {
   s.memory_bytes = r->memory_bytes();
   s.window_entities = r->window_entities();
   if (r->kafka() != nullptr) s.kafka = DecodeKafka(*r->kafka());
+  if (const auto* c = r->compaction(); c != nullptr) {
+    s.compaction = CompactionStatus{c->running(), c->started_ms(), c->finished(), c->last_seconds(),
+                                    Str(c->last_error())};
+  }
   return s;
+}
+
+Result<uint64_t> DecodeCompact(const Frame& frame) {
+  const auto* r = ResponseOf(frame)->body_as_CompactReply();
+  if (r == nullptr) return Status::ProtocolError("Compact answered without a CompactReply");
+  return r->finished();
 }
 
 Result<std::string> DecodeMonitoring(const Frame& frame) {

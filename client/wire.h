@@ -39,6 +39,7 @@ Result<GetResult> DecodeGetResult(const Frame& frame);
 // In status.cc.
 Result<BackfillResult> DecodeBackfill(const Frame& frame);
 Result<ServerStatus> DecodeStatus(const Frame& frame);
+Result<uint64_t> DecodeCompact(const Frame& frame);
 Result<std::string> DecodeMonitoring(const Frame& frame);
 
 // Friend of the public result types: builds them from wire messages.

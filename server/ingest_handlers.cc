@@ -98,13 +98,30 @@ Status NativeHandler::HandleBackfill(const fb::Backfill& req, Builder& b, uint64
 Status NativeHandler::HandleStatus(Builder& b, uint64_t id) {
   flatbuffers::Offset<fb::IngestInfo> kafka;
   if (options_.kafka != nullptr) kafka = EncodeIngest(b, options_.kafka->status());
+  flatbuffers::Offset<fb::CompactionInfo> compaction;
+  if (const HistoryStore* history = store_.history(); history != nullptr) {
+    const HistoryStore::CompactionState c = history->compaction();
+    compaction = fb::CreateCompactionInfo(b, c.running, c.started_ms, c.finished, c.last_seconds,
+                                          b.CreateString(c.last_error));
+  }
   auto version = b.CreateString(options_.server_version);
   auto durability = b.CreateString(options_.durability);
   const OnlineTable& table = store_.table();
   const uint64_t entities = options_.ingestor ? options_.ingestor->entities() : 0;
   FinishOk(b, id,
            fb::CreateStatusReply(b, version, durability, store_.NowMs(), table.size(),
-                                 table.memory_bytes(), entities, kafka));
+                                 table.memory_bytes(), entities, kafka, compaction));
+  return Status::Ok();
+}
+
+Status NativeHandler::HandleCompact(Builder& b, uint64_t id) {
+  HistoryStore* history = store_.history();
+  if (history == nullptr) {
+    return Status::FailedPrecondition(
+        "this server keeps no history to compact (started with --durability memory)");
+  }
+  QUIVER_ASSIGN_OR_RETURN(uint64_t finished, history->StartCompaction());
+  FinishOk(b, id, fb::CreateCompactReply(b, finished));
   return Status::Ok();
 }
 

@@ -149,6 +149,8 @@ Status NativeHandler::Dispatch(const fb::Request& request, Builder& b, uint64_t 
       return HandleStatus(b, id);
     case fb::RequestBody::GetMonitoring:
       return HandleMonitoring(*request.body_as_GetMonitoring(), b, id);
+    case fb::RequestBody::Compact:
+      return HandleCompact(b, id);
     case fb::RequestBody::NONE:
       break;
   }

@@ -88,6 +88,7 @@ class NativeHandler {
   Status HandleBackfill(const fb::Backfill& req, Builder& b, uint64_t id);
   Status HandleStatus(Builder& b, uint64_t id);
   Status HandleMonitoring(const fb::GetMonitoring& request, Builder& b, uint64_t id);
+  Status HandleCompact(Builder& b, uint64_t id);
 
   // Checks a Hello's password (if the server requires one).
   Status Authenticate(const fb::Hello& hello);

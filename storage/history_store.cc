@@ -17,6 +17,7 @@
 #include <rocksdb/slice_transform.h>
 #include <rocksdb/table.h>
 #include <rocksdb/utilities/options_util.h>
+#include <spdlog/spdlog.h>
 
 #include "storage/clock.h"
 
@@ -328,6 +329,15 @@ Status HistoryStore::OpenDb() {
 }
 
 HistoryStore::~HistoryStore() {
+  std::thread compactor;
+  {
+    std::lock_guard<std::mutex> lock(compaction_mu_);
+    compactor = std::move(compactor_);
+  }
+  if (compactor.joinable()) {
+    db_->DisableManualCompaction();  // a running one returns early
+    compactor.join();
+  }
   queue_.reset();  // commits what is queued
   if (db_ == nullptr) return;
   // Without a WAL the memtables are the only copy; with one, flushing now
@@ -573,6 +583,33 @@ Status HistoryStore::CompactHistory() {
   rocksdb::CompactRangeOptions o;
   o.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
   return FromRocks(db_->CompactRange(o, history_, nullptr, nullptr), "compacting the history");
+}
+
+Result<uint64_t> HistoryStore::StartCompaction() {
+  std::lock_guard<std::mutex> lock(compaction_mu_);
+  if (compaction_.running) {
+    return Status::FailedPrecondition("a compaction of the history is already running");
+  }
+  if (compactor_.joinable()) compactor_.join();  // the last one, finished
+  compaction_.running = true;
+  compaction_.started_ms = SystemNowMs();
+  compactor_ = std::thread([this] {
+    const auto start = std::chrono::steady_clock::now();
+    const Status s = CompactHistory();
+    std::lock_guard<std::mutex> done(compaction_mu_);
+    compaction_.running = false;
+    ++compaction_.finished;
+    compaction_.last_seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    compaction_.last_error = s.ok() ? "" : s.ToString();
+    if (!s.ok()) spdlog::warn("compaction of the history failed: {}", s.ToString());
+  });
+  return compaction_.finished;
+}
+
+HistoryStore::CompactionState HistoryStore::compaction() const {
+  std::lock_guard<std::mutex> lock(compaction_mu_);
+  return compaction_;
 }
 
 }  // namespace quiver

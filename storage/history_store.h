@@ -27,6 +27,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include "quiver/status.h"
@@ -132,8 +133,24 @@ class HistoryStore {
   // Versions of the view older than now - retention_ms are dropped by
   // compactions, except the newest version of each entity. 0: keep all.
   void SetRetention(uint32_t view_id, int64_t retention_ms);
-  // Compacts the whole history now (tests, operators).
+  // Compacts the whole history now, on the calling thread (tests, tools).
   Status CompactHistory();
+
+  // A compaction of the whole history started by StartCompaction, which
+  // applies every view's retention now instead of when RocksDB next
+  // rewrites the oldest files.
+  struct CompactionState {
+    bool running = false;
+    int64_t started_ms = 0;   // of the running or last compaction (Unix ms)
+    uint64_t finished = 0;    // compactions finished since the store opened
+    double last_seconds = 0;  // how long the last one took
+    std::string last_error;   // empty if the last one succeeded
+  };
+  // Starts CompactHistory on a thread of its own and returns how many
+  // compactions had finished before it; fails if one is running. Closing
+  // the store stops it early.
+  Result<uint64_t> StartCompaction();
+  CompactionState compaction() const;
 
   struct Retention;  // shared with the compaction filter
 
@@ -162,6 +179,10 @@ class HistoryStore {
   Status error_;
   std::atomic<bool> failed_{false};
   std::unique_ptr<CommitQueue> queue_;
+
+  mutable std::mutex compaction_mu_;
+  CompactionState compaction_;  // guarded by compaction_mu_
+  std::thread compactor_;       // guarded by compaction_mu_; joined by the next start or on close
 };
 
 }  // namespace quiver

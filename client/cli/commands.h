@@ -66,6 +66,8 @@ int History(const ClientOptions& options, const HistoryArgs& args);
 int TrainingSet(const ClientOptions& options, const TrainingSetArgs& args);
 int Backfill(const ClientOptions& options, const BackfillArgs& args);
 int ShowStatus(const ClientOptions& options, bool json);
+// Starts a compaction of the server's history; with wait, returns when it ends.
+int Compact(const ClientOptions& options, bool wait);
 
 // Shared by the commands.
 int Fail(const Status& status);

@@ -1,7 +1,9 @@
-// `quiver status`.
+// `quiver status` and `quiver compact`.
+#include <chrono>
 #include <iomanip>
 #include <iostream>
 #include <sstream>
+#include <thread>
 
 #include "client/cli/commands.h"
 #include "client/json.h"
@@ -25,6 +27,33 @@ void PrintLatency(const char* name, const LatencySummary& l) {
   std::cout << "p50 " << ms(l.p50_us) << "  p90 " << ms(l.p90_us) << "  p99 " << ms(l.p99_us)
             << "  p999 " << ms(l.p999_us) << "  max " << ms(l.max_us) << "  (" << l.count
             << " events)\n";
+}
+
+std::string CompactionJson(const CompactionStatus& c) {
+  std::ostringstream s;
+  s << "{\"running\":" << (c.running ? "true" : "false") << ",\"started_ms\":" << c.started_ms
+    << ",\"finished\":" << c.finished << ",\"last_seconds\":" << c.last_seconds
+    << ",\"last_error\":";
+  std::string error;
+  AppendJsonString(c.last_error, &error);
+  return s.str() + error + "}";
+}
+
+// One line on the history's compactions.
+std::string CompactionText(const CompactionStatus& c, int64_t now_ms) {
+  std::ostringstream s;
+  s << std::fixed << std::setprecision(1);
+  if (c.running) {
+    s << "compaction running for " << (now_ms - c.started_ms) / 1000.0 << " s";
+  } else if (c.finished == 0) {
+    s << "no compaction since the server started (quiver compact)";
+  } else if (!c.last_error.empty()) {
+    s << "the last compaction failed after " << c.last_seconds << " s: " << c.last_error;
+  } else {
+    s << "last compaction took " << c.last_seconds << " s, started "
+      << FormatTimestampMs(c.started_ms);
+  }
+  return s.str();
 }
 
 std::string LatencyJson(const LatencySummary& l) {
@@ -104,19 +133,45 @@ int ShowStatus(const ClientOptions& options, bool json) {
            ",\"rows\":" + std::to_string(s->rows) +
            ",\"memory_bytes\":" + std::to_string(s->memory_bytes) +
            ",\"window_entities\":" + std::to_string(s->window_entities) +
-           ",\"kafka\":" + (s->kafka ? KafkaJson(*s->kafka) : "null") + "}";
+           ",\"kafka\":" + (s->kafka ? KafkaJson(*s->kafka) : "null") +
+           ",\"compaction\":" + (s->compaction ? CompactionJson(*s->compaction) : "null") + "}";
     std::cout << out << "\n";
     return 0;
   }
   std::cout << "quiverd         " << s->server_version << ", durability " << s->durability << "\n";
   std::cout << "online rows     " << s->rows << " (" << s->memory_bytes / (1 << 20) << " MiB)\n";
   std::cout << "window states   " << s->window_entities << " entities\n";
+  if (s->compaction) {
+    std::cout << "history         " << CompactionText(*s->compaction, s->server_time_ms) << "\n";
+  }
   if (s->kafka) {
     PrintKafka(*s->kafka);
   } else {
     std::cout << "kafka           not configured (--kafka-brokers)\n";
   }
   return 0;
+}
+
+int Compact(const ClientOptions& options, bool wait) {
+  auto client = Client::Connect(options);
+  if (!client.ok()) return Fail(client.status());
+  Result<uint64_t> before = (*client)->Compact();
+  if (!before.ok()) return Fail(before.status());
+  if (!wait) {
+    std::cout << "compaction started (quiver status shows its progress)\n";
+    return 0;
+  }
+  for (;;) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    Result<ServerStatus> s = (*client)->GetStatus();
+    if (!s.ok()) return Fail(s.status());
+    const CompactionStatus& c = s->compaction.value_or(CompactionStatus{});
+    if (c.running || c.finished <= *before) continue;
+    if (!c.last_error.empty()) return Fail(Status::Internal("compaction failed: " + c.last_error));
+    std::cout << "history compacted in " << std::fixed << std::setprecision(1) << c.last_seconds
+              << " s\n";
+    return 0;
+  }
 }
 
 }  // namespace quiver::cli

@@ -100,6 +100,13 @@ int main(int argc, char** argv) {
                        "Events per request (default 5000)");
   backfill->add_flag("!--no-progress", backfill_args.progress, "No progress bar");
 
+  bool compact_wait = true;
+  auto* compact =
+      app.add_subcommand("compact",
+                         "Compact the history now: drops versions past their view's retention")
+          ->fallthrough();
+  compact->add_flag("!--no-wait", compact_wait, "Return once started, not when done");
+
   bool status_json = false;
   auto* status = app.add_subcommand("status", "Server state: rows, window states, Kafka ingestion")
                      ->fallthrough();
@@ -148,6 +155,7 @@ int main(int argc, char** argv) {
   if (*training) return quiver::cli::TrainingSet(options, ts_args);
   if (*backfill) return quiver::cli::Backfill(options, backfill_args);
   if (*status) return quiver::cli::ShowStatus(options, status_json);
+  if (*compact) return quiver::cli::Compact(options, compact_wait);
   if (*stats) return quiver::cli::ShowStats(options, stats_view, stats_window, stats_json);
   if (*freshness) return quiver::cli::ShowFreshness(options, freshness_json);
   if (*drift) return quiver::cli::ShowDrift(options, drift_view, drift_window, drift_json);

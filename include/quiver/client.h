@@ -268,13 +268,23 @@ struct KafkaStatus {
   int64_t windows_through_ms = 0;  // window changes applied and durable up to here
 };
 
+// A compaction of the server's history (Client::Compact).
+struct CompactionStatus {
+  bool running = false;
+  int64_t started_ms = 0;   // the running or last one's start (Unix ms)
+  uint64_t finished = 0;    // compactions finished since the server started
+  double last_seconds = 0;  // how long the last one took
+  std::string last_error;   // empty if the last one succeeded
+};
+
 struct ServerStatus {
   std::string server_version, durability;
   int64_t server_time_ms = 0;
   int64_t rows = 0;          // online rows
   int64_t memory_bytes = 0;  // held by online rows
   uint64_t window_entities = 0;
-  std::optional<KafkaStatus> kafka;  // set when the server ingests from Kafka
+  std::optional<KafkaStatus> kafka;            // set when the server ingests from Kafka
+  std::optional<CompactionStatus> compaction;  // set when the server keeps a history
 };
 
 // The monitoring documents a server serves as JSON (docs/monitoring.md).
@@ -314,6 +324,11 @@ class Client {
                                   bool finish, int64_t until_ms = 0);
   // The server's sizes and, with Kafka ingestion, its progress.
   Result<ServerStatus> GetStatus();
+  // Starts a compaction of the server's whole history, which applies every
+  // view's retention now, and returns at once: how many compactions had
+  // finished before it (GetStatus().compaction shows when it is done).
+  // FailedPrecondition if one is running or the server keeps no history.
+  Result<uint64_t> Compact();
   // A monitoring document, as JSON text; `view` names the view (kStats,
   // kCaptureBaseline, kClearBaseline; optional for kDrift); `window` is
   // "recent" or "since_start" (kDrift, kCaptureBaseline; empty: default).

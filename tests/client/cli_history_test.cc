@@ -1,8 +1,11 @@
 // The `quiver` tool's reads of the past against a real quiverd: get --as-of,
 // history, and training-set with its errors.
+#include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <tuple>
 
 #include <gtest/gtest.h>
 
@@ -133,6 +136,51 @@ TEST_F(CliHistoryTest, TrainingSetKeepsTheLabelsOrderAcrossWindowsAndBatches) {
   EXPECT_NE(reference.find("i8,2026-11-23T07:30:00Z,u6,0,106,0,"), std::string::npos) << reference;
   EXPECT_EQ(join("small.csv", "--window-rows 7 --batch-rows 3 --connections 3"), reference);
   EXPECT_EQ(join("default.csv", ""), reference);
+}
+
+// Retention is applied by compactions; `quiver compact` runs one now.
+TEST_F(CliHistoryTest, CompactDropsVersionsPastRetentionButNeverTheNewest) {
+  const std::string defs =
+      Write("short.yaml",
+            "entities: [{name: user, keys: [user_id]}]\n"
+            "views:\n"
+            "  - {name: short_lived, version: 1, entity: user, retention: 1h,\n"
+            "     fields: [{name: n, type: int64}]}\n");
+  ASSERT_EQ(Run("apply " + defs).exit_code, 0);
+  const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
+  // u1: three versions, two past the hour; u2: one old version, its newest.
+  for (auto [key, n, age_min] :
+       {std::tuple{"u1", 1, 180}, {"u1", 2, 120}, {"u1", 3, 10}, {"u2", 4, 300}}) {
+    ASSERT_EQ(Run(std::string("put short_lived ") + key + " n=" + std::to_string(n) +
+                  " --event-time " + std::to_string(now - age_min * 60'000))
+                  .exit_code,
+              0);
+  }
+  auto versions = [&](const std::string& key) {
+    const std::string out = Run("history short_lived " + key + " --fields n").out;
+    return std::count(out.begin(), out.end(), '\n') - 1;  // a header line
+  };
+  ASSERT_EQ(versions("u1"), 3);
+  auto compact = Run("compact");
+  ASSERT_EQ(compact.exit_code, 0) << compact.out;
+  EXPECT_NE(compact.out.find("history compacted in"), std::string::npos) << compact.out;
+  EXPECT_EQ(versions("u1"), 1);
+  EXPECT_NE(Run("history short_lived u1 --fields n").out.find("  3"), std::string::npos);
+  EXPECT_EQ(versions("u2"), 1);  // older than the retention, but its newest
+  auto status = Run("status");
+  EXPECT_NE(status.out.find("last compaction took"), std::string::npos) << status.out;
+  EXPECT_NE(Run("status --json").out.find(R"("compaction":{"running":false)"), std::string::npos);
+}
+
+TEST(CliCompactTest, AServerWithoutHistoryRefusesToCompact) {
+  QuiverdProcess server({"--durability", "memory"});
+  ASSERT_TRUE(server.ok());
+  auto run =
+      RunCommand(QuiverCliPath() + " --port " + std::to_string(server.port()) + " compact 2>&1");
+  EXPECT_NE(run.exit_code, 0);
+  EXPECT_NE(run.out.find("keeps no history to compact"), std::string::npos) << run.out;
 }
 
 TEST_F(CliHistoryTest, TrainingSetErrorsNameTheLineAndLeaveNoOutput) {

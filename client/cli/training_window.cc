@@ -36,10 +36,13 @@ std::string_view EntityKey(const std::vector<std::vector<std::string>>& columns,
 }
 
 // The order the server keeps entity keys in, shorter first and then by
-// bytes, summed up in 64 bits: the length (up to 255) and the first seven
-// bytes. Rows whose prefixes tie are compared in full.
+// bytes, summed up in 64 bits: the length and the first seven bytes. Keys
+// of 255 bytes or more all get the same prefix (their lengths do not fit),
+// so that the prefixes never contradict KeyLess. Rows whose prefixes tie
+// are compared in full.
 uint64_t SortPrefix(std::string_view key) {
-  uint64_t p = std::min<uint64_t>(key.size(), 255) << 56;
+  if (key.size() >= 255) return uint64_t{255} << 56;
+  uint64_t p = uint64_t{key.size()} << 56;
   for (size_t i = 0; i < 7 && i < key.size(); ++i)
     p |= uint64_t{static_cast<uint8_t>(key[i])} << (48 - 8 * i);
   return p;

@@ -119,6 +119,9 @@ TEST_F(CliHistoryTest, TrainingSetKeepsTheLabelsOrderAcrossWindowsAndBatches) {
     text += "i" + std::to_string((r * 7) % 14 + 1) + ",2026-11-23T0" + std::to_string(6 + r % 4) +
             ":30:00Z,u" + std::to_string((r * 5) % 13 + 1) + "\n";
   }
+  // Keys of 255 bytes and more sort by length, then bytes, like the rest.
+  for (size_t n : {300, 255, 256, 300, 254})
+    text += "i1,2026-11-23T09:30:00Z,u" + std::string(n, static_cast<char>('a' + n % 7)) + "\n";
   const std::string labels = Write("many.csv", text);
   const std::string features =
       " --features item_stats:popularity_score,user_profile:watch_count_7d,"
@@ -127,12 +130,12 @@ TEST_F(CliHistoryTest, TrainingSetKeepsTheLabelsOrderAcrossWindowsAndBatches) {
     const std::string out = server_.data_dir() + "/../" + name;
     auto run = Run("training-set --labels " + labels + features + out + " " + flags);
     EXPECT_EQ(run.exit_code, 0) << run.out;
-    EXPECT_NE(run.out.find("rows       60"), std::string::npos) << run.out;
+    EXPECT_NE(run.out.find("rows       65"), std::string::npos) << run.out;
     return Read(out);
   };
   // One row a window and a request: nothing is reordered.
   const std::string reference = join("one.csv", "--window-rows 1 --batch-rows 1 --connections 1");
-  EXPECT_EQ(std::count(reference.begin(), reference.end(), '\n'), 61);
+  EXPECT_EQ(std::count(reference.begin(), reference.end(), '\n'), 66);
   EXPECT_NE(reference.find("i8,2026-11-23T07:30:00Z,u6,0,106,0,"), std::string::npos) << reference;
   EXPECT_EQ(join("small.csv", "--window-rows 7 --batch-rows 3 --connections 3"), reference);
   EXPECT_EQ(join("default.csv", ""), reference);

@@ -1,5 +1,6 @@
 #include "storage/entity_key.h"
 
+#include "storage/byte_codec.h"
 #include "storage/record.h"
 
 namespace quiver {
@@ -23,10 +24,7 @@ Status AppendCompositeKey(size_t entity, std::span<const std::string_view> parts
   const size_t start = out->size();
   for (std::string_view part : parts) {
     QUIVER_RETURN_IF_ERROR(CheckKey(entity, part, 0));
-    for (size_t n = part.size();; n >>= 7) {
-      out->push_back(static_cast<char>((n & 0x7f) | (n >= 0x80 ? 0x80 : 0)));
-      if (n < 0x80) break;
-    }
+    AppendVarint(part.size(), out);
     out->append(part);
   }
   return CheckKey(entity, parts[0], out->size() - start);  // parts[0] passed: checks the size

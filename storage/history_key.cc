@@ -2,6 +2,8 @@
 
 #include <cstring>
 
+#include "storage/byte_codec.h"
+
 namespace quiver::history {
 
 void AppendBig64(uint64_t v, std::string* out) {
@@ -46,24 +48,10 @@ std::span<const uint8_t> Bytes(std::string_view s) {
 
 }  // namespace
 
-namespace {
-
-// Writes n as a varint at p; returns its length.
-size_t PutVarint(size_t n, char* p) {
-  size_t i = 0;
-  for (;; n >>= 7) {
-    p[i++] = static_cast<char>((n & 0x7f) | (n >= 0x80 ? 0x80 : 0));
-    if (n < 0x80) return i;
-  }
-}
-
-}  // namespace
-
 void AppendPrefix(uint32_t view_id, std::string_view entity_key, std::string* out) {
   for (int shift = 24; shift >= 0; shift -= 8)
     out->push_back(static_cast<char>((view_id >> shift) & 0xff));
-  char len[10];
-  out->append(len, PutVarint(entity_key.size(), len));
+  AppendVarint(entity_key.size(), out);
   out->append(entity_key);
 }
 

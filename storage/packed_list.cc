@@ -3,16 +3,11 @@
 #include <algorithm>
 #include <cstring>
 
+#include "storage/byte_codec.h"
+
 namespace quiver {
 
 namespace packed_list {
-
-size_t VarintSize(size_t n) {
-  size_t size = 1;
-  for (; n >= 0x80; n >>= 7)
-    ++size;
-  return size;
-}
 
 std::string_view ReadForward(const char* p, const char** next) {
   size_t len = 0;
@@ -40,8 +35,6 @@ std::string_view ReadBackward(const char* p, const char** prev) {
 
 namespace {
 
-using packed_list::VarintSize;
-
 size_t EncodedSize(std::string_view item) {
   return item.size() + 2 * VarintSize(item.size());
 }
@@ -49,13 +42,7 @@ size_t EncodedSize(std::string_view item) {
 // Writes the item's encoding at p; returns its end.
 char* WriteItem(std::string_view item, char* p) {
   char varint[10];
-  size_t n = item.size(), size = 0;
-  do {
-    varint[size] = static_cast<char>(n & 0x7f);
-    n >>= 7;
-    if (n != 0) varint[size] = static_cast<char>(varint[size] | 0x80);
-    ++size;
-  } while (n != 0);
+  const size_t size = PutVarint(item.size(), varint);
   std::memcpy(p, varint, size);
   p += size;
   std::memcpy(p, item.data(), item.size());

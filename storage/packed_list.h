@@ -85,7 +85,6 @@ class PackedList {
 namespace packed_list {
 
 // An item's encoding: varint length, bytes, reversed varint length.
-size_t VarintSize(size_t n);
 // Reads the item starting at p; *next is where the next one starts.
 std::string_view ReadForward(const char* p, const char** next);
 // Reads the item ending at p; *prev is where it starts.

@@ -212,22 +212,39 @@ std::string_view HttpKindName(HttpKind kind) {
   return kNames[static_cast<size_t>(kind)];
 }
 
+namespace {
+
+constexpr std::string_view kViewsPrefix = "/v1/views/", kStatsSuffix = "/stats";
+constexpr std::string_view kFeaturesPrefix = "/v1/features/";
+
+// What a path asks for, before the password is checked, so that refused
+// requests are counted under their kind too.
+HttpKind KindOfPath(std::string_view path) {
+  static constexpr std::pair<std::string_view, HttpKind> kExact[] = {
+      {"/health", HttpKind::kHealth},       {"/metrics", HttpKind::kMetrics},
+      {"/v1/views", HttpKind::kViews},      {"/v1/freshness", HttpKind::kFreshness},
+      {"/v1/latency", HttpKind::kLatency},  {"/v1/drift", HttpKind::kDrift},
+      {"/v1/features", HttpKind::kFeatures}};
+  for (const auto& [exact, kind] : kExact) {
+    if (path == exact) return kind;
+  }
+  if (path.starts_with(kViewsPrefix) && path.ends_with(kStatsSuffix) &&
+      path.size() > kViewsPrefix.size() + kStatsSuffix.size()) {
+    return HttpKind::kStats;
+  }
+  return path.starts_with(kFeaturesPrefix) ? HttpKind::kFeatures : HttpKind::kOther;
+}
+
+}  // namespace
+
 HttpReply HttpApi::Handle(std::string_view method, std::string_view target, std::string_view body,
                           std::string_view authorization, HttpKind* kind) const {
   const size_t q = target.find('?');
   const std::string_view path = target.substr(0, q);
   const std::string_view query = q == std::string_view::npos ? "" : target.substr(q + 1);
-  const bool get = method == "GET";
-  *kind = HttpKind::kOther;
-  auto only = [&](bool allowed, HttpKind k, auto&& answer) {
-    *kind = k;
-    if (!allowed)
-      return HttpError(405,
-                       "method " + std::string(method) + " not allowed on " + std::string(path));
-    return answer();
-  };
-  if (path == "/health") return only(get, HttpKind::kHealth, [&] { return Health(); });
-  if (d_.password != nullptr && !HttpAuthorized(*d_.password, authorization)) {
+  *kind = KindOfPath(path);
+  if (*kind != HttpKind::kHealth && d_.password != nullptr &&
+      !HttpAuthorized(*d_.password, authorization)) {
     HttpReply reply =
         HttpError(401, authorization.empty() ? "this server requires its password (requirepass): "
                                                "Authorization: Bearer <password>, or Basic"
@@ -235,37 +252,43 @@ HttpReply HttpApi::Handle(std::string_view method, std::string_view target, std:
     reply.challenge = true;
     return reply;
   }
-  if (path == "/metrics") return only(get, HttpKind::kMetrics, [&] { return Metrics(); });
-  if (path == "/v1/views") return only(get, HttpKind::kViews, [&] { return Views(); });
-  if (path == "/v1/freshness") {
-    return only(get, HttpKind::kFreshness, [&] { return FreshnessReport(); });
+  const bool post = path == "/v1/features";
+  if (*kind != HttpKind::kOther && method != (post ? "POST" : "GET")) {
+    return HttpError(405, "method " + std::string(method) + " not allowed on " + std::string(path));
   }
-  if (path == "/v1/latency") return only(get, HttpKind::kLatency, [&] { return Latency(); });
-  if (path == "/v1/drift") return only(get, HttpKind::kDrift, [&] { return Drift(query); });
-  if (path == "/v1/features") {
-    return only(method == "POST", HttpKind::kFeatures, [&] { return FeatureBatch(body); });
-  }
-  constexpr std::string_view kViews = "/v1/views/", kStats = "/stats";
-  if (path.starts_with(kViews) && path.ends_with(kStats) &&
-      path.size() > kViews.size() + kStats.size()) {
-    const std::string_view view =
-        path.substr(kViews.size(), path.size() - kViews.size() - kStats.size());
-    return only(get, HttpKind::kStats, [&] { return ViewStats(view); });
-  }
-  constexpr std::string_view kFeatures = "/v1/features/";
-  if (path.starts_with(kFeatures)) {
-    const std::string_view rest = path.substr(kFeatures.size());
-    const size_t slash = rest.find('/');
-    if (slash == std::string_view::npos || slash == 0 || slash + 1 == rest.size()) {
-      *kind = HttpKind::kFeatures;
-      return HttpError(404, "feature reads are /v1/features/{view}/{key}");
-    }
-    return only(get, HttpKind::kFeatures, [&] {
-      return FeatureRow(rest.substr(0, slash), rest.substr(slash + 1), QueryValue(query, "fields"));
-    });
+  switch (*kind) {
+    case HttpKind::kHealth:
+      return Health();
+    case HttpKind::kMetrics:
+      return Metrics();
+    case HttpKind::kViews:
+      return Views();
+    case HttpKind::kFreshness:
+      return FreshnessReport();
+    case HttpKind::kLatency:
+      return Latency();
+    case HttpKind::kDrift:
+      return Drift(query);
+    case HttpKind::kStats:
+      return ViewStats(path.substr(kViewsPrefix.size(),
+                                   path.size() - kViewsPrefix.size() - kStatsSuffix.size()));
+    case HttpKind::kFeatures:
+      return post ? FeatureBatch(body) : FeatureRead(path, query);
+    case HttpKind::kOther:
+      break;
   }
   return HttpError(
       404, "no such path: " + std::string(path) + " (see docs/monitoring.md for the HTTP API)");
+}
+
+// GET /v1/features/{view}/{key}.
+HttpReply HttpApi::FeatureRead(std::string_view path, std::string_view query) const {
+  const std::string_view rest = path.substr(kFeaturesPrefix.size());
+  const size_t slash = rest.find('/');
+  if (slash == std::string_view::npos || slash == 0 || slash + 1 == rest.size()) {
+    return HttpError(404, "feature reads are /v1/features/{view}/{key}");
+  }
+  return FeatureRow(rest.substr(0, slash), rest.substr(slash + 1), QueryValue(query, "fields"));
 }
 
 HttpReply HttpApi::Health() const {

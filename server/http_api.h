@@ -73,6 +73,7 @@ class HttpApi {
   HttpReply Latency() const;
   HttpReply Views() const;
   // GET /v1/features/{view}/{key}[?fields=a,b]
+  HttpReply FeatureRead(std::string_view path, std::string_view query) const;
   HttpReply FeatureRow(std::string_view view, std::string_view key, std::string_view fields) const;
   // POST /v1/features {"view": ..., "keys": [...], "fields": [...]}
   HttpReply FeatureBatch(std::string_view body) const;

@@ -118,6 +118,16 @@ struct alignas(64) OnlineTable::Shard {
   // while it copies them. Readers never take it.
   std::shared_mutex grow_mu;
   std::atomic<size_t> used{0};  // slots of `slots` ever claimed (records + tombstones)
+  // No record of the shard expires before this (kNeverExpires: the sweep
+  // skips the shard unread). Writers lower it, and since_pass, to the expiry
+  // of what they publish, under grow_mu held shared. A sweep of the shard
+  // resets since_pass under grow_mu held exclusive before it reads the
+  // slots; once it has read them all, it takes grow_mu exclusive again and
+  // sets the bound to the earliest of what it kept and of since_pass: every
+  // writer that published behind the sweep has lowered since_pass by then.
+  std::atomic<int64_t> earliest_expiry{kNeverExpires};
+  std::atomic<int64_t> since_pass{kNeverExpires};
+  uint64_t generation = 0;  // how often it grew; changed under grow_mu held exclusive
 };
 
 OnlineTable::OnlineTable(Options options)
@@ -242,6 +252,7 @@ Status OnlineTable::Grow(Shard& shard) {
     fresh->words[j].store(w, std::memory_order_relaxed);
   }
   shard.used.store(live, std::memory_order_relaxed);
+  ++shard.generation;
   shard.slots.store(fresh, std::memory_order_release);  // publishes the copied words
   rcu::Retire(&old->rcu, Slots::Retired);
   return Status::Ok();
@@ -287,6 +298,7 @@ bool OnlineTable::TryMutate(Shard& shard, uint64_t hash, uint32_t view_id, std::
       Record::Free(fresh);  // another writer changed the slot: probe again
       continue;
     }
+    LowerEarliestExpiry(shard, fresh->expire_at_ms);
     memory_bytes_.fetch_add(size, std::memory_order_relaxed);
     count_.fetch_add(1, std::memory_order_relaxed);
     if (empty) {
@@ -344,52 +356,112 @@ bool OnlineTable::Erase(uint32_t view_id, std::string_view key) {
   }
 }
 
-OnlineTable::SweepSlice OnlineTable::RemoveFrom(SweepCursor* cursor, SweepDeadline deadline,
-                                                uint64_t required_bits,
-                                                FunctionRef<bool(const Record&)> pred,
-                                                FunctionRef<void(const Record&)> removed) {
+bool OnlineTable::RemoveFrom(Slots& s, uint64_t* slot, SweepDeadline deadline,
+                             uint64_t required_bits, FunctionRef<bool(const Record&)> pred,
+                             FunctionRef<void(const Record&)> removed, SweepSlice* slice,
+                             int64_t* earliest) {
   // The clock is read once per this many slots, after the first of them.
   constexpr uint64_t kSlotsPerClockRead = 1024;
-  SweepSlice slice;
-  uint64_t examined = 0;
-  for (; cursor->shard < shards_.size(); ++cursor->shard, cursor->slot = 0) {
-    Shard& shard = *shards_[cursor->shard];
-    rcu::ReadLock read_lock;
-    std::shared_lock<std::shared_mutex> lock(shard.grow_mu);
-    Slots* s = shard.slots.load(std::memory_order_acquire);
-    for (; cursor->slot <= s->mask; ++cursor->slot, ++examined) {
-      if (examined % kSlotsPerClockRead == 0 && examined > 0 &&
-          std::chrono::steady_clock::now() >= deadline) {
-        return slice;
-      }
-      std::atomic<uint64_t>& word = s->words[cursor->slot];
-      uint64_t w = word.load(std::memory_order_acquire);
-      if (!HoldsRecord(w) || (w & required_bits) != required_bits || !pred(*RecordOf(w))) continue;
-      if (word.compare_exchange_strong(w, kTombstone, std::memory_order_acq_rel)) {
-        removed(*RecordOf(w));
-        Retire(RecordOf(w));
-        ++slice.removed;
-      }
+  for (uint64_t examined = 0; *slot <= s.mask; ++*slot, ++examined) {
+    if (examined % kSlotsPerClockRead == 0 && examined > 0 &&
+        std::chrono::steady_clock::now() >= deadline) {
+      return false;
+    }
+    std::atomic<uint64_t>& word = s.words[*slot];
+    uint64_t w = word.load(std::memory_order_acquire);
+    if (!HoldsRecord(w) || (w & required_bits) != required_bits) continue;
+    const Record* r = RecordOf(w);
+    if (!pred(*r)) {
+      *earliest = std::min(*earliest, r->expire_at_ms);
+    } else if (word.compare_exchange_strong(w, kTombstone, std::memory_order_acq_rel)) {
+      removed(*r);
+      Retire(RecordOf(w));
+      ++slice->removed;
     }
   }
-  *cursor = SweepCursor{};
-  slice.finished = true;
-  return slice;
+  return true;
 }
 
 size_t OnlineTable::RemoveIf(FunctionRef<bool(const Record&)> pred,
                              FunctionRef<void(const Record&)> removed) {
-  SweepCursor cursor;
-  return RemoveFrom(&cursor, SweepDeadline::max(), 0, pred, removed).removed;
+  SweepSlice slice;
+  for (Shard* shard : shards_) {
+    rcu::ReadLock read_lock;
+    std::shared_lock<std::shared_mutex> lock(shard->grow_mu);
+    uint64_t slot = 0;
+    int64_t earliest = kNeverExpires;
+    RemoveFrom(*shard->slots.load(std::memory_order_acquire), &slot, SweepDeadline::max(), 0, pred,
+               removed, &slice, &earliest);
+  }
+  return slice.removed;
+}
+
+namespace {
+void LowerTo(std::atomic<int64_t>& bound, int64_t value) {
+  int64_t current = bound.load(std::memory_order_relaxed);
+  while (value < current &&
+         !bound.compare_exchange_weak(current, value, std::memory_order_relaxed)) {
+  }
+}
+}  // namespace
+
+void OnlineTable::LowerEarliestExpiry(Shard& shard, int64_t expire_at_ms) {
+  if (expire_at_ms == kNeverExpires) return;
+  LowerTo(shard.since_pass, expire_at_ms);
+  LowerTo(shard.earliest_expiry, expire_at_ms);
+}
+
+bool OnlineTable::SweepShard(Shard& shard, int64_t now_ms, SweepCursor* cursor,
+                             SweepDeadline deadline, FunctionRef<void(const Record&)> removed,
+                             SweepSlice* slice) {
+  if (cursor->slot == 0) {
+    std::unique_lock<std::shared_mutex> lock(shard.grow_mu);
+    shard.since_pass.store(kNeverExpires, std::memory_order_relaxed);
+    cursor->generation = shard.generation;
+    cursor->earliest = kNeverExpires;
+  }
+  bool done;
+  {
+    rcu::ReadLock read_lock;
+    std::shared_lock<std::shared_mutex> lock(shard.grow_mu);
+    if (cursor->generation != shard.generation) {
+      // It grew since the last slice, moving its records: read it again
+      // (a grown table holds no record that was not there before).
+      cursor->generation = shard.generation;
+      cursor->slot = 0;
+      cursor->earliest = kNeverExpires;
+    }
+    done = RemoveFrom(
+        *shard.slots.load(std::memory_order_acquire), &cursor->slot, deadline, kExpiresBit,
+        [now_ms](const Record& r) { return r.ExpiredAt(now_ms); }, removed, slice,
+        &cursor->earliest);
+  }
+  if (done) {
+    std::unique_lock<std::shared_mutex> lock(shard.grow_mu);
+    shard.earliest_expiry.store(
+        std::min(cursor->earliest, shard.since_pass.load(std::memory_order_relaxed)),
+        std::memory_order_relaxed);
+  }
+  return done;
 }
 
 OnlineTable::SweepSlice OnlineTable::SweepExpired(int64_t now_ms, SweepCursor* cursor,
                                                   SweepDeadline deadline,
                                                   FunctionRef<void(const Record&)> removed) {
-  // Only records with an expiry are read: their slot carries kExpiresBit.
-  return RemoveFrom(
-      cursor, deadline, kExpiresBit, [now_ms](const Record& r) { return r.ExpiredAt(now_ms); },
-      removed);
+  SweepSlice slice;
+  bool scanned = false;  // the first shard read is read even if the deadline has passed
+  for (; cursor->shard < shards_.size(); ++cursor->shard, cursor->slot = 0) {
+    Shard& shard = *shards_[cursor->shard];
+    if (cursor->slot == 0 && shard.earliest_expiry.load(std::memory_order_relaxed) > now_ms) {
+      continue;  // nothing in it is due
+    }
+    if (scanned && std::chrono::steady_clock::now() >= deadline) return slice;
+    scanned = true;
+    if (!SweepShard(shard, now_ms, cursor, deadline, removed, &slice)) return slice;
+  }
+  *cursor = SweepCursor{};
+  slice.finished = true;
+  return slice;
 }
 
 size_t OnlineTable::SweepExpired(int64_t now_ms, FunctionRef<void(const Record&)> removed) {

@@ -111,16 +111,23 @@ class OnlineTable {
   // (before it is retired) and returns how many. Takes its own read locks,
   // one shard at a time; pred must not write to the table.
   size_t RemoveIf(FunctionRef<bool(const Record&)> pred, FunctionRef<void(const Record&)> removed);
-  // Removes every record expired at now_ms; returns how many.
+  // Removes every record expired at now_ms; returns how many. One sweep at
+  // a time, as for the sweep in slices below.
   size_t SweepExpired(int64_t now_ms);
   size_t SweepExpired(int64_t now_ms, FunctionRef<void(const Record&)> removed);
 
   // A sweep in slices: the cursor says where the next slice goes on from.
   // Records without an expiry are skipped without being read (their slot
-  // tells), so a pass over rows without a TTL reads only the slot arrays.
+  // tells), and so is every shard in which nothing expires before now_ms
+  // (each shard keeps a lower bound of its records' expiries), so a pass
+  // over rows without a TTL, or none of them due, reads almost nothing.
   struct SweepCursor {
     uint32_t shard = 0;
     uint64_t slot = 0;
+    // Of the shard under way: how often it had grown when its pass began,
+    // and the earliest expiry among the records it kept so far.
+    uint64_t generation = 0;
+    int64_t earliest = 0;
   };
   struct SweepSlice {
     size_t removed = 0;
@@ -129,8 +136,9 @@ class OnlineTable {
   using SweepDeadline = std::chrono::steady_clock::time_point;
   // Removes expired records from *cursor on, calling removed(record) for
   // each (before it is retired), until the end of the table or, once some
-  // slots are examined, the deadline. A table that grows between slices
-  // may have some records visited twice or not at all in that pass.
+  // slots are examined, the deadline. A shard that grows between slices is
+  // read again from its start. REQUIRES: one sweep at a time (a shard's
+  // bound is raised by the pass that read it all).
   SweepSlice SweepExpired(int64_t now_ms, SweepCursor* cursor, SweepDeadline deadline,
                           FunctionRef<void(const Record&)> removed);
 
@@ -183,11 +191,18 @@ class OnlineTable {
   void PrefetchChunk(uint32_t view_id, std::span<const std::string_view> keys, uint64_t* hashes,
                      const Slots** slots) const;
   void Retire(Record* r);
-  // Removes, from *cursor on until the end or the deadline, the records
-  // whose slot word has every one of required_bits and that pred chooses.
-  SweepSlice RemoveFrom(SweepCursor* cursor, SweepDeadline deadline, uint64_t required_bits,
-                        FunctionRef<bool(const Record&)> pred,
-                        FunctionRef<void(const Record&)> removed);
+  // Lowers the shard's bound of its records' expiries to expire_at_ms.
+  static void LowerEarliestExpiry(Shard& shard, int64_t expire_at_ms);
+  // Removes, from *slot on until the end of s or the deadline, the records
+  // whose slot word has every one of required_bits and that pred chooses;
+  // counts them in *slice and lowers *earliest to the expiry of each
+  // record with one that it keeps. False if it stopped at the deadline.
+  bool RemoveFrom(Slots& s, uint64_t* slot, SweepDeadline deadline, uint64_t required_bits,
+                  FunctionRef<bool(const Record&)> pred, FunctionRef<void(const Record&)> removed,
+                  SweepSlice* slice, int64_t* earliest);
+  // One shard's part of SweepExpired: false if it stopped at the deadline.
+  bool SweepShard(Shard& shard, int64_t now_ms, SweepCursor* cursor, SweepDeadline deadline,
+                  FunctionRef<void(const Record&)> removed, SweepSlice* slice);
   // Rebuilds the shard's slots at a size with room for its live records.
   Status Grow(Shard& shard);
   // One attempt of Mutate under the shard's shared lock: false (and *out

@@ -53,6 +53,11 @@ def test_http_needs_the_password_except_health(server):
     assert code == 401 and "invalid password" in body
     assert get(server, "/v1/views", basic("x", "wrong"))[0] == 401
     assert get(server, "/v1/views", "Basic !!!")[0] == 401
+    # Refused requests count as errors of the kind they asked for.
+    metrics = get(server, "/metrics", "Bearer s3cret")[1]
+    assert 'quiver_request_errors_total{front_end="http",kind="views"} 3' in metrics
+    assert 'quiver_request_errors_total{front_end="http",kind="metrics"} 1' in metrics
+    assert 'quiver_requests_total{front_end="http",kind="other"}' not in metrics
 
 
 def test_native_clients_need_the_password(server):

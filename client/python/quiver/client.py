@@ -11,10 +11,10 @@ import numpy as np
 
 from . import columns
 from .errors import QuiverError
-from .fb import (ApplyDefinitions, ApplyReply, Delete, DeleteReply, DescribeView, Get,
-                 GetMonitoring, GetReply, KeyColumn, ListViews, MonitoringKind, MonitoringReply,
-                 Ping, Put, PutReply, RequestBody, RowState, TrainingBatch, TrainingReply,
-                 ViewInfo, ViewList)
+from .fb import (ApplyDefinitions, ApplyReply, Compact, CompactReply, Delete, DeleteReply,
+                 DescribeView, Get, GetMonitoring, GetReply, GetStatus, KeyColumn, ListViews,
+                 MonitoringKind, MonitoringReply, Ping, Put, PutReply, RequestBody, RowState,
+                 StatusReply, TrainingBatch, TrainingReply, ViewInfo, ViewList)
 from .wire import Connection, body_as, offsets_vector, strings_vector
 
 RB = RequestBody.RequestBody
@@ -175,6 +175,43 @@ class Client:
             return GetMonitoring.End(b)
         reply = body_as(self._conn.call(RB.GetMonitoring, body), MonitoringReply.MonitoringReply)
         return json.loads(reply.Json())
+
+    # ---- operations (docs/operations.md) ----
+
+    def status(self):
+        """The server's state, as ``quiver status --json`` prints it: a dict
+        of server_version, durability, server_time_ms, rows, memory_bytes,
+        window_entities, kafka (ingestion counters, malformed events by
+        kind, freshness percentiles, partitions; None without
+        --kafka-brokers) and compaction (running, started_ms, finished,
+        last_seconds, last_error; None without a history)."""
+        def body(b):
+            GetStatus.Start(b)
+            return GetStatus.End(b)
+        status = _from_table(
+            body_as(self._conn.call(RB.GetStatus, body), StatusReply.StatusReply), _STATUS)
+        if status["kafka"]:
+            kafka = status["kafka"]
+            kafka["malformed"] = {m["kind"]: m["count"] for m in kafka["malformed"]}
+        return status
+
+    def compact(self, wait=True, poll_seconds=0.2):
+        """Compacts the whole history now, which applies every view's
+        retention (docs/operations.md#history-and-retention). With wait,
+        returns status()["compaction"] once it has finished, and raises
+        QuiverError if it failed; without, returns as soon as it started."""
+        def body(b):
+            Compact.Start(b)
+            return Compact.End(b)
+        before = body_as(self._conn.call(RB.Compact, body), CompactReply.CompactReply).Finished()
+        while wait:
+            compaction = self.status()["compaction"] or {}
+            if not compaction.get("running") and compaction.get("finished", 0) > before:
+                if compaction["last_error"]:
+                    raise QuiverError("Internal", "compaction failed: " + compaction["last_error"])
+                return compaction
+            time.sleep(poll_seconds)
+        return None
 
     def _schema(self, view):
         if view not in self._schemas:
@@ -469,6 +506,43 @@ def _key_parts(join_keys, keys):
                               f"({', '.join(join_keys)}), got {len(values)}")
         parts.extend(str(v) for v in values)
     return parts
+
+
+def _camel(name):
+    return "".join(part.capitalize() for part in name.split("_"))
+
+
+def _from_table(table, fields):
+    """A FlatBuffers table as a dict. fields: name -> None (a scalar or a
+    string), a dict (a table), or a one-item list of either (a vector)."""
+    if table is None:
+        return None
+    out = {}
+    for name, kind in fields.items():
+        get = getattr(table, _camel(name))
+        if isinstance(kind, list):
+            n = getattr(table, _camel(name) + "Length")()
+            out[name] = [_from_table(get(i), kind[0]) for i in range(n)]
+        elif kind is None:
+            value = get()
+            out[name] = value.decode() if isinstance(value, bytes) else value
+        else:
+            out[name] = _from_table(get(), kind)
+    return out
+
+
+_LATENCY = dict.fromkeys(["count", "p50_us", "p90_us", "p99_us", "p999_us", "max_us"])
+_PARTITION = dict.fromkeys(["topic", "partition", "next_offset", "high_watermark", "lag",
+                            "max_event_time_ms"])
+_KAFKA = {**dict.fromkeys(["running", "brokers", "group", "messages", "events", "versions",
+                           "too_late", "batches", "dead_lettered"]),
+          "malformed": [dict.fromkeys(["kind", "count"])],
+          "event_to_visible": _LATENCY, "consume_to_visible": _LATENCY,
+          "partitions": [_PARTITION], "windows_through_ms": None}
+_COMPACTION = dict.fromkeys(["running", "started_ms", "finished", "last_seconds", "last_error"])
+_STATUS = {**dict.fromkeys(["server_version", "durability", "server_time_ms", "rows",
+                            "memory_bytes", "window_entities"]),
+           "kafka": _KAFKA, "compaction": _COMPACTION}
 
 
 def _view_dict(v):

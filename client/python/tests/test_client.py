@@ -24,6 +24,8 @@ DEFINITIONS = {
         {"name": "stats", "entity": "item", "ttl": "30m",
          "fields": [{"name": "pop", "type": "float64"}]},
         {"name": "progress", "entity": "pair", "fields": [{"name": "p", "type": "float32"}]},
+        {"name": "kept", "entity": "user", "retention": "1h",
+         "fields": [{"name": "n", "type": "int64"}]},
     ],
 }
 
@@ -222,3 +224,28 @@ def test_monitoring_documents(q):
     assert q.clear_baseline("profile")["cleared"] is True
     with pytest.raises(quiver.QuiverError, match="NotFound"):
         q.stats("nope")
+
+
+def test_status_and_compaction_apply_the_retention(q):
+    status = q.status()
+    assert status["durability"] == q.durability and status["server_version"] == q.server_version
+    assert status["kafka"] is None  # no --kafka-brokers
+    assert status["compaction"]["finished"] == 0 and not status["compaction"]["running"]
+    hours = [NOW - pd.Timedelta(h, "h") for h in (3, 2, 0)]
+    for n, t in enumerate(hours):
+        q.put("kept", [{"user_id": "a", "n": n}], event_time=t)
+    q.put("kept", [{"user_id": "old", "n": 7}], event_time=hours[0])
+    assert q.status()["rows"] >= 2
+    labels = pd.DataFrame({"user_id": ["a", "a", "old"],
+                           "event_timestamp": [hours[0], hours[1], NOW]})
+
+    def as_of():
+        train = q.get_historical_features(labels, ["kept:n"])
+        return [None if m else v for v, m in zip(train["kept:n"], train["kept:n__missing"])]
+    assert as_of() == [0, 1, 7]
+    compaction = q.compact()
+    assert compaction["finished"] == 1 and compaction["last_error"] == ""
+    assert compaction["last_seconds"] >= 0 and compaction["started_ms"] > 0
+    # Versions past the hour are gone, but never an entity's newest.
+    assert as_of() == [None, None, 7]
+    assert q.compact(wait=False) is None

@@ -157,6 +157,18 @@ class EntityVersions {
     history::AppendTimeSeq(t, std::numeric_limits<uint64_t>::max(), &seek_);
     it_->Seek(seek_);
   }
+  // For a time no later than the last SeekTo's or SkipTo's: the same as
+  // SeekTo(t), by stepping forward over the (few) versions newer than t
+  // instead of seeking.
+  void SkipTo(int64_t t) {
+    while (it_->Valid()) {
+      const std::string_view key = View(it_->key());
+      if (!InEntity(key)) return;
+      const auto d = history::DecodeKey(key, true);
+      if (!d || d->event_time_ms <= t) return;  // Current() reports a corrupt key
+      it_->Next();
+    }
+  }
   void Next() { it_->Next(); }
   // The version at the cursor: nullopt once past the entity's versions, an
   // error if the entry is corrupt.
@@ -164,9 +176,7 @@ class EntityVersions {
     using Version = std::optional<std::pair<history::DecodedKey, history::HistoryValue>>;
     if (!it_->Valid()) return Version();
     const std::string_view key = View(it_->key());
-    if (key.size() != seek_.size() || key.compare(0, prefix_, seek_, 0, prefix_) != 0) {
-      return Version();
-    }
+    if (!InEntity(key)) return Version();
     auto d = history::DecodeKey(key, true);
     auto v = history::DecodeHistoryValue(View(it_->value()));
     if (!d || !v) return Status::IoError("corrupt history entry");
@@ -174,6 +184,10 @@ class EntityVersions {
   }
 
  private:
+  bool InEntity(std::string_view key) const {
+    return key.size() == seek_.size() && key.compare(0, prefix_, seek_, 0, prefix_) == 0;
+  }
+
   rocksdb::Iterator* it_;
   std::string seek_;
   size_t prefix_ = 0;
@@ -530,11 +544,18 @@ Status HistoryStore::AsOf(uint32_t view_id, std::span<const std::string_view> ke
   rocksdb::ReadOptions ro;
   ro.prefix_same_as_start = true;
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, history_));
+  std::optional<EntityVersions> versions;
+  std::string_view entity;  // of *versions
   for (uint32_t i : order) {
     const int64_t t = time_of(i);
-    EntityVersions versions(it.get(), view_id, keys[i]);
-    versions.SeekTo(t);
-    QUIVER_ASSIGN_OR_RETURN(auto version, versions.Current());
+    if (versions && keys[i] == entity) {
+      versions->SkipTo(t);  // the same entity at an earlier time: a few steps forward
+    } else {
+      entity = keys[i];
+      versions.emplace(it.get(), view_id, entity);
+      versions->SeekTo(t);
+    }
+    QUIVER_ASSIGN_OR_RETURN(auto version, versions->Current());
     if (!version) continue;
     const auto& [d, v] = *version;
     if (ttl_ms > 0 && d.event_time_ms <= t - ttl_ms) {

@@ -20,6 +20,7 @@
 #include <spdlog/spdlog.h>
 
 #include "storage/clock.h"
+#include "storage/entity_versions.h"
 
 namespace quiver {
 
@@ -142,55 +143,6 @@ class RetentionFilterFactory : public rocksdb::CompactionFilterFactory {
 
  private:
   std::shared_ptr<const HistoryStore::Retention> retention_;
-};
-
-// A cursor over the versions of one entity, newest first.
-class EntityVersions {
- public:
-  EntityVersions(rocksdb::Iterator* it, uint32_t view_id, std::string_view key) : it_(it) {
-    history::AppendPrefix(view_id, key, &seek_);
-    prefix_ = seek_.size();
-  }
-  // Positions at the newest version with event time <= t.
-  void SeekTo(int64_t t) {
-    seek_.resize(prefix_);
-    history::AppendTimeSeq(t, std::numeric_limits<uint64_t>::max(), &seek_);
-    it_->Seek(seek_);
-  }
-  // For a time no later than the last SeekTo's or SkipTo's: the same as
-  // SeekTo(t), by stepping forward over the (few) versions newer than t
-  // instead of seeking.
-  void SkipTo(int64_t t) {
-    while (it_->Valid()) {
-      const std::string_view key = View(it_->key());
-      if (!InEntity(key)) return;
-      const auto d = history::DecodeKey(key, true);
-      if (!d || d->event_time_ms <= t) return;  // Current() reports a corrupt key
-      it_->Next();
-    }
-  }
-  void Next() { it_->Next(); }
-  // The version at the cursor: nullopt once past the entity's versions, an
-  // error if the entry is corrupt.
-  Result<std::optional<std::pair<history::DecodedKey, history::HistoryValue>>> Current() const {
-    using Version = std::optional<std::pair<history::DecodedKey, history::HistoryValue>>;
-    if (!it_->Valid()) return Version();
-    const std::string_view key = View(it_->key());
-    if (!InEntity(key)) return Version();
-    auto d = history::DecodeKey(key, true);
-    auto v = history::DecodeHistoryValue(View(it_->value()));
-    if (!d || !v) return Status::IoError("corrupt history entry");
-    return Version(std::pair(*d, *v));
-  }
-
- private:
-  bool InEntity(std::string_view key) const {
-    return key.size() == seek_.size() && key.compare(0, prefix_, seek_, 0, prefix_) == 0;
-  }
-
-  rocksdb::Iterator* it_;
-  std::string seek_;
-  size_t prefix_ = 0;
 };
 
 // The clock cache's table is sized once, from the expected charge of an
@@ -544,7 +496,7 @@ Status HistoryStore::AsOf(uint32_t view_id, std::span<const std::string_view> ke
   rocksdb::ReadOptions ro;
   ro.prefix_same_as_start = true;
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, history_));
-  std::optional<EntityVersions> versions;
+  std::optional<history::EntityVersions> versions;
   std::string_view entity;  // of *versions
   for (uint32_t i : order) {
     const int64_t t = time_of(i);
@@ -583,7 +535,7 @@ Status HistoryStore::Range(
   rocksdb::ReadOptions ro;
   ro.prefix_same_as_start = true;
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, history_));
-  EntityVersions versions(it.get(), view_id, key);
+  history::EntityVersions versions(it.get(), view_id, key);
   for (versions.SeekTo(to_ms);; versions.Next()) {
     QUIVER_ASSIGN_OR_RETURN(auto version, versions.Current());
     if (!version || version->first.event_time_ms < from_ms ||

@@ -3,7 +3,9 @@
 # (everything on this machine's cores: the cluster, the producer, quiverd):
 #  1. throughput: EVENTS watch events produced first, then quiverd started
 #     and timed until every event is applied (history on, durability
-#     DURABILITY), through the windows of examples/streaming.yaml;
+#     DURABILITY), through the windows of examples/streaming.yaml; then the
+#     CPU each thread of quiverd and of the mock cluster used, per million
+#     events (the cores' budget is what bounds the rate on a small host);
 #  2. freshness: events produced at RATE events/s for SECONDS with their
 #     event time set as they are produced; quiverd's event-to-visible
 #     histogram (quiver status) gives p50/p99, beside the producer's own
@@ -37,6 +39,7 @@ start_mock() {  # a fresh, empty cluster
   rm -f "$work/mock.in" "$work/mock.out"
   mkfifo "$work/mock.in"
   "$build/tests/quiver_kafka_mock" --topic "watch-events:$partitions" <"$work/mock.in" >"$work/mock.out" &
+  mock_pid=$!
   exec 9>"$work/mock.in"
   while [ ! -s "$work/mock.out" ]; do sleep 0.01; done
   brokers=$(head -1 "$work/mock.out")
@@ -61,16 +64,46 @@ caught_up() {  # messages consumed once every partition is applied to its end, e
     END { print (n == want && !lagging) ? messages : 0 }'
 }
 now_ms() { date +%s%3N; }
+thread_cpu() {  # thread_cpu PID PREFIX: "PREFIXname ticks" (user + system) per thread
+  local t
+  for t in /proc/"$1"/task/*; do
+    # After "pid (comm) ", utime and stime are the 12th and 13th fields.
+    awk -v name="$2$(cat "$t/comm" 2>/dev/null)" '{ sub(/^.*\) /, ""); print name, $12 + $13 }' \
+      "$t/stat" 2>/dev/null || true
+  done
+}
+cpu_snapshot() { thread_cpu "$qpid" ""; thread_cpu "$mock_pid" "mock:"; }
+cpu_report() {  # cpu_report BEFORE AFTER EVENTS: CPU per million events, by thread name
+  awk -v n="$3" -v hz="$(getconf CLK_TCK)" '
+    NR == FNR { before[$1] += $2; next }
+    { after[$1] += $2 }
+    END {
+      for (k in after) {
+        s = (after[k] - before[k]) / hz * 1e6 / n
+        total += s
+        if (s >= 0.05) { m++; name[m] = k; sec[m] = s }
+      }
+      for (i = 1; i <= m; i++) {  # the largest first
+        for (j = i + 1; j <= m; j++) {
+          if (sec[j] > sec[i]) { t = sec[i]; sec[i] = sec[j]; sec[j] = t; t = name[i]; name[i] = name[j]; name[j] = t }
+        }
+        line = line sprintf("  %s %.2f s", name[i], sec[i])
+      }
+      printf "CPU per million events, by thread (2 cores give 2 s a second):%s; total %.2f s\n",
+        line, total }' "$1" "$2"
+}
 
 bench_banner
 start_mock
 echo "== throughput: $events events produced first, then consumed (durability ${DURABILITY:-async})"
 "$build/bench/quiver-kafka-load" --brokers "$brokers" --events "$events"
 start_quiverd "$work/data1"
+cpu_snapshot >"$work/cpu0"
 t0=$(now_ms)
 while [ "$(caught_up)" -eq 0 ]; do sleep 0.1; done
 consumed=$(caught_up)
 t1=$(now_ms)
+cpu_snapshot >"$work/cpu1"
 "$Q" --port "$port" status | sed -n '1,6p'
 # The group join (about 3 s with the mock cluster) is counted separately.
 join=$(awk '/kafka: subscribed/ { s = $2 } /kafka: assigned/ { a = $2 } END {
@@ -78,6 +111,7 @@ join=$(awk '/kafka: subscribed/ { s = $2 } /kafka: assigned/ { a = $2 } END {
 awk -v n="$consumed" -v ms="$((t1 - t0))" -v join="$join" 'BEGIN {
   s = ms / 1000 - join
   printf "ingested %d events in %.2f s after a %.1f s group join: %.0f events/s\n", n, s, join, n / s }'
+cpu_report "$work/cpu0" "$work/cpu1" "$consumed"
 kill "$qpid"; wait "$qpid" || true; qpid=
 exec 9>&-
 

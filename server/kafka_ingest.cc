@@ -10,6 +10,7 @@
 
 #include "storage/history_key.h"
 #include "storage/rcu.h"
+#include "storage/thread_name.h"
 
 namespace quiver {
 
@@ -111,9 +112,7 @@ Result<std::vector<std::pair<std::string, std::string>>> ParseKafkaConfig(std::s
   return out;
 }
 
-Status KafkaIngest::Impl::Create() {
-  rd_kafka_conf_t* conf = rd_kafka_conf_new();
-  char err[512];
+std::vector<std::pair<std::string, std::string>> ConsumerSettings(const KafkaOptions& options) {
   std::vector<std::pair<std::string, std::string>> settings = {
       {"bootstrap.servers", options.brokers},
       {"group.id", options.group},
@@ -121,8 +120,21 @@ Status KafkaIngest::Impl::Create() {
       {"enable.auto.commit", "false"},
       {"enable.auto.offset.store", "false"},
       {"enable.partition.eof", "true"},
-      {"auto.offset.reset", "earliest"}};
+      {"auto.offset.reset", "earliest"},
+      // librdkafka stops fetching a partition while the consumer queue holds
+      // queued.min.messages (100,000 by default) and, before 2.1, waits a
+      // whole second before fetching it again: a consumer faster than that
+      // drained the queue in half a second and starved for the other half.
+      // The queue stays bounded by queued.max.messages.kbytes (64 MiB).
+      {"queued.min.messages", "1000000"}};
   settings.insert(settings.end(), options.config.begin(), options.config.end());
+  return settings;
+}
+
+Status KafkaIngest::Impl::Create() {
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  char err[512];
+  const auto settings = ConsumerSettings(options);
   for (const auto& [key, value] : settings) {
     if (rd_kafka_conf_set(conf, key.c_str(), value.c_str(), err, sizeof err) != RD_KAFKA_CONF_OK) {
       rd_kafka_conf_destroy(conf);
@@ -433,7 +445,10 @@ Result<std::unique_ptr<KafkaIngest>> KafkaIngest::Start(FeatureStore& store, Ing
   auto impl = std::make_unique<Impl>(store, ingestor, std::move(options));
   QUIVER_RETURN_IF_ERROR(impl->Create());
   Impl* raw = impl.get();
-  raw->thread = std::thread([raw] { raw->Run(); });
+  raw->thread = std::thread([raw] {
+    NameThisThread("kafka-ingest");
+    raw->Run();
+  });
   return std::unique_ptr<KafkaIngest>(new KafkaIngest(std::move(impl)));
 }
 

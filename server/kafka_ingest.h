@@ -86,6 +86,10 @@ class KafkaIngest {
   std::unique_ptr<Impl> impl_;
 };
 
+// The consumer's librdkafka settings: quiver's own, then options.config,
+// which librdkafka applies in order, so that a later setting wins.
+std::vector<std::pair<std::string, std::string>> ConsumerSettings(const KafkaOptions& options);
+
 // "a=1,b=2" -> {{"a","1"},{"b","2"}}; fails on an item without '='.
 Result<std::vector<std::pair<std::string, std::string>>> ParseKafkaConfig(std::string_view text);
 

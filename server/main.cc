@@ -15,6 +15,7 @@
 #include "server/version.h"
 #include "storage/ingestor.h"
 #include "storage/rcu.h"
+#include "storage/thread_name.h"
 
 namespace {
 
@@ -124,7 +125,10 @@ int main(int argc, char** argv) {
     spdlog::info("signal {} received, shutting down", signal);
     server.Stop();
   });
-  std::thread signal_thread([&] { signal_context.run(); });
+  std::thread signal_thread([&] {
+    quiver::NameThisThread("signals");
+    signal_context.run();
+  });
   server.Run();
   kafka.reset();  // applies and commits what it consumed, leaves the group
   // Commit what is queued while the connections' contexts still exist.

@@ -11,6 +11,7 @@
 #include "server/version.h"
 #include "storage/clock.h"
 #include "storage/rcu.h"
+#include "storage/thread_name.h"
 
 namespace quiver {
 
@@ -179,9 +180,16 @@ void Server::Run() {
     auto guard = asio::make_work_guard(context);
     context.run();
   };
-  for (size_t i = 1; i < contexts_.size(); ++i)
-    threads.emplace_back(run, std::ref(*contexts_[i]));
-  std::thread sweeper([this] { SweepLoop(); });
+  for (size_t i = 1; i < contexts_.size(); ++i) {
+    threads.emplace_back([&run, this, i] {
+      NameThisThread(("io-" + std::to_string(i)).c_str());
+      run(*contexts_[i]);
+    });
+  }
+  std::thread sweeper([this] {
+    NameThisThread("sweeper");
+    SweepLoop();
+  });
   run(*contexts_[0]);
   for (auto& t : threads)
     t.join();

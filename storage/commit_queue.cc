@@ -3,6 +3,8 @@
 #include <cstring>
 #include <utility>
 
+#include "storage/thread_name.h"
+
 namespace quiver {
 
 void HistoryBatch::Add(Op op, std::string_view key, std::string_view value) {
@@ -24,8 +26,16 @@ uint32_t HistoryBatch::ReadU32(size_t pos) const {
 
 CommitQueue::CommitQueue(WriteGroup write, SyncLog sync, size_t max_queued_bytes)
     : write_(std::move(write)), sync_(std::move(sync)), max_queued_bytes_(max_queued_bytes) {
-  thread_ = std::thread([this] { Run(); });
-  if (sync_) sync_thread_ = std::thread([this] { RunSync(); });
+  thread_ = std::thread([this] {
+    NameThisThread("committer");
+    Run();
+  });
+  if (sync_) {
+    sync_thread_ = std::thread([this] {
+      NameThisThread("fsync");
+      RunSync();
+    });
+  }
 }
 
 CommitQueue::~CommitQueue() {

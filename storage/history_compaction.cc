@@ -6,6 +6,7 @@
 
 #include "storage/clock.h"
 #include "storage/history_store.h"
+#include "storage/thread_name.h"
 
 namespace quiver {
 
@@ -18,6 +19,7 @@ Result<uint64_t> HistoryStore::StartCompaction() {
   compaction_.running = true;
   compaction_.started_ms = SystemNowMs();
   compactor_ = std::thread([this] {
+    NameThisThread("compactor");
     const auto start = std::chrono::steady_clock::now();
     const Status s = CompactHistory();
     std::lock_guard<std::mutex> done(compaction_mu_);

@@ -4,7 +4,10 @@
 
 #include <gtest/gtest.h>
 
+#include <librdkafka/rdkafka.h>
+
 #include "server/event_mapper.h"
+#include "server/kafka_ingest.h"
 #include "storage/feature_store.h"
 #include "storage/ingestor.h"
 #include "storage/rcu.h"
@@ -271,6 +274,33 @@ TEST_F(IngestTest, AFailedWriteLeavesNothingForTheNextEntity) {
   EXPECT_EQ(Row("user_activity", {"u2"}), (Fields{"1", "1.000000", "i2", "1"}));
   EXPECT_EQ(Row("user_activity", {"u2"}, kT0), Fields{});
   EXPECT_EQ(Row("user_item_progress", {"u2", "i2"}), (Fields{"1.000000"}));
+}
+
+// The value librdkafka ends up with for `key` after `settings`, in order.
+std::string Effective(const std::vector<std::pair<std::string, std::string>>& settings,
+                      const char* key) {
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  char err[256];
+  for (const auto& [k, v] : settings) {
+    EXPECT_EQ(rd_kafka_conf_set(conf, k.c_str(), v.c_str(), err, sizeof err), RD_KAFKA_CONF_OK)
+        << k << ": " << err;
+  }
+  char value[64];
+  size_t size = sizeof value;
+  EXPECT_EQ(rd_kafka_conf_get(conf, key, value, &size), RD_KAFKA_CONF_OK);
+  rd_kafka_conf_destroy(conf);
+  return value;
+}
+
+TEST(KafkaSettingsTest, PrefetchUpToTheByteBoundUnlessTheUserSaysOtherwise) {
+  KafkaOptions options;
+  options.brokers = "127.0.0.1:9092";
+  // librdkafka's own default of 100,000 stalls a fast consumer for a second.
+  EXPECT_EQ(Effective(ConsumerSettings(options), "queued.min.messages"), "1000000");
+  EXPECT_EQ(Effective(ConsumerSettings(options), "enable.auto.commit"), "false");
+  options.config = {{"queued.min.messages", "5000"}, {"fetch.wait.max.ms", "7"}};
+  EXPECT_EQ(Effective(ConsumerSettings(options), "queued.min.messages"), "5000");
+  EXPECT_EQ(Effective(ConsumerSettings(options), "fetch.wait.max.ms"), "7");
 }
 
 }  // namespace

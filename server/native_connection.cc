@@ -36,7 +36,7 @@ void NativeConnection::Received(size_t n) {
 }
 
 bool NativeConnection::ReadPaused() const {
-  return awaiting_ >= kMaxAwaiting;
+  return held_.awaiting() >= kMaxAwaiting;
 }
 
 void NativeConnection::ProcessFrames() {
@@ -79,27 +79,17 @@ void NativeConnection::Answer() {
     pending().append(Bytes(builder_));
     return;
   }
-  held_.push_back(Held{std::string(Bytes(builder_)), handler_.last_id(), awaits});
-  awaiting_ += awaits ? 1 : 0;
+  held_.Hold(std::string(Bytes(builder_)), handler_.last_id(), awaits);
 }
 
 void NativeConnection::OnCommitted(const Status& status, int64_t submitted_ns) {
   recorder_.RecordCommitWait(FrontEnd::kNative, MonotonicNs() - submitted_ns);
-  // Commits complete in submission order: this one is the oldest awaited.
-  for (Held& h : held_) {
-    if (!h.awaits_commit) continue;
-    h.awaits_commit = false;
-    --awaiting_;
-    if (!status.ok()) {
-      protocol::BuildErrorResponse(&builder_, h.id, status);
-      h.bytes.assign(Bytes(builder_));
-    }
-    break;
+  HeldAnswers::Answer* answer = held_.Committed();
+  if (answer != nullptr && !status.ok()) {
+    protocol::BuildErrorResponse(&builder_, answer->id, status);
+    answer->bytes.assign(Bytes(builder_));
   }
-  while (!held_.empty() && !held_.front().awaits_commit) {
-    pending().append(held_.front().bytes);
-    held_.pop_front();
-  }
+  held_.Release(&pending());
   Flush();
   Read();  // resumes reading if too many commits had paused it
 }

@@ -8,13 +8,13 @@
 // client sees answers in the order it asked.
 #pragma once
 
-#include <deque>
 #include <memory>
 #include <string>
 
 #include <flatbuffers/flatbuffers.h>
 
 #include "protocol/frame.h"
+#include "server/held_answers.h"
 #include "server/native_handler.h"
 #include "server/request_metrics.h"
 #include "server/stream_connection.h"
@@ -27,13 +27,6 @@ class NativeConnection : public StreamConnection {
                    const NativeHandlerOptions& options, RequestMetrics::Recorder& recorder);
 
  private:
-  // An answer held until the commits it follows are done.
-  struct Held {
-    std::string bytes;
-    uint64_t id = 0;
-    bool awaits_commit = false;  // its own write is not committed yet
-  };
-
   std::span<char> ReadSpace() override;
   void Received(size_t n) override;
   bool ReadPaused() const override;
@@ -50,8 +43,7 @@ class NativeConnection : public StreamConnection {
   NativeHandler handler_;
   RequestMetrics::Recorder& recorder_;
   flatbuffers::FlatBufferBuilder builder_;
-  std::deque<Held> held_;  // answers waiting for commits, in request order
-  size_t awaiting_ = 0;    // held answers whose commit has not completed
+  HeldAnswers held_;  // answers waiting for commits
 };
 
 }  // namespace quiver

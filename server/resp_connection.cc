@@ -159,7 +159,7 @@ void RespConnection::RunBatch(resp::Context& ctx, size_t n) {
 }
 
 bool RespConnection::ReadPaused() const {
-  return awaiting_ >= kMaxAwaiting;
+  return held_.awaiting() >= kMaxAwaiting;
 }
 
 void RespConnection::HoldReplies(size_t from) {
@@ -167,10 +167,9 @@ void RespConnection::HoldReplies(size_t from) {
   const bool awaits = session_.logged && log != nullptr && log->durability() != Durability::kNone;
   session_.logged = false;
   if ((!awaits && held_.empty()) || from >= pending().size()) return;
-  held_.push_back(Held{pending().substr(from), awaits});
+  held_.Hold(pending().substr(from), 0, awaits);
   pending().resize(from);
   if (!awaits) return;
-  ++awaiting_;
   // Commits complete in submission order: once this empty batch is
   // committed, so is every write this connection submitted before it.
   auto self = std::static_pointer_cast<RespConnection>(shared_from_this());
@@ -182,24 +181,15 @@ void RespConnection::HoldReplies(size_t from) {
 
 void RespConnection::OnCommitted(const Status& status, int64_t submitted_ns) {
   recorder_.RecordCommitWait(FrontEnd::kResp, MonotonicNs() - submitted_ns);
-  for (Held& h : held_) {  // the oldest awaiting is the one committed
-    if (!h.awaits_commit) continue;
-    h.awaits_commit = false;
-    --awaiting_;
-    break;
-  }
+  held_.Committed();
   if (!status.ok()) {
     spdlog::error("closing resp connection {}: a commit failed: {}", session_.info->id,
                   status.message());
-    held_.clear();
-    awaiting_ = 0;
+    held_.Clear();
     Close();
     return;
   }
-  while (!held_.empty() && !held_.front().awaits_commit) {
-    pending().append(held_.front().bytes);
-    held_.pop_front();
-  }
+  held_.Release(&pending());
   Flush();
   Read();  // resumes reading if too many commits had paused it
 }

@@ -9,12 +9,12 @@
 // replies unsent.
 #pragma once
 
-#include <deque>
 #include <memory>
 #include <string_view>
 #include <vector>
 
 #include "protocol/resp.h"
+#include "server/held_answers.h"
 #include "server/request_metrics.h"
 #include "server/resp_command.h"
 #include "server/stream_connection.h"
@@ -67,13 +67,7 @@ class RespConnection : public StreamConnection {
   std::vector<const resp::Command*> commands_;        // their commands (nullptr: unknown)
   std::vector<std::string_view> keys_;                // their first keys
   std::vector<std::string_view> fields_;              // fields of one hash they name
-  // Replies held for commits, in request order.
-  struct Held {
-    std::string bytes;
-    bool awaits_commit = false;  // its batch's writes are not committed yet
-  };
-  std::deque<Held> held_;
-  size_t awaiting_ = 0;  // held replies whose commit has not completed
+  HeldAnswers held_;                                  // replies waiting for commits
 };
 
 }  // namespace quiver

@@ -106,7 +106,11 @@ class TopicSource : public EventSource {
     for (const auto& [k, v] : {std::pair<const char*, std::string>{"bootstrap.servers", brokers},
                                {"group.id", group},
                                {"enable.auto.commit", "false"},
-                               {"enable.partition.eof", "true"}}) {
+                               {"enable.partition.eof", "true"},
+                               // As quiverd's consumer: librdkafka 2.0 pauses
+                               // a second at 100,000 queued messages
+                               // (docs/operations.md#kafka-ingestion).
+                               {"queued.min.messages", "1000000"}}) {
       if (rd_kafka_conf_set(conf, k, v.c_str(), err, sizeof err) != RD_KAFKA_CONF_OK) {
         rd_kafka_conf_destroy(conf);
         return Status::InvalidArgument(std::string("kafka: ") + err);

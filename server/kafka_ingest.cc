@@ -122,10 +122,11 @@ std::vector<std::pair<std::string, std::string>> ConsumerSettings(const KafkaOpt
       {"enable.partition.eof", "true"},
       {"auto.offset.reset", "earliest"},
       // librdkafka stops fetching a partition while the consumer queue holds
-      // queued.min.messages (100,000 by default) and, before 2.1, waits a
-      // whole second before fetching it again: a consumer faster than that
-      // drained the queue in half a second and starved for the other half.
-      // The queue stays bounded by queued.max.messages.kbytes (64 MiB).
+      // queued.min.messages (100,000 by default) and waits a second (fixed
+      // before 2.2, fetch.queue.backoff.ms since) before fetching it again:
+      // a consumer faster than that drained the queue in half a second and
+      // starved for the other half. The queue stays bounded by
+      // queued.max.messages.kbytes (64 MiB).
       {"queued.min.messages", "1000000"}};
   settings.insert(settings.end(), options.config.begin(), options.config.end());
   return settings;

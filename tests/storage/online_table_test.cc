@@ -233,6 +233,18 @@ TEST_F(OnlineTableTest, ManyKeysSurviveResizing) {
 
 // Readers never see a torn or freed record while writers replace values and
 // the sweeper removes them. Run under ThreadSanitizer and AddressSanitizer.
+// Runs writer(0) .. writer(n - 1) on threads of their own, waits for them,
+// then sets *done for the threads that run until the writers are through.
+template <typename Writer>
+void RunWriters(int n, Writer& writer, std::atomic<bool>* done) {
+  std::vector<std::thread> writers;
+  for (int w = 0; w < n; ++w)
+    writers.emplace_back(writer, w);
+  for (auto& t : writers)
+    t.join();
+  done->store(true, std::memory_order_release);
+}
+
 TEST(OnlineTableConcurrency, ReadersSeeWholeRecordsWhileWritersReplace) {
   OnlineTable table(OnlineTable::Options{.shards = 8});
   constexpr int kKeys = 64;
@@ -276,12 +288,7 @@ TEST(OnlineTableConcurrency, ReadersSeeWholeRecordsWhileWritersReplace) {
   threads.emplace_back(reader);
   threads.emplace_back(reader);
   threads.emplace_back(sweeper);
-  std::vector<std::thread> writers;
-  for (int w = 0; w < 3; ++w)
-    writers.emplace_back(writer, w);
-  for (auto& t : writers)
-    t.join();
-  done.store(true, std::memory_order_release);
+  RunWriters(3, writer, &done);
   for (auto& t : threads)
     t.join();
   EXPECT_GT(reads.load(), 0);
@@ -312,12 +319,7 @@ int64_t RowsLeftAfterWritingDuringASweep() {
     }
   };
   std::thread sweeping(sweeper);
-  std::vector<std::thread> writers;
-  for (int w = 0; w < 2; ++w)
-    writers.emplace_back(writer, w);
-  for (auto& t : writers)
-    t.join();
-  done.store(true, std::memory_order_release);
+  RunWriters(2, writer, &done);
   sweeping.join();
   rcu::ThreadRegistration reg;
   // A pass that was cut short resumes; the next is a whole one.
@@ -385,12 +387,7 @@ TEST(OnlineTableConcurrency, GrowingUnderConcurrentWritersAndReaders) {
   std::vector<std::thread> readers;
   for (int r = 0; r < 2; ++r)
     readers.emplace_back(reader);
-  std::vector<std::thread> writers;
-  for (int w = 0; w < kWriters; ++w)
-    writers.emplace_back(writer, w);
-  for (auto& t : writers)
-    t.join();
-  done.store(true, std::memory_order_release);
+  RunWriters(kWriters, writer, &done);
   for (auto& t : readers)
     t.join();
 

@@ -81,16 +81,11 @@ cpu_report() {  # cpu_report BEFORE AFTER EVENTS: CPU per million events, by thr
       for (k in after) {
         s = (after[k] - before[k]) / hz * 1e6 / n
         total += s
-        if (s >= 0.05) { m++; name[m] = k; sec[m] = s }
+        if (s >= 0.05) printf "%s %.2f\n", k, s
       }
-      for (i = 1; i <= m; i++) {  # the largest first
-        for (j = i + 1; j <= m; j++) {
-          if (sec[j] > sec[i]) { t = sec[i]; sec[i] = sec[j]; sec[j] = t; t = name[i]; name[i] = name[j]; name[j] = t }
-        }
-        line = line sprintf("  %s %.2f s", name[i], sec[i])
-      }
-      printf "CPU per million events, by thread (2 cores give 2 s a second):%s; total %.2f s\n",
-        line, total }' "$1" "$2"
+      printf "total %.2f\n", total }' "$1" "$2" |
+    sort -k2 -rn | awk '{ line = line sprintf("  %s %s s", $1, $2) }
+      END { print "CPU per million events, by thread (2 cores give 2 s a second):" line }'
 }
 
 bench_banner

@@ -10,7 +10,7 @@
 #     event time set as they are produced; quiverd's event-to-visible
 #     histogram (quiver status) gives p50/p99, beside the producer's own
 #     event-to-acknowledged latency (the part before any consumer could
-#     have fetched the events).
+#     have fetched the events); then the batches and each thread's CPU.
 #   bench/ingest_bench.sh
 # Env: BUILD (default build/release), EVENTS (default 1000000), RATE
 #      (default 100000), SECONDS_AT_RATE (default 20), DURABILITY (default
@@ -114,7 +114,10 @@ echo "== freshness: $rate events/s for ${seconds}s"
 start_mock
 start_quiverd "$work/data2"
 sleep 8  # group join
+cpu_snapshot >"$work/cpu0"
 "$build/bench/quiver-kafka-load" --brokers "$brokers" --events "$((rate * seconds))" --rate "$rate" \
   --linger-ms "${LINGER_MS:-25}"
 for _ in $(seq 100); do [ "$(caught_up)" -gt 0 ] && break; sleep 0.1; done
-"$Q" --port "$port" status | grep -E "messages|event to visible|consume to visible"
+cpu_snapshot >"$work/cpu1"
+"$Q" --port "$port" status | grep -E "messages|batches|event to visible|consume to visible"
+cpu_report "$work/cpu0" "$work/cpu1" "$((rate * seconds))"

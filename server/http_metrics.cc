@@ -59,6 +59,7 @@ void AppendKafka(const IngestStatus& s, PrometheusText& out) {
       {"quiver_kafka_events_total",
        "Events applied to a view (an event feeding two views counts twice).", s.events},
       {"quiver_kafka_versions_total", "Feature rows written by ingestion.", s.versions},
+      {"quiver_kafka_batches_total", "Batches of events applied and committed.", s.batches},
       {"quiver_kafka_too_late_total", "Events older than every window they could join.",
        s.too_late},
       {"quiver_kafka_dead_lettered_total", "Malformed events copied to a dead-letter topic.",

@@ -2,6 +2,7 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <set>
@@ -59,7 +60,16 @@ struct KafkaIngest::Impl {
   void Handle(const rd_kafka_message_t* m);
   void Malformed(const rd_kafka_message_t* m, const MappedEvent& mapped,
                  const std::string& dead_letter_topic);
+  // Consumes until the batch is full, librdkafka has nothing more fetched,
+  // or the batch is max_batch_ms old.
+  void FillBatch();
   void Flush();
+  // Adds the consumed offset of every partition with new messages to the
+  // batch; returns them.
+  std::vector<std::pair<PartitionKey, int64_t>> StoreOffsets(HistoryBatch* batch);
+  // Commits the offsets stored since the last call to the group, if a
+  // second has passed since (or now).
+  void CommitToGroup(bool now);
   // Also refreshes each partition's offsets as librdkafka last fetched them.
   int64_t Watermark();
   void Assign(rd_kafka_topic_partition_list_t* parts, bool cooperative);
@@ -85,7 +95,9 @@ struct KafkaIngest::Impl {
   std::vector<std::pair<int64_t, int64_t>> pending_times;  // (event time ms, received us)
   MappedEvent mapped;
   std::array<bool, kEventErrorKinds> logged{};
-  size_t last_batch_bytes = 0;  // to reserve room for the next batch
+  size_t last_batch_bytes = 0;                // to reserve room for the next batch
+  std::map<PartitionKey, int64_t> to_commit;  // to the group, by CommitToGroup
+  std::chrono::steady_clock::time_point last_group_commit;
 
   mutable std::mutex mu;  // guards what status() reads below
   std::map<PartitionKey, PartitionState> partitions;
@@ -315,19 +327,9 @@ void KafkaIngest::Impl::Flush() {
     stop = true;
     return;
   }
-  rd_kafka_topic_partition_list_t* commit = rd_kafka_topic_partition_list_new(4);
-  std::vector<std::pair<PartitionKey, int64_t>> offsets;
+  std::vector<std::pair<PartitionKey, int64_t>> offsets = StoreOffsets(&batch);
   {
     std::lock_guard<std::mutex> lock(mu);
-    for (auto& [key, p] : partitions) {
-      if (!p.dirty) continue;
-      p.dirty = false;
-      std::string offset;
-      history::AppendBig64(static_cast<uint64_t>(p.consumed), &offset);
-      batch.Add(HistoryBatch::Op::kPutMeta, OffsetKey(key.first, key.second), offset);
-      rd_kafka_topic_partition_list_add(commit, key.first.c_str(), key.second)->offset = p.consumed;
-      offsets.emplace_back(key, p.consumed);
-    }
     counts.events += c.events;
     counts.too_late += c.too_late;
     counts.versions += c.versions;
@@ -345,11 +347,39 @@ void KafkaIngest::Impl::Flush() {
   };
   last_batch_bytes = batch.bytes();
   if (!store.Commit(std::move(batch), durable)) durable(Status::Ok());
-  // The group's offsets in Kafka are for lag tools only; quiver resumes from
-  // the offsets stored with its data.
-  if (commit->cnt > 0) rd_kafka_commit(consumer, commit, 1);
-  rd_kafka_topic_partition_list_destroy(commit);
+  CommitToGroup(false);
   if (producer != nullptr) rd_kafka_poll(producer, 0);
+}
+
+std::vector<std::pair<PartitionKey, int64_t>> KafkaIngest::Impl::StoreOffsets(HistoryBatch* batch) {
+  std::vector<std::pair<PartitionKey, int64_t>> offsets;
+  std::lock_guard<std::mutex> lock(mu);
+  for (auto& [key, p] : partitions) {
+    if (!p.dirty) continue;
+    p.dirty = false;
+    std::string offset;
+    history::AppendBig64(static_cast<uint64_t>(p.consumed), &offset);
+    batch->Add(HistoryBatch::Op::kPutMeta, OffsetKey(key.first, key.second), offset);
+    offsets.emplace_back(key, p.consumed);
+    to_commit[key] = p.consumed;
+  }
+  return offsets;
+}
+
+void KafkaIngest::Impl::CommitToGroup(bool now) {
+  // The group's offsets in Kafka are for lag tools only (quiver resumes
+  // from the offsets stored with its data), so they are committed at most
+  // once a second: a commit per batch would be a broker request per batch.
+  const auto t = std::chrono::steady_clock::now();
+  if (to_commit.empty() || (!now && t - last_group_commit < std::chrono::seconds(1))) return;
+  last_group_commit = t;
+  rd_kafka_topic_partition_list_t* list =
+      rd_kafka_topic_partition_list_new(static_cast<int>(to_commit.size()));
+  for (const auto& [key, offset] : to_commit)
+    rd_kafka_topic_partition_list_add(list, key.first.c_str(), key.second)->offset = offset;
+  to_commit.clear();
+  rd_kafka_commit(consumer, list, 1);
+  rd_kafka_topic_partition_list_destroy(list);
 }
 
 void KafkaIngest::Impl::Assign(rd_kafka_topic_partition_list_t* parts, bool cooperative) {
@@ -385,6 +415,7 @@ void KafkaIngest::Impl::Revoke(rd_kafka_topic_partition_list_t* parts, bool coop
   // What was consumed from these partitions is applied and durable before
   // another member may take them.
   Flush();
+  CommitToGroup(true);
   if (store.history() != nullptr) store.history()->Drain();
   {
     std::lock_guard<std::mutex> lock(mu);
@@ -415,25 +446,46 @@ void KafkaIngest::Impl::Rebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
   }
 }
 
+void KafkaIngest::Impl::FillBatch() {
+  using Clock = std::chrono::steady_clock;
+  const auto ms = [](int n) { return std::chrono::milliseconds(n); };
+  // Idle, the loop still comes round every few ms: to see new sources and
+  // stop, and to age the windows with the clock (Flush).
+  const auto idle_until = Clock::now() + ms(std::min(options.max_batch_ms, 100));
+  Clock::time_point batch_until;
+  while (!stop && pending.size() < options.max_batch_events) {
+    const auto now = Clock::now();
+    if (now >= (pending.empty() ? idle_until : batch_until)) return;
+    // With events pending, take only what librdkafka has already fetched:
+    // the batch is applied as soon as the consumer catches up with the
+    // broker instead of waiting for more.
+    const int wait =
+        pending.empty()
+            ? static_cast<int>(
+                  std::chrono::ceil<std::chrono::milliseconds>(idle_until - now).count())
+            : 0;
+    rd_kafka_message_t* m = rd_kafka_consumer_poll(consumer, wait);
+    if (m == nullptr) {
+      if (!pending.empty()) return;
+      continue;
+    }
+    const bool first = pending.empty();
+    Handle(m);
+    rd_kafka_message_destroy(m);
+    if (first) batch_until = now + ms(options.max_batch_ms);
+  }
+}
+
 void KafkaIngest::Impl::Run() {
   rcu::ThreadRegistration registration;
   running = true;
   while (!stop) {
     RefreshSources();
-    const auto deadline =
-        std::chrono::steady_clock::now() + std::chrono::milliseconds(options.max_batch_ms);
-    while (!stop && pending.size() < options.max_batch_events) {
-      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-          deadline - std::chrono::steady_clock::now());
-      if (left.count() <= 0) break;
-      rd_kafka_message_t* m = rd_kafka_consumer_poll(consumer, static_cast<int>(left.count()));
-      if (m == nullptr) continue;
-      Handle(m);
-      rd_kafka_message_destroy(m);
-    }
+    FillBatch();
     Flush();
   }
   Flush();
+  CommitToGroup(true);
   rd_kafka_consumer_close(consumer);  // revokes (and flushes) through the callback
   if (store.history() != nullptr) store.history()->Drain();
   running = false;

@@ -2,8 +2,8 @@
 // a librdkafka consumer group and feeds the events through the Ingestor.
 //
 // Exactly once: auto commit is off; the next offset of every partition is
-// written to RocksDB in the same atomic batch as the history rows, window
-// states and latest values its events produced. On assignment the
+// written to RocksDB in the same atomic batch as the history rows and
+// window states its events produced. On assignment the
 // rebalance callback starts each partition at its stored offset (the
 // earliest offset if none is stored); on revocation the pending batch is
 // applied and committed first. After a crash the consumer resumes exactly
@@ -12,6 +12,9 @@
 // Malformed events are counted per kind, logged once per kind with their
 // partition and offset, copied to the source's dead-letter topic if it has
 // one, and skipped.
+//
+// Batches (KafkaOptions): applied as soon as librdkafka has nothing more
+// fetched, or when full, or max_batch_ms after they began.
 //
 // One thread of its own runs the consumer; stats() may be read from any.
 #pragma once
@@ -29,19 +32,11 @@
 #include "quiver/status.h"
 #include "server/event_mapper.h"
 #include "server/histogram.h"
+#include "server/kafka_options.h"
 #include "storage/feature_store.h"
 #include "storage/ingestor.h"
 
 namespace quiver {
-
-struct KafkaOptions {
-  std::string brokers;  // bootstrap.servers; empty: no ingestion
-  std::string group = "quiver";
-  // Extra librdkafka settings, e.g. {"session.timeout.ms", "6000"}.
-  std::vector<std::pair<std::string, std::string>> config;
-  size_t max_batch_events = 20'000;  // events applied per batch at most
-  int max_batch_ms = 20;             // and the longest a batch waits to fill
-};
 
 struct PartitionStatus {
   std::string topic;

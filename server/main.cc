@@ -91,11 +91,8 @@ int main(int argc, char** argv) {
   quiver::Ingestor ingestor(store);
   if (quiver::Status s = ingestor.Recover(); !s.ok()) return Fail(s);
   std::unique_ptr<quiver::KafkaIngest> kafka;
-  if (!options.kafka_brokers.empty()) {
-    auto started = quiver::KafkaIngest::Start(store, ingestor,
-                                              {.brokers = options.kafka_brokers,
-                                               .group = options.kafka_group,
-                                               .config = options.kafka_config});
+  if (!options.kafka.brokers.empty()) {
+    auto started = quiver::KafkaIngest::Start(store, ingestor, options.kafka);
     if (!started.ok()) return Fail(started.status());
     kafka = std::move(*started);
   }

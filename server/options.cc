@@ -20,8 +20,9 @@ namespace {
 struct RawOptions {
   std::string bind, port, threads, data_dir, features, max_memory, max_frame, shards,
       sweep_interval_ms, log_level, port_file, huge_pages, durability, history_cache,
-      history_cache_policy, kafka_brokers, kafka_group, kafka_config, resp_port, requirepass,
-      databases, http_port, http_bind, statistics, stats_window;
+      history_cache_policy, kafka_brokers, kafka_group, kafka_config, kafka_max_batch_events,
+      kafka_max_batch_ms, resp_port, requirepass, databases, http_port, http_bind, statistics,
+      stats_window;
 };
 
 struct Key {
@@ -76,6 +77,11 @@ const Key kKeys[] = {
     {"kafka_group", &RawOptions::kafka_group, "Kafka consumer group id (default quiver)"},
     {"kafka_config", &RawOptions::kafka_config,
      "Extra librdkafka consumer settings, key=value,... e.g. session.timeout.ms=6000"},
+    {"kafka_max_batch_events", &RawOptions::kafka_max_batch_events,
+     "Most events Kafka ingestion applies in one batch (default 20000)"},
+    {"kafka_max_batch_ms", &RawOptions::kafka_max_batch_ms,
+     "Longest a batch of Kafka ingestion waits for more events while they keep arriving, ms "
+     "(default 20; a batch is applied at once when nothing more is fetched)"},
 };
 
 std::string FlagName(const char* key) {
@@ -153,6 +159,23 @@ Status ConvertResp(const RawOptions& raw, ServerOptions* o) {
   return Status::Ok();
 }
 
+Status ConvertKafka(const RawOptions& raw, ServerOptions* o) {
+  if (!raw.kafka_brokers.empty()) o->kafka.brokers = raw.kafka_brokers;
+  if (!raw.kafka_group.empty()) o->kafka.group = raw.kafka_group;
+  if (!raw.kafka_config.empty()) {
+    QUIVER_ASSIGN_OR_RETURN(o->kafka.config, ParseKafkaConfig(raw.kafka_config));
+  }
+  if (!raw.kafka_max_batch_events.empty()) {
+    QUIVER_RETURN_IF_ERROR(ParseInt<size_t>("kafka_max_batch_events", raw.kafka_max_batch_events, 1,
+                                            1'000'000, &o->kafka.max_batch_events));
+  }
+  if (!raw.kafka_max_batch_ms.empty()) {
+    QUIVER_RETURN_IF_ERROR(ParseInt<int>("kafka_max_batch_ms", raw.kafka_max_batch_ms, 1, 60'000,
+                                         &o->kafka.max_batch_ms));
+  }
+  return Status::Ok();
+}
+
 Status Convert(const RawOptions& raw, ServerOptions* o) {
   QUIVER_RETURN_IF_ERROR(ConvertResp(raw, o));
   if (!raw.bind.empty()) o->bind = raw.bind;
@@ -214,11 +237,7 @@ Status Convert(const RawOptions& raw, ServerOptions* o) {
     }
     o->stats_window_ms = *ms;
   }
-  if (!raw.kafka_brokers.empty()) o->kafka_brokers = raw.kafka_brokers;
-  if (!raw.kafka_group.empty()) o->kafka_group = raw.kafka_group;
-  if (!raw.kafka_config.empty()) {
-    QUIVER_ASSIGN_OR_RETURN(o->kafka_config, ParseKafkaConfig(raw.kafka_config));
-  }
+  QUIVER_RETURN_IF_ERROR(ConvertKafka(raw, o));
   if (o->threads == 0)
     o->threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   return Status::Ok();

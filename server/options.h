@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "quiver/status.h"
+#include "server/kafka_options.h"
 #include "storage/history_store.h"
 
 namespace quiver {
@@ -38,9 +39,7 @@ struct ServerOptions {
   bool huge_pages = true;  // back rows with transparent huge pages (re-exec, see main.cc)
   bool statistics = true;  // FeatureStats of every written value
   int64_t stats_window_ms = 3'600'000;  // their recent window
-  std::string kafka_brokers;            // empty: no Kafka ingestion
-  std::string kafka_group = "quiver";
-  std::vector<std::pair<std::string, std::string>> kafka_config;  // extra librdkafka settings
+  KafkaOptions kafka;                   // kafka.brokers empty: no Kafka ingestion
 };
 
 // Parses argv (and the file named by --config). Returns nullopt after

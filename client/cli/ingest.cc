@@ -97,7 +97,8 @@ void PrintKafka(const KafkaStatus& k) {
   std::cout << "kafka           " << (k.running ? "consuming" : "stopped") << " from " << k.brokers
             << " as group " << k.group << "\n";
   std::cout << "  messages " << k.messages << "  events " << k.events << "  versions " << k.versions
-            << "  too late " << k.too_late << "  dead-lettered " << k.dead_lettered << "\n";
+            << "  batches " << k.batches << "  too late " << k.too_late << "  dead-lettered "
+            << k.dead_lettered << "\n";
   std::cout << "  malformed";
   for (const auto& [kind, count] : k.malformed)
     std::cout << "  " << kind << " " << count;

@@ -149,12 +149,12 @@ class KafkaIngestTest : public ::testing::Test {
   void SetUp() override { ASSERT_TRUE(kafka_.ok()); }
 
   std::unique_ptr<QuiverdProcess> StartConsumer(const std::string& data_dir = "",
-                                                const std::string& group = "quiver") {
-    auto server = std::make_unique<QuiverdProcess>(
-        std::vector<std::string>{
-            "--kafka-brokers", kafka_.bootstrap(), "--kafka-group", group, "--kafka-config",
-            "session.timeout.ms=6000,heartbeat.interval.ms=500", "--durability", "sync"},
-        0, data_dir);
+                                                const std::string& group = "quiver",
+                                                std::vector<std::string> flags = {}) {
+    flags.insert(flags.end(),
+                 {"--kafka-brokers", kafka_.bootstrap(), "--kafka-group", group, "--kafka-config",
+                  "session.timeout.ms=6000,heartbeat.interval.ms=500", "--durability", "sync"});
+    auto server = std::make_unique<QuiverdProcess>(flags, 0, data_dir);
     EXPECT_TRUE(server->ok());
     return server;
   }
@@ -204,8 +204,9 @@ class KafkaIngestTest : public ::testing::Test {
   }
 
   // Waits until at least `messages` are applied and durable.
-  static void WaitApplied(Client& client, uint64_t messages) {
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  static void WaitApplied(Client& client, uint64_t messages,
+                          std::chrono::seconds timeout = std::chrono::seconds(60)) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
     uint64_t applied = 0;
     while (std::chrono::steady_clock::now() < deadline) {
       Result<ServerStatus> s = client.GetStatus();
@@ -473,6 +474,40 @@ TEST_F(KafkaIngestTest, TwoServersInOneGroupSplitThePartitions) {
   }
   EXPECT_GT(on_a, 0);
   EXPECT_LT(on_a, kUsers);
+}
+
+// A batch is applied as soon as the consumer has taken what librdkafka
+// fetched, however long --kafka-max-batch-ms would let it wait for more;
+// --kafka-max-batch-events bounds it.
+TEST_F(KafkaIngestTest, BatchesEndWhenNothingMoreIsFetchedOrWhenFull) {
+  const std::vector<WatchEvent> events = GenerateEvents(10, 3, NowMs() - kMinute, 5);
+  auto patient = StartConsumer("", "patient", {"--kafka-max-batch-ms", "60000"});
+  // Each message feeds two views, so a batch holds one message.
+  auto eager = StartConsumer("", "eager", {"--kafka-max-batch-events", "1"});
+  auto cp = ConnectTo(*patient), ce = ConnectTo(*eager);
+  ASSERT_NE(cp, nullptr);
+  ASSERT_NE(ce, nullptr);
+  Apply(*cp);
+  Apply(*ce);
+  for (Client* c : {cp.get(), ce.get()}) {  // both joined their groups
+    WaitConsumed({c}, 0);
+  }
+  ASSERT_TRUE(Produce(events));
+  // Well before a 60 s batch could have filled.
+  WaitApplied(*cp, events.size(), std::chrono::seconds(30));
+  WaitApplied(*ce, events.size());
+  Result<ServerStatus> s = ce->GetStatus();
+  ASSERT_TRUE(s.ok());
+  EXPECT_GE(s->kafka->batches, events.size());
+  const GetRequest get = AllUsers(10);
+  Result<GetResult> rp = cp->Get(get), re = ce->Get(get);
+  ASSERT_TRUE(rp.ok());
+  ASSERT_TRUE(re.ok());
+  for (int u = 0; u < 10; ++u) {
+    const std::string user = "u" + std::to_string(u);
+    EXPECT_EQ(Describe(RowOf(*rp, u)), Describe(Truth(events, user, rp->event_time_ms(u)))) << user;
+    EXPECT_EQ(Describe(RowOf(*re, u)), Describe(Truth(events, user, re->event_time_ms(u)))) << user;
+  }
 }
 
 }  // namespace

@@ -74,6 +74,35 @@ TEST(ServerOptionsTest, DurabilityModes) {
       << bad.status().message();
 }
 
+TEST(ServerOptionsTest, KafkaIngestion) {
+  auto o = Parse({});
+  EXPECT_EQ((*o)->kafka.brokers, "");
+  EXPECT_EQ((*o)->kafka.group, "quiver");
+  EXPECT_EQ((*o)->kafka.max_batch_events, 20'000u);
+  EXPECT_EQ((*o)->kafka.max_batch_ms, 20);
+  const std::string path = ::testing::TempDir() + "/kafka.yaml";
+  std::ofstream(path) << "kafka_brokers: k1:9092,k2:9092\nkafka_max_batch_ms: 5\n";
+  o = Parse({"--config", path, "--kafka-group", "features", "--kafka-max-batch-events", "500",
+             "--kafka-config", "session.timeout.ms=6000,fetch.wait.max.ms=10"});
+  ASSERT_TRUE(o.ok()) << o.status().ToString();
+  EXPECT_EQ((*o)->kafka.brokers, "k1:9092,k2:9092");
+  EXPECT_EQ((*o)->kafka.group, "features");
+  EXPECT_EQ((*o)->kafka.max_batch_events, 500u);
+  EXPECT_EQ((*o)->kafka.max_batch_ms, 5);
+  const std::vector<std::pair<std::string, std::string>> config = {{"session.timeout.ms", "6000"},
+                                                                   {"fetch.wait.max.ms", "10"}};
+  EXPECT_EQ((*o)->kafka.config, config);
+  EXPECT_NE(Parse({"--kafka-max-batch-events", "0"})
+                .status()
+                .message()
+                .find("kafka_max_batch_events: expected an integer from 1 to 1000000, got '0'"),
+            std::string::npos);
+  EXPECT_NE(Parse({"--kafka-max-batch-ms", "soon"}).status().message().find("kafka_max_batch_ms"),
+            std::string::npos);
+  EXPECT_NE(Parse({"--kafka-config", "acks"}).status().message().find("kafka_config"),
+            std::string::npos);
+}
+
 TEST(ServerOptionsTest, BadValuesNameTheOption) {
   EXPECT_NE(Parse({"--port", "70000"}).status().message().find("port"), std::string::npos);
   EXPECT_NE(Parse({"--max-memory", "lots"}).status().message().find("max_memory"),

@@ -13,9 +13,10 @@
 #     have fetched the events); then the batches and each thread's CPU.
 #   bench/ingest_bench.sh
 # Env: BUILD (default build/release), EVENTS (default 1000000), RATE
-#      (default 100000), SECONDS_AT_RATE (default 20), DURABILITY (default
-#      async), PARTITIONS (default 64), LINGER_MS (the producer's linger.ms
-#      in the freshness phase, default 25).
+#      (default 100000), SECONDS_AT_RATE (default 20; 0 skips the freshness
+#      phase), DURABILITY (default async), PARTITIONS (default 64),
+#      LINGER_MS (the producer's linger.ms in the freshness phase, default
+#      25).
 # The mock cluster keeps about 5 MB per partition and drops older messages,
 # so EVENTS / PARTITIONS must stay under ~40,000 (events are ~120 bytes),
 # and a consumer that falls that far behind loses events (the script prints
@@ -110,6 +111,7 @@ cpu_report "$work/cpu0" "$work/cpu1" "$consumed"
 kill "$qpid"; wait "$qpid" || true; qpid=
 exec 9>&-
 
+[ "$seconds" -gt 0 ] || exit 0  # SECONDS_AT_RATE=0: the throughput phase only
 echo "== freshness: $rate events/s for ${seconds}s"
 start_mock
 start_quiverd "$work/data2"

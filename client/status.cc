@@ -60,6 +60,7 @@ Result<ServerStatus> DecodeStatus(const Frame& frame) {
   s.rows = r->rows();
   s.memory_bytes = r->memory_bytes();
   s.window_entities = r->window_entities();
+  s.window_bytes = r->window_bytes();
   if (r->kafka() != nullptr) s.kafka = DecodeKafka(*r->kafka());
   if (const auto* c = r->compaction(); c != nullptr) {
     s.compaction = CompactionStatus{c->running(), c->started_ms(), c->finished(), c->last_seconds(),

@@ -18,6 +18,7 @@
 
 namespace quiver {
 
+class Ingestor;
 class KafkaIngest;
 
 struct HttpReply {
@@ -52,6 +53,7 @@ class HttpApi {
     KeySpace& keyspace;
     const RequestMetrics& metrics;
     const KafkaIngest* kafka = nullptr;
+    const Ingestor* ingestor = nullptr;  // window states, for /metrics
     std::string version;
     std::string durability;
     int64_t start_ms = 0;  // for uptime

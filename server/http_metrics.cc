@@ -115,6 +115,13 @@ void HttpApi::AppendServing(PrometheusText& out) const {
     const int64_t keys = d_.keyspace.Size(db);
     if (keys > 0) out.Sample("quiver_resp_keys", {{"db", std::to_string(db)}}, keys);
   }
+  if (d_.ingestor != nullptr) {
+    out.Family("quiver_window_states", "gauge", "Entities with a window state (Kafka, backfill).");
+    out.Sample("quiver_window_states", {}, static_cast<double>(d_.ingestor->entities()));
+    out.Family("quiver_window_state_bytes", "gauge",
+               "About how much memory the window states hold (not bounded by max_memory).");
+    out.Sample("quiver_window_state_bytes", {}, static_cast<double>(d_.ingestor->memory_bytes()));
+  }
   if (HistoryStore* history = d_.store.history()) {
     out.Family("quiver_history_healthy", "gauge",
                "1 while RocksDB accepts writes; 0 after a write failed (see /health).");

@@ -107,10 +107,11 @@ Status NativeHandler::HandleStatus(Builder& b, uint64_t id) {
   auto version = b.CreateString(options_.server_version);
   auto durability = b.CreateString(options_.durability);
   const OnlineTable& table = store_.table();
-  const uint64_t entities = options_.ingestor ? options_.ingestor->entities() : 0;
+  const Ingestor* ingestor = options_.ingestor;
   FinishOk(b, id,
            fb::CreateStatusReply(b, version, durability, store_.NowMs(), table.size(),
-                                 table.memory_bytes(), entities, kafka, compaction));
+                                 table.memory_bytes(), ingestor ? ingestor->entities() : 0, kafka,
+                                 compaction, ingestor ? ingestor->memory_bytes() : 0));
   return Status::Ok();
 }
 

@@ -59,6 +59,7 @@ Server::Server(const ServerOptions& options, FeatureStore& store, NativeHandlerO
                  .keyspace = keyspace_,
                  .metrics = metrics_,
                  .kafka = handler_options_.kafka,
+                 .ingestor = handler_options_.ingestor,
                  .version = std::string(kQuiverVersion),
                  .durability = handler_options_.durability,
                  .start_ms = store.NowMs(),

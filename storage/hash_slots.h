@@ -32,6 +32,7 @@ class HashSlots {
   HashSlots& operator=(const HashSlots&) = delete;
 
   size_t size() const { return size_; }
+  size_t slot_bytes() const { return slots_ == nullptr ? 0 : (mask_ + 1) * sizeof(Slot); }
 
   // A hash as the slots keep it: never 0.
   static uint64_t Nonzero(uint64_t hash) { return hash == 0 ? 1 : hash; }

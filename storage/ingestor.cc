@@ -20,9 +20,17 @@ Ingestor::~Ingestor() {
   });
 }
 
-size_t Ingestor::entities() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return states_.size();
+void Ingestor::Account(Entry& entry) {
+  const auto bytes =
+      static_cast<uint32_t>(sizeof(Entry) + entry.key_size + StateHeapBytes(entry.state));
+  state_bytes_ += bytes;
+  state_bytes_ -= entry.bytes;
+  entry.bytes = bytes;
+}
+
+void Ingestor::Publish() {
+  entities_.store(states_.size(), std::memory_order_relaxed);
+  bytes_.store(state_bytes_ + states_.slot_bytes(), std::memory_order_relaxed);
 }
 
 uint64_t Ingestor::Hash(uint32_t view_id, std::string_view key) {
@@ -39,9 +47,10 @@ Ingestor::Entry& Ingestor::FindOrAdd(uint64_t hash, uint32_t view_id, std::strin
   if (slot->entry != nullptr) return *slot->entry;
   void* memory = ::operator new(sizeof(Entry) + key.size());
   auto* entry = new (memory)
-      Entry{w.NewState(), INT64_MAX, view_id, static_cast<uint32_t>(key.size()), false};
+      Entry{w.NewState(), INT64_MAX, view_id, static_cast<uint32_t>(key.size()), 0, false};
   if (!key.empty()) std::memcpy(reinterpret_cast<char*>(entry + 1), key.data(), key.size());
   states_.Fill(slot, hash, entry);
+  Account(*entry);
   return *entry;
 }
 
@@ -51,28 +60,33 @@ Status Ingestor::Recover() {
   std::lock_guard<std::mutex> lock(mu_);
   rcu::ReadLock read;
   const Catalog& catalog = store_.registry().current();
-  return history->ScanState([&](const history::DecodedKey& key, std::string_view bytes) -> Status {
-    const ViewSchema* view = catalog.ById(key.view_id);
-    if (view == nullptr || view->source.empty()) return Status::Ok();
-    WindowedView w(*view);
-    QUIVER_ASSIGN_OR_RETURN(EntityState state, w.Decode(bytes));
-    // The online row is the newest version written, which the state
-    // alone determines.
-    const int64_t t = w.LastChange(state);
-    const std::string row = w.Row(state, t);
-    const ComputedRow online{
-        key.entity_key, t, {reinterpret_cast<const uint8_t*>(row.data()), row.size()}};
-    QUIVER_RETURN_IF_ERROR(store_.WriteComputed(*view, {&online, 1}, nullptr).status());
-    Entry& entry = FindOrAdd(Hash(key.view_id, key.entity_key), key.view_id, key.entity_key, w);
-    entry.state = std::move(state);
-    entry.scheduled = w.NextChange(entry.state);
-    if (entry.scheduled != INT64_MAX) due_.emplace(entry.scheduled, &entry);
-    return Status::Ok();
-  });
+  const Status scanned =
+      history->ScanState([&](const history::DecodedKey& key, std::string_view bytes) -> Status {
+        const ViewSchema* view = catalog.ById(key.view_id);
+        if (view == nullptr || view->source.empty()) return Status::Ok();
+        WindowedView w(*view);
+        QUIVER_ASSIGN_OR_RETURN(EntityState state, w.Decode(bytes));
+        // The online row is the newest version written, which the state
+        // alone determines.
+        const int64_t t = w.LastChange(state);
+        const std::string row = w.Row(state, t);
+        const ComputedRow online{
+            key.entity_key, t, {reinterpret_cast<const uint8_t*>(row.data()), row.size()}};
+        QUIVER_RETURN_IF_ERROR(store_.WriteComputed(*view, {&online, 1}, nullptr).status());
+        Entry& entry = FindOrAdd(Hash(key.view_id, key.entity_key), key.view_id, key.entity_key, w);
+        entry.state = std::move(state);
+        Account(entry);
+        entry.scheduled = w.NextChange(entry.state);
+        if (entry.scheduled != INT64_MAX) due_.emplace(entry.scheduled, &entry);
+        return Status::Ok();
+      });
+  Publish();
+  return scanned;
 }
 
 Status Ingestor::Write(const WindowedView& w, Entry& entry, HistoryBatch* batch,
                        IngestCounts* counts) {
+  Account(entry);
   rows_.clear();
   for (const ComputedVersion& v : versions_) {
     rows_.push_back({entry.key(),
@@ -158,6 +172,7 @@ Status Ingestor::Apply(std::span<const SourceEvent> events, HistoryBatch* batch,
     }
   }
   SaveDirty(catalog, batch);
+  Publish();
   return Status::Ok();
 }
 
@@ -177,6 +192,7 @@ Status Ingestor::Advance(int64_t until, HistoryBatch* batch, IngestCounts* count
     QUIVER_RETURN_IF_ERROR(Write(w, *entry, batch, counts));
   }
   SaveDirty(catalog, batch);
+  Publish();
   return Status::Ok();
 }
 

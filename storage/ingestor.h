@@ -12,6 +12,7 @@
 // rcu::ThreadRegistration; calls are serialised internally.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <mutex>
 #include <queue>
@@ -59,8 +60,11 @@ class Ingestor {
   // entity, e.g. when a window's oldest tile leaves it with no new event.
   Status Advance(int64_t until, HistoryBatch* batch, IngestCounts* counts);
 
-  // Entities with a window state.
-  size_t entities() const;
+  // Entities with a window state, and about how many bytes the states
+  // hold (entries, tiles, values and the table's slots; not the
+  // allocator's rounding). Lock-free: as of the last call that changed them.
+  size_t entities() const { return entities_.load(std::memory_order_relaxed); }
+  size_t memory_bytes() const { return bytes_.load(std::memory_order_relaxed); }
 
  private:
   // The window state of one entity of one view; one allocation, followed
@@ -71,6 +75,7 @@ class Ingestor {
     int64_t scheduled = INT64_MAX;  // when Advance next looks at it
     uint32_t view_id = 0;
     uint32_t key_size = 0;
+    uint32_t bytes = 0;  // the entry and its state's heap, as Account last saw them
     bool dirty = false;  // its state is to be saved with the batch
     std::string_view key() const { return {reinterpret_cast<const char*>(this + 1), key_size}; }
   };
@@ -90,6 +95,10 @@ class Ingestor {
 
   // Adds the state of every entity changed by this call to the batch, once.
   void SaveDirty(const Catalog& catalog, HistoryBatch* batch);
+  // Brings state_bytes_ up to date with the entry's state.
+  void Account(Entry& entry);
+  // Publishes entities() and memory_bytes().
+  void Publish();
 
   FeatureStore& store_;
   mutable std::mutex mu_;
@@ -101,6 +110,8 @@ class Ingestor {
   std::vector<uint64_t> hashes_;           // scratch: the Hash of each event of a chunk
   std::vector<std::string_view> keys_;     // scratch: a chunk's keys of one view
   std::string key_scratch_;                // scratch: a state key and its state
+  size_t state_bytes_ = 0;                 // the sum of Entry::bytes
+  std::atomic<size_t> entities_{0}, bytes_{0};
 };
 
 }  // namespace quiver

@@ -347,4 +347,17 @@ Result<EntityState> WindowedView::Decode(std::string_view bytes) const {
   return s;
 }
 
+size_t StateHeapBytes(const EntityState& s) {
+  size_t bytes = s.fields.capacity() * sizeof(FieldState);
+  for (const FieldState& f : s.fields) {
+    if (f.tiles.capacity() > 1) bytes += f.tiles.capacity() * sizeof(Tile);
+    if (const auto* text = std::get_if<std::string>(&f.last)) {
+      if (text->capacity() > std::string().capacity()) bytes += text->capacity() + 1;
+    } else if (const auto* vector = std::get_if<std::vector<float>>(&f.last)) {
+      bytes += vector->capacity() * sizeof(float);
+    }
+  }
+  return bytes;
+}
+
 }  // namespace quiver

@@ -109,6 +109,10 @@ class WindowedView {
   const ViewSchema* view_;
 };
 
+// The bytes a state holds outside its own object: its fields, the tiles
+// beyond the first of each, and long `last` values.
+size_t StateHeapBytes(const EntityState& s);
+
 // floor(a / b) for b > 0, also for negative a.
 inline int64_t FloorDiv(int64_t a, int64_t b) {
   const int64_t q = a / b;

@@ -134,6 +134,7 @@ int ShowStatus(const ClientOptions& options, bool json) {
            ",\"rows\":" + std::to_string(s->rows) +
            ",\"memory_bytes\":" + std::to_string(s->memory_bytes) +
            ",\"window_entities\":" + std::to_string(s->window_entities) +
+           ",\"window_bytes\":" + std::to_string(s->window_bytes) +
            ",\"kafka\":" + (s->kafka ? KafkaJson(*s->kafka) : "null") +
            ",\"compaction\":" + (s->compaction ? CompactionJson(*s->compaction) : "null") + "}";
     std::cout << out << "\n";
@@ -141,7 +142,8 @@ int ShowStatus(const ClientOptions& options, bool json) {
   }
   std::cout << "quiverd         " << s->server_version << ", durability " << s->durability << "\n";
   std::cout << "online rows     " << s->rows << " (" << s->memory_bytes / (1 << 20) << " MiB)\n";
-  std::cout << "window states   " << s->window_entities << " entities\n";
+  std::cout << "window states   " << s->window_entities << " entities ("
+            << s->window_bytes / (1 << 20) << " MiB)\n";
   if (s->compaction) {
     std::cout << "history         " << CompactionText(*s->compaction, s->server_time_ms) << "\n";
   }

@@ -283,6 +283,7 @@ struct ServerStatus {
   int64_t rows = 0;          // online rows
   int64_t memory_bytes = 0;  // held by online rows
   uint64_t window_entities = 0;
+  uint64_t window_bytes = 0;                   // about how much memory the window states hold
   std::optional<KafkaStatus> kafka;            // set when the server ingests from Kafka
   std::optional<CompactionStatus> compaction;  // set when the server keeps a history
 };

@@ -265,6 +265,8 @@ TEST_F(KafkaIngestTest, WindowsOnlineAsOfAndBackfillEqualTheTruth) {
   EXPECT_EQ(malformed["missing_key"], 1u);
   EXPECT_EQ(malformed["wrong_type"], 1u);
   EXPECT_EQ(status->kafka->event_to_visible.count, 2 * events.size());
+  EXPECT_GE(status->window_entities, static_cast<uint64_t>(kUsers));
+  EXPECT_GT(status->window_bytes, status->window_entities * 64);
   // ... and copied to the dead-letter topic, saying why and from where.
   EXPECT_EQ(status->kafka->dead_lettered, std::size(kPoison));
   CommandResult dead;

@@ -165,6 +165,29 @@ TEST_F(IngestTest, EventsBecomeWindowedFeaturesOnlineAndInTheHistory) {
   EXPECT_EQ(Row("user_activity", {"u2"}), (Fields{"0", "0.000000", "i1", "1"}));
 }
 
+TEST_F(IngestTest, WindowStateMemoryIsCounted) {
+  EXPECT_EQ(instance_->ingestor->entities(), 0u);
+  EXPECT_EQ(instance_->ingestor->memory_bytes(), 0u);
+  Ingest({Event("u1", "i1", 10, 0.5, kT0)});
+  EXPECT_EQ(instance_->ingestor->entities(), 2u);  // u1, (u1,i1)
+  const size_t one_tile = instance_->ingestor->memory_bytes();
+  EXPECT_GT(one_tile, 2 * sizeof(EntityState));
+  // Five more tiles (hops of 10 minutes) in each of user_activity's two
+  // windowed fields: the same entities hold more.
+  std::vector<std::string> later;
+  for (int k = 1; k <= 5; ++k)
+    later.push_back(Event("u1", "i1", 1, 0.5, kT0 + k * 10 * kMinute));
+  Ingest(later);
+  EXPECT_EQ(instance_->ingestor->entities(), 2u);
+  const size_t six_tiles = instance_->ingestor->memory_bytes();
+  EXPECT_GE(six_tiles, one_tile + 2 * 6 * sizeof(Tile));
+  // A restart counts the states it loads.
+  Restart();
+  EXPECT_EQ(instance_->ingestor->entities(), 2u);
+  EXPECT_GE(instance_->ingestor->memory_bytes(), one_tile + 2 * 6 * sizeof(Tile));
+  EXPECT_LE(instance_->ingestor->memory_bytes(), six_tiles);
+}
+
 TEST_F(IngestTest, StateSurvivesARestartAndCountingContinues) {
   Ingest({Event("u1", "i1", 10, 0.5, kT0), Event("u1", "i2", 5, 0.5, kT0 + kMinute)});
   Restart();

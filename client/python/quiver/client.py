@@ -181,7 +181,7 @@ class Client:
     def status(self):
         """The server's state, as ``quiver status --json`` prints it: a dict
         of server_version, durability, server_time_ms, rows, memory_bytes,
-        window_entities, kafka (ingestion counters, malformed events by
+        window_entities, window_bytes, kafka (ingestion counters, malformed events by
         kind, freshness percentiles, partitions; None without
         --kafka-brokers) and compaction (running, started_ms, finished,
         last_seconds, last_error; None without a history)."""
@@ -541,7 +541,7 @@ _KAFKA = {**dict.fromkeys(["running", "brokers", "group", "messages", "events", 
           "partitions": [_PARTITION], "windows_through_ms": None}
 _COMPACTION = dict.fromkeys(["running", "started_ms", "finished", "last_seconds", "last_error"])
 _STATUS = {**dict.fromkeys(["server_version", "durability", "server_time_ms", "rows",
-                            "memory_bytes", "window_entities"]),
+                            "memory_bytes", "window_entities", "window_bytes"]),
            "kafka": _KAFKA, "compaction": _COMPACTION}
 
 

@@ -230,6 +230,7 @@ def test_status_and_compaction_apply_the_retention(q):
     status = q.status()
     assert status["durability"] == q.durability and status["server_version"] == q.server_version
     assert status["kafka"] is None  # no --kafka-brokers
+    assert status["window_entities"] >= 0 and status["window_bytes"] >= 0
     assert status["compaction"]["finished"] == 0 and not status["compaction"]["running"]
     hours = [NOW - pd.Timedelta(h, "h") for h in (3, 2, 0)]
     for n, t in enumerate(hours):

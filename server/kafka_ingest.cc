@@ -448,31 +448,28 @@ void KafkaIngest::Impl::Rebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
 
 void KafkaIngest::Impl::FillBatch() {
   using Clock = std::chrono::steady_clock;
-  const auto ms = [](int n) { return std::chrono::milliseconds(n); };
+  using std::chrono::milliseconds;
   // Idle, the loop still comes round every few ms: to see new sources and
   // stop, and to age the windows with the clock (Flush).
-  const auto idle_until = Clock::now() + ms(std::min(options.max_batch_ms, 100));
+  const auto idle_until = Clock::now() + milliseconds(std::min(options.max_batch_ms, 100));
   Clock::time_point batch_until;
   while (!stop && pending.size() < options.max_batch_events) {
+    const bool idle = pending.empty();
     const auto now = Clock::now();
-    if (now >= (pending.empty() ? idle_until : batch_until)) return;
+    const auto until = idle ? idle_until : batch_until;
+    if (now >= until) return;
     // With events pending, take only what librdkafka has already fetched:
     // the batch is applied as soon as the consumer catches up with the
     // broker instead of waiting for more.
-    const int wait =
-        pending.empty()
-            ? static_cast<int>(
-                  std::chrono::ceil<std::chrono::milliseconds>(idle_until - now).count())
-            : 0;
-    rd_kafka_message_t* m = rd_kafka_consumer_poll(consumer, wait);
+    const auto wait = idle ? std::chrono::ceil<milliseconds>(until - now) : milliseconds(0);
+    rd_kafka_message_t* m = rd_kafka_consumer_poll(consumer, static_cast<int>(wait.count()));
     if (m == nullptr) {
-      if (!pending.empty()) return;
-      continue;
+      if (idle) continue;
+      return;
     }
-    const bool first = pending.empty();
     Handle(m);
     rd_kafka_message_destroy(m);
-    if (first) batch_until = now + ms(options.max_batch_ms);
+    if (idle) batch_until = now + milliseconds(options.max_batch_ms);
   }
 }
 

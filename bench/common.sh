@@ -4,6 +4,7 @@
 # removes the work directory. A script may define bench_cleanup_extra for
 # more (it runs first).
 build=${BUILD:-build/release}
+. scripts/lib/suites.sh
 work=$(mktemp -d "${WORK:-/tmp}/quiver-bench.XXXXXX")
 bench_cleanup() {
   if declare -F bench_cleanup_extra >/dev/null; then bench_cleanup_extra; fi
@@ -21,4 +22,22 @@ bench_banner() {
   [ -n "${redis_port:-}" ] && redis="redis $(redis-server --version | grep -o 'v=[0-9.]*'), "
   echo "${redis}quiverd $("$build/server/quiverd" --version), $(nproc) cores," \
     "$(date -u +%Y-%m-%dT%H:%MZ)$*"
+}
+
+# bench_need PATH... (relative to the build, e.g. server/quiverd): with the
+# default build, configures it as the test command's Release suite does
+# (scripts/lib/suites.sh: every option explicit, so a directory another
+# command configured cannot lack a benchmark's targets) and builds the
+# targets the paths name; with BUILD set, only checks that they exist.
+bench_need() {
+  local path targets=()
+  for path in "$@"; do targets+=("$(basename "$path")"); done
+  if [ -z "${BUILD:-}" ]; then
+    echo "bench: building ${targets[*]} in $build" >&2
+    configure_suite release "$build"
+    cmake --build "$build" --target "${targets[@]}" >/dev/null
+  fi
+  for path in "$@"; do
+    [ -x "$build/$path" ] || { echo "$build/$path is missing (build it, or unset BUILD)" >&2; exit 2; }
+  done
 }

@@ -14,6 +14,7 @@ redis_port=${REDIS_PORT:-6390}
 quiver_port=${QUIVER_PORT:-7090}
 pin=${TASKSET:-}
 . bench/common.sh
+bench_need server/quiverd client/quiver bench/quiver-bench
 
 $pin redis-server --port "$redis_port" --save "" --appendonly no --daemonize yes \
   --logfile "$work/redis.log" --dir "$work"

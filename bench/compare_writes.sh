@@ -10,6 +10,7 @@ cd "$(dirname "$0")/.."
 port=7092
 redis_port=6392
 . bench/common.sh
+bench_need server/quiverd client/quiver bench/quiver-bench
 bench_banner
 for mode in sync async none; do
   rm -rf "$work/q" "$work/port"

@@ -18,6 +18,7 @@ labels=${LABELS:-1000000}
 port=7091
 redis_port=6391
 . bench/common.sh
+bench_need server/quiverd client/quiver bench/quiver-bench
 
 start_quiverd() {  # start_quiverd LOG: starts quiverd on $work/data, waits for its port file
   rm -f "$work/port"

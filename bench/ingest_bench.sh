@@ -34,6 +34,7 @@ seconds=${SECONDS_AT_RATE:-20}
 partitions=${PARTITIONS:-64}
 bench_cleanup_extra() { exec 9>&- 2>/dev/null || true; }
 . bench/common.sh
+bench_need server/quiverd client/quiver bench/quiver-kafka-load tests/quiver_kafka_mock
 Q="$build/client/quiver"
 
 start_mock() {  # a fresh, empty cluster

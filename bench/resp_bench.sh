@@ -34,6 +34,7 @@ redis_persistence=(--appendonly no)
 quiver_durability=memory
 with_mget=1
 . bench/common.sh
+bench_need server/quiverd
 
 start_servers() {  # start_servers PIN_PREFIX... (empty: unpinned)
   rm -rf "$work/quiver" "$work/appendonlydir"

@@ -19,6 +19,7 @@ rounds=${ROUNDS:-2}
 scale=${SCALE:-0.1}
 puts=${PUTS:-300000}
 . bench/common.sh
+bench_need server/quiverd client/quiver bench/quiver-bench
 # quiverd's CPU time so far, in clock ticks (utime + stime).
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$qpid/stat"; }
 bench_banner ", durability ${DURABILITY:-none}"

@@ -7,8 +7,12 @@
 # Extra arguments are passed to quiverd (see quiverd --help).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/lib/suites.sh
 scripts/install-deps.sh
-cmake -S . -B build/release -G Ninja -DCMAKE_BUILD_TYPE=Release -DQUIVER_BUILD_TESTS=OFF >/dev/null
+# The same configuration as the test command's Release suite
+# (scripts/lib/suites.sh), so that neither misreads the other's directory;
+# only the server, the CLI and the Python client are built here.
+configure_suite release
 cmake --build build/release --target quiverd quiver quiver_python
 echo "quiver CLI: build/release/client/quiver (try: build/release/client/quiver views)"
 resp=()

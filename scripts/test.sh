@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
 # The README's second command (and what CI runs): install what is missing,
-# then build and run every test three times: a Release build, an
-# AddressSanitizer+UBSan build and a ThreadSanitizer build; then build the
-# libFuzzer targets with clang and run each briefly.
+# check the test command itself, then build and run every test three times: a
+# Release build, an AddressSanitizer+UBSan build and a ThreadSanitizer build;
+# then build the libFuzzer targets with clang and run each briefly.
 #   QUIVER_TEST_SUITES="release asan tsan fuzz"  choose suites (default: all)
 #   QUIVER_FUZZ_SECONDS=60                        time per fuzz target
+# Each suite configures its build directory with every option it depends on
+# (scripts/lib/suites.sh), a suite that runs no test fails, and the last
+# lines count what ran in each suite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/lib/suites.sh
 scripts/install-deps.sh
 
 suites=${QUIVER_TEST_SUITES:-"release asan tsan fuzz"}
@@ -16,73 +20,146 @@ export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1 suppressions=$PWD/tests/tsan.supp"
 failed=()
+summary=()
+total_passed=0
+total_failed=0
 
-build() {  # build DIR CMAKE_ARGS...
-  local dir=$1; shift
+build() {  # build SUITE
+  local dir
+  dir=$(suite_dir "$1")
   echo "=== building $dir"
-  cmake -S . -B "$dir" -G Ninja "$@" >/dev/null
+  configure_suite "$1"
   cmake --build "$dir" -j "$jobs"
 }
 
 run_ctest() {  # run_ctest NAME DIR [PREFIX...]
-  local name=$1 dir=$2; shift 2
+  local name=$1 dir=$2 log status=0 passed failed_count skipped
+  shift 2
+  log="$dir/ctest.log"
   echo "=== testing: $name"
-  # TSan needs a non-randomised address space on newer kernels.
-  if ! "$@" ctest --test-dir "$dir" --output-on-failure -j "$jobs" --timeout 600; then
+  # --no-tests=error: a directory configured without tests fails instead of
+  # passing with nothing run. TSan needs a non-randomised address space on
+  # newer kernels (the prefix).
+  "$@" ctest --test-dir "$dir" --output-on-failure --no-tests=error -j "$jobs" --timeout 600 \
+    2>&1 | tee "$log" || status=$?
+  # "100% tests passed, 0 tests failed out of 209"
+  read -r passed failed_count < <(sed -nE \
+    's/^[0-9]+% tests passed, ([0-9]+) tests? failed out of ([0-9]+)$/\2 \1/p' "$log" |
+    awk '{print $1 - $2, $2}') || true
+  passed=${passed:-0}
+  failed_count=${failed_count:-0}
+  # Skipped tests count among ctest's "passed": say how many there were.
+  skipped=$(grep -c '(Skipped)$' "$log" || true)
+  passed=$((passed - skipped))
+  total_passed=$((total_passed + passed))
+  total_failed=$((total_failed + failed_count))
+  if [ "$status" -ne 0 ] || [ "$passed" -eq 0 ]; then
     failed+=("$name")
+    summary+=("$name FAILED ($passed passed, $failed_count failed)")
+  else
+    summary+=("$name $passed passed$([ "$skipped" -eq 0 ] || echo ", $skipped skipped")")
   fi
 }
+
+fuzz_target() {  # fuzz_target BINARY; returns non-zero on a failure
+  local target=$1 name corpus regressions
+  name=$(basename "$target")
+  # Inputs that once crashed a target are replayed first, every run.
+  regressions=(tests/fuzz/regressions/"${name%_fuzzer}"-*)
+  if [ -e "${regressions[0]}" ] && ! "$target" "${regressions[@]}" >"build/fuzz/$name.regressions.log" 2>&1; then
+    tail -40 "build/fuzz/$name.regressions.log"
+    return 1
+  fi
+  echo "=== fuzzing $name for ${fuzz_seconds}s"
+  corpus=$(mktemp -d)
+  if [ -d "tests/fuzz/seeds/${name%_fuzzer}" ]; then
+    cp tests/fuzz/seeds/"${name%_fuzzer}"/* "$corpus"/
+  else
+    flatc --python -o build/fuzz/py protocol/quiver.fbs
+    /usr/bin/python3 tests/fuzz/make_seeds.py build/fuzz/py "$corpus"
+  fi
+  # -detect_leaks=0: no per-input leak checks, since the target's store
+  # keeps rows across inputs (and LSan cannot see the table's tagged slot
+  # pointers); LSan's check at exit, after the target tears its store down,
+  # still reports anything not freed.
+  local status=0
+  "$target" -max_total_time="$fuzz_seconds" -print_final_stats=1 -detect_leaks=0 "$corpus" \
+    >"build/fuzz/$name.log" 2>&1 || status=$?
+  rm -rf "$corpus"
+  if [ "$status" -ne 0 ]; then
+    tail -40 "build/fuzz/$name.log"
+    return 1
+  fi
+  echo "fuzz: $name passed ($(grep -m1 -o 'stat::number_of_executed_units: [0-9]*' "build/fuzz/$name.log"))"
+}
+
+run_fuzz() {
+  # install-deps.sh installs clang: without it, fuzzing fails rather than
+  # being skipped.
+  if ! command -v clang++ >/dev/null; then
+    echo "fuzz: clang++ missing after scripts/install-deps.sh"
+    failed+=(fuzz)
+    summary+=("fuzz FAILED (no clang++)")
+    return
+  fi
+  build fuzz
+  local target ran=0 bad=0
+  for target in build/fuzz/tests/*_fuzzer; do
+    [ -x "$target" ] || continue
+    ran=$((ran + 1))
+    if ! fuzz_target "$target"; then
+      bad=$((bad + 1))
+      failed+=("fuzz:$(basename "$target")")
+    fi
+  done
+  total_passed=$((total_passed + ran - bad))
+  total_failed=$((total_failed + bad))
+  if [ "$ran" -eq 0 ] || [ "$bad" -gt 0 ]; then
+    [ "$ran" -eq 0 ] && failed+=("fuzz:no targets")
+    summary+=("fuzz FAILED ($((ran - bad)) of $ran targets passed)")
+  else
+    summary+=("fuzz $ran targets")
+  fi
+}
+
+# The test command's own trap (issue 23): a build directory configured
+# without tests by another command must still run the tests here.
+echo "=== checking the test command"
+if tests/scripts/test_command_check.sh; then
+  summary+=("test-command check passed")
+  total_passed=$((total_passed + 1))
+else
+  failed+=(test-command-check)
+  summary+=("test-command check FAILED")
+  total_failed=$((total_failed + 1))
+fi
 
 for suite in $suites; do
   case $suite in
     release)
-      build build/release -DCMAKE_BUILD_TYPE=Release
+      build release
       run_ctest release build/release ;;
     asan)
-      build build/asan -DCMAKE_BUILD_TYPE=Debug -DQUIVER_SANITIZE=address -DQUIVER_BUILD_BENCH=OFF
+      build asan
       run_ctest asan+ubsan build/asan ;;
     tsan)
-      build build/tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DQUIVER_SANITIZE=thread -DQUIVER_BUILD_BENCH=OFF
+      build tsan
       run_ctest tsan build/tsan setarch "$(uname -m)" -R ;;
-    fuzz)
-      if ! command -v clang++ >/dev/null; then echo "fuzz: clang++ missing, skipped"; continue; fi
-      CXX=clang++ build build/fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DQUIVER_SANITIZE=address \
-        -DQUIVER_BUILD_FUZZ=ON -DQUIVER_BUILD_TESTS=OFF -DQUIVER_BUILD_BENCH=OFF
-      for target in build/fuzz/tests/*_fuzzer; do
-        name=$(basename "$target")
-        # Inputs that once crashed a target are replayed first, every run.
-        regressions=(tests/fuzz/regressions/"${name%_fuzzer}"-*)
-        if [ -e "${regressions[0]}" ] && ! "$target" "${regressions[@]}" >"build/fuzz/$name.regressions.log" 2>&1; then
-          tail -40 "build/fuzz/$name.regressions.log"
-          failed+=("fuzz:$name:regressions")
-        fi
-        echo "=== fuzzing $name for ${fuzz_seconds}s"
-        corpus=$(mktemp -d)
-        if [ -d "tests/fuzz/seeds/${name%_fuzzer}" ]; then
-          cp tests/fuzz/seeds/"${name%_fuzzer}"/* "$corpus"/
-        else
-          flatc --python -o build/fuzz/py protocol/quiver.fbs
-          /usr/bin/python3 tests/fuzz/make_seeds.py build/fuzz/py "$corpus"
-        fi
-        # -detect_leaks=0: no per-input leak checks, since the target's store
-        # keeps rows across inputs (and LSan cannot see the table's tagged
-        # slot pointers); LSan's check at exit, after the target tears its
-        # store down, still reports anything not freed.
-        if "$target" -max_total_time="$fuzz_seconds" -print_final_stats=1 -detect_leaks=0 "$corpus" \
-             >"build/fuzz/$name.log" 2>&1; then
-          echo "fuzz: $name passed ($(grep -m1 -o 'stat::number_of_executed_units: [0-9]*' "build/fuzz/$name.log"))"
-        else
-          tail -40 "build/fuzz/$name.log"
-          failed+=("fuzz:$name")
-        fi
-        rm -rf "$corpus"
-      done ;;
+    fuzz) run_fuzz ;;
     *) echo "unknown suite $suite"; exit 2 ;;
   esac
 done
 
+not_run=()
+for suite in release asan tsan fuzz; do
+  [[ " $suites " == *" $suite "* ]] || not_run+=("$suite")
+done
+
+echo "=== summary"
+(IFS=,; echo "${summary[*]}" | sed 's/,/, /g')
+[ ${#not_run[@]} -eq 0 ] || echo "not selected (QUIVER_TEST_SUITES): ${not_run[*]}"
+echo "$total_passed passed, $total_failed failed"
 if [ ${#failed[@]} -gt 0 ]; then
-  echo "FAILED suites: ${failed[*]}"
+  echo "FAILED: ${failed[*]}"
   exit 1
 fi
-echo "all test suites passed: $suites"

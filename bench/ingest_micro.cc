@@ -18,10 +18,10 @@
 #include <benchmark/benchmark.h>
 
 #include "server/event_mapper.h"
-#include "storage/feature_store.h"
-#include "storage/history_store.h"
-#include "storage/ingestor.h"
-#include "storage/rcu.h"
+#include "storage/features/feature_store.h"
+#include "storage/history/history_store.h"
+#include "storage/streaming/ingestor.h"
+#include "util/rcu.h"
 
 namespace quiver {
 namespace {

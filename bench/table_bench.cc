@@ -9,8 +9,8 @@
 
 #include "protocol/frame.h"
 #include "server/native_codec.h"
-#include "storage/feature_store.h"
-#include "storage/rcu.h"
+#include "storage/features/feature_store.h"
+#include "util/rcu.h"
 
 namespace quiver {
 namespace {

@@ -5,8 +5,8 @@
 #include "protocol/json_text.h"
 #include "protocol/timestamp.h"
 #include "server/prometheus.h"
-#include "storage/baseline.h"
-#include "storage/rcu.h"
+#include "storage/stats/baseline.h"
+#include "util/rcu.h"
 
 namespace quiver {
 

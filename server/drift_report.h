@@ -9,7 +9,7 @@
 
 #include "quiver/status.h"
 #include "server/feature_report.h"
-#include "storage/feature_store.h"
+#include "storage/features/feature_store.h"
 
 namespace quiver {
 

@@ -6,9 +6,9 @@
 #include <simdjson.h>
 
 #include "protocol/timestamp.h"
-#include "storage/entity_key.h"
-#include "storage/json_path.h"
-#include "storage/rcu.h"
+#include "storage/online/entity_key.h"
+#include "util/json_path.h"
+#include "util/rcu.h"
 
 namespace quiver {
 

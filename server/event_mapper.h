@@ -13,8 +13,8 @@
 #include <vector>
 
 #include "quiver/status.h"
-#include "storage/ingestor.h"
-#include "storage/registry.h"
+#include "storage/registry/registry.h"
+#include "storage/streaming/ingestor.h"
 
 namespace simdjson::dom {
 class parser;

@@ -9,8 +9,8 @@
 #include <vector>
 
 #include "quiver/status.h"
-#include "storage/feature_stats.h"
-#include "storage/feature_store.h"
+#include "storage/features/feature_store.h"
+#include "storage/stats/feature_stats.h"
 
 namespace quiver {
 

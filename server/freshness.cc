@@ -6,7 +6,7 @@
 
 #include "protocol/json_text.h"
 #include "protocol/timestamp.h"
-#include "storage/rcu.h"
+#include "util/rcu.h"
 
 namespace quiver {
 

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "server/histogram.h"
-#include "storage/feature_store.h"
+#include "storage/features/feature_store.h"
 
 namespace quiver {
 

@@ -8,9 +8,9 @@
 #include "protocol/timestamp.h"
 #include "server/drift_report.h"
 #include "server/feature_report.h"
-#include "storage/entity_key.h"
-#include "storage/rcu.h"
-#include "storage/row.h"
+#include "storage/online/entity_key.h"
+#include "storage/online/row.h"
+#include "util/rcu.h"
 
 namespace quiver {
 

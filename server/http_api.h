@@ -13,8 +13,8 @@
 #include "server/freshness.h"
 #include "server/password.h"
 #include "server/request_metrics.h"
-#include "storage/feature_store.h"
-#include "storage/keyspace.h"
+#include "storage/features/feature_store.h"
+#include "storage/keyspace/keyspace.h"
 
 namespace quiver {
 

@@ -9,7 +9,7 @@
 #include "server/feature_report.h"
 #include "server/kafka_ingest.h"
 #include "server/prometheus.h"
-#include "storage/rcu.h"
+#include "util/rcu.h"
 
 namespace quiver {
 

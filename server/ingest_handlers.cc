@@ -6,8 +6,8 @@
 #include "server/kafka_ingest.h"
 #include "server/native_codec.h"
 #include "server/native_handler.h"
-#include "storage/ingestor.h"
-#include "storage/rcu.h"
+#include "storage/streaming/ingestor.h"
+#include "util/rcu.h"
 
 namespace quiver {
 

@@ -9,9 +9,9 @@
 
 #include <spdlog/spdlog.h>
 
-#include "storage/history_key.h"
-#include "storage/rcu.h"
-#include "storage/thread_name.h"
+#include "storage/history/history_key.h"
+#include "util/rcu.h"
+#include "util/thread_name.h"
 
 namespace quiver {
 

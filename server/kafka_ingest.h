@@ -33,8 +33,8 @@
 #include "server/event_mapper.h"
 #include "server/histogram.h"
 #include "server/kafka_options.h"
-#include "storage/feature_store.h"
-#include "storage/ingestor.h"
+#include "storage/features/feature_store.h"
+#include "storage/streaming/ingestor.h"
 
 namespace quiver {
 

@@ -13,9 +13,9 @@
 #include "server/options.h"
 #include "server/server.h"
 #include "server/version.h"
-#include "storage/ingestor.h"
-#include "storage/rcu.h"
-#include "storage/thread_name.h"
+#include "storage/streaming/ingestor.h"
+#include "util/rcu.h"
+#include "util/thread_name.h"
 
 namespace {
 

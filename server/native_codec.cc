@@ -3,7 +3,7 @@
 #include <bit>
 #include <cstring>
 
-#include "storage/row.h"
+#include "storage/online/row.h"
 
 namespace quiver {
 

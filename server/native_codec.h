@@ -9,7 +9,7 @@
 #include <flatbuffers/flatbuffers.h>
 
 #include "quiver_generated.h"
-#include "storage/feature_store.h"
+#include "storage/features/feature_store.h"
 
 namespace quiver {
 

@@ -2,7 +2,7 @@
 
 #include "protocol/frame.h"
 #include "server/native_codec.h"
-#include "storage/rcu.h"
+#include "util/rcu.h"
 
 namespace quiver {
 

@@ -13,7 +13,7 @@
 #include <flatbuffers/flatbuffers.h>
 
 #include "server/password.h"
-#include "storage/feature_store.h"
+#include "storage/features/feature_store.h"
 
 namespace quiver {
 

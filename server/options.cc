@@ -9,7 +9,7 @@
 
 #include "server/kafka_ingest.h"
 #include "server/version.h"
-#include "storage/definitions.h"
+#include "storage/registry/definitions.h"
 
 namespace quiver {
 

@@ -11,7 +11,7 @@
 
 #include "quiver/status.h"
 #include "server/kafka_options.h"
-#include "storage/history_store.h"
+#include "storage/history/history_store.h"
 
 namespace quiver {
 

@@ -1,5 +1,5 @@
 // List commands, with Redis 7 semantics. A list is a ListBox changed in
-// place under its lock (storage/box.h); an emptied list is deleted,
+// place under its lock (storage/keyspace/box.h); an emptied list is deleted,
 // as in Redis. The blocking commands (BLPOP, BLMOVE, ...) are not served.
 #include <algorithm>
 #include <limits>

@@ -17,8 +17,8 @@
 #include "protocol/resp.h"
 #include "server/password.h"
 #include "server/request_metrics.h"
-#include "storage/feature_store.h"
-#include "storage/keyspace.h"
+#include "storage/features/feature_store.h"
+#include "storage/keyspace/keyspace.h"
 
 namespace quiver::resp {
 

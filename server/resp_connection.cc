@@ -3,7 +3,7 @@
 #include <spdlog/spdlog.h>
 #include <boost/asio/post.hpp>
 
-#include "storage/rcu.h"
+#include "util/rcu.h"
 
 namespace quiver {
 

@@ -6,8 +6,8 @@
 
 #include "server/resp_command.h"
 #include "server/resp_features.h"
-#include "storage/clock.h"
-#include "storage/rcu.h"
+#include "util/clock.h"
+#include "util/rcu.h"
 
 namespace quiver::resp {
 

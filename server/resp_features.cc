@@ -4,8 +4,8 @@
 #include <cstring>
 #include <utility>
 
-#include "storage/entity_key.h"
-#include "storage/row.h"
+#include "storage/online/entity_key.h"
+#include "storage/online/row.h"
 
 namespace quiver::resp {
 

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "quiver/status.h"
-#include "storage/feature_store.h"
+#include "storage/features/feature_store.h"
 
 namespace quiver::resp {
 

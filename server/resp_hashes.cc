@@ -2,8 +2,8 @@
 
 #include "server/resp_features.h"
 #include "server/resp_helpers.h"
-#include "storage/box.h"
-#include "storage/packed_items.h"
+#include "storage/keyspace/box.h"
+#include "storage/keyspace/packed_items.h"
 
 namespace quiver::resp {
 

@@ -1,8 +1,8 @@
 // How the hash commands reach a hash's fields, whichever form it has: a
-// small hash is packed in its record (storage/packed_items.h) and rebuilt
+// small hash is packed in its record (storage/keyspace/packed_items.h) and rebuilt
 // on each change, so reads take no lock; past kMaxPackedFields fields or
 // kMaxPackedBytes bytes it moves, for good, into a HashBox changed in
-// place under its lock (storage/box.h). Reads of quiver: keys serve
+// place under its lock (storage/keyspace/box.h). Reads of quiver: keys serve
 // feature rows (server/resp_features.h).
 #pragma once
 
@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "server/resp_command.h"
-#include "storage/function_ref.h"
+#include "util/function_ref.h"
 
 namespace quiver::resp {
 

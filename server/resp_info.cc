@@ -108,7 +108,7 @@ void MemorySection(Context& ctx, std::string* out) {
   s.Field("mem_allocator", AllocatorName());
 }
 
-// Plain keys are logged write by write (storage/key_log.h), which is what
+// Plain keys are logged write by write (storage/keyspace/key_log.h), which is what
 // Redis clients know as an append-only file.
 void PersistenceSection(Context& ctx, std::string* out) {
   const KeyLog* log = ctx.ks.log();

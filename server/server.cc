@@ -9,9 +9,9 @@
 #include "server/resp_connection.h"
 #include "server/resp_info.h"
 #include "server/version.h"
-#include "storage/clock.h"
-#include "storage/rcu.h"
-#include "storage/thread_name.h"
+#include "util/clock.h"
+#include "util/rcu.h"
+#include "util/thread_name.h"
 
 namespace quiver {
 

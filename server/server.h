@@ -28,8 +28,8 @@
 #include "server/options.h"
 #include "server/request_metrics.h"
 #include "server/resp_command.h"
-#include "storage/feature_store.h"
-#include "storage/keyspace.h"
+#include "storage/features/feature_store.h"
+#include "storage/keyspace/keyspace.h"
 
 namespace quiver {
 

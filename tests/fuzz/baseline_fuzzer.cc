@@ -9,9 +9,9 @@
 #include <string_view>
 
 #include "fuzz/fixture.h"
-#include "storage/baseline.h"
-#include "storage/feature_stats.h"
-#include "storage/row.h"
+#include "storage/online/row.h"
+#include "storage/stats/baseline.h"
+#include "storage/stats/feature_stats.h"
 
 namespace {
 

@@ -10,8 +10,8 @@
 
 #include "fuzz/fixture.h"
 #include "server/event_mapper.h"
-#include "storage/ingestor.h"
-#include "storage/rcu.h"
+#include "storage/streaming/ingestor.h"
+#include "util/rcu.h"
 
 namespace {
 

@@ -12,7 +12,7 @@
 #include "fuzz/fixture.h"
 #include "protocol/frame.h"
 #include "server/native_handler.h"
-#include "storage/rcu.h"
+#include "util/rcu.h"
 
 namespace {
 

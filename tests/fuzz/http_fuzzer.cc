@@ -14,7 +14,7 @@
 
 #include "fuzz/fixture.h"
 #include "server/http_api.h"
-#include "storage/rcu.h"
+#include "util/rcu.h"
 
 namespace {
 

@@ -11,7 +11,7 @@
 #include "fuzz/fixture.h"
 #include "protocol/resp.h"
 #include "server/resp_command.h"
-#include "storage/rcu.h"
+#include "util/rcu.h"
 
 namespace {
 

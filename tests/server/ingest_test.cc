@@ -8,12 +8,12 @@
 
 #include "server/event_mapper.h"
 #include "server/kafka_ingest.h"
-#include "storage/feature_store.h"
-#include "storage/ingestor.h"
-#include "storage/rcu.h"
-#include "storage/row.h"
+#include "storage/features/feature_store.h"
+#include "storage/online/row.h"
+#include "storage/streaming/ingestor.h"
 #include "support/quiverd_process.h"
 #include "support/watch_events.h"
+#include "util/rcu.h"
 
 namespace quiver {
 namespace {

@@ -6,8 +6,8 @@
 #include <gtest/gtest.h>
 
 #include "protocol/frame.h"
-#include "storage/rcu.h"
 #include "support/quiverd_process.h"
+#include "util/rcu.h"
 
 namespace quiver {
 namespace {

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "storage/feature_store.h"
+#include "storage/features/feature_store.h"
 
 namespace quiver {
 

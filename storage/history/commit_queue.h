@@ -1,0 +1,139 @@
+// CommitQueue: group commit. Writers on any thread Submit a batch of
+// history operations with a completion; one committer thread takes every
+// batch queued since its last commit and writes them as one RocksDB
+// WriteBatch (one WAL record). With a sync step (durability sync), a second
+// thread makes the log durable (one fsync for every group written since
+// the last one) while the committer already writes the next groups, so
+// fsyncs and log writes overlap. Completions run in submission order.
+//
+// Submit blocks while more than max_queued_bytes wait, so a disk slower
+// than the network slows writers down instead of growing memory without
+// bound.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <span>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "quiver/status.h"
+
+namespace quiver {
+
+// Operations to commit atomically, encoded compactly so that queuing them
+// costs one buffer append per row. Built by one thread, then moved.
+class HistoryBatch {
+ public:
+  enum class Op : uint8_t {
+    kPutHistory = 0,
+    kMergeLatest = 1,
+    kDeleteLatest = 2,
+    kPutMeta = 3,
+    kPutState = 4,
+    // Plain keys of the RESP port (storage/keyspace/key_log.h): kv holds each key's
+    // kind, expiry and value or box id; kv_items the items of boxes.
+    // Range deletes carry the end of the range (exclusive) as the value.
+    kPutKv = 5,
+    kDeleteKv = 6,
+    kDeleteKvRange = 7,
+    kPutItem = 8,
+    kDeleteItem = 9,
+    kDeleteItemRange = 10,
+  };
+
+  void Add(Op op, std::string_view key, std::string_view value);
+  // Appends every operation of another batch.
+  void Append(const HistoryBatch& other) {
+    ops_.append(other.ops_);
+    count_ += other.count_;
+  }
+  bool empty() const { return count_ == 0; }
+  size_t count() const { return count_; }
+  // Makes room for this many bytes of operations (see bytes()), so that a
+  // large batch is not copied as it grows.
+  void Reserve(size_t bytes) { ops_.reserve(bytes); }
+  size_t bytes() const { return ops_.size(); }
+  void Clear() {
+    ops_.clear();
+    count_ = 0;
+  }
+
+  // Calls fn(op, key, value) for every operation in the order added.
+  template <typename Fn>
+  void ForEach(Fn&& fn) const {
+    size_t pos = 0;
+    while (pos < ops_.size()) {
+      const auto op = static_cast<Op>(ops_[pos]);
+      const uint32_t klen = ReadU32(pos + 1);
+      const uint32_t vlen = ReadU32(pos + 5);
+      const char* key = ops_.data() + pos + 9;
+      fn(op, std::string_view(key, klen), std::string_view(key + klen, vlen));
+      pos += 9 + klen + vlen;
+    }
+  }
+
+ private:
+  uint32_t ReadU32(size_t pos) const;
+  std::string ops_;  // [op u8][key len u32][value len u32][key][value] ...
+  size_t count_ = 0;
+};
+
+class CommitQueue {
+ public:
+  using Done = std::function<void(const Status&)>;
+  // Writes a group of batches atomically; called on the committer thread.
+  using WriteGroup = std::function<Status(std::span<const HistoryBatch* const>)>;
+  // Makes everything written so far durable (fsync); called on the sync thread.
+  using SyncLog = std::function<Status()>;
+
+  // sync may be empty: a group is then complete once written.
+  CommitQueue(WriteGroup write, SyncLog sync, size_t max_queued_bytes);
+  // Commits everything queued, then stops the threads.
+  ~CommitQueue();
+  CommitQueue(const CommitQueue&) = delete;
+  CommitQueue& operator=(const CommitQueue&) = delete;
+
+  // Queues the batch; `done` (may be empty) runs on the committer thread
+  // after the group holding it was written, with the write's status.
+  void Submit(HistoryBatch batch, Done done);
+
+  // Blocks until everything submitted before the call is committed.
+  void Drain();
+
+ private:
+  struct Item {
+    HistoryBatch batch;
+    Done done;
+  };
+  struct Written {  // a group waiting for the sync step
+    std::vector<Item> items;
+    Status status;
+  };
+  void Run();
+  void RunSync();
+  void Complete(std::vector<Item>& items, const Status& status);
+
+  WriteGroup write_;
+  SyncLog sync_;
+  const size_t max_queued_bytes_;
+  std::mutex mu_;
+  std::condition_variable work_;   // committer waits for items
+  std::condition_variable space_;  // writers wait for room; Drain waits for progress
+  std::vector<Item> queue_;
+  size_t queued_bytes_ = 0;
+  uint64_t submitted_ = 0;  // items ever submitted
+  uint64_t committed_ = 0;  // items whose completion has run
+  bool stop_ = false;
+  std::vector<Written> written_;  // groups written, not yet synced (guarded by mu_)
+  std::condition_variable sync_work_;
+  bool writer_done_ = false;  // the committer has stopped: the sync thread may stop
+  std::thread thread_;
+  std::thread sync_thread_;
+};
+
+}  // namespace quiver

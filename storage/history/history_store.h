@@ -1,0 +1,188 @@
+// HistoryStore: every version of every row, and the registry, in an
+// embedded RocksDB (layout in history_key.h). Three column families:
+//   default  registry documents and other metadata
+//   history  every version, newest first per entity; prefix Bloom filters
+//            on (view, entity) make an as-of read one Seek
+//   latest   the newest version per entity (a merge operator keeps the
+//            greatest (event time, sequence)), scanned once at restart
+//   state    the window state of each entity of a view computed from a
+//            source (storage/streaming/windows.h), scanned once at restart
+//   kv, kv_items  the plain keys of the RESP port and the items of their
+//            boxes (storage/keyspace/key_log.h), scanned once at restart
+//
+// Writes go through a CommitQueue (group commit) and are acknowledged as
+// the durability mode says. A failed commit makes the store refuse further
+// writes (health()), as RocksDB itself does after a background error: the
+// online table may then hold values the history lacks, and only a restart
+// (which rebuilds the table from disk) makes them agree again.
+//
+// Threads: every method may be called from any thread.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <span>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "quiver/status.h"
+#include "storage/history/commit_queue.h"
+#include "storage/history/history_key.h"
+#include "util/function_ref.h"
+
+namespace rocksdb {
+class DB;
+class ColumnFamilyHandle;
+}  // namespace rocksdb
+
+namespace quiver {
+
+enum class Durability {
+  kNone,   // no WAL: acknowledged once applied online; the last seconds may be lost on a crash
+  kAsync,  // acknowledged after the WAL write (survives a process crash, not a power loss)
+  kSync,   // acknowledged after the WAL is fsynced (survives a power loss)
+};
+Result<Durability> ParseDurability(std::string_view text);
+
+// How the block cache of reads of the past evicts.
+enum class CachePolicy {
+  kLru,    // least recently used: best when the blocks read do not fit
+  kClock,  // RocksDB's lock-free HyperClockCache: cheapest per hit when they do
+};
+Result<CachePolicy> ParseCachePolicy(std::string_view text);
+std::string_view DurabilityName(Durability d);
+
+// Versions found by an as-of read: per requested entity, whether a version
+// was found and, if so, its event time and row. Rows point into `arena` or
+// nowhere; valid until the next read into the same object.
+struct VersionRows {
+  enum : uint8_t { kNone = 0, kFound = 1, kTooOld = 2 };  // kTooOld: older than the ttl
+  std::vector<uint8_t> found;
+  std::vector<int64_t> event_time_ms;
+  std::vector<std::span<const uint8_t>> rows;
+  std::string arena;
+};
+
+class HistoryStore {
+ public:
+  struct Options {
+    std::string dir;
+    Durability durability = Durability::kSync;
+    int64_t block_cache_bytes = 256 << 20;
+    CachePolicy cache_policy = CachePolicy::kLru;
+    size_t max_queued_bytes = 64 << 20;
+    std::function<int64_t()> now_ms;  // for retention; default: the system clock
+  };
+
+  static Result<std::unique_ptr<HistoryStore>> Open(Options options);
+  // Commits everything queued, flushes the memtables (so the next start
+  // replays no log), then closes the database.
+  ~HistoryStore();
+  HistoryStore(const HistoryStore&) = delete;
+  HistoryStore& operator=(const HistoryStore&) = delete;
+
+  Durability durability() const { return options_.durability; }
+  // OK, or the error that stopped writes.
+  Status health() const;
+
+  // Every definitions document ever applied, in order (the registry is
+  // rebuilt by applying them again).
+  Result<std::vector<std::string>> LoadDefinitions() const;
+  // Appends one document, fsynced, whatever the durability mode.
+  Status AppendDefinitions(std::string_view yaml);
+
+  // A sequence number greater than any this data directory has used:
+  // orders versions with the same event time by arrival.
+  uint64_t NextSeq() { return next_seq_.fetch_add(1, std::memory_order_relaxed); }
+
+  // Queues the batch for the next group commit. `done` (may be empty)
+  // runs on the committer thread once the batch is as durable as the mode
+  // says, or failed.
+  void Submit(HistoryBatch batch, CommitQueue::Done done);
+  // Blocks until everything submitted so far is committed.
+  void Drain();
+
+  // Calls fn for every entry of the latest column family, in key order.
+  // Stops at fn's first error and returns it.
+  Status ScanLatest(
+      FunctionRef<Status(const history::DecodedKey&, const history::LatestValue&)> fn) const;
+
+  // Calls fn for every window state (key: view and entity, as in latest).
+  Status ScanState(FunctionRef<Status(const history::DecodedKey&, std::string_view)> fn) const;
+  // Calls fn for every entry of kv (items false) or kv_items, in key order.
+  Status ScanKv(bool items, FunctionRef<Status(std::string_view, std::string_view)> fn) const;
+  // Reads a metadata entry (kPutMeta); false if there is none.
+  Result<bool> GetMeta(std::string_view key, std::string* value) const;
+  // For each key i: the newest version with event time <= times[i] (or
+  // times[0] if times has one element) and, if ttl_ms > 0, event time >
+  // times[i] - ttl_ms (an older one is reported kTooOld, without its row).
+  Status AsOf(uint32_t view_id, std::span<const std::string_view> keys,
+              std::span<const int64_t> times, int64_t ttl_ms, VersionRows* out) const;
+
+  // Calls fn for each version of one entity with from_ms <= event time <=
+  // to_ms, newest first, until fn returns false.
+  Status Range(
+      uint32_t view_id, std::string_view key, int64_t from_ms, int64_t to_ms,
+      FunctionRef<bool(const history::DecodedKey&, const history::HistoryValue&)> fn) const;
+
+  // Versions of the view older than now - retention_ms are dropped by
+  // compactions, except the newest version of each entity. 0: keep all.
+  void SetRetention(uint32_t view_id, int64_t retention_ms);
+  // Compacts the whole history now, on the calling thread (tests, tools).
+  Status CompactHistory();
+
+  // A compaction of the whole history started by StartCompaction, which
+  // applies every view's retention now instead of when RocksDB next
+  // rewrites the oldest files.
+  struct CompactionState {
+    bool running = false;
+    int64_t started_ms = 0;   // of the running or last compaction (Unix ms)
+    uint64_t finished = 0;    // compactions finished since the store opened
+    double last_seconds = 0;  // how long the last one took
+    std::string last_error;   // empty if the last one succeeded
+  };
+  // Starts CompactHistory on a thread of its own and returns how many
+  // compactions had finished before it; fails if one is running. Closing
+  // the store stops it early.
+  Result<uint64_t> StartCompaction();
+  CompactionState compaction() const;
+
+  struct Retention;  // shared with the compaction filter
+
+ private:
+  explicit HistoryStore(Options options);
+  Status OpenDb();
+  Status WriteGroup(std::span<const HistoryBatch* const> batches);
+  Status SyncLog();
+  // Records the first failure (writes are refused from then on); returns s.
+  Status Fail(Status s);
+
+  Options options_;
+  std::shared_ptr<Retention> retention_;
+  rocksdb::DB* db_ = nullptr;
+  rocksdb::ColumnFamilyHandle* meta_ = nullptr;
+  rocksdb::ColumnFamilyHandle* history_ = nullptr;
+  rocksdb::ColumnFamilyHandle* latest_ = nullptr;
+  rocksdb::ColumnFamilyHandle* state_ = nullptr;
+  rocksdb::ColumnFamilyHandle* kv_ = nullptr;
+  rocksdb::ColumnFamilyHandle* kv_items_ = nullptr;
+  std::atomic<uint64_t> next_seq_{1};
+  std::mutex definitions_mu_;  // serialises AppendDefinitions
+  uint64_t definitions_ = 0;   // documents stored; the next one's index
+
+  mutable std::mutex error_mu_;
+  Status error_;
+  std::atomic<bool> failed_{false};
+  std::unique_ptr<CommitQueue> queue_;
+
+  mutable std::mutex compaction_mu_;
+  CompactionState compaction_;  // guarded by compaction_mu_
+  std::thread compactor_;       // guarded by compaction_mu_; joined by the next start or on close
+};
+
+}  // namespace quiver

@@ -1,0 +1,132 @@
+// KeySpace::Recover: the plain keys rebuilt from the log at start-up, one
+// scan of kv (the keys), then one of kv_items (the boxes' items).
+#include <chrono>
+#include <unordered_map>
+
+#include <spdlog/spdlog.h>
+
+#include "storage/keyspace/keyspace.h"
+#include "util/rcu.h"
+
+namespace quiver {
+
+namespace {
+
+using Op = HistoryBatch::Op;
+
+// A box being loaded, and the key that holds it.
+struct Loading {
+  Box* box;
+  RecordKind kind;
+  int db;
+  std::string key;
+};
+
+Status Corrupt(std::string_view what) {
+  return Status::IoError("corrupt entry in the " + std::string(what) +
+                         " column family of the plain keys");
+}
+
+}  // namespace
+
+Status KeySpace::Recover() {
+  if (log_ == nullptr) return Status::Ok();
+  const auto start = std::chrono::steady_clock::now();
+  rcu::ReadLock read_lock;
+  const int64_t now = NowMs();
+  HistoryBatch repair;  // what the scans found to delete or rewrite
+  std::unordered_map<uint64_t, Loading> boxes;
+  int64_t keys = 0, expired = 0;
+
+  auto load_key = [&](std::string_view k, std::string_view v) -> Status {
+    auto d = KeyLog::DecodeKv(k, v);
+    if (!d) return Corrupt("kv");
+    if (d->db >= databases_) {
+      return Status::FailedPrecondition(
+          "the data directory holds keys of database " + std::to_string(d->db) + ", but only " +
+          std::to_string(databases_) + " databases are configured (databases)");
+    }
+    if (d->expire_at_ms != kNeverExpires && d->expire_at_ms <= now) {
+      ++expired;
+      repair.Add(Op::kDeleteKv, k, {});
+      return Status::Ok();  // its items, if any, are orphans now
+    }
+    Record* r = nullptr;
+    if (d->boxed) {
+      auto [it, fresh] = boxes.try_emplace(d->box_id);
+      if (fresh) {
+        const Box::Persistence p{log_, d->db, d->box_id};
+        Box* box = d->kind == RecordKind::kList ? static_cast<Box*>(ListBox::New(table_, p))
+                                                : HashBox::New(table_, p);
+        if (box == nullptr) return Status::ResourceExhausted("out of memory loading the keys");
+        it->second = Loading{box, d->kind, d->db, std::string(d->key)};
+        log_->SawBoxId(d->box_id);
+      }
+      r = NewBoxed(d->db, d->key, d->kind, *it->second.box, d->expire_at_ms);
+    } else {
+      r = NewRecord(d->db, d->key, d->kind, d->value, d->expire_at_ms);
+    }
+    if (r == nullptr) {
+      return Status::ResourceExhausted(
+          "the stored plain keys need more memory than the memory limit allows");
+    }
+    ++keys;
+    return Mutate(d->db, d->key,
+                  [r](const Record*) -> Result<Change> {
+                    return Change{Change::kPut, r};
+                  })
+        .status();
+  };
+
+  uint64_t orphan = 0;  // the box whose items are being deleted
+  auto load_item = [&](std::string_view k, std::string_view v) -> Status {
+    auto d = KeyLog::DecodeItem(k);
+    if (!d) return Corrupt("kv_items");
+    auto it = boxes.find(d->box_id);
+    if (it == boxes.end() || it->second.db != d->db) {
+      if (orphan != d->box_id || orphan == 0) {
+        orphan = d->box_id;
+        repair.Add(Op::kDeleteItemRange, KeyLog::ItemPrefix(d->db, d->box_id),
+                   KeyLog::ItemPrefix(d->db, d->box_id + 1));
+      }
+      return Status::Ok();
+    }
+    Box* box = it->second.box;
+    std::lock_guard<std::mutex> lock(box->mu());
+    if (it->second.kind == RecordKind::kHash) {
+      static_cast<HashBox*>(box)->Set(d->suffix, v);
+      return Status::Ok();
+    }
+    auto position = KeyLog::DecodeListSuffix(d->suffix);
+    if (!position) return Corrupt("kv_items");
+    static_cast<ListBox*>(box)->Load(*position, v);
+    return Status::Ok();
+  };
+
+  QUIVER_RETURN_IF_ERROR(log_->store().ScanKv(false, load_key));
+  QUIVER_RETURN_IF_ERROR(log_->store().ScanKv(true, load_item));
+  for (auto& [id, loading] : boxes) {
+    bool empty = false;
+    {
+      std::lock_guard<std::mutex> lock(loading.box->mu());
+      loading.box->Loaded(&repair);
+      auto* list = dynamic_cast<ListBox*>(loading.box);
+      auto* hash = dynamic_cast<HashBox*>(loading.box);
+      empty = (list != nullptr && list->empty()) || (hash != nullptr && hash->fields().empty());
+    }
+    if (empty) {  // its items were lost: Redis has no empty list or hash
+      QUIVER_RETURN_IF_ERROR(EraseIfHolds(loading.db, loading.key, *loading.box));
+      repair.Add(Op::kDeleteKv, KeyLog::KvKey(loading.db, loading.key), {});
+      --keys;
+    }
+    loading.box->Unref();  // the records hold it now
+  }
+  if (!repair.empty()) log_->Submit(std::move(repair), nullptr);
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  spdlog::info("recovered {} plain keys in {:.2f} s ({} expired meanwhile, dropped)", keys, seconds,
+               expired);
+  return Status::Ok();
+}
+
+}  // namespace quiver

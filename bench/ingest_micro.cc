@@ -17,7 +17,7 @@
 
 #include <benchmark/benchmark.h>
 
-#include "server/event_mapper.h"
+#include "service/event_mapper.h"
 #include "storage/features/feature_store.h"
 #include "storage/history/history_store.h"
 #include "storage/streaming/ingestor.h"

@@ -8,7 +8,7 @@
 #include <benchmark/benchmark.h>
 
 #include "protocol/frame.h"
-#include "server/native_codec.h"
+#include "server/native/codec.h"
 #include "storage/features/feature_store.h"
 #include "util/rcu.h"
 

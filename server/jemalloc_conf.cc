@@ -1,6 +1,6 @@
 // jemalloc's options, built into quiverd (docs/operations.md#memory).
 // MALLOC_CONF in the environment overrides them; --huge-pages false does
-// so through it (server/allocator.h).
+// so through it (util/allocator.h).
 //
 // thp:always asks the kernel for transparent huge pages for the heap (by
 // madvise, so the kernel's default `madvise` mode is enough): rows and

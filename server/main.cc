@@ -8,14 +8,14 @@
 #include <spdlog/spdlog.h>
 #include <boost/asio/signal_set.hpp>
 
-#include "server/allocator.h"
-#include "server/kafka_ingest.h"
+#include "server/ingest/kafka_ingest.h"
 #include "server/options.h"
 #include "server/server.h"
-#include "server/version.h"
 #include "storage/streaming/ingestor.h"
+#include "util/allocator.h"
 #include "util/rcu.h"
 #include "util/thread_name.h"
+#include "util/version.h"
 
 namespace {
 

@@ -7,9 +7,9 @@
 #include <yaml-cpp/yaml.h>
 #include <CLI/CLI.hpp>
 
-#include "server/kafka_ingest.h"
-#include "server/version.h"
+#include "server/ingest/kafka_ingest.h"
 #include "storage/registry/definitions.h"
+#include "util/version.h"
 
 namespace quiver {
 

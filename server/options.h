@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "quiver/status.h"
-#include "server/kafka_options.h"
+#include "server/ingest/kafka_options.h"
 #include "storage/history/history_store.h"
 
 namespace quiver {

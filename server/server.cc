@@ -4,14 +4,14 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/post.hpp>
 
-#include "server/http_connection.h"
-#include "server/native_connection.h"
-#include "server/resp_connection.h"
-#include "server/resp_info.h"
-#include "server/version.h"
+#include "server/http/connection.h"
+#include "server/native/connection.h"
+#include "server/resp/connection.h"
+#include "server/resp/info.h"
 #include "util/clock.h"
 #include "util/rcu.h"
 #include "util/thread_name.h"
+#include "util/version.h"
 
 namespace quiver {
 

@@ -23,11 +23,11 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 
-#include "server/http_api.h"
-#include "server/native_handler.h"
+#include "server/http/api.h"
+#include "server/native/handler.h"
 #include "server/options.h"
-#include "server/request_metrics.h"
-#include "server/resp_command.h"
+#include "server/resp/command.h"
+#include "service/request_metrics.h"
 #include "storage/features/feature_store.h"
 #include "storage/keyspace/keyspace.h"
 

@@ -27,7 +27,7 @@
 
 namespace quiver {
 
-// One event as the views of its source see it (server/event_mapper.h).
+// One event as the views of its source see it (service/event_mapper.h).
 struct SourceEvent {
   uint32_t view_id = 0;
   std::string key;  // encoded entity key

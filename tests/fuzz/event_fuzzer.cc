@@ -9,7 +9,7 @@
 #include <string_view>
 
 #include "fuzz/fixture.h"
-#include "server/event_mapper.h"
+#include "service/event_mapper.h"
 #include "storage/streaming/ingestor.h"
 #include "util/rcu.h"
 

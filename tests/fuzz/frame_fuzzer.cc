@@ -11,7 +11,7 @@
 
 #include "fuzz/fixture.h"
 #include "protocol/frame.h"
-#include "server/native_handler.h"
+#include "server/native/handler.h"
 #include "util/rcu.h"
 
 namespace {

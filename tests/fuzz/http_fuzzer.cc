@@ -13,7 +13,7 @@
 #include <boost/beast/http.hpp>
 
 #include "fuzz/fixture.h"
-#include "server/http_api.h"
+#include "server/http/api.h"
 #include "util/rcu.h"
 
 namespace {

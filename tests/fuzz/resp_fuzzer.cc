@@ -10,7 +10,7 @@
 
 #include "fuzz/fixture.h"
 #include "protocol/resp.h"
-#include "server/resp_command.h"
+#include "server/resp/command.h"
 #include "util/rcu.h"
 
 namespace {

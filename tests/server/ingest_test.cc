@@ -6,8 +6,8 @@
 
 #include <librdkafka/rdkafka.h>
 
-#include "server/event_mapper.h"
-#include "server/kafka_ingest.h"
+#include "server/ingest/kafka_ingest.h"
+#include "service/event_mapper.h"
 #include "storage/features/feature_store.h"
 #include "storage/online/row.h"
 #include "storage/streaming/ingestor.h"

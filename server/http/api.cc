@@ -1,0 +1,441 @@
+#include "server/http/api.h"
+
+#include <cstring>
+
+#include <simdjson.h>
+
+#include "protocol/json_text.h"
+#include "protocol/timestamp.h"
+#include "service/drift_report.h"
+#include "service/feature_report.h"
+#include "storage/online/entity_key.h"
+#include "storage/online/row.h"
+#include "util/rcu.h"
+
+namespace quiver {
+
+namespace {
+
+// Feature reads name at most this many entities per request.
+constexpr size_t kMaxEntities = 100'000;
+
+unsigned HttpStatusOf(const Status& s) {
+  switch (s.code()) {
+    case StatusCode::kNotFound:
+      return 404;
+    case StatusCode::kResourceExhausted:
+      return 503;
+    case StatusCode::kInvalidArgument:
+    case StatusCode::kFailedPrecondition:
+      return 400;
+    default:
+      return 500;
+  }
+}
+
+// A JSON document, or the error that stopped it.
+HttpReply JsonDocument(Result<std::string> doc) {
+  if (!doc.ok()) return HttpError(HttpStatusOf(doc.status()), doc.status().message());
+  return {.status = 200, .content_type = "application/json", .body = std::move(*doc)};
+}
+
+int HexDigit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// Percent-decodes a path segment or query value; false if malformed.
+bool UrlDecode(std::string_view in, std::string* out) {
+  out->clear();
+  for (size_t i = 0; i < in.size(); ++i) {
+    if (in[i] != '%') {
+      out->push_back(in[i] == '+' ? ' ' : in[i]);
+      continue;
+    }
+    if (i + 2 >= in.size()) return false;
+    const int hi = HexDigit(in[i + 1]), lo = HexDigit(in[i + 2]);
+    if (hi < 0 || lo < 0) return false;
+    out->push_back(static_cast<char>(hi * 16 + lo));
+    i += 2;
+  }
+  return true;
+}
+
+// The value of `name` in a query string ("a=1&fields=x,y"), still encoded.
+std::string_view QueryValue(std::string_view query, std::string_view name) {
+  while (!query.empty()) {
+    const size_t amp = query.find('&');
+    const std::string_view pair = query.substr(0, amp);
+    const size_t eq = pair.find('=');
+    if (pair.substr(0, eq) == name) return eq == std::string_view::npos ? "" : pair.substr(eq + 1);
+    if (amp == std::string_view::npos) break;
+    query.remove_prefix(amp + 1);
+  }
+  return {};
+}
+
+std::vector<std::string_view> SplitCommas(std::string_view text) {
+  std::vector<std::string_view> parts;
+  while (!text.empty()) {
+    const size_t comma = text.find(',');
+    parts.push_back(text.substr(0, comma));
+    if (comma == std::string_view::npos) break;
+    text.remove_prefix(comma + 1);
+  }
+  return parts;
+}
+
+// Appends a field's value from a row (or its default when row is null or
+// the row leaves it unset) as JSON: numbers, booleans, strings, bytes in
+// base64, vectors as arrays.
+void AppendFieldJson(const Field& f, const RowReader* row, size_t fi, std::string* out) {
+  const bool set = row != nullptr && row->present(fi);
+  if (IsVariableWidth(f.type.type)) {
+    const std::string_view v = set ? row->Var(fi) : std::string_view(f.default_raw);
+    if (f.type.type == FieldType::kBytes) return AppendJsonBase64(v, out);
+    return AppendJsonString(v, out);
+  }
+  const auto* p = set ? row->FixedPtr(fi) : reinterpret_cast<const uint8_t*>(f.default_raw.data());
+  switch (f.type.type) {
+    case FieldType::kBool:
+      out->append(*p != 0 ? "true" : "false");
+      return;
+    case FieldType::kInt32:
+      out->append(std::to_string(LoadUnaligned<int32_t>(p)));
+      return;
+    case FieldType::kInt64:
+      out->append(std::to_string(LoadUnaligned<int64_t>(p)));
+      return;
+    case FieldType::kFloat32:
+      return AppendJsonNumber(LoadUnaligned<float>(p), out);
+    case FieldType::kFloat64:
+      return AppendJsonNumber(LoadUnaligned<double>(p), out);
+    case FieldType::kFloat32Vector:
+      out->push_back('[');
+      for (uint32_t d = 0; d < f.type.dim; ++d) {
+        if (d > 0) out->push_back(',');
+        AppendJsonNumber(LoadUnaligned<float>(p + 4 * d), out);
+      }
+      out->push_back(']');
+      return;
+    default:
+      out->append("null");
+  }
+}
+
+std::string_view StateName(RowState s) {
+  switch (s) {
+    case RowState::kFound:
+      return "found";
+    case RowState::kExpired:
+      return "expired";
+    default:
+      return "missing";
+  }
+}
+
+// One entity of a read as the CLI's `get --json` prints it.
+void AppendRowJson(const ReadResult& r, size_t i, std::string_view key, std::string* out) {
+  out->append("{\"key\":");
+  AppendJsonString(key, out);
+  out->append(",\"state\":\"").append(StateName(r.states[i])).append("\"");
+  const bool found = r.states[i] == RowState::kFound;
+  if (found) {
+    out->append(",\"event_time\":\"").append(FormatTimestampMs(r.event_time_ms[i])).append("\"");
+    out->append(",\"age_ms\":").append(std::to_string(r.now_ms - r.event_time_ms[i]));
+  }
+  std::optional<RowReader> row;
+  if (found) row.emplace(r.view->layout, r.rows[i]);
+  std::string defaulted;
+  out->append(",\"features\":{");
+  for (size_t j = 0; j < r.fields.size(); ++j) {
+    const auto fi = static_cast<size_t>(r.fields[j]);
+    const Field& f = r.view->fields[fi];
+    if (j > 0) out->push_back(',');
+    AppendJsonString(f.name, out);
+    out->push_back(':');
+    AppendFieldJson(f, row ? &*row : nullptr, fi, out);
+    if (!row || !row->present(fi)) {
+      if (!defaulted.empty()) defaulted.push_back(',');
+      AppendJsonString(f.name, &defaulted);
+    }
+  }
+  out->append("},\"defaulted\":[").append(defaulted).append("]}");
+}
+
+// Reads entities (join-key values, per_key each) of a view and renders
+// {"view": ..., "server_time": ..., "rows": [...]}.
+HttpReply ReadRows(FeatureStore& store, std::string_view view,
+                   std::span<const std::string_view> fields,
+                   std::span<const std::string_view> parts, std::span<const std::string> keys) {
+  rcu::ReadLock lock;
+  ReadResult result;
+  Status s = store.Read({.view = view, .fields = fields, .key_parts = parts}, &result);
+  if (!s.ok()) return HttpError(HttpStatusOf(s), s.message());
+  HttpReply reply;
+  reply.body = "{\"view\":";
+  AppendJsonString(result.view->QualifiedName(), &reply.body);
+  reply.body += ",\"server_time\":\"" + FormatTimestampMs(result.now_ms) + "\",\"rows\":[";
+  for (size_t i = 0; i < keys.size(); ++i) {
+    if (i > 0) reply.body.push_back(',');
+    AppendRowJson(result, i, keys[i], &reply.body);
+  }
+  reply.body += "]}\n";
+  return reply;
+}
+
+// The number of join keys of a view's entity.
+Result<size_t> JoinKeyCount(FeatureStore& store, std::string_view view) {
+  rcu::ReadLock lock;
+  const Catalog& catalog = store.registry().current();
+  QUIVER_ASSIGN_OR_RETURN(ViewRef ref, ParseViewRef(view));
+  QUIVER_ASSIGN_OR_RETURN(const ViewSchema* resolved, catalog.Resolve(ref));
+  const Entity* entity = catalog.FindEntity(resolved->entity);
+  return entity != nullptr ? entity->join_keys.size() : size_t{1};
+}
+
+}  // namespace
+
+HttpReply HttpError(unsigned status, std::string_view message) {
+  HttpReply reply{.status = status};
+  reply.body = "{\"error\":";
+  AppendJsonString(message, &reply.body);
+  reply.body += "}\n";
+  return reply;
+}
+
+std::string_view HttpKindName(HttpKind kind) {
+  static constexpr std::string_view kNames[] = {
+      "health", "metrics", "views", "features", "freshness", "stats", "drift", "latency", "other"};
+  return kNames[static_cast<size_t>(kind)];
+}
+
+namespace {
+
+constexpr std::string_view kViewsPrefix = "/v1/views/", kStatsSuffix = "/stats";
+constexpr std::string_view kFeaturesPrefix = "/v1/features/";
+
+// What a path asks for, before the password is checked, so that refused
+// requests are counted under their kind too.
+HttpKind KindOfPath(std::string_view path) {
+  static constexpr std::pair<std::string_view, HttpKind> kExact[] = {
+      {"/health", HttpKind::kHealth},       {"/metrics", HttpKind::kMetrics},
+      {"/v1/views", HttpKind::kViews},      {"/v1/freshness", HttpKind::kFreshness},
+      {"/v1/latency", HttpKind::kLatency},  {"/v1/drift", HttpKind::kDrift},
+      {"/v1/features", HttpKind::kFeatures}};
+  for (const auto& [exact, kind] : kExact) {
+    if (path == exact) return kind;
+  }
+  if (path.starts_with(kViewsPrefix) && path.ends_with(kStatsSuffix) &&
+      path.size() > kViewsPrefix.size() + kStatsSuffix.size()) {
+    return HttpKind::kStats;
+  }
+  return path.starts_with(kFeaturesPrefix) ? HttpKind::kFeatures : HttpKind::kOther;
+}
+
+}  // namespace
+
+HttpReply HttpApi::Handle(std::string_view method, std::string_view target, std::string_view body,
+                          std::string_view authorization, HttpKind* kind) const {
+  const size_t q = target.find('?');
+  const std::string_view path = target.substr(0, q);
+  const std::string_view query = q == std::string_view::npos ? "" : target.substr(q + 1);
+  *kind = KindOfPath(path);
+  if (*kind != HttpKind::kHealth && d_.password != nullptr &&
+      !HttpAuthorized(*d_.password, authorization)) {
+    HttpReply reply =
+        HttpError(401, authorization.empty() ? "this server requires its password (requirepass): "
+                                               "Authorization: Bearer <password>, or Basic"
+                                             : "invalid password");
+    reply.challenge = true;
+    return reply;
+  }
+  const bool post = path == "/v1/features";
+  if (*kind != HttpKind::kOther && method != (post ? "POST" : "GET")) {
+    return HttpError(405, "method " + std::string(method) + " not allowed on " + std::string(path));
+  }
+  switch (*kind) {
+    case HttpKind::kHealth:
+      return Health();
+    case HttpKind::kMetrics:
+      return Metrics();
+    case HttpKind::kViews:
+      return Views();
+    case HttpKind::kFreshness:
+      return FreshnessReport();
+    case HttpKind::kLatency:
+      return Latency();
+    case HttpKind::kDrift:
+      return Drift(query);
+    case HttpKind::kStats:
+      return ViewStats(path.substr(kViewsPrefix.size(),
+                                   path.size() - kViewsPrefix.size() - kStatsSuffix.size()));
+    case HttpKind::kFeatures:
+      return post ? FeatureBatch(body) : FeatureRead(path, query);
+    case HttpKind::kOther:
+      break;
+  }
+  return HttpError(
+      404, "no such path: " + std::string(path) + " (see docs/monitoring.md for the HTTP API)");
+}
+
+// GET /v1/features/{view}/{key}.
+HttpReply HttpApi::FeatureRead(std::string_view path, std::string_view query) const {
+  const std::string_view rest = path.substr(kFeaturesPrefix.size());
+  const size_t slash = rest.find('/');
+  if (slash == std::string_view::npos || slash == 0 || slash + 1 == rest.size()) {
+    return HttpError(404, "feature reads are /v1/features/{view}/{key}");
+  }
+  return FeatureRow(rest.substr(0, slash), rest.substr(slash + 1), QueryValue(query, "fields"));
+}
+
+HttpReply HttpApi::Health() const {
+  HttpReply reply;
+  HistoryStore* history = d_.store.history();
+  const Status health = history != nullptr ? history->health() : Status::Ok();
+  reply.status = health.ok() ? 200 : 503;
+  reply.body = std::string("{\"status\":\"") + (health.ok() ? "ok" : "failing") + "\"";
+  if (!health.ok()) {
+    reply.body += ",\"reason\":";
+    AppendJsonString(health.message(), &reply.body);
+  }
+  reply.body += ",\"version\":";
+  AppendJsonString(d_.version, &reply.body);
+  reply.body += ",\"durability\":\"" + d_.durability +
+                "\",\"uptime_seconds\":" + std::to_string((d_.store.NowMs() - d_.start_ms) / 1000) +
+                "}\n";
+  return reply;
+}
+
+HttpReply HttpApi::Views() const {
+  rcu::ReadLock lock;
+  const Catalog& catalog = d_.store.registry().current();
+  HttpReply reply;
+  reply.body = "{\"views\":[";
+  bool first_view = true;
+  for (const auto& v : catalog.views()) {
+    if (!first_view) reply.body.push_back(',');
+    first_view = false;
+    reply.body += "{\"name\":";
+    AppendJsonString(v->name, &reply.body);
+    reply.body += ",\"version\":" + std::to_string(v->version) + ",\"entity\":";
+    AppendJsonString(v->entity, &reply.body);
+    reply.body += ",\"ttl_ms\":" + std::to_string(v->ttl_ms) +
+                  ",\"freshness_ms\":" + std::to_string(v->freshness_ms) + ",\"source\":";
+    AppendJsonString(v->source, &reply.body);
+    reply.body += ",\"fields\":[";
+    for (size_t i = 0; i < v->fields.size(); ++i) {
+      if (i > 0) reply.body.push_back(',');
+      reply.body += "{\"name\":";
+      AppendJsonString(v->fields[i].name, &reply.body);
+      reply.body += ",\"type\":\"" + TypeName(v->fields[i].type) + "\",\"default\":";
+      AppendFieldJson(v->fields[i], nullptr, i, &reply.body);
+      reply.body += "}";
+    }
+    reply.body += "]}";
+  }
+  reply.body += "]}\n";
+  return reply;
+}
+
+HttpReply HttpApi::FeatureRow(std::string_view view, std::string_view key,
+                              std::string_view fields) const {
+  std::string view_text, key_text, fields_text;
+  if (!UrlDecode(view, &view_text) || !UrlDecode(key, &key_text) ||
+      !UrlDecode(fields, &fields_text)) {
+    return HttpError(400, "malformed percent-encoding in the path or query");
+  }
+  Result<size_t> per_key = JoinKeyCount(d_.store, view_text);
+  if (!per_key.ok()) return HttpError(HttpStatusOf(per_key.status()), per_key.status().message());
+  Result<std::vector<std::string_view>> parts = SplitJoinedKey(key_text, *per_key);
+  if (!parts.ok()) return HttpError(400, parts.status().message());
+  const std::vector<std::string_view> field_list = SplitCommas(fields_text);
+  const std::string keys[] = {key_text};
+  return ReadRows(d_.store, view_text, field_list, *parts, keys);
+}
+
+HttpReply HttpApi::ViewStats(std::string_view view) const {
+  std::string name;
+  if (!UrlDecode(view, &name)) return HttpError(400, "malformed percent-encoding in the path");
+  return JsonDocument(ViewStatsDocument(d_.store, name));
+}
+
+HttpReply HttpApi::Drift(std::string_view query) const {
+  std::string view, window;
+  if (!UrlDecode(QueryValue(query, "view"), &view) ||
+      !UrlDecode(QueryValue(query, "window"), &window)) {
+    return HttpError(400, "malformed percent-encoding in the query");
+  }
+  return JsonDocument(DriftDocument(d_.store, view, window.empty() ? "recent" : window));
+}
+
+HttpReply HttpApi::FeatureBatch(std::string_view body) const {
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  if (auto error = parser.parse(body.data(), body.size()).get(doc)) {
+    return HttpError(400, std::string("the body is not JSON: ") + simdjson::error_message(error));
+  }
+  std::string_view view;
+  simdjson::dom::array keys;
+  if (doc["view"].get_string().get(view) || doc["keys"].get_array().get(keys)) {
+    return HttpError(400, R"(the body must be {"view": "...", "keys": [...], "fields": [...]})");
+  }
+  std::vector<std::string_view> fields;
+  simdjson::dom::array field_array;
+  if (!doc["fields"].get_array().get(field_array)) {
+    for (auto f : field_array) {
+      std::string_view name;
+      if (f.get_string().get(name)) return HttpError(400, "fields must be strings");
+      fields.push_back(name);
+    }
+  }
+  Result<size_t> per_key = JoinKeyCount(d_.store, view);
+  if (!per_key.ok()) return HttpError(HttpStatusOf(per_key.status()), per_key.status().message());
+  if (keys.size() > kMaxEntities) {
+    return HttpError(413, "at most " + std::to_string(kMaxEntities) + " keys per request");
+  }
+  std::vector<std::string_view> parts;
+  std::vector<std::string> key_texts;
+  for (auto k : keys) {
+    std::string_view one;
+    simdjson::dom::array many;
+    if (!k.get_string().get(one)) {
+      Result<std::vector<std::string_view>> split = SplitJoinedKey(one, *per_key);
+      if (!split.ok()) return HttpError(400, split.status().message());
+      parts.insert(parts.end(), split->begin(), split->end());
+      key_texts.emplace_back(one);
+    } else if (!k.get_array().get(many) && many.size() == *per_key) {
+      std::string joined;
+      for (auto part : many) {
+        if (part.get_string().get(one)) return HttpError(400, "join-key values must be strings");
+        parts.push_back(one);
+        joined += (joined.empty() ? "" : ",") + std::string(one);
+      }
+      key_texts.push_back(std::move(joined));
+    } else {
+      return HttpError(400, "each key is a string or an array of " + std::to_string(*per_key) +
+                                " join-key values");
+    }
+  }
+  return ReadRows(d_.store, view, fields, parts, key_texts);
+}
+
+std::vector<ViewFreshness> HttpApi::Freshness() const {
+  std::lock_guard<std::mutex> lock(freshness_mu_);
+  const int64_t now = d_.store.NowMs();
+  if (freshness_at_ms_ < 0 || now - freshness_at_ms_ >= 1000) {
+    freshness_ = MeasureFreshness(d_.store);
+    freshness_at_ms_ = now;
+  }
+  return freshness_;
+}
+
+HttpReply HttpApi::FreshnessReport() const {
+  return {.status = 200,
+          .content_type = "application/json",
+          .body = FreshnessJson(Freshness(), d_.store.NowMs())};
+}
+
+}  // namespace quiver

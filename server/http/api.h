@@ -1,0 +1,100 @@
+// HttpApi: what the HTTP front end answers, apart from the socket
+// (HttpConnection): health, Prometheus metrics, the views, and feature
+// reads as JSON (docs/monitoring.md). Any thread may call Handle; it
+// takes the RCU read lock itself.
+#pragma once
+
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "service/freshness.h"
+#include "service/password.h"
+#include "service/request_metrics.h"
+#include "storage/features/feature_store.h"
+#include "storage/keyspace/keyspace.h"
+
+namespace quiver {
+
+class Ingestor;
+class IngestStatusSource;
+
+struct HttpReply {
+  unsigned status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+  bool challenge = false;  // a 401: ask for credentials (WWW-Authenticate)
+};
+
+// {"error": message} with an HTTP status.
+HttpReply HttpError(unsigned status, std::string_view message);
+
+// Request kinds of the HTTP front end, as RequestMetrics counts them.
+enum class HttpKind : uint8_t {
+  kHealth,
+  kMetrics,
+  kViews,
+  kFeatures,
+  kFreshness,
+  kStats,
+  kDrift,
+  kLatency,
+  kOther,  // unknown paths and methods
+};
+inline constexpr size_t kHttpKinds = 9;
+std::string_view HttpKindName(HttpKind kind);
+
+class HttpApi {
+ public:
+  struct Deps {
+    FeatureStore& store;
+    KeySpace& keyspace;
+    const RequestMetrics& metrics;
+    const IngestStatusSource* kafka = nullptr;
+    const Ingestor* ingestor = nullptr;  // window states, for /metrics
+    std::string version;
+    std::string durability;
+    int64_t start_ms = 0;  // for uptime
+    // Every path but /health then needs an Authorization header carrying
+    // it. Null: none.
+    const Password* password = nullptr;
+  };
+  explicit HttpApi(Deps deps) : d_(std::move(deps)) {}
+
+  // target: the request line's path and query ("/v1/views?x=1");
+  // authorization: the Authorization header's value ("" if none).
+  HttpReply Handle(std::string_view method, std::string_view target, std::string_view body,
+                   std::string_view authorization, HttpKind* kind) const;
+
+ private:
+  HttpReply Health() const;
+  HttpReply Metrics() const;
+  // GET /v1/latency: percentiles per front end and request kind.
+  HttpReply Latency() const;
+  HttpReply Views() const;
+  // GET /v1/features/{view}/{key}[?fields=a,b]
+  HttpReply FeatureRead(std::string_view path, std::string_view query) const;
+  HttpReply FeatureRow(std::string_view view, std::string_view key, std::string_view fields) const;
+  // POST /v1/features {"view": ..., "keys": [...], "fields": [...]}
+  HttpReply FeatureBatch(std::string_view body) const;
+  HttpReply FreshnessReport() const;
+  // GET /v1/views/{view}/stats
+  HttpReply ViewStats(std::string_view view) const;
+  // GET /v1/drift[?view=V&window=recent|since_start]
+  HttpReply Drift(std::string_view query) const;
+  // Appends the serving-side metrics (requests, rows, keys, Kafka).
+  void AppendServing(class PrometheusText& out) const;
+  void AppendViews(class PrometheusText& out) const;
+  // MeasureFreshness, at most once a second: one pass over the table
+  // serves every scrape and report within that second.
+  std::vector<ViewFreshness> Freshness() const;
+
+  Deps d_;
+  mutable std::mutex freshness_mu_;
+  mutable int64_t freshness_at_ms_ = -1;          // guarded by freshness_mu_
+  mutable std::vector<ViewFreshness> freshness_;  // guarded by freshness_mu_
+};
+
+}  // namespace quiver

@@ -1,0 +1,80 @@
+#include "server/http/connection.h"
+
+#include <chrono>
+
+namespace quiver {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+
+namespace {
+constexpr auto kIdleTimeout = std::chrono::seconds(60);
+constexpr uint32_t kMaxHeaderBytes = 64 * 1024;
+}  // namespace
+
+HttpConnection::HttpConnection(boost::asio::ip::tcp::socket socket, const HttpApi& api,
+                               RequestMetrics::Recorder& recorder, uint64_t body_limit)
+    : stream_(std::move(socket)), api_(api), recorder_(recorder), body_limit_(body_limit) {}
+
+void HttpConnection::Start() {
+  Read();
+}
+
+void HttpConnection::Read() {
+  parser_.emplace();
+  parser_->header_limit(kMaxHeaderBytes);
+  parser_->body_limit(body_limit_);
+  stream_.expires_after(kIdleTimeout);
+  http::async_read(
+      stream_, buffer_, *parser_,
+      [self = shared_from_this()](const beast::error_code& ec, size_t) { self->OnRead(ec); });
+}
+
+void HttpConnection::OnRead(const beast::error_code& ec) {
+  if (ec == http::error::end_of_stream || ec == beast::error::timeout ||
+      ec == boost::asio::error::operation_aborted || ec == boost::asio::error::connection_reset) {
+    beast::error_code ignored;
+    stream_.socket().shutdown(boost::asio::ip::tcp::socket::shutdown_both, ignored);
+    return;
+  }
+  const int64_t start = MonotonicNs();
+  if (ec) {  // a request quiver will not read: say why, then close
+    const bool too_large = ec == http::error::body_limit || ec == http::error::header_limit ||
+                           ec == http::error::buffer_overflow;
+    HttpReply reply =
+        HttpError(too_large ? 413 : 400,
+                  (too_large ? "request too large: " : "bad request: ") + ec.message());
+    recorder_.Record(FrontEnd::kHttp, static_cast<size_t>(HttpKind::kOther), MonotonicNs() - start,
+                     true);
+    return Send(std::move(reply), false, 11);
+  }
+  const Request& request = parser_->get();
+  HttpKind kind;
+  HttpReply reply = api_.Handle(request.method_string(), request.target(), request.body(),
+                                request[http::field::authorization], &kind);
+  recorder_.Record(FrontEnd::kHttp, static_cast<size_t>(kind), MonotonicNs() - start,
+                   reply.status >= 400);
+  Send(std::move(reply), request.keep_alive(), request.version());
+}
+
+void HttpConnection::Send(HttpReply reply, bool keep_alive, unsigned version) {
+  response_ = {};
+  response_.version(version);
+  response_.result(reply.status);
+  response_.set(http::field::server, "quiverd");
+  response_.set(http::field::content_type, reply.content_type);
+  if (reply.challenge) response_.set(http::field::www_authenticate, "Basic realm=\"quiver\"");
+  response_.keep_alive(keep_alive);
+  response_.body() = std::move(reply.body);
+  response_.prepare_payload();
+  stream_.expires_after(kIdleTimeout);
+  http::async_write(stream_, response_,
+                    [self = shared_from_this(), keep_alive](const beast::error_code& ec, size_t) {
+                      if (!ec && keep_alive) return self->Read();
+                      beast::error_code ignored;
+                      self->stream_.socket().shutdown(boost::asio::ip::tcp::socket::shutdown_both,
+                                                      ignored);
+                    });
+}
+
+}  // namespace quiver

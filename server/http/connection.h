@@ -1,0 +1,44 @@
+// HttpConnection: one client of the HTTP front end (Boost.Beast): reads
+// requests one at a time (keep-alive), answers each through HttpApi, and
+// records its time in the thread's RequestMetrics recorder. A request
+// line, headers or body over the limits gets 413 (or 400 if malformed) and
+// the connection is closed; an idle connection is closed after a minute.
+// Lives as long as its asynchronous operations hold a shared_ptr to it;
+// touched only by its io_context's thread.
+#pragma once
+
+#include <memory>
+#include <optional>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include "server/http/api.h"
+#include "service/request_metrics.h"
+
+namespace quiver {
+
+class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
+ public:
+  HttpConnection(boost::asio::ip::tcp::socket socket, const HttpApi& api,
+                 RequestMetrics::Recorder& recorder, uint64_t body_limit);
+  void Start();
+
+ private:
+  using Request = boost::beast::http::request<boost::beast::http::string_body>;
+  void Read();
+  void OnRead(const boost::beast::error_code& ec);
+  // Sends reply; closes afterwards unless keep_alive.
+  void Send(HttpReply reply, bool keep_alive, unsigned version);
+
+  boost::beast::tcp_stream stream_;
+  const HttpApi& api_;
+  RequestMetrics::Recorder& recorder_;
+  const uint64_t body_limit_;
+  boost::beast::flat_buffer buffer_;
+  std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
+  boost::beast::http::response<boost::beast::http::string_body> response_;
+};
+
+}  // namespace quiver

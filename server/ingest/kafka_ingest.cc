@@ -1,0 +1,539 @@
+#include "server/ingest/kafka_ingest.h"
+
+#include <librdkafka/rdkafka.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <set>
+
+#include <spdlog/spdlog.h>
+
+#include "storage/history/history_key.h"
+#include "util/rcu.h"
+#include "util/thread_name.h"
+
+namespace quiver {
+
+namespace {
+
+int64_t NowUs() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string OffsetKey(std::string_view topic, int32_t partition) {
+  return "kafka-offset/" + std::string(topic) + "/" + std::to_string(partition);
+}
+
+void LogFromKafka(const rd_kafka_t*, int level, const char* facility, const char* message) {
+  // syslog levels: 0-3 errors, 4 warning, 5-6 info, 7 debug.
+  const auto l = level <= 3   ? spdlog::level::err
+                 : level == 4 ? spdlog::level::warn
+                 : level <= 6 ? spdlog::level::info
+                              : spdlog::level::debug;
+  spdlog::log(l, "kafka {}: {}", facility, message);
+}
+
+using PartitionKey = std::pair<std::string, int32_t>;
+
+struct PartitionState {
+  int64_t consumed = -1;     // next offset after the last message consumed
+  bool dirty = false;        // `consumed` not yet in a batch
+  int64_t next_offset = -1;  // next offset after what is applied and durable
+  bool idle = false;         // at the end of the partition
+  int64_t max_event_time_ms = INT64_MIN;
+  int64_t low = -1, high = -1;  // the partition's offsets as last fetched
+};
+
+}  // namespace
+
+struct KafkaIngest::Impl {
+  Impl(FeatureStore& s, Ingestor& i, KafkaOptions o)
+      : store(s), ingestor(i), options(std::move(o)) {}
+  ~Impl();
+
+  Status Create();
+  void Run();
+  void RefreshSources();
+  void Handle(const rd_kafka_message_t* m);
+  void Malformed(const rd_kafka_message_t* m, const MappedEvent& mapped,
+                 const std::string& dead_letter_topic);
+  // Consumes until the batch is full, librdkafka has nothing more fetched,
+  // or the batch is max_batch_ms old.
+  void FillBatch();
+  void Flush();
+  // Adds the consumed offset of every partition with new messages to the
+  // batch; returns them.
+  std::vector<std::pair<PartitionKey, int64_t>> StoreOffsets(HistoryBatch* batch);
+  // Commits the offsets stored since the last call to the group, if a
+  // second has passed since (or now).
+  void CommitToGroup(bool now);
+  // Also refreshes each partition's offsets as librdkafka last fetched them.
+  int64_t Watermark();
+  void Assign(rd_kafka_topic_partition_list_t* parts, bool cooperative);
+  void Revoke(rd_kafka_topic_partition_list_t* parts, bool cooperative);
+  static void Rebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
+                        rd_kafka_topic_partition_list_t* parts, void* opaque);
+
+  FeatureStore& store;
+  Ingestor& ingestor;
+  const KafkaOptions options;
+  rd_kafka_t* consumer = nullptr;
+  rd_kafka_t* producer = nullptr;  // dead letters; created on first use
+  std::thread thread;
+  std::atomic<bool> stop{false};
+  std::atomic<bool> running{false};
+
+  // Consumer thread only.
+  std::map<std::string, EventMapper> mappers;       // by source
+  std::map<std::string, std::string> topic_source;  // topic -> source
+  std::set<std::string> subscribed;
+  uint64_t generation = UINT64_MAX;
+  std::vector<SourceEvent> pending;
+  std::vector<std::pair<int64_t, int64_t>> pending_times;  // (event time ms, received us)
+  MappedEvent mapped;
+  std::array<bool, kEventErrorKinds> logged{};
+  size_t last_batch_bytes = 0;                // to reserve room for the next batch
+  std::map<PartitionKey, int64_t> to_commit;  // to the group, by CommitToGroup
+  std::chrono::steady_clock::time_point last_group_commit;
+
+  mutable std::mutex mu;  // guards what status() reads below
+  std::map<PartitionKey, PartitionState> partitions;
+  IngestCounts counts;
+  uint64_t messages = 0, batches = 0, dead_lettered = 0;
+  std::array<uint64_t, kEventErrorKinds> malformed{};
+  int64_t windows_through_ms = 0;
+  Histogram event_to_visible, consume_to_visible;
+};
+
+Result<std::vector<std::pair<std::string, std::string>>> ParseKafkaConfig(std::string_view text) {
+  std::vector<std::pair<std::string, std::string>> out;
+  while (!text.empty()) {
+    const size_t comma = text.find(',');
+    const std::string_view item = text.substr(0, comma);
+    const size_t eq = item.find('=');
+    if (eq == std::string_view::npos || eq == 0) {
+      return Status::InvalidArgument("kafka_config: expected key=value, got '" + std::string(item) +
+                                     "'");
+    }
+    out.emplace_back(std::string(item.substr(0, eq)), std::string(item.substr(eq + 1)));
+    text = comma == std::string_view::npos ? std::string_view() : text.substr(comma + 1);
+  }
+  return out;
+}
+
+std::vector<std::pair<std::string, std::string>> ConsumerSettings(const KafkaOptions& options) {
+  std::vector<std::pair<std::string, std::string>> settings = {
+      {"bootstrap.servers", options.brokers},
+      {"group.id", options.group},
+      {"client.id", "quiverd"},
+      {"enable.auto.commit", "false"},
+      {"enable.auto.offset.store", "false"},
+      {"enable.partition.eof", "true"},
+      {"auto.offset.reset", "earliest"},
+      // librdkafka stops fetching a partition while the consumer queue holds
+      // queued.min.messages (100,000 by default) and waits a second (fixed
+      // before 2.2, fetch.queue.backoff.ms since) before fetching it again:
+      // a consumer faster than that drained the queue in half a second and
+      // starved for the other half. The queue stays bounded by
+      // queued.max.messages.kbytes (64 MiB).
+      {"queued.min.messages", "1000000"}};
+  settings.insert(settings.end(), options.config.begin(), options.config.end());
+  return settings;
+}
+
+Status KafkaIngest::Impl::Create() {
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  char err[512];
+  const auto settings = ConsumerSettings(options);
+  for (const auto& [key, value] : settings) {
+    if (rd_kafka_conf_set(conf, key.c_str(), value.c_str(), err, sizeof err) != RD_KAFKA_CONF_OK) {
+      rd_kafka_conf_destroy(conf);
+      return Status::InvalidArgument("kafka setting " + key + "=" + value + ": " + err);
+    }
+  }
+  rd_kafka_conf_set_opaque(conf, this);
+  rd_kafka_conf_set_rebalance_cb(conf, &Impl::Rebalance);
+  rd_kafka_conf_set_log_cb(conf, &LogFromKafka);
+  consumer = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof err);  // takes conf
+  if (consumer == nullptr) return Status::InvalidArgument(std::string("kafka consumer: ") + err);
+  rd_kafka_poll_set_consumer(consumer);
+  return Status::Ok();
+}
+
+KafkaIngest::Impl::~Impl() {
+  if (consumer != nullptr) rd_kafka_destroy(consumer);
+  if (producer != nullptr) {
+    rd_kafka_flush(producer, 5000);
+    rd_kafka_destroy(producer);
+  }
+}
+
+void KafkaIngest::Impl::RefreshSources() {
+  {
+    rcu::ReadLock lock;
+    const Catalog& catalog = store.registry().current();
+    if (catalog.generation() == generation) return;
+    generation = catalog.generation();
+    for (const Source& s : catalog.sources())
+      mappers.try_emplace(s.name, s.name);
+  }
+  std::set<std::string> topics;
+  topic_source.clear();
+  for (auto& [name, mapper] : mappers) {
+    mapper.Refresh(store.registry());
+    if (mapper.topic().empty()) continue;
+    topics.insert(mapper.topic());
+    topic_source[mapper.topic()] = name;
+  }
+  if (topics == subscribed) return;
+  subscribed = topics;
+  if (topics.empty()) {
+    rd_kafka_unsubscribe(consumer);
+    return;
+  }
+  rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(topics.size());
+  for (const std::string& t : topics)
+    rd_kafka_topic_partition_list_add(list, t.c_str(), RD_KAFKA_PARTITION_UA);
+  if (rd_kafka_resp_err_t e = rd_kafka_subscribe(consumer, list)) {
+    spdlog::error("kafka: subscribing failed: {}", rd_kafka_err2str(e));
+  } else {
+    spdlog::info("kafka: subscribed to {} topic(s) as group {}", topics.size(), options.group);
+  }
+  rd_kafka_topic_partition_list_destroy(list);
+}
+
+void KafkaIngest::Impl::Malformed(const rd_kafka_message_t* m, const MappedEvent& event,
+                                  const std::string& dead_letter_topic) {
+  const auto kind = static_cast<size_t>(event.error);
+  const char* topic = rd_kafka_topic_name(m->rkt);
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    ++malformed[kind];
+  }
+  if (!logged[kind]) {
+    logged[kind] = true;
+    spdlog::warn(
+        "kafka: skipping a malformed event ({}) at {}/{} offset {}: {} (logged once per "
+        "kind; see quiver status)",
+        EventErrorName(event.error), topic, m->partition, m->offset, event.message);
+  }
+  if (dead_letter_topic.empty()) return;
+  if (producer == nullptr) {
+    rd_kafka_conf_t* conf = rd_kafka_conf_new();
+    char err[512];
+    rd_kafka_conf_set(conf, "bootstrap.servers", options.brokers.c_str(), err, sizeof err);
+    rd_kafka_conf_set_log_cb(conf, &LogFromKafka);
+    producer = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
+    if (producer == nullptr) {
+      spdlog::error("kafka: dead-letter producer: {}", err);
+      return;
+    }
+  }
+  const std::string origin =
+      std::string(topic) + "/" + std::to_string(m->partition) + "/" + std::to_string(m->offset);
+  const std::string_view error = EventErrorName(event.error);
+  const rd_kafka_resp_err_t e = rd_kafka_producev(
+      producer, RD_KAFKA_V_TOPIC(dead_letter_topic.c_str()), RD_KAFKA_V_VALUE(m->payload, m->len),
+      RD_KAFKA_V_KEY(m->key, m->key_len), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+      RD_KAFKA_V_HEADER("quiver-error", error.data(), static_cast<ssize_t>(error.size())),
+      RD_KAFKA_V_HEADER("quiver-message", event.message.data(),
+                        static_cast<ssize_t>(event.message.size())),
+      RD_KAFKA_V_HEADER("quiver-origin", origin.data(), static_cast<ssize_t>(origin.size())),
+      RD_KAFKA_V_END);
+  if (e != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    spdlog::warn("kafka: dead-lettering {} failed: {}", origin, rd_kafka_err2str(e));
+    return;
+  }
+  rd_kafka_poll(producer, 0);
+  std::lock_guard<std::mutex> lock(mu);
+  ++dead_lettered;
+}
+
+void KafkaIngest::Impl::Handle(const rd_kafka_message_t* m) {
+  if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+    std::lock_guard<std::mutex> lock(mu);
+    auto it = partitions.find({rd_kafka_topic_name(m->rkt), m->partition});
+    if (it != partitions.end()) it->second.idle = true;
+    return;
+  }
+  if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    spdlog::warn("kafka: {}", rd_kafka_message_errstr(m));
+    return;
+  }
+  const std::string topic = rd_kafka_topic_name(m->rkt);
+  auto source = topic_source.find(topic);
+  int64_t event_time = INT64_MIN;
+  if (source != topic_source.end()) {
+    EventMapper& mapper = mappers.at(source->second);
+    mapper.Map({static_cast<const char*>(m->payload), m->len}, &mapped);
+    if (mapped.error != EventError::kNone) Malformed(m, mapped, mapper.dead_letter_topic());
+    const int64_t received = NowUs();
+    for (SourceEvent& e : mapped.events) {
+      event_time = e.event_time_ms;
+      pending_times.emplace_back(e.event_time_ms, received);
+      pending.push_back(std::move(e));
+    }
+  }
+  std::lock_guard<std::mutex> lock(mu);
+  ++messages;
+  PartitionState& p = partitions[{topic, m->partition}];
+  p.consumed = m->offset + 1;
+  p.dirty = true;
+  p.idle = false;
+  p.max_event_time_ms = std::max(p.max_event_time_ms, event_time);
+}
+
+int64_t KafkaIngest::Impl::Watermark() {
+  // Windows advance with the stream: the slowest partition still
+  // delivering holds them back, so a replay of old events does not age
+  // every window to the present first. Partitions at their end follow the
+  // wall clock.
+  int64_t w = NowUs() / 1000;
+  std::lock_guard<std::mutex> lock(mu);
+  for (auto& [key, p] : partitions) {
+    // librdkafka does not always report the end of a partition; its cached
+    // end offset tells as well. If that is stale, windows run ahead of a
+    // few late events, which then rewrite the versions after them.
+    rd_kafka_get_watermark_offsets(consumer, key.first.c_str(), key.second, &p.low, &p.high);
+    if (p.idle || p.max_event_time_ms == INT64_MIN) continue;
+    if (p.high >= 0 && p.consumed >= p.high) continue;
+    w = std::min(w, p.max_event_time_ms);
+  }
+  return w;
+}
+
+void KafkaIngest::Impl::Flush() {
+  HistoryBatch batch;
+  batch.Reserve(last_batch_bytes + last_batch_bytes / 8);
+  IngestCounts c;
+  Status s = ingestor.Apply(pending, &batch, &c);
+  const int64_t visible = NowUs();
+  for (const auto& [event_ms, received_us] : pending_times) {
+    event_to_visible.Record(std::max<int64_t>(0, visible - event_ms * 1000));
+    consume_to_visible.Record(std::max<int64_t>(0, visible - received_us));
+  }
+  const bool had_events = !pending.empty();
+  pending.clear();
+  pending_times.clear();
+  const int64_t watermark = Watermark();
+  if (s.ok()) s = ingestor.Advance(watermark, &batch, &c);
+  if (!s.ok()) {
+    // The batch is not committed: its offsets stay behind, and a restart
+    // consumes the events again.
+    spdlog::error("kafka: ingestion stopped: {}", s.ToString());
+    stop = true;
+    return;
+  }
+  std::vector<std::pair<PartitionKey, int64_t>> offsets = StoreOffsets(&batch);
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    counts.events += c.events;
+    counts.too_late += c.too_late;
+    counts.versions += c.versions;
+    batches += had_events ? 1 : 0;
+  }
+  // What status() reports as applied is what is durable.
+  auto durable = [this, offsets = std::move(offsets), watermark](const Status& st) {
+    if (!st.ok()) return;
+    std::lock_guard<std::mutex> lock(mu);
+    for (const auto& [key, offset] : offsets) {
+      auto it = partitions.find(key);
+      if (it != partitions.end()) it->second.next_offset = offset;
+    }
+    windows_through_ms = watermark;
+  };
+  last_batch_bytes = batch.bytes();
+  if (!store.Commit(std::move(batch), durable)) durable(Status::Ok());
+  CommitToGroup(false);
+  if (producer != nullptr) rd_kafka_poll(producer, 0);
+}
+
+std::vector<std::pair<PartitionKey, int64_t>> KafkaIngest::Impl::StoreOffsets(HistoryBatch* batch) {
+  std::vector<std::pair<PartitionKey, int64_t>> offsets;
+  std::lock_guard<std::mutex> lock(mu);
+  for (auto& [key, p] : partitions) {
+    if (!p.dirty) continue;
+    p.dirty = false;
+    std::string offset;
+    history::AppendBig64(static_cast<uint64_t>(p.consumed), &offset);
+    batch->Add(HistoryBatch::Op::kPutMeta, OffsetKey(key.first, key.second), offset);
+    offsets.emplace_back(key, p.consumed);
+    to_commit[key] = p.consumed;
+  }
+  return offsets;
+}
+
+void KafkaIngest::Impl::CommitToGroup(bool now) {
+  // The group's offsets in Kafka are for lag tools only (quiver resumes
+  // from the offsets stored with its data), so they are committed at most
+  // once a second: a commit per batch would be a broker request per batch.
+  const auto t = std::chrono::steady_clock::now();
+  if (to_commit.empty() || (!now && t - last_group_commit < std::chrono::seconds(1))) return;
+  last_group_commit = t;
+  rd_kafka_topic_partition_list_t* list =
+      rd_kafka_topic_partition_list_new(static_cast<int>(to_commit.size()));
+  for (const auto& [key, offset] : to_commit)
+    rd_kafka_topic_partition_list_add(list, key.first.c_str(), key.second)->offset = offset;
+  to_commit.clear();
+  rd_kafka_commit(consumer, list, 1);
+  rd_kafka_topic_partition_list_destroy(list);
+}
+
+void KafkaIngest::Impl::Assign(rd_kafka_topic_partition_list_t* parts, bool cooperative) {
+  HistoryStore* history = store.history();
+  for (int i = 0; i < parts->cnt; ++i) {
+    rd_kafka_topic_partition_t& p = parts->elems[i];
+    std::string stored;
+    Result<bool> found =
+        history ? history->GetMeta(OffsetKey(p.topic, p.partition), &stored) : Result<bool>(false);
+    if (!found.ok()) spdlog::error("kafka: {}", found.status().ToString());
+    const bool have = found.ok() && *found && stored.size() == 8;
+    p.offset =
+        have ? static_cast<int64_t>(history::ReadBig64(stored.data())) : RD_KAFKA_OFFSET_BEGINNING;
+    std::lock_guard<std::mutex> lock(mu);
+    PartitionState& state = partitions[{p.topic, p.partition}];
+    state = PartitionState{};
+    state.next_offset = state.consumed = have ? p.offset : -1;
+  }
+  spdlog::info("kafka: assigned {} partition(s)", parts->cnt);
+  rd_kafka_error_t* error = nullptr;
+  if (cooperative) {
+    error = rd_kafka_incremental_assign(consumer, parts);
+  } else if (rd_kafka_resp_err_t e = rd_kafka_assign(consumer, parts)) {
+    spdlog::error("kafka: assign failed: {}", rd_kafka_err2str(e));
+  }
+  if (error != nullptr) {
+    spdlog::error("kafka: assign failed: {}", rd_kafka_error_string(error));
+    rd_kafka_error_destroy(error);
+  }
+}
+
+void KafkaIngest::Impl::Revoke(rd_kafka_topic_partition_list_t* parts, bool cooperative) {
+  // What was consumed from these partitions is applied and durable before
+  // another member may take them.
+  Flush();
+  CommitToGroup(true);
+  if (store.history() != nullptr) store.history()->Drain();
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    for (int i = 0; i < parts->cnt; ++i)
+      partitions.erase({parts->elems[i].topic, parts->elems[i].partition});
+  }
+  spdlog::info("kafka: revoked {} partition(s)", parts->cnt);
+  if (cooperative) {
+    if (rd_kafka_error_t* error = rd_kafka_incremental_unassign(consumer, parts)) {
+      rd_kafka_error_destroy(error);
+    }
+  } else {
+    rd_kafka_assign(consumer, nullptr);
+  }
+}
+
+void KafkaIngest::Impl::Rebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
+                                  rd_kafka_topic_partition_list_t* parts, void* opaque) {
+  auto* self = static_cast<Impl*>(opaque);
+  const bool cooperative = std::strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") == 0;
+  if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+    self->Assign(parts, cooperative);
+  } else if (err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS) {
+    self->Revoke(parts, cooperative);
+  } else {
+    spdlog::error("kafka: rebalance failed: {}", rd_kafka_err2str(err));
+    self->Revoke(parts, cooperative);
+  }
+}
+
+void KafkaIngest::Impl::FillBatch() {
+  using Clock = std::chrono::steady_clock;
+  using std::chrono::milliseconds;
+  // Idle, the loop still comes round every few ms: to see new sources and
+  // stop, and to age the windows with the clock (Flush).
+  const auto idle_until = Clock::now() + milliseconds(std::min(options.max_batch_ms, 100));
+  Clock::time_point batch_until;
+  while (!stop && pending.size() < options.max_batch_events) {
+    const bool idle = pending.empty();
+    const auto now = Clock::now();
+    const auto until = idle ? idle_until : batch_until;
+    if (now >= until) return;
+    // With events pending, take only what librdkafka has already fetched:
+    // the batch is applied as soon as the consumer catches up with the
+    // broker instead of waiting for more.
+    const auto wait = idle ? std::chrono::ceil<milliseconds>(until - now) : milliseconds(0);
+    rd_kafka_message_t* m = rd_kafka_consumer_poll(consumer, static_cast<int>(wait.count()));
+    if (m == nullptr) {
+      if (idle) continue;
+      return;
+    }
+    Handle(m);
+    rd_kafka_message_destroy(m);
+    if (idle) batch_until = now + milliseconds(options.max_batch_ms);
+  }
+}
+
+void KafkaIngest::Impl::Run() {
+  rcu::ThreadRegistration registration;
+  running = true;
+  while (!stop) {
+    RefreshSources();
+    FillBatch();
+    Flush();
+  }
+  Flush();
+  CommitToGroup(true);
+  rd_kafka_consumer_close(consumer);  // revokes (and flushes) through the callback
+  if (store.history() != nullptr) store.history()->Drain();
+  running = false;
+}
+
+KafkaIngest::KafkaIngest(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+Result<std::unique_ptr<KafkaIngest>> KafkaIngest::Start(FeatureStore& store, Ingestor& ingestor,
+                                                        KafkaOptions options) {
+  auto impl = std::make_unique<Impl>(store, ingestor, std::move(options));
+  QUIVER_RETURN_IF_ERROR(impl->Create());
+  Impl* raw = impl.get();
+  raw->thread = std::thread([raw] {
+    NameThisThread("kafka-ingest");
+    raw->Run();
+  });
+  return std::unique_ptr<KafkaIngest>(new KafkaIngest(std::move(impl)));
+}
+
+KafkaIngest::~KafkaIngest() {
+  impl_->stop = true;
+  if (impl_->thread.joinable()) impl_->thread.join();
+}
+
+IngestStatus KafkaIngest::status() const {
+  const Impl& i = *impl_;
+  IngestStatus s;
+  s.running = i.running;
+  s.brokers = i.options.brokers;
+  s.group = i.options.group;
+  s.event_to_visible_us = i.event_to_visible.Summarize();
+  s.consume_to_visible_us = i.consume_to_visible.Summarize();
+  std::lock_guard<std::mutex> lock(i.mu);
+  s.messages = i.messages;
+  s.events = i.counts.events;
+  s.versions = i.counts.versions;
+  s.too_late = i.counts.too_late;
+  s.batches = i.batches;
+  s.dead_lettered = i.dead_lettered;
+  s.malformed = i.malformed;
+  s.windows_through_ms = i.windows_through_ms;
+  for (const auto& [key, p] : i.partitions) {
+    PartitionStatus ps{key.first, key.second, p.next_offset, -1, -1, p.max_event_time_ms};
+    if (p.high >= 0) {
+      ps.high_watermark = p.high;
+      ps.lag = p.next_offset >= 0 ? std::max<int64_t>(0, p.high - p.next_offset) : p.high - p.low;
+    }
+    if (ps.max_event_time_ms == INT64_MIN) ps.max_event_time_ms = 0;
+    s.partitions.push_back(std::move(ps));
+  }
+  return s;
+}
+
+}  // namespace quiver

@@ -1,0 +1,23 @@
+// KafkaOptions: how quiverd's Kafka ingestion (server/ingest/kafka_ingest.h)
+// connects and batches; docs/configuration.md documents each one.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace quiver {
+
+struct KafkaOptions {
+  std::string brokers;  // bootstrap.servers; empty: no ingestion
+  std::string group = "quiver";
+  // Extra librdkafka settings, e.g. {"session.timeout.ms", "6000"}.
+  std::vector<std::pair<std::string, std::string>> config;
+  // A batch is applied when it holds max_batch_events, when librdkafka has
+  // nothing more fetched, or max_batch_ms after the batch began.
+  size_t max_batch_events = 20'000;
+  int max_batch_ms = 20;
+};
+
+}  // namespace quiver

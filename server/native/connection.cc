@@ -1,0 +1,97 @@
+#include "server/native/connection.h"
+
+#include <spdlog/spdlog.h>
+#include <boost/asio/post.hpp>
+#include <boost/asio/write.hpp>
+
+namespace quiver {
+
+namespace {
+// Stop reading while this many writes of one connection await their commit.
+constexpr size_t kMaxAwaiting = 1024;
+
+std::string_view Bytes(const flatbuffers::FlatBufferBuilder& b) {
+  return {reinterpret_cast<const char*>(b.GetBufferPointer()), b.GetSize()};
+}
+}  // namespace
+
+NativeConnection::NativeConnection(boost::asio::ip::tcp::socket socket, FeatureStore& store,
+                                   const NativeHandlerOptions& options,
+                                   RequestMetrics::Recorder& recorder)
+    : StreamConnection(std::move(socket), "native"),
+      store_(store),
+      reader_(static_cast<uint32_t>(options.max_frame_bytes)),
+      handler_(store, options),
+      recorder_(recorder),
+      builder_(64 * 1024) {}
+
+std::span<char> NativeConnection::ReadSpace() {
+  std::span<uint8_t> space = reader_.WritableSpace();
+  return {reinterpret_cast<char*>(space.data()), space.size()};
+}
+
+void NativeConnection::Received(size_t n) {
+  reader_.Commit(n);
+  ProcessFrames();
+}
+
+bool NativeConnection::ReadPaused() const {
+  return held_.awaiting() >= kMaxAwaiting;
+}
+
+void NativeConnection::ProcessFrames() {
+  while (!closing()) {
+    Result<std::span<const uint8_t>> frame = reader_.Next();
+    if (!frame.ok()) {
+      spdlog::warn("closing native connection: {}", frame.status().message());
+      protocol::BuildErrorResponse(&builder_, 0, frame.status());
+      set_closing();
+    } else if (frame->empty()) {
+      return;
+    } else {
+      const int64_t start = MonotonicNs();
+      const bool well_formed = handler_.Handle(*frame, &builder_);
+      recorder_.Record(FrontEnd::kNative, handler_.last_kind(), MonotonicNs() - start,
+                       !handler_.last_ok());
+      if (!well_formed) {
+        spdlog::warn("closing native connection: malformed frame");
+        set_closing();
+      }
+    }
+    Answer();
+  }
+}
+
+void NativeConnection::Answer() {
+  HistoryBatch& writes = handler_.writes();
+  bool awaits = false;
+  if (!writes.empty()) {
+    HistoryBatch batch = std::move(writes);
+    writes.Clear();
+    auto self = std::static_pointer_cast<NativeConnection>(shared_from_this());
+    awaits = store_.Commit(std::move(batch), [self, submitted = MonotonicNs()](const Status& s) {
+      // On the committer thread: hand the outcome to the connection's own.
+      boost::asio::post(self->socket().get_executor(),
+                        [self, s, submitted] { self->OnCommitted(s, submitted); });
+    });
+  }
+  if (!awaits && held_.empty()) {
+    pending().append(Bytes(builder_));
+    return;
+  }
+  held_.Hold(std::string(Bytes(builder_)), handler_.last_id(), awaits);
+}
+
+void NativeConnection::OnCommitted(const Status& status, int64_t submitted_ns) {
+  recorder_.RecordCommitWait(FrontEnd::kNative, MonotonicNs() - submitted_ns);
+  HeldAnswers::Answer* answer = held_.Committed();
+  if (answer != nullptr && !status.ok()) {
+    protocol::BuildErrorResponse(&builder_, answer->id, status);
+    answer->bytes.assign(Bytes(builder_));
+  }
+  held_.Release(&pending());
+  Flush();
+  Read();  // resumes reading if too many commits had paused it
+}
+
+}  // namespace quiver

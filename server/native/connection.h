@@ -1,0 +1,49 @@
+// NativeConnection: one client connection of the native protocol. Reads
+// frames and answers each in order (many requests may be in flight:
+// pipelining); the socket side is StreamConnection's.
+//
+// Writes are applied online at once; their history goes to the group
+// commit. Under durability async or sync, the answer to a write waits until
+// its history is committed, and the answers after it wait behind it, so a
+// client sees answers in the order it asked.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include <flatbuffers/flatbuffers.h>
+
+#include "protocol/frame.h"
+#include "server/native/handler.h"
+#include "server/net/held_answers.h"
+#include "server/net/stream_connection.h"
+#include "service/request_metrics.h"
+
+namespace quiver {
+
+class NativeConnection : public StreamConnection {
+ public:
+  NativeConnection(boost::asio::ip::tcp::socket socket, FeatureStore& store,
+                   const NativeHandlerOptions& options, RequestMetrics::Recorder& recorder);
+
+ private:
+  std::span<char> ReadSpace() override;
+  void Received(size_t n) override;
+  bool ReadPaused() const override;
+  bool AnswersPending() const override { return !held_.empty(); }
+
+  void ProcessFrames();
+  // Queues the answer just built (and commits the writes it made).
+  void Answer();
+  // submitted_ns: when the write was submitted (for commit wait).
+  void OnCommitted(const Status& status, int64_t submitted_ns);
+
+  FeatureStore& store_;
+  protocol::FrameReader reader_;
+  NativeHandler handler_;
+  RequestMetrics::Recorder& recorder_;
+  flatbuffers::FlatBufferBuilder builder_;
+  HeldAnswers held_;  // answers waiting for commits
+};
+
+}  // namespace quiver

@@ -1,0 +1,253 @@
+#include "server/native/handler.h"
+
+#include "protocol/frame.h"
+#include "server/native/codec.h"
+#include "util/rcu.h"
+
+namespace quiver {
+
+namespace {
+
+using Builder = flatbuffers::FlatBufferBuilder;
+
+Status HandleHello(const fb::Hello& req, Builder& b, uint64_t id,
+                   const NativeHandlerOptions& options) {
+  if (req.protocol_version() != protocol::kProtocolVersion) {
+    return Status::FailedPrecondition(
+        "unsupported protocol version " + std::to_string(req.protocol_version()) +
+        "; this server speaks version " + std::to_string(protocol::kProtocolVersion));
+  }
+  auto version = b.CreateString(options.server_version);
+  auto durability = b.CreateString(options.durability);
+  FinishOk(b, id,
+           fb::CreateHelloReply(b, protocol::kProtocolVersion, version, options.max_frame_bytes,
+                                durability));
+  return Status::Ok();
+}
+
+Status HandleApply(FeatureStore& store, const fb::ApplyDefinitions& req, Builder& b, uint64_t id) {
+  std::string_view yaml = req.yaml() ? req.yaml()->string_view() : std::string_view();
+  QUIVER_ASSIGN_OR_RETURN(ApplyReport report, store.Apply(yaml));
+  auto created = b.CreateVectorOfStrings(report.created);
+  auto updated = b.CreateVectorOfStrings(report.updated);
+  auto unchanged = b.CreateVectorOfStrings(report.unchanged);
+  FinishOk(b, id, fb::CreateApplyReply(b, created, updated, unchanged));
+  return Status::Ok();
+}
+
+Status HandleListViews(FeatureStore& store, Builder& b, uint64_t id) {
+  rcu::ReadLock lock;
+  const Catalog& catalog = store.registry().current();
+  std::vector<flatbuffers::Offset<fb::ViewInfo>> views;
+  for (const auto& v : catalog.views())
+    views.push_back(EncodeViewInfo(b, *v, catalog));
+  FinishOk(b, id, fb::CreateViewList(b, b.CreateVector(views)));
+  return Status::Ok();
+}
+
+Status HandleDescribe(FeatureStore& store, const fb::DescribeView& req, Builder& b, uint64_t id) {
+  rcu::ReadLock lock;
+  const Catalog& catalog = store.registry().current();
+  QUIVER_ASSIGN_OR_RETURN(ViewRef ref, ParseViewRef(req.view() ? req.view()->string_view() : ""));
+  QUIVER_ASSIGN_OR_RETURN(const ViewSchema* view, catalog.Resolve(ref));
+  FinishOk(b, id, EncodeViewInfo(b, *view, catalog));
+  return Status::Ok();
+}
+
+}  // namespace
+
+bool NativeHandler::Handle(std::span<const uint8_t> frame, Builder* out) {
+  out->Clear();
+  const fb::Request* request = protocol::VerifyRequest(frame);
+  last_kind_ = 0;
+  last_ok_ = false;
+  if (request == nullptr) {
+    protocol::BuildErrorResponse(
+        out, 0, Status::ProtocolError("malformed frame: not a valid quiver Request"));
+    return false;
+  }
+  const uint64_t id = request->id();
+  last_id_ = id;
+  const auto kind = static_cast<size_t>(request->body_type());
+  last_kind_ = kind <= static_cast<size_t>(fb::RequestBody::MAX) ? kind : 0;
+  Status s = Dispatch(*request, *out, id);
+  last_ok_ = s.ok();
+  if (!s.ok()) protocol::BuildErrorResponse(out, id, s);
+  return true;
+}
+
+Status NativeHandler::Authenticate(const fb::Hello& hello) {
+  if (options_.password == nullptr || !options_.password->required()) return Status::Ok();
+  const flatbuffers::String* given = hello.password();
+  if (given == nullptr || given->size() == 0) {
+    return Status::Unauthenticated(
+        "NOAUTH this server requires a password: send it in Hello (quiver --password, "
+        "ClientOptions::password, quiver.Client(password=...))");
+  }
+  if (!options_.password->Matches(std::string_view(given->c_str(), given->size())))
+    return Status::Unauthenticated("WRONGPASS invalid password");
+  authenticated_ = true;
+  return Status::Ok();
+}
+
+std::vector<std::string> NativeHandler::KindNames() {
+  std::vector<std::string> names;
+  for (size_t i = 0; i <= static_cast<size_t>(fb::RequestBody::MAX); ++i) {
+    std::string name;  // "GetAsOf" -> "get_as_of"; NONE -> "none"
+    for (const char* c = fb::EnumNamesRequestBody()[i]; *c != '\0'; ++c) {
+      const bool upper = *c >= 'A' && *c <= 'Z';
+      if (upper && !name.empty() && !(c[-1] >= 'A' && c[-1] <= 'Z')) name.push_back('_');
+      name.push_back(upper ? static_cast<char>(*c + 32) : *c);
+    }
+    names.push_back(std::move(name));
+  }
+  return names;
+}
+
+Status NativeHandler::Dispatch(const fb::Request& request, Builder& b, uint64_t id) {
+  // The verifier accepts a union type without its value; every case below
+  // relies on the value being there.
+  if (request.body_type() != fb::RequestBody::NONE && request.body() == nullptr) {
+    return Status::InvalidArgument("request " + std::to_string(id) +
+                                   " names a body type but has no body");
+  }
+  if (!authenticated_ && request.body_type() != fb::RequestBody::Hello) {
+    return Status::Unauthenticated("NOAUTH this server requires a password: send it in Hello");
+  }
+  switch (request.body_type()) {
+    case fb::RequestBody::Hello:
+      QUIVER_RETURN_IF_ERROR(Authenticate(*request.body_as_Hello()));
+      return HandleHello(*request.body_as_Hello(), b, id, options_);
+    case fb::RequestBody::Ping: {
+      const auto* payload = request.body_as_Ping()->payload();
+      auto echo = payload ? b.CreateVector(payload->data(), payload->size())
+                          : b.CreateVector(std::vector<uint8_t>());
+      FinishOk(b, id, fb::CreatePong(b, echo));
+      return Status::Ok();
+    }
+    case fb::RequestBody::ApplyDefinitions:
+      return HandleApply(store_, *request.body_as_ApplyDefinitions(), b, id);
+    case fb::RequestBody::ListViews:
+      return HandleListViews(store_, b, id);
+    case fb::RequestBody::DescribeView:
+      return HandleDescribe(store_, *request.body_as_DescribeView(), b, id);
+    case fb::RequestBody::Put:
+      return HandlePut(*request.body_as_Put(), b, id);
+    case fb::RequestBody::Get:
+      return HandleGet(*request.body_as_Get(), b, id);
+    case fb::RequestBody::Delete:
+      return HandleDelete(*request.body_as_Delete(), b, id);
+    case fb::RequestBody::GetAsOf:
+      return HandleGetAsOf(*request.body_as_GetAsOf(), b, id);
+    case fb::RequestBody::History:
+      return HandleHistory(*request.body_as_History(), b, id);
+    case fb::RequestBody::TrainingBatch:
+      return HandleTraining(*request.body_as_TrainingBatch(), b, id);
+    case fb::RequestBody::Backfill:
+      return HandleBackfill(*request.body_as_Backfill(), b, id);
+    case fb::RequestBody::GetStatus:
+      return HandleStatus(b, id);
+    case fb::RequestBody::GetMonitoring:
+      return HandleMonitoring(*request.body_as_GetMonitoring(), b, id);
+    case fb::RequestBody::Compact:
+      return HandleCompact(b, id);
+    case fb::RequestBody::NONE:
+      break;
+  }
+  return Status::InvalidArgument("request " + std::to_string(id) + " has no known body (type " +
+                                 std::to_string(static_cast<int>(request.body_type())) + ")");
+}
+
+Status NativeHandler::HandlePut(const fb::Put& put, Builder& b, uint64_t id) {
+  key_parts_.clear();
+  DecodeStrings(put.key_parts(), &key_parts_);
+  std::vector<ColumnInput> columns;
+  if (put.columns() != nullptr) {
+    for (const fb::Column* c : *put.columns()) {
+      QUIVER_ASSIGN_OR_RETURN(ColumnInput in, DecodeColumn(*c));
+      columns.push_back(in);
+    }
+  }
+  WriteRequest w;
+  w.view = StringOf(put.view());
+  QUIVER_ASSIGN_OR_RETURN(w.event_time_ms, AlignedInt64s(put.event_time_ms(), "event_time_ms"));
+  w.key_parts = key_parts_;
+  w.columns = columns;
+  QUIVER_ASSIGN_OR_RETURN(WriteResult result, store_.Write(w, &writes_));
+  FinishOk(b, id, fb::CreatePutReply(b, result.applied, result.stale));
+  return Status::Ok();
+}
+
+void NativeHandler::DecodeKeysAndFields(const FbStrings* keys, const FbStrings* fields) {
+  key_parts_.clear();
+  fields_.clear();
+  DecodeStrings(keys, &key_parts_);
+  DecodeStrings(fields, &fields_);
+}
+
+Status NativeHandler::HandleGet(const fb::Get& get, Builder& b, uint64_t id) {
+  DecodeKeysAndFields(get.key_parts(), get.fields());
+  rcu::ReadLock lock;
+  QUIVER_RETURN_IF_ERROR(store_.Read({StringOf(get.view()), fields_, key_parts_}, &read_));
+  FinishOk(b, id, EncodeGetReply(b, read_));
+  return Status::Ok();
+}
+
+Status NativeHandler::HandleDelete(const fb::Delete& del, Builder& b, uint64_t id) {
+  key_parts_.clear();
+  DecodeStrings(del.key_parts(), &key_parts_);
+  QUIVER_ASSIGN_OR_RETURN(uint32_t deleted,
+                          store_.Delete(StringOf(del.view()), key_parts_, &writes_));
+  FinishOk(b, id, fb::CreateDeleteReply(b, deleted));
+  return Status::Ok();
+}
+
+Status NativeHandler::HandleGetAsOf(const fb::GetAsOf& req, Builder& b, uint64_t id) {
+  rcu::ReadLock lock;  // the schemas the answer refers to stay alive
+  DecodeKeysAndFields(req.key_parts(), req.fields());
+  AsOfRequest r{StringOf(req.view()), fields_, key_parts_, {}};
+  QUIVER_ASSIGN_OR_RETURN(r.as_of_ms, AlignedInt64s(req.as_of_ms(), "as_of_ms"));
+  QUIVER_RETURN_IF_ERROR(store_.ReadAsOf(r, &read_));
+  FinishOk(b, id, EncodeGetReply(b, read_));
+  return Status::Ok();
+}
+
+Status NativeHandler::HandleHistory(const fb::History& req, Builder& b, uint64_t id) {
+  rcu::ReadLock lock;  // the schemas the answer refers to stay alive
+  DecodeKeysAndFields(req.key_parts(), req.fields());
+  const auto agg = static_cast<uint8_t>(req.agg());
+  if (agg > static_cast<uint8_t>(Aggregation::kCount)) {
+    return Status::InvalidArgument("unknown aggregation " + std::to_string(agg));
+  }
+  HistoryRequest r{StringOf(req.view()), fields_,     key_parts_,
+                   req.from_ms(),        req.to_ms(), static_cast<Aggregation>(agg),
+                   req.limit()};
+  HistoryResult result;
+  QUIVER_RETURN_IF_ERROR(store_.History(r, &result));
+  FinishOk(b, id, EncodeGetReply(b, result.read));
+  return Status::Ok();
+}
+
+Status NativeHandler::HandleTraining(const fb::TrainingBatch& req, Builder& b, uint64_t id) {
+  rcu::ReadLock lock;  // the schemas the answer refers to stay alive
+  fields_.clear();
+  DecodeStrings(req.features(), &fields_);
+  std::vector<std::string_view> names;
+  std::vector<std::vector<std::string_view>> values;
+  if (req.keys() != nullptr) {
+    for (const fb::KeyColumn* k : *req.keys()) {
+      names.push_back(StringOf(k->name()));
+      values.emplace_back();
+      DecodeStrings(k->values(), &values.back());
+    }
+  }
+  std::vector<std::span<const std::string_view>> columns(values.begin(), values.end());
+  TrainingRequest r{fields_, names, columns, {}};
+  QUIVER_ASSIGN_OR_RETURN(r.event_time_ms, AlignedInt64s(req.event_time_ms(), "event_time_ms"));
+  TrainingResult result;
+  QUIVER_RETURN_IF_ERROR(store_.Training(r, &result));
+  FinishOk(b, id, EncodeTrainingReply(b, result));
+  return Status::Ok();
+}
+
+}  // namespace quiver

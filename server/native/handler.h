@@ -1,0 +1,109 @@
+// NativeHandler: answers one native-protocol frame at a time: verifies it,
+// decodes the request, calls the FeatureStore and encodes the response.
+// One per connection (it keeps reusable scratch space); used by the thread
+// that owns the connection. Knows nothing of sockets.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <flatbuffers/flatbuffers.h>
+
+#include "service/password.h"
+#include "storage/features/feature_store.h"
+
+namespace quiver {
+
+namespace fb {
+struct Request;
+struct Put;
+struct Get;
+struct Delete;
+struct GetAsOf;
+struct History;
+struct TrainingBatch;
+struct Backfill;
+struct GetMonitoring;
+struct Hello;
+}  // namespace fb
+
+class Ingestor;
+class IngestStatusSource;
+
+struct NativeHandlerOptions {
+  uint64_t max_frame_bytes = 64u << 20;
+  std::string server_version;
+  std::string durability = "memory";          // told to clients in HelloReply
+  Ingestor* ingestor = nullptr;               // for Backfill; null: refused
+  const IngestStatusSource* kafka = nullptr;  // for GetStatus; null: no Kafka ingestion
+  // If it requires one, a connection's Hello must carry it before any other
+  // request is served. Null: none.
+  const Password* password = nullptr;
+};
+
+class NativeHandler {
+ public:
+  NativeHandler(FeatureStore& store, const NativeHandlerOptions& options)
+      : store_(store),
+        options_(options),
+        authenticated_(options.password == nullptr || !options.password->required()) {}
+
+  // Builds the response frame for `frame` (prefix included, 8-aligned) into
+  // *out, cleared first. Returns false if the frame was malformed: the
+  // response then carries ProtocolError and the caller closes the
+  // connection after sending it.
+  //
+  // A request that changed data leaves its history entries in writes():
+  // the caller commits them (FeatureStore::Commit) and, if the durability
+  // mode asks for it, holds the response until they are committed.
+  bool Handle(std::span<const uint8_t> frame, flatbuffers::FlatBufferBuilder* out);
+
+  // The history entries of the last request handled; the caller moves them
+  // out. The last request's id is last_id().
+  HistoryBatch& writes() { return writes_; }
+  uint64_t last_id() const { return last_id_; }
+  // The last request's kind (its body type; 0 if unreadable, as for NONE)
+  // and whether it succeeded, for RequestMetrics.
+  size_t last_kind() const { return last_kind_; }
+  bool last_ok() const { return last_ok_; }
+  // The names of the request kinds, by kind id ("get", "get_as_of", ...).
+  static std::vector<std::string> KindNames();
+
+ private:
+  using Builder = flatbuffers::FlatBufferBuilder;
+  using FbStrings = flatbuffers::Vector<flatbuffers::Offset<flatbuffers::String>>;
+  Status Dispatch(const fb::Request& request, Builder& b, uint64_t id);
+  // Fills key_parts_ and fields_ (cleared first) from a request's vectors.
+  void DecodeKeysAndFields(const FbStrings* keys, const FbStrings* fields);
+  Status HandlePut(const fb::Put& put, Builder& b, uint64_t id);
+  Status HandleGet(const fb::Get& get, Builder& b, uint64_t id);
+  Status HandleDelete(const fb::Delete& del, Builder& b, uint64_t id);
+  Status HandleGetAsOf(const fb::GetAsOf& req, Builder& b, uint64_t id);
+  Status HandleHistory(const fb::History& req, Builder& b, uint64_t id);
+  Status HandleTraining(const fb::TrainingBatch& req, Builder& b, uint64_t id);
+  // In status_handlers.cc.
+  Status HandleBackfill(const fb::Backfill& req, Builder& b, uint64_t id);
+  Status HandleStatus(Builder& b, uint64_t id);
+  Status HandleMonitoring(const fb::GetMonitoring& request, Builder& b, uint64_t id);
+  Status HandleCompact(Builder& b, uint64_t id);
+
+  // Checks a Hello's password (if the server requires one).
+  Status Authenticate(const fb::Hello& hello);
+
+  FeatureStore& store_;
+  NativeHandlerOptions options_;
+  bool authenticated_;  // the connection may make requests other than Hello
+  // Scratch reused across requests to avoid allocating on the hot path.
+  std::vector<std::string_view> key_parts_;
+  std::vector<std::string_view> fields_;
+  ReadResult read_;
+  HistoryBatch writes_;
+  uint64_t last_id_ = 0;
+  size_t last_kind_ = 0;
+  bool last_ok_ = false;
+};
+
+}  // namespace quiver

@@ -1,0 +1,155 @@
+// NativeHandler's answers to Backfill, GetStatus and GetMonitoring.
+#include "server/native/codec.h"
+#include "server/native/handler.h"
+#include "service/drift_report.h"
+#include "service/event_mapper.h"
+#include "service/feature_report.h"
+#include "service/freshness.h"
+#include "service/ingest_status.h"
+#include "storage/streaming/ingestor.h"
+#include "util/rcu.h"
+
+namespace quiver {
+
+namespace {
+
+using Builder = flatbuffers::FlatBufferBuilder;
+
+flatbuffers::Offset<fb::LatencySummary> EncodeLatency(Builder& b, const Histogram::Summary& s) {
+  return fb::CreateLatencySummary(b, s.count, s.p50, s.p90, s.p99, s.p999, s.max);
+}
+
+flatbuffers::Offset<fb::IngestInfo> EncodeIngest(Builder& b, const IngestStatus& s) {
+  std::vector<flatbuffers::Offset<fb::MalformedCount>> malformed;
+  for (size_t k = 1; k < kEventErrorKinds; ++k) {
+    malformed.push_back(fb::CreateMalformedCount(
+        b, b.CreateString(EventErrorName(static_cast<EventError>(k))), s.malformed[k]));
+  }
+  std::vector<flatbuffers::Offset<fb::PartitionInfo>> partitions;
+  for (const PartitionStatus& p : s.partitions) {
+    partitions.push_back(fb::CreatePartitionInfo(b, b.CreateString(p.topic), p.partition,
+                                                 p.next_offset, p.high_watermark, p.lag,
+                                                 p.max_event_time_ms));
+  }
+  auto brokers = b.CreateString(s.brokers);
+  auto group = b.CreateString(s.group);
+  auto malformed_v = b.CreateVector(malformed);
+  auto event = EncodeLatency(b, s.event_to_visible_us);
+  auto consume = EncodeLatency(b, s.consume_to_visible_us);
+  auto partitions_v = b.CreateVector(partitions);
+  return fb::CreateIngestInfo(b, s.running, brokers, group, s.messages, s.events, s.versions,
+                              s.too_late, s.batches, s.dead_lettered, malformed_v, event, consume,
+                              partitions_v, s.windows_through_ms);
+}
+
+}  // namespace
+
+Status NativeHandler::HandleBackfill(const fb::Backfill& req, Builder& b, uint64_t id) {
+  if (options_.ingestor == nullptr)
+    return Status::FailedPrecondition("this server cannot backfill");
+  uint32_t view_id = 0;
+  std::string source;
+  {
+    rcu::ReadLock lock;
+    QUIVER_ASSIGN_OR_RETURN(ViewRef ref, ParseViewRef(req.view() ? req.view()->string_view() : ""));
+    QUIVER_ASSIGN_OR_RETURN(const ViewSchema* view, store_.registry().current().Resolve(ref));
+    if (view->source.empty()) {
+      return Status::FailedPrecondition("view " + view->QualifiedName() +
+                                        " has no source to backfill from");
+    }
+    view_id = view->id;
+    source = view->source;
+  }
+  EventMapper mapper(source);
+  mapper.Refresh(store_.registry());
+  std::vector<SourceEvent> events;
+  MappedEvent mapped;
+  uint64_t malformed = 0;
+  std::string first_error;
+  int64_t first_error_index = -1;
+  const uint32_t n = req.events() ? req.events()->size() : 0;
+  for (uint32_t i = 0; i < n; ++i) {
+    mapper.Map(req.events()->Get(i)->string_view(), &mapped);
+    bool ours = false;
+    for (SourceEvent& e : mapped.events) {
+      if (e.view_id != view_id) continue;
+      events.push_back(std::move(e));
+      ours = true;
+    }
+    if (ours) continue;
+    ++malformed;
+    if (first_error_index < 0) {
+      first_error_index = i;
+      first_error = mapped.message;
+    }
+  }
+  IngestCounts counts;
+  QUIVER_RETURN_IF_ERROR(options_.ingestor->Apply(events, &writes_, &counts));
+  if (req.finish()) {
+    const int64_t until = req.until_ms() != 0 ? req.until_ms() : store_.NowMs();
+    QUIVER_RETURN_IF_ERROR(options_.ingestor->Advance(until, &writes_, &counts));
+  }
+  FinishOk(b, id,
+           fb::CreateBackfillReply(b, counts.events, malformed, counts.too_late, counts.versions,
+                                   b.CreateString(first_error), first_error_index));
+  return Status::Ok();
+}
+
+Status NativeHandler::HandleStatus(Builder& b, uint64_t id) {
+  flatbuffers::Offset<fb::IngestInfo> kafka;
+  if (options_.kafka != nullptr) kafka = EncodeIngest(b, options_.kafka->status());
+  flatbuffers::Offset<fb::CompactionInfo> compaction;
+  if (const HistoryStore* history = store_.history(); history != nullptr) {
+    const HistoryStore::CompactionState c = history->compaction();
+    compaction = fb::CreateCompactionInfo(b, c.running, c.started_ms, c.finished, c.last_seconds,
+                                          b.CreateString(c.last_error));
+  }
+  auto version = b.CreateString(options_.server_version);
+  auto durability = b.CreateString(options_.durability);
+  const OnlineTable& table = store_.table();
+  const Ingestor* ingestor = options_.ingestor;
+  FinishOk(b, id,
+           fb::CreateStatusReply(b, version, durability, store_.NowMs(), table.size(),
+                                 table.memory_bytes(), ingestor ? ingestor->entities() : 0, kafka,
+                                 compaction, ingestor ? ingestor->memory_bytes() : 0));
+  return Status::Ok();
+}
+
+Status NativeHandler::HandleCompact(Builder& b, uint64_t id) {
+  HistoryStore* history = store_.history();
+  if (history == nullptr) {
+    return Status::FailedPrecondition(
+        "this server keeps no history to compact (started with --durability memory)");
+  }
+  QUIVER_ASSIGN_OR_RETURN(uint64_t finished, history->StartCompaction());
+  FinishOk(b, id, fb::CreateCompactReply(b, finished));
+  return Status::Ok();
+}
+
+Status NativeHandler::HandleMonitoring(const fb::GetMonitoring& request, Builder& b, uint64_t id) {
+  auto text = [](const flatbuffers::String* s, std::string_view fallback) {
+    return StringOf(s).empty() ? fallback : StringOf(s);
+  };
+  const std::string_view view = StringOf(request.view());
+  auto document = [&]() -> Result<std::string> {
+    switch (request.kind()) {
+      case fb::MonitoringKind::Stats:
+        return ViewStatsDocument(store_, view);
+      case fb::MonitoringKind::Freshness:
+        return FreshnessJson(MeasureFreshness(store_), store_.NowMs());
+      case fb::MonitoringKind::Drift:
+        return DriftDocument(store_, view, text(request.window(), "recent"));
+      case fb::MonitoringKind::CaptureBaseline:
+        return CaptureBaselineDocument(store_, view, text(request.window(), "since_start"));
+      case fb::MonitoringKind::ClearBaseline:
+        return ClearBaselineDocument(store_, view);
+    }
+    return Status::InvalidArgument("unknown monitoring kind " +
+                                   std::to_string(static_cast<int>(request.kind())));
+  };
+  QUIVER_ASSIGN_OR_RETURN(std::string json, document());
+  FinishOk(b, id, fb::CreateMonitoringReply(b, b.CreateString(json)));
+  return Status::Ok();
+}
+
+}  // namespace quiver

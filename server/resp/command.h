@@ -1,0 +1,217 @@
+// The RESP port's commands: the table (name, arity, flags, keys, as Redis
+// describes its own for COMMAND), the per-connection session, the state
+// shared by every connection, and the context a command runs in.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "protocol/resp.h"
+#include "service/password.h"
+#include "service/request_metrics.h"
+#include "storage/features/feature_store.h"
+#include "storage/keyspace/keyspace.h"
+
+namespace quiver::resp {
+
+using Args = std::span<const std::string_view>;
+struct Context;
+using Handler = void (*)(Context& ctx, Args args);
+
+enum Flag : uint32_t {
+  kWrite = 1 << 0,     // changes data (runs under the shared gate)
+  kReadOnly = 1 << 1,  // reads data
+  // Several keys: must not interleave with other writers. Writes take the
+  // exclusive gate, reads the shared one (when they name more than one key).
+  kMultiKey = 1 << 2,
+  kNoAuth = 1 << 3,   // allowed before AUTH
+  kNoQueue = 1 << 4,  // runs at once inside MULTI instead of being queued
+  kAdmin = 1 << 5,
+  kFast = 1 << 6,
+  kDenyOom = 1 << 7,     // may add memory: refused over the memory limit
+  kStale = 1 << 8,       // connection commands Redis allows in any state
+  kExclusive = 1 << 9,   // always under the exclusive gate (FLUSHDB, FLUSHALL)
+  kHashField = 1 << 10,  // args[2] is a field of the hash at args[1] (prefetched)
+};
+
+struct Command {
+  std::string_view name;  // lower case
+  int arity;              // Redis's: N exactly N words (name included), -N at least N
+  uint32_t flags;
+  int first_key, last_key, key_step;  // positions of the keys, as COMMAND reports them
+  std::string_view group;             // as COMMAND DOCS reports it ("string", "generic", ...)
+  std::string_view summary;
+  Handler handler;
+};
+
+// The command named (any case), or nullptr.
+const Command* FindCommand(std::string_view name);
+// The position of the last key of a request of argc words (Command's
+// last_key counts from the end when negative).
+int64_t LastKey(const Command& cmd, size_t argc);
+// Every command, for COMMAND, COMMAND COUNT, COMMAND INFO, sorted by name.
+std::span<const Command* const> AllCommands();
+// The command's place in AllCommands() (its id in RequestMetrics);
+// AllCommands().size() for a pointer that is not a command.
+size_t CommandId(const Command* cmd);
+
+// The command tables of each group (strings.cc, keys.cc, hashes.cc, ...).
+std::span<const Command> StringCommands();
+std::span<const Command> KeyCommands();
+std::span<const Command> HashCommands();
+std::span<const Command> ListCommands();
+std::span<const Command> ConnectionCommands();
+std::span<const Command> ServerCommands();
+std::span<const Command> TransactionCommands();
+
+// What CLIENT LIST and INFO show of a connection; written by its own thread
+// (counters with relaxed stores), read by any under the registry's lock.
+struct ClientInfo {
+  uint64_t id = 0;
+  std::string addr, laddr;
+  int64_t created_ms = 0;
+  std::atomic<int64_t> last_command_ms{0};
+  std::atomic<const Command*> last_command{nullptr};
+  std::atomic<int64_t> commands{0};
+  std::atomic<int64_t> net_in{0};
+  std::atomic<int64_t> net_out{0};
+  std::atomic<int> db{0};
+  std::atomic<int> proto{2};
+  std::atomic<bool> in_multi{false};
+  mutable std::mutex mu;  // guards the strings below
+  std::string name, lib_name, lib_ver;
+
+  // One writer thread: a plain load and store, no locked instruction.
+  static void Add(std::atomic<int64_t>& counter, int64_t n) {
+    counter.store(counter.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+  }
+};
+
+// Server-wide state of the RESP port.
+struct Shared {
+  struct Options {
+    std::string requirepass;  // the password's first value; empty: no AUTH needed
+    int databases = 16;
+    std::string bind;
+    uint16_t port = 0;
+    int threads = 1;
+    std::string version;  // quiver's
+    int64_t max_memory = 0;
+  };
+  explicit Shared(Options o);
+
+  Options options;
+  Password password;  // every front end's (CONFIG SET requirepass changes it)
+  int64_t start_ms = 0;
+  const RequestMetrics* metrics = nullptr;  // for INFO commandstats and latencystats
+  std::atomic<uint64_t> next_client_id{1};
+  std::atomic<int64_t> connections_received{0};
+  std::atomic<int64_t> rejected_connections{0};
+  // Totals of closed connections (live ones are summed from their infos).
+  std::atomic<int64_t> closed_commands{0}, closed_net_in{0}, closed_net_out{0};
+  std::atomic<int64_t> keyspace_hits{0}, keyspace_misses{0};  // added per batch of requests
+  std::atomic<uint64_t> flushes{0};  // FLUSHDB/FLUSHALL so far: they abort every WATCH
+
+  std::mutex clients_mu;
+  std::map<uint64_t, std::shared_ptr<ClientInfo>> clients;  // guarded by clients_mu
+
+  std::mutex config_mu;
+  std::map<std::string, std::string> config;  // guarded by config_mu: CONFIG SET values
+
+  // What INFO's counters had reached at the last CONFIG RESETSTAT: INFO
+  // shows what came since. (/metrics keeps counting from the start, as
+  // Prometheus counters must.)
+  struct StatCounters {
+    int64_t connections_received = 0, rejected_connections = 0, commands = 0, net_in = 0,
+            net_out = 0, keyspace_hits = 0, keyspace_misses = 0, expired_keys = 0;
+  };
+  // INFO's instantaneous_ops_per_sec, as Redis computes it: commands per
+  // second over the last 16 samples, taken every 100 ms (SampleOps).
+  static constexpr int kOpsSamples = 16;
+  std::mutex ops_mu;
+  std::array<std::pair<int64_t, int64_t>, kOpsSamples + 1> ops_samples{};  // (ms, commands)
+  uint64_t ops_taken = 0;  // samples so far; guarded by ops_mu
+
+  std::mutex stats_base_mu;
+  StatCounters stats_base;  // guarded by stats_base_mu
+  std::map<std::string, RequestMetrics::Totals, std::less<>> command_base;  // by command name
+};
+
+// One connection's state; touched only by its thread.
+struct Session {
+  std::shared_ptr<ClientInfo> info;
+  int db = 0;
+  int proto = 2;
+  bool authenticated = false;
+  bool close = false;  // close once the replies so far are written
+  // MULTI
+  bool in_multi = false;
+  bool multi_failed = false;  // a queued command was refused: EXEC aborts
+  std::vector<std::vector<std::string>> queued;
+  struct Watched {
+    int db;
+    std::string key;
+    uint64_t stamp;
+  };
+  std::vector<Watched> watched;
+  uint64_t watch_flushes = 0;  // Shared::flushes when WATCH ran
+  // Keyspace hits and misses not yet added to Shared.
+  int64_t hits = 0, misses = 0;
+  // Writes were submitted to the log since the connection last looked:
+  // its replies wait for them under durability async and sync.
+  bool logged = false;
+};
+
+struct Context {
+  KeySpace& ks;
+  FeatureStore& store;
+  Shared& shared;
+  Session& session;
+  protocol::RespWriter& out;
+
+  // With a log: where the writes of a command that runs under the
+  // exclusive gate (a transaction, a multi-key command) gather, to be
+  // submitted as one atomic batch. nullptr: each is submitted at once.
+  HistoryBatch* txn = nullptr;
+
+  int db() const { return session.db; }
+  int64_t now() const { return ks.NowMs(); }
+  // Hands writes to the log: into txn, or submitted now.
+  void Log(HistoryBatch&& ops);
+  // Hands a box's journal to the log. REQUIRES: the box's lock held, taken
+  // before it was changed (so that the log sees its changes in order).
+  void LogBox(Box& box);
+  // Replies the error of a status: its message when it carries a Redis
+  // error code ("WRONGTYPE ...", "OOM ..."), else "ERR message".
+  void Fail(const Status& status);
+};
+
+// Runs one request: looks the command up, checks authentication and
+// arity, queues it inside MULTI, or runs it under the gate its flags ask.
+// REQUIRES: the thread is registered with RCU.
+void Execute(Context& ctx, Args args);
+// Execute with the command already looked up (FindCommand(args[0])).
+void Execute(Context& ctx, Args args, const Command* cmd);
+
+// Runs a command already checked (EXEC's queued ones run this way under
+// the exclusive gate, with gate = false).
+void Run(Context& ctx, const Command& cmd, Args args, bool gate);
+
+// The Redis version whose commands and replies quiver follows (INFO, HELLO).
+extern const std::string_view kRedisCompatVersion;
+
+// Common replies with Redis's texts.
+inline constexpr std::string_view kSyntaxError = "ERR syntax error";
+inline constexpr std::string_view kNotInteger = "ERR value is not an integer or out of range";
+inline constexpr std::string_view kNotFloat = "ERR value is not a valid float";
+void ReplyWrongArity(Context& ctx, std::string_view name);
+
+}  // namespace quiver::resp

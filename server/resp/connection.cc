@@ -1,0 +1,197 @@
+#include "server/resp/connection.h"
+
+#include <spdlog/spdlog.h>
+#include <boost/asio/post.hpp>
+
+#include "util/rcu.h"
+
+namespace quiver {
+
+namespace {
+// Stop reading while this many batches of one connection await their commit.
+constexpr size_t kMaxAwaiting = 1024;
+
+std::string Endpoint(const boost::asio::ip::tcp::endpoint& e) {
+  return e.address().to_string() + ":" + std::to_string(e.port());
+}
+}  // namespace
+
+RespConnection::RespConnection(boost::asio::ip::tcp::socket socket, KeySpace& keyspace,
+                               FeatureStore& store, resp::Shared& shared,
+                               RequestMetrics::Recorder& recorder)
+    : StreamConnection(std::move(socket), "resp"),
+      keyspace_(keyspace),
+      store_(store),
+      shared_(shared),
+      recorder_(recorder) {
+  auto info = std::make_shared<resp::ClientInfo>();
+  info->id = shared_.next_client_id.fetch_add(1, std::memory_order_relaxed);
+  boost::system::error_code ec;
+  info->addr = Endpoint(this->socket().remote_endpoint(ec));
+  info->laddr = Endpoint(this->socket().local_endpoint(ec));
+  info->created_ms = keyspace_.NowMs();
+  session_.info = std::move(info);
+  std::lock_guard<std::mutex> lock(shared_.config_mu);
+  session_.authenticated = !shared_.password.required();
+}
+
+RespConnection::~RespConnection() {
+  const resp::ClientInfo& info = *session_.info;
+  shared_.closed_commands.fetch_add(info.commands.load(std::memory_order_relaxed));
+  shared_.closed_net_in.fetch_add(info.net_in.load(std::memory_order_relaxed));
+  shared_.closed_net_out.fetch_add(info.net_out.load(std::memory_order_relaxed));
+  std::lock_guard<std::mutex> lock(shared_.clients_mu);
+  shared_.clients.erase(info.id);
+}
+
+void RespConnection::Started() {
+  shared_.connections_received.fetch_add(1, std::memory_order_relaxed);
+  std::lock_guard<std::mutex> lock(shared_.clients_mu);
+  shared_.clients.emplace(session_.info->id, session_.info);
+}
+
+void RespConnection::Received(size_t n) {
+  resp::ClientInfo::Add(session_.info->net_in, static_cast<int64_t>(n));
+  reader_.Commit(n);
+  ProcessRequests();
+}
+
+void RespConnection::Written(size_t bytes) {
+  resp::ClientInfo::Add(session_.info->net_out, static_cast<int64_t>(bytes));
+  // Requests left unprocessed while the replies were too large run now.
+  if (!closing() && reader_.buffered() > 0) ProcessRequests();
+}
+
+size_t RespConnection::ParseBatch(Status* error) {
+  size_t n = 0;
+  while (n < kBatch) {
+    if (batch_.size() <= n) batch_.emplace_back();
+    Result<bool> got = reader_.Next(&batch_[n]);
+    if (!got.ok()) {
+      *error = got.status();
+      break;
+    }
+    if (!*got) break;
+    ++n;
+  }
+  return n;
+}
+
+void RespConnection::PrefetchKeys(size_t n) {
+  keys_.clear();
+  commands_.resize(n);
+  for (size_t i = 0; i < n; ++i) {
+    const resp::Command* cmd = commands_[i] = resp::FindCommand(batch_[i][0]);
+    if (cmd == nullptr || cmd->first_key <= 0) continue;
+    // Every key a request names (MSET's, MGET's, DEL's ...), up to a limit.
+    const int64_t last = resp::LastKey(*cmd, batch_[i].size());
+    for (int64_t k = cmd->first_key; k <= last && keys_.size() < kMaxPrefetchedKeys;
+         k += std::max(cmd->key_step, 1)) {
+      keys_.push_back(batch_[i][static_cast<size_t>(k)]);
+    }
+  }
+  if (keys_.size() < 2) return;  // nothing to overlap
+  rcu::ReadLock lock;
+  keyspace_.Prefetch(session_.db, keys_);
+  PrefetchFields(n);
+}
+
+void RespConnection::PrefetchFields(size_t n) {
+  // Only when every request names one hash: finding whether a key holds a
+  // large hash reads its record, which would wait for each key's record in
+  // turn, undoing the overlap of a pipeline over many keys.
+  std::string_view key;
+  fields_.clear();
+  for (size_t i = 0; i < n; ++i) {
+    const resp::Command* cmd = commands_[i];
+    if (cmd == nullptr || !(cmd->flags & resp::kHashField) || batch_[i].size() < 3) return;
+    if (i > 0 && batch_[i][1] != key) return;
+    key = batch_[i][1];
+    fields_.push_back(batch_[i][2]);
+  }
+  keyspace_.PrefetchFields(session_.db, key, fields_);
+}
+
+void RespConnection::ProcessRequests() {
+  resp::Context ctx{keyspace_, store_, shared_, session_, writer_};
+  session_.info->last_command_ms.store(keyspace_.NowMs(), std::memory_order_relaxed);
+  // In batches: parse several requests, start fetching the keys they name,
+  // then run them, so that a pipeline's cache misses overlap.
+  while (!session_.close && pending().size() <= kMaxPendingBytes) {
+    Status error;
+    const size_t mark = pending().size();
+    const size_t n = ParseBatch(&error);
+    {
+      KeySpace::ClockScope clock(keyspace_);
+      rcu::RetireBatch retire;
+      PrefetchKeys(n);
+      RunBatch(ctx, n);
+    }
+    HoldReplies(mark);
+    if (!error.ok() && !session_.close) {
+      spdlog::debug("closing resp connection: {}", error.message());
+      const size_t error_mark = pending().size();
+      writer_.Error("ERR " + error.message());
+      HoldReplies(error_mark);
+      session_.close = true;
+    }
+    if (n < kBatch) break;
+  }
+  if (session_.close) set_closing();  // QUIT, or a protocol error
+  if (session_.hits != 0 || session_.misses != 0) {
+    shared_.keyspace_hits.fetch_add(session_.hits, std::memory_order_relaxed);
+    shared_.keyspace_misses.fetch_add(session_.misses, std::memory_order_relaxed);
+    session_.hits = session_.misses = 0;
+  }
+}
+
+void RespConnection::RunBatch(resp::Context& ctx, size_t n) {
+  int64_t start = MonotonicNs();
+  for (size_t i = 0; i < n && !session_.close; ++i) {
+    const size_t at = pending().size();
+    resp::Execute(ctx, batch_[i], commands_[i]);
+    const int64_t end = MonotonicNs();
+    // An error reply starts with '-' (RESP2 and 3) or '!' (a RESP3 blob error).
+    const bool failed = pending().size() > at && (pending()[at] == '-' || pending()[at] == '!');
+    recorder_.Record(FrontEnd::kResp, resp::CommandId(commands_[i]), end - start, failed);
+    start = end;
+  }
+}
+
+bool RespConnection::ReadPaused() const {
+  return held_.awaiting() >= kMaxAwaiting;
+}
+
+void RespConnection::HoldReplies(size_t from) {
+  KeyLog* log = keyspace_.log();
+  const bool awaits = session_.logged && log != nullptr && log->durability() != Durability::kNone;
+  session_.logged = false;
+  if ((!awaits && held_.empty()) || from >= pending().size()) return;
+  held_.Hold(pending().substr(from), 0, awaits);
+  pending().resize(from);
+  if (!awaits) return;
+  // Commits complete in submission order: once this empty batch is
+  // committed, so is every write this connection submitted before it.
+  auto self = std::static_pointer_cast<RespConnection>(shared_from_this());
+  log->Submit(HistoryBatch(), [self, submitted = MonotonicNs()](const Status& status) {
+    boost::asio::post(self->socket().get_executor(),
+                      [self, status, submitted] { self->OnCommitted(status, submitted); });
+  });
+}
+
+void RespConnection::OnCommitted(const Status& status, int64_t submitted_ns) {
+  recorder_.RecordCommitWait(FrontEnd::kResp, MonotonicNs() - submitted_ns);
+  held_.Committed();
+  if (!status.ok()) {
+    spdlog::error("closing resp connection {}: a commit failed: {}", session_.info->id,
+                  status.message());
+    held_.Clear();
+    Close();
+    return;
+  }
+  held_.Release(&pending());
+  Flush();
+  Read();  // resumes reading if too many commits had paused it
+}
+
+}  // namespace quiver

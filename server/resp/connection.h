@@ -1,0 +1,73 @@
+// RespConnection: one client connection of the RESP port. Reads requests
+// and runs each in order on the io_context thread that owns the socket
+// (pipelines of any depth); the socket side is StreamConnection's.
+//
+// With a log under durability async or sync, the replies to a batch of
+// requests that wrote wait until those writes are committed, and the
+// replies after them wait behind them, so a client sees replies in the
+// order it asked. A failed commit closes the connection, its held
+// replies unsent.
+#pragma once
+
+#include <memory>
+#include <string_view>
+#include <vector>
+
+#include "protocol/resp.h"
+#include "server/net/held_answers.h"
+#include "server/net/stream_connection.h"
+#include "server/resp/command.h"
+#include "service/request_metrics.h"
+
+namespace quiver {
+
+class RespConnection : public StreamConnection {
+ public:
+  RespConnection(boost::asio::ip::tcp::socket socket, KeySpace& keyspace, FeatureStore& store,
+                 resp::Shared& shared, RequestMetrics::Recorder& recorder);
+  ~RespConnection() override;
+
+ private:
+  std::span<char> ReadSpace() override { return reader_.WritableSpace(); }
+  void Received(size_t n) override;
+  void Started() override;
+  void Written(size_t bytes) override;
+  bool ReadPaused() const override;
+  bool AnswersPending() const override { return !held_.empty(); }
+  void ProcessRequests();
+  // Holds the replies in pending() from byte `from` on if they must wait
+  // for a commit (their batch wrote) or behind replies that wait.
+  void HoldReplies(size_t from);
+  // submitted_ns: when the marker batch was submitted (for commit wait).
+  void OnCommitted(const Status& status, int64_t submitted_ns);
+  // Runs batch_'s first n requests, timing each.
+  void RunBatch(resp::Context& ctx, size_t n);
+  // Parses up to kBatch requests into batch_; returns how many. A protocol
+  // error (after them) goes to *error.
+  size_t ParseBatch(Status* error);
+  // Looks up the commands of batch_'s first n requests (into commands_)
+  // and starts fetching the first key each names.
+  void PrefetchKeys(size_t n);
+  // Then the fields they name, if they all name fields of one large hash.
+  // REQUIRES: rcu::ReadLock held.
+  void PrefetchFields(size_t n);
+  static constexpr size_t kBatch = 16;
+  // Keys whose slots a batch fetches ahead (beyond, the first are evicted
+  // from the cache before they are used).
+  static constexpr size_t kMaxPrefetchedKeys = 256;
+
+  KeySpace& keyspace_;
+  FeatureStore& store_;
+  resp::Shared& shared_;
+  RequestMetrics::Recorder& recorder_;
+  protocol::RespReader reader_;
+  protocol::RespWriter writer_{&pending()};
+  resp::Session session_;
+  std::vector<std::vector<std::string_view>> batch_;  // parsed requests
+  std::vector<const resp::Command*> commands_;        // their commands (nullptr: unknown)
+  std::vector<std::string_view> keys_;                // their first keys
+  std::vector<std::string_view> fields_;              // fields of one hash they name
+  HeldAnswers held_;                                  // replies waiting for commits
+};
+
+}  // namespace quiver

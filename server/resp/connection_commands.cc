@@ -1,0 +1,244 @@
+// Connection commands: PING ECHO HELLO AUTH SELECT QUIT RESET CLIENT, and
+// the transaction commands MULTI EXEC DISCARD WATCH UNWATCH.
+#include <string>
+#include <vector>
+
+#include "server/resp/arguments.h"
+#include "server/resp/helpers.h"
+
+namespace quiver::resp {
+
+const std::string_view kRedisCompatVersion = "7.2.0";
+
+namespace {
+
+void Ping(Context& ctx, Args args) {
+  if (args.size() > 2) return ReplyWrongArity(ctx, "ping");
+  if (args.size() == 2) return ctx.out.Bulk(args[1]);
+  ctx.out.Simple("PONG");
+}
+
+void Echo(Context& ctx, Args args) {
+  ctx.out.Bulk(args[1]);
+}
+
+bool PasswordOk(Context& ctx, std::string_view user, std::string_view password) {
+  return user == "default" && ctx.shared.password.Matches(password);
+}
+
+constexpr std::string_view kWrongPass =
+    "WRONGPASS invalid username-password pair or user is disabled.";
+
+void Auth(Context& ctx, Args args) {
+  if (args.size() > 3) return ctx.out.Error(kSyntaxError);
+  const bool with_user = args.size() == 3;
+  if (!with_user) {
+    if (!ctx.shared.password.required()) {
+      return ctx.out.Error(
+          "ERR AUTH <password> called without any password configured for the default user. "
+          "Are you sure your configuration is correct?");
+    }
+  }
+  if (!PasswordOk(ctx, with_user ? args[1] : "default", args.back())) {
+    return ctx.out.Error(kWrongPass);
+  }
+  ctx.session.authenticated = true;
+  ctx.out.Ok();
+}
+
+void SetName(Context& ctx, std::string_view name) {
+  std::lock_guard<std::mutex> lock(ctx.session.info->mu);
+  ctx.session.info->name = name;
+}
+
+void Hello(Context& ctx, Args args) {
+  int64_t proto = ctx.session.proto;
+  size_t i = 1;
+  if (args.size() >= 2) {
+    if (!ParseInt64(args[1], &proto)) {
+      return ctx.out.Error("ERR Protocol version is not an integer or out of range");
+    }
+    if (proto < 2 || proto > 3) return ctx.out.Error("NOPROTO unsupported protocol version");
+    i = 2;
+  }
+  bool authenticated = ctx.session.authenticated;
+  std::string_view name;
+  bool set_name = false;
+  for (; i < args.size(); ++i) {
+    const bool more = i + 1 < args.size();
+    if (EqualsNoCase(args[i], "AUTH") && i + 2 < args.size()) {
+      if (!PasswordOk(ctx, args[i + 1], args[i + 2])) return ctx.out.Error(kWrongPass);
+      authenticated = true;
+      i += 2;
+    } else if (EqualsNoCase(args[i], "SETNAME") && more) {
+      name = args[++i];
+      set_name = true;
+      if (!IsPrintableToken(name)) {
+        return ctx.out.Error(
+            "ERR Client names cannot contain spaces, newlines or special characters.");
+      }
+    } else {
+      return ctx.out.Error("ERR Syntax error in HELLO option '" + std::string(args[i]) + "'");
+    }
+  }
+  if (!authenticated) {
+    return ctx.out.Error(
+        "NOAUTH HELLO must be called with the client already authenticated, otherwise the "
+        "HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and "
+        "select the RESP protocol version at the same time");
+  }
+  ctx.session.authenticated = true;
+  if (set_name) SetName(ctx, name);
+  ctx.session.proto = static_cast<int>(proto);
+  ctx.session.info->proto.store(ctx.session.proto, std::memory_order_relaxed);
+  ctx.out.SetVersion(ctx.session.proto);
+  ctx.out.Map(7);
+  ctx.out.Bulk("server");
+  ctx.out.Bulk("redis");
+  ctx.out.Bulk("version");
+  ctx.out.Bulk(kRedisCompatVersion);
+  ctx.out.Bulk("proto");
+  ctx.out.Integer(proto);
+  ctx.out.Bulk("id");
+  ctx.out.Integer(static_cast<int64_t>(ctx.session.info->id));
+  ctx.out.Bulk("mode");
+  ctx.out.Bulk("standalone");
+  ctx.out.Bulk("role");
+  ctx.out.Bulk("master");
+  ctx.out.Bulk("modules");
+  ctx.out.Array(0);
+}
+
+void Select(Context& ctx, Args args) {
+  int64_t db = 0;
+  if (!ParseInt64(args[1], &db)) return ctx.out.Error(kNotInteger);
+  if (db < 0 || db >= ctx.ks.databases()) return ctx.out.Error("ERR DB index is out of range");
+  ctx.session.db = static_cast<int>(db);
+  ctx.session.info->db.store(ctx.session.db, std::memory_order_relaxed);
+  ctx.out.Ok();
+}
+
+void Quit(Context& ctx, Args) {
+  ctx.session.close = true;
+  ctx.out.Ok();
+}
+
+void ClearTransaction(Session& s) {
+  s.in_multi = false;
+  s.multi_failed = false;
+  s.queued.clear();
+  s.watched.clear();
+  s.info->in_multi.store(false, std::memory_order_relaxed);
+}
+
+void Reset(Context& ctx, Args) {
+  Session& s = ctx.session;
+  ClearTransaction(s);
+  s.db = 0;
+  s.proto = 2;
+  s.info->db.store(0, std::memory_order_relaxed);
+  s.info->proto.store(2, std::memory_order_relaxed);
+  ctx.out.SetVersion(2);
+  SetName(ctx, "");
+  s.authenticated = !ctx.shared.password.required();
+  ctx.out.Simple("RESET");
+}
+
+void Multi(Context& ctx, Args) {
+  if (ctx.session.in_multi) return ctx.out.Error("ERR MULTI calls can not be nested");
+  ctx.session.in_multi = true;
+  ctx.session.info->in_multi.store(true, std::memory_order_relaxed);
+  ctx.out.Ok();
+}
+
+void Discard(Context& ctx, Args) {
+  if (!ctx.session.in_multi) return ctx.out.Error("ERR DISCARD without MULTI");
+  ClearTransaction(ctx.session);
+  ctx.out.Ok();
+}
+
+// True if no watched key changed (and nothing was flushed) since WATCH.
+bool WatchesHold(Context& ctx) {
+  const Session& s = ctx.session;
+  if (s.watched.empty()) return true;
+  if (ctx.shared.flushes.load(std::memory_order_relaxed) != s.watch_flushes) return false;
+  for (const Session::Watched& w : s.watched) {
+    if (ctx.ks.Stamp(w.db, w.key) != w.stamp) return false;
+  }
+  return true;
+}
+
+void Exec(Context& ctx, Args) {
+  Session& s = ctx.session;
+  if (!s.in_multi) return ctx.out.Error("ERR EXEC without MULTI");
+  if (s.multi_failed) {
+    ClearTransaction(s);
+    return ctx.out.Error("EXECABORT Transaction discarded because of previous errors.");
+  }
+  std::vector<std::vector<std::string>> queued = std::move(s.queued);
+  KeySpace::ExclusiveGate exclusive(ctx.ks);
+  const bool run = WatchesHold(ctx);
+  ClearTransaction(s);
+  if (!run) return ctx.out.NullArray();
+  ctx.out.Array(queued.size());
+  // The transaction's writes reach the log as one atomic batch.
+  HistoryBatch batch;
+  ctx.txn = ctx.ks.log() != nullptr ? &batch : nullptr;
+  std::vector<std::string_view> args;
+  for (const auto& request : queued) {
+    args.assign(request.begin(), request.end());
+    Run(ctx, *FindCommand(args[0]), args, /*gate=*/false);
+  }
+  ctx.txn = nullptr;
+  if (ctx.ks.log() != nullptr) ctx.Log(std::move(batch));
+}
+
+void Watch(Context& ctx, Args args) {
+  Session& s = ctx.session;
+  if (s.in_multi) return ctx.out.Error("ERR WATCH inside MULTI is not allowed");
+  if (s.watched.empty()) s.watch_flushes = ctx.shared.flushes.load(std::memory_order_relaxed);
+  for (size_t i = 1; i < args.size(); ++i) {
+    s.watched.push_back({s.db, std::string(args[i]), ctx.ks.Stamp(s.db, args[i])});
+  }
+  ctx.out.Ok();
+}
+
+void Unwatch(Context& ctx, Args) {
+  ctx.session.watched.clear();
+  ctx.out.Ok();
+}
+
+constexpr uint32_t kConn = kNoAuth | kFast | kStale;
+
+const Command kConnectionCommands[] = {
+    {"ping", -1, kFast | kStale, 0, 0, 0, "connection", "Returns PONG, or the message given.",
+     Ping},
+    {"echo", 2, kFast, 0, 0, 0, "connection", "Returns the message given.", Echo},
+    {"hello", -1, kConn | kNoQueue, 0, 0, 0, "connection",
+     "Handshakes: protocol version, authentication, client name.", Hello},
+    {"auth", -2, kConn | kNoQueue, 0, 0, 0, "connection", "Authenticates the connection.", Auth},
+    {"select", 2, kFast | kStale, 0, 0, 0, "connection", "Changes the selected database.", Select},
+    {"quit", -1, kConn | kNoQueue, 0, 0, 0, "connection", "Closes the connection.", Quit},
+    {"reset", 1, kConn | kNoQueue, 0, 0, 0, "connection", "Resets the connection.", Reset},
+};
+
+const Command kTransactionCommands[] = {
+    {"multi", 1, kFast | kNoQueue, 0, 0, 0, "transactions", "Starts a transaction.", Multi},
+    {"exec", 1, kNoQueue, 0, 0, 0, "transactions", "Runs the commands of a transaction.", Exec},
+    {"discard", 1, kFast | kNoQueue, 0, 0, 0, "transactions", "Discards a transaction.", Discard},
+    {"watch", -2, kFast | kNoQueue, 1, -1, 1, "transactions",
+     "Makes EXEC fail if any of the keys changes.", Watch},
+    {"unwatch", 1, kFast | kNoQueue, 0, 0, 0, "transactions", "Forgets the watched keys.", Unwatch},
+};
+
+}  // namespace
+
+std::span<const Command> ConnectionCommands() {
+  return kConnectionCommands;
+}
+
+std::span<const Command> TransactionCommands() {
+  return kTransactionCommands;
+}
+
+}  // namespace quiver::resp

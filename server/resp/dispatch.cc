@@ -1,0 +1,237 @@
+// Looking commands up and running them: authentication, arity, MULTI
+// queueing, the gate, and the per-connection counters.
+#include <algorithm>
+#include <string>
+#include <unordered_map>
+
+#include "server/resp/command.h"
+#include "server/resp/features.h"
+#include "util/clock.h"
+#include "util/rcu.h"
+
+namespace quiver::resp {
+
+int64_t LastKey(const Command& cmd, size_t argc) {
+  const auto n = static_cast<int64_t>(argc);
+  return std::min(n - 1, cmd.last_key < 0 ? n + cmd.last_key : int64_t{cmd.last_key});
+}
+
+namespace {
+
+struct Table {
+  std::vector<const Command*> all;
+  std::unordered_map<std::string_view, const Command*> by_name;
+  std::vector<std::pair<const Command*, size_t>> by_address;  // (command, place in all), sorted
+
+  Table() {
+    for (auto group : {StringCommands(), KeyCommands(), HashCommands(), ListCommands(),
+                       ConnectionCommands(), ServerCommands(), TransactionCommands()}) {
+      for (const Command& c : group) {
+        all.push_back(&c);
+        by_name.emplace(c.name, &c);
+      }
+    }
+    std::sort(all.begin(), all.end(),
+              [](const Command* a, const Command* b) { return a->name < b->name; });
+    for (size_t i = 0; i < all.size(); ++i)
+      by_address.emplace_back(all[i], i);
+    std::sort(by_address.begin(), by_address.end());
+  }
+};
+
+const Table& TheTable() {
+  static const Table table;
+  return table;
+}
+
+// Redis's text for an unknown command: the name and the first arguments,
+// each quoted, cut at 128 bytes.
+std::string UnknownCommand(Args args) {
+  std::string text = "ERR unknown command '" + std::string(args[0].substr(0, 128)) +
+                     "', with args beginning with: ";
+  std::string listed;
+  for (size_t i = 1; i < args.size() && listed.size() < 128; ++i) {
+    listed += "'" + std::string(args[i].substr(0, 128 - listed.size())) + "' ";
+  }
+  return text + listed;
+}
+
+bool ArityOk(const Command& cmd, size_t argc) {
+  const auto n = static_cast<int64_t>(argc);
+  return cmd.arity >= 0 ? n == cmd.arity : n >= -cmd.arity;
+}
+
+// The position of a request's last key, from the command's key positions.
+// How many keys a request names.
+int64_t KeyCount(const Command& cmd, size_t argc) {
+  const int64_t last = LastKey(cmd, argc);
+  if (cmd.first_key <= 0 || last < cmd.first_key) return 0;
+  return (last - cmd.first_key) / std::max(cmd.key_step, 1) + 1;
+}
+
+// Whether a write names a feature row's key (read-only through RESP).
+bool WritesFeatureKey(const Command& cmd, Args args) {
+  if (!(cmd.flags & kWrite) || cmd.first_key <= 0) return false;
+  const int64_t last = LastKey(cmd, args.size());
+  for (int64_t i = cmd.first_key; i <= last; i += std::max(cmd.key_step, 1)) {
+    if (IsFeatureKey(args[static_cast<size_t>(i)])) return true;
+  }
+  return false;
+}
+
+constexpr std::string_view kOomError = "OOM command not allowed when used memory > 'maxmemory'.";
+
+bool OverMemory(const Context& ctx) {
+  const OnlineTable& table = ctx.ks.table();
+  return table.max_memory_bytes() > 0 && table.memory_bytes() >= table.max_memory_bytes();
+}
+
+// Inside MULTI: a refused command makes EXEC fail.
+void Refuse(Context& ctx, std::string_view error) {
+  if (ctx.session.in_multi) ctx.session.multi_failed = true;
+  ctx.out.Error(error);
+}
+
+}  // namespace
+
+Shared::Shared(Options o)
+    : options(std::move(o)), password(options.requirepass), start_ms(SystemNowMs()) {}
+
+const Command* FindCommand(std::string_view name) {
+  char lower[32];
+  if (name.size() > sizeof(lower)) return nullptr;
+  for (size_t i = 0; i < name.size(); ++i) {
+    const char c = name[i];
+    lower[i] = c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c;
+  }
+  const auto& by_name = TheTable().by_name;
+  auto it = by_name.find(std::string_view(lower, name.size()));
+  return it == by_name.end() ? nullptr : it->second;
+}
+
+std::span<const Command* const> AllCommands() {
+  return TheTable().all;
+}
+
+size_t CommandId(const Command* cmd) {
+  const auto& by_address = TheTable().by_address;
+  auto it = std::lower_bound(by_address.begin(), by_address.end(), cmd,
+                             [](const auto& entry, const Command* c) {
+                               return std::less<const Command*>()(entry.first, c);
+                             });
+  return it != by_address.end() && it->first == cmd ? it->second : by_address.size();
+}
+
+void ReplyWrongArity(Context& ctx, std::string_view name) {
+  ctx.out.Error("ERR wrong number of arguments for '" + std::string(name) + "' command");
+}
+
+void Context::Fail(const Status& status) {
+  if (status.code() == StatusCode::kResourceExhausted) return out.Error(kOomError);
+  std::string_view m = status.message();
+  const size_t space = m.find(' ');
+  const std::string_view code = m.substr(0, space);
+  const bool has_code =
+      space != std::string_view::npos && !code.empty() &&
+      std::all_of(code.begin(), code.end(), [](char c) { return c >= 'A' && c <= 'Z'; });
+  if (has_code) {
+    out.Error(m);
+  } else {
+    out.Error("ERR " + std::string(m));
+  }
+}
+
+void Context::Log(HistoryBatch&& ops) {
+  if (ops.empty()) return;
+  if (txn != nullptr) return txn->Append(ops);
+  ks.log()->Submit(std::move(ops), nullptr);
+  session.logged = true;
+}
+
+void Context::LogBox(Box& box) {
+  if (ks.log() == nullptr) return;
+  HistoryBatch ops;
+  box.TakeJournal(&ops);
+  Log(std::move(ops));
+}
+
+namespace {
+
+// Logs the state of every key a write names, now that it has run.
+void LogKeys(Context& ctx, const Command& cmd, Args args) {
+  if (cmd.first_key <= 0) return;
+  const int64_t last = LastKey(cmd, args.size());
+  for (int64_t i = cmd.first_key; i <= last; i += std::max(cmd.key_step, 1)) {
+    const std::string_view key = args[static_cast<size_t>(i)];
+    if (ctx.txn != nullptr) {  // under the exclusive gate: no other writer runs
+      (void)ctx.ks.Snapshot(ctx.db(), key, ctx.txn);
+      continue;
+    }
+    std::unique_lock<std::mutex> key_lock = ctx.ks.LockForLog(ctx.db(), key);
+    HistoryBatch ops;
+    std::unique_lock<std::mutex> box_lock = ctx.ks.Snapshot(ctx.db(), key, &ops);
+    ctx.Log(std::move(ops));
+  }
+}
+
+// Runs the handler, then logs what a write changed. Under the exclusive
+// gate (atomic), every write of the command gathers in one batch.
+void RunLogged(Context& ctx, const Command& cmd, Args args, bool exclusive) {
+  if (!(cmd.flags & kWrite) || ctx.ks.log() == nullptr) return cmd.handler(ctx, args);
+  HistoryBatch batch;
+  const bool own = exclusive && ctx.txn == nullptr;
+  if (own) ctx.txn = &batch;
+  cmd.handler(ctx, args);
+  LogKeys(ctx, cmd, args);
+  if (own) {
+    ctx.txn = nullptr;
+    ctx.Log(std::move(batch));
+  }
+}
+
+}  // namespace
+
+void Run(Context& ctx, const Command& cmd, Args args, bool gate) {
+  ClientInfo& info = *ctx.session.info;
+  info.last_command.store(&cmd, std::memory_order_relaxed);
+  ClientInfo::Add(info.commands, 1);
+  if ((cmd.flags & kDenyOom) && OverMemory(ctx)) return ctx.out.Error(kOomError);
+  if (WritesFeatureKey(cmd, args)) return ctx.out.Error(kFeatureKeyReadOnly);
+  rcu::ReadLock read_lock;
+  const bool many = (cmd.flags & kMultiKey) && KeyCount(cmd, args.size()) > 1;
+  if (gate && ((many && (cmd.flags & kWrite)) || (cmd.flags & kExclusive))) {
+    KeySpace::ExclusiveGate exclusive(ctx.ks);
+    RunLogged(ctx, cmd, args, true);
+  } else if (gate && (many || (cmd.flags & kWrite))) {
+    KeySpace::SharedGate shared(ctx.ks);
+    RunLogged(ctx, cmd, args, false);
+  } else {
+    RunLogged(ctx, cmd, args, false);  // inside EXEC (ctx.txn set), or a read
+  }
+}
+
+void Execute(Context& ctx, Args args) {
+  Execute(ctx, args, FindCommand(args[0]));
+}
+
+void Execute(Context& ctx, Args args, const Command* cmd) {
+  Session& s = ctx.session;
+  if (cmd == nullptr) return Refuse(ctx, UnknownCommand(args));
+  if (!s.authenticated && !(cmd->flags & kNoAuth)) {
+    return Refuse(ctx, "NOAUTH Authentication required.");
+  }
+  if (!ArityOk(*cmd, args.size())) {
+    if (s.in_multi) s.multi_failed = true;
+    return ReplyWrongArity(ctx, cmd->name);
+  }
+  if (s.in_multi && !(cmd->flags & kNoQueue)) {
+    // As Redis: over the limit, nothing more is queued (EXEC then aborts).
+    if (OverMemory(ctx)) return Refuse(ctx, kOomError);
+    s.queued.emplace_back(args.begin(), args.end());
+    ctx.out.Simple("QUEUED");
+    return;
+  }
+  Run(ctx, *cmd, args, /*gate=*/true);
+}
+
+}  // namespace quiver::resp

@@ -1,0 +1,68 @@
+// How the hash commands reach a hash's fields, whichever form it has: a
+// small hash is packed in its record (storage/keyspace/packed_items.h) and rebuilt
+// on each change, so reads take no lock; past kMaxPackedFields fields or
+// kMaxPackedBytes bytes it moves, for good, into a HashBox changed in
+// place under its lock (storage/keyspace/box.h). Reads of quiver: keys serve
+// feature rows (server/resp/features.h).
+#pragma once
+
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "server/resp/command.h"
+#include "util/function_ref.h"
+
+namespace quiver::resp {
+
+inline constexpr size_t kMaxPackedFields = 128;
+inline constexpr size_t kMaxPackedBytes = 16 * 1024;
+
+using Items = std::vector<std::string_view>;
+
+// A hash's fields as one read sees them. A boxed hash stays locked (its
+// writers wait) while the HashRead lives: keep it for one reply.
+class HashRead {
+ public:
+  std::optional<std::string_view> Get(std::string_view field) const;
+  size_t size() const;
+  // field, value, field, value, ...
+  const Items& items();
+
+ private:
+  friend Status FindHash(Context& ctx, std::string_view key, HashRead* read);
+  Items items_;
+  std::string text_;  // a feature row's values, which items_ view
+  const HashBox* box_ = nullptr;
+  std::unique_lock<std::mutex> lock_;
+  bool flat_ = true;  // items_ holds every field
+};
+
+// Reads the hash at key, or the feature row a quiver: key names (nothing
+// if absent), counting a keyspace hit or miss; WRONGTYPE for a key of
+// another kind.
+Status FindHash(Context& ctx, std::string_view key, HashRead* read);
+
+// A hash's fields as a writer changes them. Values given to Set must stay
+// alive until UpdateHash returns.
+class HashEditor {
+ public:
+  virtual std::optional<std::string_view> Get(std::string_view field) const = 0;
+  // Sets a field; true if it is new.
+  virtual bool Set(std::string_view field, std::string_view value) = 0;
+  // Removes a field; false if it was absent.
+  virtual bool Erase(std::string_view field) = 0;
+
+ protected:
+  ~HashEditor() = default;
+};
+
+// Changes the hash at key (a new one if it is absent) by edit, atomically,
+// keeping its TTL; a hash left empty is deleted, as in Redis. edit may run
+// more than once: it must keep its outputs from its last run only. edit
+// must fail, if it does, before it changes anything.
+Status UpdateHash(Context& ctx, std::string_view key, FunctionRef<Status(HashEditor&)> edit);
+
+}  // namespace quiver::resp

@@ -1,0 +1,68 @@
+// Pieces shared by the RESP command files: values of records, TTL options,
+// Redis's limits and errors.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include "server/resp/command.h"
+
+namespace quiver::resp {
+
+// proto-max-bulk-len: the largest string a command may build.
+inline constexpr size_t kMaxStringSize = 512u << 20;
+
+inline std::string_view ValueOf(const Record* r) {
+  auto v = r->value();
+  return {reinterpret_cast<const char*>(v.data()), v.size()};
+}
+
+inline Status Oom() {
+  return Status::ResourceExhausted("OOM");
+}
+inline Status WrongType() {
+  return Status::FailedPrecondition(std::string(kWrongTypeMessage));
+}
+inline Status TooBig() {
+  return Status::InvalidArgument("string exceeds maximum allowed size (proto-max-bulk-len)");
+}
+
+// The unit of an expiry argument.
+enum class ExpireUnit { kSeconds, kMillis, kUnixSeconds, kUnixMillis };
+
+// The absolute expiry of `text` in `unit` at now_ms; an error in Redis's
+// words ("invalid expire time in '<command>' command") if it is not an
+// integer, overflows, or (positive_only) is not > 0.
+Result<int64_t> ExpireAt(std::string_view text, ExpireUnit unit, int64_t now_ms,
+                         std::string_view command, bool positive_only);
+
+// The live record of a key if it is a string (nullptr if absent); counts a
+// keyspace hit or miss.
+Result<const Record*> FindString(Context& ctx, std::string_view key);
+
+// Replies a string record's value, or nil.
+void ReplyValue(Context& ctx, const Record* r);
+
+// "string", "hash", "list" (as TYPE answers), "none" for anything else.
+std::string_view TypeName(RecordKind kind);
+
+// SCAN's and HSCAN's options.
+struct ScanOptions {
+  std::string_view match;  // empty: everything
+  size_t count = 10;
+  std::optional<RecordKind> type;
+  bool unknown_type = false;  // TYPE named no kind: nothing matches
+  bool novalues = false;      // HSCAN: fields only
+};
+// Parses MATCH, COUNT, TYPE (and with novalues_allowed, NOVALUES) from args[from].
+Result<ScanOptions> ParseScanOptions(Args args, size_t from, bool novalues_allowed);
+// SCAN's and HSCAN's cursor (args[at]) and options (after it).
+Result<std::pair<uint64_t, ScanOptions>> ParseScan(Args args, size_t at, bool novalues_allowed);
+// [next cursor, [items...]]
+void ReplyScan(Context& ctx, uint64_t next, std::span<const std::string_view> items);
+
+}  // namespace quiver::resp

@@ -1,0 +1,503 @@
+#include "server/resp/info.h"
+
+#include <sys/resource.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <cinttypes>
+#include <cstdio>
+#include <fstream>
+#include <vector>
+
+#include "server/resp/arguments.h"
+#include "util/allocator.h"
+
+namespace quiver::resp {
+
+namespace {
+
+// --- INFO -------------------------------------------------------------
+
+class Section {
+ public:
+  Section(std::string* out, std::string_view title) : out_(out) {
+    if (!out_->empty()) out_->append("\r\n");
+    out_->append("# ").append(title).append("\r\n");
+  }
+  void Field(std::string_view name, std::string_view value) {
+    out_->append(name).append(":").append(value).append("\r\n");
+  }
+  void Field(std::string_view name, int64_t value) { Field(name, std::to_string(value)); }
+
+ private:
+  std::string* out_;
+};
+
+std::string Human(int64_t bytes) {
+  const char* units[] = {"B", "K", "M", "G", "T"};
+  double v = static_cast<double>(bytes);
+  int u = 0;
+  while (v >= 1024 && u < 4) {
+    v /= 1024;
+    ++u;
+  }
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), u == 0 ? "%.0f%s" : "%.2f%s", v, units[u]);
+  return buf;
+}
+
+int64_t RssBytes() {
+  std::ifstream statm("/proc/self/statm");
+  int64_t pages = 0, resident = 0;
+  statm >> pages >> resident;
+  return resident * sysconf(_SC_PAGESIZE);
+}
+
+void ServerSection(Context& ctx, std::string* out) {
+  Section s(out, "Server");
+  utsname u{};
+  uname(&u);
+  const int64_t uptime = (ctx.now() - ctx.shared.start_ms) / 1000;
+  s.Field("redis_version", kRedisCompatVersion);
+  s.Field("redis_git_sha1", "00000000");
+  s.Field("redis_git_dirty", 0);
+  s.Field("redis_mode", "standalone");
+  s.Field("quiver_version", ctx.shared.options.version);
+  s.Field("os", std::string(u.sysname) + " " + u.release + " " + u.machine);
+  s.Field("arch_bits", 64);
+  s.Field("multiplexing_api", "epoll");
+  s.Field("process_id", static_cast<int64_t>(getpid()));
+  s.Field("tcp_port", ctx.shared.options.port);
+  s.Field("server_time_usec", ctx.now() * 1000);
+  s.Field("uptime_in_seconds", uptime);
+  s.Field("uptime_in_days", uptime / 86400);
+  s.Field("hz", 10);
+  s.Field("io_threads_active", ctx.shared.options.threads > 1 ? 1 : 0);
+}
+
+void ClientsSection(Context& ctx, std::string* out) {
+  size_t connected;
+  {
+    std::lock_guard<std::mutex> lock(ctx.shared.clients_mu);
+    connected = ctx.shared.clients.size();
+  }
+  Section s(out, "Clients");
+  s.Field("connected_clients", static_cast<int64_t>(connected));
+  s.Field("cluster_connections", 0);
+  s.Field("maxclients", 10000);
+  s.Field("blocked_clients", 0);
+  s.Field("tracking_clients", 0);
+  s.Field("clients_in_timeout_table", 0);
+}
+
+void MemorySection(Context& ctx, std::string* out) {
+  const int64_t used = ctx.ks.table().memory_bytes();
+  const int64_t rss = RssBytes();
+  const int64_t max = ctx.ks.table().max_memory_bytes();
+  Section s(out, "Memory");
+  s.Field("used_memory", used);
+  s.Field("used_memory_human", Human(used));
+  s.Field("used_memory_rss", rss);
+  s.Field("used_memory_rss_human", Human(rss));
+  s.Field("maxmemory", max);
+  s.Field("maxmemory_human", Human(max));
+  s.Field("maxmemory_policy", "noeviction");
+  char ratio[32];
+  std::snprintf(ratio, sizeof(ratio), "%.2f", used > 0 ? double(rss) / double(used) : 0.0);
+  s.Field("mem_fragmentation_ratio", ratio);
+  s.Field("mem_allocator", AllocatorName());
+}
+
+// Plain keys are logged write by write (storage/keyspace/key_log.h), which is what
+// Redis clients know as an append-only file.
+void PersistenceSection(Context& ctx, std::string* out) {
+  const KeyLog* log = ctx.ks.log();
+  Section s(out, "Persistence");
+  s.Field("loading", 0);
+  s.Field("async_loading", 0);
+  s.Field("rdb_changes_since_last_save", 0);
+  s.Field("rdb_bgsave_in_progress", 0);
+  s.Field("rdb_last_bgsave_status", "ok");
+  s.Field("aof_enabled", log != nullptr ? 1 : 0);
+  s.Field("aof_rewrite_in_progress", 0);
+  s.Field("aof_last_write_status", log == nullptr || log->store().health().ok() ? "ok" : "err");
+  s.Field("quiver_durability", log != nullptr ? DurabilityName(log->durability()) : "memory");
+}
+
+// INFO stats' counters since the start (commands, bytes in and out only
+// with `all`).
+Shared::StatCounters Counted(Shared& sh, bool all) {
+  Shared::StatCounters c;
+  c.commands = sh.closed_commands.load(std::memory_order_relaxed);
+  c.net_in = all ? sh.closed_net_in.load(std::memory_order_relaxed) : 0;
+  c.net_out = all ? sh.closed_net_out.load(std::memory_order_relaxed) : 0;
+  std::lock_guard<std::mutex> lock(sh.clients_mu);
+  for (const auto& [id, info] : sh.clients) {
+    c.commands += info->commands.load(std::memory_order_relaxed);
+    if (!all) continue;
+    c.net_in += info->net_in.load(std::memory_order_relaxed);
+    c.net_out += info->net_out.load(std::memory_order_relaxed);
+  }
+  return c;
+}
+
+Shared::StatCounters CountersSinceStart(Context& ctx) {
+  Shared& sh = ctx.shared;
+  Shared::StatCounters c = Counted(sh, true);
+  c.connections_received = sh.connections_received.load(std::memory_order_relaxed);
+  c.rejected_connections = sh.rejected_connections.load(std::memory_order_relaxed);
+  c.keyspace_hits = sh.keyspace_hits.load(std::memory_order_relaxed) + ctx.session.hits;
+  c.keyspace_misses = sh.keyspace_misses.load(std::memory_order_relaxed) + ctx.session.misses;
+  c.expired_keys = ctx.ks.expired();
+  return c;
+}
+
+void StatsSection(Context& ctx, std::string* out) {
+  Shared::StatCounters c = CountersSinceStart(ctx);
+  {
+    std::lock_guard<std::mutex> lock(ctx.shared.stats_base_mu);
+    const Shared::StatCounters& b = ctx.shared.stats_base;
+    c = {c.connections_received - b.connections_received,
+         c.rejected_connections - b.rejected_connections,
+         c.commands - b.commands,
+         c.net_in - b.net_in,
+         c.net_out - b.net_out,
+         c.keyspace_hits - b.keyspace_hits,
+         c.keyspace_misses - b.keyspace_misses,
+         c.expired_keys - b.expired_keys};
+  }
+  Section s(out, "Stats");
+  s.Field("total_connections_received", c.connections_received);
+  s.Field("total_commands_processed", c.commands);
+  s.Field("instantaneous_ops_per_sec", OpsPerSecond(ctx.shared));
+  s.Field("total_net_input_bytes", c.net_in);
+  s.Field("total_net_output_bytes", c.net_out);
+  s.Field("rejected_connections", c.rejected_connections);
+  s.Field("expired_keys", c.expired_keys);
+  s.Field("evicted_keys", 0);
+  s.Field("keyspace_hits", c.keyspace_hits);
+  s.Field("keyspace_misses", c.keyspace_misses);
+  s.Field("pubsub_channels", 0);
+  s.Field("pubsub_patterns", 0);
+}
+
+void ReplicationSection(Context&, std::string* out) {
+  Section s(out, "Replication");
+  s.Field("role", "master");
+  s.Field("connected_slaves", 0);
+  s.Field("master_replid", "0000000000000000000000000000000000000000");
+  s.Field("master_repl_offset", 0);
+}
+
+void CpuSection(Context&, std::string* out) {
+  rusage self{};
+  getrusage(RUSAGE_SELF, &self);
+  auto seconds = [](const timeval& tv) {
+    char buf[32];
+    std::snprintf(buf, sizeof(buf), "%ld.%06ld", static_cast<long>(tv.tv_sec),
+                  static_cast<long>(tv.tv_usec));
+    return std::string(buf);
+  };
+  Section s(out, "CPU");
+  s.Field("used_cpu_sys", seconds(self.ru_stime));
+  s.Field("used_cpu_user", seconds(self.ru_utime));
+}
+
+void ClusterSection(Context&, std::string* out) {
+  Section s(out, "Cluster");
+  s.Field("cluster_enabled", 0);
+}
+
+void KeyspaceSection(Context& ctx, std::string* out) {
+  Section s(out, "Keyspace");
+  for (int db = 0; db < ctx.ks.databases(); ++db) {
+    const int64_t keys = ctx.ks.Size(db);
+    if (keys == 0) continue;
+    s.Field("db" + std::to_string(db), "keys=" + std::to_string(keys) + ",expires=" +
+                                           std::to_string(ctx.ks.Expiring(db)) + ",avg_ttl=0");
+  }
+}
+
+// The RESP port's commands served since the start (RequestMetrics), by name.
+std::vector<RequestMetrics::KindTotals> RespCommandsSinceStart(const Context& ctx) {
+  std::vector<RequestMetrics::KindTotals> resp;
+  if (ctx.shared.metrics == nullptr) return resp;
+  for (auto& k : ctx.shared.metrics->Collect()) {
+    if (k.front_end == FrontEnd::kResp && k.kind != "unknown") resp.push_back(std::move(k));
+  }
+  return resp;
+}
+
+// now - base, bucket by bucket. The maximum cannot be taken back: it stays
+// the one since the start (it only bounds the highest percentiles).
+void Subtract(const RequestMetrics::Totals& base, RequestMetrics::Totals* now) {
+  now->count -= std::min(now->count, base.count);
+  now->errors -= std::min(now->errors, base.errors);
+  now->sum_ns -= std::min(now->sum_ns, base.sum_ns);
+  for (size_t i = 0; i < now->buckets.size() && i < base.buckets.size(); ++i)
+    now->buckets[i] -= std::min(now->buckets[i], base.buckets[i]);
+}
+
+// The RESP port's commands served since the last CONFIG RESETSTAT.
+std::vector<RequestMetrics::KindTotals> RespCommandTotals(Context& ctx) {
+  std::vector<RequestMetrics::KindTotals> since = RespCommandsSinceStart(ctx);
+  std::lock_guard<std::mutex> lock(ctx.shared.stats_base_mu);
+  const auto& base = ctx.shared.command_base;
+  std::erase_if(since, [&](RequestMetrics::KindTotals& k) {
+    auto it = base.find(k.kind);
+    if (it != base.end()) Subtract(it->second, &k.totals);
+    return k.totals.count == 0;
+  });
+  return since;
+}
+
+std::string Fixed(double v, int decimals) {
+  char buf[64];
+  std::snprintf(buf, sizeof(buf), "%.*f", decimals, v);
+  return buf;
+}
+
+// Redis's INFO commandstats: calls, time and failures per command.
+// Refused calls (arity, AUTH, OOM) count as failed_calls.
+void CommandStatsSection(Context& ctx, std::string* out) {
+  Section s(out, "Commandstats");
+  for (const auto& k : RespCommandTotals(ctx)) {
+    const double usec = static_cast<double>(k.totals.sum_ns) / 1000.0;
+    s.Field("cmdstat_" + std::string(k.kind),
+            "calls=" + std::to_string(k.totals.count) +
+                ",usec=" + std::to_string(static_cast<int64_t>(usec)) +
+                ",usec_per_call=" + Fixed(usec / static_cast<double>(k.totals.count), 2) +
+                ",rejected_calls=0,failed_calls=" + std::to_string(k.totals.errors));
+  }
+}
+
+// Redis 7's INFO latencystats: percentiles per command, in microseconds.
+void LatencyStatsSection(Context& ctx, std::string* out) {
+  Section s(out, "Latencystats");
+  for (const auto& k : RespCommandTotals(ctx)) {
+    const Histogram::Summary p = k.totals.Summarize();
+    auto us = [](int64_t ns) { return Fixed(static_cast<double>(ns) / 1000.0, 3); };
+    s.Field("latency_percentiles_usec_" + std::string(k.kind),
+            "p50=" + us(p.p50) + ",p99=" + us(p.p99) + ",p99.9=" + us(p.p999));
+  }
+}
+
+}  // namespace
+
+void SampleOps(Shared& shared, int64_t now_ms) {
+  const int64_t commands = Counted(shared, false).commands;
+  std::lock_guard<std::mutex> lock(shared.ops_mu);
+  const size_t slots = shared.ops_samples.size();
+  shared.ops_samples[shared.ops_taken % slots] = {now_ms, commands};
+  ++shared.ops_taken;
+}
+
+int64_t OpsPerSecond(Shared& shared) {
+  std::lock_guard<std::mutex> lock(shared.ops_mu);
+  const uint64_t taken = shared.ops_taken;
+  if (taken < 2) return 0;
+  const size_t slots = shared.ops_samples.size();
+  const auto& [t1, n1] = shared.ops_samples[(taken - 1) % slots];
+  const auto& [t0, n0] = shared.ops_samples[taken < slots ? 0 : taken % slots];
+  return t1 > t0 ? (n1 - n0) * 1000 / (t1 - t0) : 0;
+}
+
+void ResetStats(Context& ctx) {
+  const Shared::StatCounters counters = CountersSinceStart(ctx);
+  std::vector<RequestMetrics::KindTotals> commands = RespCommandsSinceStart(ctx);
+  std::lock_guard<std::mutex> lock(ctx.shared.stats_base_mu);
+  ctx.shared.stats_base = counters;
+  ctx.shared.command_base.clear();
+  for (auto& k : commands)
+    ctx.shared.command_base.emplace(std::string(k.kind), std::move(k.totals));
+}
+
+namespace {
+
+struct InfoSection {
+  std::string_view name;
+  void (*write)(Context&, std::string*);
+  bool in_default = true;  // part of a plain INFO (else only named, all or everything)
+};
+
+constexpr InfoSection kSections[] = {
+    {"server", ServerSection, true},
+    {"clients", ClientsSection, true},
+    {"memory", MemorySection, true},
+    {"persistence", PersistenceSection, true},
+    {"stats", StatsSection, true},
+    {"replication", ReplicationSection, true},
+    {"cpu", CpuSection, true},
+    {"commandstats", CommandStatsSection, false},
+    {"latencystats", LatencyStatsSection, false},
+    {"cluster", ClusterSection, true},
+    {"keyspace", KeyspaceSection, true},
+};
+
+bool Wanted(Args args, const InfoSection& section) {
+  if (args.size() < 2) return section.in_default;
+  for (size_t i = 1; i < args.size(); ++i) {
+    if (EqualsNoCase(args[i], section.name) || EqualsNoCase(args[i], "all") ||
+        EqualsNoCase(args[i], "everything") ||
+        (section.in_default && EqualsNoCase(args[i], "default"))) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// --- CONFIG parameters --------------------------------------------------
+
+using P = ConfigParam;
+constexpr ConfigParam kParams[] = {
+    {"maxmemory", P::kMaxMemory, "0"},
+    {"requirepass", P::kRequirePass, ""},
+    {"databases", P::kImmutable, "16"},
+    {"port", P::kImmutable, "6379"},
+    {"bind", P::kImmutable, ""},
+    {"dir", P::kImmutable, ""},
+    {"io-threads", P::kImmutable, "1"},
+    {"proto-max-bulk-len", P::kImmutable, "536870912"},
+    {"client-query-buffer-limit", P::kImmutable, "1073741824"},
+    {"cluster-enabled", P::kImmutable, "no"},
+    {"daemonize", P::kImmutable, "no"},
+    {"appendfilename", P::kImmutable, "appendonly.aof"},
+    {"appenddirname", P::kImmutable, "appendonlydir"},
+    {"tcp-backlog", P::kImmutable, "511"},
+    {"maxmemory-policy", P::kNoop, "noeviction"},
+    {"maxmemory-samples", P::kNoop, "5"},
+    {"maxmemory-eviction-tenacity", P::kNoop, "10"},
+    {"save", P::kNoop, ""},
+    {"appendonly", P::kNoop, "no"},
+    {"appendfsync", P::kNoop, "everysec"},
+    {"dbfilename", P::kNoop, "dump.rdb"},
+    {"timeout", P::kNoop, "0"},
+    {"tcp-keepalive", P::kNoop, "300"},
+    {"maxclients", P::kNoop, "10000"},
+    {"hz", P::kNoop, "10"},
+    {"loglevel", P::kNoop, "notice"},
+    {"logfile", P::kNoop, ""},
+    {"notify-keyspace-events", P::kNoop, ""},
+    {"slowlog-log-slower-than", P::kNoop, "10000"},
+    {"slowlog-max-len", P::kNoop, "128"},
+    {"latency-monitor-threshold", P::kNoop, "0"},
+    {"lazyfree-lazy-eviction", P::kNoop, "no"},
+    {"lazyfree-lazy-expire", P::kNoop, "no"},
+    {"lazyfree-lazy-server-del", P::kNoop, "no"},
+    {"lazyfree-lazy-user-del", P::kNoop, "no"},
+    {"lazyfree-lazy-user-flush", P::kNoop, "no"},
+    {"hash-max-listpack-entries", P::kNoop, "128"},
+    {"hash-max-listpack-value", P::kNoop, "64"},
+    {"hash-max-ziplist-entries", P::kNoop, "128"},
+    {"hash-max-ziplist-value", P::kNoop, "64"},
+    {"list-max-listpack-size", P::kNoop, "-2"},
+    {"list-max-ziplist-size", P::kNoop, "-2"},
+    {"list-compress-depth", P::kNoop, "0"},
+    {"set-max-intset-entries", P::kNoop, "512"},
+    {"set-max-listpack-entries", P::kNoop, "128"},
+    {"set-max-listpack-value", P::kNoop, "64"},
+    {"zset-max-listpack-entries", P::kNoop, "128"},
+    {"zset-max-listpack-value", P::kNoop, "64"},
+    {"zset-max-ziplist-entries", P::kNoop, "128"},
+    {"zset-max-ziplist-value", P::kNoop, "64"},
+    {"activerehashing", P::kNoop, "yes"},
+    {"activedefrag", P::kNoop, "no"},
+    {"active-expire-effort", P::kNoop, "1"},
+    {"stop-writes-on-bgsave-error", P::kNoop, "yes"},
+    {"rdbcompression", P::kNoop, "yes"},
+    {"rdbchecksum", P::kNoop, "yes"},
+    {"aof-use-rdb-preamble", P::kNoop, "yes"},
+    {"auto-aof-rewrite-percentage", P::kNoop, "100"},
+    {"auto-aof-rewrite-min-size", P::kNoop, "67108864"},
+    {"protected-mode", P::kNoop, "no"},
+    {"replica-read-only", P::kNoop, "yes"},
+    {"lua-time-limit", P::kNoop, "5000"},
+    {"busy-reply-threshold", P::kNoop, "5000"},
+};
+
+}  // namespace
+
+void Info(Context& ctx, Args args) {
+  std::string text;
+  for (const InfoSection& s : kSections) {
+    if (Wanted(args, s)) s.write(ctx, &text);
+  }
+  ctx.out.Verbatim(text);
+}
+
+std::span<const ConfigParam> ConfigParams() {
+  return kParams;
+}
+
+const ConfigParam* FindConfigParam(std::string_view name) {
+  for (const ConfigParam& p : kParams) {
+    if (EqualsNoCase(p.name, name)) return &p;
+  }
+  return nullptr;
+}
+
+std::string ConfigValue(Context& ctx, const ConfigParam& p) {
+  const Shared::Options& o = ctx.shared.options;
+  std::lock_guard<std::mutex> lock(ctx.shared.config_mu);
+  switch (p.kind) {
+    case P::kMaxMemory:
+      return std::to_string(ctx.ks.table().max_memory_bytes());
+    case P::kRequirePass:
+      return ctx.shared.password.Get();
+    case P::kImmutable:
+      if (p.name == "databases") return std::to_string(ctx.ks.databases());
+      if (p.name == "port") return std::to_string(o.port);
+      if (p.name == "bind") return o.bind;
+      if (p.name == "io-threads") return std::to_string(o.threads);
+      return std::string(p.default_value);
+    case P::kNoop: {
+      auto it = ctx.shared.config.find(std::string(p.name));
+      return it != ctx.shared.config.end() ? it->second : std::string(p.default_value);
+    }
+  }
+  return "";
+}
+
+Status CheckConfigValue(const ConfigParam& p, std::string_view value) {
+  int64_t bytes = 0;
+  if (p.kind == P::kImmutable) return Status::InvalidArgument("can't set immutable config");
+  if (p.kind == P::kMaxMemory && !ParseMemoryValue(value, &bytes)) {
+    return Status::InvalidArgument("argument must be a memory value");
+  }
+  return Status::Ok();
+}
+
+void SetConfigValue(Context& ctx, const ConfigParam& p, std::string_view value) {
+  std::lock_guard<std::mutex> lock(ctx.shared.config_mu);
+  if (p.kind == P::kMaxMemory) {
+    int64_t bytes = 0;
+    ParseMemoryValue(value, &bytes);
+    ctx.ks.table().set_max_memory_bytes(bytes);
+  } else if (p.kind == P::kRequirePass) {
+    ctx.shared.password.Set(std::string(value));
+  } else {
+    ctx.shared.config[std::string(p.name)] = value;
+  }
+}
+
+bool ParseMemoryValue(std::string_view text, int64_t* bytes) {
+  size_t digits = 0;
+  while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9')
+    ++digits;
+  int64_t n = 0;
+  if (digits == 0 || !ParseInt64(text.substr(0, digits), &n)) return false;
+  const std::string_view unit = text.substr(digits);
+  struct Unit {
+    std::string_view name;
+    int64_t factor;
+  };
+  constexpr Unit kUnits[] = {
+      {"", 1},        {"b", 1},        {"k", 1000},       {"kb", 1024},
+      {"m", 1000000}, {"mb", 1 << 20}, {"g", 1000000000}, {"gb", int64_t{1} << 30}};
+  for (const Unit& u : kUnits) {
+    if (EqualsNoCase(unit, u.name)) return !__builtin_mul_overflow(n, u.factor, bytes);
+  }
+  return false;
+}
+
+}  // namespace quiver::resp

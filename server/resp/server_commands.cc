@@ -1,0 +1,316 @@
+// Server commands: CLIENT, CONFIG, COMMAND, TIME. (INFO: info.cc.)
+#include <sys/time.h>
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "server/resp/arguments.h"
+#include "server/resp/helpers.h"
+#include "server/resp/info.h"
+
+namespace quiver::resp {
+
+namespace {
+
+// --- CLIENT -----------------------------------------------------------
+
+// One line of CLIENT LIST / CLIENT INFO, with Redis's fields.
+std::string ClientLine(const ClientInfo& c, int64_t now_ms) {
+  std::string name, lib_name, lib_ver;
+  {
+    std::lock_guard<std::mutex> lock(c.mu);
+    name = c.name;
+    lib_name = c.lib_name;
+    lib_ver = c.lib_ver;
+  }
+  const Command* cmd = c.last_command.load(std::memory_order_relaxed);
+  const int64_t last = c.last_command_ms.load(std::memory_order_relaxed);
+  const bool multi = c.in_multi.load(std::memory_order_relaxed);
+  return "id=" + std::to_string(c.id) + " addr=" + c.addr + " laddr=" + c.laddr +
+         " fd=-1 name=" + name + " age=" + std::to_string((now_ms - c.created_ms) / 1000) +
+         " idle=" + std::to_string(last > 0 ? (now_ms - last) / 1000 : 0) +
+         " flags=" + (multi ? "x" : "N") +
+         " db=" + std::to_string(c.db.load(std::memory_order_relaxed)) +
+         " sub=0 psub=0 ssub=0 multi=" + (multi ? "0" : "-1") +
+         " qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0"
+         " events=r cmd=" +
+         std::string(cmd != nullptr ? cmd->name : "NULL") +
+         " user=default redir=-1 resp=" + std::to_string(c.proto.load(std::memory_order_relaxed)) +
+         " lib-name=" + lib_name + " lib-ver=" + lib_ver + "\n";
+}
+
+void ClientList(Context& ctx, Args args) {
+  std::vector<uint64_t> ids;
+  for (size_t i = 2; i < args.size(); ++i) {
+    if (EqualsNoCase(args[i], "TYPE") && i + 1 < args.size()) {
+      ++i;  // every client is "normal"
+      if (!EqualsNoCase(args[i], "normal")) return ctx.out.Verbatim("");
+    } else if (EqualsNoCase(args[i], "ID")) {
+      for (++i; i < args.size(); ++i) {
+        int64_t id = 0;
+        if (!ParseInt64(args[i], &id) || id <= 0) return ctx.out.Error("ERR Invalid client ID");
+        ids.push_back(static_cast<uint64_t>(id));
+      }
+    } else {
+      return ctx.out.Error(kSyntaxError);
+    }
+  }
+  std::string text;
+  const int64_t now = ctx.now();
+  std::lock_guard<std::mutex> lock(ctx.shared.clients_mu);
+  for (const auto& [id, info] : ctx.shared.clients) {
+    if (!ids.empty() && std::find(ids.begin(), ids.end(), id) == ids.end()) continue;
+    text += ClientLine(*info, now);
+  }
+  ctx.out.Verbatim(text);
+}
+
+void ClientSetInfo(Context& ctx, Args args) {
+  if (args.size() != 4) return ReplyWrongArity(ctx, "client|setinfo");
+  const bool name = EqualsNoCase(args[2], "LIB-NAME");
+  if (!name && !EqualsNoCase(args[2], "LIB-VER")) {
+    return ctx.out.Error("ERR Unrecognized option '" + std::string(args[2]) + "'");
+  }
+  if (!IsPrintableToken(args[3])) {
+    return ctx.out.Error(std::string("ERR ") + (name ? "lib-name" : "lib-ver") +
+                         " cannot contain spaces, newlines or special characters.");
+  }
+  std::lock_guard<std::mutex> lock(ctx.session.info->mu);
+  (name ? ctx.session.info->lib_name : ctx.session.info->lib_ver) = args[3];
+  ctx.out.Ok();
+}
+
+void ClientSetName(Context& ctx, Args args) {
+  if (args.size() != 3) return ReplyWrongArity(ctx, "client|setname");
+  if (!IsPrintableToken(args[2])) {
+    return ctx.out.Error("ERR Client names cannot contain spaces, newlines or special characters.");
+  }
+  std::lock_guard<std::mutex> lock(ctx.session.info->mu);
+  ctx.session.info->name = args[2];
+  ctx.out.Ok();
+}
+
+void ClientGetName(Context& ctx, Args) {
+  std::string name;
+  {
+    std::lock_guard<std::mutex> lock(ctx.session.info->mu);
+    name = ctx.session.info->name;
+  }
+  if (name.empty()) return ctx.out.Null();
+  ctx.out.Bulk(name);
+}
+
+// CLIENT NO-EVICT and NO-TOUCH: accepted (nothing is evicted or tracked).
+void ClientOnOff(Context& ctx, Args args) {
+  if (args.size() != 3) return ReplyWrongArity(ctx, "client|" + std::string(args[1]));
+  if (!EqualsNoCase(args[2], "ON") && !EqualsNoCase(args[2], "OFF")) {
+    return ctx.out.Error(kSyntaxError);
+  }
+  ctx.out.Ok();
+}
+
+void Client(Context& ctx, Args args) {
+  const std::string_view sub = args[1];
+  if (EqualsNoCase(sub, "ID") && args.size() == 2) {
+    return ctx.out.Integer(static_cast<int64_t>(ctx.session.info->id));
+  }
+  if (EqualsNoCase(sub, "SETNAME")) return ClientSetName(ctx, args);
+  if (EqualsNoCase(sub, "GETNAME") && args.size() == 2) return ClientGetName(ctx, args);
+  if (EqualsNoCase(sub, "LIST")) return ClientList(ctx, args);
+  if (EqualsNoCase(sub, "INFO") && args.size() == 2) {
+    return ctx.out.Verbatim(ClientLine(*ctx.session.info, ctx.now()));
+  }
+  if (EqualsNoCase(sub, "SETINFO")) return ClientSetInfo(ctx, args);
+  if (EqualsNoCase(sub, "NO-EVICT") || EqualsNoCase(sub, "NO-TOUCH")) {
+    return ClientOnOff(ctx, args);
+  }
+  if (EqualsNoCase(sub, "HELP")) {
+    const char* lines[] = {"CLIENT <subcommand> [<arg> ...]. Subcommands are:",
+                           "ID",
+                           "GETNAME",
+                           "SETNAME <name>",
+                           "LIST [TYPE normal] [ID <id> ...]",
+                           "INFO",
+                           "SETINFO <LIB-NAME|LIB-VER> <value>",
+                           "NO-EVICT <ON|OFF>",
+                           "NO-TOUCH <ON|OFF>",
+                           "HELP"};
+    ctx.out.Array(std::size(lines));
+    for (const char* l : lines)
+      ctx.out.Simple(l);
+    return;
+  }
+  ctx.out.Error("ERR unknown subcommand '" + std::string(sub.substr(0, 128)) +
+                "'. Try CLIENT HELP.");
+}
+
+// --- CONFIG -----------------------------------------------------------
+
+void ConfigGet(Context& ctx, Args args) {
+  if (args.size() < 3) return ReplyWrongArity(ctx, "config|get");
+  std::vector<std::pair<std::string, std::string>> found;
+  for (const ConfigParam& p : ConfigParams()) {
+    for (size_t i = 2; i < args.size(); ++i) {
+      if (!GlobMatch(args[i], p.name, /*nocase=*/true)) continue;
+      found.emplace_back(p.name, ConfigValue(ctx, p));
+      break;
+    }
+  }
+  ctx.out.Map(found.size());
+  for (const auto& [name, value] : found) {
+    ctx.out.Bulk(name);
+    ctx.out.Bulk(value);
+  }
+}
+
+void ConfigSet(Context& ctx, Args args) {
+  if (args.size() < 4 || args.size() % 2 != 0) return ReplyWrongArity(ctx, "config|set");
+  std::vector<std::pair<const ConfigParam*, std::string_view>> changes;
+  for (size_t i = 2; i < args.size(); i += 2) {
+    const ConfigParam* p = FindConfigParam(args[i]);
+    if (p == nullptr) {
+      return ctx.out.Error("ERR Unknown option or number of arguments for CONFIG SET - '" +
+                           std::string(args[i]) + "'");
+    }
+    if (Status st = CheckConfigValue(*p, args[i + 1]); !st.ok()) {
+      return ctx.out.Error("ERR CONFIG SET failed (possibly related to argument '" +
+                           std::string(p->name) + "') - " + st.message());
+    }
+    changes.emplace_back(p, args[i + 1]);
+  }
+  for (const auto& [p, value] : changes)
+    SetConfigValue(ctx, *p, value);
+  ctx.out.Ok();
+}
+
+void Config(Context& ctx, Args args) {
+  const std::string_view sub = args[1];
+  if (EqualsNoCase(sub, "GET")) return ConfigGet(ctx, args);
+  if (EqualsNoCase(sub, "SET")) return ConfigSet(ctx, args);
+  if (EqualsNoCase(sub, "RESETSTAT") && args.size() == 2) {
+    ResetStats(ctx);
+    return ctx.out.Ok();
+  }
+  if (EqualsNoCase(sub, "REWRITE") && args.size() == 2) {
+    return ctx.out.Error("ERR The server is running without a config file");
+  }
+  ctx.out.Error("ERR unknown subcommand '" + std::string(sub.substr(0, 128)) +
+                "'. Try CONFIG HELP.");
+}
+
+// --- COMMAND ----------------------------------------------------------
+
+void ReplyFlags(Context& ctx, uint32_t flags) {
+  std::vector<std::string_view> names;
+  if (flags & kWrite) names.push_back("write");
+  if (flags & kReadOnly) names.push_back("readonly");
+  if (flags & kDenyOom) names.push_back("denyoom");
+  if (flags & kAdmin) names.push_back("admin");
+  if (flags & kNoAuth) names.push_back("no_auth");
+  if (flags & kStale) names.push_back("stale");
+  if (flags & kFast) names.push_back("fast");
+  ctx.out.Set(names.size());
+  for (std::string_view n : names)
+    ctx.out.Simple(n);
+}
+
+// Redis 7's ten-element command description.
+void ReplyCommandInfo(Context& ctx, const Command& c) {
+  ctx.out.Array(10);
+  ctx.out.Bulk(c.name);
+  ctx.out.Integer(c.arity);
+  ReplyFlags(ctx, c.flags);
+  ctx.out.Integer(c.first_key);
+  ctx.out.Integer(c.last_key);
+  ctx.out.Integer(c.key_step);
+  ctx.out.Set(1);
+  ctx.out.Simple("@" + std::string(c.group));
+  ctx.out.Set(0);    // tips
+  ctx.out.Array(0);  // key specs
+  ctx.out.Array(0);  // subcommands
+}
+
+void ReplyCommandDocs(Context& ctx, const Command& c) {
+  ctx.out.Bulk(c.name);
+  ctx.out.Map(3);
+  ctx.out.Bulk("summary");
+  ctx.out.Bulk(c.summary);
+  ctx.out.Bulk("since");
+  ctx.out.Bulk("1.0.0");
+  ctx.out.Bulk("group");
+  ctx.out.Bulk(c.group);
+}
+
+// The commands named from args[from] on (all of them if none is named).
+std::vector<const Command*> NamedCommands(Args args, size_t from, bool keep_unknown) {
+  std::vector<const Command*> out;
+  if (args.size() <= from) {
+    auto all = AllCommands();
+    return {all.begin(), all.end()};
+  }
+  for (size_t i = from; i < args.size(); ++i) {
+    const Command* c = FindCommand(args[i]);
+    if (c != nullptr || keep_unknown) out.push_back(c);
+  }
+  return out;
+}
+
+void CommandCommand(Context& ctx, Args args) {
+  const std::string_view sub = args.size() > 1 ? args[1] : std::string_view();
+  if (args.size() == 1 || EqualsNoCase(sub, "INFO")) {
+    std::vector<const Command*> cmds = NamedCommands(args, 2, /*keep_unknown=*/true);
+    ctx.out.Array(cmds.size());
+    for (const Command* c : cmds) {
+      if (c == nullptr) {
+        ctx.out.NullArray();
+      } else {
+        ReplyCommandInfo(ctx, *c);
+      }
+    }
+    return;
+  }
+  if (EqualsNoCase(sub, "COUNT") && args.size() == 2) {
+    return ctx.out.Integer(static_cast<int64_t>(AllCommands().size()));
+  }
+  if (EqualsNoCase(sub, "LIST") && args.size() == 2) {
+    ctx.out.Array(AllCommands().size());
+    for (const Command* c : AllCommands())
+      ctx.out.Bulk(c->name);
+    return;
+  }
+  if (EqualsNoCase(sub, "DOCS")) {
+    std::vector<const Command*> cmds = NamedCommands(args, 2, /*keep_unknown=*/false);
+    ctx.out.Map(cmds.size());
+    for (const Command* c : cmds)
+      ReplyCommandDocs(ctx, *c);
+    return;
+  }
+  ctx.out.Error("ERR unknown subcommand '" + std::string(sub.substr(0, 128)) +
+                "'. Try COMMAND HELP.");
+}
+
+void Time(Context& ctx, Args) {
+  timeval tv{};
+  gettimeofday(&tv, nullptr);
+  ctx.out.Array(2);
+  ctx.out.Bulk(std::to_string(tv.tv_sec));
+  ctx.out.Bulk(std::to_string(tv.tv_usec));
+}
+
+const Command kCommands[] = {
+    {"client", -2, kAdmin | kStale, 0, 0, 0, "connection",
+     "Connection management: ID, SETNAME, GETNAME, LIST, INFO, SETINFO, NO-EVICT.", Client},
+    {"config", -2, kAdmin | kStale, 0, 0, 0, "server", "Reads or changes configuration.", Config},
+    {"command", -1, kStale, 0, 0, 0, "server", "Describes the commands.", CommandCommand},
+    {"info", -1, kStale, 0, 0, 0, "server", "Returns information and statistics.", Info},
+    {"time", 1, kFast | kStale, 0, 0, 0, "server", "Returns the server time.", Time},
+};
+
+}  // namespace
+
+std::span<const Command> ServerCommands() {
+  return kCommands;
+}
+
+}  // namespace quiver::resp

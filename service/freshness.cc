@@ -1,0 +1,66 @@
+#include "service/freshness.h"
+
+#include <algorithm>
+#include <memory>
+#include <unordered_map>
+
+#include "protocol/json_text.h"
+#include "protocol/timestamp.h"
+#include "util/rcu.h"
+
+namespace quiver {
+
+std::vector<ViewFreshness> MeasureFreshness(FeatureStore& store) {
+  std::vector<std::shared_ptr<const ViewSchema>> views;
+  {
+    rcu::ReadLock lock;
+    views = store.registry().current().views();  // kept alive while measured
+  }
+  const int64_t now = store.NowMs();
+  std::vector<ViewFreshness> out;
+  std::vector<std::vector<uint64_t>> ages(views.size(), std::vector<uint64_t>(Histogram::kBuckets));
+  std::vector<int64_t> oldest(views.size(), 0);
+  std::unordered_map<uint32_t, size_t> index;  // view id -> place in views
+  for (size_t v = 0; v < views.size(); ++v) {
+    index.emplace(views[v]->id, v);
+    out.push_back({.view = views[v]->QualifiedName(), .sla_ms = views[v]->freshness_ms});
+  }
+  // One pass over the table for every view (RESP keys are skipped).
+  store.table().ForEach([&](const Record& r) {
+    auto it = index.find(r.view_id);
+    if (it == index.end()) return;
+    ViewFreshness& f = out[it->second];
+    f.memory_bytes += static_cast<int64_t>(r.allocation_size());
+    if (r.ExpiredAt(now)) {
+      ++f.expired;
+      return;
+    }
+    ++f.rows;
+    const int64_t age = std::max<int64_t>(now - r.event_time_ms, 0);
+    oldest[it->second] = std::max(oldest[it->second], age);
+    ++ages[it->second][Histogram::BucketOf(age)];
+    if (f.sla_ms > 0 && age > f.sla_ms) ++f.past_sla;
+  });
+  for (size_t v = 0; v < views.size(); ++v)
+    out[v].age_ms = Histogram::Summarize(ages[v], oldest[v]);
+  return out;
+}
+
+std::string FreshnessJson(const std::vector<ViewFreshness>& views, int64_t now_ms) {
+  std::string out;
+  JsonWriter w(&out);
+  w.Open('{').Key("server_time").String(FormatTimestampMs(now_ms)).Key("views").Open('[');
+  for (const ViewFreshness& f : views) {
+    w.Open('{').Key("view").String(f.view).Key("sla_ms").Int(f.sla_ms);
+    w.Key("rows").Uint(f.rows).Key("expired").Uint(f.expired).Key("past_sla").Uint(f.past_sla);
+    w.Key("past_sla_ratio").Number(f.rows == 0 ? 0.0 : static_cast<double>(f.past_sla) / f.rows);
+    w.Key("memory_bytes").Int(f.memory_bytes).Key("age_ms").Open('{');
+    w.Key("p50").Int(f.age_ms.p50).Key("p90").Int(f.age_ms.p90).Key("p99").Int(f.age_ms.p99);
+    w.Key("p999").Int(f.age_ms.p999).Key("max").Int(f.age_ms.max).Close().Close();
+  }
+  w.Close().Close();
+  out.push_back('\n');
+  return out;
+}
+
+}  // namespace quiver

@@ -1,0 +1,34 @@
+// Freshness of each view's served rows: how old the latest values are
+// (now - event time), against the view's freshness SLA, with the rows and
+// bytes each view holds. Computed on demand by one pass over the online
+// table, for GET /v1/freshness and /metrics.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "service/histogram.h"
+#include "storage/features/feature_store.h"
+
+namespace quiver {
+
+struct ViewFreshness {
+  std::string view;       // "name@vN"
+  int64_t sla_ms = 0;     // the view's freshness SLA; 0: none
+  uint64_t rows = 0;      // served (not expired)
+  uint64_t expired = 0;   // held in memory past their TTL, not served, not yet swept
+  uint64_t past_sla = 0;  // served rows older than the SLA
+  int64_t memory_bytes = 0;
+  Histogram::Summary age_ms;  // of the served rows
+};
+
+// Every view of the current catalog, in its order, from one pass over the
+// table. Takes the RCU read lock itself, one shard at a time: the caller
+// must not hold it.
+std::vector<ViewFreshness> MeasureFreshness(FeatureStore& store);
+
+// The JSON document of GET /v1/freshness and `quiver freshness`.
+std::string FreshnessJson(const std::vector<ViewFreshness>& views, int64_t now_ms);
+
+}  // namespace quiver

@@ -30,7 +30,7 @@ const fb::Response* VerifyResponse(std::span<const uint8_t> frame) {
 void BuildErrorResponse(flatbuffers::FlatBufferBuilder* builder, uint64_t id,
                         const Status& status) {
   builder->Clear();
-  auto message = builder->CreateString(status.message());
+  auto message = builder->CreateString(status.KindAndMessage());
   fb::ResponseBuilder response(*builder);
   response.add_id(id);
   response.add_code(static_cast<fb::StatusCode>(status.code()));

@@ -29,10 +29,32 @@ enum class StatusCode : uint16_t {
 
 std::string_view StatusCodeName(StatusCode code);
 
+// What kind of error, finer than its code, where a front end must tell the
+// client something specific: Redis's error codes ("-WRONGTYPE …"). The kind
+// is data, set where the error arises; no front end parses a message to
+// learn it. Most errors have none. A message never repeats its kind: each
+// front end writes the kind on its wire (the RESP prefix, the native
+// message's first word).
+enum class ErrorKind : uint8_t {
+  kNone = 0,
+  kWrongType,     // an operation against a key holding another kind of value
+  kOutOfMemory,   // the memory limit refuses a write
+  kNoAuth,        // authentication is required first
+  kWrongPass,     // the password (or user and password) is wrong
+  kNoPermission,  // the user may not run this command or touch this key
+  kReadOnly,      // this server does not accept writes
+  kBusy,          // the server is busy (a script is running)
+};
+
+// The kind's Redis error code ("WRONGTYPE", "OOM", …); "" for kNone.
+std::string_view ErrorKindName(ErrorKind kind);
+
 class [[nodiscard]] Status {
  public:
   Status() = default;  // OK
   Status(StatusCode code, std::string message) : code_(code), message_(std::move(message)) {}
+  Status(StatusCode code, ErrorKind kind, std::string message)
+      : code_(code), kind_(kind), message_(std::move(message)) {}
 
   static Status Ok() { return {}; }
   static Status InvalidArgument(std::string m) {
@@ -54,16 +76,45 @@ class [[nodiscard]] Status {
     return {StatusCode::kUnauthenticated, std::move(m)};
   }
 
+  // Errors of a kind, each with the code it travels with.
+  static Status WrongType(std::string m) {
+    return {StatusCode::kFailedPrecondition, ErrorKind::kWrongType, std::move(m)};
+  }
+  static Status OutOfMemory(std::string m) {
+    return {StatusCode::kResourceExhausted, ErrorKind::kOutOfMemory, std::move(m)};
+  }
+  static Status NoAuth(std::string m) {
+    return {StatusCode::kUnauthenticated, ErrorKind::kNoAuth, std::move(m)};
+  }
+  static Status WrongPass(std::string m) {
+    return {StatusCode::kUnauthenticated, ErrorKind::kWrongPass, std::move(m)};
+  }
+  static Status NoPermission(std::string m) {
+    return {StatusCode::kFailedPrecondition, ErrorKind::kNoPermission, std::move(m)};
+  }
+  static Status ReadOnly(std::string m) {
+    return {StatusCode::kFailedPrecondition, ErrorKind::kReadOnly, std::move(m)};
+  }
+  static Status Busy(std::string m) {
+    return {StatusCode::kUnavailable, ErrorKind::kBusy, std::move(m)};
+  }
+
   bool ok() const { return code_ == StatusCode::kOk; }
   StatusCode code() const { return code_; }
+  ErrorKind kind() const { return kind_; }
   const std::string& message() const { return message_; }
   bool IsNotFound() const { return code_ == StatusCode::kNotFound; }
 
-  // "NotFound: unknown view 'x'", or "OK".
+  // The message preceded by the kind's name, if it has one: "OOM write
+  // refused …", as the native protocol carries it.
+  std::string KindAndMessage() const;
+  // "NotFound: unknown view 'x'", "ResourceExhausted: OOM write refused …",
+  // or "OK".
   std::string ToString() const;
 
  private:
   StatusCode code_ = StatusCode::kOk;
+  ErrorKind kind_ = ErrorKind::kNone;
   std::string message_;
 };
 
@@ -121,11 +172,41 @@ inline std::string_view StatusCodeName(StatusCode code) {
   return "Unknown";
 }
 
+inline std::string_view ErrorKindName(ErrorKind kind) {
+  switch (kind) {
+    case ErrorKind::kNone:
+      return "";
+    case ErrorKind::kWrongType:
+      return "WRONGTYPE";
+    case ErrorKind::kOutOfMemory:
+      return "OOM";
+    case ErrorKind::kNoAuth:
+      return "NOAUTH";
+    case ErrorKind::kWrongPass:
+      return "WRONGPASS";
+    case ErrorKind::kNoPermission:
+      return "NOPERM";
+    case ErrorKind::kReadOnly:
+      return "READONLY";
+    case ErrorKind::kBusy:
+      return "BUSY";
+  }
+  return "";
+}
+
+inline std::string Status::KindAndMessage() const {
+  if (kind_ == ErrorKind::kNone) return message_;
+  std::string s(ErrorKindName(kind_));
+  s += ' ';
+  s += message_;
+  return s;
+}
+
 inline std::string Status::ToString() const {
   if (ok()) return "OK";
   std::string s(StatusCodeName(code_));
   s += ": ";
-  s += message_;
+  s += KindAndMessage();
   return s;
 }
 

@@ -19,23 +19,49 @@ namespace {
 // Feature reads name at most this many entities per request.
 constexpr size_t kMaxEntities = 100'000;
 
+// The HTTP front end's one table from a failed status to an HTTP status:
+// by its kind where it has one, else by its code.
 unsigned HttpStatusOf(const Status& s) {
+  switch (s.kind()) {
+    case ErrorKind::kNoAuth:
+    case ErrorKind::kWrongPass:
+      return 401;
+    case ErrorKind::kNoPermission:
+    case ErrorKind::kReadOnly:
+      return 403;
+    case ErrorKind::kWrongType:
+      return 400;
+    case ErrorKind::kOutOfMemory:
+    case ErrorKind::kBusy:
+      return 503;
+    case ErrorKind::kNone:
+      break;
+  }
   switch (s.code()) {
     case StatusCode::kNotFound:
       return 404;
     case StatusCode::kResourceExhausted:
+    case StatusCode::kUnavailable:
       return 503;
     case StatusCode::kInvalidArgument:
     case StatusCode::kFailedPrecondition:
       return 400;
+    case StatusCode::kUnauthenticated:
+      return 401;
     default:
       return 500;
   }
 }
 
+// The error reply of a failed status: its HTTP status, and its kind's name
+// before the message ("OOM write refused …").
+HttpReply StatusError(const Status& s) {
+  return HttpError(HttpStatusOf(s), s.KindAndMessage());
+}
+
 // A JSON document, or the error that stopped it.
 HttpReply JsonDocument(Result<std::string> doc) {
-  if (!doc.ok()) return HttpError(HttpStatusOf(doc.status()), doc.status().message());
+  if (!doc.ok()) return StatusError(doc.status());
   return {.status = 200, .content_type = "application/json", .body = std::move(*doc)};
 }
 
@@ -173,7 +199,7 @@ HttpReply ReadRows(FeatureStore& store, std::string_view view,
   rcu::ReadLock lock;
   ReadResult result;
   Status s = store.Read({.view = view, .fields = fields, .key_parts = parts}, &result);
-  if (!s.ok()) return HttpError(HttpStatusOf(s), s.message());
+  if (!s.ok()) return StatusError(s);
   HttpReply reply;
   reply.body = "{\"view\":";
   AppendJsonString(result.view->QualifiedName(), &reply.body);
@@ -348,7 +374,7 @@ HttpReply HttpApi::FeatureRow(std::string_view view, std::string_view key,
     return HttpError(400, "malformed percent-encoding in the path or query");
   }
   Result<size_t> per_key = JoinKeyCount(d_.store, view_text);
-  if (!per_key.ok()) return HttpError(HttpStatusOf(per_key.status()), per_key.status().message());
+  if (!per_key.ok()) return StatusError(per_key.status());
   Result<std::vector<std::string_view>> parts = SplitJoinedKey(key_text, *per_key);
   if (!parts.ok()) return HttpError(400, parts.status().message());
   const std::vector<std::string_view> field_list = SplitCommas(fields_text);
@@ -392,7 +418,7 @@ HttpReply HttpApi::FeatureBatch(std::string_view body) const {
     }
   }
   Result<size_t> per_key = JoinKeyCount(d_.store, view);
-  if (!per_key.ok()) return HttpError(HttpStatusOf(per_key.status()), per_key.status().message());
+  if (!per_key.ok()) return StatusError(per_key.status());
   if (keys.size() > kMaxEntities) {
     return HttpError(413, "at most " + std::to_string(kMaxEntities) + " keys per request");
   }

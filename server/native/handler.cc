@@ -80,12 +80,12 @@ Status NativeHandler::Authenticate(const fb::Hello& hello) {
   if (options_.password == nullptr || !options_.password->required()) return Status::Ok();
   const flatbuffers::String* given = hello.password();
   if (given == nullptr || given->size() == 0) {
-    return Status::Unauthenticated(
-        "NOAUTH this server requires a password: send it in Hello (quiver --password, "
+    return Status::NoAuth(
+        "this server requires a password: send it in Hello (quiver --password, "
         "ClientOptions::password, quiver.Client(password=...))");
   }
   if (!options_.password->Matches(std::string_view(given->c_str(), given->size())))
-    return Status::Unauthenticated("WRONGPASS invalid password");
+    return Status::WrongPass("invalid password");
   authenticated_ = true;
   return Status::Ok();
 }
@@ -112,7 +112,7 @@ Status NativeHandler::Dispatch(const fb::Request& request, Builder& b, uint64_t 
                                    " names a body type but has no body");
   }
   if (!authenticated_ && request.body_type() != fb::RequestBody::Hello) {
-    return Status::Unauthenticated("NOAUTH this server requires a password: send it in Hello");
+    return Status::NoAuth("this server requires a password: send it in Hello");
   }
   switch (request.body_type()) {
     case fb::RequestBody::Hello:

@@ -189,8 +189,8 @@ struct Context {
   // Hands a box's journal to the log. REQUIRES: the box's lock held, taken
   // before it was changed (so that the log sees its changes in order).
   void LogBox(Box& box);
-  // Replies the error of a status: its message when it carries a Redis
-  // error code ("WRONGTYPE ...", "OOM ..."), else "ERR message".
+  // Replies the error of a status (server/resp/errors.h: its kind's Redis
+  // error code, else ERR).
   void Fail(const Status& status);
 };
 

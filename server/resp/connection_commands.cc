@@ -26,8 +26,9 @@ bool PasswordOk(Context& ctx, std::string_view user, std::string_view password) 
   return user == "default" && ctx.shared.password.Matches(password);
 }
 
-constexpr std::string_view kWrongPass =
-    "WRONGPASS invalid username-password pair or user is disabled.";
+Status WrongPass() {
+  return Status::WrongPass("invalid username-password pair or user is disabled.");
+}
 
 void Auth(Context& ctx, Args args) {
   if (args.size() > 3) return ctx.out.Error(kSyntaxError);
@@ -40,7 +41,7 @@ void Auth(Context& ctx, Args args) {
     }
   }
   if (!PasswordOk(ctx, with_user ? args[1] : "default", args.back())) {
-    return ctx.out.Error(kWrongPass);
+    return ctx.Fail(WrongPass());
   }
   ctx.session.authenticated = true;
   ctx.out.Ok();
@@ -67,7 +68,7 @@ void Hello(Context& ctx, Args args) {
   for (; i < args.size(); ++i) {
     const bool more = i + 1 < args.size();
     if (EqualsNoCase(args[i], "AUTH") && i + 2 < args.size()) {
-      if (!PasswordOk(ctx, args[i + 1], args[i + 2])) return ctx.out.Error(kWrongPass);
+      if (!PasswordOk(ctx, args[i + 1], args[i + 2])) return ctx.Fail(WrongPass());
       authenticated = true;
       i += 2;
     } else if (EqualsNoCase(args[i], "SETNAME") && more) {
@@ -82,10 +83,10 @@ void Hello(Context& ctx, Args args) {
     }
   }
   if (!authenticated) {
-    return ctx.out.Error(
-        "NOAUTH HELLO must be called with the client already authenticated, otherwise the "
+    return ctx.Fail(Status::NoAuth(
+        "HELLO must be called with the client already authenticated, otherwise the "
         "HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and "
-        "select the RESP protocol version at the same time");
+        "select the RESP protocol version at the same time"));
   }
   ctx.session.authenticated = true;
   if (set_name) SetName(ctx, name);

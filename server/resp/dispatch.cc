@@ -5,7 +5,9 @@
 #include <unordered_map>
 
 #include "server/resp/command.h"
+#include "server/resp/errors.h"
 #include "server/resp/features.h"
+#include "server/resp/helpers.h"
 #include "util/clock.h"
 #include "util/rcu.h"
 
@@ -79,8 +81,6 @@ bool WritesFeatureKey(const Command& cmd, Args args) {
   return false;
 }
 
-constexpr std::string_view kOomError = "OOM command not allowed when used memory > 'maxmemory'.";
-
 bool OverMemory(const Context& ctx) {
   const OnlineTable& table = ctx.ks.table();
   return table.max_memory_bytes() > 0 && table.memory_bytes() >= table.max_memory_bytes();
@@ -90,6 +90,9 @@ bool OverMemory(const Context& ctx) {
 void Refuse(Context& ctx, std::string_view error) {
   if (ctx.session.in_multi) ctx.session.multi_failed = true;
   ctx.out.Error(error);
+}
+void Refuse(Context& ctx, const Status& status) {
+  Refuse(ctx, ErrorReply(status));
 }
 
 }  // namespace
@@ -127,18 +130,7 @@ void ReplyWrongArity(Context& ctx, std::string_view name) {
 }
 
 void Context::Fail(const Status& status) {
-  if (status.code() == StatusCode::kResourceExhausted) return out.Error(kOomError);
-  std::string_view m = status.message();
-  const size_t space = m.find(' ');
-  const std::string_view code = m.substr(0, space);
-  const bool has_code =
-      space != std::string_view::npos && !code.empty() &&
-      std::all_of(code.begin(), code.end(), [](char c) { return c >= 'A' && c <= 'Z'; });
-  if (has_code) {
-    out.Error(m);
-  } else {
-    out.Error("ERR " + std::string(m));
-  }
+  out.Error(ErrorReply(status));
 }
 
 void Context::Log(HistoryBatch&& ops) {
@@ -195,7 +187,7 @@ void Run(Context& ctx, const Command& cmd, Args args, bool gate) {
   ClientInfo& info = *ctx.session.info;
   info.last_command.store(&cmd, std::memory_order_relaxed);
   ClientInfo::Add(info.commands, 1);
-  if ((cmd.flags & kDenyOom) && OverMemory(ctx)) return ctx.out.Error(kOomError);
+  if ((cmd.flags & kDenyOom) && OverMemory(ctx)) return ctx.Fail(Oom());
   if (WritesFeatureKey(cmd, args)) return ctx.out.Error(kFeatureKeyReadOnly);
   rcu::ReadLock read_lock;
   const bool many = (cmd.flags & kMultiKey) && KeyCount(cmd, args.size()) > 1;
@@ -218,7 +210,7 @@ void Execute(Context& ctx, Args args, const Command* cmd) {
   Session& s = ctx.session;
   if (cmd == nullptr) return Refuse(ctx, UnknownCommand(args));
   if (!s.authenticated && !(cmd->flags & kNoAuth)) {
-    return Refuse(ctx, "NOAUTH Authentication required.");
+    return Refuse(ctx, Status::NoAuth("Authentication required."));
   }
   if (!ArityOk(*cmd, args.size())) {
     if (s.in_multi) s.multi_failed = true;
@@ -226,7 +218,7 @@ void Execute(Context& ctx, Args args, const Command* cmd) {
   }
   if (s.in_multi && !(cmd->flags & kNoQueue)) {
     // As Redis: over the limit, nothing more is queued (EXEC then aborts).
-    if (OverMemory(ctx)) return Refuse(ctx, kOomError);
+    if (OverMemory(ctx)) return Refuse(ctx, Oom());
     s.queued.emplace_back(args.begin(), args.end());
     ctx.out.Simple("QUEUED");
     return;

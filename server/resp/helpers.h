@@ -22,10 +22,10 @@ inline std::string_view ValueOf(const Record* r) {
 }
 
 inline Status Oom() {
-  return Status::ResourceExhausted("OOM");
+  return Status::OutOfMemory("command not allowed when used memory > 'maxmemory'.");
 }
 inline Status WrongType() {
-  return Status::FailedPrecondition(std::string(kWrongTypeMessage));
+  return Status::WrongType(std::string(kWrongTypeMessage));
 }
 inline Status TooBig() {
   return Status::InvalidArgument("string exceeds maximum allowed size (proto-max-bulk-len)");

@@ -299,15 +299,15 @@ Result<PosOptions> ParsePosOptions(Args args) {
       }
       if (v == 0) {
         return Status::InvalidArgument(
-            "ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... "
+            "RANK can't be zero: use 1 to start from the first match, 2 from the second ... "
             "or use negative to start from the end of the list");
       }
       o.rank = v;
     } else if (EqualsNoCase(args[i], "count")) {
-      if (!integer || v < 0) return Status::InvalidArgument("ERR COUNT can't be negative");
+      if (!integer || v < 0) return Status::InvalidArgument("COUNT can't be negative");
       o.count = v;
     } else if (EqualsNoCase(args[i], "maxlen")) {
-      if (!integer || v < 0) return Status::InvalidArgument("ERR MAXLEN can't be negative");
+      if (!integer || v < 0) return Status::InvalidArgument("MAXLEN can't be negative");
       o.maxlen = v;
     } else {
       return Status::InvalidArgument(std::string(kSyntaxError).substr(4));

@@ -228,8 +228,8 @@ Status FeatureStore::CheckMemory(const ResolvedWrite& w) const {
   if (table_.memory_bytes() + static_cast<int64_t>(estimate) <= table_.max_memory_bytes()) {
     return Status::Ok();
   }
-  return Status::ResourceExhausted(
-      "OOM: write of " + std::to_string(w.keys.size()) + " rows refused, the online table holds " +
+  return Status::OutOfMemory(
+      "write of " + std::to_string(w.keys.size()) + " rows refused, the online table holds " +
       std::to_string(table_.memory_bytes()) + " bytes and its limit is " +
       std::to_string(table_.max_memory_bytes()) + " (--max-memory); reads continue");
 }

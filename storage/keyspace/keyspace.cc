@@ -51,8 +51,7 @@ const Record* KeySpace::Find(int db, std::string_view key) const {
 
 Result<const Record*> KeySpace::Find(int db, std::string_view key, RecordKind kind) const {
   const Record* r = Find(db, key);
-  if (r != nullptr && r->kind != kind)
-    return Status::FailedPrecondition(std::string(kWrongTypeMessage));
+  if (r != nullptr && r->kind != kind) return Status::WrongType(std::string(kWrongTypeMessage));
   return r;
 }
 

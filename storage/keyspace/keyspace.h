@@ -42,9 +42,10 @@ namespace quiver {
 inline constexpr uint32_t kPlainViewBase = 0x80000000u;
 inline constexpr int kMaxDatabases = 1 << 16;
 
-// Redis's reply to a command on a key of another type.
+// Redis's reply to a command on a key of another type (with its kind,
+// ErrorKind::kWrongType: Status::WrongType(kWrongTypeMessage)).
 inline constexpr std::string_view kWrongTypeMessage =
-    "WRONGTYPE Operation against a key holding the wrong kind of value";
+    "Operation against a key holding the wrong kind of value";
 
 class KeySpace {
  public:
@@ -96,7 +97,7 @@ class KeySpace {
   // The live record of a key, or nullptr. REQUIRES: rcu::ReadLock held;
   // the record stays valid until it is released. REQUIRES: 0 <= db < databases().
   const Record* Find(int db, std::string_view key) const;
-  // Find, failing with FailedPrecondition(kWrongTypeMessage) if the key
+  // Find, failing with WrongType(kWrongTypeMessage) if the key
   // holds a value of another kind.
   Result<const Record*> Find(int db, std::string_view key, RecordKind kind) const;
 

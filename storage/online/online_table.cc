@@ -207,9 +207,9 @@ Status OnlineTable::CheckMemory(int64_t added_bytes) const {
   const int64_t limit = max_memory_bytes();
   if (limit <= 0 || added_bytes <= 0) return Status::Ok();
   if (memory_bytes() + added_bytes <= limit) return Status::Ok();
-  return Status::ResourceExhausted("OOM: write refused, the online table holds " +
-                                   std::to_string(memory_bytes()) + " bytes and its limit is " +
-                                   std::to_string(limit) + " (--max-memory); reads continue");
+  return Status::OutOfMemory("write refused, the online table holds " +
+                             std::to_string(memory_bytes()) + " bytes and its limit is " +
+                             std::to_string(limit) + " (--max-memory); reads continue");
 }
 
 void OnlineTable::Retire(Record* r) {
@@ -232,8 +232,8 @@ Status OnlineTable::Grow(Shard& shard) {
     capacity *= 2;
   Slots* fresh = Slots::Allocate(capacity);
   if (fresh == nullptr) {
-    return Status::ResourceExhausted("OOM: cannot grow the online table to " +
-                                     std::to_string(capacity) + " slots");
+    return Status::OutOfMemory("cannot grow the online table to " + std::to_string(capacity) +
+                               " slots");
   }
   // Every record is read to rehash its key: fetch those a few slots ahead
   // so that their cache misses overlap.
@@ -331,7 +331,7 @@ Result<OnlineTable::Outcome> OnlineTable::Upsert(uint32_t view_id, std::string_v
     stale = existed && current->event_time_ms > event_time_ms;
     if (stale) return Change{};
     Record* fresh = build(current);
-    if (fresh == nullptr) return Status::ResourceExhausted("OOM: allocation failed");
+    if (fresh == nullptr) return Status::OutOfMemory("allocation failed");
     return Change{Change::kPut, fresh};
   });
   if (!kind.ok()) return kind.status();

@@ -100,6 +100,19 @@ TEST(ErrorResponseTest, CarriesCodeMessageAndId) {
   EXPECT_EQ(r->message()->str(), "unknown view 'x'");
 }
 
+// The native wire has no field for an error's kind: its name leads the
+// message, as Redis's codes lead its errors.
+TEST(ErrorResponseTest, CarriesTheKindAsTheMessagesFirstWord) {
+  flatbuffers::FlatBufferBuilder b;
+  BuildErrorResponse(&b, 7, Status::OutOfMemory("write refused"));
+  std::vector<uint64_t> aligned((b.GetSize() + 7) / 8);
+  std::memcpy(aligned.data(), b.GetBufferPointer(), b.GetSize());
+  const fb::Response* r = VerifyResponse({reinterpret_cast<uint8_t*>(aligned.data()), b.GetSize()});
+  ASSERT_NE(r, nullptr);
+  EXPECT_EQ(r->code(), fb::StatusCode::ResourceExhausted);
+  EXPECT_EQ(r->message()->str(), "OOM write refused");
+}
+
 static_assert(static_cast<int>(fb::StatusCode::IoError) == static_cast<int>(StatusCode::kIoError));
 static_assert(static_cast<int>(fb::FieldType::Float32Vector) ==
               static_cast<int>(FieldType::kFloat32Vector));

@@ -1,0 +1,84 @@
+// The HTTP API in process, without a socket (tests/http/ drives it over
+// the wire with urllib, curl and prometheus_client): routes, JSON reads,
+// and the table from error kinds to HTTP statuses.
+#include "server/http/api.h"
+
+#include <gtest/gtest.h>
+
+#include "support/visits_view.h"
+#include "util/rcu.h"
+
+namespace quiver {
+namespace {
+
+class HttpApiTest : public ::testing::Test {
+ protected:
+  explicit HttpApiTest(int64_t max_memory_bytes = 0, std::string password = {})
+      : table_(OnlineTable::Options{.shards = 4, .max_memory_bytes = max_memory_bytes}),
+        store_(registry_, table_, nullptr, {}),
+        keyspace_(table_, KeySpace::Options()),
+        metrics_({}, 1),
+        password_(std::move(password)),
+        api_({.store = store_,
+              .keyspace = keyspace_,
+              .metrics = metrics_,
+              .version = "test",
+              .durability = "memory",
+              .password = &password_}) {
+    EXPECT_TRUE(store_.Apply(kVisitsDefinitions).ok());
+  }
+
+  HttpReply Get(std::string_view target, std::string_view authorization = {}) {
+    HttpKind kind = HttpKind::kOther;
+    return api_.Handle("GET", target, "", authorization, &kind);
+  }
+
+  rcu::ThreadRegistration registration_;
+  Registry registry_;
+  OnlineTable table_;
+  FeatureStore store_;
+  KeySpace keyspace_;
+  RequestMetrics metrics_;
+  Password password_;
+  HttpApi api_;
+};
+
+TEST_F(HttpApiTest, HealthAnswersOk) {
+  const HttpReply r = Get("/health");
+  EXPECT_EQ(r.status, 200u);
+  EXPECT_NE(r.body.find("\"status\":\"ok\""), std::string::npos) << r.body;
+}
+
+TEST_F(HttpApiTest, AFeatureReadReturnsTheRowAsJson) {
+  ASSERT_TRUE(WriteVisits(store_, "u1", 7).ok());
+  const HttpReply r = Get("/v1/features/profile/u1");
+  EXPECT_EQ(r.status, 200u) << r.body;
+  EXPECT_NE(r.body.find("\"visits\":7"), std::string::npos) << r.body;
+}
+
+TEST_F(HttpApiTest, AnUnknownViewIsNotFound) {
+  const HttpReply r = Get("/v1/features/nosuch/u1");
+  EXPECT_EQ(r.status, 404u) << r.body;
+  EXPECT_NE(r.body.find("\"error\""), std::string::npos) << r.body;
+}
+
+TEST_F(HttpApiTest, AnUnknownPathIsNotFound) {
+  EXPECT_EQ(Get("/nowhere").status, 404u);
+}
+
+class HttpApiPasswordTest : public HttpApiTest {
+ protected:
+  HttpApiPasswordTest() : HttpApiTest(0, "secret") {}
+};
+
+TEST_F(HttpApiPasswordTest, EveryPathButHealthNeedsThePassword) {
+  EXPECT_EQ(Get("/health").status, 200u);
+  const HttpReply refused = Get("/v1/views");
+  EXPECT_EQ(refused.status, 401u);
+  EXPECT_TRUE(refused.challenge);
+  EXPECT_EQ(Get("/v1/views", "Bearer wrong").status, 401u);
+  EXPECT_EQ(Get("/v1/views", "Bearer secret").status, 200u);
+}
+
+}  // namespace
+}  // namespace quiver

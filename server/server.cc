@@ -47,12 +47,8 @@ Server::Server(const ServerOptions& options, FeatureStore& store, NativeHandlerO
                  .now_ms = [&store] { return store.NowMs(); },
                  .log = store.history() != nullptr ? std::make_shared<KeyLog>(*store.history())
                                                    : nullptr}),
-      resp_shared_({.requirepass = options.requirepass,
-                    .databases = options.databases,
-                    .bind = options.bind,
-                    .threads = options.threads,
-                    .version = std::string(kQuiverVersion),
-                    .max_memory = options.max_memory}),
+      config_(options),
+      resp_shared_(config_, std::string(kQuiverVersion)),
       metrics_({NativeHandler::KindNames(), RespKindNames(), HttpKindNames()},
                static_cast<size_t>(std::max(1, options.threads))),
       http_api_({.store = store,
@@ -65,6 +61,9 @@ Server::Server(const ServerOptions& options, FeatureStore& store, NativeHandlerO
                  .start_ms = store.NowMs(),
                  .password = &resp_shared_.password}) {
   resp_shared_.metrics = &metrics_;
+  config_.OnChange("max_memory", [&store](const ServerOptions& o) {
+    store.table().set_max_memory_bytes(o.max_memory);
+  });
   handler_options_.max_frame_bytes = options.max_frame;
   handler_options_.server_version = kQuiverVersion;
   handler_options_.password = &resp_shared_.password;
@@ -123,8 +122,12 @@ Status Server::Start() {
       ListenOptional(options_.bind, options_.resp_port, "resp", &resp_acceptor_, &resp_port_));
   QUIVER_RETURN_IF_ERROR(
       ListenOptional(options_.http_bind, options_.http_port, "http", &http_acceptor_, &http_port_));
+  config_.Resolve([this](ServerOptions& o) {  // CONFIG GET shows the ports bound
+    o.port = port_;
+    if (resp_acceptor_) o.resp_port = resp_port_;
+    if (http_acceptor_) o.http_port = http_port_;
+  });
   if (resp_acceptor_) {
-    resp_shared_.options.port = resp_port_;
     AcceptLoop(*resp_acceptor_, [this](tcp::socket socket) {
       auto executor = socket.get_executor();
       auto& recorder = RecorderOf(socket);

@@ -28,6 +28,7 @@
 #include "server/options.h"
 #include "server/resp/command.h"
 #include "service/request_metrics.h"
+#include "service/runtime_config.h"
 #include "storage/features/feature_store.h"
 #include "storage/keyspace/keyspace.h"
 
@@ -78,6 +79,7 @@ class Server {
   // Before the contexts: connections still queued in a context at
   // destruction refer to them.
   KeySpace keyspace_;
+  RuntimeConfig config_;  // what CONFIG GET/SET read and change
   resp::Shared resp_shared_;
   RequestMetrics metrics_;
   HttpApi http_api_;

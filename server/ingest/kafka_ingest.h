@@ -30,10 +30,10 @@
 #include <vector>
 
 #include "quiver/status.h"
-#include "server/ingest/kafka_options.h"
 #include "service/event_mapper.h"
 #include "service/histogram.h"
 #include "service/ingest_status.h"
+#include "service/kafka_options.h"
 #include "storage/features/feature_store.h"
 #include "storage/streaming/ingestor.h"
 
@@ -59,8 +59,5 @@ class KafkaIngest final : public IngestStatusSource {
 // The consumer's librdkafka settings: quiver's own, then options.config,
 // which librdkafka applies in order, so that a later setting wins.
 std::vector<std::pair<std::string, std::string>> ConsumerSettings(const KafkaOptions& options);
-
-// "a=1,b=2" -> {{"a","1"},{"b","2"}}; fails on an item without '='.
-Result<std::vector<std::pair<std::string, std::string>>> ParseKafkaConfig(std::string_view text);
 
 }  // namespace quiver

@@ -17,6 +17,7 @@
 #include "protocol/resp.h"
 #include "service/password.h"
 #include "service/request_metrics.h"
+#include "service/runtime_config.h"
 #include "storage/features/feature_store.h"
 #include "storage/keyspace/keyspace.h"
 
@@ -97,19 +98,12 @@ struct ClientInfo {
 
 // Server-wide state of the RESP port.
 struct Shared {
-  struct Options {
-    std::string requirepass;  // the password's first value; empty: no AUTH needed
-    int databases = 16;
-    std::string bind;
-    uint16_t port = 0;
-    int threads = 1;
-    std::string version;  // quiver's
-    int64_t max_memory = 0;
-  };
-  explicit Shared(Options o);
+  // The password starts as config's requirepass and follows its changes.
+  Shared(RuntimeConfig& config, std::string version);
 
-  Options options;
-  Password password;  // every front end's (CONFIG SET requirepass changes it)
+  RuntimeConfig& config;  // quiverd's settings: CONFIG GET/SET, INFO
+  std::string version;    // quiver's
+  Password password;      // every front end's (CONFIG SET requirepass changes it)
   int64_t start_ms = 0;
   const RequestMetrics* metrics = nullptr;  // for INFO commandstats and latencystats
   std::atomic<uint64_t> next_client_id{1};
@@ -124,7 +118,8 @@ struct Shared {
   std::map<uint64_t, std::shared_ptr<ClientInfo>> clients;  // guarded by clients_mu
 
   std::mutex config_mu;
-  std::map<std::string, std::string> config;  // guarded by config_mu: CONFIG SET values
+  // Redis's tuning parameters as CONFIG SET gave them (server/resp/config.cc).
+  std::map<std::string, std::string> config_values;  // guarded by config_mu
 
   // What INFO's counters had reached at the last CONFIG RESETSTAT: INFO
   // shows what came since. (/metrics keeps counting from the start, as

@@ -97,8 +97,13 @@ void Refuse(Context& ctx, const Status& status) {
 
 }  // namespace
 
-Shared::Shared(Options o)
-    : options(std::move(o)), password(options.requirepass), start_ms(SystemNowMs()) {}
+Shared::Shared(RuntimeConfig& c, std::string v)
+    : config(c),
+      version(std::move(v)),
+      password(c.Snapshot().requirepass),
+      start_ms(SystemNowMs()) {
+  config.OnChange("requirepass", [this](const ServerOptions& o) { password.Set(o.requirepass); });
+}
 
 const Command* FindCommand(std::string_view name) {
   char lower[32];

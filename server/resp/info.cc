@@ -62,17 +62,18 @@ void ServerSection(Context& ctx, std::string* out) {
   s.Field("redis_git_sha1", "00000000");
   s.Field("redis_git_dirty", 0);
   s.Field("redis_mode", "standalone");
-  s.Field("quiver_version", ctx.shared.options.version);
+  s.Field("quiver_version", ctx.shared.version);
   s.Field("os", std::string(u.sysname) + " " + u.release + " " + u.machine);
   s.Field("arch_bits", 64);
   s.Field("multiplexing_api", "epoll");
   s.Field("process_id", static_cast<int64_t>(getpid()));
-  s.Field("tcp_port", ctx.shared.options.port);
+  const ServerOptions options = ctx.shared.config.Snapshot();
+  s.Field("tcp_port", std::max(options.resp_port, 0));
   s.Field("server_time_usec", ctx.now() * 1000);
   s.Field("uptime_in_seconds", uptime);
   s.Field("uptime_in_days", uptime / 86400);
   s.Field("hz", 10);
-  s.Field("io_threads_active", ctx.shared.options.threads > 1 ? 1 : 0);
+  s.Field("io_threads_active", options.threads > 1 ? 1 : 0);
 }
 
 void ClientsSection(Context& ctx, std::string* out) {
@@ -346,75 +347,6 @@ bool Wanted(Args args, const InfoSection& section) {
   return false;
 }
 
-// --- CONFIG parameters --------------------------------------------------
-
-using P = ConfigParam;
-constexpr ConfigParam kParams[] = {
-    {"maxmemory", P::kMaxMemory, "0"},
-    {"requirepass", P::kRequirePass, ""},
-    {"databases", P::kImmutable, "16"},
-    {"port", P::kImmutable, "6379"},
-    {"bind", P::kImmutable, ""},
-    {"dir", P::kImmutable, ""},
-    {"io-threads", P::kImmutable, "1"},
-    {"proto-max-bulk-len", P::kImmutable, "536870912"},
-    {"client-query-buffer-limit", P::kImmutable, "1073741824"},
-    {"cluster-enabled", P::kImmutable, "no"},
-    {"daemonize", P::kImmutable, "no"},
-    {"appendfilename", P::kImmutable, "appendonly.aof"},
-    {"appenddirname", P::kImmutable, "appendonlydir"},
-    {"tcp-backlog", P::kImmutable, "511"},
-    {"maxmemory-policy", P::kNoop, "noeviction"},
-    {"maxmemory-samples", P::kNoop, "5"},
-    {"maxmemory-eviction-tenacity", P::kNoop, "10"},
-    {"save", P::kNoop, ""},
-    {"appendonly", P::kNoop, "no"},
-    {"appendfsync", P::kNoop, "everysec"},
-    {"dbfilename", P::kNoop, "dump.rdb"},
-    {"timeout", P::kNoop, "0"},
-    {"tcp-keepalive", P::kNoop, "300"},
-    {"maxclients", P::kNoop, "10000"},
-    {"hz", P::kNoop, "10"},
-    {"loglevel", P::kNoop, "notice"},
-    {"logfile", P::kNoop, ""},
-    {"notify-keyspace-events", P::kNoop, ""},
-    {"slowlog-log-slower-than", P::kNoop, "10000"},
-    {"slowlog-max-len", P::kNoop, "128"},
-    {"latency-monitor-threshold", P::kNoop, "0"},
-    {"lazyfree-lazy-eviction", P::kNoop, "no"},
-    {"lazyfree-lazy-expire", P::kNoop, "no"},
-    {"lazyfree-lazy-server-del", P::kNoop, "no"},
-    {"lazyfree-lazy-user-del", P::kNoop, "no"},
-    {"lazyfree-lazy-user-flush", P::kNoop, "no"},
-    {"hash-max-listpack-entries", P::kNoop, "128"},
-    {"hash-max-listpack-value", P::kNoop, "64"},
-    {"hash-max-ziplist-entries", P::kNoop, "128"},
-    {"hash-max-ziplist-value", P::kNoop, "64"},
-    {"list-max-listpack-size", P::kNoop, "-2"},
-    {"list-max-ziplist-size", P::kNoop, "-2"},
-    {"list-compress-depth", P::kNoop, "0"},
-    {"set-max-intset-entries", P::kNoop, "512"},
-    {"set-max-listpack-entries", P::kNoop, "128"},
-    {"set-max-listpack-value", P::kNoop, "64"},
-    {"zset-max-listpack-entries", P::kNoop, "128"},
-    {"zset-max-listpack-value", P::kNoop, "64"},
-    {"zset-max-ziplist-entries", P::kNoop, "128"},
-    {"zset-max-ziplist-value", P::kNoop, "64"},
-    {"activerehashing", P::kNoop, "yes"},
-    {"activedefrag", P::kNoop, "no"},
-    {"active-expire-effort", P::kNoop, "1"},
-    {"stop-writes-on-bgsave-error", P::kNoop, "yes"},
-    {"rdbcompression", P::kNoop, "yes"},
-    {"rdbchecksum", P::kNoop, "yes"},
-    {"aof-use-rdb-preamble", P::kNoop, "yes"},
-    {"auto-aof-rewrite-percentage", P::kNoop, "100"},
-    {"auto-aof-rewrite-min-size", P::kNoop, "67108864"},
-    {"protected-mode", P::kNoop, "no"},
-    {"replica-read-only", P::kNoop, "yes"},
-    {"lua-time-limit", P::kNoop, "5000"},
-    {"busy-reply-threshold", P::kNoop, "5000"},
-};
-
 }  // namespace
 
 void Info(Context& ctx, Args args) {
@@ -423,81 +355,6 @@ void Info(Context& ctx, Args args) {
     if (Wanted(args, s)) s.write(ctx, &text);
   }
   ctx.out.Verbatim(text);
-}
-
-std::span<const ConfigParam> ConfigParams() {
-  return kParams;
-}
-
-const ConfigParam* FindConfigParam(std::string_view name) {
-  for (const ConfigParam& p : kParams) {
-    if (EqualsNoCase(p.name, name)) return &p;
-  }
-  return nullptr;
-}
-
-std::string ConfigValue(Context& ctx, const ConfigParam& p) {
-  const Shared::Options& o = ctx.shared.options;
-  std::lock_guard<std::mutex> lock(ctx.shared.config_mu);
-  switch (p.kind) {
-    case P::kMaxMemory:
-      return std::to_string(ctx.ks.table().max_memory_bytes());
-    case P::kRequirePass:
-      return ctx.shared.password.Get();
-    case P::kImmutable:
-      if (p.name == "databases") return std::to_string(ctx.ks.databases());
-      if (p.name == "port") return std::to_string(o.port);
-      if (p.name == "bind") return o.bind;
-      if (p.name == "io-threads") return std::to_string(o.threads);
-      return std::string(p.default_value);
-    case P::kNoop: {
-      auto it = ctx.shared.config.find(std::string(p.name));
-      return it != ctx.shared.config.end() ? it->second : std::string(p.default_value);
-    }
-  }
-  return "";
-}
-
-Status CheckConfigValue(const ConfigParam& p, std::string_view value) {
-  int64_t bytes = 0;
-  if (p.kind == P::kImmutable) return Status::InvalidArgument("can't set immutable config");
-  if (p.kind == P::kMaxMemory && !ParseMemoryValue(value, &bytes)) {
-    return Status::InvalidArgument("argument must be a memory value");
-  }
-  return Status::Ok();
-}
-
-void SetConfigValue(Context& ctx, const ConfigParam& p, std::string_view value) {
-  std::lock_guard<std::mutex> lock(ctx.shared.config_mu);
-  if (p.kind == P::kMaxMemory) {
-    int64_t bytes = 0;
-    ParseMemoryValue(value, &bytes);
-    ctx.ks.table().set_max_memory_bytes(bytes);
-  } else if (p.kind == P::kRequirePass) {
-    ctx.shared.password.Set(std::string(value));
-  } else {
-    ctx.shared.config[std::string(p.name)] = value;
-  }
-}
-
-bool ParseMemoryValue(std::string_view text, int64_t* bytes) {
-  size_t digits = 0;
-  while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9')
-    ++digits;
-  int64_t n = 0;
-  if (digits == 0 || !ParseInt64(text.substr(0, digits), &n)) return false;
-  const std::string_view unit = text.substr(digits);
-  struct Unit {
-    std::string_view name;
-    int64_t factor;
-  };
-  constexpr Unit kUnits[] = {
-      {"", 1},        {"b", 1},        {"k", 1000},       {"kb", 1024},
-      {"m", 1000000}, {"mb", 1 << 20}, {"g", 1000000000}, {"gb", int64_t{1} << 30}};
-  for (const Unit& u : kUnits) {
-    if (EqualsNoCase(unit, u.name)) return !__builtin_mul_overflow(n, u.factor, bytes);
-  }
-  return false;
 }
 
 }  // namespace quiver::resp

@@ -1,5 +1,4 @@
-// What the RESP port reports of the server: INFO's sections and the
-// parameters CONFIG GET and CONFIG SET know.
+// What the RESP port reports of the server: INFO's sections.
 #pragma once
 
 #include <span>
@@ -19,28 +18,5 @@ void ResetStats(Context& ctx);
 void SampleOps(Shared& shared, int64_t now_ms);
 // Commands per second over the samples taken (0 before two).
 int64_t OpsPerSecond(Shared& shared);
-
-struct ConfigParam {
-  enum Kind : uint8_t {
-    kNoop,       // a Redis tuning parameter without meaning here: stored and reported
-    kImmutable,  // set at start (quiverd's flags); CONFIG SET refuses it
-    kMaxMemory,  // the online table's memory limit
-    kRequirePass,
-  };
-  std::string_view name;
-  Kind kind;
-  std::string_view default_value;
-};
-
-std::span<const ConfigParam> ConfigParams();
-const ConfigParam* FindConfigParam(std::string_view name);  // any case
-std::string ConfigValue(Context& ctx, const ConfigParam& p);
-// Whether CONFIG SET may give the parameter this value; the error is the
-// part of Redis's message after " - ".
-Status CheckConfigValue(const ConfigParam& p, std::string_view value);
-void SetConfigValue(Context& ctx, const ConfigParam& p, std::string_view value);
-
-// Redis's memory values: "100", "1k" (1000), "1kb" (1024), "5mb", "2gb".
-bool ParseMemoryValue(std::string_view text, int64_t* bytes);
 
 }  // namespace quiver::resp

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "server/resp/arguments.h"
+#include "server/resp/config.h"
 #include "server/resp/helpers.h"
 #include "server/resp/info.h"
 
@@ -146,43 +147,6 @@ void Client(Context& ctx, Args args) {
 }
 
 // --- CONFIG -----------------------------------------------------------
-
-void ConfigGet(Context& ctx, Args args) {
-  if (args.size() < 3) return ReplyWrongArity(ctx, "config|get");
-  std::vector<std::pair<std::string, std::string>> found;
-  for (const ConfigParam& p : ConfigParams()) {
-    for (size_t i = 2; i < args.size(); ++i) {
-      if (!GlobMatch(args[i], p.name, /*nocase=*/true)) continue;
-      found.emplace_back(p.name, ConfigValue(ctx, p));
-      break;
-    }
-  }
-  ctx.out.Map(found.size());
-  for (const auto& [name, value] : found) {
-    ctx.out.Bulk(name);
-    ctx.out.Bulk(value);
-  }
-}
-
-void ConfigSet(Context& ctx, Args args) {
-  if (args.size() < 4 || args.size() % 2 != 0) return ReplyWrongArity(ctx, "config|set");
-  std::vector<std::pair<const ConfigParam*, std::string_view>> changes;
-  for (size_t i = 2; i < args.size(); i += 2) {
-    const ConfigParam* p = FindConfigParam(args[i]);
-    if (p == nullptr) {
-      return ctx.out.Error("ERR Unknown option or number of arguments for CONFIG SET - '" +
-                           std::string(args[i]) + "'");
-    }
-    if (Status st = CheckConfigValue(*p, args[i + 1]); !st.ok()) {
-      return ctx.out.Error("ERR CONFIG SET failed (possibly related to argument '" +
-                           std::string(p->name) + "') - " + st.message());
-    }
-    changes.emplace_back(p, args[i + 1]);
-  }
-  for (const auto& [p, value] : changes)
-    SetConfigValue(ctx, *p, value);
-  ctx.out.Ok();
-}
 
 void Config(Context& ctx, Args args) {
   const std::string_view sub = args[1];

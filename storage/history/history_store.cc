@@ -191,6 +191,10 @@ std::string_view DurabilityName(Durability d) {
   return "?";
 }
 
+std::string_view CachePolicyName(CachePolicy p) {
+  return p == CachePolicy::kClock ? "clock" : "lru";
+}
+
 HistoryStore::HistoryStore(Options options)
     : options_(std::move(options)), retention_(std::make_shared<Retention>()) {
   if (!options_.now_ms) options_.now_ms = SystemNowMs;

@@ -56,6 +56,7 @@ enum class CachePolicy {
 };
 Result<CachePolicy> ParseCachePolicy(std::string_view text);
 std::string_view DurabilityName(Durability d);
+std::string_view CachePolicyName(CachePolicy p);
 
 // Versions found by an as-of read: per requested entity, whether a version
 // was found and, if so, its event time and row. Rows point into `arena` or

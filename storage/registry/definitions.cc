@@ -386,29 +386,6 @@ bool IsValidName(std::string_view name) {
   return true;
 }
 
-Result<int64_t> ParseDuration(std::string_view text) {
-  int64_t n = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
-  std::string_view unit(end, text.data() + text.size() - end);
-  if (ec != std::errc() || end == text.data() || n < 0) {
-    return Status::InvalidArgument("bad duration '" + std::string(text) +
-                                   "' (expected e.g. 500ms, 30s, 5m, 2h, 7d, 1w)");
-  }
-  static constexpr std::pair<std::string_view, int64_t> kUnits[] = {
-      {"ms", 1},        {"s", 1000},       {"m", 60'000},
-      {"h", 3'600'000}, {"d", 86'400'000}, {"w", 604'800'000}};
-  if (unit.empty() && n == 0) return int64_t{0};
-  for (const auto& [name, scale] : kUnits) {
-    if (unit == name) {
-      if (n > INT64_MAX / scale)
-        return Status::InvalidArgument("duration too long: " + std::string(text));
-      return n * scale;
-    }
-  }
-  return Status::InvalidArgument("bad duration unit in '" + std::string(text) +
-                                 "' (use ms, s, m, h, d or w)");
-}
-
 Result<Definitions> ParseDefinitions(std::string_view yaml_text) {
   try {
     return ParseDocument(YAML::Load(std::string(yaml_text)));

@@ -9,6 +9,7 @@
 
 #include "quiver/status.h"
 #include "storage/registry/schema.h"
+#include "util/units.h"  // ParseDuration, which definitions use for TTLs
 
 namespace quiver {
 
@@ -22,9 +23,6 @@ struct Definitions {
 // and key at fault ("view user_profile@v2, field genre: unknown field type
 // 'strng'"); unknown keys are errors, so a typo never passes silently.
 Result<Definitions> ParseDefinitions(std::string_view yaml_text);
-
-// "500ms", "30s", "5m", "2h", "7d", "1w" -> milliseconds; "0" -> 0.
-Result<int64_t> ParseDuration(std::string_view text);
 
 // True for names quiver accepts for entities, views, keys and fields:
 // 1-128 characters of [A-Za-z0-9_-], not starting with '-'.

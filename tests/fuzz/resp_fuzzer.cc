@@ -20,12 +20,19 @@ struct Fixture {
       : table(quiver::OnlineTable::Options{.shards = 4, .max_memory_bytes = 64 << 20}),
         store(registry, table, nullptr, {}),
         keyspace(table, {.databases = 4}),
-        shared({.databases = 4, .version = "fuzz"}) {}
+        config(Settings()),
+        shared(config, "fuzz") {}
+  static quiver::ServerOptions Settings() {
+    quiver::ServerOptions o;
+    o.databases = 4;
+    return o;
+  }
   quiver::rcu::ThreadRegistration registration;
   quiver::Registry registry;
   quiver::OnlineTable table;
   quiver::FeatureStore store;
   quiver::KeySpace keyspace;
+  quiver::RuntimeConfig config;
   quiver::resp::Shared shared;
 };
 

@@ -74,6 +74,35 @@ TEST(RespCommandsTest, ARefusedCommandInsideMultiAbortsExec) {
   EXPECT_EQ(h.Run({"GET", "k"}), H::Null());
 }
 
+TEST(RespCommandsTest, ConfigReadsAndChangesQuiverdsSettingsByEitherName) {
+  RespHarness h;
+  EXPECT_EQ(h.Run({"CONFIG", "GET", "maxmemory"}), "*2\r\n" + H::Bulk("maxmemory") + H::Bulk("0"));
+  EXPECT_EQ(h.Run({"CONFIG", "SET", "maxmemory", "64kb"}), H::Ok());
+  EXPECT_EQ(h.Run({"CONFIG", "GET", "max_memory"}),
+            "*2\r\n" + H::Bulk("max_memory") + H::Bulk("65536"));
+  const std::string big(128 << 10, 'x');
+  EXPECT_EQ(h.Run({"SET", "big", big}),
+            H::Error("OOM command not allowed when used memory > 'maxmemory'."));
+  EXPECT_EQ(h.Run({"CONFIG", "SET", "maxmemory", "0"}), H::Ok());
+  EXPECT_EQ(h.Run({"SET", "big", big}), H::Ok());
+  EXPECT_EQ(h.Run({"CONFIG", "SET", "databases", "32"}),
+            H::Error("ERR CONFIG SET failed (possibly related to argument 'databases') - can't "
+                     "set immutable config"));
+  EXPECT_EQ(h.Run({"CONFIG", "SET", "no-such-thing", "1"}),
+            H::Error("ERR Unknown option or number of arguments for CONFIG SET - 'no-such-thing'"));
+  EXPECT_EQ(h.Run({"CONFIG", "SET", "appendonly", "yes"}), H::Ok());  // Redis's, stored
+  EXPECT_EQ(h.Run({"CONFIG", "GET", "appendonly"}),
+            "*2\r\n" + H::Bulk("appendonly") + H::Bulk("yes"));
+}
+
+TEST(RespCommandsTest, ConfigSetRequirepassAppliesToNewAuthentications) {
+  RespHarness h;
+  EXPECT_EQ(h.Run({"CONFIG", "SET", "requirepass", "s3cret"}), H::Ok());
+  EXPECT_EQ(h.Run({"AUTH", "wrong"}),
+            H::Error("WRONGPASS invalid username-password pair or user is disabled."));
+  EXPECT_EQ(h.Run({"AUTH", "s3cret"}), H::Ok());
+}
+
 TEST(RespCommandsTest, FeatureRowsReadAsHashesAndRefuseWrites) {
   RespHarness h;
   ASSERT_TRUE(h.store().Apply(kVisitsDefinitions).ok());

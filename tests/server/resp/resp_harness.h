@@ -29,7 +29,10 @@ class RespHarness {
       : table_(OnlineTable::Options{.shards = 4, .max_memory_bytes = options.max_memory_bytes}),
         store_(registry_, table_, nullptr, {}),
         keyspace_(table_, KeySpaceOptions()),
-        shared_(SharedOptions(options.requirepass)) {
+        config_(Settings(options)),
+        shared_(config_, "test") {
+    config_.OnChange("max_memory",
+                     [this](const ServerOptions& o) { table_.set_max_memory_bytes(o.max_memory); });
     session_.info = std::make_shared<ClientInfo>();
     session_.authenticated = options.requirepass.empty();
   }
@@ -67,11 +70,10 @@ class RespHarness {
     o.databases = 16;
     return o;
   }
-  static Shared::Options SharedOptions(std::string requirepass) {
-    Shared::Options o;
-    o.requirepass = std::move(requirepass);
-    o.databases = 16;
-    o.version = "test";
+  static ServerOptions Settings(const RespHarnessOptions& options) {
+    ServerOptions o;
+    o.requirepass = options.requirepass;
+    o.max_memory = options.max_memory_bytes;
     return o;
   }
 
@@ -80,6 +82,7 @@ class RespHarness {
   OnlineTable table_;
   FeatureStore store_;
   KeySpace keyspace_;
+  RuntimeConfig config_;
   Shared shared_;
   Session session_;
 };

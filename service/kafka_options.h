@@ -1,11 +1,14 @@
 // KafkaOptions: how quiverd's Kafka ingestion (server/ingest/kafka_ingest.h)
-// connects and batches; docs/configuration.md documents each one.
+// connects and batches; each member is a setting of service/settings.h.
 #pragma once
 
 #include <cstddef>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
+
+#include "quiver/status.h"
 
 namespace quiver {
 
@@ -19,5 +22,10 @@ struct KafkaOptions {
   size_t max_batch_events = 20'000;
   int max_batch_ms = 20;
 };
+
+// "a=1,b=2" -> {{"a","1"},{"b","2"}}; fails on an item without '='.
+Result<std::vector<std::pair<std::string, std::string>>> ParseKafkaConfig(std::string_view text);
+// The inverse: {{"a","1"},{"b","2"}} -> "a=1,b=2".
+std::string FormatKafkaConfig(const std::vector<std::pair<std::string, std::string>>& config);
 
 }  // namespace quiver

@@ -1,0 +1,162 @@
+#include "server/resp/config.h"
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "server/resp/arguments.h"
+#include "service/settings.h"
+
+namespace quiver::resp {
+
+namespace {
+
+// A Redis parameter that is not one of quiverd's settings.
+struct RedisParam {
+  std::string_view name;
+  bool fixed;  // reported, never changed; else stored by CONFIG SET and reported
+  std::string_view default_value;
+};
+
+constexpr RedisParam kRedisParams[] = {
+    {"proto-max-bulk-len", true, "536870912"},
+    {"client-query-buffer-limit", true, "1073741824"},
+    {"cluster-enabled", true, "no"},
+    {"daemonize", true, "no"},
+    {"appendfilename", true, "appendonly.aof"},
+    {"appenddirname", true, "appendonlydir"},
+    {"tcp-backlog", true, "511"},
+    {"maxmemory-policy", false, "noeviction"},
+    {"maxmemory-samples", false, "5"},
+    {"maxmemory-eviction-tenacity", false, "10"},
+    {"save", false, ""},
+    {"appendonly", false, "no"},
+    {"appendfsync", false, "everysec"},
+    {"dbfilename", false, "dump.rdb"},
+    {"timeout", false, "0"},
+    {"tcp-keepalive", false, "300"},
+    {"maxclients", false, "10000"},
+    {"hz", false, "10"},
+    {"loglevel", false, "notice"},
+    {"logfile", false, ""},
+    {"notify-keyspace-events", false, ""},
+    {"slowlog-log-slower-than", false, "10000"},
+    {"slowlog-max-len", false, "128"},
+    {"latency-monitor-threshold", false, "0"},
+    {"lazyfree-lazy-eviction", false, "no"},
+    {"lazyfree-lazy-expire", false, "no"},
+    {"lazyfree-lazy-server-del", false, "no"},
+    {"lazyfree-lazy-user-del", false, "no"},
+    {"lazyfree-lazy-user-flush", false, "no"},
+    {"hash-max-listpack-entries", false, "128"},
+    {"hash-max-listpack-value", false, "64"},
+    {"hash-max-ziplist-entries", false, "128"},
+    {"hash-max-ziplist-value", false, "64"},
+    {"list-max-listpack-size", false, "-2"},
+    {"list-max-ziplist-size", false, "-2"},
+    {"list-compress-depth", false, "0"},
+    {"set-max-intset-entries", false, "512"},
+    {"set-max-listpack-entries", false, "128"},
+    {"set-max-listpack-value", false, "64"},
+    {"zset-max-listpack-entries", false, "128"},
+    {"zset-max-listpack-value", false, "64"},
+    {"zset-max-ziplist-entries", false, "128"},
+    {"zset-max-ziplist-value", false, "64"},
+    {"activerehashing", false, "yes"},
+    {"activedefrag", false, "no"},
+    {"active-expire-effort", false, "1"},
+    {"stop-writes-on-bgsave-error", false, "yes"},
+    {"rdbcompression", false, "yes"},
+    {"rdbchecksum", false, "yes"},
+    {"aof-use-rdb-preamble", false, "yes"},
+    {"auto-aof-rewrite-percentage", false, "100"},
+    {"auto-aof-rewrite-min-size", false, "67108864"},
+    {"protected-mode", false, "no"},
+    {"replica-read-only", false, "yes"},
+    {"lua-time-limit", false, "5000"},
+    {"busy-reply-threshold", false, "5000"},
+};
+
+const RedisParam* FindRedisParam(std::string_view name) {
+  for (const RedisParam& p : kRedisParams) {
+    if (EqualsNoCase(p.name, name)) return &p;
+  }
+  return nullptr;
+}
+
+std::string RedisParamValue(Context& ctx, const RedisParam& p) {
+  std::lock_guard<std::mutex> lock(ctx.shared.config_mu);
+  auto it = ctx.shared.config_values.find(std::string(p.name));
+  return it != ctx.shared.config_values.end() ? it->second : std::string(p.default_value);
+}
+
+bool Matches(Args patterns, std::string_view name) {
+  for (std::string_view pattern : patterns) {
+    if (GlobMatch(pattern, name, /*nocase=*/true)) return true;
+  }
+  return false;
+}
+
+// Whether CONFIG SET may give the parameter this value; the error is the
+// part of Redis's message after " - ".
+Status Check(Context& ctx, std::string_view name, std::string_view value) {
+  if (const Setting* s = FindSetting(name); s != nullptr) return ctx.shared.config.Check(*s, value);
+  const RedisParam* p = FindRedisParam(name);
+  if (p == nullptr) return Status::NotFound("unknown");
+  if (p->fixed) return Status::FailedPrecondition("can't set immutable config");
+  return Status::Ok();
+}
+
+void Set(Context& ctx, std::string_view name, std::string_view value) {
+  if (const Setting* s = FindSetting(name); s != nullptr) {
+    (void)ctx.shared.config.Set(*s, value);  // checked before
+    return;
+  }
+  std::lock_guard<std::mutex> lock(ctx.shared.config_mu);
+  ctx.shared.config_values[std::string(FindRedisParam(name)->name)] = value;
+}
+
+}  // namespace
+
+void ConfigGet(Context& ctx, Args args) {
+  if (args.size() < 3) return ReplyWrongArity(ctx, "config|get");
+  const Args patterns = args.subspan(2);
+  std::vector<std::pair<std::string, std::string>> found;
+  for (const Setting& s : Settings()) {
+    const std::string_view key = s.name == s.redis_name ? std::string_view() : s.name;
+    for (std::string_view name : {s.redis_name, key}) {
+      // Only under a name that means this setting here (FindSetting): "port"
+      // is Redis's, the RESP port.
+      if (name.empty() || FindSetting(name) != &s || !Matches(patterns, name)) continue;
+      found.emplace_back(name, ctx.shared.config.Get(s));
+    }
+  }
+  for (const RedisParam& p : kRedisParams) {
+    if (Matches(patterns, p.name)) found.emplace_back(p.name, RedisParamValue(ctx, p));
+  }
+  ctx.out.Map(found.size());
+  for (const auto& [name, value] : found) {
+    ctx.out.Bulk(name);
+    ctx.out.Bulk(value);
+  }
+}
+
+void ConfigSet(Context& ctx, Args args) {
+  if (args.size() < 4 || args.size() % 2 != 0) return ReplyWrongArity(ctx, "config|set");
+  for (size_t i = 2; i < args.size(); i += 2) {
+    const Status st = Check(ctx, args[i], args[i + 1]);
+    if (st.code() == StatusCode::kNotFound) {
+      return ctx.out.Error("ERR Unknown option or number of arguments for CONFIG SET - '" +
+                           std::string(args[i]) + "'");
+    }
+    if (!st.ok()) {
+      return ctx.out.Error("ERR CONFIG SET failed (possibly related to argument '" +
+                           std::string(args[i]) + "') - " + st.message());
+    }
+  }
+  for (size_t i = 2; i < args.size(); i += 2)
+    Set(ctx, args[i], args[i + 1]);
+  ctx.out.Ok();
+}
+
+}  // namespace quiver::resp

@@ -1,0 +1,30 @@
+#include "service/kafka_options.h"
+
+namespace quiver {
+
+Result<std::vector<std::pair<std::string, std::string>>> ParseKafkaConfig(std::string_view text) {
+  std::vector<std::pair<std::string, std::string>> out;
+  while (!text.empty()) {
+    const size_t comma = text.find(',');
+    const std::string_view item = text.substr(0, comma);
+    const size_t eq = item.find('=');
+    if (eq == std::string_view::npos || eq == 0) {
+      return Status::InvalidArgument("kafka_config: expected key=value, got '" + std::string(item) +
+                                     "'");
+    }
+    out.emplace_back(std::string(item.substr(0, eq)), std::string(item.substr(eq + 1)));
+    text = comma == std::string_view::npos ? std::string_view() : text.substr(comma + 1);
+  }
+  return out;
+}
+
+std::string FormatKafkaConfig(const std::vector<std::pair<std::string, std::string>>& config) {
+  std::string text;
+  for (const auto& [key, value] : config) {
+    if (!text.empty()) text += ',';
+    text += key + "=" + value;
+  }
+  return text;
+}
+
+}  // namespace quiver

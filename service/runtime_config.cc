@@ -1,0 +1,43 @@
+#include "service/runtime_config.h"
+
+namespace quiver {
+
+void RuntimeConfig::OnChange(std::string_view name, Apply apply) {
+  std::lock_guard<std::mutex> lock(mu_);
+  on_change_[std::string(name)].push_back(std::move(apply));
+}
+
+std::string RuntimeConfig::Get(const Setting& setting) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return setting.Format(options_);
+}
+
+Status RuntimeConfig::Check(const Setting& setting, std::string_view text) const {
+  if (!setting.runtime) return Status::FailedPrecondition("can't set immutable config");
+  ServerOptions scratch;
+  return setting.Parse(text, &scratch);
+}
+
+Status RuntimeConfig::Set(const Setting& setting, std::string_view text) {
+  QUIVER_RETURN_IF_ERROR(Check(setting, text));
+  std::lock_guard<std::mutex> lock(mu_);
+  QUIVER_RETURN_IF_ERROR(setting.Parse(text, &options_));
+  auto it = on_change_.find(setting.name);
+  if (it != on_change_.end()) {
+    for (const Apply& apply : it->second)
+      apply(options_);
+  }
+  return Status::Ok();
+}
+
+void RuntimeConfig::Resolve(const std::function<void(ServerOptions&)>& resolve) {
+  std::lock_guard<std::mutex> lock(mu_);
+  resolve(options_);
+}
+
+ServerOptions RuntimeConfig::Snapshot() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return options_;
+}
+
+}  // namespace quiver

@@ -1,0 +1,307 @@
+#include "service/settings.h"
+
+#include <algorithm>
+#include <charconv>
+#include <thread>
+
+#include "util/units.h"
+
+namespace quiver {
+
+namespace {
+
+using O = ServerOptions;
+using Type = Setting::Type;
+
+// The member a path of member pointers names: Field<&O::kafka,
+// &KafkaOptions::brokers>(o) is o.kafka.brokers.
+template <auto First, auto... Rest>
+constexpr auto& Field(auto& o) {
+  if constexpr (sizeof...(Rest) == 0) {
+    return o.*First;
+  } else {
+    return Field<Rest...>(o.*First);
+  }
+}
+
+Status Bad(const Setting& s, std::string_view expected, std::string_view text) {
+  return Status::InvalidArgument(std::string(s.name) + ": expected " + std::string(expected) +
+                                 ", got '" + std::string(text) + "'");
+}
+
+Status Named(const Setting& s, const Status& status) {
+  return Status::InvalidArgument(std::string(s.name) + ": " + status.message());
+}
+
+Result<int64_t> ParseInteger(const Setting& s, std::string_view text) {
+  int64_t v = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (text.empty() || ec != std::errc() || end != text.data() + text.size() || v < s.min ||
+      v > s.max) {
+    return Bad(s, "an integer from " + std::to_string(s.min) + " to " + std::to_string(s.max),
+               text);
+  }
+  return v;
+}
+
+// A setting's declaration: its name, type and codec; the rest is filled in
+// by With().
+constexpr Setting Declare(std::string_view name, Type type, std::string_view help,
+                          decltype(Setting::parse) parse, decltype(Setting::format) format,
+                          int64_t min = 0, int64_t max = 0) {
+  Setting s;
+  s.name = name;
+  s.type = type;
+  s.help = help;
+  s.parse = parse;
+  s.format = format;
+  s.min = min;
+  s.max = max;
+  return s;
+}
+
+// Stores a number in the member, whatever its integer type.
+template <auto... F>
+Status Store(O* o, int64_t value) {
+  using T = std::remove_reference_t<decltype(Field<F...>(*o))>;
+  Field<F...>(*o) = static_cast<T>(value);
+  return Status::Ok();
+}
+
+template <auto... F>
+constexpr Setting String(std::string_view name, std::string_view help) {
+  return Declare(
+      name, Type::kString, help,
+      [](const Setting&, std::string_view text, O* o) {
+        Field<F...>(*o) = std::string(text);
+        return Status::Ok();
+      },
+      [](const O& o) { return std::string(Field<F...>(o)); });
+}
+
+template <auto... F>
+constexpr Setting Integer(std::string_view name, std::string_view help, int64_t min, int64_t max) {
+  return Declare(
+      name, Type::kInteger, help,
+      [](const Setting& self, std::string_view text, O* o) {
+        QUIVER_ASSIGN_OR_RETURN(int64_t v, ParseInteger(self, text));
+        return Store<F...>(o, v);
+      },
+      [](const O& o) { return std::to_string(Field<F...>(o)); }, min, max);
+}
+
+// A size in bytes (util/units.h); with max > 0, between min and max.
+template <auto... F>
+constexpr Setting Bytes(std::string_view name, std::string_view help, int64_t min = 0,
+                        int64_t max = 0) {
+  return Declare(
+      name, Type::kBytes, help,
+      [](const Setting& self, std::string_view text, O* o) {
+        Result<int64_t> bytes = ParseByteSize(text);
+        if (self.max > 0 && (!bytes.ok() || *bytes < self.min || *bytes > self.max)) {
+          return Bad(self,
+                     "a size from " + FormatByteSize(self.min) + " to " + FormatByteSize(self.max),
+                     text);
+        }
+        if (!bytes.ok()) return Named(self, bytes.status());
+        return Store<F...>(o, *bytes);
+      },
+      [](const O& o) { return std::to_string(Field<F...>(o)); }, min, max);
+}
+
+template <auto... F>
+constexpr Setting Bool(std::string_view name, std::string_view help) {
+  return Declare(
+      name, Type::kBool, help,
+      [](const Setting& self, std::string_view text, O* o) {
+        if (text != "true" && text != "false") return Bad(self, "true or false", text);
+        Field<F...>(*o) = text == "true";
+        return Status::Ok();
+      },
+      [](const O& o) { return std::string(Field<F...>(o) ? "true" : "false"); });
+}
+
+// A duration in milliseconds (util/units.h), between min and max.
+template <auto... F>
+constexpr Setting Duration(std::string_view name, std::string_view help, int64_t min, int64_t max) {
+  return Declare(
+      name, Type::kDuration, help,
+      [](const Setting& self, std::string_view text, O* o) {
+        Result<int64_t> ms = ParseDuration(text);
+        if (!ms.ok() || *ms < self.min || *ms > self.max) {
+          return Bad(
+              self,
+              "a duration from " + FormatDuration(self.min) + " to " + FormatDuration(self.max),
+              text);
+        }
+        Field<F...>(*o) = *ms;
+        return Status::Ok();
+      },
+      [](const O& o) { return FormatDuration(Field<F...>(o)); }, min, max);
+}
+
+// A port that may be turned off: a number, or "off" (-1).
+template <auto... F>
+constexpr Setting OptionalPort(std::string_view name, std::string_view help) {
+  return Declare(
+      name, Type::kInteger, help,
+      [](const Setting& self, std::string_view text, O* o) {
+        if (text == "off") {
+          Field<F...>(*o) = -1;
+          return Status::Ok();
+        }
+        QUIVER_ASSIGN_OR_RETURN(Field<F...>(*o), ParseInteger(self, text));
+        return Status::Ok();
+      },
+      [](const O& o) {
+        const int port = Field<F...>(o);
+        return port < 0 ? std::string("off") : std::to_string(port);
+      },
+      0, 65535);
+}
+
+Status ParseDurabilityMode(const Setting& self, std::string_view text, O* o) {
+  if (text == "memory") {
+    o->keep_history = false;
+    return Status::Ok();
+  }
+  Result<Durability> d = ParseDurability(text);
+  if (!d.ok()) return Status::InvalidArgument("durability: " + d.status().message() + " or memory");
+  o->keep_history = true;
+  o->durability = *d;
+  return Status::Ok();
+}
+
+std::string FormatDurabilityMode(const O& o) {
+  return o.keep_history ? std::string(DurabilityName(o.durability)) : "memory";
+}
+
+Status ParsePolicy(const Setting& self, std::string_view text, O* o) {
+  Result<CachePolicy> policy = ParseCachePolicy(text);
+  if (!policy.ok()) return Named(self, policy.status());
+  o->history_cache_policy = *policy;
+  return Status::Ok();
+}
+
+Status ParseKafka(const Setting& self, std::string_view text, O* o) {
+  QUIVER_ASSIGN_OR_RETURN(o->kafka.config, ParseKafkaConfig(text));
+  return Status::Ok();
+}
+
+// Adds what a declaration does not say: its Redis name, whether CONFIG SET
+// may change it.
+constexpr Setting With(Setting s, std::string_view redis_name, bool runtime) {
+  s.redis_name = redis_name;
+  s.runtime = runtime;
+  return s;
+}
+
+using K = KafkaOptions;
+
+const Setting kSettings[] = {
+    With(String<&O::bind>("bind", "Address the native and RESP ports listen on"), "bind", false),
+    Integer<&O::port>("port", "Native protocol port (0 = any free port)", 0, 65535),
+    With(OptionalPort<&O::resp_port>("resp_port",
+                                     "Redis protocol (RESP) port (0 = any free port; off = none)"),
+         "port", false),
+    OptionalPort<&O::http_port>(
+        "http_port", "HTTP port: /health, /metrics, JSON reads (0 = any free port; off = none)"),
+    String<&O::http_bind>("http_bind",
+                          "Address the HTTP port listens on (127.0.0.1: loopback only)"),
+    With(String<&O::requirepass>("requirepass",
+                                 "Password of every port, as Redis's requirepass (empty: none)"),
+         "requirepass", true),
+    With(Integer<&O::databases>("databases",
+                                "Number of RESP databases (SELECT 0..N-1), as Redis's databases", 1,
+                                65536),
+         "databases", false),
+    With(Integer<&O::threads>("threads", "I/O threads, one io_context each (0 = one per core)", 0,
+                              1024),
+         "io-threads", false),
+    With(String<&O::data_dir>("data_dir", "Data directory"), "dir", false),
+    Declare("durability", Type::kChoice,
+            "When a write is acknowledged: sync (WAL fsynced), async (WAL written), none (no WAL) "
+            "or memory (no history at all)",
+            ParseDurabilityMode, FormatDurabilityMode),
+    Bytes<&O::history_cache>("history_cache", "RocksDB block cache for history reads, e.g. 1GB"),
+    Declare("history_cache_policy", Type::kChoice,
+            "Eviction of that cache: lru, or clock (lock-free, cheaper per hit when the history "
+            "read fits in it)",
+            ParsePolicy,
+            [](const O& o) { return std::string(CachePolicyName(o.history_cache_policy)); }),
+    String<&O::features>("features", "Feature definitions (YAML) applied at start"),
+    With(Bytes<&O::max_memory>("max_memory",
+                               "Memory limit for online rows, e.g. 4GB; writes fail beyond it, "
+                               "reads go on (0 = none)"),
+         "maxmemory", true),
+    Bytes<&O::max_frame>("max_frame", "Largest protocol frame accepted, e.g. 64MB", 1024,
+                         int64_t{1} << 31),
+    Integer<&O::shards>("shards", "Online table shards", 1, 65536),
+    Integer<&O::sweep_interval_ms>(
+        "sweep_interval_ms", "How often expired rows are swept from memory, ms", 10, 86'400'000),
+    String<&O::log_level>("log_level", "trace, debug, info, warn, error or off"),
+    String<&O::port_file>(
+        "port_file", "Once listening, write the bound native, RESP and HTTP ports to this file"),
+    Bool<&O::huge_pages>("huge_pages", "Back rows with transparent huge pages: true or false"),
+    Bool<&O::statistics>("statistics",
+                         "Keep statistics of every written value per feature field, for "
+                         "/v1/views/{view}/stats, drift and quality checks: true or false"),
+    Duration<&O::stats_window_ms>("stats_window",
+                                  "The recent window of feature statistics, from 1s to 7d", 1000,
+                                  7 * 86'400'000LL),
+    String<&O::kafka, &K::brokers>(
+        "kafka_brokers",
+        "Kafka bootstrap servers, host:port,...; consume the sources' topics (empty: no Kafka)"),
+    String<&O::kafka, &K::group>("kafka_group", "Kafka consumer group id"),
+    Declare("kafka_config", Type::kString,
+            "Extra librdkafka consumer settings, key=value,... e.g. session.timeout.ms=6000",
+            ParseKafka, [](const O& o) { return FormatKafkaConfig(o.kafka.config); }),
+    Integer<&O::kafka, &K::max_batch_events>(
+        "kafka_max_batch_events", "Most events Kafka ingestion applies in one batch", 1, 1'000'000),
+    Integer<&O::kafka, &K::max_batch_ms>(
+        "kafka_max_batch_ms",
+        "Longest a batch of Kafka ingestion waits for more events while they keep arriving, ms "
+        "(a batch is applied at once when nothing more is fetched)",
+        1, 60'000),
+};
+
+bool EqualsNoCase(std::string_view a, std::string_view b) {
+  return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
+    return (x >= 'A' && x <= 'Z' ? x + 32 : x) == (y >= 'A' && y <= 'Z' ? y + 32 : y);
+  });
+}
+
+}  // namespace
+
+std::string Setting::Flag() const {
+  std::string flag = "--" + std::string(name);
+  std::replace(flag.begin(), flag.end(), '_', '-');
+  return flag;
+}
+
+std::string Setting::DefaultForPeople() const {
+  std::string text = Default();
+  if (type == Type::kBytes && text != "0") text = FormatByteSize(std::stoll(text));
+  return text.empty() ? "none" : text;
+}
+
+std::span<const Setting> Settings() {
+  return kSettings;
+}
+
+const Setting* FindSetting(std::string_view name) {
+  for (const Setting& s : kSettings) {
+    if (!s.redis_name.empty() && EqualsNoCase(s.redis_name, name)) return &s;
+  }
+  for (const Setting& s : kSettings) {
+    if (EqualsNoCase(s.name, name)) return &s;
+  }
+  return nullptr;
+}
+
+void ResolveAutomatic(ServerOptions* o) {
+  if (o->threads == 0)
+    o->threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+}
+
+}  // namespace quiver

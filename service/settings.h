@@ -1,0 +1,87 @@
+// quiverd's settings, each declared once (RocksDB's OptionTypeInfo pattern):
+// its name, what it does, how its text is parsed into the ServerOptions
+// member it fills and formatted back from it, its name in Redis's CONFIG if
+// it has one, and whether CONFIG SET may change it while quiverd runs. That
+// one table drives the command-line flags and the YAML config file
+// (server/options.cc), quiverd --help (defaults formatted from a default
+// ServerOptions, never written twice), CONFIG GET/SET (RuntimeConfig) and
+// the test that docs/configuration.md documents every setting.
+//
+// Pure data and functions; any thread.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "quiver/status.h"
+#include "service/kafka_options.h"
+#include "storage/history/history_store.h"
+
+namespace quiver {
+
+// Every setting of quiverd, with its default.
+struct ServerOptions {
+  std::string bind = "127.0.0.1";
+  uint16_t port = 7070;  // 0: any free port (see port_file)
+  int resp_port = 6379;  // 0: any free port; -1: no RESP port
+  int http_port = 8080;  // 0: any free port; -1: no HTTP port
+  std::string http_bind = "127.0.0.1";
+  std::string requirepass;  // empty: RESP connections need no AUTH
+  int databases = 16;       // RESP databases
+  int threads = 0;          // io threads; 0: one per core (ResolveAutomatic)
+  std::string data_dir = "./data";
+  bool keep_history = true;  // false: --durability memory
+  Durability durability = Durability::kSync;
+  int64_t history_cache = 256 << 20;  // bytes
+  CachePolicy history_cache_policy = CachePolicy::kLru;
+  std::string features;            // definitions file applied at start
+  int64_t max_memory = 0;          // bytes of rows; 0: no limit
+  uint32_t max_frame = 64u << 20;  // bytes
+  uint32_t shards = 64;
+  int64_t sweep_interval_ms = 1000;
+  std::string log_level = "info";
+  std::string port_file;   // if set, the bound native, RESP and HTTP ports are written here
+  bool huge_pages = true;  // back rows with transparent huge pages (re-exec, see main.cc)
+  bool statistics = true;  // FeatureStats of every written value
+  int64_t stats_window_ms = 3'600'000;  // their recent window
+  KafkaOptions kafka;                   // kafka.brokers empty: no Kafka ingestion
+};
+
+struct Setting {
+  // What kind of value: how --help shows the default.
+  enum class Type : uint8_t { kString, kInteger, kBytes, kBool, kDuration, kChoice };
+  std::string_view name;  // the config key; the flag is --name with '-' for '_'
+  Type type = Type::kString;
+  std::string_view help;        // what it does; --help adds the default
+  std::string_view redis_name;  // its name in CONFIG GET/SET besides `name`; "" if none
+  bool runtime = false;         // CONFIG SET may change it while quiverd runs
+  int64_t min = 0, max = 0;     // the range of a number, size or duration
+  // Parses text into the member this setting fills. The error starts with
+  // the setting's name ("port: expected an integer from 0 to 65535, got …").
+  Status (*parse)(const Setting& self, std::string_view text, ServerOptions* o) = nullptr;
+  // The member's value as text that parse accepts.
+  std::string (*format)(const ServerOptions& o) = nullptr;
+
+  Status Parse(std::string_view text, ServerOptions* o) const { return parse(*this, text, o); }
+  std::string Format(const ServerOptions& o) const { return format(o); }
+  // The value of a default ServerOptions, as text parse accepts.
+  std::string Default() const { return format(ServerOptions{}); }
+  // The same as people read it: "256MB", "none".
+  std::string DefaultForPeople() const;
+  // "--max-memory".
+  std::string Flag() const;
+};
+
+// Every setting, in the order --help lists them.
+std::span<const Setting> Settings();
+// The setting with this Redis name or else this config key (any case);
+// nullptr if none. Redis names come first: "port" is the RESP port, as Redis
+// clients mean it, not the native port whose config key is "port".
+const Setting* FindSetting(std::string_view name);
+
+// Settings whose default is worked out at start: threads 0 -> one per core.
+void ResolveAutomatic(ServerOptions* o);
+
+}  // namespace quiver

@@ -51,6 +51,7 @@ Server::Server(const ServerOptions& options, FeatureStore& store, NativeHandlerO
       resp_shared_(config_, std::string(kQuiverVersion)),
       metrics_({NativeHandler::KindNames(), RespKindNames(), HttpKindNames()},
                static_cast<size_t>(std::max(1, options.threads))),
+      freshness_(store),
       http_api_({.store = store,
                  .keyspace = keyspace_,
                  .metrics = metrics_,
@@ -59,7 +60,8 @@ Server::Server(const ServerOptions& options, FeatureStore& store, NativeHandlerO
                  .version = std::string(kQuiverVersion),
                  .durability = handler_options_.durability,
                  .start_ms = store.NowMs(),
-                 .password = &resp_shared_.password}) {
+                 .password = &resp_shared_.password,
+                 .freshness = &freshness_}) {
   resp_shared_.metrics = &metrics_;
   config_.OnChange("max_memory", [&store](const ServerOptions& o) {
     store.table().set_max_memory_bytes(o.max_memory);
@@ -67,6 +69,7 @@ Server::Server(const ServerOptions& options, FeatureStore& store, NativeHandlerO
   handler_options_.max_frame_bytes = options.max_frame;
   handler_options_.server_version = kQuiverVersion;
   handler_options_.password = &resp_shared_.password;
+  handler_options_.freshness = &freshness_;
   for (int i = 0; i < std::max(1, options.threads); ++i) {
     // Hint 1: each context is run by exactly one thread.
     contexts_.push_back(std::make_unique<asio::io_context>(1));

@@ -82,6 +82,7 @@ class Server {
   RuntimeConfig config_;  // what CONFIG GET/SET read and change
   resp::Shared resp_shared_;
   RequestMetrics metrics_;
+  FreshnessCache freshness_;  // every front end's freshness reports
   HttpApi http_api_;
   std::vector<std::unique_ptr<boost::asio::io_context>> contexts_;
   std::unique_ptr<boost::asio::ip::tcp::acceptor> acceptor_;

@@ -167,12 +167,11 @@ Result<std::string> CaptureBaselineDocument(FeatureStore& store, std::string_vie
 }
 
 Result<std::string> ClearBaselineDocument(FeatureStore& store, std::string_view view) {
-  QUIVER_ASSIGN_OR_RETURN(ViewRef ref, ParseViewRef(view));
   uint32_t id = 0;
   std::string name;
   {
     rcu::ReadLock lock;
-    QUIVER_ASSIGN_OR_RETURN(const ViewSchema* schema, store.registry().current().Resolve(ref));
+    QUIVER_ASSIGN_OR_RETURN(const ViewSchema* schema, store.registry().current().ResolveName(view));
     id = schema->id;
     name = schema->QualifiedName();
   }

@@ -225,8 +225,7 @@ Status StatisticsOn(const FeatureStore& store) {
 
 Result<const ViewSchema*> ResolveStatsView(const FeatureStore& store, std::string_view view) {
   QUIVER_RETURN_IF_ERROR(StatisticsOn(store));
-  QUIVER_ASSIGN_OR_RETURN(ViewRef ref, ParseViewRef(view));
-  return store.registry().current().Resolve(ref);
+  return store.registry().current().ResolveName(view);
 }
 
 Result<std::string> ViewStatsDocument(const FeatureStore& store, std::string_view view) {

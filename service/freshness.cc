@@ -10,6 +10,16 @@
 
 namespace quiver {
 
+std::vector<ViewFreshness> FreshnessCache::Get() {
+  std::lock_guard<std::mutex> lock(mu_);
+  const int64_t now = store_.NowMs();
+  if (measured_at_ms_ < 0 || now - measured_at_ms_ >= interval_ms_) {
+    measured_ = MeasureFreshness(store_);
+    measured_at_ms_ = now;
+  }
+  return measured_;
+}
+
 std::vector<ViewFreshness> MeasureFreshness(FeatureStore& store) {
   std::vector<std::shared_ptr<const ViewSchema>> views;
   {

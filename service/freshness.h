@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -27,6 +28,25 @@ struct ViewFreshness {
 // table. Takes the RCU read lock itself, one shard at a time: the caller
 // must not hold it.
 std::vector<ViewFreshness> MeasureFreshness(FeatureStore& store);
+
+// MeasureFreshness at most once per interval: every report and scrape in
+// that time (GET /v1/freshness, /metrics, GetMonitoring) shares one pass
+// over the table, whichever front end asked. Thread-safe.
+class FreshnessCache {
+ public:
+  explicit FreshnessCache(FeatureStore& store, int64_t interval_ms = 1000)
+      : store_(store), interval_ms_(interval_ms) {}
+  // The last measure if it is younger than the interval, else a new one.
+  // The caller must not hold the RCU read lock (MeasureFreshness).
+  std::vector<ViewFreshness> Get();
+
+ private:
+  FeatureStore& store_;
+  const int64_t interval_ms_;
+  std::mutex mu_;
+  int64_t measured_at_ms_ = -1;          // guarded by mu_
+  std::vector<ViewFreshness> measured_;  // guarded by mu_
+};
 
 // The JSON document of GET /v1/freshness and `quiver freshness`.
 std::string FreshnessJson(const std::vector<ViewFreshness>& views, int64_t now_ms);

@@ -8,6 +8,7 @@
 #include "client/cli/csv.h"
 #include "client/cli/values.h"
 #include "client/json.h"
+#include "protocol/text_list.h"
 #include "protocol/timestamp.h"
 
 namespace quiver::cli {
@@ -18,12 +19,8 @@ int Fail(const Status& status) {
 }
 
 std::vector<std::string> SplitCommas(const std::string& text) {
-  std::vector<std::string> out;
-  std::stringstream in(text);
-  for (std::string item; std::getline(in, item, ',');) {
-    if (!item.empty()) out.push_back(item);
-  }
-  return out;
+  const std::vector<std::string_view> items = SplitCommaList(text);
+  return {items.begin(), items.end()};
 }
 
 std::string CellText(const Column& column, size_t row) {

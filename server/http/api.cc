@@ -5,9 +5,11 @@
 #include <simdjson.h>
 
 #include "protocol/json_text.h"
+#include "protocol/text_list.h"
 #include "protocol/timestamp.h"
 #include "service/drift_report.h"
 #include "service/feature_report.h"
+#include "service/value_text.h"
 #include "storage/online/entity_key.h"
 #include "storage/online/row.h"
 #include "util/rcu.h"
@@ -102,55 +104,6 @@ std::string_view QueryValue(std::string_view query, std::string_view name) {
   return {};
 }
 
-std::vector<std::string_view> SplitCommas(std::string_view text) {
-  std::vector<std::string_view> parts;
-  while (!text.empty()) {
-    const size_t comma = text.find(',');
-    parts.push_back(text.substr(0, comma));
-    if (comma == std::string_view::npos) break;
-    text.remove_prefix(comma + 1);
-  }
-  return parts;
-}
-
-// Appends a field's value from a row (or its default when row is null or
-// the row leaves it unset) as JSON: numbers, booleans, strings, bytes in
-// base64, vectors as arrays.
-void AppendFieldJson(const Field& f, const RowReader* row, size_t fi, std::string* out) {
-  const bool set = row != nullptr && row->present(fi);
-  if (IsVariableWidth(f.type.type)) {
-    const std::string_view v = set ? row->Var(fi) : std::string_view(f.default_raw);
-    if (f.type.type == FieldType::kBytes) return AppendJsonBase64(v, out);
-    return AppendJsonString(v, out);
-  }
-  const auto* p = set ? row->FixedPtr(fi) : reinterpret_cast<const uint8_t*>(f.default_raw.data());
-  switch (f.type.type) {
-    case FieldType::kBool:
-      out->append(*p != 0 ? "true" : "false");
-      return;
-    case FieldType::kInt32:
-      out->append(std::to_string(LoadUnaligned<int32_t>(p)));
-      return;
-    case FieldType::kInt64:
-      out->append(std::to_string(LoadUnaligned<int64_t>(p)));
-      return;
-    case FieldType::kFloat32:
-      return AppendJsonNumber(LoadUnaligned<float>(p), out);
-    case FieldType::kFloat64:
-      return AppendJsonNumber(LoadUnaligned<double>(p), out);
-    case FieldType::kFloat32Vector:
-      out->push_back('[');
-      for (uint32_t d = 0; d < f.type.dim; ++d) {
-        if (d > 0) out->push_back(',');
-        AppendJsonNumber(LoadUnaligned<float>(p + 4 * d), out);
-      }
-      out->push_back(']');
-      return;
-    default:
-      out->append("null");
-  }
-}
-
 std::string_view StateName(RowState s) {
   switch (s) {
     case RowState::kFound:
@@ -182,7 +135,7 @@ void AppendRowJson(const ReadResult& r, size_t i, std::string_view key, std::str
     if (j > 0) out->push_back(',');
     AppendJsonString(f.name, out);
     out->push_back(':');
-    AppendFieldJson(f, row ? &*row : nullptr, fi, out);
+    AppendFieldValue(f, row ? &*row : nullptr, fi, ValueFormat::kJson, out);
     if (!row || !row->present(fi)) {
       if (!defaulted.empty()) defaulted.push_back(',');
       AppendJsonString(f.name, &defaulted);
@@ -216,10 +169,8 @@ HttpReply ReadRows(FeatureStore& store, std::string_view view,
 Result<size_t> JoinKeyCount(FeatureStore& store, std::string_view view) {
   rcu::ReadLock lock;
   const Catalog& catalog = store.registry().current();
-  QUIVER_ASSIGN_OR_RETURN(ViewRef ref, ParseViewRef(view));
-  QUIVER_ASSIGN_OR_RETURN(const ViewSchema* resolved, catalog.Resolve(ref));
-  const Entity* entity = catalog.FindEntity(resolved->entity);
-  return entity != nullptr ? entity->join_keys.size() : size_t{1};
+  QUIVER_ASSIGN_OR_RETURN(const ViewSchema* resolved, catalog.ResolveName(view));
+  return catalog.JoinKeyCount(*resolved);
 }
 
 }  // namespace
@@ -357,7 +308,7 @@ HttpReply HttpApi::Views() const {
       reply.body += "{\"name\":";
       AppendJsonString(v->fields[i].name, &reply.body);
       reply.body += ",\"type\":\"" + TypeName(v->fields[i].type) + "\",\"default\":";
-      AppendFieldJson(v->fields[i], nullptr, i, &reply.body);
+      AppendFieldValue(v->fields[i], nullptr, i, ValueFormat::kJson, &reply.body);
       reply.body += "}";
     }
     reply.body += "]}";
@@ -377,7 +328,7 @@ HttpReply HttpApi::FeatureRow(std::string_view view, std::string_view key,
   if (!per_key.ok()) return StatusError(per_key.status());
   Result<std::vector<std::string_view>> parts = SplitJoinedKey(key_text, *per_key);
   if (!parts.ok()) return HttpError(400, parts.status().message());
-  const std::vector<std::string_view> field_list = SplitCommas(fields_text);
+  const std::vector<std::string_view> field_list = SplitCommaList(fields_text);
   const std::string keys[] = {key_text};
   return ReadRows(d_.store, view_text, field_list, *parts, keys);
 }
@@ -449,13 +400,7 @@ HttpReply HttpApi::FeatureBatch(std::string_view body) const {
 }
 
 std::vector<ViewFreshness> HttpApi::Freshness() const {
-  std::lock_guard<std::mutex> lock(freshness_mu_);
-  const int64_t now = d_.store.NowMs();
-  if (freshness_at_ms_ < 0 || now - freshness_at_ms_ >= 1000) {
-    freshness_ = MeasureFreshness(d_.store);
-    freshness_at_ms_ = now;
-  }
-  return freshness_;
+  return d_.freshness != nullptr ? d_.freshness->Get() : MeasureFreshness(d_.store);
 }
 
 HttpReply HttpApi::FreshnessReport() const {

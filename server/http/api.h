@@ -60,6 +60,8 @@ class HttpApi {
     // Every path but /health then needs an Authorization header carrying
     // it. Null: none.
     const Password* password = nullptr;
+    // Shared with the other front ends' reports. Null: measured per request.
+    FreshnessCache* freshness = nullptr;
   };
   explicit HttpApi(Deps deps) : d_(std::move(deps)) {}
 
@@ -87,14 +89,11 @@ class HttpApi {
   // Appends the serving-side metrics (requests, rows, keys, Kafka).
   void AppendServing(class PrometheusText& out) const;
   void AppendViews(class PrometheusText& out) const;
-  // MeasureFreshness, at most once a second: one pass over the table
-  // serves every scrape and report within that second.
+  // From the shared FreshnessCache (one pass over the table serves every
+  // scrape and report within its interval), or measured if there is none.
   std::vector<ViewFreshness> Freshness() const;
 
   Deps d_;
-  mutable std::mutex freshness_mu_;
-  mutable int64_t freshness_at_ms_ = -1;          // guarded by freshness_mu_
-  mutable std::vector<ViewFreshness> freshness_;  // guarded by freshness_mu_
 };
 
 }  // namespace quiver

@@ -48,8 +48,7 @@ Status HandleListViews(FeatureStore& store, Builder& b, uint64_t id) {
 Status HandleDescribe(FeatureStore& store, const fb::DescribeView& req, Builder& b, uint64_t id) {
   rcu::ReadLock lock;
   const Catalog& catalog = store.registry().current();
-  QUIVER_ASSIGN_OR_RETURN(ViewRef ref, ParseViewRef(req.view() ? req.view()->string_view() : ""));
-  QUIVER_ASSIGN_OR_RETURN(const ViewSchema* view, catalog.Resolve(ref));
+  QUIVER_ASSIGN_OR_RETURN(const ViewSchema* view, catalog.ResolveName(StringOf(req.view())));
   FinishOk(b, id, EncodeViewInfo(b, *view, catalog));
   return Status::Ok();
 }

@@ -31,6 +31,7 @@ struct Hello;
 }  // namespace fb
 
 class Ingestor;
+class FreshnessCache;
 class IngestStatusSource;
 
 struct NativeHandlerOptions {
@@ -42,6 +43,9 @@ struct NativeHandlerOptions {
   // If it requires one, a connection's Hello must carry it before any other
   // request is served. Null: none.
   const Password* password = nullptr;
+  // For GetMonitoring's freshness report, shared with the HTTP port's.
+  // Null: measured per request.
+  FreshnessCache* freshness = nullptr;
 };
 
 class NativeHandler {

@@ -1,6 +1,7 @@
 // NativeHandler's answers to Backfill, GetStatus and GetMonitoring.
 #include "server/native/codec.h"
 #include "server/native/handler.h"
+#include "service/backfill.h"
 #include "service/drift_report.h"
 #include "service/event_mapper.h"
 #include "service/feature_report.h"
@@ -47,51 +48,20 @@ flatbuffers::Offset<fb::IngestInfo> EncodeIngest(Builder& b, const IngestStatus&
 Status NativeHandler::HandleBackfill(const fb::Backfill& req, Builder& b, uint64_t id) {
   if (options_.ingestor == nullptr)
     return Status::FailedPrecondition("this server cannot backfill");
-  uint32_t view_id = 0;
-  std::string source;
-  {
-    rcu::ReadLock lock;
-    QUIVER_ASSIGN_OR_RETURN(ViewRef ref, ParseViewRef(req.view() ? req.view()->string_view() : ""));
-    QUIVER_ASSIGN_OR_RETURN(const ViewSchema* view, store_.registry().current().Resolve(ref));
-    if (view->source.empty()) {
-      return Status::FailedPrecondition("view " + view->QualifiedName() +
-                                        " has no source to backfill from");
-    }
-    view_id = view->id;
-    source = view->source;
+  std::vector<std::string_view> events;
+  if (req.events() != nullptr) {
+    events.reserve(req.events()->size());
+    for (const flatbuffers::String* e : *req.events())
+      events.push_back(e->string_view());
   }
-  EventMapper mapper(source);
-  mapper.Refresh(store_.registry());
-  std::vector<SourceEvent> events;
-  MappedEvent mapped;
-  uint64_t malformed = 0;
-  std::string first_error;
-  int64_t first_error_index = -1;
-  const uint32_t n = req.events() ? req.events()->size() : 0;
-  for (uint32_t i = 0; i < n; ++i) {
-    mapper.Map(req.events()->Get(i)->string_view(), &mapped);
-    bool ours = false;
-    for (SourceEvent& e : mapped.events) {
-      if (e.view_id != view_id) continue;
-      events.push_back(std::move(e));
-      ours = true;
-    }
-    if (ours) continue;
-    ++malformed;
-    if (first_error_index < 0) {
-      first_error_index = i;
-      first_error = mapped.message;
-    }
-  }
-  IngestCounts counts;
-  QUIVER_RETURN_IF_ERROR(options_.ingestor->Apply(events, &writes_, &counts));
-  if (req.finish()) {
-    const int64_t until = req.until_ms() != 0 ? req.until_ms() : store_.NowMs();
-    QUIVER_RETURN_IF_ERROR(options_.ingestor->Advance(until, &writes_, &counts));
-  }
+  std::optional<int64_t> until;
+  if (req.finish()) until = req.until_ms() != 0 ? req.until_ms() : store_.NowMs();
+  QUIVER_ASSIGN_OR_RETURN(
+      BackfillCounts c,
+      Backfill(store_, *options_.ingestor, StringOf(req.view()), events, until, &writes_));
   FinishOk(b, id,
-           fb::CreateBackfillReply(b, counts.events, malformed, counts.too_late, counts.versions,
-                                   b.CreateString(first_error), first_error_index));
+           fb::CreateBackfillReply(b, c.events, c.malformed, c.too_late, c.versions,
+                                   b.CreateString(c.first_error), c.first_error_index));
   return Status::Ok();
 }
 
@@ -136,7 +106,9 @@ Status NativeHandler::HandleMonitoring(const fb::GetMonitoring& request, Builder
       case fb::MonitoringKind::Stats:
         return ViewStatsDocument(store_, view);
       case fb::MonitoringKind::Freshness:
-        return FreshnessJson(MeasureFreshness(store_), store_.NowMs());
+        return FreshnessJson(
+            options_.freshness != nullptr ? options_.freshness->Get() : MeasureFreshness(store_),
+            store_.NowMs());
       case fb::MonitoringKind::Drift:
         return DriftDocument(store_, view, text(request.window(), "recent"));
       case fb::MonitoringKind::CaptureBaseline:

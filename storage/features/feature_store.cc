@@ -110,8 +110,7 @@ Status FeatureStore::ResolveKeys(const ViewSchema& view, const Catalog& catalog,
 Status FeatureStore::ResolveFields(std::string_view view_name,
                                    std::span<const std::string_view> fields,
                                    ReadResult* out) const {
-  QUIVER_ASSIGN_OR_RETURN(ViewRef ref, ParseViewRef(view_name));
-  QUIVER_ASSIGN_OR_RETURN(out->view, registry_.current().Resolve(ref));
+  QUIVER_ASSIGN_OR_RETURN(out->view, registry_.current().ResolveName(view_name));
   const ViewSchema& view = *out->view;
   out->fields.clear();
   if (fields.empty()) {
@@ -186,8 +185,7 @@ Record* FeatureStore::CopyRecord(const ViewSchema& view, std::string_view key,
 
 Status FeatureStore::Validate(const WriteRequest& request, const Catalog& catalog,
                               ResolvedWrite* out) const {
-  QUIVER_ASSIGN_OR_RETURN(ViewRef ref, ParseViewRef(request.view));
-  QUIVER_ASSIGN_OR_RETURN(out->view, catalog.Resolve(ref));
+  QUIVER_ASSIGN_OR_RETURN(out->view, catalog.ResolveName(request.view));
   const ViewSchema& view = *out->view;
   if (!view.source.empty()) {
     return Status::FailedPrecondition("view " + view.QualifiedName() +
@@ -377,8 +375,7 @@ Result<uint32_t> FeatureStore::Delete(std::string_view view_name,
                                       HistoryBatch* batch) {
   rcu::ReadLock lock;
   const Catalog& catalog = registry_.current();
-  QUIVER_ASSIGN_OR_RETURN(ViewRef ref, ParseViewRef(view_name));
-  QUIVER_ASSIGN_OR_RETURN(const ViewSchema* view, catalog.Resolve(ref));
+  QUIVER_ASSIGN_OR_RETURN(const ViewSchema* view, catalog.ResolveName(view_name));
   if (!view->source.empty()) {
     return Status::FailedPrecondition("view " + view->QualifiedName() +
                                       " is computed from source '" + view->source +

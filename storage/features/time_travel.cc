@@ -277,8 +277,7 @@ Status FeatureStore::Training(const TrainingRequest& request, TrainingResult* ou
       return Status::InvalidArgument("feature '" + std::string(name) +
                                      "' must be written view:field or view@vN:field");
     }
-    QUIVER_ASSIGN_OR_RETURN(ViewRef ref, ParseViewRef(name.substr(0, colon)));
-    QUIVER_ASSIGN_OR_RETURN(const ViewSchema* view, catalog.Resolve(ref));
+    QUIVER_ASSIGN_OR_RETURN(const ViewSchema* view, catalog.ResolveName(name.substr(0, colon)));
     TrainingResult::Feature f{std::string(name), view, view->FieldIndex(name.substr(colon + 1))};
     if (f.field < 0) {
       return Status::NotFound("feature " + f.name + ": view " + view->QualifiedName() +

@@ -39,6 +39,16 @@ Result<const ViewSchema*> Catalog::Resolve(const ViewRef& ref) const {
   return Status::NotFound("view '" + ref.name + "' has no version " + std::to_string(ref.version));
 }
 
+Result<const ViewSchema*> Catalog::ResolveName(std::string_view text) const {
+  QUIVER_ASSIGN_OR_RETURN(ViewRef ref, ParseViewRef(text));
+  return Resolve(ref);
+}
+
+size_t Catalog::JoinKeyCount(const ViewSchema& view) const {
+  const Entity* entity = FindEntity(view.entity);
+  return entity != nullptr ? entity->join_keys.size() : 1;
+}
+
 const ViewSchema* Catalog::ById(uint32_t id) const {
   return id < by_id_.size() ? by_id_[id] : nullptr;
 }

@@ -23,6 +23,12 @@ class Catalog {
   const Source* FindSource(std::string_view name) const;
   // The named version, or the latest one if ref.version == 0.
   Result<const ViewSchema*> Resolve(const ViewRef& ref) const;
+  // The view a reference as people write it names ("user_profile",
+  // "user_profile@v2"): ParseViewRef, then Resolve. Every front end
+  // resolves view names through this.
+  Result<const ViewSchema*> ResolveName(std::string_view text) const;
+  // How many join keys the view's entity has (1 if it is unknown).
+  size_t JoinKeyCount(const ViewSchema& view) const;
   // The view version with this id, or nullptr.
   const ViewSchema* ById(uint32_t id) const;
 

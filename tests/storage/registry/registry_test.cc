@@ -90,6 +90,13 @@ TEST_F(RegistryTest, VersionsLiveSideBySideAndLatestWins) {
   EXPECT_NE((*c.Resolve({"v", 1}))->id, (*c.Resolve({"v", 2}))->id);
   EXPECT_EQ(c.Resolve({"v", 3}).status().code(), StatusCode::kNotFound);
   EXPECT_EQ(c.Resolve({"w", 0}).status().code(), StatusCode::kNotFound);
+  // As people write them ("v", "v@v1"), which every front end resolves.
+  EXPECT_EQ((*c.ResolveName("v"))->version, 2u);
+  EXPECT_EQ((*c.ResolveName("v@v1"))->version, 1u);
+  EXPECT_EQ(c.JoinKeyCount(**c.ResolveName("v")), 1u);
+  EXPECT_EQ(c.ResolveName("v@v3").status().message(), "view 'v' has no version 3");
+  EXPECT_EQ(c.ResolveName("w").status().message(), "unknown view 'w'");
+  EXPECT_EQ(c.ResolveName("v@x").status().code(), StatusCode::kInvalidArgument);
 }
 
 TEST_F(RegistryTest, MetadataMayChangeInPlace) {

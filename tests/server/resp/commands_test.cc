@@ -37,6 +37,8 @@ TEST(RespCommandsTest, AnErrorWithoutAKindRepliesErr) {
   ASSERT_EQ(h.Run({"SET", "k", "v"}), H::Ok());
   EXPECT_EQ(h.Run({"EXPIRE", "k", "10", "GT", "LT"}),
             H::Error("ERR GT and LT options at the same time are not compatible"));
+  EXPECT_EQ(h.Run({"EXPIRE", "k", "10", "NX", "XX"}),
+            H::Error("ERR NX and XX, GT or LT options at the same time are not compatible"));
   ASSERT_EQ(h.Run({"RPUSH", "l", "a"}), H::Integer(1));
   EXPECT_EQ(h.Run({"LPOS", "l", "a", "COUNT", "-1"}), H::Error("ERR COUNT can't be negative"));
   EXPECT_EQ(h.Run({"LPOS", "l", "a", "MAXLEN", "-1"}), H::Error("ERR MAXLEN can't be negative"));

@@ -156,7 +156,9 @@ for suite in release asan tsan fuzz; do
 done
 
 echo "=== summary"
-(IFS=,; echo "${summary[*]}" | sed 's/,/, /g')
+printf '%s' "${summary[0]}"
+printf ', %s' "${summary[@]:1}"
+echo
 [ ${#not_run[@]} -eq 0 ] || echo "not selected (QUIVER_TEST_SUITES): ${not_run[*]}"
 echo "$total_passed passed, $total_failed failed"
 if [ ${#failed[@]} -gt 0 ]; then

@@ -4,6 +4,7 @@
 #include <charconv>
 #include <thread>
 
+#include "util/ascii.h"
 #include "util/units.h"
 
 namespace quiver {
@@ -265,12 +266,6 @@ const Setting kSettings[] = {
         1, 60'000),
 };
 
-bool EqualsNoCase(std::string_view a, std::string_view b) {
-  return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
-    return (x >= 'A' && x <= 'Z' ? x + 32 : x) == (y >= 'A' && y <= 'Z' ? y + 32 : y);
-  });
-}
-
 }  // namespace
 
 std::string Setting::Flag() const {
@@ -280,8 +275,11 @@ std::string Setting::Flag() const {
 }
 
 std::string Setting::DefaultForPeople() const {
-  std::string text = Default();
-  if (type == Type::kBytes && text != "0") text = FormatByteSize(std::stoll(text));
+  const std::string text = Default();
+  if (type == Type::kBytes) {
+    Result<int64_t> bytes = ParseByteSize(text);
+    if (bytes.ok()) return FormatByteSize(*bytes);
+  }
   return text.empty() ? "none" : text;
 }
 

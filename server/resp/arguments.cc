@@ -9,10 +9,6 @@ namespace quiver::resp {
 
 namespace {
 
-char Lower(char c) {
-  return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c;
-}
-
 // Matches a [...] class at pattern[*p] (just past '['); advances *p to its ']'.
 bool MatchClass(std::string_view pattern, size_t* p, char c, bool nocase) {
   size_t i = *p;
@@ -27,14 +23,14 @@ bool MatchClass(std::string_view pattern, size_t* p, char c, bool nocase) {
       char lo = pattern[i], hi = pattern[i + 2], x = c;
       if (lo > hi) std::swap(lo, hi);
       if (nocase) {
-        lo = Lower(lo);
-        hi = Lower(hi);
-        x = Lower(x);
+        lo = AsciiLower(lo);
+        hi = AsciiLower(hi);
+        x = AsciiLower(x);
       }
       match |= x >= lo && x <= hi;
       i += 2;
     } else {
-      match |= nocase ? Lower(pattern[i]) == Lower(c) : pattern[i] == c;
+      match |= nocase ? AsciiLower(pattern[i]) == AsciiLower(c) : pattern[i] == c;
     }
   }
   *p = i < pattern.size() ? i : pattern.size() - 1;  // an unclosed class ends the pattern
@@ -54,7 +50,7 @@ bool MatchOne(std::string_view pattern, size_t* p, char c, bool nocase) {
   } else {
     char want = e;
     if (e == '\\' && *p + 1 < pattern.size()) want = pattern[++*p];
-    match = nocase ? Lower(want) == Lower(c) : want == c;
+    match = nocase ? AsciiLower(want) == AsciiLower(c) : want == c;
   }
   ++*p;
   return match;
@@ -87,14 +83,6 @@ bool Glob(std::string_view pattern, std::string_view text, bool nocase) {
 }
 
 }  // namespace
-
-bool EqualsNoCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (Lower(a[i]) != Lower(b[i])) return false;
-  }
-  return true;
-}
 
 bool IsPrintableToken(std::string_view text) {
   for (char c : text) {

@@ -5,11 +5,11 @@
 #include <string_view>
 
 #include "protocol/resp.h"
+#include "util/ascii.h"
 
 namespace quiver::resp {
 
-// ASCII case-insensitive equality (command names, options).
-bool EqualsNoCase(std::string_view a, std::string_view b);
+// EqualsNoCase (util/ascii.h) compares command names and options.
 
 // Redis's string2ll (one parser for requests and arguments).
 inline bool ParseInt64(std::string_view text, int64_t* out) {

@@ -8,6 +8,7 @@
 #include "server/resp/errors.h"
 #include "server/resp/features.h"
 #include "server/resp/helpers.h"
+#include "util/ascii.h"
 #include "util/clock.h"
 #include "util/rcu.h"
 
@@ -108,10 +109,8 @@ Shared::Shared(RuntimeConfig& c, std::string v)
 const Command* FindCommand(std::string_view name) {
   char lower[32];
   if (name.size() > sizeof(lower)) return nullptr;
-  for (size_t i = 0; i < name.size(); ++i) {
-    const char c = name[i];
-    lower[i] = c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c;
-  }
+  for (size_t i = 0; i < name.size(); ++i)
+    lower[i] = AsciiLower(name[i]);
   const auto& by_name = TheTable().by_name;
   auto it = by_name.find(std::string_view(lower, name.size()));
   return it == by_name.end() ? nullptr : it->second;

@@ -11,6 +11,7 @@
 #include "server/ingest/kafka_ingest.h"
 #include "server/options.h"
 #include "server/server.h"
+#include "storage/keyspace/key_log.h"
 #include "storage/streaming/ingestor.h"
 #include "util/allocator.h"
 #include "util/rcu.h"
@@ -99,7 +100,13 @@ int main(int argc, char** argv) {
 
   const std::string durability =
       history ? std::string(quiver::DurabilityName(options.durability)) : "memory";
-  quiver::Server server(options, store,
+  std::shared_ptr<quiver::KeyLog> key_log;
+  if (history) {
+    auto opened = quiver::KeyLog::Open(*history);
+    if (!opened.ok()) return Fail(opened.status());
+    key_log = std::move(*opened);
+  }
+  quiver::Server server(options, store, std::move(key_log),
                         {.durability = durability, .ingestor = &ingestor, .kafka = kafka.get()});
   if (quiver::Status s = server.Start(); !s.ok()) return Fail(s);
   if (!options.port_file.empty()) {

@@ -38,15 +38,14 @@ std::vector<std::string> HttpKindNames() {
 
 }  // namespace
 
-Server::Server(const ServerOptions& options, FeatureStore& store, NativeHandlerOptions handler)
+Server::Server(const ServerOptions& options, FeatureStore& store, std::shared_ptr<KeyLog> key_log,
+               NativeHandlerOptions handler)
     : options_(options),
       store_(store),
       handler_options_(std::move(handler)),
-      keyspace_(store.table(),
-                {.databases = options.databases,
-                 .now_ms = [&store] { return store.NowMs(); },
-                 .log = store.history() != nullptr ? std::make_shared<KeyLog>(*store.history())
-                                                   : nullptr}),
+      keyspace_(store.table(), {.databases = options.databases,
+                                .now_ms = [&store] { return store.NowMs(); },
+                                .log = std::move(key_log)}),
       config_(options),
       resp_shared_(config_, std::string(kQuiverVersion)),
       metrics_({NativeHandler::KindNames(), RespKindNames(), HttpKindNames()},

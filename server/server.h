@@ -36,9 +36,11 @@ namespace quiver {
 
 class Server {
  public:
-  // handler: what the native handler needs beyond the store (durability,
-  // ingestion); its frame limit and version come from here.
-  Server(const ServerOptions& options, FeatureStore& store, NativeHandlerOptions handler);
+  // key_log: where the RESP port's plain keys are kept (null: in memory
+  // only). handler: what the native handler needs beyond the store
+  // (durability, ingestion); its frame limit and version come from here.
+  Server(const ServerOptions& options, FeatureStore& store, std::shared_ptr<KeyLog> key_log,
+         NativeHandlerOptions handler);
   ~Server();
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;

@@ -7,9 +7,11 @@
 #include "protocol/json_text.h"
 #include "protocol/text_list.h"
 #include "protocol/timestamp.h"
+#include "protocol/view_json.h"
 #include "service/drift_report.h"
 #include "service/feature_report.h"
 #include "service/value_text.h"
+#include "service/view_description.h"
 #include "storage/online/entity_key.h"
 #include "storage/online/row.h"
 #include "util/rcu.h"
@@ -291,27 +293,9 @@ HttpReply HttpApi::Views() const {
   const Catalog& catalog = d_.store.registry().current();
   HttpReply reply;
   reply.body = "{\"views\":[";
-  bool first_view = true;
   for (const auto& v : catalog.views()) {
-    if (!first_view) reply.body.push_back(',');
-    first_view = false;
-    reply.body += "{\"name\":";
-    AppendJsonString(v->name, &reply.body);
-    reply.body += ",\"version\":" + std::to_string(v->version) + ",\"entity\":";
-    AppendJsonString(v->entity, &reply.body);
-    reply.body += ",\"ttl_ms\":" + std::to_string(v->ttl_ms) +
-                  ",\"freshness_ms\":" + std::to_string(v->freshness_ms) + ",\"source\":";
-    AppendJsonString(v->source, &reply.body);
-    reply.body += ",\"fields\":[";
-    for (size_t i = 0; i < v->fields.size(); ++i) {
-      if (i > 0) reply.body.push_back(',');
-      reply.body += "{\"name\":";
-      AppendJsonString(v->fields[i].name, &reply.body);
-      reply.body += ",\"type\":\"" + TypeName(v->fields[i].type) + "\",\"default\":";
-      AppendFieldValue(v->fields[i], nullptr, i, ValueFormat::kJson, &reply.body);
-      reply.body += "}";
-    }
-    reply.body += "]}";
+    if (reply.body.back() != '[') reply.body.push_back(',');
+    reply.body += ViewJson(DescribeView(*v, catalog));
   }
   reply.body += "]}\n";
   return reply;

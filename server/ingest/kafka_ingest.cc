@@ -9,7 +9,7 @@
 
 #include <spdlog/spdlog.h>
 
-#include "storage/history/history_key.h"
+#include "server/ingest/stored_offsets.h"
 #include "util/rcu.h"
 #include "util/thread_name.h"
 
@@ -21,10 +21,6 @@ int64_t NowUs() {
   return std::chrono::duration_cast<std::chrono::microseconds>(
              std::chrono::system_clock::now().time_since_epoch())
       .count();
-}
-
-std::string OffsetKey(std::string_view topic, int32_t partition) {
-  return "kafka-offset/" + std::string(topic) + "/" + std::to_string(partition);
 }
 
 void LogFromKafka(const rd_kafka_t*, int level, const char* facility, const char* message) {
@@ -51,7 +47,7 @@ struct PartitionState {
 
 struct KafkaIngest::Impl {
   Impl(FeatureStore& s, Ingestor& i, KafkaOptions o)
-      : store(s), ingestor(i), options(std::move(o)) {}
+      : store(s), ingestor(i), options(std::move(o)), stored_offsets(s.history()) {}
   ~Impl();
 
   Status Create();
@@ -80,6 +76,7 @@ struct KafkaIngest::Impl {
   FeatureStore& store;
   Ingestor& ingestor;
   const KafkaOptions options;
+  const StoredOffsets stored_offsets;
   rd_kafka_t* consumer = nullptr;
   rd_kafka_t* producer = nullptr;  // dead letters; created on first use
   std::thread thread;
@@ -341,9 +338,7 @@ std::vector<std::pair<PartitionKey, int64_t>> KafkaIngest::Impl::StoreOffsets(Hi
   for (auto& [key, p] : partitions) {
     if (!p.dirty) continue;
     p.dirty = false;
-    std::string offset;
-    history::AppendBig64(static_cast<uint64_t>(p.consumed), &offset);
-    batch->Add(HistoryBatch::Op::kPutMeta, OffsetKey(key.first, key.second), offset);
+    stored_offsets.Save(batch, key.first, key.second, p.consumed);
     offsets.emplace_back(key, p.consumed);
     to_commit[key] = p.consumed;
   }
@@ -367,16 +362,12 @@ void KafkaIngest::Impl::CommitToGroup(bool now) {
 }
 
 void KafkaIngest::Impl::Assign(rd_kafka_topic_partition_list_t* parts, bool cooperative) {
-  HistoryStore* history = store.history();
   for (int i = 0; i < parts->cnt; ++i) {
     rd_kafka_topic_partition_t& p = parts->elems[i];
-    std::string stored;
-    Result<bool> found =
-        history ? history->GetMeta(OffsetKey(p.topic, p.partition), &stored) : Result<bool>(false);
-    if (!found.ok()) spdlog::error("kafka: {}", found.status().ToString());
-    const bool have = found.ok() && *found && stored.size() == 8;
-    p.offset =
-        have ? static_cast<int64_t>(history::ReadBig64(stored.data())) : RD_KAFKA_OFFSET_BEGINNING;
+    Result<std::optional<int64_t>> stored = stored_offsets.Load(p.topic, p.partition);
+    if (!stored.ok()) spdlog::error("kafka: {}", stored.status().ToString());
+    const bool have = stored.ok() && stored->has_value();
+    p.offset = have ? **stored : RD_KAFKA_OFFSET_BEGINNING;
     std::lock_guard<std::mutex> lock(mu);
     PartitionState& state = partitions[{p.topic, p.partition}];
     state = PartitionState{};

@@ -241,12 +241,12 @@ void FeatureStore::RecordVersion(const ViewSchema& view, std::string_view key, i
   if (latest) {
     v.clear();
     history::AppendLatestValue({event_time, seq, write_time, row}, &v);
-    batch->Add(HistoryBatch::Op::kMergeLatest, k, v);
+    batch->Merge(HistoryStore::kLatest, k, v);
   }
   history::AppendTimeSeq(event_time, seq, &k);
   v.clear();
   history::AppendHistoryValue({history::ValueKind::kRow, write_time, row}, &v);
-  batch->Add(HistoryBatch::Op::kPutHistory, k, v);
+  batch->Put(HistoryStore::kHistory, k, v);
 }
 
 std::string FeatureStore::RowAsOf(const ViewSchema& view, std::string_view key,
@@ -391,7 +391,7 @@ Result<uint32_t> FeatureStore::Delete(std::string_view view_name,
     if (history_ == nullptr || batch == nullptr) continue;
     latest_key.clear();
     history::AppendPrefix(view->id, key, &latest_key);
-    batch->Add(HistoryBatch::Op::kDeleteLatest, latest_key, {});
+    batch->Delete(HistoryStore::kLatest, latest_key);
   }
   return deleted;
 }

@@ -7,10 +7,11 @@
 
 namespace quiver {
 
-void HistoryBatch::Add(Op op, std::string_view key, std::string_view value) {
+void HistoryBatch::Add(Op op, ColumnFamily c, std::string_view key, std::string_view value) {
   const auto klen = static_cast<uint32_t>(key.size());
   const auto vlen = static_cast<uint32_t>(value.size());
   ops_.push_back(static_cast<char>(op));
+  ops_.push_back(static_cast<char>(c.id));
   ops_.append(reinterpret_cast<const char*>(&klen), 4);
   ops_.append(reinterpret_cast<const char*>(&vlen), 4);
   ops_.append(key);

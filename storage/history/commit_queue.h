@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "quiver/status.h"
+#include "storage/history/column_family.h"
 
 namespace quiver {
 
@@ -30,23 +31,25 @@ namespace quiver {
 class HistoryBatch {
  public:
   enum class Op : uint8_t {
-    kPutHistory = 0,
-    kMergeLatest = 1,
-    kDeleteLatest = 2,
-    kPutMeta = 3,
-    kPutState = 4,
-    // Plain keys of the RESP port (storage/keyspace/key_log.h): kv holds each key's
-    // kind, expiry and value or box id; kv_items the items of boxes.
-    // Range deletes carry the end of the range (exclusive) as the value.
-    kPutKv = 5,
-    kDeleteKv = 6,
-    kDeleteKvRange = 7,
-    kPutItem = 8,
-    kDeleteItem = 9,
-    kDeleteItemRange = 10,
+    kPut = 0,
+    kDelete = 1,
+    kDeleteRange = 2,  // the value is the end of the range (exclusive)
+    kMerge = 3,
   };
 
-  void Add(Op op, std::string_view key, std::string_view value);
+  void Put(ColumnFamily c, std::string_view key, std::string_view value) {
+    Add(Op::kPut, c, key, value);
+  }
+  void Delete(ColumnFamily c, std::string_view key) { Add(Op::kDelete, c, key, {}); }
+  // Deletes the keys in [begin, end).
+  void DeleteRange(ColumnFamily c, std::string_view begin, std::string_view end) {
+    Add(Op::kDeleteRange, c, begin, end);
+  }
+  // Hands the value to the column's merge operator.
+  void Merge(ColumnFamily c, std::string_view key, std::string_view value) {
+    Add(Op::kMerge, c, key, value);
+  }
+  void Add(Op op, ColumnFamily c, std::string_view key, std::string_view value);
   // Appends every operation of another batch.
   void Append(const HistoryBatch& other) {
     ops_.append(other.ops_);
@@ -63,23 +66,25 @@ class HistoryBatch {
     count_ = 0;
   }
 
-  // Calls fn(op, key, value) for every operation in the order added.
+  // Calls fn(op, column, key, value) for every operation in the order added.
   template <typename Fn>
   void ForEach(Fn&& fn) const {
     size_t pos = 0;
     while (pos < ops_.size()) {
       const auto op = static_cast<Op>(ops_[pos]);
-      const uint32_t klen = ReadU32(pos + 1);
-      const uint32_t vlen = ReadU32(pos + 5);
-      const char* key = ops_.data() + pos + 9;
-      fn(op, std::string_view(key, klen), std::string_view(key + klen, vlen));
-      pos += 9 + klen + vlen;
+      const ColumnFamily column{static_cast<uint8_t>(ops_[pos + 1])};
+      const uint32_t klen = ReadU32(pos + 2);
+      const uint32_t vlen = ReadU32(pos + 6);
+      const char* key = ops_.data() + pos + kHeader;
+      fn(op, column, std::string_view(key, klen), std::string_view(key + klen, vlen));
+      pos += kHeader + klen + vlen;
     }
   }
 
  private:
   uint32_t ReadU32(size_t pos) const;
-  std::string ops_;  // [op u8][key len u32][value len u32][key][value] ...
+  static constexpr size_t kHeader = 10;
+  std::string ops_;  // [op u8][column u8][key len u32][value len u32][key][value] ...
   size_t count_ = 0;
 };
 

@@ -28,9 +28,6 @@ namespace {
 
 constexpr char kHistoryCf[] = "history";
 constexpr char kLatestCf[] = "latest";
-constexpr char kStateCf[] = "state";
-constexpr char kKvCf[] = "kv";
-constexpr char kKvItemsCf[] = "kv_items";
 constexpr char kDefinitionsPrefix[] = "definitions/";
 constexpr char kNextSeqKey[] = "next_seq";
 
@@ -41,6 +38,10 @@ Status FromRocks(const rocksdb::Status& s, std::string_view what) {
 
 std::string_view View(const rocksdb::Slice& s) {
   return {s.data(), s.size()};
+}
+
+bool IsOwnColumn(std::string_view name) {
+  return name == rocksdb::kDefaultColumnFamilyName || name == kHistoryCf || name == kLatestCf;
 }
 
 std::string BigEndian(uint64_t v) {
@@ -253,40 +254,46 @@ Status HistoryStore::OpenDb() {
   latest_table.whole_key_filtering = true;
   latest.table_factory.reset(rocksdb::NewBlockBasedTableFactory(latest_table));
 
-  // The latest rows, the window states and the plain keys of the RESP port
-  // are read back only by the scans at restart, so their memtables are
-  // vectors, sorted once when flushed or scanned: an insert is an append
-  // instead of a skip-list search of random keys, which took half the CPU
-  // of a RESP write and most of the committer's time in Kafka ingestion.
-  // (A hash memtable, as for the history, made ingestion slower: every
-  // state key is its own prefix.)
+  // The latest rows, and the columns of other subsystems (window states,
+  // the plain keys of the RESP port), are read back only by the scans at
+  // restart, so their memtables are vectors, sorted once when flushed or
+  // scanned: an insert is an append instead of a skip-list search of
+  // random keys, which took half the CPU of a RESP write and most of the
+  // committer's time in Kafka ingestion. (A hash memtable, as for the
+  // history, made ingestion slower: every state key is its own prefix.)
   latest.memtable_factory = std::make_shared<rocksdb::VectorRepFactory>();
-  rocksdb::ColumnFamilyOptions state;
-  state.compression = history.compression;
-  state.level_compaction_dynamic_level_bytes = true;
-  state.table_factory = latest.table_factory;
-  state.memtable_factory = latest.memtable_factory;
-  rocksdb::ColumnFamilyOptions kv = state;
+  side_options_ = std::make_unique<rocksdb::ColumnFamilyOptions>();
+  side_options_->compression = history.compression;
+  side_options_->level_compaction_dynamic_level_bytes = true;
+  side_options_->table_factory = latest.table_factory;
+  side_options_->memtable_factory = latest.memtable_factory;
 
   std::vector<rocksdb::ColumnFamilyDescriptor> cfs = {
       {rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions()},
       {kHistoryCf, history},
-      {kLatestCf, latest},
-      {kStateCf, state},
-      {kKvCf, kv},
-      {kKvItemsCf, kv}};
+      {kLatestCf, latest}};
+  // RocksDB opens a directory only with all its column families.
+  std::vector<std::string> found;
+  if (rocksdb::DB::ListColumnFamilies(db, options_.dir, &found).ok()) {
+    for (const std::string& name : found) {
+      if (!IsOwnColumn(name)) cfs.emplace_back(name, *side_options_);
+    }
+  }
+  if (cfs.size() > kMaxColumns) {
+    return Status::FailedPrecondition("the history in " + options_.dir + " has " +
+                                      std::to_string(cfs.size()) + " column families; at most " +
+                                      std::to_string(kMaxColumns) + " are supported");
+  }
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   QUIVER_RETURN_IF_ERROR(FromRocks(rocksdb::DB::Open(db, options_.dir, cfs, &handles, &db_),
                                    "opening the history in " + options_.dir));
-  meta_ = handles[0];
-  history_ = handles[1];
-  latest_ = handles[2];
-  state_ = handles[3];
-  kv_ = handles[4];
-  kv_items_ = handles[5];
+  for (size_t i = 0; i < handles.size(); ++i) {
+    handles_[i].store(handles[i], std::memory_order_release);
+    column_names_.push_back(cfs[i].name);
+  }
 
   std::string next;
-  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), meta_, kNextSeqKey, &next);
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), Handle(kMeta), kNextSeqKey, &next);
   if (s.ok() && next.size() == 8) {
     next_seq_.store(history::ReadBig64(next.data()), std::memory_order_relaxed);
   } else if (!s.IsNotFound()) {
@@ -312,8 +319,9 @@ HistoryStore::~HistoryStore() {
   if (db_ == nullptr) return;
   // Without a WAL the memtables are the only copy; with one, flushing now
   // spares the next start replaying it.
-  db_->Flush(rocksdb::FlushOptions(), {meta_, history_, latest_, state_, kv_, kv_items_});
-  for (auto* h : {meta_, history_, latest_, state_, kv_, kv_items_})
+  const std::vector<rocksdb::ColumnFamilyHandle*> handles = OpenHandles();
+  db_->Flush(rocksdb::FlushOptions(), handles);
+  for (auto* h : handles)
     db_->DestroyColumnFamilyHandle(h);
   db_->Close();
   delete db_;
@@ -334,48 +342,38 @@ Status HistoryStore::WriteGroup(std::span<const HistoryBatch* const> batches) {
   for (const HistoryBatch* b : batches)
     bytes += b->bytes();
   rocksdb::WriteBatch wb(bytes);
+  ColumnFamily unknown{0};
   for (const HistoryBatch* b : batches) {
-    b->ForEach([&](HistoryBatch::Op op, std::string_view key, std::string_view value) {
-      switch (op) {
-        case HistoryBatch::Op::kPutHistory:
-          wb.Put(history_, key, value);
-          break;
-        case HistoryBatch::Op::kMergeLatest:
-          wb.Merge(latest_, key, value);
-          break;
-        case HistoryBatch::Op::kDeleteLatest:
-          wb.Delete(latest_, key);
-          break;
-        case HistoryBatch::Op::kPutMeta:
-          wb.Put(meta_, key, value);
-          break;
-        case HistoryBatch::Op::kPutState:
-          wb.Put(state_, key, value);
-          break;
-        case HistoryBatch::Op::kPutKv:
-          wb.Put(kv_, key, value);
-          break;
-        case HistoryBatch::Op::kDeleteKv:
-          wb.Delete(kv_, key);
-          break;
-        case HistoryBatch::Op::kDeleteKvRange:
-          wb.DeleteRange(kv_, key, value);
-          break;
-        case HistoryBatch::Op::kPutItem:
-          wb.Put(kv_items_, key, value);
-          break;
-        case HistoryBatch::Op::kDeleteItem:
-          wb.Delete(kv_items_, key);
-          break;
-        case HistoryBatch::Op::kDeleteItemRange:
-          wb.DeleteRange(kv_items_, key, value);
-          break;
-      }
-    });
+    b->ForEach(
+        [&](HistoryBatch::Op op, ColumnFamily c, std::string_view key, std::string_view value) {
+          rocksdb::ColumnFamilyHandle* cf = Handle(c);
+          if (cf == nullptr) {
+            unknown = c;
+            return;
+          }
+          switch (op) {
+            case HistoryBatch::Op::kPut:
+              wb.Put(cf, key, value);
+              break;
+            case HistoryBatch::Op::kDelete:
+              wb.Delete(cf, key);
+              break;
+            case HistoryBatch::Op::kDeleteRange:
+              wb.DeleteRange(cf, key, value);
+              break;
+            case HistoryBatch::Op::kMerge:
+              wb.Merge(cf, key, value);
+              break;
+          }
+        });
+  }
+  if (unknown.id != 0) {
+    return Status::Internal("a write to column " + std::to_string(unknown.id) +
+                            ", which this history store did not open");
   }
   // Every sequence number in this group was taken before it was queued, so
   // the counter now is above all of them.
-  wb.Put(meta_, kNextSeqKey, BigEndian(next_seq_.load(std::memory_order_relaxed)));
+  wb.Put(Handle(kMeta), kNextSeqKey, BigEndian(next_seq_.load(std::memory_order_relaxed)));
   // In sync mode the commit queue's sync step fsyncs the log (SyncLog),
   // overlapping with the next groups' writes.
   rocksdb::WriteOptions wo;
@@ -408,7 +406,7 @@ void HistoryStore::Drain() {
 
 Result<std::vector<std::string>> HistoryStore::LoadDefinitions() const {
   std::vector<std::string> docs;
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), meta_));
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), Handle(kMeta)));
   for (it->Seek(kDefinitionsPrefix); it->Valid() && it->key().starts_with(kDefinitionsPrefix);
        it->Next()) {
     docs.emplace_back(it->value().ToString());
@@ -421,9 +419,10 @@ Status HistoryStore::AppendDefinitions(std::string_view yaml) {
   std::lock_guard<std::mutex> lock(definitions_mu_);
   rocksdb::WriteOptions wo;
   wo.sync = true;
-  QUIVER_RETURN_IF_ERROR(FromRocks(db_->Put(wo, meta_, kDefinitionsPrefix + BigEndian(definitions_),
-                                            rocksdb::Slice(yaml.data(), yaml.size())),
-                                   "saving the definitions"));
+  QUIVER_RETURN_IF_ERROR(
+      FromRocks(db_->Put(wo, Handle(kMeta), kDefinitionsPrefix + BigEndian(definitions_),
+                         rocksdb::Slice(yaml.data(), yaml.size())),
+                "saving the definitions"));
   ++definitions_;
   return Status::Ok();
 }
@@ -433,7 +432,7 @@ Status HistoryStore::ScanLatest(
   rocksdb::ReadOptions ro;
   ro.fill_cache = false;
   ro.readahead_size = 4 << 20;
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, latest_));
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, Handle(kLatest)));
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
     auto key = history::DecodeKey(View(it->key()), false);
     auto value = history::DecodeLatestValue(View(it->value()));
@@ -446,37 +445,57 @@ Status HistoryStore::ScanLatest(
   return FromRocks(it->status(), "scanning the latest values");
 }
 
-Status HistoryStore::ScanState(
-    FunctionRef<Status(const history::DecodedKey&, std::string_view)> fn) const {
-  rocksdb::ReadOptions ro;
-  ro.fill_cache = false;
-  ro.readahead_size = 4 << 20;
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, state_));
-  for (it->SeekToFirst(); it->Valid(); it->Next()) {
-    auto key = history::DecodeKey(View(it->key()), false);
-    if (!key) return Status::IoError("corrupt key in the state column family");
-    QUIVER_RETURN_IF_ERROR(fn(*key, View(it->value())));
+Result<ColumnFamily> HistoryStore::OpenColumn(std::string_view name) {
+  if (name.empty() || IsOwnColumn(name))
+    return Status::InvalidArgument("'" + std::string(name) + "' is a column of the history store");
+  std::lock_guard<std::mutex> lock(columns_mu_);
+  for (size_t i = 0; i < column_names_.size(); ++i) {
+    if (column_names_[i] == name) return ColumnFamily{static_cast<uint8_t>(i)};
   }
-  return FromRocks(it->status(), "scanning the window states");
+  if (column_names_.size() >= kMaxColumns) {
+    return Status::ResourceExhausted("cannot open column '" + std::string(name) + "': at most " +
+                                     std::to_string(kMaxColumns) + " columns");
+  }
+  rocksdb::ColumnFamilyHandle* handle = nullptr;
+  QUIVER_RETURN_IF_ERROR(
+      FromRocks(db_->CreateColumnFamily(*side_options_, std::string(name), &handle),
+                "creating column family " + std::string(name)));
+  const auto id = static_cast<uint8_t>(column_names_.size());
+  handles_[id].store(handle, std::memory_order_release);
+  column_names_.emplace_back(name);
+  return ColumnFamily{id};
 }
 
-Status HistoryStore::ScanKv(bool items,
-                            FunctionRef<Status(std::string_view, std::string_view)> fn) const {
-  rocksdb::ReadOptions ro;
-  ro.fill_cache = false;
-  ro.readahead_size = 4 << 20;
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, items ? kv_items_ : kv_));
-  for (it->SeekToFirst(); it->Valid(); it->Next())
-    QUIVER_RETURN_IF_ERROR(fn(View(it->key()), View(it->value())));
-  return FromRocks(it->status(), "scanning the plain keys");
+std::vector<rocksdb::ColumnFamilyHandle*> HistoryStore::OpenHandles() const {
+  std::vector<rocksdb::ColumnFamilyHandle*> out;
+  for (const auto& h : handles_) {
+    if (auto* p = h.load(std::memory_order_acquire)) out.push_back(p);
+  }
+  return out;
 }
 
-Result<bool> HistoryStore::GetMeta(std::string_view key, std::string* value) const {
+Result<bool> HistoryStore::Get(ColumnFamily c, std::string_view key, std::string* value) const {
+  rocksdb::ColumnFamilyHandle* cf = Handle(c);
+  if (cf == nullptr) return Status::Internal("a read of a column this store did not open");
   rocksdb::Status s =
-      db_->Get(rocksdb::ReadOptions(), meta_, rocksdb::Slice(key.data(), key.size()), value);
+      db_->Get(rocksdb::ReadOptions(), cf, rocksdb::Slice(key.data(), key.size()), value);
   if (s.IsNotFound()) return false;
   QUIVER_RETURN_IF_ERROR(FromRocks(s, "reading " + std::string(key)));
   return true;
+}
+
+Status HistoryStore::Scan(ColumnFamily c, std::string_view prefix,
+                          FunctionRef<Status(std::string_view, std::string_view)> fn) const {
+  rocksdb::ColumnFamilyHandle* cf = Handle(c);
+  if (cf == nullptr) return Status::Internal("a scan of a column this store did not open");
+  rocksdb::ReadOptions ro;
+  ro.fill_cache = false;
+  ro.readahead_size = 4 << 20;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, cf));
+  const rocksdb::Slice start(prefix.data(), prefix.size());
+  for (it->Seek(start); it->Valid() && it->key().starts_with(start); it->Next())
+    QUIVER_RETURN_IF_ERROR(fn(View(it->key()), View(it->value())));
+  return FromRocks(it->status(), "scanning column family " + cf->GetName());
 }
 
 Status HistoryStore::AsOf(uint32_t view_id, std::span<const std::string_view> keys,
@@ -499,7 +518,7 @@ Status HistoryStore::AsOf(uint32_t view_id, std::span<const std::string_view> ke
   std::vector<std::pair<size_t, size_t>> where(n);
   rocksdb::ReadOptions ro;
   ro.prefix_same_as_start = true;
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, history_));
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, Handle(kHistory)));
   std::optional<history::EntityVersions> versions;
   std::string_view entity;  // of *versions
   for (uint32_t i : order) {
@@ -538,7 +557,7 @@ Status HistoryStore::Range(
     FunctionRef<bool(const history::DecodedKey&, const history::HistoryValue&)> fn) const {
   rocksdb::ReadOptions ro;
   ro.prefix_same_as_start = true;
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, history_));
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, Handle(kHistory)));
   history::EntityVersions versions(it.get(), view_id, key);
   for (versions.SeekTo(to_ms);; versions.Next()) {
     QUIVER_ASSIGN_OR_RETURN(auto version, versions.Current());
@@ -559,7 +578,8 @@ void HistoryStore::SetRetention(uint32_t view_id, int64_t retention_ms) {
 Status HistoryStore::CompactHistory() {
   rocksdb::CompactRangeOptions o;
   o.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
-  return FromRocks(db_->CompactRange(o, history_, nullptr, nullptr), "compacting the history");
+  return FromRocks(db_->CompactRange(o, Handle(kHistory), nullptr, nullptr),
+                   "compacting the history");
 }
 
 }  // namespace quiver

@@ -1,14 +1,20 @@
 // HistoryStore: every version of every row, and the registry, in an
-// embedded RocksDB (layout in history_key.h). Three column families:
-//   default  registry documents and other metadata
-//   history  every version, newest first per entity; prefix Bloom filters
-//            on (view, entity) make an as-of read one Seek
-//   latest   the newest version per entity (a merge operator keeps the
-//            greatest (event time, sequence)), scanned once at restart
-//   state    the window state of each entity of a view computed from a
-//            source (storage/streaming/windows.h), scanned once at restart
-//   kv, kv_items  the plain keys of the RESP port and the items of their
-//            boxes (storage/keyspace/key_log.h), scanned once at restart
+// embedded RocksDB (layout in history_key.h). The store's own column
+// families:
+//   default  (kMeta) registry documents, the sequence counter, and small
+//            entries of other subsystems under a prefix of their own
+//            (MetaKeys: Kafka offsets, drift baselines)
+//   history  (kHistory) every version, newest first per entity; prefix
+//            Bloom filters on (view, entity) make an as-of read one Seek
+//   latest   (kLatest) the newest version per entity (a merge operator
+//            keeps the greatest (event time, sequence)), scanned once at
+//            restart
+// Other subsystems open column families of their own by name
+// (OpenColumn) and own their key encodings; today the streaming windows'
+// state (storage/streaming/ingestor.h) and the RESP port's plain keys
+// (kv, kv_items: storage/keyspace/key_log.h). Every column family found
+// in the directory is opened, so a directory opens whichever subsystems
+// ask for their columns.
 //
 // Writes go through a CommitQueue (group commit) and are acknowledged as
 // the durability mode says. A failed commit makes the store refuse further
@@ -19,6 +25,7 @@
 // Threads: every method may be called from any thread.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <functional>
@@ -31,6 +38,7 @@
 #include <vector>
 
 #include "quiver/status.h"
+#include "storage/history/column_family.h"
 #include "storage/history/commit_queue.h"
 #include "storage/history/history_key.h"
 #include "util/function_ref.h"
@@ -38,6 +46,7 @@
 namespace rocksdb {
 class DB;
 class ColumnFamilyHandle;
+struct ColumnFamilyOptions;
 }  // namespace rocksdb
 
 namespace quiver {
@@ -71,6 +80,11 @@ struct VersionRows {
 
 class HistoryStore {
  public:
+  static constexpr ColumnFamily kMeta{0};
+  static constexpr ColumnFamily kHistory{1};
+  static constexpr ColumnFamily kLatest{2};
+  static constexpr size_t kMaxColumns = 32;
+
   struct Options {
     std::string dir;
     Durability durability = Durability::kSync;
@@ -113,12 +127,19 @@ class HistoryStore {
   Status ScanLatest(
       FunctionRef<Status(const history::DecodedKey&, const history::LatestValue&)> fn) const;
 
-  // Calls fn for every window state (key: view and entity, as in latest).
-  Status ScanState(FunctionRef<Status(const history::DecodedKey&, std::string_view)> fn) const;
-  // Calls fn for every entry of kv (items false) or kv_items, in key order.
-  Status ScanKv(bool items, FunctionRef<Status(std::string_view, std::string_view)> fn) const;
-  // Reads a metadata entry (kPutMeta); false if there is none.
-  Result<bool> GetMeta(std::string_view key, std::string* value) const;
+  // The column family `name`, created if the directory has none yet. The
+  // same name gives the same column for the life of the store. Such
+  // columns suit what is written often and read back by a scan at start-up
+  // or by an occasional Get: their memtables are vectors, sorted once when
+  // flushed or read. Fails for the store's own names and past kMaxColumns.
+  Result<ColumnFamily> OpenColumn(std::string_view name);
+  // Reads one entry; false if there is none.
+  Result<bool> Get(ColumnFamily c, std::string_view key, std::string* value) const;
+  // Calls fn for every entry of the column whose key starts with prefix, in
+  // key order. Stops at fn's first error and returns it.
+  Status Scan(ColumnFamily c, std::string_view prefix,
+              FunctionRef<Status(std::string_view key, std::string_view value)> fn) const;
+
   // For each key i: the newest version with event time <= times[i] (or
   // times[0] if times has one element) and, if ttl_ms > 0, event time >
   // times[i] - ttl_ms (an older one is reported kTooOld, without its row).
@@ -166,12 +187,16 @@ class HistoryStore {
   Options options_;
   std::shared_ptr<Retention> retention_;
   rocksdb::DB* db_ = nullptr;
-  rocksdb::ColumnFamilyHandle* meta_ = nullptr;
-  rocksdb::ColumnFamilyHandle* history_ = nullptr;
-  rocksdb::ColumnFamilyHandle* latest_ = nullptr;
-  rocksdb::ColumnFamilyHandle* state_ = nullptr;
-  rocksdb::ColumnFamilyHandle* kv_ = nullptr;
-  rocksdb::ColumnFamilyHandle* kv_items_ = nullptr;
+  rocksdb::ColumnFamilyHandle* Handle(ColumnFamily c) const {
+    return c.id < kMaxColumns ? handles_[c.id].load(std::memory_order_acquire) : nullptr;
+  }
+  std::vector<rocksdb::ColumnFamilyHandle*> OpenHandles() const;
+
+  // Indexed by ColumnFamily::id; a slot is set once, before its id is handed out.
+  std::array<std::atomic<rocksdb::ColumnFamilyHandle*>, kMaxColumns> handles_{};
+  std::mutex columns_mu_;                                       // serialises OpenColumn
+  std::vector<std::string> column_names_;                       // by id; guarded by columns_mu_
+  std::unique_ptr<rocksdb::ColumnFamilyOptions> side_options_;  // of OpenColumn's columns
   std::atomic<uint64_t> next_seq_{1};
   std::mutex definitions_mu_;  // serialises AppendDefinitions
   uint64_t definitions_ = 0;   // documents stored; the next one's index

@@ -42,18 +42,18 @@ void Box::Loaded(HistoryBatch* out) {
 
 void Box::Journal(HistoryBatch::Op op, std::string_view suffix, std::string_view value) {
   scratch_.assign(prefix_).append(suffix);
-  if (op != HistoryBatch::Op::kDeleteItemRange) {
-    journal_.Add(op, scratch_, value);
+  if (op != HistoryBatch::Op::kDeleteRange) {
+    journal_.Add(op, log_->items(), scratch_, value);
     return;
   }
   std::string end = prefix_;
   end.append(value);
-  journal_.Add(op, scratch_, end);
+  journal_.DeleteRange(log_->items(), scratch_, end);
 }
 
 void Box::JournalRewrite() {
   std::string end = KeyLog::ItemPrefix(db_, id_ + 1);
-  journal_.Add(HistoryBatch::Op::kDeleteItemRange, prefix_, end);
+  journal_.DeleteRange(log_->items(), prefix_, end);
   WriteAll();
 }
 
@@ -88,7 +88,7 @@ void ListBox::Push(bool front, std::string_view item) {
 }
 
 std::string ListBox::Pop(bool front) {
-  if (journaling()) Journal(HistoryBatch::Op::kDeleteItem, Suffix(front ? 0 : size() - 1), {});
+  if (journaling()) Journal(HistoryBatch::Op::kDelete, Suffix(front ? 0 : size() - 1), {});
   const size_t before = items_.bytes();
   std::string item(front ? items_.front() : items_.back());
   if (front) {
@@ -119,8 +119,8 @@ void ListBox::Keep(size_t start, size_t stop) {
   stop = std::min(stop, items_.size());
   start = std::min(start, stop);
   if (journaling()) {
-    if (stop < size()) Journal(HistoryBatch::Op::kDeleteItemRange, Suffix(stop), Suffix(size()));
-    if (start > 0) Journal(HistoryBatch::Op::kDeleteItemRange, Suffix(0), Suffix(start));
+    if (stop < size()) Journal(HistoryBatch::Op::kDeleteRange, Suffix(stop), Suffix(size()));
+    if (start > 0) Journal(HistoryBatch::Op::kDeleteRange, Suffix(0), Suffix(start));
   }
   const size_t before = items_.bytes();
   while (items_.size() > stop)
@@ -144,7 +144,7 @@ void ListBox::Load(int64_t position, std::string_view item) {
 
 void ListBox::WriteAll() {
   items_.ForEach(0, items_.size(), false, [&](size_t i, std::string_view item) {
-    Journal(HistoryBatch::Op::kPutItem, Suffix(i), item);
+    Journal(HistoryBatch::Op::kPut, Suffix(i), item);
     return true;
   });
 }
@@ -163,12 +163,12 @@ HashBox* HashBox::New(OnlineTable& table, Persistence p) {
 
 void HashBox::WriteAll() {
   fields_.ForEach([&](std::string_view field, std::string_view value) {
-    Journal(HistoryBatch::Op::kPutItem, field, value);
+    Journal(HistoryBatch::Op::kPut, field, value);
   });
 }
 
 bool HashBox::Set(std::string_view field, std::string_view value) {
-  if (journaling()) Journal(HistoryBatch::Op::kPutItem, field, value);
+  if (journaling()) Journal(HistoryBatch::Op::kPut, field, value);
   size_t old = 0;
   const bool added = fields_.Set(field, value, &old);
   Changed(Cost(field, value.size()) - (added ? 0 : Cost(field, old)));
@@ -178,7 +178,7 @@ bool HashBox::Set(std::string_view field, std::string_view value) {
 bool HashBox::Erase(std::string_view field) {
   size_t old = 0;
   if (!fields_.Erase(field, &old)) return false;
-  if (journaling()) Journal(HistoryBatch::Op::kDeleteItem, field, {});
+  if (journaling()) Journal(HistoryBatch::Op::kDelete, field, {});
   Changed(-Cost(field, old));
   return true;
 }

@@ -89,8 +89,9 @@ class Box : public RecordBox {
   // REQUIRES: mu() held.
   void Changed(int64_t bytes);
   bool journaling() const { return persisted_; }
-  // Journals one item operation (suffix: see key_log.h); for a range
-  // delete, value is the end suffix. REQUIRES: mu() held, journaling().
+  // Journals one item operation (kPut, kDelete or kDeleteRange; suffix:
+  // see key_log.h); for a range delete, value is the end suffix.
+  // REQUIRES: mu() held, journaling().
   void Journal(HistoryBatch::Op op, std::string_view suffix, std::string_view value);
   // Journals a rewrite: every item deleted, then written again.
   void JournalRewrite();
@@ -142,7 +143,7 @@ class ListBox final : public Box {
   void WriteAll() override;
   bool NeedsRepair() const override { return gaps_; }
   void JournalItem(size_t index) {
-    Journal(HistoryBatch::Op::kPutItem, Suffix(index), items_.at(index));
+    Journal(HistoryBatch::Op::kPut, Suffix(index), items_.at(index));
   }
   std::string Suffix(size_t index) const;
   // Counts the change of the items' memory since `before` (their bytes()).

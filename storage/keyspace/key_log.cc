@@ -24,11 +24,17 @@ uint32_t ReadBig32(const char* p) {
 
 }  // namespace
 
+Result<std::shared_ptr<KeyLog>> KeyLog::Open(HistoryStore& store) {
+  QUIVER_ASSIGN_OR_RETURN(ColumnFamily kv, store.OpenColumn(kKvColumn));
+  QUIVER_ASSIGN_OR_RETURN(ColumnFamily items, store.OpenColumn(kItemsColumn));
+  return std::shared_ptr<KeyLog>(new KeyLog(store, kv, items));
+}
+
 void KeyLog::BoxFreed(int db, uint64_t box_id) {
   std::lock_guard<std::mutex> lock(detach_mu_);
   if (detached_) return;
   HistoryBatch batch;
-  batch.Add(HistoryBatch::Op::kDeleteItemRange, ItemPrefix(db, box_id), ItemPrefix(db, box_id + 1));
+  batch.DeleteRange(items_, ItemPrefix(db, box_id), ItemPrefix(db, box_id + 1));
   store_->Submit(std::move(batch), nullptr);
 }
 

@@ -1,6 +1,7 @@
-// KeyLog: the plain keys of the RESP port (KeySpace) kept on disk, in the
-// history store's kv and kv_items column families, so they survive a
-// restart under the same durability modes as feature rows.
+// KeyLog: the plain keys of the RESP port (KeySpace) kept on disk, in two
+// column families of the history store that the key log owns (kv and
+// kv_items), so they survive a restart under the same durability modes as
+// feature rows.
 //
 // Layout (integers big-endian, so keys sort by database, then box):
 //   kv        [db u32][key]                 -> [kind u8][flags u8][expire_at_ms i64][payload]
@@ -20,6 +21,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -33,12 +35,19 @@ namespace quiver {
 
 class KeyLog {
  public:
-  explicit KeyLog(HistoryStore& store) : store_(&store) {}
+  static constexpr char kKvColumn[] = "kv";
+  static constexpr char kItemsColumn[] = "kv_items";
+
+  // Opens (creating if missing) the key log's columns in the store.
+  static Result<std::shared_ptr<KeyLog>> Open(HistoryStore& store);
   KeyLog(const KeyLog&) = delete;
   KeyLog& operator=(const KeyLog&) = delete;
 
   HistoryStore& store() const { return *store_; }
   Durability durability() const { return store_->durability(); }
+  // The columns of the keys and of the boxes' items.
+  ColumnFamily kv() const { return kv_; }
+  ColumnFamily items() const { return items_; }
 
   // Queues a batch for the group commit (see HistoryStore::Submit).
   // REQUIRES: not after Detach().
@@ -85,7 +94,11 @@ class KeyLog {
   static constexpr uint8_t kBoxedValue = 1;
 
  private:
+  KeyLog(HistoryStore& store, ColumnFamily kv, ColumnFamily items)
+      : store_(&store), kv_(kv), items_(items) {}
+
   HistoryStore* store_;
+  const ColumnFamily kv_, items_;
   std::mutex detach_mu_;  // BoxFreed against Detach
   bool detached_ = false;
   std::atomic<uint64_t> next_box_id_{1};

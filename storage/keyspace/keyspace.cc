@@ -167,11 +167,11 @@ int64_t KeySpace::Expiring(int db) const {
 
 size_t KeySpace::Flush(int db, HistoryBatch* log) {
   const uint32_t view = db < 0 ? 0 : ViewOf(db);
-  if (log != nullptr) {
+  if (log != nullptr && log_ != nullptr) {
     const std::string begin = KeyLog::DbBegin(db < 0 ? 0 : db);
     const std::string end = KeyLog::DbBegin(db < 0 ? databases_ : db + 1);
-    log->Add(HistoryBatch::Op::kDeleteKvRange, begin, end);
-    log->Add(HistoryBatch::Op::kDeleteItemRange, begin, end);
+    log->DeleteRange(log_->kv(), begin, end);
+    log->DeleteRange(log_->items(), begin, end);
   }
   return table_.RemoveIf(
       [&](const Record& r) {
@@ -222,17 +222,17 @@ std::unique_lock<std::mutex> KeySpace::Snapshot(int db, std::string_view key,
   const Record* r = Find(db, key);
   const std::string kv_key = KeyLog::KvKey(db, key);
   if (r == nullptr) {
-    out->Add(HistoryBatch::Op::kDeleteKv, kv_key, {});
+    out->Delete(log_->kv(), kv_key);
     return {};
   }
   if (!r->boxed()) {
-    out->Add(HistoryBatch::Op::kPutKv, kv_key, KeyLog::KvValue(*r, 0));
+    out->Put(log_->kv(), kv_key, KeyLog::KvValue(*r, 0));
     return {};
   }
   Box& box = Box::Of(*r);
   std::unique_lock<std::mutex> lock(box.mu());
   box.Persist(out);
-  out->Add(HistoryBatch::Op::kPutKv, kv_key, KeyLog::KvValue(*r, box.id()));
+  out->Put(log_->kv(), kv_key, KeyLog::KvValue(*r, box.id()));
   return lock;
 }
 

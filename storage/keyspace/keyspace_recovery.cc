@@ -12,8 +12,6 @@ namespace quiver {
 
 namespace {
 
-using Op = HistoryBatch::Op;
-
 // A box being loaded, and the key that holds it.
 struct Loading {
   Box* box;
@@ -48,7 +46,7 @@ Status KeySpace::Recover() {
     }
     if (d->expire_at_ms != kNeverExpires && d->expire_at_ms <= now) {
       ++expired;
-      repair.Add(Op::kDeleteKv, k, {});
+      repair.Delete(log_->kv(), k);
       return Status::Ok();  // its items, if any, are orphans now
     }
     Record* r = nullptr;
@@ -86,8 +84,8 @@ Status KeySpace::Recover() {
     if (it == boxes.end() || it->second.db != d->db) {
       if (orphan != d->box_id || orphan == 0) {
         orphan = d->box_id;
-        repair.Add(Op::kDeleteItemRange, KeyLog::ItemPrefix(d->db, d->box_id),
-                   KeyLog::ItemPrefix(d->db, d->box_id + 1));
+        repair.DeleteRange(log_->items(), KeyLog::ItemPrefix(d->db, d->box_id),
+                           KeyLog::ItemPrefix(d->db, d->box_id + 1));
       }
       return Status::Ok();
     }
@@ -103,8 +101,8 @@ Status KeySpace::Recover() {
     return Status::Ok();
   };
 
-  QUIVER_RETURN_IF_ERROR(log_->store().ScanKv(false, load_key));
-  QUIVER_RETURN_IF_ERROR(log_->store().ScanKv(true, load_item));
+  QUIVER_RETURN_IF_ERROR(log_->store().Scan(log_->kv(), {}, load_key));
+  QUIVER_RETURN_IF_ERROR(log_->store().Scan(log_->items(), {}, load_item));
   for (auto& [id, loading] : boxes) {
     bool empty = false;
     {
@@ -116,7 +114,7 @@ Status KeySpace::Recover() {
     }
     if (empty) {  // its items were lost: Redis has no empty list or hash
       QUIVER_RETURN_IF_ERROR(EraseIfHolds(loading.db, loading.key, *loading.box));
-      repair.Add(Op::kDeleteKv, KeyLog::KvKey(loading.db, loading.key), {});
+      repair.Delete(log_->kv(), KeyLog::KvKey(loading.db, loading.key));
       --keys;
     }
     loading.box->Unref();  // the records hold it now

@@ -4,19 +4,11 @@
 
 namespace quiver {
 
-namespace {
-
-std::string MetaKey(uint32_t view_id) {
-  return "baseline/" + std::to_string(view_id);
-}
-
-}  // namespace
-
 Status BaselineStore::Load(const Catalog& catalog) {
-  if (history_ == nullptr) return Status::Ok();
+  if (keys_.store() == nullptr) return Status::Ok();
   for (const auto& view : catalog.views()) {
     std::string bytes;
-    QUIVER_ASSIGN_OR_RETURN(bool found, history_->GetMeta(MetaKey(view->id), &bytes));
+    QUIVER_ASSIGN_OR_RETURN(bool found, keys_.Get(std::to_string(view->id), &bytes));
     if (!found || bytes.empty()) continue;  // empty: cleared
     Result<ViewBaseline> b = DecodeBaseline(bytes);
     if (!b.ok()) {
@@ -31,14 +23,13 @@ Status BaselineStore::Load(const Catalog& catalog) {
 
 Status BaselineStore::Put(uint32_t view_id, ViewBaseline baseline) {
   const bool clear = baseline.fields.empty();
-  if (history_ != nullptr) {
-    QUIVER_RETURN_IF_ERROR(history_->health());
+  if (HistoryStore* history = keys_.store()) {
+    QUIVER_RETURN_IF_ERROR(history->health());
     HistoryBatch batch;
-    batch.Add(HistoryBatch::Op::kPutMeta, MetaKey(view_id),
-              clear ? std::string() : EncodeBaseline(baseline));
-    history_->Submit(std::move(batch), nullptr);
-    history_->Drain();
-    QUIVER_RETURN_IF_ERROR(history_->health());
+    keys_.Put(&batch, std::to_string(view_id), clear ? std::string() : EncodeBaseline(baseline));
+    history->Submit(std::move(batch), nullptr);
+    history->Drain();
+    QUIVER_RETURN_IF_ERROR(history->health());
   }
   std::lock_guard lock(mu_);
   if (clear) {

@@ -1,5 +1,6 @@
 // BaselineStore: the captured drift baseline of each view version, kept in
-// the history's metadata (so a restart keeps them) and served from memory.
+// the history's meta column under "baseline/<view id>" (so a restart keeps
+// them) and served from memory.
 // Thread-safe.
 #pragma once
 
@@ -9,7 +10,7 @@
 #include <unordered_map>
 
 #include "quiver/status.h"
-#include "storage/history/history_store.h"
+#include "storage/history/meta_keys.h"
 #include "storage/registry/registry.h"
 #include "storage/stats/baseline.h"
 
@@ -18,7 +19,7 @@ namespace quiver {
 class BaselineStore {
  public:
   // history may be null: baselines then last until the process exits.
-  explicit BaselineStore(HistoryStore* history) : history_(history) {}
+  explicit BaselineStore(HistoryStore* history) : keys_(history, "baseline/") {}
 
   // Reads the stored baselines of the catalog's views. Call once, at start.
   Status Load(const Catalog& catalog);
@@ -30,7 +31,7 @@ class BaselineStore {
   std::shared_ptr<const ViewBaseline> Get(uint32_t view_id) const;
 
  private:
-  HistoryStore* history_;
+  MetaKeys keys_;
   mutable std::mutex mu_;
   std::unordered_map<uint32_t, std::shared_ptr<const ViewBaseline>> baselines_;  // guarded by mu_
 };

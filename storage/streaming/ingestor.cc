@@ -11,7 +11,16 @@
 
 namespace quiver {
 
-Ingestor::Ingestor(FeatureStore& store) : store_(store) {}
+Ingestor::Ingestor(FeatureStore& store) : store_(store) {
+  HistoryStore* history = store.history();
+  if (history == nullptr) return;
+  Result<ColumnFamily> column = history->OpenColumn(kStateColumn);
+  if (column.ok()) {
+    state_column_ = *column;
+  } else {
+    column_status_ = column.status();
+  }
+}
 
 Ingestor::~Ingestor() {
   states_.ForEach([](Entry& e) {
@@ -56,12 +65,16 @@ Ingestor::Entry& Ingestor::FindOrAdd(uint64_t hash, uint32_t view_id, std::strin
 
 Status Ingestor::Recover() {
   HistoryStore* history = store_.history();
+  QUIVER_RETURN_IF_ERROR(column_status_);
   if (history == nullptr) return Status::Ok();
   std::lock_guard<std::mutex> lock(mu_);
   rcu::ReadLock read;
   const Catalog& catalog = store_.registry().current();
   const Status scanned =
-      history->ScanState([&](const history::DecodedKey& key, std::string_view bytes) -> Status {
+      history->Scan(*state_column_, {}, [&](std::string_view k, std::string_view bytes) -> Status {
+        const auto decoded = history::DecodeKey(k, false);
+        if (!decoded) return Status::IoError("corrupt key in the state column family");
+        const history::DecodedKey& key = *decoded;
         const ViewSchema* view = catalog.ById(key.view_id);
         if (view == nullptr || view->source.empty()) return Status::Ok();
         WindowedView w(*view);
@@ -97,7 +110,7 @@ Status Ingestor::Write(const WindowedView& w, Entry& entry, HistoryBatch* batch,
   if (written.ok()) counts->versions += versions_.size();
   versions_.clear();  // written or not, they are this entity's only
   QUIVER_RETURN_IF_ERROR(written);
-  if (batch != nullptr && store_.history() != nullptr && !entry.dirty) {
+  if (batch != nullptr && state_column_ && !entry.dirty) {
     entry.dirty = true;
     dirty_.push_back(&entry);
   }
@@ -119,7 +132,7 @@ void Ingestor::SaveDirty(const Catalog& catalog, HistoryBatch* batch) {
     const size_t key_size = key_scratch_.size();
     WindowedView(*view).EncodeTo(entry->state, &key_scratch_);
     const std::string_view both = key_scratch_;
-    batch->Add(HistoryBatch::Op::kPutState, both.substr(0, key_size), both.substr(key_size));
+    batch->Put(*state_column_, both.substr(0, key_size), both.substr(key_size));
   }
   dirty_.clear();
 }
@@ -151,6 +164,7 @@ void Ingestor::PrefetchChunk(std::span<const SourceEvent> chunk) {
 
 Status Ingestor::Apply(std::span<const SourceEvent> events, HistoryBatch* batch,
                        IngestCounts* counts) {
+  QUIVER_RETURN_IF_ERROR(column_status_);
   std::lock_guard<std::mutex> lock(mu_);
   rcu::ReadLock read;
   const Catalog& catalog = store_.registry().current();
@@ -177,6 +191,7 @@ Status Ingestor::Apply(std::span<const SourceEvent> events, HistoryBatch* batch,
 }
 
 Status Ingestor::Advance(int64_t until, HistoryBatch* batch, IngestCounts* counts) {
+  QUIVER_RETURN_IF_ERROR(column_status_);
   std::lock_guard<std::mutex> lock(mu_);
   rcu::ReadLock read;
   const Catalog& catalog = store_.registry().current();

@@ -4,9 +4,11 @@
 // through it, so online, streamed and backfilled values cannot disagree.
 //
 // It keeps the window state of every entity it has seen in memory and in
-// the history's `state` column family, in the same atomic batch as the
-// versions it produced (and, from Kafka, the offsets of the events): after
-// a crash, state, history and offsets agree.
+// the history's `state` column family (its own, kStateColumn), in the same
+// atomic batch as the versions it produced (and, from Kafka, the offsets
+// of the events): after a crash, state, history and offsets agree. A state
+// key is the view and entity as in the history's latest column
+// (history_key.h); its value, the encoded EntityState (windows.h).
 //
 // Threads: every method may be called from any thread registered with
 // rcu::ThreadRegistration; calls are serialised internally.
@@ -15,6 +17,7 @@
 #include <atomic>
 #include <cstdint>
 #include <mutex>
+#include <optional>
 #include <queue>
 #include <span>
 #include <string>
@@ -43,13 +46,16 @@ struct IngestCounts {
 
 class Ingestor {
  public:
+  static constexpr char kStateColumn[] = "state";
+
   explicit Ingestor(FeatureStore& store);
   ~Ingestor();
   Ingestor(const Ingestor&) = delete;
   Ingestor& operator=(const Ingestor&) = delete;
 
   // Loads the window states kept in the history. Call once, after
-  // FeatureStore::Recover.
+  // FeatureStore::Recover. Fails, as Apply and Advance then do, if the
+  // state column could not be opened.
   Status Recover();
 
   // Applies the events in order and adds what they write (history, latest,
@@ -101,6 +107,8 @@ class Ingestor {
   void Publish();
 
   FeatureStore& store_;
+  std::optional<ColumnFamily> state_column_;  // none without a history
+  Status column_status_;                      // why the state column could not be opened
   mutable std::mutex mu_;
   HashSlots<Entry> states_;  // by view id and entity key
   std::priority_queue<Due, std::vector<Due>, std::greater<>> due_;

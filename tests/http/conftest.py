@@ -5,7 +5,6 @@ urllib, curl and Prometheus's own text parser."""
 import json
 import os
 import sys
-import tempfile
 import urllib.error
 import urllib.request
 
@@ -80,11 +79,9 @@ class Http:
 
 @pytest.fixture(scope="module")
 def server():
-    defs = os.path.join(tempfile.mkdtemp(prefix="quiver-defs-"), "features.yaml")
-    with open(defs, "w") as f:
-        f.write(DEFINITIONS)
     # No sweeps: rows past their TTL stay in memory, for the freshness test.
-    s = Quiverd("--features", defs, "--max-frame", "4KB", "--sweep-interval-ms", "86400000")
+    s = Quiverd.with_definitions(DEFINITIONS, "--max-frame", "4KB", "--sweep-interval-ms",
+                                 "86400000")
     yield s
     s.stop()
 

@@ -5,7 +5,6 @@ namespace through RESP are refused and change nothing."""
 import os
 import struct
 import subprocess
-import tempfile
 
 import pytest
 import redis
@@ -45,10 +44,7 @@ views:
 
 @pytest.fixture(scope="module")
 def fs():
-    defs = os.path.join(tempfile.mkdtemp(prefix="quiver-defs-"), "features.yaml")
-    with open(defs, "w") as f:
-        f.write(DEFINITIONS)
-    s = Quiverd("--features", defs)
+    s = Quiverd.with_definitions(DEFINITIONS)
     yield s
     s.stop()
 

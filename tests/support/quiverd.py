@@ -17,6 +17,14 @@ class Quiverd:
         self.extra = extra
         self.start()
 
+    @classmethod
+    def with_definitions(cls, yaml, *extra):
+        """A quiverd started with these feature definitions (--features)."""
+        defs = os.path.join(tempfile.mkdtemp(prefix="quiver-defs-"), "features.yaml")
+        with open(defs, "w") as f:
+            f.write(yaml)
+        return cls("--features", defs, *extra)
+
     def start(self, *more):
         """Starts quiverd on the data directory (again, after a stop)."""
         port_file = os.path.join(self.dir, "ports")

@@ -504,7 +504,7 @@ TEST(CommitQueueTest, EveryCompletionRunsOnceInSubmissionOrderAcrossThreads) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < kPerThread; ++i) {
         HistoryBatch b;
-        b.Add(HistoryBatch::Op::kPutMeta, "k", std::string(64, 'v'));
+        b.Put(HistoryStore::kMeta, "k", std::string(64, 'v'));
         // Completions run on the committer thread, one at a time.
         queue.Submit(std::move(b), [&done, t, i](const Status& s) {
           if (s.ok()) done[t].push_back(i);
@@ -531,7 +531,7 @@ TEST(CommitQueueTest, AFailedSyncFailsEveryGroupItCovered) {
   std::vector<StatusCode> codes;  // appended by the sync thread only
   for (int i = 0; i < 3; ++i) {
     HistoryBatch b;
-    b.Add(HistoryBatch::Op::kPutMeta, "k", "v");
+    b.Put(HistoryStore::kMeta, "k", "v");
     queue.Submit(std::move(b), [&codes](const Status& s) { codes.push_back(s.code()); });
     queue.Drain();
   }

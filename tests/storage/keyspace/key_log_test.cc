@@ -37,14 +37,17 @@ class KeyLogTest : public ::testing::Test {
     auto s = HistoryStore::Open({.dir = dir_, .durability = Durability::kAsync, .now_ms = {}});
     ASSERT_TRUE(s.ok()) << s.status().message();
     store_ = std::move(*s);
-    log_ = std::make_shared<KeyLog>(*store_);
+    auto log = KeyLog::Open(*store_);
+    ASSERT_TRUE(log.ok()) << log.status().message();
+    log_ = std::move(*log);
   }
   // Applies a batch's item operations to disk_, as RocksDB would.
   void Apply(const HistoryBatch& batch) {
-    batch.ForEach([&](Op op, std::string_view key, std::string_view value) {
-      if (op == Op::kPutItem) disk_[std::string(key)] = value;
-      if (op == Op::kDeleteItem) disk_.erase(std::string(key));
-      if (op == Op::kDeleteItemRange) {
+    batch.ForEach([&](Op op, ColumnFamily c, std::string_view key, std::string_view value) {
+      if (c != log_->items()) return;
+      if (op == Op::kPut) disk_[std::string(key)] = value;
+      if (op == Op::kDelete) disk_.erase(std::string(key));
+      if (op == Op::kDeleteRange) {
         disk_.erase(disk_.lower_bound(std::string(key)), disk_.lower_bound(std::string(value)));
       }
     });
@@ -59,11 +62,11 @@ class KeyLogTest : public ::testing::Test {
     store_->Drain();
     size_t n = 0;
     EXPECT_TRUE(store_
-                    ->ScanKv(true,
-                             [&](std::string_view, std::string_view) {
-                               ++n;
-                               return Status::Ok();
-                             })
+                    ->Scan(log_->items(), {},
+                           [&](std::string_view, std::string_view) {
+                             ++n;
+                             return Status::Ok();
+                           })
                     .ok());
     return n;
   }
@@ -135,9 +138,9 @@ TEST_F(KeyLogTest, RecoveryDropsExpiredKeysAndOrphanedItems) {
   Record* gone = Record::Allocate(kPlainViewBase, "gone", 1);
   gone->kind = RecordKind::kString;
   gone->expire_at_ms = 5;  // long past
-  batch.Add(Op::kPutKv, KeyLog::KvKey(0, "live"), KeyLog::KvValue(*live, 0));
-  batch.Add(Op::kPutKv, KeyLog::KvKey(1, "gone"), KeyLog::KvValue(*gone, 0));
-  batch.Add(Op::kPutItem, KeyLog::ItemPrefix(0, 42) + KeyLog::ListSuffix(0), "orphan");
+  batch.Put(log_->kv(), KeyLog::KvKey(0, "live"), KeyLog::KvValue(*live, 0));
+  batch.Put(log_->kv(), KeyLog::KvKey(1, "gone"), KeyLog::KvValue(*gone, 0));
+  batch.Put(log_->items(), KeyLog::ItemPrefix(0, 42) + KeyLog::ListSuffix(0), "orphan");
   Record::Free(live);
   Record::Free(gone);
   store_->Submit(std::move(batch), nullptr);
@@ -154,19 +157,19 @@ TEST_F(KeyLogTest, RecoveryDropsExpiredKeysAndOrphanedItems) {
   EXPECT_EQ(StoredItems(), 0u) << "the orphaned item is deleted";
   size_t keys = 0;
   ASSERT_TRUE(store_
-                  ->ScanKv(false,
-                           [&](std::string_view, std::string_view) {
-                             ++keys;
-                             return Status::Ok();
-                           })
+                  ->Scan(log_->kv(), {},
+                         [&](std::string_view, std::string_view) {
+                           ++keys;
+                           return Status::Ok();
+                         })
                   .ok());
   EXPECT_EQ(keys, 1u) << "the expired key is deleted";
 
   KeySpace few(table, {.databases = 1, .now_ms = {}, .log = log_});
   store_->Submit(
-      [] {
+      [this] {
         HistoryBatch b;
-        b.Add(Op::kPutKv, KeyLog::KvKey(3, "k"),
+        b.Put(log_->kv(), KeyLog::KvKey(3, "k"),
               std::string("\x01\x00", 2) + std::string(8, '\x7f'));
         return b;
       }(),

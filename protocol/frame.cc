@@ -1,5 +1,6 @@
 #include "protocol/frame.h"
 
+#include <algorithm>
 #include <cstring>
 #include <string>
 
@@ -47,15 +48,31 @@ void FrameReader::Reserve(size_t bytes) {
     begin_ = 0;
   }
   if (end_ + bytes <= capacity_) return;
-  size_t capacity = std::max(capacity_ * 2, end_ + bytes);
-  auto grown = std::make_unique<uint64_t[]>(Words(capacity));
+  // WritableSpace asks for at most as much again as is buffered: the
+  // buffer grows geometrically with the bytes, not with announced lengths.
+  const size_t capacity = std::max(kInitialBytes, end_ + bytes);
+  auto grown = std::make_unique_for_overwrite<uint64_t[]>(Words(capacity));
   if (end_ > 0) std::memcpy(Bytes(grown), Bytes(buf_), end_);
   buf_ = std::move(grown);
   capacity_ = Words(capacity) * 8;
 }
 
 std::span<uint8_t> FrameReader::WritableSpace(size_t min_bytes) {
-  if (capacity_ - end_ < min_bytes) Reserve(min_bytes);
+  if (begin_ == end_) {
+    begin_ = end_ = 0;
+    if (capacity_ > kShrinkAbove) {  // a large frame is done: give its memory back
+      buf_.reset();
+      capacity_ = 0;
+    }
+  }
+  if (scratch_capacity_ > kShrinkAbove) {
+    scratch_.reset();
+    scratch_capacity_ = 0;
+  }
+  const size_t buffered = end_ - begin_;
+  const size_t missing = need_ > buffered ? need_ - buffered : 0;
+  const size_t wanted = std::max(min_bytes, std::min(missing, buffered));
+  if (capacity_ - end_ < wanted) Reserve(wanted);
   return {Bytes(buf_) + end_, capacity_ - end_};
 }
 
@@ -74,17 +91,18 @@ Result<std::span<const uint8_t>> FrameReader::Next() {
   if (body > max_frame_) {
     return Status::ResourceExhausted("frame of " + std::to_string(body) +
                                      " bytes exceeds the limit of " + std::to_string(max_frame_) +
-                                     " (--max-frame)");
+                                     " (" + std::string(limit_name_) + ")");
   }
   const size_t total = kPrefixBytes + body;
   if (end_ - begin_ < total) {
-    if (capacity_ - begin_ < total) Reserve(total - (end_ - begin_));
+    need_ = total;
     return std::span<const uint8_t>();
   }
+  need_ = 0;
   begin_ += total;
   if (reinterpret_cast<uintptr_t>(start) % 8 == 0) return std::span<const uint8_t>(start, total);
   if (scratch_capacity_ < total) {
-    scratch_ = std::make_unique<uint64_t[]>(Words(total));
+    scratch_ = std::make_unique_for_overwrite<uint64_t[]>(Words(total));
     scratch_capacity_ = Words(total) * 8;
   }
   std::memcpy(Bytes(scratch_), start, total);

@@ -70,6 +70,21 @@ bool IsValidUtf8(std::string_view s) {
   return true;
 }
 
+size_t JsonStringSize(std::string_view s) {
+  const bool utf8 = IsValidUtf8(s);
+  size_t n = 2;
+  for (unsigned char c : s) {
+    if (c == '"' || c == '\\' || c == '\n' || c == '\r' || c == '\t') {
+      n += 2;
+    } else if (c < 0x20 || c == 0x7f || (c >= 0x80 && !utf8)) {
+      n += 6;
+    } else {
+      n += 1;
+    }
+  }
+  return n;
+}
+
 void AppendJsonString(std::string_view s, std::string* out) {
   const bool utf8 = IsValidUtf8(s);
   out->push_back('"');

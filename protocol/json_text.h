@@ -15,6 +15,8 @@ bool IsValidUtf8(std::string_view s);
 // Appends s as a JSON string literal. UTF-8 text passes through; in other
 // bytes each high byte becomes \u00XX, so the output is always valid JSON.
 void AppendJsonString(std::string_view s, std::string* out);
+// The bytes AppendJsonString appends for s, quotes included.
+size_t JsonStringSize(std::string_view s);
 // Appends the shortest text that reads back to v; null if v is not finite
 // (JSON has no NaN or Infinity).
 void AppendJsonNumber(float v, std::string* out);

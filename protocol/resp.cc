@@ -1,9 +1,11 @@
 #include "protocol/resp.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <memory>
 
 namespace quiver::protocol {
 
@@ -120,10 +122,10 @@ void RespReader::Reserve(size_t bytes) {
   if (capacity_ - used >= bytes && begin_ > 0) {
     std::memmove(buf_.get(), buf_.get() + begin_, used);
   } else {
-    size_t capacity = std::max<size_t>(capacity_ * 2, 16 * 1024);
-    while (capacity - used < bytes)
-      capacity *= 2;
-    auto fresh = std::make_unique<char[]>(capacity);
+    // No doubling here: WritableSpace asks for at most as much again as is
+    // buffered, which grows the buffer geometrically with the bytes.
+    const size_t capacity = std::max(kInitialBytes, used + bytes);
+    auto fresh = std::make_unique_for_overwrite<char[]>(capacity);
     if (used > 0) std::memcpy(fresh.get(), buf_.get() + begin_, used);
     buf_ = std::move(fresh);
     capacity_ = capacity;
@@ -133,8 +135,17 @@ void RespReader::Reserve(size_t bytes) {
 }
 
 std::span<char> RespReader::WritableSpace(size_t min_bytes) {
-  if (begin_ == end_) begin_ = end_ = 0;
-  const size_t wanted = std::max(min_bytes, need_ > buffered() ? need_ - buffered() : 0);
+  if (begin_ == end_) {
+    begin_ = end_ = 0;
+    if (capacity_ > kShrinkAbove) {  // a large request is done: give its memory back
+      buf_.reset();
+      capacity_ = 0;
+    }
+  }
+  // Room for what the pending request still needs, but never more than the
+  // bytes already received: a declared length is only a promise.
+  const size_t missing = need_ > buffered() ? need_ - buffered() : 0;
+  const size_t wanted = std::max(min_bytes, std::min(missing, buffered()));
   if (capacity_ - end_ < wanted) Reserve(wanted);
   return {buf_.get() + end_, capacity_ - end_};
 }
@@ -185,6 +196,9 @@ Result<bool> RespReader::NextMultibulk(std::vector<std::string_view>* args) {
     if (argc > static_cast<int64_t>(limits_.max_args)) {
       return ProtocolError("invalid multibulk length");
     }
+    if (!authenticated_ && argc > static_cast<int64_t>(limits_.max_unauthenticated_args)) {
+      return ProtocolError("unauthenticated multibulk length");
+    }
     if (argc <= 0) {
       begin_ += next;
       args->clear();
@@ -205,6 +219,9 @@ Result<bool> RespReader::NextMultibulk(std::vector<std::string_view>* args) {
     }
     if (len < 0 || static_cast<size_t>(len) > limits_.max_bulk) {
       return ProtocolError("invalid bulk length");
+    }
+    if (!authenticated_ && static_cast<size_t>(len) > limits_.max_unauthenticated_bulk) {
+      return ProtocolError("unauthenticated bulk length");
     }
     if (next + static_cast<size_t>(len) + 2 > limits_.max_request) {
       return ProtocolError("request larger than client-query-buffer-limit");

@@ -26,6 +26,9 @@ struct RespLimits {
   size_t max_args = 1024 * 1024;     // arguments of one multibulk request
   size_t max_inline = 64 * 1024;     // bytes of an inline command line
   size_t max_request = 1024u << 20;  // bytes of one whole request (client-query-buffer-limit)
+  // Before a client has authenticated (when a password is set), as Redis 7.
+  size_t max_unauthenticated_args = 10;
+  size_t max_unauthenticated_bulk = 16 * 1024;
 };
 
 class RespReader {
@@ -48,6 +51,18 @@ class RespReader {
 
   // Bytes received but not yet returned as commands.
   size_t buffered() const { return end_ - begin_; }
+  // The bytes the buffer holds now (received or room for more).
+  size_t capacity() const { return capacity_; }
+
+  // Applies the limits of clients that have not authenticated to the
+  // requests parsed from now on (Redis's "unauthenticated multibulk/bulk
+  // length" errors).
+  void set_authenticated(bool yes) { authenticated_ = yes; }
+
+  // The buffer shrinks back to its initial size once empty if it grew past
+  // this.
+  static constexpr size_t kInitialBytes = 16 * 1024;
+  static constexpr size_t kShrinkAbove = 256 * 1024;
 
  private:
   // Parse state of a multibulk request that is not complete yet; offsets
@@ -71,6 +86,7 @@ class RespReader {
   size_t begin_ = 0;  // first unconsumed byte
   size_t end_ = 0;    // one past the last received byte
   size_t need_ = 0;   // bytes from begin_ the pending request needs at least
+  bool authenticated_ = true;
   Pending pending_;
 };
 

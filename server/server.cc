@@ -60,7 +60,8 @@ Server::Server(const ServerOptions& options, FeatureStore& store, std::shared_pt
                  .durability = handler_options_.durability,
                  .start_ms = store.NowMs(),
                  .password = &resp_shared_.password,
-                 .freshness = &freshness_}) {
+                 .freshness = &freshness_,
+                 .max_answer_bytes = options.max_frame}) {
   resp_shared_.metrics = &metrics_;
   config_.OnChange("max_memory", [&store](const ServerOptions& o) {
     store.table().set_max_memory_bytes(o.max_memory);

@@ -40,7 +40,40 @@ void AppendVector(const uint8_t* p, uint32_t dim, ValueFormat format, std::strin
   if (json) out->push_back(']');
 }
 
+// The longest JSON text of one fixed-width value: "false", "-2147483648",
+// "-9223372036854775808", "-1.1754944e-38", "-2.2250738585072014e-308".
+size_t MaxJsonChars(const TypeSpec& t) {
+  switch (t.type) {
+    case FieldType::kBool:
+      return 5;
+    case FieldType::kInt32:
+      return 11;
+    case FieldType::kInt64:
+      return 20;
+    case FieldType::kFloat32:
+      return 16;
+    case FieldType::kFloat64:
+      return 24;
+    case FieldType::kFloat32Vector:
+      return 2 + size_t{t.dim} * 17;
+    default:
+      return 4;
+  }
+}
+
 }  // namespace
+
+uint64_t JsonValuesBound(const ReadResult& read, int fi) {
+  const Field& f = read.view->fields[fi];
+  const size_t rows = read.rows.size();
+  if (!IsVariableWidth(f.type.type)) return uint64_t{rows} * MaxJsonChars(f.type);
+  uint64_t bytes = 0;
+  for (size_t i = 0; i < rows; ++i) {
+    const std::string_view v = ServedValueOf(read, i, fi).raw;
+    bytes += f.type.type == FieldType::kBytes ? 2 + 4 * ((v.size() + 2) / 3) : JsonStringSize(v);
+  }
+  return bytes;
+}
 
 void AppendFieldValue(const Field& f, const RowReader* row, size_t fi, ValueFormat format,
                       std::string* out) {

@@ -8,6 +8,7 @@
 
 #include <string>
 
+#include "storage/features/feature_store.h"
 #include "storage/online/row.h"
 #include "storage/registry/schema.h"
 
@@ -19,5 +20,9 @@ enum class ValueFormat : uint8_t { kText, kJson };
 // default (also when row is null).
 void AppendFieldValue(const Field& field, const RowReader* row, size_t fi, ValueFormat format,
                       std::string* out);
+
+// An upper bound of the JSON text of field fi's values over every entity
+// of a read (AppendFieldValue with kJson); exact for strings and bytes.
+uint64_t JsonValuesBound(const ReadResult& read, int fi);
 
 }  // namespace quiver

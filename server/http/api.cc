@@ -1,6 +1,7 @@
 #include "server/http/api.h"
 
 #include <cstring>
+#include <new>
 
 #include <simdjson.h>
 
@@ -8,6 +9,7 @@
 #include "protocol/text_list.h"
 #include "protocol/timestamp.h"
 #include "protocol/view_json.h"
+#include "service/answer_limit.h"
 #include "service/drift_report.h"
 #include "service/feature_report.h"
 #include "service/value_text.h"
@@ -148,13 +150,29 @@ void AppendRowJson(const ReadResult& r, size_t i, std::string_view key, std::str
 
 // Reads entities (join-key values, per_key each) of a view and renders
 // {"view": ..., "server_time": ..., "rows": [...]}.
-HttpReply ReadRows(FeatureStore& store, std::string_view view,
+// An upper bound of ReadRows' answer, from the read before rendering it.
+uint64_t RowsJsonBound(const ReadResult& r, std::span<const std::string> keys) {
+  uint64_t bytes = 256;
+  for (const std::string& key : keys)
+    bytes += JsonStringSize(key) + 128;  // state, event time, age, brackets
+  for (int fi : r.fields) {
+    // The name in "features" and perhaps in "defaulted", with its colon and commas.
+    const uint64_t name = 2 * (JsonStringSize(r.view->fields[fi].name) + 2);
+    bytes += JsonValuesBound(r, fi) + name * r.rows.size();
+  }
+  return bytes;
+}
+
+HttpReply ReadRows(FeatureStore& store, uint64_t max_answer, std::string_view view,
                    std::span<const std::string_view> fields,
                    std::span<const std::string_view> parts, std::span<const std::string> keys) {
   rcu::ReadLock lock;
   ReadResult result;
   Status s = store.Read({.view = view, .fields = fields, .key_parts = parts}, &result);
   if (!s.ok()) return StatusError(s);
+  // Too large an answer is the request's fault and will not pass on a retry.
+  s = CheckAnswerSize(RowsJsonBound(result, keys), max_answer, keys.size(), "--max-frame");
+  if (!s.ok()) return HttpError(400, s.message());
   HttpReply reply;
   reply.body = "{\"view\":";
   AppendJsonString(result.view->QualifiedName(), &reply.body);
@@ -235,7 +253,16 @@ HttpReply HttpApi::Handle(std::string_view method, std::string_view target, std:
   if (*kind != HttpKind::kOther && method != (post ? "POST" : "GET")) {
     return HttpError(405, "method " + std::string(method) + " not allowed on " + std::string(path));
   }
-  switch (*kind) {
+  try {
+    return Route(*kind, path, query, body, post);
+  } catch (const std::bad_alloc&) {  // the request fails alone
+    return HttpError(503, "OOM request not served: the server could not allocate its memory");
+  }
+}
+
+HttpReply HttpApi::Route(HttpKind kind, std::string_view path, std::string_view query,
+                         std::string_view body, bool post) const {
+  switch (kind) {
     case HttpKind::kHealth:
       return Health();
     case HttpKind::kMetrics:
@@ -314,7 +341,7 @@ HttpReply HttpApi::FeatureRow(std::string_view view, std::string_view key,
   if (!parts.ok()) return HttpError(400, parts.status().message());
   const std::vector<std::string_view> field_list = SplitCommaList(fields_text);
   const std::string keys[] = {key_text};
-  return ReadRows(d_.store, view_text, field_list, *parts, keys);
+  return ReadRows(d_.store, d_.max_answer_bytes, view_text, field_list, *parts, keys);
 }
 
 HttpReply HttpApi::ViewStats(std::string_view view) const {
@@ -380,7 +407,7 @@ HttpReply HttpApi::FeatureBatch(std::string_view body) const {
                                 " join-key values");
     }
   }
-  return ReadRows(d_.store, view, fields, parts, key_texts);
+  return ReadRows(d_.store, d_.max_answer_bytes, view, fields, parts, key_texts);
 }
 
 std::vector<ViewFreshness> HttpApi::Freshness() const {

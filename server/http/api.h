@@ -62,6 +62,8 @@ class HttpApi {
     const Password* password = nullptr;
     // Shared with the other front ends' reports. Null: measured per request.
     FreshnessCache* freshness = nullptr;
+    // Reads whose answer would be larger are refused (--max-frame).
+    uint64_t max_answer_bytes = 64u << 20;
   };
   explicit HttpApi(Deps deps) : d_(std::move(deps)) {}
 
@@ -71,6 +73,8 @@ class HttpApi {
                    std::string_view authorization, HttpKind* kind) const;
 
  private:
+  HttpReply Route(HttpKind kind, std::string_view path, std::string_view query,
+                  std::string_view body, bool post) const;
   HttpReply Health() const;
   HttpReply Metrics() const;
   // GET /v1/latency: percentiles per front end and request kind.

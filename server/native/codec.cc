@@ -213,16 +213,34 @@ Result<ColumnInput> DecodeColumn(const fb::Column& column) {
 static flatbuffers::Offset<fb::Column> EncodeField(flatbuffers::FlatBufferBuilder& b,
                                                    const ReadResult& result, int fi,
                                                    std::string_view name = {}) {
-  const ViewSchema& view = *result.view;
-  const Field& f = view.fields[fi];
-  const size_t width = FixedWidth(f.type);
+  const Field& f = result.view->fields[fi];
   return EncodeColumn(b, f, name.empty() ? f.name : name, result.rows.size(), [&](size_t i) {
-    if (result.states[i] != RowState::kFound) return Cell{true, f.default_raw};
-    RowReader row(view.layout, result.rows[i]);
-    if (!row.present(fi)) return Cell{true, f.default_raw};
-    if (IsVariableWidth(f.type.type)) return Cell{false, row.Var(fi)};
-    return Cell{false, std::string_view(reinterpret_cast<const char*>(row.FixedPtr(fi)), width)};
+    const ServedValue v = ServedValueOf(result, i, fi);
+    return Cell{v.null, v.raw};
   });
+}
+
+// A column's bytes on the wire, alignment and table included.
+static uint64_t ColumnBytes(const ReadResult& result, int fi, size_t name_bytes) {
+  const size_t rows = result.rows.size();
+  const bool variable = IsVariableWidth(result.view->fields[fi].type.type);
+  return ServedBytes(result, fi) + rows /* nulls */ + (variable ? 4 * (rows + 1) : 0) + name_bytes +
+         96;
+}
+
+uint64_t GetReplyBytes(const ReadResult& result) {
+  const size_t rows = result.rows.size();
+  uint64_t bytes = 17 * uint64_t{rows} + result.view->QualifiedName().size() + 128;
+  for (int fi : result.fields)
+    bytes += ColumnBytes(result, fi, result.view->fields[fi].name.size());
+  return bytes;
+}
+
+uint64_t TrainingReplyBytes(const TrainingResult& result) {
+  uint64_t bytes = 128;
+  for (const TrainingResult::Feature& f : result.features)
+    bytes += ColumnBytes(result.views[f.source], f.field, f.name.size()) + 8;
+  return bytes;
 }
 
 flatbuffers::Offset<fb::GetReply> EncodeGetReply(flatbuffers::FlatBufferBuilder& b,

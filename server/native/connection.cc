@@ -20,7 +20,8 @@ NativeConnection::NativeConnection(boost::asio::ip::tcp::socket socket, FeatureS
                                    RequestMetrics::Recorder& recorder)
     : StreamConnection(std::move(socket), "native"),
       store_(store),
-      reader_(static_cast<uint32_t>(options.max_frame_bytes)),
+      max_frame_(static_cast<uint32_t>(options.max_frame_bytes)),
+      reader_(max_frame_),
       handler_(store, options),
       recorder_(recorder),
       builder_(64 * 1024) {}
@@ -41,6 +42,12 @@ bool NativeConnection::ReadPaused() const {
 
 void NativeConnection::ProcessFrames() {
   while (!closing()) {
+    if (handler_.authenticated()) {
+      reader_.set_max_frame(max_frame_, "--max-frame");
+    } else {
+      reader_.set_max_frame(NativeHandler::kUnauthenticatedMaxFrame,
+                            "before authentication: send Hello with the password first");
+    }
     Result<std::span<const uint8_t>> frame = reader_.Next();
     if (!frame.ok()) {
       spdlog::warn("closing native connection: {}", frame.status().message());

@@ -39,6 +39,7 @@ class NativeConnection : public StreamConnection {
   void OnCommitted(const Status& status, int64_t submitted_ns);
 
   FeatureStore& store_;
+  const uint32_t max_frame_;  // --max-frame, once authenticated
   protocol::FrameReader reader_;
   NativeHandler handler_;
   RequestMetrics::Recorder& recorder_;

@@ -1,7 +1,10 @@
 #include "server/native/handler.h"
 
+#include <new>
+
 #include "protocol/frame.h"
 #include "server/native/codec.h"
+#include "service/answer_limit.h"
 #include "util/rcu.h"
 
 namespace quiver {
@@ -69,7 +72,13 @@ bool NativeHandler::Handle(std::span<const uint8_t> frame, Builder* out) {
   last_id_ = id;
   const auto kind = static_cast<size_t>(request->body_type());
   last_kind_ = kind <= static_cast<size_t>(fb::RequestBody::MAX) ? kind : 0;
-  Status s = Dispatch(*request, *out, id);
+  Status s;
+  try {
+    s = Dispatch(*request, *out, id);
+  } catch (const std::bad_alloc&) {  // the request fails alone
+    writes_.Clear();
+    s = Status::OutOfMemory("request not served: the server could not allocate its memory");
+  }
   last_ok_ = s.ok();
   if (!s.ok()) protocol::BuildErrorResponse(out, id, s);
   return true;
@@ -157,6 +166,12 @@ Status NativeHandler::Dispatch(const fb::Request& request, Builder& b, uint64_t 
                                  std::to_string(static_cast<int>(request.body_type())) + ")");
 }
 
+Status NativeHandler::CheckReply(uint64_t bytes, size_t entities) const {
+  // FlatBuffers builds buffers of less than 2 GiB.
+  const uint64_t limit = std::min<uint64_t>(options_.max_frame_bytes, (uint64_t{1} << 31) - 1);
+  return CheckAnswerSize(bytes, limit, entities, "--max-frame");
+}
+
 Status NativeHandler::HandlePut(const fb::Put& put, Builder& b, uint64_t id) {
   key_parts_.clear();
   DecodeStrings(put.key_parts(), &key_parts_);
@@ -188,6 +203,7 @@ Status NativeHandler::HandleGet(const fb::Get& get, Builder& b, uint64_t id) {
   DecodeKeysAndFields(get.key_parts(), get.fields());
   rcu::ReadLock lock;
   QUIVER_RETURN_IF_ERROR(store_.Read({StringOf(get.view()), fields_, key_parts_}, &read_));
+  QUIVER_RETURN_IF_ERROR(CheckReply(GetReplyBytes(read_), read_.rows.size()));
   FinishOk(b, id, EncodeGetReply(b, read_));
   return Status::Ok();
 }
@@ -207,6 +223,7 @@ Status NativeHandler::HandleGetAsOf(const fb::GetAsOf& req, Builder& b, uint64_t
   AsOfRequest r{StringOf(req.view()), fields_, key_parts_, {}};
   QUIVER_ASSIGN_OR_RETURN(r.as_of_ms, AlignedInt64s(req.as_of_ms(), "as_of_ms"));
   QUIVER_RETURN_IF_ERROR(store_.ReadAsOf(r, &read_));
+  QUIVER_RETURN_IF_ERROR(CheckReply(GetReplyBytes(read_), read_.rows.size()));
   FinishOk(b, id, EncodeGetReply(b, read_));
   return Status::Ok();
 }
@@ -223,6 +240,7 @@ Status NativeHandler::HandleHistory(const fb::History& req, Builder& b, uint64_t
                    req.limit()};
   HistoryResult result;
   QUIVER_RETURN_IF_ERROR(store_.History(r, &result));
+  QUIVER_RETURN_IF_ERROR(CheckReply(GetReplyBytes(result.read), result.read.rows.size()));
   FinishOk(b, id, EncodeGetReply(b, result.read));
   return Status::Ok();
 }
@@ -245,6 +263,7 @@ Status NativeHandler::HandleTraining(const fb::TrainingBatch& req, Builder& b, u
   QUIVER_ASSIGN_OR_RETURN(r.event_time_ms, AlignedInt64s(req.event_time_ms(), "event_time_ms"));
   TrainingResult result;
   QUIVER_RETURN_IF_ERROR(store_.Training(r, &result));
+  QUIVER_RETURN_IF_ERROR(CheckReply(TrainingReplyBytes(result), r.event_time_ms.size()));
   FinishOk(b, id, EncodeTrainingReply(b, result));
   return Status::Ok();
 }

@@ -65,6 +65,12 @@ class NativeHandler {
   // mode asks for it, holds the response until they are committed.
   bool Handle(std::span<const uint8_t> frame, flatbuffers::FlatBufferBuilder* out);
 
+  // Whether the connection may make requests other than Hello.
+  bool authenticated() const { return authenticated_; }
+  // The largest frame accepted before authentication: a Hello with its
+  // client name and password.
+  static constexpr uint32_t kUnauthenticatedMaxFrame = 16 * 1024;
+
   // The history entries of the last request handled; the caller moves them
   // out. The last request's id is last_id().
   HistoryBatch& writes() { return writes_; }
@@ -77,6 +83,8 @@ class NativeHandler {
   static std::vector<std::string> KindNames();
 
  private:
+  // OK if a reply of `bytes` about `entities` entities fits the frame limit.
+  Status CheckReply(uint64_t bytes, size_t entities) const;
   using Builder = flatbuffers::FlatBufferBuilder;
   using FbStrings = flatbuffers::Vector<flatbuffers::Offset<flatbuffers::String>>;
   Status Dispatch(const fb::Request& request, Builder& b, uint64_t id);

@@ -50,6 +50,14 @@ void RespConnection::Started() {
   shared_.clients.emplace(session_.info->id, session_.info);
 }
 
+std::span<char> RespConnection::ReadSpace() {
+  std::span<char> space = reader_.WritableSpace();
+  resp::ClientInfo& info = *session_.info;
+  info.qbuf.store(static_cast<int64_t>(reader_.buffered()), std::memory_order_relaxed);
+  info.qbuf_free.store(static_cast<int64_t>(space.size()), std::memory_order_relaxed);
+  return space;
+}
+
 void RespConnection::Received(size_t n) {
   resp::ClientInfo::Add(session_.info->net_in, static_cast<int64_t>(n));
   reader_.Commit(n);
@@ -62,9 +70,17 @@ void RespConnection::Written(size_t bytes) {
   if (!closing() && reader_.buffered() > 0) ProcessRequests();
 }
 
-size_t RespConnection::ParseBatch(Status* error) {
+size_t RespConnection::ParseBatch(Status* error, bool* more) {
   size_t n = 0;
+  *more = false;
   while (n < kBatch) {
+    // Before AUTH, one request at a time: the next is parsed under the
+    // limits that hold once this one has run.
+    reader_.set_authenticated(session_.authenticated);
+    if (n > 0 && !session_.authenticated) {
+      *more = true;
+      break;
+    }
     if (batch_.size() <= n) batch_.emplace_back();
     Result<bool> got = reader_.Next(&batch_[n]);
     if (!got.ok()) {
@@ -119,8 +135,9 @@ void RespConnection::ProcessRequests() {
   // then run them, so that a pipeline's cache misses overlap.
   while (!session_.close && pending().size() <= kMaxPendingBytes) {
     Status error;
+    bool more = false;
     const size_t mark = pending().size();
-    const size_t n = ParseBatch(&error);
+    const size_t n = ParseBatch(&error, &more);
     {
       KeySpace::ClockScope clock(keyspace_);
       rcu::RetireBatch retire;
@@ -135,7 +152,7 @@ void RespConnection::ProcessRequests() {
       HoldReplies(error_mark);
       session_.close = true;
     }
-    if (n < kBatch) break;
+    if (n < kBatch && !more) break;
   }
   if (session_.close) set_closing();  // QUIT, or a protocol error
   if (session_.hits != 0 || session_.misses != 0) {

@@ -28,7 +28,7 @@ class RespConnection : public StreamConnection {
   ~RespConnection() override;
 
  private:
-  std::span<char> ReadSpace() override { return reader_.WritableSpace(); }
+  std::span<char> ReadSpace() override;
   void Received(size_t n) override;
   void Started() override;
   void Written(size_t bytes) override;
@@ -43,8 +43,9 @@ class RespConnection : public StreamConnection {
   // Runs batch_'s first n requests, timing each.
   void RunBatch(resp::Context& ctx, size_t n);
   // Parses up to kBatch requests into batch_; returns how many. A protocol
-  // error (after them) goes to *error.
-  size_t ParseBatch(Status* error);
+  // error (after them) goes to *error; *more is set if requests may be
+  // buffered still (parsing stopped early, before authentication).
+  size_t ParseBatch(Status* error, bool* more);
   // Looks up the commands of batch_'s first n requests (into commands_)
   // and starts fetching the first key each names.
   void PrefetchKeys(size_t n);

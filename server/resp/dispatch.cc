@@ -1,6 +1,7 @@
 // Looking commands up and running them: authentication, arity, MULTI
 // queueing, the gate, and the per-connection counters.
 #include <algorithm>
+#include <new>
 #include <string>
 #include <unordered_map>
 
@@ -227,7 +228,15 @@ void Execute(Context& ctx, Args args, const Command* cmd) {
     ctx.out.Simple("QUEUED");
     return;
   }
-  Run(ctx, *cmd, args, /*gate=*/true);
+  // A command that cannot get its memory fails alone: its partial reply is
+  // dropped and the server goes on.
+  const size_t mark = ctx.out.out()->size();
+  try {
+    Run(ctx, *cmd, args, /*gate=*/true);
+  } catch (const std::bad_alloc&) {
+    ctx.out.out()->resize(mark);
+    Refuse(ctx, Status::OutOfMemory("command not run: the server could not allocate its memory"));
+  }
 }
 
 }  // namespace quiver::resp

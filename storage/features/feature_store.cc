@@ -107,6 +107,26 @@ Status FeatureStore::ResolveKeys(const ViewSchema& view, const Catalog& catalog,
   return EncodeEntityKeys(key_parts, per_key, keys);
 }
 
+ServedValue ServedValueOf(const ReadResult& read, size_t i, int fi) {
+  const ViewSchema& view = *read.view;
+  const Field& f = view.fields[fi];
+  if (read.states[i] != RowState::kFound) return {true, f.default_raw};
+  RowReader row(view.layout, read.rows[i]);
+  if (!row.present(fi)) return {true, f.default_raw};
+  if (IsVariableWidth(f.type.type)) return {false, row.Var(fi)};
+  return {false, {reinterpret_cast<const char*>(row.FixedPtr(fi)), FixedWidth(f.type)}};
+}
+
+uint64_t ServedBytes(const ReadResult& read, int fi) {
+  const Field& f = read.view->fields[fi];
+  const size_t rows = read.rows.size();
+  if (!IsVariableWidth(f.type.type)) return uint64_t{rows} * FixedWidth(f.type);
+  uint64_t bytes = 0;
+  for (size_t i = 0; i < rows; ++i)
+    bytes += ServedValueOf(read, i, fi).raw.size();
+  return bytes;
+}
+
 Status FeatureStore::ResolveFields(std::string_view view_name,
                                    std::span<const std::string_view> fields,
                                    ReadResult* out) const {
@@ -117,11 +137,17 @@ Status FeatureStore::ResolveFields(std::string_view view_name,
     for (size_t i = 0; i < view.fields.size(); ++i)
       out->fields.push_back(static_cast<int>(i));
   }
+  thread_local std::vector<uint8_t> named;
+  named.assign(view.fields.size(), 0);
   for (std::string_view name : fields) {
     const int index = view.FieldIndex(name);
     if (index < 0) {
       return Status::NotFound("view " + view.QualifiedName() + " has no field '" +
                               std::string(name) + "'");
+    }
+    if (named[index]++ != 0) {
+      return Status::InvalidArgument("field '" + std::string(name) +
+                                     "' is named twice in one request");
     }
     out->fields.push_back(index);
   }

@@ -89,6 +89,19 @@ struct ReadResult {
   int64_t now_ms = 0;
 };
 
+// Entity i's value of field fi as served: its raw bytes as packed in the
+// row (a fixed-width value, or a string's or bytes' own bytes), or the
+// field's default, with null set, if the entity has none.
+struct ServedValue {
+  bool null;
+  std::string_view raw;
+};
+ServedValue ServedValueOf(const ReadResult& read, size_t i, int fi);
+// The bytes of field fi's values over every entity of a read, as served
+// (defaults included). Front ends bound their answers with it before they
+// build them.
+uint64_t ServedBytes(const ReadResult& read, int fi);
+
 enum class Aggregation : uint8_t { kNone = 0, kLatest, kAvg, kSum, kMin, kMax, kCount };
 Result<Aggregation> ParseAggregation(std::string_view text);
 

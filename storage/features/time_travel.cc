@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 #include <map>
+#include <set>
 
 #include "storage/features/feature_store.h"
 #include "storage/online/row.h"
@@ -271,6 +272,7 @@ Status FeatureStore::Training(const TrainingRequest& request, TrainingResult* ou
   const Catalog& catalog = registry_.current();
   out->features.clear();
   std::vector<const ViewSchema*> views;
+  std::set<std::pair<const ViewSchema*, int>> named;
   for (std::string_view name : request.features) {
     const size_t colon = name.rfind(':');
     if (colon == std::string_view::npos) {
@@ -282,6 +284,9 @@ Status FeatureStore::Training(const TrainingRequest& request, TrainingResult* ou
     if (f.field < 0) {
       return Status::NotFound("feature " + f.name + ": view " + view->QualifiedName() +
                               " has no field '" + std::string(name.substr(colon + 1)) + "'");
+    }
+    if (!named.emplace(view, f.field).second) {
+      return Status::InvalidArgument("feature " + f.name + " is named twice in one request");
     }
     auto it = std::find(views.begin(), views.end(), view);
     f.source = static_cast<size_t>(it - views.begin());

@@ -124,8 +124,7 @@ TEST_F(CliHistoryTest, TrainingSetKeepsTheLabelsOrderAcrossWindowsAndBatches) {
     text += "i1,2026-11-23T09:30:00Z,u" + std::string(n, static_cast<char>('a' + n % 7)) + "\n";
   const std::string labels = Write("many.csv", text);
   const std::string features =
-      " --features item_stats:popularity_score,user_profile:watch_count_7d,"
-      "item_stats:popularity_score --out ";
+      " --features item_stats:popularity_score,user_profile:watch_count_7d --out ";
   auto join = [&](const std::string& name, const std::string& flags) {
     const std::string out = server_.data_dir() + "/../" + name;
     auto run = Run("training-set --labels " + labels + features + out + " " + flags);
@@ -136,9 +135,17 @@ TEST_F(CliHistoryTest, TrainingSetKeepsTheLabelsOrderAcrossWindowsAndBatches) {
   // One row a window and a request: nothing is reordered.
   const std::string reference = join("one.csv", "--window-rows 1 --batch-rows 1 --connections 1");
   EXPECT_EQ(std::count(reference.begin(), reference.end(), '\n'), 66);
-  EXPECT_NE(reference.find("i8,2026-11-23T07:30:00Z,u6,0,106,0,"), std::string::npos) << reference;
+  EXPECT_NE(reference.find("i8,2026-11-23T07:30:00Z,u6,0,106,item_stats:popularity_score\n"),
+            std::string::npos)
+      << reference;
   EXPECT_EQ(join("small.csv", "--window-rows 7 --batch-rows 3 --connections 3"), reference);
   EXPECT_EQ(join("default.csv", ""), reference);
+  // A feature named twice would make two columns of one name: refused.
+  auto twice = Run("training-set --labels " + labels +
+                   " --features item_stats:popularity_score,item_stats:popularity_score --out " +
+                   server_.data_dir() + "/../twice.csv");
+  EXPECT_NE(twice.exit_code, 0);
+  EXPECT_NE(twice.out.find("named twice"), std::string::npos) << twice.out;
 }
 
 // Retention is applied by compactions; `quiver compact` runs one now.

@@ -6,6 +6,7 @@ protocol/quiver.fbs (so seeds always follow the schema).
 Usage: make_seeds.py GENERATED_PY_DIR OUT_DIR
 """
 import os
+import struct
 import sys
 
 sys.path.insert(0, sys.argv[1])
@@ -196,6 +197,9 @@ seeds = {
 }
 seeds["pipelined"] = seeds["put"] + seeds["get"] + seeds["delete"] + seeds["get"]
 seeds["pipelined_past"] = seeds["put"] + seeds["get_as_of"] + seeds["history"] + seeds["training"]
+# A prefix announcing 60 MB with only a few bytes behind it: the reader must
+# not allocate ahead of them.
+seeds["declared_large"] = struct.pack("<I", 60 << 20) + bytes(64)
 
 os.makedirs(sys.argv[2], exist_ok=True)
 for name, data in seeds.items():

@@ -42,7 +42,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   Fixture* f = &quiver::fuzz::Persistent<Fixture>();
   quiver::resp::Session session;
   session.info = std::make_shared<quiver::resp::ClientInfo>();
-  session.authenticated = true;
+  // Odd-sized inputs run as a client that has not authenticated: the
+  // reader's limits for such clients, and every command's NOAUTH path.
+  session.authenticated = size % 2 == 0;
   std::string out;
   quiver::protocol::RespWriter writer(&out);
   quiver::resp::Context ctx{f->keyspace, f->store, f->shared, session, writer};
@@ -55,6 +57,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (n > 0) std::memcpy(space.data(), p, n);
     reader.Commit(n);
     while (!session.close) {
+      reader.set_authenticated(session.authenticated);
       quiver::Result<bool> got = reader.Next(&args);
       if (!got.ok()) return 0;
       if (!*got) break;

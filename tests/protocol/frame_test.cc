@@ -69,6 +69,43 @@ TEST(FrameReaderTest, OversizeFrameIsRefusedBeforeItsBodyArrives) {
   EXPECT_NE(got.status().message().find("--max-frame"), std::string::npos);
 }
 
+TEST(FrameReaderTest, ADeclaredLengthCostsNothingUntilItsBytesArrive) {
+  FrameReader reader;
+  const uint32_t announced = 60u << 20;
+  Feed(reader, reinterpret_cast<const uint8_t*>(&announced), 4);
+  EXPECT_TRUE(reader.Next()->empty());
+  reader.WritableSpace();
+  EXPECT_LE(reader.capacity(), 2 * FrameReader::kInitialBytes);
+  const std::vector<uint8_t> chunk(100'000, 0xab);
+  for (int i = 0; i < 30; ++i) {
+    Feed(reader, chunk.data(), chunk.size());
+    EXPECT_TRUE(reader.Next()->empty());
+    reader.WritableSpace();
+    EXPECT_LE(reader.capacity(), 2 * reader.buffered() + FrameReader::kInitialBytes) << i;
+  }
+}
+
+TEST(FrameReaderTest, TheBufferShrinksBackAfterALargeFrame) {
+  FrameReader reader;
+  std::vector<uint8_t> frame = PingFrame(1, 3 << 20);
+  Feed(reader, frame.data(), frame.size());
+  ASSERT_EQ(reader.Next()->size(), frame.size());
+  EXPECT_GT(reader.capacity(), FrameReader::kShrinkAbove);
+  reader.WritableSpace();
+  EXPECT_EQ(reader.capacity(), FrameReader::kInitialBytes);
+}
+
+TEST(FrameReaderTest, ALowerLimitNamesItsReason) {
+  FrameReader reader;
+  reader.set_max_frame(16 * 1024, "before authentication");
+  std::vector<uint8_t> frame = PingFrame(1, 20'000);
+  Feed(reader, frame.data(), frame.size());
+  auto got = reader.Next();
+  ASSERT_FALSE(got.ok());
+  EXPECT_NE(got.status().message().find("(before authentication)"), std::string::npos)
+      << got.status().message();
+}
+
 TEST(VerifyTest, GarbageIsRejected) {
   alignas(8) uint8_t garbage[64];
   for (size_t i = 0; i < sizeof garbage; ++i)

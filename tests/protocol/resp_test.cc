@@ -92,6 +92,74 @@ TEST(RespReaderTest, RequestOverTheLimitIsRefusedBeforeItIsRead) {
   EXPECT_EQ(error, "Protocol error: invalid bulk length");
 }
 
+// Feeds bytes as a socket read would: into what WritableSpace offers.
+void Feed(RespReader& reader, std::string_view bytes) {
+  while (!bytes.empty()) {
+    std::span<char> space = reader.WritableSpace();
+    const size_t n = std::min(space.size(), bytes.size());
+    std::memcpy(space.data(), bytes.data(), n);
+    reader.Commit(n);
+    bytes.remove_prefix(n);
+  }
+}
+
+TEST(RespReaderTest, ADeclaredLengthCostsNothingUntilItsBytesArrive) {
+  RespReader reader;
+  std::vector<std::string_view> args;
+  Feed(reader, "*1\r\n$536870912\r\n");
+  EXPECT_FALSE(*reader.Next(&args));
+  reader.WritableSpace();
+  EXPECT_LE(reader.capacity(), 2 * RespReader::kInitialBytes) << "512 MB announced, 20 bytes sent";
+  // As the bytes come, the buffer grows with them: at most twice what arrived.
+  const std::string chunk(100'000, 'x');
+  for (int i = 0; i < 40; ++i) {
+    Feed(reader, chunk);
+    EXPECT_FALSE(*reader.Next(&args));
+    reader.WritableSpace();
+    EXPECT_LE(reader.capacity(), 2 * reader.buffered() + RespReader::kInitialBytes) << i;
+  }
+}
+
+TEST(RespReaderTest, TheBufferShrinksBackAfterALargeRequest) {
+  RespReader reader;
+  const std::string value(3 << 20, 'v');
+  Feed(reader, "*2\r\n$3\r\nGET\r\n$" + std::to_string(value.size()) + "\r\n" + value + "\r\n");
+  std::vector<std::string_view> args;
+  ASSERT_TRUE(*reader.Next(&args));
+  EXPECT_EQ(args[1].size(), value.size());
+  EXPECT_GT(reader.capacity(), RespReader::kShrinkAbove);
+  reader.WritableSpace();
+  EXPECT_EQ(reader.capacity(), RespReader::kInitialBytes);
+}
+
+TEST(RespReaderTest, BeforeAuthOnlySmallRequestsAreParsed) {
+  struct Case {
+    std::string input, error;
+  };
+  const Case cases[] = {
+      {"*11\r\n", "Protocol error: unauthenticated multibulk length"},
+      {"*2000000\r\n", "Protocol error: invalid multibulk length"},  // Redis checks this first
+      {"*1\r\n$16385\r\n", "Protocol error: unauthenticated bulk length"},
+      {"*1\r\n$536870913\r\n", "Protocol error: invalid bulk length"},
+      {"*10\r\n$16384\r\n", ""},  // at the limits: waits for the bytes
+  };
+  for (const Case& c : cases) {
+    RespReader reader;
+    reader.set_authenticated(false);
+    Feed(reader, c.input);
+    std::vector<std::string_view> args;
+    Result<bool> got = reader.Next(&args);
+    EXPECT_EQ(got.ok() ? "" : got.status().message(), c.error) << c.input;
+  }
+  RespReader reader;
+  reader.set_authenticated(false);
+  Feed(reader, "*2\r\n$4\r\nAUTH\r\n$2\r\npw\r\n*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$20000\r\n");
+  std::vector<std::string_view> args;
+  ASSERT_TRUE(*reader.Next(&args));
+  reader.set_authenticated(true);  // AUTH succeeded
+  EXPECT_TRUE(reader.Next(&args).ok()) << "the next request is parsed under the new limits";
+}
+
 TEST(RespWriterTest, Resp2AndResp3Forms) {
   std::string out;
   RespWriter w(&out);

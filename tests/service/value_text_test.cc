@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include "protocol/json_text.h"
 #include "storage/registry/registry.h"
 #include "support/test_columns.h"
 #include "util/rcu.h"
@@ -57,6 +58,30 @@ TEST_F(ValueTextTest, JsonHasTypesTextHasPlainValues) {
   EXPECT_EQ(Default("s", ValueFormat::kText), R"(say "hi")");
   EXPECT_EQ(Default("raw", ValueFormat::kJson), R"("YWJj")");  // base64
   EXPECT_EQ(Default("raw", ValueFormat::kText), "abc");
+}
+
+// The HTTP port refuses an answer over its limit from this bound, before
+// rendering it: it must never be below what AppendFieldValue writes.
+TEST_F(ValueTextTest, TheJsonBoundCoversWhatIsRendered) {
+  ReadResult read;
+  read.view = view_;
+  read.states = {RowState::kMissing, RowState::kMissing};
+  read.rows.resize(2);
+  read.event_time_ms.resize(2);
+  for (size_t fi = 0; fi < view_->fields.size(); ++fi) {
+    const std::string one = Default(view_->fields[fi].name, ValueFormat::kJson);
+    const uint64_t bound = JsonValuesBound(read, static_cast<int>(fi));
+    EXPECT_GE(bound, 2 * one.size()) << view_->fields[fi].name;
+    if (IsVariableWidth(view_->fields[fi].type.type)) {
+      EXPECT_EQ(bound, 2 * one.size()) << "exact for " << view_->fields[fi].name;
+    }
+  }
+  for (std::string_view s : {std::string_view("plain"), std::string_view("q\"b\\n\n\t\x01"),
+                             std::string_view("\xff\xfe not utf-8"), std::string_view("é ü")}) {
+    std::string out;
+    AppendJsonString(s, &out);
+    EXPECT_EQ(JsonStringSize(s), out.size()) << out;
+  }
 }
 
 }  // namespace

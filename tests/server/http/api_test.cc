@@ -13,7 +13,8 @@ namespace {
 
 class HttpApiTest : public ::testing::Test {
  protected:
-  explicit HttpApiTest(int64_t max_memory_bytes = 0, std::string password = {})
+  explicit HttpApiTest(int64_t max_memory_bytes = 0, std::string password = {},
+                       uint64_t max_answer_bytes = 64u << 20)
       : table_(OnlineTable::Options{.shards = 4, .max_memory_bytes = max_memory_bytes}),
         store_(registry_, table_, nullptr, {}),
         keyspace_(table_, KeySpace::Options()),
@@ -24,7 +25,8 @@ class HttpApiTest : public ::testing::Test {
               .metrics = metrics_,
               .version = "test",
               .durability = "memory",
-              .password = &password_}) {
+              .password = &password_,
+              .max_answer_bytes = max_answer_bytes}) {
     EXPECT_TRUE(store_.Apply(kVisitsDefinitions).ok());
   }
 
@@ -64,6 +66,24 @@ TEST_F(HttpApiTest, AnUnknownViewIsNotFound) {
 
 TEST_F(HttpApiTest, AnUnknownPathIsNotFound) {
   EXPECT_EQ(Get("/nowhere").status, 404u);
+}
+
+class HttpApiSmallAnswersTest : public HttpApiTest {
+ protected:
+  HttpApiSmallAnswersTest() : HttpApiTest(0, {}, 4096) {}
+};
+
+TEST_F(HttpApiSmallAnswersTest, AnAnswerOverTheLimitIsRefusedBeforeItIsRendered) {
+  std::string body = R"({"view": "profile", "keys": [)";
+  for (int i = 0; i < 100; ++i)
+    body += (i > 0 ? ",\"u" : "\"u") + std::to_string(i) + "\"";
+  body += "]}";
+  HttpKind kind = HttpKind::kOther;
+  const HttpReply r = api_.Handle("POST", "/v1/features", body, "", &kind);
+  EXPECT_EQ(r.status, 400u) << r.body;
+  EXPECT_NE(r.body.find("the answer would be about"), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find("of these 100 fit in one request"), std::string::npos) << r.body;
+  EXPECT_EQ(Get("/v1/features/profile/u1").status, 200u) << "a small read is served";
 }
 
 class HttpApiPasswordTest : public HttpApiTest {

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "protocol/frame.h"
+#include "server/native/codec.h"
 #include "support/quiverd_process.h"
 #include "util/rcu.h"
 
@@ -177,6 +178,96 @@ TEST(NativeHandlerHistoryTest, ManyVersionsEncodeWhileTheBuilderGrows) {
     }
   }
   std::filesystem::remove_all(dir);
+}
+
+TEST_F(NativeHandlerTest, FieldsNamedTwiceAreRefused) {
+  flatbuffers::FlatBufferBuilder g;
+  auto get = fb::CreateGet(g, g.CreateString("v"), g.CreateVectorOfStrings({"x", "x"}),
+                           g.CreateVectorOfStrings({"a"}));
+  g.FinishSizePrefixed(fb::CreateRequest(g, 6, fb::RequestBody::Get, get.Union()));
+  const fb::Response* r = Handle(g);
+  ASSERT_NE(r, nullptr);
+  EXPECT_EQ(r->code(), fb::StatusCode::InvalidArgument);
+  EXPECT_NE(r->message()->str().find("'x' is named twice"), std::string::npos)
+      << r->message()->str();
+}
+
+TEST_F(NativeHandlerTest, AnAnswerOverTheFrameLimitIsRefusedBeforeItIsBuilt) {
+  ASSERT_TRUE(store_
+                  .Apply("entities: [{name: user, keys: [user_id]}]\n"
+                         "views: [{name: wide, entity: user, "
+                         "fields: [{name: e, type: 'float32[1024]'}]}]")
+                  .ok());
+  // 100,000 missing entities: their defaults alone would be 400 MB.
+  std::vector<std::string> keys;
+  for (int i = 0; i < 100'000; ++i)
+    keys.push_back("k" + std::to_string(i));
+  flatbuffers::FlatBufferBuilder g;
+  auto get = fb::CreateGet(g, g.CreateString("wide"), 0, g.CreateVectorOfStrings(keys));
+  g.FinishSizePrefixed(fb::CreateRequest(g, 6, fb::RequestBody::Get, get.Union()));
+  const fb::Response* r = Handle(g);
+  ASSERT_NE(r, nullptr);
+  EXPECT_EQ(r->code(), fb::StatusCode::ResourceExhausted);
+  const std::string message = r->message()->str();
+  EXPECT_NE(message.find("the answer would be about 392.3 MiB, over the limit of 64.0 MiB"),
+            std::string::npos)
+      << message;
+  EXPECT_NE(message.find("(--max-frame)"), std::string::npos) << message;
+  EXPECT_NE(message.find("about 16312 of these 100000 fit in one request"), std::string::npos)
+      << message;
+  EXPECT_LT(out_.GetSize(), 4096u) << "only the error was built";
+
+  keys.resize(1000);  // 4 MB: served
+  flatbuffers::FlatBufferBuilder small;
+  auto ok = fb::CreateGet(small, small.CreateString("wide"), 0, small.CreateVectorOfStrings(keys));
+  small.FinishSizePrefixed(fb::CreateRequest(small, 7, fb::RequestBody::Get, ok.Union()));
+  r = Handle(small);
+  ASSERT_NE(r, nullptr);
+  EXPECT_EQ(r->code(), fb::StatusCode::Ok) << r->message()->str();
+}
+
+// The bound the handler checks is never below what the encoder then builds.
+TEST(ReplyBoundTest, TheBoundIsAtLeastTheEncodedSize) {
+  rcu::ThreadRegistration registration;
+  Registry registry;
+  OnlineTable table(OnlineTable::Options{});
+  FeatureStore store(registry, table, nullptr, {});
+  ASSERT_TRUE(store
+                  .Apply("entities: [{name: user, keys: [user_id]}]\n"
+                         "views: [{name: mixed, entity: user, fields: ["
+                         "{name: s, type: string, default: 'a default string'}, "
+                         "{name: b, type: bytes}, {name: e, type: 'float32[3]'}, "
+                         "{name: i, type: int32}, {name: f, type: bool}]}]")
+                  .ok());
+  std::vector<std::string> values;
+  std::vector<std::string> keys;
+  for (int i = 0; i < 300; ++i) {
+    keys.push_back("u" + std::to_string(i));
+    values.push_back(std::string(static_cast<size_t>(i * 7 % 500), 'x'));
+  }
+  std::vector<std::string_view> key_views(keys.begin(), keys.begin() + 200);  // 100 missing
+  std::vector<uint32_t> offsets{0};
+  std::string data;
+  for (size_t i = 0; i < key_views.size(); ++i) {
+    data += values[i];
+    offsets.push_back(static_cast<uint32_t>(data.size()));
+  }
+  ColumnInput s{"s", TypeSpec{FieldType::kString, 0}};
+  s.offsets = offsets;
+  s.data = {reinterpret_cast<const uint8_t*>(data.data()), data.size()};
+  HistoryBatch batch;
+  ASSERT_TRUE(store.Write({"mixed", key_views, {}, {&s, 1}}, &batch).ok());
+  rcu::ReadLock lock;
+  std::vector<std::string_view> all(keys.begin(), keys.end());
+  for (std::vector<std::string_view> fields :
+       {std::vector<std::string_view>{}, {"s"}, {"e", "i"}, {"b", "f"}}) {
+    ReadResult read;
+    ASSERT_TRUE(store.Read({"mixed", fields, all}, &read).ok());
+    flatbuffers::FlatBufferBuilder b;
+    b.Finish(EncodeGetReply(b, read));
+    EXPECT_GE(GetReplyBytes(read), b.GetSize()) << fields.size();
+    EXPECT_LE(GetReplyBytes(read), b.GetSize() * 2 + 4096) << "and not far above it";
+  }
 }
 
 TEST_F(NativeHandlerTest, ReadsOfThePastNeedAHistory) {

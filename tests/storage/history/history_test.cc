@@ -483,6 +483,10 @@ TEST_F(HistoryTest, TrainingRefusesUnknownFeaturesAndMissingKeyColumns) {
   Status no_column = run({"stats:pop"});
   EXPECT_EQ(no_column.code(), StatusCode::kInvalidArgument);
   EXPECT_NE(no_column.message().find("item_id"), std::string::npos) << no_column.message();
+  Status twice = run({"profile:a", "profile@v1:a"});
+  EXPECT_EQ(twice.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(twice.message().find("named twice"), std::string::npos) << twice.message();
+  EXPECT_TRUE(run({"profile:a", "profile:b"}).ok());
 }
 
 // ---- group commit ----

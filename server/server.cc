@@ -4,6 +4,7 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/post.hpp>
 
+#include "protocol/frame.h"
 #include "server/http/connection.h"
 #include "server/native/connection.h"
 #include "server/resp/connection.h"
@@ -70,13 +71,43 @@ Server::Server(const ServerOptions& options, FeatureStore& store, std::shared_pt
   handler_options_.server_version = kQuiverVersion;
   handler_options_.password = &resp_shared_.password;
   handler_options_.freshness = &freshness_;
+  limits_.Set(options);
+  for (const char* name : {"maxclients", "timeout", "tcp_keepalive", "client_output_buffer_limit"})
+    config_.OnChange(name, [this](const ServerOptions& o) { limits_.Set(o); });
   for (int i = 0; i < std::max(1, options.threads); ++i) {
     // Hint 1: each context is run by exactly one thread.
     contexts_.push_back(std::make_unique<asio::io_context>(1));
+    crons_.push_back(std::make_unique<ClientCron>(*contexts_.back()));
   }
 }
 
 Server::~Server() = default;
+
+void Server::Refuse(tcp::socket socket, std::string_view answer) {
+  resp_shared_.rejected_connections.fetch_add(1, std::memory_order_relaxed);  // INFO stats
+  if (limits_.rejected() % 1000 == 1) {  // the first of each thousand
+    spdlog::warn("refusing a client: {} connected (maxclients); {} refused so far",
+                 limits_.connected(), limits_.rejected());
+  }
+  RefuseClient(std::move(socket), answer);
+}
+
+std::string Server::NativeClientsFull() const {
+  flatbuffers::FlatBufferBuilder b;
+  protocol::BuildErrorResponse(
+      &b, 0,
+      Status::ResourceExhausted("max number of clients reached (maxclients " +
+                                std::to_string(limits_.maxclients()) + ")"));
+  return {reinterpret_cast<const char*>(b.GetBufferPointer()), b.GetSize()};
+}
+
+std::string Server::HttpClientsFull() const {
+  const std::string body = "{\"error\":\"max number of clients reached (maxclients " +
+                           std::to_string(limits_.maxclients()) + ")\"}\n";
+  return "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
+         "Connection: close\r\nContent-Length: " +
+         std::to_string(body.size()) + "\r\n\r\n" + body;
+}
 
 RequestMetrics::Recorder& Server::RecorderOf(tcp::socket& socket) {
   const auto& context = asio::query(socket.get_executor(), asio::execution::context);
@@ -132,29 +163,37 @@ Status Server::Start() {
   });
   if (resp_acceptor_) {
     AcceptLoop(*resp_acceptor_, [this](tcp::socket socket) {
+      ClientLimits::Slot slot = limits_.Admit();
+      if (!slot) return Refuse(std::move(socket), "-ERR max number of clients reached\r\n");
       auto executor = socket.get_executor();
       auto& recorder = RecorderOf(socket);
-      auto c = std::make_shared<RespConnection>(std::move(socket), keyspace_, store_, resp_shared_,
-                                                recorder);
+      auto c = std::make_shared<RespConnection>(std::move(socket), std::move(slot), keyspace_,
+                                                store_, resp_shared_, recorder);
       asio::post(executor, [c] { c->Start(); });  // on the connection's own thread
     });
   }
   if (http_acceptor_) {
     AcceptLoop(*http_acceptor_, [this](tcp::socket socket) {
+      ClientLimits::Slot slot = limits_.Admit();
+      if (!slot) return Refuse(std::move(socket), HttpClientsFull());
       auto executor = socket.get_executor();
       auto& recorder = RecorderOf(socket);
-      auto c = std::make_shared<HttpConnection>(std::move(socket), http_api_, recorder,
-                                                options_.max_frame);
+      auto c = std::make_shared<HttpConnection>(std::move(socket), std::move(slot), http_api_,
+                                                recorder, options_.max_frame);
       asio::post(executor, [c] { c->Start(); });
     });
   }
   AcceptLoop(*acceptor_, [this](tcp::socket socket) {
+    ClientLimits::Slot slot = limits_.Admit();
+    if (!slot) return Refuse(std::move(socket), NativeClientsFull());
     auto executor = socket.get_executor();
     auto& recorder = RecorderOf(socket);
-    auto c =
-        std::make_shared<NativeConnection>(std::move(socket), store_, handler_options_, recorder);
+    auto c = std::make_shared<NativeConnection>(std::move(socket), std::move(slot), store_,
+                                                handler_options_, recorder);
     asio::post(executor, [c] { c->Start(); });
   });
+  for (auto& cron : crons_)
+    cron->Start();
   return Status::Ok();
 }
 
@@ -182,22 +221,24 @@ void Server::AcceptLoop(tcp::acceptor& acceptor, std::function<void(tcp::socket)
 
 void Server::Run() {
   std::vector<std::thread> threads;
-  auto run = [](asio::io_context& context) {
+  auto run = [this](size_t i) {
     rcu::ThreadRegistration registration;
-    auto guard = asio::make_work_guard(context);
-    context.run();
+    ClientCron::SetForThisThread(crons_[i].get());
+    auto guard = asio::make_work_guard(*contexts_[i]);
+    contexts_[i]->run();
+    ClientCron::SetForThisThread(nullptr);
   };
   for (size_t i = 1; i < contexts_.size(); ++i) {
-    threads.emplace_back([&run, this, i] {
+    threads.emplace_back([&run, i] {
       NameThisThread(("io-" + std::to_string(i)).c_str());
-      run(*contexts_[i]);
+      run(i);
     });
   }
   std::thread sweeper([this] {
     NameThisThread("sweeper");
     SweepLoop();
   });
-  run(*contexts_[0]);
+  run(0);
   for (auto& t : threads)
     t.join();
   sweeper.join();
@@ -210,6 +251,8 @@ void Server::Stop() {
     stopping_ = true;
   }
   stop_cv_.notify_all();
+  for (size_t i = 0; i < crons_.size(); ++i)
+    asio::post(*contexts_[i], [cron = crons_[i].get()] { cron->Stop(); });
   asio::post(*contexts_[0], [this] {
     boost::system::error_code ignored;
     if (acceptor_) acceptor_->close(ignored);

@@ -25,6 +25,7 @@
 
 #include "server/http/api.h"
 #include "server/native/handler.h"
+#include "server/net/clients.h"
 #include "server/options.h"
 #include "server/resp/command.h"
 #include "service/request_metrics.h"
@@ -59,6 +60,11 @@ class Server {
   void Stop();
 
  private:
+  // Refuses a client at accept (maxclients): counts it and writes answer.
+  void Refuse(boost::asio::ip::tcp::socket socket, std::string_view answer);
+  // What a client refused at accept is told, per port.
+  std::string NativeClientsFull() const;
+  std::string HttpClientsFull() const;
   // Opens a listening socket on an address and port.
   Result<std::unique_ptr<boost::asio::ip::tcp::acceptor>> Listen(const std::string& bind,
                                                                  uint16_t port);
@@ -86,7 +92,9 @@ class Server {
   RequestMetrics metrics_;
   FreshnessCache freshness_;  // every front end's freshness reports
   HttpApi http_api_;
+  ClientLimits limits_;  // every port's clients; their slots refer to it
   std::vector<std::unique_ptr<boost::asio::io_context>> contexts_;
+  std::vector<std::unique_ptr<ClientCron>> crons_;  // one per context, run by its thread
   std::unique_ptr<boost::asio::ip::tcp::acceptor> acceptor_;
   std::unique_ptr<boost::asio::ip::tcp::acceptor> resp_acceptor_;
   std::unique_ptr<boost::asio::ip::tcp::acceptor> http_acceptor_;

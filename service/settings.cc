@@ -184,6 +184,11 @@ Status ParsePolicy(const Setting& self, std::string_view text, O* o) {
   return Status::Ok();
 }
 
+Status ParseOutputLimits(const Setting& self, std::string_view text, O* o) {
+  const Status s = ParseOutputBufferLimits(text, &o->output_limits);
+  return s.ok() ? s : Named(self, s);
+}
+
 Status ParseKafka(const Setting& self, std::string_view text, O* o) {
   QUIVER_ASSIGN_OR_RETURN(o->kafka.config, ParseKafkaConfig(text));
   return Status::Ok();
@@ -237,6 +242,27 @@ const Setting kSettings[] = {
          "maxmemory", true),
     Bytes<&O::max_frame>("max_frame", "Largest protocol frame accepted, e.g. 64MB", 1024,
                          int64_t{1} << 31),
+    With(Integer<&O::maxclients>("maxclients",
+                                 "Most clients connected at once, across every port; one more "
+                                 "is refused (Redis's maxclients)",
+                                 1, 1'000'000),
+         "maxclients", true),
+    With(Integer<&O::timeout_s>(
+             "timeout", "Close a client idle this many seconds (0 = never; Redis's timeout)", 0,
+             int64_t{1} << 31),
+         "timeout", true),
+    With(Integer<&O::tcp_keepalive_s>("tcp_keepalive",
+                                      "Send TCP keepalive probes to clients idle this many seconds "
+                                      "(0 = none; new connections; Redis's tcp-keepalive)",
+                                      0, int64_t{1} << 31),
+         "tcp-keepalive", true),
+    With(Declare("client_output_buffer_limit", Type::kString,
+                 "Unread answers a client may hold: <class> <hard> <soft> <seconds>, classes "
+                 "normal, replica, pubsub; past hard, or past soft for seconds, it is "
+                 "disconnected (0 = no limit; Redis's client-output-buffer-limit)",
+                 ParseOutputLimits,
+                 [](const O& o) { return FormatOutputBufferLimits(o.output_limits); }),
+         "client-output-buffer-limit", true),
     Integer<&O::shards>("shards", "Online table shards", 1, 65536),
     Integer<&O::sweep_interval_ms>(
         "sweep_interval_ms", "How often expired rows are swept from memory, ms", 10, 86'400'000),

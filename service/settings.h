@@ -16,6 +16,7 @@
 #include <string_view>
 
 #include "quiver/status.h"
+#include "service/client_limits.h"
 #include "service/kafka_options.h"
 #include "storage/history/history_store.h"
 
@@ -47,6 +48,11 @@ struct ServerOptions {
   bool statistics = true;  // FeatureStats of every written value
   int64_t stats_window_ms = 3'600'000;  // their recent window
   KafkaOptions kafka;                   // kafka.brokers empty: no Kafka ingestion
+  // Clients, as Redis's settings of the same names (service/client_limits.h).
+  int64_t maxclients = 10000;     // connections across every port
+  int64_t timeout_s = 0;          // idle seconds before a client is closed; 0: never
+  int64_t tcp_keepalive_s = 300;  // TCP keepalive probes after this idle time; 0: none
+  OutputBufferLimits output_limits;
 };
 
 struct Setting {

@@ -14,4 +14,11 @@ inline int64_t SystemNowMs() {
       .count();
 }
 
+// Milliseconds of a clock that never goes back, for idle times and timeouts.
+inline int64_t MonotonicMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
 }  // namespace quiver

@@ -12,9 +12,17 @@ constexpr auto kIdleTimeout = std::chrono::seconds(60);
 constexpr uint32_t kMaxHeaderBytes = 64 * 1024;
 }  // namespace
 
-HttpConnection::HttpConnection(boost::asio::ip::tcp::socket socket, const HttpApi& api,
-                               RequestMetrics::Recorder& recorder, uint64_t body_limit)
-    : stream_(std::move(socket)), api_(api), recorder_(recorder), body_limit_(body_limit) {}
+HttpConnection::HttpConnection(boost::asio::ip::tcp::socket socket, ClientLimits::Slot slot,
+                               const HttpApi& api, RequestMetrics::Recorder& recorder,
+                               uint64_t body_limit)
+    : stream_(std::move(socket)),
+      api_(api),
+      recorder_(recorder),
+      body_limit_(body_limit),
+      slot_(std::move(slot)) {
+  if (const ClientLimits* limits = slot_.limits())
+    SetKeepAlive(stream_.socket(), limits->keepalive_s());
+}
 
 void HttpConnection::Start() {
   Read();

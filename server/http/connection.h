@@ -15,13 +15,14 @@
 #include <boost/beast/http.hpp>
 
 #include "server/http/api.h"
+#include "server/net/clients.h"
 #include "service/request_metrics.h"
 
 namespace quiver {
 
 class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
  public:
-  HttpConnection(boost::asio::ip::tcp::socket socket, const HttpApi& api,
+  HttpConnection(boost::asio::ip::tcp::socket socket, ClientLimits::Slot slot, const HttpApi& api,
                  RequestMetrics::Recorder& recorder, uint64_t body_limit);
   void Start();
 
@@ -36,6 +37,7 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
   const HttpApi& api_;
   RequestMetrics::Recorder& recorder_;
   const uint64_t body_limit_;
+  ClientLimits::Slot slot_;  // this client's place among maxclients
   boost::beast::flat_buffer buffer_;
   std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
   boost::beast::http::response<boost::beast::http::string_body> response_;

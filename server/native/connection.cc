@@ -15,10 +15,10 @@ std::string_view Bytes(const flatbuffers::FlatBufferBuilder& b) {
 }
 }  // namespace
 
-NativeConnection::NativeConnection(boost::asio::ip::tcp::socket socket, FeatureStore& store,
-                                   const NativeHandlerOptions& options,
+NativeConnection::NativeConnection(boost::asio::ip::tcp::socket socket, ClientLimits::Slot slot,
+                                   FeatureStore& store, const NativeHandlerOptions& options,
                                    RequestMetrics::Recorder& recorder)
-    : StreamConnection(std::move(socket), "native"),
+    : StreamConnection(std::move(socket), "native", std::move(slot)),
       store_(store),
       max_frame_(static_cast<uint32_t>(options.max_frame_bytes)),
       reader_(max_frame_),
@@ -94,7 +94,7 @@ void NativeConnection::OnCommitted(const Status& status, int64_t submitted_ns) {
   HeldAnswers::Answer* answer = held_.Committed();
   if (answer != nullptr && !status.ok()) {
     protocol::BuildErrorResponse(&builder_, answer->id, status);
-    answer->bytes.assign(Bytes(builder_));
+    held_.Replace(answer, Bytes(builder_));
   }
   held_.Release(&pending());
   Flush();

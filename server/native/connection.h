@@ -23,14 +23,16 @@ namespace quiver {
 
 class NativeConnection : public StreamConnection {
  public:
-  NativeConnection(boost::asio::ip::tcp::socket socket, FeatureStore& store,
-                   const NativeHandlerOptions& options, RequestMetrics::Recorder& recorder);
+  NativeConnection(boost::asio::ip::tcp::socket socket, ClientLimits::Slot slot,
+                   FeatureStore& store, const NativeHandlerOptions& options,
+                   RequestMetrics::Recorder& recorder);
 
  private:
   std::span<char> ReadSpace() override;
   void Received(size_t n) override;
   bool ReadPaused() const override;
   bool AnswersPending() const override { return !held_.empty(); }
+  size_t HeldBytes() const override { return held_.bytes(); }
 
   void ProcessFrames();
   // Queues the answer just built (and commits the writes it made).

@@ -3,16 +3,53 @@
 #include <spdlog/spdlog.h>
 #include <boost/asio/write.hpp>
 
+#include "util/clock.h"
+
 namespace quiver {
 
-StreamConnection::StreamConnection(boost::asio::ip::tcp::socket socket, std::string_view name)
-    : socket_(std::move(socket)), name_(name) {}
+StreamConnection::StreamConnection(boost::asio::ip::tcp::socket socket, std::string_view name,
+                                   ClientLimits::Slot slot)
+    : socket_(std::move(socket)), name_(name), slot_(std::move(slot)) {}
 
 void StreamConnection::Start() {
   boost::system::error_code ignored;
   socket_.set_option(boost::asio::ip::tcp::no_delay(true), ignored);
+  if (const ClientLimits* limits = slot_.limits()) SetKeepAlive(socket_, limits->keepalive_s());
+  if (ClientCron* cron = ClientCron::ForThisThread()) cron->Add(weak_from_this());
+  last_activity_ms_ = MonotonicMs();
   Started();
   Read();
+}
+
+void StreamConnection::Tick(int64_t now_ms) {
+  const ClientLimits* limits = slot_.limits();
+  if (closed_ || limits == nullptr) return;
+  const int64_t timeout = limits->timeout_ms();
+  if (timeout > 0 && !AnswersPending() && now_ms - last_activity_ms_ >= timeout) {
+    spdlog::debug("{} connection idle for {} ms: closed (timeout)", name_,
+                  now_ms - last_activity_ms_);
+    Close();
+    return;
+  }
+  OverOutputLimit(now_ms);
+}
+
+bool StreamConnection::OverOutputLimit(int64_t now_ms) {
+  const ClientLimits* limits = slot_.limits();
+  if (limits == nullptr) return false;
+  const OutputLimit limit = limits->output();
+  const auto bytes = static_cast<int64_t>(OutputBytes());
+  const bool over_soft = limit.soft > 0 && bytes > limit.soft;
+  if (!over_soft) soft_since_ms_ = 0;
+  if (over_soft && soft_since_ms_ == 0) soft_since_ms_ = now_ms;
+  const bool hard = limit.hard > 0 && bytes > limit.hard;
+  if (!hard && !(over_soft && now_ms - soft_since_ms_ >= limit.soft_seconds * 1000)) return false;
+  spdlog::info(
+      "{} connection closed: {} bytes of answers unread, past the {} limit "
+      "(client-output-buffer-limit)",
+      name_, bytes, hard ? "hard" : "soft");
+  Close();
+  return true;
 }
 
 void StreamConnection::Read() {
@@ -29,6 +66,7 @@ void StreamConnection::Read() {
 
 void StreamConnection::OnRead(const boost::system::error_code& ec, size_t bytes) {
   reading_ = false;
+  last_activity_ms_ = MonotonicMs();
   if (ec) {
     if (ec != boost::asio::error::eof && ec != boost::asio::error::operation_aborted) {
       spdlog::debug("{} connection read error: {}", name_, ec.message());
@@ -42,7 +80,7 @@ void StreamConnection::OnRead(const boost::system::error_code& ec, size_t bytes)
 }
 
 void StreamConnection::Flush() {
-  if (writing_in_flight_ || closed_) return;
+  if (closed_ || OverOutputLimit(MonotonicMs()) || writing_in_flight_) return;
   if (pending_.empty()) {
     if (closing_ && !AnswersPending()) Close();
     return;
@@ -56,8 +94,10 @@ void StreamConnection::Flush() {
 
 void StreamConnection::OnWritten(const boost::system::error_code& ec) {
   writing_in_flight_ = false;
+  last_activity_ms_ = MonotonicMs();
   const size_t bytes = writing_.size();
   writing_.clear();
+  if (writing_.capacity() > kShrinkAbove) std::string().swap(writing_);  // after a large answer
   if (ec) {
     Close();
     return;

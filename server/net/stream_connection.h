@@ -15,6 +15,8 @@
 
 #include <boost/asio/ip/tcp.hpp>
 
+#include "server/net/clients.h"
+
 namespace quiver {
 
 class StreamConnection : public std::enable_shared_from_this<StreamConnection> {
@@ -22,13 +24,28 @@ class StreamConnection : public std::enable_shared_from_this<StreamConnection> {
   // Reading pauses while this many bytes of answers wait to be written.
   static constexpr size_t kMaxPendingBytes = 32u << 20;
 
-  StreamConnection(boost::asio::ip::tcp::socket socket, std::string_view name);
+  // slot: this client's place among maxclients; its limits are the
+  // connection's (timeout, output buffer).
+  StreamConnection(boost::asio::ip::tcp::socket socket, std::string_view name,
+                   ClientLimits::Slot slot);
   virtual ~StreamConnection() = default;
   StreamConnection(const StreamConnection&) = delete;
   StreamConnection& operator=(const StreamConnection&) = delete;
 
-  // Sets TCP_NODELAY, calls Started(), and starts reading.
+  // Sets TCP_NODELAY and keepalive, registers with this thread's
+  // ClientCron, calls Started(), and starts reading.
   void Start();
+
+  // Called once a second on the connection's thread: closes it if it was
+  // idle past `timeout`, or past its output buffer's soft limit for long
+  // enough. now_ms: MonotonicMs().
+  void Tick(int64_t now_ms);
+
+  // Answers not yet read by the client: waiting to be written, being
+  // written, and held for commits.
+  size_t OutputBytes() const { return pending_.size() + writing_.size() + HeldBytes(); }
+  // Answers a connection keeps once written are given back above this.
+  static constexpr size_t kShrinkAbove = 1u << 20;
 
  protected:
   // Space for the next read: the protocol reader's buffer.
@@ -42,6 +59,8 @@ class StreamConnection : public std::enable_shared_from_this<StreamConnection> {
   virtual bool AnswersPending() const { return false; }
   // A batch of `bytes` was written.
   virtual void Written(size_t bytes) { (void)bytes; }
+  // Bytes of answers the front end holds back (for commits).
+  virtual size_t HeldBytes() const { return 0; }
 
   // Starts a read unless one is running or reading is paused.
   void Read();
@@ -58,11 +77,17 @@ class StreamConnection : public std::enable_shared_from_this<StreamConnection> {
  private:
   void OnRead(const boost::system::error_code& ec, size_t bytes);
   void OnWritten(const boost::system::error_code& ec);
+  // Closes the connection if its unread answers are past the hard limit,
+  // or past the soft one for its seconds; true if it did.
+  bool OverOutputLimit(int64_t now_ms);
 
   boost::asio::ip::tcp::socket socket_;
   std::string_view name_;  // for logs: "native", "resp"
   std::string pending_;    // answers not yet handed to the socket
   std::string writing_;    // answers being written
+  ClientLimits::Slot slot_;
+  int64_t last_activity_ms_ = 0;  // of the last read or write (MonotonicMs)
+  int64_t soft_since_ms_ = 0;     // since when the answers are past the soft limit; 0: not
   bool reading_ = false;
   bool writing_in_flight_ = false;
   bool closing_ = false;

@@ -86,6 +86,7 @@ struct ClientInfo {
   std::atomic<int64_t> net_out{0};
   std::atomic<int64_t> qbuf{0};       // bytes of requests received, not yet run
   std::atomic<int64_t> qbuf_free{0};  // room left in the query buffer
+  std::atomic<int64_t> omem{0};       // answers not yet read by the client
   std::atomic<int> db{0};
   std::atomic<int> proto{2};
   std::atomic<bool> in_multi{false};

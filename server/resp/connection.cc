@@ -16,10 +16,10 @@ std::string Endpoint(const boost::asio::ip::tcp::endpoint& e) {
 }
 }  // namespace
 
-RespConnection::RespConnection(boost::asio::ip::tcp::socket socket, KeySpace& keyspace,
-                               FeatureStore& store, resp::Shared& shared,
+RespConnection::RespConnection(boost::asio::ip::tcp::socket socket, ClientLimits::Slot slot,
+                               KeySpace& keyspace, FeatureStore& store, resp::Shared& shared,
                                RequestMetrics::Recorder& recorder)
-    : StreamConnection(std::move(socket), "resp"),
+    : StreamConnection(std::move(socket), "resp", std::move(slot)),
       keyspace_(keyspace),
       store_(store),
       shared_(shared),
@@ -62,12 +62,14 @@ void RespConnection::Received(size_t n) {
   resp::ClientInfo::Add(session_.info->net_in, static_cast<int64_t>(n));
   reader_.Commit(n);
   ProcessRequests();
+  session_.info->omem.store(static_cast<int64_t>(OutputBytes()), std::memory_order_relaxed);
 }
 
 void RespConnection::Written(size_t bytes) {
   resp::ClientInfo::Add(session_.info->net_out, static_cast<int64_t>(bytes));
   // Requests left unprocessed while the replies were too large run now.
   if (!closing() && reader_.buffered() > 0) ProcessRequests();
+  session_.info->omem.store(static_cast<int64_t>(OutputBytes()), std::memory_order_relaxed);
 }
 
 size_t RespConnection::ParseBatch(Status* error, bool* more) {

@@ -23,8 +23,8 @@ namespace quiver {
 
 class RespConnection : public StreamConnection {
  public:
-  RespConnection(boost::asio::ip::tcp::socket socket, KeySpace& keyspace, FeatureStore& store,
-                 resp::Shared& shared, RequestMetrics::Recorder& recorder);
+  RespConnection(boost::asio::ip::tcp::socket socket, ClientLimits::Slot slot, KeySpace& keyspace,
+                 FeatureStore& store, resp::Shared& shared, RequestMetrics::Recorder& recorder);
   ~RespConnection() override;
 
  private:
@@ -34,6 +34,7 @@ class RespConnection : public StreamConnection {
   void Written(size_t bytes) override;
   bool ReadPaused() const override;
   bool AnswersPending() const override { return !held_.empty(); }
+  size_t HeldBytes() const override { return held_.bytes(); }
   void ProcessRequests();
   // Holds the replies in pending() from byte `from` on if they must wait
   // for a commit (their batch wrote) or behind replies that wait.

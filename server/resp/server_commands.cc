@@ -36,8 +36,9 @@ std::string ClientLine(const ClientInfo& c, int64_t now_ms) {
          " sub=0 psub=0 ssub=0 multi=" + (multi ? "0" : "-1") +
          " qbuf=" + std::to_string(c.qbuf.load(std::memory_order_relaxed)) +
          " qbuf-free=" + std::to_string(c.qbuf_free.load(std::memory_order_relaxed)) +
-         " argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd=" +
-         std::string(cmd != nullptr ? cmd->name : "NULL") +
+         " argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=" +
+         std::to_string(c.omem.load(std::memory_order_relaxed)) +
+         " tot-mem=0 events=r cmd=" + std::string(cmd != nullptr ? cmd->name : "NULL") +
          " user=default redir=-1 resp=" + std::to_string(c.proto.load(std::memory_order_relaxed)) +
          " lib-name=" + lib_name + " lib-ver=" + lib_ver + "\n";
 }

@@ -492,7 +492,9 @@ Status HistoryStore::Scan(ColumnFamily c, std::string_view prefix,
   ro.fill_cache = false;
   ro.readahead_size = 4 << 20;
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, cf));
-  const rocksdb::Slice start(prefix.data(), prefix.size());
+  // An empty prefix is the whole column (and may have no data pointer,
+  // which memcmp must not see).
+  const rocksdb::Slice start(prefix.empty() ? "" : prefix.data(), prefix.size());
   for (it->Seek(start); it->Valid() && it->key().starts_with(start); it->Next())
     QUIVER_RETURN_IF_ERROR(fn(View(it->key()), View(it->value())));
   return FromRocks(it->status(), "scanning column family " + cf->GetName());

@@ -1,0 +1,184 @@
+"""Limits on clients, as Redis's settings of the same names (issue 25):
+maxclients across every port, timeout, tcp-keepalive and
+client-output-buffer-limit, each changed at once by CONFIG SET."""
+
+import http.client
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+
+import pytest
+import quiver
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from quiverd import Quiverd  # noqa: E402
+
+
+def wait_for(condition, what, timeout=30):
+    """Polls a condition the server's own state answers (not a sleep)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, what
+        time.sleep(0.02)
+
+
+def read_all(sock):
+    """Everything the server sends until it closes the connection."""
+    data = b""
+    try:
+        while True:
+            chunk = sock.recv(65536)
+            if not chunk:
+                return data
+            data += chunk
+    except ConnectionResetError:
+        return data
+
+
+def connected_resp_clients(r):
+    return r.info("clients")["connected_clients"]
+
+
+@pytest.fixture
+def server():
+    s = Quiverd()
+    yield s
+    s.stop()
+
+
+def test_maxclients_counts_every_port_and_config_set_changes_it_at_once():
+    s = Quiverd("--maxclients", "3")
+    try:
+        r = s.client()
+        assert r.ping()  # 1: RESP
+        native = quiver.Client(port=s.port)  # 2: native, its Hello answered
+        web = http.client.HTTPConnection("127.0.0.1", s.http_port, timeout=30)  # 3: HTTP
+        web.request("GET", "/health")
+        assert web.getresponse().read()
+        with socket.create_connection(("127.0.0.1", s.resp_port), timeout=30) as extra:
+            assert read_all(extra) == b"-ERR max number of clients reached\r\n"
+        with pytest.raises(quiver.QuiverError) as refused:
+            quiver.Client(port=s.port)
+        assert "max number of clients reached (maxclients 3)" in str(refused.value)
+        with pytest.raises(urllib.error.HTTPError) as full:
+            urllib.request.urlopen("http://127.0.0.1:%d/health" % s.http_port, timeout=30)
+        assert full.value.code == 503
+        assert b"max number of clients reached" in full.value.read()
+        assert r.info("stats")["rejected_connections"] == 3
+        assert r.info("clients")["maxclients"] == 3
+
+        r.config_set("maxclients", 4)
+        other = s.client()
+        assert other.ping(), "a fourth client fits at once"
+        other.close()
+        native.close()  # its place comes back once quiverd sees it closed
+        wait_for(lambda: s.client().ping(), "a place did not come back")
+        web.close()
+    finally:
+        s.stop()
+
+
+def test_timeout_closes_idle_clients_only(server):
+    r = server.client()
+    r.config_set("timeout", 1)
+    try:
+        with socket.create_connection(("127.0.0.1", server.resp_port), timeout=30) as idle:
+            started = time.monotonic()
+            assert read_all(idle) == b"", "closed without a word, as Redis does"
+            assert time.monotonic() - started >= 0.9
+        busy = server.client()
+        for _ in range(40):  # active for two seconds: never idle a whole second
+            assert busy.ping()
+            time.sleep(0.05)
+    finally:
+        r.config_set("timeout", 0)
+    assert r.config_get("timeout") == {"timeout": "0"}
+
+
+def keepalive_timers(port, connections):
+    """The keepalive timers of quiverd's side of its RESP connections, once
+    every answer is acknowledged (until then a connection shows its
+    retransmission timer instead)."""
+    lines = []
+
+    def settled():
+        nonlocal lines
+        out = subprocess.run(["ss", "-tnoH", "state", "established", "( sport = :%d )" % port],
+                             capture_output=True, text=True, check=True).stdout
+        lines = out.splitlines()
+        return len(lines) == connections and not any("timer:(on" in l for l in lines)
+
+    wait_for(settled, "quiverd's connections did not settle")
+    return [line for line in lines if "timer:(keepalive" in line]
+
+
+def test_tcp_keepalive_applies_to_new_connections(server):
+    r = server.client()
+    assert r.ping()
+    timers = keepalive_timers(server.resp_port, 1)
+    assert len(timers) == 1, timers
+    assert "keepalive,4min" in timers[0] or "keepalive,5min" in timers[0], timers
+    r.config_set("tcp-keepalive", 0)
+    fresh = server.client()
+    assert fresh.ping()
+    assert len(keepalive_timers(server.resp_port, 2)) == 1, "the new connection has none"
+    r.config_set("tcp-keepalive", 7)
+    third = server.client()
+    assert third.ping()
+    timers = keepalive_timers(server.resp_port, 3)
+    assert len(timers) == 2 and any("keepalive,6." in t or "keepalive,7" in t for t in timers), \
+        timers
+
+
+def flood_without_reading(server, requests):
+    """A client that pipelines requests and never reads an answer."""
+    sock = socket.create_connection(("127.0.0.1", server.resp_port), timeout=30)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.sendall(b"*2\r\n$3\r\nGET\r\n$3\r\nbig\r\n" * requests)
+    return sock
+
+
+def clients(r):
+    return [dict(kv.split("=", 1) for kv in line.split())
+            for line in r.execute_command("CLIENT", "LIST").decode().splitlines()]
+
+
+def received(r):
+    return r.info("stats")["total_connections_received"]
+
+
+def test_output_buffer_limits_disconnect_clients_that_do_not_read(server):
+    r = server.client()
+    r.set("big", b"v" * 100_000)
+    assert r.config_get("client-output-buffer-limit") == {
+        "client-output-buffer-limit":
+            "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60"}
+    r.config_set("client-output-buffer-limit", "normal 1mb 0 0")
+    assert r.config_get("client-output-buffer-limit")["client-output-buffer-limit"].startswith(
+        "normal 1048576 0 0 slave 268435456")
+    before, seen = connected_resp_clients(r), received(r)
+    hard = flood_without_reading(server, 200)  # 20 MB of answers
+    wait_for(lambda: received(r) == seen + 1 and connected_resp_clients(r) == before,
+             "the hard limit did not close it")
+    hard.close()
+
+    # Past the soft limit, a client is closed only once it stayed there for
+    # the seconds given: not within the hour, at once when they are 1.
+    r.config_set("client-output-buffer-limit", "normal 0 512kb 3600")
+    soft = flood_without_reading(server, 200)
+    wait_for(lambda: any(int(c["omem"]) > 512 * 1024 for c in clients(r)),
+             "its unread answers did not pile up")
+    assert connected_resp_clients(r) == before + 1
+    r.config_set("client-output-buffer-limit", "normal 0 512kb 1")
+    wait_for(lambda: connected_resp_clients(r) == before, "the soft limit did not close it")
+    soft.close()
+
+    r.config_set("client-output-buffer-limit", "normal 0 0 0")
+    with pytest.raises(Exception, match="client-output-buffer-limit"):
+        r.config_set("client-output-buffer-limit", "normal 1mb")
+    reader = server.client()
+    assert len(reader.get("big")) == 100_000, "a client that reads is served"

@@ -11,7 +11,7 @@ packages=(
   libxxhash-dev liburcu-dev libsimdjson-dev libyaml-cpp-dev libspdlog-dev libcli11-dev
   libbenchmark-dev libgtest-dev libgmock-dev libjemalloc-dev
   # comparison servers, protocol peers and Python clients for tests and benchmarks
-  redis-server redis-tools kcat curl iproute2
+  redis-server redis-tools kcat curl iproute2 util-linux
   python3 python3-redis python3-flatbuffers python3-numpy python3-pandas python3-pytest
   python3-prometheus-client
 )

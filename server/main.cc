@@ -8,6 +8,7 @@
 #include <spdlog/spdlog.h>
 #include <boost/asio/signal_set.hpp>
 
+#include "server/file_limits.h"
 #include "server/ingest/kafka_ingest.h"
 #include "server/options.h"
 #include "server/server.h"
@@ -58,9 +59,13 @@ int main(int argc, char** argv) {
   auto parsed = quiver::ParseServerOptions(argc, argv);
   if (!parsed.ok()) return Fail(parsed.status());
   if (!parsed->has_value()) return 0;
-  const quiver::ServerOptions& options = **parsed;
+  quiver::ServerOptions& mutable_options = **parsed;
+  const quiver::ServerOptions& options = mutable_options;
   quiver::UseHugePages(options.huge_pages, argv);
   spdlog::set_level(spdlog::level::from_str(options.log_level));
+  const quiver::FileBudget files = quiver::AdjustFileLimit(options.maxclients);
+  if (!files.warning.empty()) spdlog::warn("{}", files.warning);
+  mutable_options.maxclients = files.maxclients;
 
   std::error_code ec;
   std::filesystem::create_directories(options.data_dir, ec);
@@ -76,7 +81,8 @@ int main(int argc, char** argv) {
     auto opened = quiver::HistoryStore::Open({.dir = options.data_dir,
                                               .durability = options.durability,
                                               .block_cache_bytes = options.history_cache,
-                                              .cache_policy = options.history_cache_policy});
+                                              .cache_policy = options.history_cache_policy,
+                                              .max_open_files = files.rocksdb_files});
     if (!opened.ok()) return Fail(opened.status());
     history = std::move(*opened);
   }
@@ -108,6 +114,7 @@ int main(int argc, char** argv) {
   }
   quiver::Server server(options, store, std::move(key_log),
                         {.durability = durability, .ingestor = &ingestor, .kafka = kafka.get()});
+  server.LimitClients(files.rocksdb_files);
   if (quiver::Status s = server.Start(); !s.ok()) return Fail(s);
   if (!options.port_file.empty()) {
     if (quiver::Status s = WritePortFile(options.port_file, server); !s.ok()) return Fail(s);

@@ -3,8 +3,10 @@
 #include <spdlog/spdlog.h>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include "protocol/frame.h"
+#include "server/file_limits.h"
 #include "server/http/connection.h"
 #include "server/native/connection.h"
 #include "server/resp/connection.h"
@@ -82,6 +84,16 @@ Server::Server(const ServerOptions& options, FeatureStore& store, std::shared_pt
 }
 
 Server::~Server() = default;
+
+void Server::LimitClients(int rocksdb_files) {
+  config_.OnCheck("maxclients", [rocksdb_files](const ServerOptions& o) {
+    const int64_t fit = ClientsThatFit(rocksdb_files);
+    if (o.maxclients <= fit) return Status::Ok();
+    return Status::InvalidArgument(
+        "The operating system is not able to handle the specified number of clients, try with " +
+        std::to_string(fit));
+  });
+}
 
 void Server::Refuse(tcp::socket socket, std::string_view answer) {
   resp_shared_.rejected_connections.fetch_add(1, std::memory_order_relaxed);  // INFO stats
@@ -204,19 +216,41 @@ asio::io_context& Server::NextContext() {
 }
 
 void Server::AcceptLoop(tcp::acceptor& acceptor, std::function<void(tcp::socket)> start) {
-  acceptor.async_accept(NextContext(),
-                        [this, &acceptor, start = std::move(start)](
-                            const boost::system::error_code& ec, tcp::socket socket) mutable {
-                          if (ec == asio::error::operation_aborted) return;
-                          if (ec) {
-                            boost::system::error_code ignored;
-                            spdlog::warn("accept failed on port {}: {}",
-                                         acceptor.local_endpoint(ignored).port(), ec.message());
-                          } else {
-                            start(std::move(socket));
-                          }
-                          AcceptLoop(acceptor, std::move(start));
-                        });
+  acceptor.async_accept(
+      NextContext(), [this, &acceptor, start = std::move(start)](
+                         const boost::system::error_code& ec, tcp::socket socket) mutable {
+        if (ec == asio::error::operation_aborted) return;
+        if (!ec) {
+          start(std::move(socket));
+          return AcceptLoop(acceptor, std::move(start));
+        }
+        AcceptFailed(acceptor, ec);
+        if (!OutOfDescriptors(ec)) return AcceptLoop(acceptor, std::move(start));
+        // Out of descriptors: the pending connection stays in the backlog,
+        // so accepting again at once would spin. Try again a little later.
+        auto timer = std::make_shared<asio::steady_timer>(*contexts_[0]);
+        timer->expires_after(std::chrono::milliseconds(100));
+        timer->async_wait([this, timer, &acceptor,
+                           start = std::move(start)](const boost::system::error_code& e) mutable {
+          if (!e) AcceptLoop(acceptor, std::move(start));
+        });
+      });
+}
+
+bool Server::OutOfDescriptors(const boost::system::error_code& ec) {
+  return ec == asio::error::no_descriptors || ec == asio::error::no_buffer_space ||
+         ec == asio::error::no_memory || ec.value() == ENFILE;
+}
+
+void Server::AcceptFailed(tcp::acceptor& acceptor, const boost::system::error_code& ec) {
+  ++accept_errors_;
+  const int64_t now = MonotonicMs();
+  if (now - last_accept_log_ms_ < 1000) return;  // at most one line a second
+  last_accept_log_ms_ = now;
+  boost::system::error_code ignored;
+  spdlog::warn("accept failed on port {}: {} ({} failures so far{})",
+               acceptor.local_endpoint(ignored).port(), ec.message(), accept_errors_,
+               OutOfDescriptors(ec) ? "; retrying every 100 ms until descriptors free up" : "");
 }
 
 void Server::Run() {

@@ -46,6 +46,11 @@ class Server {
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
 
+  // CONFIG SET maxclients beyond what the descriptor limit allows, with
+  // this many kept for RocksDB's table files, is refused (as Redis does).
+  // Call before Start.
+  void LimitClients(int rocksdb_files);
+
   // Binds and listens. Fails with IoError naming the address if it cannot.
   Status Start();
   // The bound native port (useful with port 0). Valid after Start().
@@ -60,6 +65,9 @@ class Server {
   void Stop();
 
  private:
+  static bool OutOfDescriptors(const boost::system::error_code& ec);
+  // Counts a failed accept and logs it, at most once a second.
+  void AcceptFailed(boost::asio::ip::tcp::acceptor& acceptor, const boost::system::error_code& ec);
   // Refuses a client at accept (maxclients): counts it and writes answer.
   void Refuse(boost::asio::ip::tcp::socket socket, std::string_view answer);
   // What a client refused at accept is told, per port.
@@ -98,7 +106,9 @@ class Server {
   std::unique_ptr<boost::asio::ip::tcp::acceptor> acceptor_;
   std::unique_ptr<boost::asio::ip::tcp::acceptor> resp_acceptor_;
   std::unique_ptr<boost::asio::ip::tcp::acceptor> http_acceptor_;
-  size_t next_context_ = 0;  // touched only by contexts_[0]'s thread
+  size_t next_context_ = 0;                // touched only by contexts_[0]'s thread
+  int64_t accept_errors_ = 0;              // contexts_[0]'s thread only
+  int64_t last_accept_log_ms_ = -1000000;  // contexts_[0]'s thread only
   uint16_t port_ = 0;
   uint16_t resp_port_ = 0;
   uint16_t http_port_ = 0;

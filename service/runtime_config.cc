@@ -7,6 +7,11 @@ void RuntimeConfig::OnChange(std::string_view name, Apply apply) {
   on_change_[std::string(name)].push_back(std::move(apply));
 }
 
+void RuntimeConfig::OnCheck(std::string_view name, Validate validate) {
+  std::lock_guard<std::mutex> lock(mu_);
+  on_check_[std::string(name)].push_back(std::move(validate));
+}
+
 std::string RuntimeConfig::Get(const Setting& setting) const {
   std::lock_guard<std::mutex> lock(mu_);
   return setting.Format(options_);
@@ -14,8 +19,14 @@ std::string RuntimeConfig::Get(const Setting& setting) const {
 
 Status RuntimeConfig::Check(const Setting& setting, std::string_view text) const {
   if (!setting.runtime) return Status::FailedPrecondition("can't set immutable config");
-  ServerOptions scratch;
-  return setting.Parse(text, &scratch);
+  std::lock_guard<std::mutex> lock(mu_);
+  ServerOptions changed = options_;
+  QUIVER_RETURN_IF_ERROR(setting.Parse(text, &changed));
+  auto it = on_check_.find(setting.name);
+  if (it == on_check_.end()) return Status::Ok();
+  for (const Validate& validate : it->second)
+    QUIVER_RETURN_IF_ERROR(validate(changed));
+  return Status::Ok();
 }
 
 Status RuntimeConfig::Set(const Setting& setting, std::string_view text) {

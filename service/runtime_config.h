@@ -29,11 +29,17 @@ class RuntimeConfig {
   // Register before serving.
   void OnChange(std::string_view name, Apply apply);
 
+  using Validate = std::function<Status(const ServerOptions&)>;
+  // Runs validate(options as a change would leave them) before every
+  // change of the setting named; an error refuses the change.
+  void OnCheck(std::string_view name, Validate validate);
+
   // The setting's value as text (Setting::Format).
   std::string Get(const Setting& setting) const;
   // Whether Set would accept the value: a runtime setting, and text its
-  // parser takes. The error is FailedPrecondition "can't set immutable
-  // config" or the parser's InvalidArgument.
+  // parser takes, and the setting's OnCheck validators accept. The error is
+  // FailedPrecondition "can't set immutable config", the parser's
+  // InvalidArgument or a validator's.
   Status Check(const Setting& setting, std::string_view text) const;
   // Changes a runtime setting and runs its OnChange actions. Fails as Check.
   Status Set(const Setting& setting, std::string_view text);
@@ -44,8 +50,9 @@ class RuntimeConfig {
 
  private:
   mutable std::mutex mu_;
-  ServerOptions options_;                                             // guarded by mu_
-  std::map<std::string, std::vector<Apply>, std::less<>> on_change_;  // guarded by mu_
+  ServerOptions options_;                                               // guarded by mu_
+  std::map<std::string, std::vector<Apply>, std::less<>> on_change_;    // guarded by mu_
+  std::map<std::string, std::vector<Validate>, std::less<>> on_check_;  // guarded by mu_
 };
 
 }  // namespace quiver

@@ -219,6 +219,7 @@ Status HistoryStore::OpenDb() {
   db.create_if_missing = true;
   db.create_missing_column_families = true;
   db.max_background_jobs = 2;
+  db.max_open_files = options_.max_open_files;
   db.bytes_per_sync = 1 << 20;
   db.wal_recovery_mode = rocksdb::WALRecoveryMode::kPointInTimeRecovery;
   // Without a WAL, a batch (history, latest, window state, Kafka offsets)

@@ -92,6 +92,7 @@ class HistoryStore {
     CachePolicy cache_policy = CachePolicy::kLru;
     size_t max_queued_bytes = 64 << 20;
     std::function<int64_t()> now_ms;  // for retention; default: the system clock
+    int max_open_files = -1;          // table files kept open; -1: all
   };
 
   static Result<std::unique_ptr<HistoryStore>> Open(Options options);

@@ -182,3 +182,40 @@ def test_output_buffer_limits_disconnect_clients_that_do_not_read(server):
         r.config_set("client-output-buffer-limit", "normal 1mb")
     reader = server.client()
     assert len(reader.get("big")) == 100_000, "a client that reads is served"
+
+
+def cpu_seconds(pid):
+    fields = open("/proc/%d/stat" % pid).read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def test_out_of_descriptors_accept_backs_off_and_recovers(server):
+    pid = server.proc.pid
+    r = server.client()
+    assert r.ping()
+    with pytest.raises(Exception, match="not able to handle the specified number of clients"):
+        r.config_set("maxclients", 1_000_000)
+    hard = subprocess.run(["prlimit", "--pid", str(pid), "--nofile", "--raw", "--noheadings",
+                           "--output", "HARD"], capture_output=True, text=True, check=True)
+    in_use = len(os.listdir("/proc/%d/fd" % pid))
+    subprocess.run(["prlimit", "--pid", str(pid), "--nofile=%d:%s" % (in_use + 2,
+                                                                    hard.stdout.strip())],
+                   check=True)
+    waiting = [socket.create_connection(("127.0.0.1", server.resp_port), timeout=30)
+               for _ in range(20)]
+    try:
+        # Accepting fails with EMFILE for most of them: quiverd must not
+        # spin on it, and must go on serving the clients it has.
+        before = cpu_seconds(pid)
+        started = time.monotonic()
+        while time.monotonic() - started < 2:
+            assert r.ping()
+            time.sleep(0.01)  # paced: the pings themselves cost little CPU
+        assert cpu_seconds(pid) - before < 1.0, "accept spins while out of descriptors"
+    finally:
+        subprocess.run(["prlimit", "--pid", str(pid), "--nofile=%s:%s" % (
+            hard.stdout.strip(), hard.stdout.strip())], check=True)
+    for sock in waiting:  # descriptors again: every waiting client is served
+        sock.sendall(b"PING\r\n")
+        assert sock.recv(100) == b"+PONG\r\n"
+        sock.close()

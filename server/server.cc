@@ -6,6 +6,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include "protocol/frame.h"
+#include "protocol/json_text.h"
 #include "server/file_limits.h"
 #include "server/http/connection.h"
 #include "server/native/connection.h"
@@ -74,7 +75,8 @@ Server::Server(const ServerOptions& options, FeatureStore& store, std::shared_pt
   handler_options_.password = &resp_shared_.password;
   handler_options_.freshness = &freshness_;
   limits_.Set(options);
-  for (const char* name : {"maxclients", "timeout", "tcp_keepalive", "client_output_buffer_limit"})
+  for (const char* name :
+       {"maxclients", "timeout", "tcp_keepalive", "client_output_buffer_limit", "protected_mode"})
     config_.OnChange(name, [this](const ServerOptions& o) { limits_.Set(o); });
   for (int i = 0; i < std::max(1, options.threads); ++i) {
     // Hint 1: each context is run by exactly one thread.
@@ -104,21 +106,50 @@ void Server::Refuse(tcp::socket socket, std::string_view answer) {
   RefuseClient(std::move(socket), answer);
 }
 
-std::string Server::NativeClientsFull() const {
+namespace {
+
+// Redis's explanation, for quiverd.
+constexpr char kProtectedMode[] =
+    "quiverd is running in protected mode because protected mode is enabled, it listens on a "
+    "non-loopback address and no password is set. In this mode connections are only accepted "
+    "from the loopback interface. To accept connections from other computers, do one of these: "
+    "1) set a password: CONFIG SET requirepass from the loopback interface, or restart with "
+    "--requirepass-file FILE; 2) disable protected mode: CONFIG SET protected-mode no from the "
+    "loopback interface, or restart with --protected-mode no, after making sure quiverd is not "
+    "reachable from the internet; 3) listen on a loopback address only (--bind 127.0.0.1). You "
+    "only need to do one of the above for quiverd to accept connections from outside.";
+const std::string kRespDenied = std::string("-DENIED ") + kProtectedMode + "\r\n";
+
+}  // namespace
+
+bool Server::Protected(const tcp::socket& socket, bool loopback_bind) const {
+  return RefusedByProtectedMode(limits_, resp_shared_.password.required(), loopback_bind, socket);
+}
+
+std::string Server::NativeAnswer(const Status& status) {
   flatbuffers::FlatBufferBuilder b;
-  protocol::BuildErrorResponse(
-      &b, 0,
-      Status::ResourceExhausted("max number of clients reached (maxclients " +
-                                std::to_string(limits_.maxclients()) + ")"));
+  protocol::BuildErrorResponse(&b, 0, status);
   return {reinterpret_cast<const char*>(b.GetBufferPointer()), b.GetSize()};
 }
 
-std::string Server::HttpClientsFull() const {
-  const std::string body = "{\"error\":\"max number of clients reached (maxclients " +
-                           std::to_string(limits_.maxclients()) + ")\"}\n";
-  return "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
-         "Connection: close\r\nContent-Length: " +
+std::string Server::HttpAnswer(unsigned status, std::string_view message) {
+  std::string body = "{\"error\":";
+  AppendJsonString(message, &body);
+  body += "}\n";
+  return "HTTP/1.1 " + std::to_string(status) +
+         (status == 403 ? " Forbidden" : " Service Unavailable") +
+         "\r\nContent-Type: application/json\r\nConnection: close\r\nContent-Length: " +
          std::to_string(body.size()) + "\r\n\r\n" + body;
+}
+
+std::string Server::NativeClientsFull() const {
+  return NativeAnswer(Status::ResourceExhausted("max number of clients reached (maxclients " +
+                                                std::to_string(limits_.maxclients()) + ")"));
+}
+
+std::string Server::HttpClientsFull() const {
+  return HttpAnswer(503, "max number of clients reached (maxclients " +
+                             std::to_string(limits_.maxclients()) + ")");
 }
 
 RequestMetrics::Recorder& Server::RecorderOf(tcp::socket& socket) {
@@ -168,6 +199,8 @@ Status Server::Start() {
       ListenOptional(options_.bind, options_.resp_port, "resp", &resp_acceptor_, &resp_port_));
   QUIVER_RETURN_IF_ERROR(
       ListenOptional(options_.http_bind, options_.http_port, "http", &http_acceptor_, &http_port_));
+  bind_loopback_ = IsLoopback(acceptor_->local_endpoint().address());
+  if (http_acceptor_) http_bind_loopback_ = IsLoopback(http_acceptor_->local_endpoint().address());
   config_.Resolve([this](ServerOptions& o) {  // CONFIG GET shows the ports bound
     o.port = port_;
     if (resp_acceptor_) o.resp_port = resp_port_;
@@ -177,6 +210,7 @@ Status Server::Start() {
     AcceptLoop(*resp_acceptor_, [this](tcp::socket socket) {
       ClientLimits::Slot slot = limits_.Admit();
       if (!slot) return Refuse(std::move(socket), "-ERR max number of clients reached\r\n");
+      if (Protected(socket, bind_loopback_)) return Refuse(std::move(socket), kRespDenied);
       auto executor = socket.get_executor();
       auto& recorder = RecorderOf(socket);
       auto c = std::make_shared<RespConnection>(std::move(socket), std::move(slot), keyspace_,
@@ -188,6 +222,9 @@ Status Server::Start() {
     AcceptLoop(*http_acceptor_, [this](tcp::socket socket) {
       ClientLimits::Slot slot = limits_.Admit();
       if (!slot) return Refuse(std::move(socket), HttpClientsFull());
+      if (Protected(socket, http_bind_loopback_)) {
+        return Refuse(std::move(socket), HttpAnswer(403, kProtectedMode));
+      }
       auto executor = socket.get_executor();
       auto& recorder = RecorderOf(socket);
       auto c = std::make_shared<HttpConnection>(std::move(socket), std::move(slot), http_api_,
@@ -198,6 +235,9 @@ Status Server::Start() {
   AcceptLoop(*acceptor_, [this](tcp::socket socket) {
     ClientLimits::Slot slot = limits_.Admit();
     if (!slot) return Refuse(std::move(socket), NativeClientsFull());
+    if (Protected(socket, bind_loopback_)) {
+      return Refuse(std::move(socket), NativeAnswer(Status::NoPermission(kProtectedMode)));
+    }
     auto executor = socket.get_executor();
     auto& recorder = RecorderOf(socket);
     auto c = std::make_shared<NativeConnection>(std::move(socket), std::move(slot), store_,

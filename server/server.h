@@ -70,7 +70,11 @@ class Server {
   void AcceptFailed(boost::asio::ip::tcp::acceptor& acceptor, const boost::system::error_code& ec);
   // Refuses a client at accept (maxclients): counts it and writes answer.
   void Refuse(boost::asio::ip::tcp::socket socket, std::string_view answer);
+  // Whether protected mode refuses this client of a port bound as said.
+  bool Protected(const boost::asio::ip::tcp::socket& socket, bool loopback_bind) const;
   // What a client refused at accept is told, per port.
+  static std::string NativeAnswer(const Status& status);
+  static std::string HttpAnswer(unsigned status, std::string_view message);
   std::string NativeClientsFull() const;
   std::string HttpClientsFull() const;
   // Opens a listening socket on an address and port.
@@ -109,6 +113,8 @@ class Server {
   size_t next_context_ = 0;                // touched only by contexts_[0]'s thread
   int64_t accept_errors_ = 0;              // contexts_[0]'s thread only
   int64_t last_accept_log_ms_ = -1000000;  // contexts_[0]'s thread only
+  bool bind_loopback_ = true;              // the native and RESP ports listen on loopback only
+  bool http_bind_loopback_ = true;         // the HTTP port does
   uint16_t port_ = 0;
   uint16_t resp_port_ = 0;
   uint16_t http_port_ = 0;

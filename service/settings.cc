@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <fstream>
 #include <thread>
 
 #include "util/ascii.h"
@@ -122,6 +123,22 @@ constexpr Setting Bool(std::string_view name, std::string_view help) {
       [](const O& o) { return std::string(Field<F...>(o) ? "true" : "false"); });
 }
 
+// A switch as Redis writes it: yes or no (true and false also read).
+template <auto... F>
+constexpr Setting YesNo(std::string_view name, std::string_view help) {
+  return Declare(
+      name, Type::kBool, help,
+      [](const Setting& self, std::string_view text, O* o) {
+        const bool yes = EqualsNoCase(text, "yes") || EqualsNoCase(text, "true");
+        if (!yes && !EqualsNoCase(text, "no") && !EqualsNoCase(text, "false")) {
+          return Bad(self, "yes or no", text);
+        }
+        Field<F...>(*o) = yes;
+        return Status::Ok();
+      },
+      [](const O& o) { return std::string(Field<F...>(o) ? "yes" : "no"); });
+}
+
 // A duration in milliseconds (util/units.h), between min and max.
 template <auto... F>
 constexpr Setting Duration(std::string_view name, std::string_view help, int64_t min, int64_t max) {
@@ -184,6 +201,27 @@ Status ParsePolicy(const Setting& self, std::string_view text, O* o) {
   return Status::Ok();
 }
 
+// Reads the password from a file (its first line), so that it is not on
+// the command line for `ps` to show.
+Status ParseRequirepassFile(const Setting& self, std::string_view text, O* o) {
+  if (text.empty()) return Status::Ok();  // none
+  if (!o->requirepass.empty()) {
+    return Named(self, Status::InvalidArgument("give requirepass or requirepass_file, not both"));
+  }
+  std::ifstream in{std::string(text)};
+  std::string password;
+  if (!in || !std::getline(in, password)) {
+    return Named(self, Status::InvalidArgument("cannot read a password from " + std::string(text)));
+  }
+  if (!password.empty() && password.back() == '\r') password.pop_back();
+  if (password.empty()) {
+    return Named(self, Status::InvalidArgument(std::string(text) + " holds no password"));
+  }
+  o->requirepass = std::move(password);
+  o->requirepass_file = std::string(text);
+  return Status::Ok();
+}
+
 Status ParseOutputLimits(const Setting& self, std::string_view text, O* o) {
   const Status s = ParseOutputBufferLimits(text, &o->output_limits);
   return s.ok() ? s : Named(self, s);
@@ -217,6 +255,14 @@ const Setting kSettings[] = {
     With(String<&O::requirepass>("requirepass",
                                  "Password of every port, as Redis's requirepass (empty: none)"),
          "requirepass", true),
+    Declare("requirepass_file", Type::kString,
+            "Read requirepass from the first line of this file, so that ps does not show it",
+            ParseRequirepassFile, [](const O& o) { return o.requirepass_file; }),
+    With(YesNo<&O::protected_mode>(
+             "protected_mode",
+             "With no password and a non-loopback bind, serve loopback clients only: yes or no "
+             "(Redis's protected-mode)"),
+         "protected-mode", true),
     With(Integer<&O::databases>("databases",
                                 "Number of RESP databases (SELECT 0..N-1), as Redis's databases", 1,
                                 65536),

@@ -29,9 +29,12 @@ struct ServerOptions {
   int resp_port = 6379;  // 0: any free port; -1: no RESP port
   int http_port = 8080;  // 0: any free port; -1: no HTTP port
   std::string http_bind = "127.0.0.1";
-  std::string requirepass;  // empty: RESP connections need no AUTH
-  int databases = 16;       // RESP databases
-  int threads = 0;          // io threads; 0: one per core (ResolveAutomatic)
+  std::string requirepass;       // empty: RESP connections need no AUTH
+  std::string requirepass_file;  // where requirepass was read from, if it was
+  // With no password and a non-loopback bind, serve loopback clients only.
+  bool protected_mode = true;
+  int databases = 16;  // RESP databases
+  int threads = 0;     // io threads; 0: one per core (ResolveAutomatic)
   std::string data_dir = "./data";
   bool keep_history = true;  // false: --durability memory
   Durability durability = Durability::kSync;

@@ -20,6 +20,23 @@ void ClientLimits::Set(const ServerOptions& o) {
   hard_.store(o.output_limits.normal.hard, std::memory_order_relaxed);
   soft_.store(o.output_limits.normal.soft, std::memory_order_relaxed);
   soft_seconds_.store(o.output_limits.normal.soft_seconds, std::memory_order_relaxed);
+  protected_mode_.store(o.protected_mode, std::memory_order_relaxed);
+}
+
+bool IsLoopback(const boost::asio::ip::address& address) {
+  if (address.is_loopback()) return true;
+  if (!address.is_v6()) return false;
+  const auto v6 = address.to_v6();
+  return v6.is_v4_mapped() &&
+         boost::asio::ip::make_address_v4(boost::asio::ip::v4_mapped, v6).is_loopback();
+}
+
+bool RefusedByProtectedMode(const ClientLimits& limits, bool password_set, bool loopback_bind,
+                            const boost::asio::ip::tcp::socket& socket) {
+  if (!limits.protected_mode() || password_set || loopback_bind) return false;
+  boost::system::error_code ec;
+  const auto peer = socket.remote_endpoint(ec);
+  return !ec && !IsLoopback(peer.address());
 }
 
 ClientLimits::Slot& ClientLimits::Slot::operator=(Slot&& other) noexcept {

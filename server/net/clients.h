@@ -59,12 +59,22 @@ class ClientLimits {
   OutputLimit output() const;
   // Clients refused because maxclients were connected.
   int64_t rejected() const { return rejected_.load(std::memory_order_relaxed); }
+  bool protected_mode() const { return protected_mode_.load(std::memory_order_relaxed); }
 
  private:
   std::atomic<int64_t> connected_{0}, rejected_{0};
   std::atomic<int64_t> maxclients_{10000}, timeout_s_{0}, keepalive_s_{300};
   std::atomic<int64_t> hard_{0}, soft_{0}, soft_seconds_{0};
+  std::atomic<bool> protected_mode_{true};
 };
+
+// Protected mode, as Redis's: with no password, a server listening on a
+// non-loopback address serves only clients that come from a loopback one.
+// True if this client must be refused.
+bool RefusedByProtectedMode(const ClientLimits& limits, bool password_set, bool loopback_bind,
+                            const boost::asio::ip::tcp::socket& socket);
+// True if the address is 127.0.0.0/8, ::1, or ::ffff:127.0.0.0/104.
+bool IsLoopback(const boost::asio::ip::address& address);
 
 // TCP keepalive after `seconds` of silence, then a probe every seconds/3,
 // three unanswered close it (Redis's anetKeepAlive); 0: none.

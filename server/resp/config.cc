@@ -68,7 +68,6 @@ constexpr RedisParam kRedisParams[] = {
     {"aof-use-rdb-preamble", false, "yes"},
     {"auto-aof-rewrite-percentage", false, "100"},
     {"auto-aof-rewrite-min-size", false, "67108864"},
-    {"protected-mode", false, "no"},
     {"replica-read-only", false, "yes"},
     {"lua-time-limit", false, "5000"},
     {"busy-reply-threshold", false, "5000"},

@@ -219,3 +219,60 @@ def test_out_of_descriptors_accept_backs_off_and_recovers(server):
         sock.sendall(b"PING\r\n")
         assert sock.recv(100) == b"+PONG\r\n"
         sock.close()
+
+
+def non_loopback_address():
+    """This machine's address on its default route (no packet is sent)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        try:
+            s.connect(("10.255.255.255", 1))
+            address = s.getsockname()[0]
+        except OSError:
+            return None
+    return None if address.startswith("127.") else address
+
+
+def test_protected_mode_serves_only_loopback_clients_without_a_password():
+    address = non_loopback_address()
+    if address is None:
+        pytest.skip("this machine has no non-loopback address to connect from")
+    s = Quiverd("--bind", "0.0.0.0", "--http-bind", "0.0.0.0")
+    try:
+        r = s.client()
+        assert r.ping(), "loopback clients are served"
+        with socket.create_connection((address, s.resp_port), timeout=30) as outside:
+            denied = read_all(outside)
+        assert denied.startswith(b"-DENIED quiverd is running in protected mode"), denied
+        assert denied.endswith(b"\r\n")
+        with pytest.raises(quiver.QuiverError) as native:
+            quiver.Client(host=address, port=s.port)
+        assert "protected mode" in str(native.value)
+        with pytest.raises(urllib.error.HTTPError) as web:
+            urllib.request.urlopen("http://%s:%d/health" % (address, s.http_port), timeout=30)
+        assert web.value.code == 403
+
+        r.config_set("protected-mode", "no")
+        assert r.config_get("protected-mode") == {"protected-mode": "no"}
+        assert s.client(host=address).ping(), "protected mode off: served"
+        r.config_set("protected-mode", "yes")
+        r.config_set("requirepass", "s3cret")
+        assert s.client(host=address, password="s3cret").ping(), "a password: served"
+    finally:
+        s.stop()
+
+
+def test_requirepass_file_keeps_the_password_off_the_command_line(tmp_path):
+    secret = tmp_path / "password"
+    secret.write_text("f1le-s3cret\n")
+    s = Quiverd("--requirepass-file", str(secret))
+    try:
+        assert s.client(password="f1le-s3cret").ping()
+        with pytest.raises(Exception, match="NOAUTH|Authentication"):
+            s.client().get("k")
+        with open("/proc/%d/cmdline" % s.proc.pid, "rb") as f:
+            assert b"f1le-s3cret" not in f.read()
+    finally:
+        s.stop()
+    both = subprocess.run([s.binary, "--requirepass", "x", "--requirepass-file", str(secret)],
+                          capture_output=True, text=True, timeout=60)
+    assert both.returncode != 0 and "not both" in both.stderr, both.stderr

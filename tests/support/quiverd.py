@@ -54,8 +54,8 @@ class Quiverd:
             assert self.proc.wait(60) == 0, "quiverd did not exit cleanly"
         self.start()
 
-    def client(self, **kwargs):
-        return redis.Redis(host="127.0.0.1", port=self.resp_port, **kwargs)
+    def client(self, host="127.0.0.1", **kwargs):
+        return redis.Redis(host=host, port=self.resp_port, **kwargs)
 
     def cli(self, *args, stdin=None, check=True):
         """Runs redis-cli against the RESP port; returns its stdout."""

@@ -87,7 +87,8 @@ int main(int argc, char** argv) {
     history = std::move(*opened);
   }
   quiver::FeatureStore store(registry, table, history.get(),
-                             {.now_ms = nullptr,
+                             {.max_future_skew_ms = options.max_future_skew_ms,
+                              .now_ms = nullptr,
                               .statistics = options.statistics,
                               .stats = {.recent_ms = options.stats_window_ms}});
   if (quiver::Status s = store.Recover(); !s.ok()) return Fail(s);

@@ -30,7 +30,7 @@ Result<BackfillCounts> Backfill(FeatureStore& store, Ingestor& ingestor, std::st
                                 std::span<const std::string_view> events,
                                 std::optional<int64_t> finish_until_ms, HistoryBatch* writes) {
   QUIVER_ASSIGN_OR_RETURN(ViewSource target, SourceOf(store, view));
-  EventMapper mapper(target.source);
+  EventMapper mapper(target.source, &store);
   mapper.Refresh(store.registry());
   std::vector<SourceEvent> ours;
   MappedEvent mapped;

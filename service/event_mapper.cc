@@ -166,8 +166,9 @@ struct EventMapper::Compiled {
   std::vector<CompiledView> views;
 };
 
-EventMapper::EventMapper(std::string source)
+EventMapper::EventMapper(std::string source, const FeatureStore* store)
     : source_(std::move(source)),
+      store_(store),
       compiled_(std::make_unique<Compiled>()),
       parser_(std::make_unique<simdjson::dom::parser>()) {}
 EventMapper::~EventMapper() = default;
@@ -225,6 +226,11 @@ void EventMapper::Map(std::string_view json, MappedEvent* out) {
       !EventTime(t, &time)) {
     return refuse(EventError::kBadEventTime, "event time " + compiled_->event_time_path +
                                                  " is missing or not Unix milliseconds / RFC 3339");
+  }
+  if (store_ != nullptr) {
+    if (Status s = store_->CheckEventTime(time); !s.ok()) {
+      return refuse(EventError::kBadEventTime, s.message());
+    }
   }
   std::vector<std::string> parts;
   for (const CompiledView& v : compiled_->views) {

@@ -42,7 +42,10 @@ struct MappedEvent {
 
 class EventMapper {
  public:
-  explicit EventMapper(std::string source);
+  // store (may be null) bounds event times as its writes are bounded
+  // (FeatureStore::CheckEventTime): an event out of bounds is refused
+  // kBadEventTime, and so dead-lettered by Kafka ingestion.
+  explicit EventMapper(std::string source, const FeatureStore* store = nullptr);
   ~EventMapper();
   EventMapper(EventMapper&&) noexcept;
 
@@ -64,6 +67,7 @@ class EventMapper {
  private:
   struct Compiled;
   std::string source_;
+  const FeatureStore* store_;
   std::string topic_;
   std::string dead_letter_topic_;
   uint64_t generation_ = 0;

@@ -319,6 +319,10 @@ const Setting kSettings[] = {
     Bool<&O::statistics>("statistics",
                          "Keep statistics of every written value per feature field, for "
                          "/v1/views/{view}/stats, drift and quality checks: true or false"),
+    Duration<&O::max_future_skew_ms>(
+        "max_future_skew",
+        "Refuse event times further ahead of the server clock than this, from 1s to 365d", 1000,
+        365 * 86'400'000LL),
     Duration<&O::stats_window_ms>("stats_window",
                                   "The recent window of feature statistics, from 1s to 7d", 1000,
                                   7 * 86'400'000LL),

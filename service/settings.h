@@ -49,8 +49,9 @@ struct ServerOptions {
   std::string port_file;   // if set, the bound native, RESP and HTTP ports are written here
   bool huge_pages = true;  // back rows with transparent huge pages (re-exec, see main.cc)
   bool statistics = true;  // FeatureStats of every written value
-  int64_t stats_window_ms = 3'600'000;  // their recent window
-  KafkaOptions kafka;                   // kafka.brokers empty: no Kafka ingestion
+  int64_t stats_window_ms = 3'600'000;      // their recent window
+  int64_t max_future_skew_ms = 5 * 60'000;  // event times further ahead are refused
+  KafkaOptions kafka;                       // kafka.brokers empty: no Kafka ingestion
   // Clients, as Redis's settings of the same names (service/client_limits.h).
   int64_t maxclients = 10000;     // connections across every port
   int64_t timeout_s = 0;          // idle seconds before a client is closed; 0: never

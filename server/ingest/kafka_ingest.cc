@@ -159,7 +159,7 @@ void KafkaIngest::Impl::RefreshSources() {
     if (catalog.generation() == generation) return;
     generation = catalog.generation();
     for (const Source& s : catalog.sources())
-      mappers.try_emplace(s.name, s.name);
+      mappers.try_emplace(s.name, s.name, &store);
   }
   std::set<std::string> topics;
   topic_source.clear();

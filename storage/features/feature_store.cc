@@ -107,6 +107,22 @@ Status FeatureStore::ResolveKeys(const ViewSchema& view, const Catalog& catalog,
   return EncodeEntityKeys(key_parts, per_key, keys);
 }
 
+Status FeatureStore::CheckEventTime(int64_t t) const {
+  if (t < 0) {
+    return Status::InvalidArgument("event time " + std::to_string(t) +
+                                   " is before 1970-01-01 (event times are Unix milliseconds)");
+  }
+  const int64_t now = NowMs();
+  if (t > now && t - now > options_.max_future_skew_ms) {
+    return Status::InvalidArgument(
+        "event time " + std::to_string(t) + " is " + std::to_string((t - now) / 1000) +
+        " s ahead of the server clock, more than --max-future-skew allows (" +
+        std::to_string(options_.max_future_skew_ms / 1000) +
+        " s): event times are Unix milliseconds, not microseconds or nanoseconds");
+  }
+  return Status::Ok();
+}
+
 ServedValue ServedValueOf(const ReadResult& read, size_t i, int fi) {
   const ViewSchema& view = *read.view;
   const Field& f = view.fields[fi];
@@ -226,6 +242,8 @@ Status FeatureStore::Validate(const WriteRequest& request, const Catalog& catalo
     return Status::InvalidArgument("expected 0, 1 or " + std::to_string(rows) +
                                    " event times, got " + std::to_string(times));
   }
+  for (int64_t t : request.event_time_ms)
+    QUIVER_RETURN_IF_ERROR(CheckEventTime(t));
   if (request.columns.empty()) return Status::InvalidArgument("a write needs at least one field");
   std::set<int> seen;
   for (const ColumnInput& c : request.columns) {

@@ -154,6 +154,10 @@ class FeatureStore {
  public:
   struct Options {
     size_t max_rows_per_request = 1'000'000;
+    // Event times further ahead of the server clock are refused
+    // (--max-future-skew): one write with microseconds sent as milliseconds
+    // would otherwise make its entity's every later write "stale".
+    int64_t max_future_skew_ms = 5 * 60'000;
     std::function<int64_t()> now_ms;  // default: the system clock
     bool statistics = true;           // keep FeatureStats of every write
     FeatureStats::Options stats;      // started_ms is set from now_ms
@@ -220,6 +224,10 @@ class FeatureStore {
   const Registry& registry() const { return registry_; }
   OnlineTable& table() { return table_; }
   HistoryStore* history() { return history_; }
+  // OK if t is an event time writes may carry: not before the Unix epoch
+  // and at most max_future_skew_ms ahead of NowMs(); else InvalidArgument
+  // saying which and by how much.
+  Status CheckEventTime(int64_t t) const;
   int64_t NowMs() const { return options_.now_ms(); }
   // The statistics of written values; null if Options::statistics is off.
   const FeatureStats* stats() const { return stats_.get(); }

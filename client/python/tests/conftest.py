@@ -31,7 +31,9 @@ class Server:
         self.proc = subprocess.Popen(
             [self.binary, "--port", str(self.port), "--resp-port", "0", "--http-port", "0",
              "--port-file",
-             port_file, "--data-dir", self.data, "--log-level", "warn"])
+             port_file, "--data-dir", self.data, "--log-level", "warn",
+             # The tests write event times up to a day ahead of now.
+             "--max-future-skew", "2d"])
         deadline = time.monotonic() + 30
         while not os.path.exists(port_file):
             assert self.proc.poll() is None, "quiverd exited"

@@ -226,6 +226,25 @@ TEST_F(IngestTest, ClientWritesToComputedViewsAreRefused) {
   EXPECT_TRUE(batch.empty());
 }
 
+// Events out of the store's event-time bounds are refused as writes are:
+// Kafka ingestion dead-letters them, a backfill counts them malformed.
+TEST_F(IngestTest, MapperRefusesEventTimesTheStoreWouldRefuse) {
+  EventMapper bounded("watch_events", instance_->store.get());
+  bounded.Refresh(instance_->registry);
+  const int64_t now = instance_->store->NowMs();
+  MappedEvent m;
+  bounded.Map(Event("u1", "i1", 1, 0.5, now - kMinute), &m);
+  EXPECT_EQ(m.error, EventError::kNone) << m.message;
+  for (int64_t t : {now * 1000, now + 6 * kMinute, int64_t{-1}}) {
+    bounded.Map(Event("u1", "i1", 1, 0.5, t), &m);
+    EXPECT_EQ(m.error, EventError::kBadEventTime) << t;
+    EXPECT_TRUE(m.events.empty()) << t;
+  }
+  EXPECT_NE(m.message.find("before 1970"), std::string::npos) << m.message;
+  bounded.Map(Event("u1", "i1", 1, 0.5, now + 10 * kMinute), &m);
+  EXPECT_NE(m.message.find("ahead of the server clock"), std::string::npos) << m.message;
+}
+
 TEST_F(IngestTest, MapperTypesKeysAndTimes) {
   MappedEvent m;
   EventMapper& mapper = instance_->mapper;

@@ -118,7 +118,11 @@ class HistoryTest : public ::testing::Test {
       EXPECT_TRUE(h.ok()) << h.status().ToString();
       if (h.ok()) history = std::move(*h);
       store = std::make_unique<FeatureStore>(
-          registry, table, history.get(), FeatureStore::Options{.now_ms = [now] { return *now; }});
+          registry, table, history.get(),
+          // The clock stands before every event time (so nothing expires):
+          // let event times be that far ahead of it.
+          FeatureStore::Options{.max_future_skew_ms = int64_t{1} << 62,
+                                .now_ms = [now] { return *now; }});
     }
     Registry registry;
     OnlineTable table{OnlineTable::Options{}};

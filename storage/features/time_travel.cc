@@ -8,6 +8,7 @@
 
 #include "storage/features/feature_store.h"
 #include "storage/online/row.h"
+#include "util/clock.h"
 #include "util/rcu.h"
 
 namespace quiver {
@@ -103,7 +104,7 @@ Status FeatureStore::ReadAsOf(const AsOfRequest& request, ReadResult* out) const
       past.push_back(i);
       past_keys.push_back(out->keys.views[i]);
       past_times.push_back(t);
-    } else if (view.ttl_ms > 0 && r->event_time_ms <= t - view.ttl_ms) {
+    } else if (view.ttl_ms > 0 && r->event_time_ms <= SaturatingSub(t, view.ttl_ms)) {
       out->states[i] = RowState::kExpired;
     } else {
       out->states[i] = RowState::kFound;

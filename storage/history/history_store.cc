@@ -536,7 +536,7 @@ Status HistoryStore::AsOf(uint32_t view_id, std::span<const std::string_view> ke
     QUIVER_ASSIGN_OR_RETURN(auto version, versions->Current());
     if (!version) continue;
     const auto& [d, v] = *version;
-    if (ttl_ms > 0 && d.event_time_ms <= t - ttl_ms) {
+    if (ttl_ms > 0 && d.event_time_ms <= SaturatingSub(t, ttl_ms)) {
       out->found[i] = VersionRows::kTooOld;
       continue;
     }

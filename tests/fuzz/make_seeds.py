@@ -162,6 +162,27 @@ def history(b):
     return History.End(b)
 
 
+INT64_MIN, INT64_MAX = -(1 << 63), (1 << 63) - 1
+
+
+def get_as_of_extremes(b):
+    view = b.CreateString("v")
+    keys = strings(b, ["u1", "u2", "nobody"])
+    times = int64s(b, [INT64_MIN, INT64_MAX, -1])
+    GetAsOf.Start(b); GetAsOf.AddView(b, view); GetAsOf.AddKeyParts(b, keys)
+    GetAsOf.AddAsOfMs(b, times)
+    return GetAsOf.End(b)
+
+
+def history_extremes(b):
+    view = b.CreateString("v")
+    keys = strings(b, ["u1"])
+    History.Start(b); History.AddView(b, view); History.AddKeyParts(b, keys)
+    History.AddFromMs(b, INT64_MIN); History.AddToMs(b, INT64_MAX)
+    History.AddAgg(b, Aggregation.Aggregation.Min); History.AddLimit(b, (1 << 32) - 1)
+    return History.End(b)
+
+
 def training(b):
     features = strings(b, ["v:i", "p@v1:x", "v:vec"])
     cols = []
@@ -194,6 +215,8 @@ seeds = {
     "get_as_of": frame(get_as_of, RB.GetAsOf),
     "history": frame(history, RB.History),
     "training": frame(training, RB.TrainingBatch),
+    "get_as_of_extremes": frame(get_as_of_extremes, RB.GetAsOf),
+    "history_extremes": frame(history_extremes, RB.History),
 }
 seeds["pipelined"] = seeds["put"] + seeds["get"] + seeds["delete"] + seeds["get"]
 seeds["pipelined_past"] = seeds["put"] + seeds["get_as_of"] + seeds["history"] + seeds["training"]

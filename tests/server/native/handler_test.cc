@@ -2,6 +2,7 @@
 
 #include <cstring>
 #include <filesystem>
+#include <limits>
 
 #include <gtest/gtest.h>
 
@@ -268,6 +269,80 @@ TEST(ReplyBoundTest, TheBoundIsAtLeastTheEncodedSize) {
     EXPECT_GE(GetReplyBytes(read), b.GetSize()) << fields.size();
     EXPECT_LE(GetReplyBytes(read), b.GetSize() * 2 + 4096) << "and not far above it";
   }
+}
+
+// INT64_MIN and INT64_MAX wherever a request carries a time: refused or
+// answered, never a signed overflow (the UBSan suite runs this).
+TEST(NativeHandlerExtremeTimesTest, EveryRequestKindTakesInt64Extremes) {
+  rcu::ThreadRegistration registration;
+  const std::string dir = testing::MakeTempDir();
+  {
+    Registry registry;
+    OnlineTable table(OnlineTable::Options{});
+    auto history = HistoryStore::Open({.dir = dir, .durability = Durability::kNone});
+    ASSERT_TRUE(history.ok());
+    FeatureStore store(registry, table, history->get(), {});
+    ASSERT_TRUE(store
+                    .Apply("entities: [{name: user, keys: [user_id]}]\n"
+                           "views: [{name: v, entity: user, ttl: 1h, "
+                           "fields: [{name: x, type: int64}]}]")
+                    .ok());
+    NativeHandler handler(store, {});
+    auto handle = [&](flatbuffers::FlatBufferBuilder& b) {
+      std::vector<uint64_t> frame((b.GetSize() + 7) / 8);
+      std::memcpy(frame.data(), b.GetBufferPointer(), b.GetSize());
+      flatbuffers::FlatBufferBuilder out;
+      EXPECT_TRUE(handler.Handle({reinterpret_cast<uint8_t*>(frame.data()), b.GetSize()}, &out));
+      std::vector<uint64_t> copy((out.GetSize() + 7) / 8);
+      std::memcpy(copy.data(), out.GetBufferPointer(), out.GetSize());
+      const fb::Response* r =
+          protocol::VerifyResponse({reinterpret_cast<uint8_t*>(copy.data()), out.GetSize()});
+      EXPECT_NE(r, nullptr);
+      return r == nullptr ? fb::StatusCode::Internal : r->code();
+    };
+    constexpr int64_t kMin = std::numeric_limits<int64_t>::min();
+    constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
+    const int64_t now = store.NowMs();
+    for (int64_t t : {now - 1000, kMin, kMax, int64_t{-1}, now + 3'600'000}) {
+      flatbuffers::FlatBufferBuilder b;
+      std::vector<int64_t> xs{t}, times{t};
+      auto col = fb::CreateColumn(b, b.CreateString("x"), fb::FieldType::Int64, 0, 0, 0, 0,
+                                  b.CreateVector(xs));
+      auto put = fb::CreatePut(b, b.CreateString("v"), b.CreateVectorOfStrings({"u"}),
+                               b.CreateVector(times), b.CreateVector(std::vector{col}));
+      b.FinishSizePrefixed(fb::CreateRequest(b, 1, fb::RequestBody::Put, put.Union()));
+      EXPECT_EQ(handle(b), t == now - 1000 ? fb::StatusCode::Ok : fb::StatusCode::InvalidArgument)
+          << t;
+    }
+    (*history)->Drain();
+    for (int64_t t : {kMin, kMax, int64_t{0}, int64_t{-1}, now}) {
+      flatbuffers::FlatBufferBuilder b;
+      auto req = fb::CreateGetAsOf(b, b.CreateString("v"), 0, b.CreateVectorOfStrings({"u", "w"}),
+                                   b.CreateVector(std::vector<int64_t>{t}));
+      b.FinishSizePrefixed(fb::CreateRequest(b, 2, fb::RequestBody::GetAsOf, req.Union()));
+      EXPECT_EQ(handle(b), fb::StatusCode::Ok) << t;
+      flatbuffers::FlatBufferBuilder tb;
+      auto key =
+          fb::CreateKeyColumn(tb, tb.CreateString("user_id"), tb.CreateVectorOfStrings({"u", "u"}));
+      auto training = fb::CreateTrainingBatch(tb, tb.CreateVectorOfStrings({"v:x"}),
+                                              tb.CreateVector(std::vector{key}),
+                                              tb.CreateVector(std::vector<int64_t>{t, kMin}));
+      tb.FinishSizePrefixed(
+          fb::CreateRequest(tb, 3, fb::RequestBody::TrainingBatch, training.Union()));
+      EXPECT_EQ(handle(tb), fb::StatusCode::Ok) << t;
+    }
+    for (auto [from, to] : {std::pair{kMin, kMax}, {kMax, kMin}, {kMin, kMin}, {kMax, kMax}}) {
+      for (auto agg : {fb::Aggregation::None, fb::Aggregation::Avg, fb::Aggregation::Latest}) {
+        flatbuffers::FlatBufferBuilder b;
+        auto req = fb::CreateHistory(b, b.CreateString("v"), 0, b.CreateVectorOfStrings({"u"}),
+                                     from, to, agg, std::numeric_limits<uint32_t>::max());
+        b.FinishSizePrefixed(fb::CreateRequest(b, 4, fb::RequestBody::History, req.Union()));
+        EXPECT_EQ(handle(b), from > to ? fb::StatusCode::InvalidArgument : fb::StatusCode::Ok)
+            << from << ".." << to;
+      }
+    }
+  }
+  std::filesystem::remove_all(dir);
 }
 
 TEST_F(NativeHandlerTest, ReadsOfThePastNeedAHistory) {

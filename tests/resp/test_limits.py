@@ -56,11 +56,14 @@ def test_announced_bulk_lengths_cost_nothing_until_the_bytes_come(server, r):
         wait_for(lambda: net_input(r) - before_in >= sent, "quiverd did not read the requests")
         grown = rss_bytes(server) - before_rss
         assert grown < 50 << 20, "8 x 512 MB announced, 8 MB sent: RSS grew %d bytes" % grown
-        clients = [dict(kv.split("=", 1) for kv in line.split())
-                   for line in r.execute_command("CLIENT", "LIST").decode().splitlines()]
-        big = [c for c in clients if int(c["qbuf"]) >= 1 << 20]
-        assert len(big) == 8
-        for c in big:
+        def big():
+            clients = [dict(kv.split("=", 1) for kv in line.split())
+                       for line in r.execute_command("CLIENT", "LIST").decode().splitlines()]
+            return [c for c in clients if int(c["qbuf"]) >= 1 << 20]
+        # A connection reports its query buffer just after it counted the
+        # bytes in: wait for all eight reports.
+        wait_for(lambda: len(big()) == 8, "the query buffers were not reported")
+        for c in big():
             assert int(c["qbuf-free"]) <= int(c["qbuf"]) + 16384, c
     finally:
         for s in sockets:

@@ -12,6 +12,7 @@
 #include <string_view>
 
 #include "quiver/status.h"
+#include "storage/history/history_key.h"
 #include "storage/history/meta_keys.h"
 
 namespace quiver {
@@ -30,16 +31,12 @@ class StoredOffsets {
       return Status::IoError("corrupt stored offset of " + Name(topic, partition) + " (" +
                              std::to_string(stored.size()) + " bytes)");
     }
-    uint64_t v = 0;
-    for (char c : stored)
-      v = (v << 8) | static_cast<uint8_t>(c);
-    return std::optional<int64_t>(static_cast<int64_t>(v));
+    return std::optional<int64_t>(static_cast<int64_t>(history::ReadBig64(stored.data())));
   }
 
   void Save(HistoryBatch* batch, std::string_view topic, int32_t partition, int64_t offset) const {
-    std::string bytes(8, '\0');
-    for (int i = 0; i < 8; ++i)
-      bytes[i] = static_cast<char>(static_cast<uint64_t>(offset) >> (56 - 8 * i));
+    std::string bytes;
+    history::AppendBig64(static_cast<uint64_t>(offset), &bytes);
     keys_.Put(batch, Name(topic, partition), bytes);
   }
 

@@ -221,25 +221,25 @@ static flatbuffers::Offset<fb::Column> EncodeField(flatbuffers::FlatBufferBuilde
 }
 
 // A column's bytes on the wire, alignment and table included.
-static uint64_t ColumnBytes(const ReadResult& result, int fi, size_t name_bytes) {
+static uint64_t ColumnBytes(const ReadResult& result, int fi, size_t name_bytes, bool exact) {
   const size_t rows = result.rows.size();
   const bool variable = IsVariableWidth(result.view->fields[fi].type.type);
-  return ServedBytes(result, fi) + rows /* nulls */ + (variable ? 4 * (rows + 1) : 0) + name_bytes +
-         96;
+  return ServedBytes(result, fi, exact) + rows /* nulls */ + (variable ? 4 * (rows + 1) : 0) +
+         name_bytes + 96;
 }
 
-uint64_t GetReplyBytes(const ReadResult& result) {
+uint64_t GetReplyBytes(const ReadResult& result, bool exact) {
   const size_t rows = result.rows.size();
   uint64_t bytes = 17 * uint64_t{rows} + result.view->QualifiedName().size() + 128;
   for (int fi : result.fields)
-    bytes += ColumnBytes(result, fi, result.view->fields[fi].name.size());
+    bytes += ColumnBytes(result, fi, result.view->fields[fi].name.size(), exact);
   return bytes;
 }
 
-uint64_t TrainingReplyBytes(const TrainingResult& result) {
+uint64_t TrainingReplyBytes(const TrainingResult& result, bool exact) {
   uint64_t bytes = 128;
   for (const TrainingResult::Feature& f : result.features)
-    bytes += ColumnBytes(result.views[f.source], f.field, f.name.size()) + 8;
+    bytes += ColumnBytes(result.views[f.source], f.field, f.name.size(), exact) + 8;
   return bytes;
 }
 

@@ -35,9 +35,10 @@ Result<ColumnInput> DecodeColumn(const fb::Column& column);
 flatbuffers::Offset<fb::GetReply> EncodeGetReply(flatbuffers::FlatBufferBuilder& b,
                                                  const ReadResult& result);
 // Upper bounds of the encoded replies' sizes, computed before building
-// them (CheckAnswerSize, service/answer_limit.h).
-uint64_t GetReplyBytes(const ReadResult& result);
-uint64_t TrainingReplyBytes(const TrainingResult& result);
+// them (CheckAnswerSize, service/answer_limit.h). Not exact: cheaper and
+// looser (no row is decoded; see ServedBytes).
+uint64_t GetReplyBytes(const ReadResult& result, bool exact = true);
+uint64_t TrainingReplyBytes(const TrainingResult& result, bool exact = true);
 
 // Columns named as the features were requested ("view:field").
 flatbuffers::Offset<fb::TrainingReply> EncodeTrainingReply(flatbuffers::FlatBufferBuilder& b,

@@ -14,6 +14,7 @@
 
 #include "service/password.h"
 #include "storage/features/feature_store.h"
+#include "util/function_ref.h"
 
 namespace quiver {
 
@@ -83,8 +84,9 @@ class NativeHandler {
   static std::vector<std::string> KindNames();
 
  private:
-  // OK if a reply of `bytes` about `entities` entities fits the frame limit.
-  Status CheckReply(uint64_t bytes, size_t entities) const;
+  // OK if a reply about `entities` entities fits the frame limit; bytes(exact)
+  // bounds its size (GetReplyBytes).
+  Status CheckReply(FunctionRef<uint64_t(bool exact)> bytes, size_t entities) const;
   using Builder = flatbuffers::FlatBufferBuilder;
   using FbStrings = flatbuffers::Vector<flatbuffers::Offset<flatbuffers::String>>;
   Status Dispatch(const fb::Request& request, Builder& b, uint64_t id);

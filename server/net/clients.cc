@@ -40,10 +40,8 @@ bool RefusedByProtectedMode(const ClientLimits& limits, bool password_set, bool 
 }
 
 ClientLimits::Slot& ClientLimits::Slot::operator=(Slot&& other) noexcept {
-  if (this != &other) {
-    if (limits_ != nullptr) limits_->connected_.fetch_sub(1, std::memory_order_relaxed);
-    limits_ = std::exchange(other.limits_, nullptr);
-  }
+  Slot taken(std::move(other));
+  std::swap(limits_, taken.limits_);  // taken gives back the place this held
   return *this;
 }
 

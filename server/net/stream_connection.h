@@ -78,16 +78,19 @@ class StreamConnection : public std::enable_shared_from_this<StreamConnection> {
   void OnRead(const boost::system::error_code& ec, size_t bytes);
   void OnWritten(const boost::system::error_code& ec);
   // Closes the connection if its unread answers are past the hard limit,
-  // or past the soft one for its seconds; true if it did.
-  bool OverOutputLimit(int64_t now_ms);
+  // or past the soft one for its seconds; true if it did. now_ms:
+  // MonotonicMs(), or -1 to read the clock only if needed.
+  bool OverOutputLimit(int64_t now_ms = -1);
 
   boost::asio::ip::tcp::socket socket_;
   std::string_view name_;  // for logs: "native", "resp"
   std::string pending_;    // answers not yet handed to the socket
   std::string writing_;    // answers being written
   ClientLimits::Slot slot_;
-  int64_t last_activity_ms_ = 0;  // of the last read or write (MonotonicMs)
-  int64_t soft_since_ms_ = 0;     // since when the answers are past the soft limit; 0: not
+  uint64_t activity_ = 0;       // reads and writes so far
+  uint64_t seen_activity_ = 0;  // activity_ as Tick last saw it
+  int64_t idle_since_ms_ = 0;   // when Tick last saw activity (MonotonicMs)
+  int64_t soft_since_ms_ = 0;   // since when the answers are past the soft limit; 0: not
   bool reading_ = false;
   bool writing_in_flight_ = false;
   bool closing_ = false;

@@ -133,13 +133,17 @@ ServedValue ServedValueOf(const ReadResult& read, size_t i, int fi) {
   return {false, {reinterpret_cast<const char*>(row.FixedPtr(fi)), FixedWidth(f.type)}};
 }
 
-uint64_t ServedBytes(const ReadResult& read, int fi) {
+uint64_t ServedBytes(const ReadResult& read, int fi, bool exact) {
   const Field& f = read.view->fields[fi];
   const size_t rows = read.rows.size();
   if (!IsVariableWidth(f.type.type)) return uint64_t{rows} * FixedWidth(f.type);
   uint64_t bytes = 0;
-  for (size_t i = 0; i < rows; ++i)
-    bytes += ServedValueOf(read, i, fi).raw.size();
+  for (size_t i = 0; i < rows; ++i) {
+    const bool found = read.states[i] == RowState::kFound;
+    bytes += exact   ? ServedValueOf(read, i, fi).raw.size()
+             : found ? read.rows[i].size()
+                     : f.default_raw.size();
+  }
   return bytes;
 }
 

@@ -99,8 +99,9 @@ struct ServedValue {
 ServedValue ServedValueOf(const ReadResult& read, size_t i, int fi);
 // The bytes of field fi's values over every entity of a read, as served
 // (defaults included). Front ends bound their answers with it before they
-// build them.
-uint64_t ServedBytes(const ReadResult& read, int fi);
+// build them. Not exact: an upper bound without decoding a row (a found
+// entity's whole row bounds each of its values).
+uint64_t ServedBytes(const ReadResult& read, int fi, bool exact = true);
 
 enum class Aggregation : uint8_t { kNone = 0, kLatest, kAvg, kSum, kMin, kMax, kCount };
 Result<Aggregation> ParseAggregation(std::string_view text);

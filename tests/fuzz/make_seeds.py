@@ -143,43 +143,25 @@ def int64s(b, values):
     return b.EndVector()
 
 
-def get_as_of(b):
+INT64_MIN, INT64_MAX = -(1 << 63), (1 << 63) - 1
+
+
+def get_as_of(b, times=(1_700_000_000_000, 1, 1_700_000_000_001)):
     view = b.CreateString("v")
     keys = strings(b, ["u1", "u2", "nobody"])
-    times = int64s(b, [1_700_000_000_000, 1, 1_700_000_000_001])
+    times = int64s(b, list(times))
     GetAsOf.Start(b); GetAsOf.AddView(b, view); GetAsOf.AddKeyParts(b, keys)
     GetAsOf.AddAsOfMs(b, times)
     return GetAsOf.End(b)
 
 
-def history(b):
+def history(b, from_ms=0, to_ms=1 << 62, agg=Aggregation.Aggregation.Avg, limit=0):
     view = b.CreateString("v")
     keys = strings(b, ["u1"])
     fields = strings(b, ["i"])
     History.Start(b); History.AddView(b, view); History.AddKeyParts(b, keys)
-    History.AddFields(b, fields); History.AddFromMs(b, 0); History.AddToMs(b, 1 << 62)
-    History.AddAgg(b, Aggregation.Aggregation.Avg)
-    return History.End(b)
-
-
-INT64_MIN, INT64_MAX = -(1 << 63), (1 << 63) - 1
-
-
-def get_as_of_extremes(b):
-    view = b.CreateString("v")
-    keys = strings(b, ["u1", "u2", "nobody"])
-    times = int64s(b, [INT64_MIN, INT64_MAX, -1])
-    GetAsOf.Start(b); GetAsOf.AddView(b, view); GetAsOf.AddKeyParts(b, keys)
-    GetAsOf.AddAsOfMs(b, times)
-    return GetAsOf.End(b)
-
-
-def history_extremes(b):
-    view = b.CreateString("v")
-    keys = strings(b, ["u1"])
-    History.Start(b); History.AddView(b, view); History.AddKeyParts(b, keys)
-    History.AddFromMs(b, INT64_MIN); History.AddToMs(b, INT64_MAX)
-    History.AddAgg(b, Aggregation.Aggregation.Min); History.AddLimit(b, (1 << 32) - 1)
+    History.AddFields(b, fields); History.AddFromMs(b, from_ms); History.AddToMs(b, to_ms)
+    History.AddAgg(b, agg); History.AddLimit(b, limit)
     return History.End(b)
 
 
@@ -215,8 +197,9 @@ seeds = {
     "get_as_of": frame(get_as_of, RB.GetAsOf),
     "history": frame(history, RB.History),
     "training": frame(training, RB.TrainingBatch),
-    "get_as_of_extremes": frame(get_as_of_extremes, RB.GetAsOf),
-    "history_extremes": frame(history_extremes, RB.History),
+    "get_as_of_extremes": frame(lambda b: get_as_of(b, (INT64_MIN, INT64_MAX, -1)), RB.GetAsOf),
+    "history_extremes": frame(lambda b: history(b, INT64_MIN, INT64_MAX, Aggregation.Aggregation.Min,
+                                                (1 << 32) - 1), RB.History),
 }
 seeds["pipelined"] = seeds["put"] + seeds["get"] + seeds["delete"] + seeds["get"]
 seeds["pipelined_past"] = seeds["put"] + seeds["get_as_of"] + seeds["history"] + seeds["training"]

@@ -15,15 +15,7 @@ import pytest
 import quiver
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
-from quiverd import Quiverd  # noqa: E402
-
-
-def wait_for(condition, what, timeout=30):
-    """Polls a condition the server's own state answers (not a sleep)."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, what
-        time.sleep(0.02)
+from quiverd import Quiverd, wait_for  # noqa: E402
 
 
 def read_all(sock):

@@ -4,11 +4,11 @@ buffer shrinks back after a large request; before AUTH only small requests
 are parsed, as Redis 7 does."""
 
 import socket
-import time
 
 import pytest
 
 from conftest import Quiverd
+from quiverd import wait_for
 
 
 def rss_bytes(server):
@@ -21,13 +21,6 @@ def rss_bytes(server):
 
 def net_input(client):
     return client.info("stats")["total_net_input_bytes"]
-
-
-def wait_for(condition, what, timeout=30):
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, what
-        time.sleep(0.01)
 
 
 def read_reply(sock):

@@ -10,6 +10,15 @@ import time
 import redis
 
 
+def wait_for(condition, what, timeout=30):
+    """Polls a condition that quiverd's own state answers (not a sleep
+    standing in for synchronisation); fails with `what` after `timeout` s."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, what
+        time.sleep(0.01)
+
+
 class Quiverd:
     def __init__(self, *extra):
         self.binary = os.environ.get("QUIVERD", "build/release/server/quiverd")

@@ -14,6 +14,22 @@
 namespace quiver {
 namespace {
 
+// Runs one request frame (copied 8-aligned) through a handler into *out and
+// returns the verified response, which views *response (an aligned copy).
+const fb::Response* HandleFrame(NativeHandler& handler,
+                                const flatbuffers::FlatBufferBuilder& request,
+                                flatbuffers::FlatBufferBuilder* out,
+                                std::vector<uint64_t>* response, bool* keep = nullptr) {
+  std::vector<uint64_t> aligned((request.GetSize() + 7) / 8);
+  std::memcpy(aligned.data(), request.GetBufferPointer(), request.GetSize());
+  const bool k =
+      handler.Handle({reinterpret_cast<uint8_t*>(aligned.data()), request.GetSize()}, out);
+  if (keep) *keep = k;
+  response->assign((out->GetSize() + 7) / 8, 0);
+  std::memcpy(response->data(), out->GetBufferPointer(), out->GetSize());
+  return protocol::VerifyResponse({reinterpret_cast<uint8_t*>(response->data()), out->GetSize()});
+}
+
 class NativeHandlerTest : public ::testing::Test {
  protected:
   NativeHandlerTest()
@@ -28,14 +44,7 @@ class NativeHandlerTest : public ::testing::Test {
 
   // Runs one request frame through the handler; returns the verified response.
   const fb::Response* Handle(flatbuffers::FlatBufferBuilder& request, bool* keep = nullptr) {
-    std::vector<uint64_t> aligned((request.GetSize() + 7) / 8);
-    std::memcpy(aligned.data(), request.GetBufferPointer(), request.GetSize());
-    const bool k =
-        handler_.Handle({reinterpret_cast<uint8_t*>(aligned.data()), request.GetSize()}, &out_);
-    if (keep) *keep = k;
-    response_.assign((out_.GetSize() + 7) / 8, 0);
-    std::memcpy(response_.data(), out_.GetBufferPointer(), out_.GetSize());
-    return protocol::VerifyResponse({reinterpret_cast<uint8_t*>(response_.data()), out_.GetSize()});
+    return HandleFrame(handler_, request, &out_, &response_, keep);
   }
 
   rcu::ThreadRegistration registration_;
@@ -160,14 +169,11 @@ TEST(NativeHandlerHistoryTest, ManyVersionsEncodeWhileTheBuilderGrows) {
     auto req =
         fb::CreateHistory(b, b.CreateString("v"), 0, b.CreateVectorOfStrings({"u"}), 0, 1'000'000);
     b.FinishSizePrefixed(fb::CreateRequest(b, 1, fb::RequestBody::History, req.Union()));
-    std::vector<uint64_t> frame((b.GetSize() + 7) / 8);
-    std::memcpy(frame.data(), b.GetBufferPointer(), b.GetSize());
     flatbuffers::FlatBufferBuilder out(64);  // small: it must grow
-    ASSERT_TRUE(handler.Handle({reinterpret_cast<uint8_t*>(frame.data()), b.GetSize()}, &out));
-    std::vector<uint64_t> copy((out.GetSize() + 7) / 8);
-    std::memcpy(copy.data(), out.GetBufferPointer(), out.GetSize());
-    const fb::Response* r =
-        protocol::VerifyResponse({reinterpret_cast<uint8_t*>(copy.data()), out.GetSize()});
+    std::vector<uint64_t> copy;
+    bool keep = false;
+    const fb::Response* r = HandleFrame(handler, b, &out, &copy, &keep);
+    ASSERT_TRUE(keep);
     ASSERT_NE(r, nullptr);
     const fb::GetReply* reply = r->body_as_GetReply();
     ASSERT_NE(reply, nullptr);
@@ -289,14 +295,11 @@ TEST(NativeHandlerExtremeTimesTest, EveryRequestKindTakesInt64Extremes) {
                     .ok());
     NativeHandler handler(store, {});
     auto handle = [&](flatbuffers::FlatBufferBuilder& b) {
-      std::vector<uint64_t> frame((b.GetSize() + 7) / 8);
-      std::memcpy(frame.data(), b.GetBufferPointer(), b.GetSize());
       flatbuffers::FlatBufferBuilder out;
-      EXPECT_TRUE(handler.Handle({reinterpret_cast<uint8_t*>(frame.data()), b.GetSize()}, &out));
-      std::vector<uint64_t> copy((out.GetSize() + 7) / 8);
-      std::memcpy(copy.data(), out.GetBufferPointer(), out.GetSize());
-      const fb::Response* r =
-          protocol::VerifyResponse({reinterpret_cast<uint8_t*>(copy.data()), out.GetSize()});
+      std::vector<uint64_t> copy;
+      bool keep = false;
+      const fb::Response* r = HandleFrame(handler, b, &out, &copy, &keep);
+      EXPECT_TRUE(keep);
       EXPECT_NE(r, nullptr);
       return r == nullptr ? fb::StatusCode::Internal : r->code();
     };

@@ -38,6 +38,8 @@ KafkaStatus DecodeKafka(const fb::IngestInfo& k) {
     }
   }
   s.windows_through_ms = k.windows_through_ms();
+  s.paused = Str(k.paused());
+  s.pauses = k.pauses();
   return s;
 }
 

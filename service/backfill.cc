@@ -30,6 +30,8 @@ Result<BackfillCounts> Backfill(FeatureStore& store, Ingestor& ingestor, std::st
                                 std::span<const std::string_view> events,
                                 std::optional<int64_t> finish_until_ms, HistoryBatch* writes) {
   QUIVER_ASSIGN_OR_RETURN(ViewSource target, SourceOf(store, view));
+  // Checked once per request: a request is applied whole (OnlineTable::Limit).
+  QUIVER_RETURN_IF_ERROR(store.IngestRefusal());
   EventMapper mapper(target.source, &store);
   mapper.Refresh(store.registry());
   std::vector<SourceEvent> ours;

@@ -28,7 +28,8 @@ struct BackfillCounts {
 // Maps and applies `events` to `view` (which must have a source); with
 // finish_until_ms, then advances its windows to that time. The writes to
 // make durable are appended to *writes. Fails without applying anything if
-// the view is unknown or has no source.
+// the view is unknown or has no source, or if writes are refused (a disk
+// fault, the online table at its memory limit: FeatureStore::IngestRefusal).
 // REQUIRES: an rcu::ThreadRegistration on this thread, no rcu::ReadLock held.
 Result<BackfillCounts> Backfill(FeatureStore& store, Ingestor& ingestor, std::string_view view,
                                 std::span<const std::string_view> events,

@@ -32,6 +32,8 @@ struct IngestStatus {
   uint64_t too_late = 0;
   uint64_t batches = 0;
   uint64_t dead_lettered = 0;
+  uint64_t pauses = 0;  // times ingestion waited while writes were refused
+  std::string paused;   // why it waits now (the disk failed, memory is full); empty: it runs
   std::array<uint64_t, kEventErrorKinds> malformed{};  // by EventError
   // Window changes (a tile leaving a window) are applied and durable up to
   // this event time: the stream's progress, or now once it is caught up.

@@ -64,13 +64,16 @@ std::string LatencyJson(const LatencySummary& l) {
 }
 
 std::string KafkaJson(const KafkaStatus& k) {
-  std::string out = "{\"running\":" + std::string(k.running ? "true" : "false") + ",\"brokers\":";
+  std::string out = "{\"running\":" + std::string(k.running ? "true" : "false") + ",\"paused\":";
+  AppendJsonString(k.paused, &out);
+  out += ",\"brokers\":";
   AppendJsonString(k.brokers, &out);
   out += ",\"group\":";
   AppendJsonString(k.group, &out);
   const std::pair<const char*, uint64_t> counters[] = {
       {"messages", k.messages}, {"events", k.events},   {"versions", k.versions},
-      {"too_late", k.too_late}, {"batches", k.batches}, {"dead_lettered", k.dead_lettered}};
+      {"too_late", k.too_late}, {"batches", k.batches}, {"dead_lettered", k.dead_lettered},
+      {"pauses", k.pauses}};
   for (const auto& [name, value] : counters)
     out += ",\"" + std::string(name) + "\":" + std::to_string(value);
   out += ",\"malformed\":{";
@@ -96,6 +99,7 @@ std::string KafkaJson(const KafkaStatus& k) {
 void PrintKafka(const KafkaStatus& k) {
   std::cout << "kafka           " << (k.running ? "consuming" : "stopped") << " from " << k.brokers
             << " as group " << k.group << "\n";
+  if (!k.paused.empty()) std::cout << "  paused: " << k.paused << "\n";
   std::cout << "  messages " << k.messages << "  events " << k.events << "  versions " << k.versions
             << "  batches " << k.batches << "  too late " << k.too_late << "  dead-lettered "
             << k.dead_lettered << "\n";

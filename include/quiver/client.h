@@ -239,6 +239,10 @@ struct KafkaStatus {
   LatencySummary event_to_visible, consume_to_visible;
   std::vector<KafkaPartitionStatus> partitions;
   int64_t windows_through_ms = 0;  // window changes applied and durable up to here
+  // Why ingestion waits now (writes are refused: a disk fault, memory at
+  // --max-memory); empty while it runs. It resumes by itself.
+  std::string paused;
+  uint64_t pauses = 0;  // times it waited so
 };
 
 // A compaction of the server's history (Client::Compact).

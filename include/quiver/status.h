@@ -44,6 +44,7 @@ enum class ErrorKind : uint8_t {
   kNoPermission,  // the user may not run this command or touch this key
   kReadOnly,      // this server does not accept writes
   kBusy,          // the server is busy (a script is running)
+  kMisconf,       // writes are refused: the disk failed (Redis's MISCONF)
 };
 
 // The kind's Redis error code ("WRONGTYPE", "OOM", …); "" for kNone.
@@ -97,6 +98,9 @@ class [[nodiscard]] Status {
   }
   static Status Busy(std::string m) {
     return {StatusCode::kUnavailable, ErrorKind::kBusy, std::move(m)};
+  }
+  static Status Misconf(std::string m) {
+    return {StatusCode::kUnavailable, ErrorKind::kMisconf, std::move(m)};
   }
 
   bool ok() const { return code_ == StatusCode::kOk; }
@@ -190,6 +194,8 @@ inline std::string_view ErrorKindName(ErrorKind kind) {
       return "READONLY";
     case ErrorKind::kBusy:
       return "BUSY";
+    case ErrorKind::kMisconf:
+      return "MISCONF";
   }
   return "";
 }

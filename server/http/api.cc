@@ -39,6 +39,7 @@ unsigned HttpStatusOf(const Status& s) {
       return 400;
     case ErrorKind::kOutOfMemory:
     case ErrorKind::kBusy:
+    case ErrorKind::kMisconf:
       return 503;
     case ErrorKind::kNone:
       break;

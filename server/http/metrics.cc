@@ -49,6 +49,9 @@ void AppendRequests(const RequestMetrics& metrics, PrometheusText& out) {
 void AppendKafka(const IngestStatus& s, PrometheusText& out) {
   out.Family("quiver_kafka_running", "gauge", "1 while the Kafka consumer runs.");
   out.Sample("quiver_kafka_running", {}, s.running ? 1 : 0);
+  out.Family("quiver_kafka_paused", "gauge",
+             "1 while ingestion waits because writes are refused (disk failed, memory full).");
+  out.Sample("quiver_kafka_paused", {}, s.paused.empty() ? 0 : 1);
   struct Counter {
     const char* name;
     const char* help;
@@ -64,6 +67,7 @@ void AppendKafka(const IngestStatus& s, PrometheusText& out) {
        s.too_late},
       {"quiver_kafka_dead_lettered_total", "Malformed events copied to a dead-letter topic.",
        s.dead_lettered},
+      {"quiver_kafka_pauses_total", "Times ingestion waited while writes were refused.", s.pauses},
   };
   for (const Counter& c : counters) {
     out.Family(c.name, "counter", c.help);
@@ -124,8 +128,12 @@ void HttpApi::AppendServing(PrometheusText& out) const {
   }
   if (HistoryStore* history = d_.store.history()) {
     out.Family("quiver_history_healthy", "gauge",
-               "1 while RocksDB accepts writes; 0 after a write failed (see /health).");
+               "1 while RocksDB accepts writes; 0 while they are refused after a disk failure (see "
+               "/health).");
     out.Sample("quiver_history_healthy", {}, history->health().ok() ? 1 : 0);
+    out.Family("quiver_history_recoveries_total", "counter",
+               "Times the history took writes again after a disk failure.");
+    out.Sample("quiver_history_recoveries_total", {}, static_cast<double>(history->recoveries()));
   }
 }
 

@@ -60,6 +60,10 @@ struct KafkaIngest::Impl {
   // or the batch is max_batch_ms old.
   void FillBatch();
   void Flush();
+  // Holds the batch while writes are refused, with every partition paused
+  // so that the consumer stays in its group; false if stopping first.
+  bool WaitUntilWritable();
+  void PauseAll(bool pause);
   // Adds the consumed offset of every partition with new messages to the
   // batch; returns them.
   std::vector<std::pair<PartitionKey, int64_t>> StoreOffsets(HistoryBatch* batch);
@@ -99,7 +103,8 @@ struct KafkaIngest::Impl {
   mutable std::mutex mu;  // guards what status() reads below
   std::map<PartitionKey, PartitionState> partitions;
   IngestCounts counts;
-  uint64_t messages = 0, batches = 0, dead_lettered = 0;
+  uint64_t messages = 0, batches = 0, dead_lettered = 0, pauses = 0;
+  std::string paused;  // why ingestion waits; empty while it runs
   std::array<uint64_t, kEventErrorKinds> malformed{};
   int64_t windows_through_ms = 0;
   Histogram event_to_visible, consume_to_visible;
@@ -286,7 +291,45 @@ int64_t KafkaIngest::Impl::Watermark() {
   return w;
 }
 
+void KafkaIngest::Impl::PauseAll(bool pause) {
+  rd_kafka_topic_partition_list_t* parts = nullptr;
+  if (rd_kafka_assignment(consumer, &parts) != RD_KAFKA_RESP_ERR_NO_ERROR) return;
+  if (pause) {
+    rd_kafka_pause_partitions(consumer, parts);
+  } else {
+    rd_kafka_resume_partitions(consumer, parts);
+  }
+  rd_kafka_topic_partition_list_destroy(parts);
+}
+
+bool KafkaIngest::Impl::WaitUntilWritable() {
+  Status refused = store.IngestRefusal();
+  if (refused.ok()) return true;
+  spdlog::warn("kafka: ingestion paused: {}", refused.KindAndMessage());
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    ++pauses;
+    paused = refused.KindAndMessage();
+  }
+  PauseAll(true);
+  while (!stop && !(refused = store.IngestRefusal()).ok()) {
+    // Serves rebalances and keeps the group membership; a paused
+    // partition delivers nothing, a newly assigned one joins the batch.
+    rd_kafka_message_t* m = rd_kafka_consumer_poll(consumer, 100);
+    if (m != nullptr) {
+      Handle(m);
+      rd_kafka_message_destroy(m);
+    }
+  }
+  PauseAll(false);
+  std::lock_guard<std::mutex> lock(mu);
+  paused.clear();
+  if (!stop) spdlog::info("kafka: ingestion resumed");
+  return !stop;
+}
+
 void KafkaIngest::Impl::Flush() {
+  if (!WaitUntilWritable()) return;
   HistoryBatch batch;
   batch.Reserve(last_batch_bytes + last_batch_bytes / 8);
   IngestCounts c;
@@ -497,6 +540,8 @@ IngestStatus KafkaIngest::status() const {
   s.too_late = i.counts.too_late;
   s.batches = i.batches;
   s.dead_lettered = i.dead_lettered;
+  s.pauses = i.pauses;
+  s.paused = i.paused;
   s.malformed = i.malformed;
   s.windows_through_ms = i.windows_through_ms;
   for (const auto& [key, p] : i.partitions) {

@@ -38,9 +38,10 @@ flatbuffers::Offset<fb::IngestInfo> EncodeIngest(Builder& b, const IngestStatus&
   auto event = EncodeLatency(b, s.event_to_visible_us);
   auto consume = EncodeLatency(b, s.consume_to_visible_us);
   auto partitions_v = b.CreateVector(partitions);
+  auto paused = b.CreateString(s.paused);
   return fb::CreateIngestInfo(b, s.running, brokers, group, s.messages, s.events, s.versions,
                               s.too_late, s.batches, s.dead_lettered, malformed_v, event, consume,
-                              partitions_v, s.windows_through_ms);
+                              partitions_v, s.windows_through_ms, paused, s.pauses);
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "server/resp/arguments.h"
+#include "server/resp/errors.h"
 #include "server/resp/helpers.h"
 
 namespace quiver::resp {
@@ -169,12 +170,25 @@ bool WatchesHold(Context& ctx) {
   return true;
 }
 
+// The MISCONF error if the transaction writes and the disk refuses writes.
+Status WritesRefused(const Context& ctx) {
+  for (const auto& request : ctx.session.queued) {
+    if (FindCommand(request[0])->flags & kWrite) return DiskRefusal(ctx);
+  }
+  return Status::Ok();
+}
+
 void Exec(Context& ctx, Args) {
   Session& s = ctx.session;
   if (!s.in_multi) return ctx.out.Error("ERR EXEC without MULTI");
   if (s.multi_failed) {
     ClearTransaction(s);
     return ctx.out.Error("EXECABORT Transaction discarded because of previous errors.");
+  }
+  if (Status refused = WritesRefused(ctx); !refused.ok()) {
+    ClearTransaction(s);
+    // Redis's words when EXEC itself is refused.
+    return ctx.out.Error("EXECABORT Transaction discarded because of: " + ErrorReply(refused));
   }
   std::vector<std::vector<std::string>> queued = std::move(s.queued);
   KeySpace::ExclusiveGate exclusive(ctx.ks);

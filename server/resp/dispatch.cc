@@ -193,6 +193,10 @@ void Run(Context& ctx, const Command& cmd, Args args, bool gate) {
   info.last_command.store(&cmd, std::memory_order_relaxed);
   ClientInfo::Add(info.commands, 1);
   if ((cmd.flags & kDenyOom) && OverMemory(ctx)) return ctx.Fail(Oom());
+  // Inside EXEC (ctx.txn set), the transaction as a whole was checked.
+  if ((cmd.flags & kWrite) && ctx.txn == nullptr) {
+    if (Status refused = DiskRefusal(ctx); !refused.ok()) return ctx.Fail(refused);
+  }
   if (WritesFeatureKey(cmd, args)) return ctx.out.Error(kFeatureKeyReadOnly);
   rcu::ReadLock read_lock;
   const bool many = (cmd.flags & kMultiKey) && KeyCount(cmd, args.size()) > 1;
@@ -224,6 +228,9 @@ void Execute(Context& ctx, Args args, const Command* cmd) {
   if (s.in_multi && !(cmd->flags & kNoQueue)) {
     // As Redis: over the limit, nothing more is queued (EXEC then aborts).
     if (OverMemory(ctx)) return Refuse(ctx, Oom());
+    if (cmd->flags & kWrite) {
+      if (Status refused = DiskRefusal(ctx); !refused.ok()) return Refuse(ctx, refused);
+    }
     s.queued.emplace_back(args.begin(), args.end());
     ctx.out.Simple("QUEUED");
     return;

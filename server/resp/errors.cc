@@ -14,6 +14,7 @@ std::string ErrorReply(const Status& status) {
     case ErrorKind::kNoPermission:
     case ErrorKind::kReadOnly:
     case ErrorKind::kBusy:
+    case ErrorKind::kMisconf:
       break;
   }
   return status.KindAndMessage();

@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "server/resp/command.h"
+#include "storage/keyspace/key_log.h"
 
 namespace quiver::resp {
 
@@ -26,6 +27,12 @@ inline Status Oom() {
 }
 inline Status WrongType() {
   return Status::WrongType(std::string(kWrongTypeMessage));
+}
+// OK, or the MISCONF error that refuses writes while the disk under the
+// plain keys has failed (and until it recovers).
+inline Status DiskRefusal(const Context& ctx) {
+  const KeyLog* log = ctx.ks.log();
+  return log != nullptr ? log->store().health() : Status::Ok();
 }
 inline Status TooBig() {
   return Status::InvalidArgument("string exceeds maximum allowed size (proto-max-bulk-len)");

@@ -404,8 +404,9 @@ Result<WriteResult> FeatureStore::WriteComputed(const ViewSchema& view,
       if (r != nullptr && batch != nullptr) seq = history_->NextSeq();
       return r;
     };
-    QUIVER_ASSIGN_OR_RETURN(OnlineTable::Outcome outcome,
-                            table_.Upsert(view.id, row.key, row.event_time_ms, build));
+    QUIVER_ASSIGN_OR_RETURN(
+        OnlineTable::Outcome outcome,
+        table_.Upsert(view.id, row.key, row.event_time_ms, build, OnlineTable::Limit::kIgnore));
     if (stats) stats->Packed(row.row);
     const bool applied = outcome != OnlineTable::Outcome::kStale;
     ++(applied ? result.applied : result.stale);
@@ -416,6 +417,19 @@ Result<WriteResult> FeatureStore::WriteComputed(const ViewSchema& view,
     RecordVersion(view, row.key, row.event_time_ms, seq, now, row.row, false, batch);
   }
   return result;
+}
+
+Status FeatureStore::IngestRefusal() const {
+  if (history_ != nullptr) QUIVER_RETURN_IF_ERROR(history_->health());
+  // Ingestion stops a little short of the limit (1/32 of it), which leaves
+  // room for its batch in progress and for the writes of clients.
+  const int64_t limit = table_.max_memory_bytes();
+  if (limit > 0 && table_.memory_bytes() >= limit - limit / 32) {
+    return Status::OutOfMemory("the online table holds " + std::to_string(table_.memory_bytes()) +
+                               " bytes and its limit is " + std::to_string(limit) +
+                               " (--max-memory); ingestion waits until memory frees");
+  }
+  return Status::Ok();
 }
 
 Result<uint32_t> FeatureStore::Delete(std::string_view view_name,

@@ -206,10 +206,16 @@ class FeatureStore {
   // computed rows from its window states at restart. Views with a source
   // accept only these; Write and Delete refuse them. With batch null, only
   // the online table is written (a restart rebuilding rows; not counted in
-  // the statistics). REQUIRES: the caller holds an
-  // rcu::ReadLock (view is from the current catalog).
+  // the statistics). Not held to the memory limit row by row: ingestion
+  // checks it before each batch (OnlineTable::Limit). REQUIRES: the caller
+  // holds an rcu::ReadLock (view is from the current catalog).
   Result<WriteResult> WriteComputed(const ViewSchema& view, std::span<const ComputedRow> rows,
                                     HistoryBatch* batch);
+  // OK, or why ingestion (Kafka, backfill) must wait before its next batch:
+  // writes are refused after a disk fault, or the online table is within
+  // 1/32 of its memory limit.
+  Status IngestRefusal() const;
+
   // Removes the online (and latest) rows of the given entities; returns how
   // many existed. Past versions stay in the history.
   Result<uint32_t> Delete(std::string_view view, std::span<const std::string_view> key_parts,

@@ -7,6 +7,16 @@
 
 namespace quiver {
 
+namespace {
+
+// What the disk or the operating system refused is recovered and retried;
+// any other failure (a batch naming a column never opened) is the batch's.
+bool IsDiskFailure(const Status& s) {
+  return s.code() == StatusCode::kIoError || s.code() == StatusCode::kUnavailable;
+}
+
+}  // namespace
+
 void HistoryBatch::Add(Op op, ColumnFamily c, std::string_view key, std::string_view value) {
   const auto klen = static_cast<uint32_t>(key.size());
   const auto vlen = static_cast<uint32_t>(value.size());
@@ -25,8 +35,11 @@ uint32_t HistoryBatch::ReadU32(size_t pos) const {
   return v;
 }
 
-CommitQueue::CommitQueue(WriteGroup write, SyncLog sync, size_t max_queued_bytes)
-    : write_(std::move(write)), sync_(std::move(sync)), max_queued_bytes_(max_queued_bytes) {
+CommitQueue::CommitQueue(WriteGroup write, SyncLog sync, Recover recover, Options options)
+    : write_(std::move(write)),
+      sync_(std::move(sync)),
+      recover_(std::move(recover)),
+      options_(options) {
   thread_ = std::thread([this] {
     NameThisThread("committer");
     Run();
@@ -57,7 +70,7 @@ CommitQueue::~CommitQueue() {
 void CommitQueue::Submit(HistoryBatch batch, Done done) {
   std::unique_lock<std::mutex> lock(mu_);
   // An empty queue always takes the batch, however large it is.
-  space_.wait(lock, [&] { return queue_.empty() || queued_bytes_ < max_queued_bytes_; });
+  space_.wait(lock, [&] { return queue_.empty() || queued_bytes_ < options_.max_queued_bytes; });
   queued_bytes_ += batch.bytes();
   queue_.push_back(Item{std::move(batch), std::move(done)});
   ++submitted_;
@@ -71,7 +84,28 @@ void CommitQueue::Drain() {
   space_.wait(lock, [&] { return committed_ >= target; });
 }
 
-void CommitQueue::Complete(std::vector<Item>& items, const Status& status) {
+Status CommitQueue::health() const {
+  if (!failed()) return Status::Ok();
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!failed_.load(std::memory_order_relaxed)) return Status::Ok();
+  return Status::Misconf("writes are refused: " + cause_.message() +
+                         "; they resume by themselves once the disk recovers");
+}
+
+void CommitQueue::Fail(const Status& cause) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    SetFailure(cause);
+  }
+  work_.notify_one();
+}
+
+void CommitQueue::SetFailure(const Status& cause) {
+  cause_ = cause;
+  failed_.store(true, std::memory_order_release);
+}
+
+void CommitQueue::Complete(Group& items, const Status& status) {
   for (Item& item : items) {
     // The completion, and what it holds (a connection, say), is released
     // before Drain can return: its caller may then tear down what it uses.
@@ -85,53 +119,147 @@ void CommitQueue::Complete(std::vector<Item>& items, const Status& status) {
   space_.notify_all();
 }
 
-void CommitQueue::Run() {
-  std::vector<Item> group;
+Status CommitQueue::WriteItems(const Group& group) {
   std::vector<const HistoryBatch*> batches;
+  batches.reserve(group.size());
+  for (const Item& item : group)
+    batches.push_back(&item.batch);
+  return write_(batches);
+}
+
+void CommitQueue::Run() {
+  Group group;
   for (;;) {
     {
       std::unique_lock<std::mutex> lock(mu_);
-      work_.wait(lock, [&] { return stop_ || !queue_.empty(); });
+      work_.wait(lock, [&] { return stop_ || !queue_.empty() || failed_.load(); });
+      if (failed_.load()) {
+        lock.unlock();
+        if (!RecoverLoop()) return;
+        continue;
+      }
       if (queue_.empty()) return;  // stopping, and everything is written
       group.swap(queue_);
       queued_bytes_ = 0;
     }
     space_.notify_all();
-    batches.clear();
-    for (const Item& item : group)
-      batches.push_back(&item.batch);
-    Status status = write_(batches);
-    if (!sync_) {
+    Status status = WriteItems(group);
+    if (IsDiskFailure(status)) {
+      Retry(std::move(group), status);
+    } else if (!status.ok() || !sync_) {  // a bad batch (a bug) fails its group alone
       Complete(group, status);
-      group.clear();
-      continue;
+    } else {
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        written_.push_back(std::move(group));
+      }
+      sync_work_.notify_one();
     }
-    {
-      // Even a failed group goes through the sync step: completions keep
-      // their order.
-      std::lock_guard<std::mutex> lock(mu_);
-      written_.push_back(Written{std::move(group), std::move(status)});
-    }
-    sync_work_.notify_one();
     group = {};
   }
 }
 
 void CommitQueue::RunSync() {
-  std::vector<Written> groups;
+  std::vector<Group> groups;
   for (;;) {
     {
       std::unique_lock<std::mutex> lock(mu_);
       sync_work_.wait(lock, [&] { return writer_done_ || !written_.empty(); });
       if (written_.empty()) return;  // the committer stopped and everything is synced
       groups.swap(written_);
+      syncing_ = true;
     }
     // One fsync makes every group written so far durable.
     const Status synced = sync_();
-    for (Written& w : groups)
-      Complete(w.items, w.status.ok() ? synced : w.status);
+    if (synced.ok()) {
+      for (Group& g : groups)
+        Complete(g, synced);
+    }
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (!synced.ok()) {
+        // Not durable: written again (and synced) once the store recovers.
+        for (Group& g : groups)
+          retry_.push_back(std::move(g));
+        SetFailure(synced);
+      }
+      syncing_ = false;
+    }
+    sync_idle_.notify_all();
+    work_.notify_one();
     groups.clear();
   }
+}
+
+void CommitQueue::Retry(Group group, const Status& cause) {
+  std::unique_lock<std::mutex> lock(mu_);
+  // Groups written before this one come back from the sync step first.
+  sync_idle_.wait(lock, [&] { return written_.empty() && !syncing_; });
+  retry_.push_back(std::move(group));
+  SetFailure(cause);
+}
+
+bool CommitQueue::RecoverLoop() {
+  std::unique_lock<std::mutex> lock(mu_);
+  sync_idle_.wait(lock, [&] { return written_.empty() && !syncing_; });
+  for (;;) {
+    if (stop_) {
+      GiveUp(lock);
+      return false;
+    }
+    lock.unlock();
+    const Status s = TryRecover();
+    lock.lock();
+    if (s.ok()) return true;
+    cause_ = s;
+    work_.wait_for(lock, options_.retry_every, [&] { return stop_; });
+  }
+}
+
+Status CommitQueue::TryRecover() {
+  if (recover_) QUIVER_RETURN_IF_ERROR(recover_());
+  std::vector<Group> groups;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    groups = std::move(retry_);
+    retry_.clear();
+  }
+  Status s = Status::Ok();
+  for (const Group& g : groups) {
+    s = WriteItems(g);
+    if (!s.ok()) break;
+  }
+  if (s.ok() && sync_) s = sync_();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!s.ok()) {
+      retry_.insert(retry_.begin(), std::make_move_iterator(groups.begin()),
+                    std::make_move_iterator(groups.end()));
+      return s;
+    }
+    // Healthy before the writes held are acknowledged: whoever waits for
+    // them (Drain) then finds the store taking writes.
+    failed_.store(false, std::memory_order_release);
+    cause_ = Status::Ok();
+  }
+  for (Group& g : groups)
+    Complete(g, s);
+  return s;
+}
+
+void CommitQueue::GiveUp(std::unique_lock<std::mutex>& lock) {
+  // Stopping while the store is failed: what was not made durable fails.
+  std::vector<Group> groups = std::move(retry_);
+  retry_.clear();
+  groups.push_back(std::move(queue_));
+  queue_.clear();
+  queued_bytes_ = 0;
+  const Status cause = Status::Misconf("not written: quiverd stopped before the disk recovered (" +
+                                       cause_.message() + ")");
+  lock.unlock();
+  for (Group& g : groups)
+    Complete(g, cause);
+  lock.lock();
 }
 
 }  // namespace quiver

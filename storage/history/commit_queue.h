@@ -9,8 +9,20 @@
 // Submit blocks while more than max_queued_bytes wait, so a disk slower
 // than the network slows writers down instead of growing memory without
 // bound.
+//
+// A write or sync the disk refused (an IoError) does not fail its writes. The queue keeps the
+// groups it could not make durable, reports the failure (health()) so that
+// front ends refuse new writes, and calls Recover every retry interval
+// until the store is back; it then writes those groups again, in order,
+// and completes them. Rewriting is safe because a group's operations are
+// idempotent (puts, deletes and newest-wins merges of the same values). A
+// write in flight when the disk fails is thus acknowledged late, never
+// lost while quiverd runs; if quiverd stops first, it completes with the
+// error and was never acknowledged.
 #pragma once
 
+#include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -95,9 +107,18 @@ class CommitQueue {
   using WriteGroup = std::function<Status(std::span<const HistoryBatch* const>)>;
   // Makes everything written so far durable (fsync); called on the sync thread.
   using SyncLog = std::function<Status()>;
+  // Brings the store back after a failure, so that it takes writes again;
+  // called on the committer thread while no write or sync runs.
+  using Recover = std::function<Status()>;
 
-  // sync may be empty: a group is then complete once written.
-  CommitQueue(WriteGroup write, SyncLog sync, size_t max_queued_bytes);
+  struct Options {
+    size_t max_queued_bytes = 64 << 20;
+    std::chrono::milliseconds retry_every{1000};  // between attempts to recover
+  };
+
+  // sync may be empty: a group is then complete once written. recover may
+  // be empty: the queue then only writes the failed groups again.
+  CommitQueue(WriteGroup write, SyncLog sync, Recover recover, Options options);
   // Commits everything queued, then stops the threads.
   ~CommitQueue();
   CommitQueue(const CommitQueue&) = delete;
@@ -110,23 +131,41 @@ class CommitQueue {
   // Blocks until everything submitted before the call is committed.
   void Drain();
 
+  // OK, or why writes are refused now: a Misconf status naming the failure,
+  // from the first failed write or sync until the store recovers.
+  Status health() const;
+  bool failed() const { return failed_.load(std::memory_order_acquire); }
+  // Reports a failure found outside the queue (a background flush or
+  // compaction): writes are refused and the committer recovers.
+  void Fail(const Status& cause);
+
  private:
   struct Item {
     HistoryBatch batch;
     Done done;
   };
-  struct Written {  // a group waiting for the sync step
-    std::vector<Item> items;
-    Status status;
-  };
+  using Group = std::vector<Item>;
   void Run();
   void RunSync();
-  void Complete(std::vector<Item>& items, const Status& status);
+  Status WriteItems(const Group& group);
+  void Complete(Group& items, const Status& status);
+  // Keeps a group whose write failed for the recovery, after every group
+  // the sync step still holds.
+  void Retry(Group group, const Status& cause);
+  // Records the failure; REQUIRES: mu_ held.
+  void SetFailure(const Status& cause);
+  // Recovers and commits the failed groups; false if the queue stopped
+  // first (every write left then completes with the failure).
+  bool RecoverLoop();
+  // One attempt: Recover, then write (and sync) the failed groups again.
+  Status TryRecover();
+  void GiveUp(std::unique_lock<std::mutex>& lock);
 
   WriteGroup write_;
   SyncLog sync_;
-  const size_t max_queued_bytes_;
-  std::mutex mu_;
+  Recover recover_;
+  const Options options_;
+  mutable std::mutex mu_;
   std::condition_variable work_;   // committer waits for items
   std::condition_variable space_;  // writers wait for room; Drain waits for progress
   std::vector<Item> queue_;
@@ -134,9 +173,15 @@ class CommitQueue {
   uint64_t submitted_ = 0;  // items ever submitted
   uint64_t committed_ = 0;  // items whose completion has run
   bool stop_ = false;
-  std::vector<Written> written_;  // groups written, not yet synced (guarded by mu_)
+  std::vector<Group> written_;  // groups written, not yet synced (guarded by mu_)
+  bool syncing_ = false;        // the sync thread holds groups (guarded by mu_)
   std::condition_variable sync_work_;
-  bool writer_done_ = false;  // the committer has stopped: the sync thread may stop
+  std::condition_variable sync_idle_;  // the sync step handed back what it held
+  bool writer_done_ = false;           // the committer has stopped: the sync thread may stop
+  // Failure (guarded by mu_, failed_ also read without it).
+  std::atomic<bool> failed_{false};
+  Status cause_;              // the latest failure, while failed_
+  std::vector<Group> retry_;  // groups to write again once recovered, in order
   std::thread thread_;
   std::thread sync_thread_;
 };

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdarg>
+#include <cstdio>
 #include <cstring>
 #include <limits>
 #include <optional>
@@ -11,7 +13,9 @@
 #include <rocksdb/compaction_filter.h>
 #include <rocksdb/convenience.h>
 #include <rocksdb/db.h>
+#include <rocksdb/env.h>
 #include <rocksdb/filter_policy.h>
+#include <rocksdb/listener.h>
 #include <rocksdb/memtablerep.h>
 #include <rocksdb/merge_operator.h>
 #include <rocksdb/slice_transform.h>
@@ -89,6 +93,59 @@ class NewestWins : public rocksdb::AssociativeMergeOperator {
 };
 
 }  // namespace
+
+// RocksDB's own log, in quiverd's: warnings and errors as such, the rest
+// (compaction and flush reports, statistics) at debug level. Not a LOG file
+// in the data directory, which a full disk would also break (RocksDB 7.8
+// asserts on a log line after a failed write to it).
+class SpdLogger : public rocksdb::Logger {
+ public:
+  SpdLogger() : rocksdb::Logger(rocksdb::InfoLogLevel::INFO_LEVEL) {}
+  void Logv(const char* format, va_list ap) override {
+    Logv(rocksdb::InfoLogLevel::INFO_LEVEL, format, ap);
+  }
+  void Logv(const rocksdb::InfoLogLevel level, const char* format, va_list ap) override {
+    const spdlog::level::level_enum to =
+        level >= rocksdb::InfoLogLevel::ERROR_LEVEL  ? spdlog::level::err
+        : level == rocksdb::InfoLogLevel::WARN_LEVEL ? spdlog::level::warn
+                                                     : spdlog::level::debug;
+    if (!spdlog::should_log(to)) return;
+    char line[1024];
+    std::vsnprintf(line, sizeof line, format, ap);
+    spdlog::log(to, "rocksdb: {}", line);
+  }
+};
+
+struct HistoryStore::RocksOptions {
+  rocksdb::DBOptions db;
+  rocksdb::ColumnFamilyOptions meta, history, latest;
+  rocksdb::ColumnFamilyOptions side;  // of the columns of other subsystems (OpenColumn)
+};
+
+// Tells the commit queue of errors RocksDB meets in the background (a
+// flush or compaction on a full disk), so that writes are refused and
+// recovered at once rather than at the next write; and turns RocksDB's own
+// recovery off: the queue recovers (HistoryStore::Recover).
+class HistoryStore::Listener : public rocksdb::EventListener {
+ public:
+  void Attach(CommitQueue* queue) {
+    std::lock_guard<std::mutex> lock(mu_);
+    queue_ = queue;
+  }
+  void OnBackgroundError(rocksdb::BackgroundErrorReason, rocksdb::Status* error) override {
+    if (error->ok() || error->severity() < rocksdb::Status::Severity::kHardError) return;
+    std::lock_guard<std::mutex> lock(mu_);
+    if (queue_ != nullptr) queue_->Fail(FromRocks(*error, "in the background"));
+  }
+  void OnErrorRecoveryBegin(rocksdb::BackgroundErrorReason, rocksdb::Status,
+                            bool* auto_recovery) override {
+    *auto_recovery = false;
+  }
+
+ private:
+  std::mutex mu_;
+  CommitQueue* queue_ = nullptr;
+};
 
 struct HistoryStore::Retention {
   std::function<int64_t()> now_ms;
@@ -210,12 +267,15 @@ Result<std::unique_ptr<HistoryStore>> HistoryStore::Open(Options options) {
   if (s->options_.durability == Durability::kSync) sync = [s] { return s->SyncLog(); };
   store->queue_ = std::make_unique<CommitQueue>(
       [s](std::span<const HistoryBatch* const> b) { return s->WriteGroup(b); }, std::move(sync),
-      s->options_.max_queued_bytes);
+      [s] { return s->Recover(); },
+      CommitQueue::Options{s->options_.max_queued_bytes, s->options_.retry_every});
+  s->listener_->Attach(s->queue_.get());
   return store;
 }
 
-Status HistoryStore::OpenDb() {
-  rocksdb::DBOptions db;
+void HistoryStore::BuildOptions() {
+  rocks_ = std::make_unique<RocksOptions>();
+  rocksdb::DBOptions& db = rocks_->db;
   db.create_if_missing = true;
   db.create_missing_column_families = true;
   db.max_background_jobs = 2;
@@ -227,6 +287,16 @@ Status HistoryStore::OpenDb() {
   db.atomic_flush = options_.durability == Durability::kNone;
   // One committer thread writes; hash-based memtables need this off.
   db.allow_concurrent_memtable_write = false;
+  // A failed write or sync is recovered by the commit queue (Recover), not
+  // by RocksDB's own retries; the listener tells the queue of failures in
+  // the background.
+  listener_ = std::make_shared<Listener>();
+  db.listeners.push_back(listener_);
+  db.info_log = std::make_shared<SpdLogger>();
+  if (options_.file_system) {
+    env_ = rocksdb::NewCompositeEnv(options_.file_system);
+    db.env = env_.get();
+  }
 
   rocksdb::BlockBasedTableOptions table;
   table.block_cache =
@@ -234,7 +304,7 @@ Status HistoryStore::OpenDb() {
   table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
   table.whole_key_filtering = false;  // reads seek by (view, entity) prefix
 
-  rocksdb::ColumnFamilyOptions history;
+  rocksdb::ColumnFamilyOptions& history = rocks_->history;
   history.OptimizeLevelStyleCompaction();
   history.prefix_extractor = std::make_shared<EntityPrefix>();
   history.memtable_prefix_bloom_size_ratio = 0.1;
@@ -247,7 +317,7 @@ Status HistoryStore::OpenDb() {
   history.compaction_filter_factory = std::make_shared<RetentionFilterFactory>(retention_);
   history.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
 
-  rocksdb::ColumnFamilyOptions latest;
+  rocksdb::ColumnFamilyOptions& latest = rocks_->latest;
   latest.merge_operator = std::make_shared<NewestWins>();
   latest.compression = history.compression;
   latest.level_compaction_dynamic_level_bytes = true;
@@ -263,46 +333,61 @@ Status HistoryStore::OpenDb() {
   // committer's time in Kafka ingestion. (A hash memtable, as for the
   // history, made ingestion slower: every state key is its own prefix.)
   latest.memtable_factory = std::make_shared<rocksdb::VectorRepFactory>();
-  side_options_ = std::make_unique<rocksdb::ColumnFamilyOptions>();
-  side_options_->compression = history.compression;
-  side_options_->level_compaction_dynamic_level_bytes = true;
-  side_options_->table_factory = latest.table_factory;
-  side_options_->memtable_factory = latest.memtable_factory;
+  rocks_->side.compression = history.compression;
+  rocks_->side.level_compaction_dynamic_level_bytes = true;
+  rocks_->side.table_factory = latest.table_factory;
+  rocks_->side.memtable_factory = latest.memtable_factory;
+}
 
-  std::vector<rocksdb::ColumnFamilyDescriptor> cfs = {
-      {rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions()},
-      {kHistoryCf, history},
-      {kLatestCf, latest}};
+Status HistoryStore::OpenDb() {
+  BuildOptions();
+  std::vector<std::string> names = {rocksdb::kDefaultColumnFamilyName, kHistoryCf, kLatestCf};
   // RocksDB opens a directory only with all its column families.
   std::vector<std::string> found;
-  if (rocksdb::DB::ListColumnFamilies(db, options_.dir, &found).ok()) {
+  if (rocksdb::DB::ListColumnFamilies(rocks_->db, options_.dir, &found).ok()) {
     for (const std::string& name : found) {
-      if (!IsOwnColumn(name)) cfs.emplace_back(name, *side_options_);
+      if (!IsOwnColumn(name)) names.push_back(name);
     }
   }
-  if (cfs.size() > kMaxColumns) {
+  if (names.size() > kMaxColumns) {
     return Status::FailedPrecondition("the history in " + options_.dir + " has " +
-                                      std::to_string(cfs.size()) + " column families; at most " +
+                                      std::to_string(names.size()) + " column families; at most " +
                                       std::to_string(kMaxColumns) + " are supported");
   }
-  std::vector<rocksdb::ColumnFamilyHandle*> handles;
-  QUIVER_RETURN_IF_ERROR(FromRocks(rocksdb::DB::Open(db, options_.dir, cfs, &handles, &db_),
-                                   "opening the history in " + options_.dir));
-  for (size_t i = 0; i < handles.size(); ++i) {
-    handles_[i].store(handles[i], std::memory_order_release);
-    column_names_.push_back(cfs[i].name);
+  QUIVER_RETURN_IF_ERROR(OpenColumns(names));
+  column_names_ = std::move(names);
+  // Appends number the documents after the last one stored.
+  QUIVER_ASSIGN_OR_RETURN(std::vector<std::string> docs, LoadDefinitions());
+  definitions_ = docs.size();
+  return Status::Ok();
+}
+
+Status HistoryStore::OpenColumns(const std::vector<std::string>& names) {
+  std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
+  for (const std::string& name : names) {
+    const rocksdb::ColumnFamilyOptions& o = name == kHistoryCf  ? rocks_->history
+                                            : name == kLatestCf ? rocks_->latest
+                                            : IsOwnColumn(name) ? rocks_->meta
+                                                                : rocks_->side;
+    cfs.emplace_back(name, o);
   }
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  QUIVER_RETURN_IF_ERROR(FromRocks(rocksdb::DB::Open(rocks_->db, options_.dir, cfs, &handles, &db_),
+                                   "opening the history in " + options_.dir));
+  // Column ids are positions in `names`: a reopen keeps every id.
+  for (size_t i = 0; i < handles.size(); ++i)
+    handles_[i].store(handles[i], std::memory_order_release);
 
   std::string next;
   rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), Handle(kMeta), kNextSeqKey, &next);
   if (s.ok() && next.size() == 8) {
-    next_seq_.store(history::ReadBig64(next.data()), std::memory_order_relaxed);
+    // A reopen never moves the counter back.
+    const uint64_t stored = history::ReadBig64(next.data());
+    if (stored > next_seq_.load(std::memory_order_relaxed))
+      next_seq_.store(stored, std::memory_order_relaxed);
   } else if (!s.IsNotFound()) {
     return FromRocks(s.ok() ? rocksdb::Status::Corruption("bad next_seq") : s, "reading next_seq");
   }
-  // Appends number the documents after the last one stored.
-  QUIVER_ASSIGN_OR_RETURN(std::vector<std::string> docs, LoadDefinitions());
-  definitions_ = docs.size();
   return Status::Ok();
 }
 
@@ -313,29 +398,40 @@ HistoryStore::~HistoryStore() {
     compactor = std::move(compactor_);
   }
   if (compactor.joinable()) {
-    db_->DisableManualCompaction();  // a running one returns early
+    if (db_ != nullptr) db_->DisableManualCompaction();  // a running one returns early
     compactor.join();
   }
+  if (listener_ != nullptr) listener_->Attach(nullptr);
   queue_.reset();  // commits what is queued
+  CloseDb();
+}
+
+void HistoryStore::CloseDb() {
   if (db_ == nullptr) return;
   // Without a WAL the memtables are the only copy; with one, flushing now
   // spares the next start replaying it.
   const std::vector<rocksdb::ColumnFamilyHandle*> handles = OpenHandles();
   db_->Flush(rocksdb::FlushOptions(), handles);
-  for (auto* h : handles)
-    db_->DestroyColumnFamilyHandle(h);
+  for (auto& h : handles_) {
+    if (auto* p = h.exchange(nullptr)) db_->DestroyColumnFamilyHandle(p);
+  }
   db_->Close();
   delete db_;
+  db_ = nullptr;
 }
 
-Status HistoryStore::health() const {
-  if (!failed_.load(std::memory_order_acquire)) return Status::Ok();
-  std::lock_guard<std::mutex> lock(error_mu_);
-  return error_;
+Result<HistoryStore::DbUse> HistoryStore::Use() const {
+  std::shared_lock<std::shared_mutex> lock(db_mu_);
+  if (db_ == nullptr) {
+    return Status::Unavailable(
+        "the history is closed: reopening it after a disk failure failed; "
+        "quiverd retries");
+  }
+  return DbUse{std::move(lock), db_};
 }
 
 Status HistoryStore::WriteGroup(std::span<const HistoryBatch* const> batches) {
-  if (Status s = health(); !s.ok()) return s;
+  if (db_ == nullptr) return Status::Unavailable("the history is closed");
   // A RocksDB record is about as long as ours (a tag, the column family and
   // varint lengths in place of our fixed 9-byte header): reserve that much
   // once instead of copying the batch as it grows.
@@ -379,22 +475,12 @@ Status HistoryStore::WriteGroup(std::span<const HistoryBatch* const> batches) {
   // overlapping with the next groups' writes.
   rocksdb::WriteOptions wo;
   wo.disableWAL = options_.durability == Durability::kNone;
-  return Fail(FromRocks(db_->Write(wo, &wb), "writing the history"));
+  return FromRocks(db_->Write(wo, &wb), "writing the history");
 }
 
 Status HistoryStore::SyncLog() {
-  if (Status s = health(); !s.ok()) return s;
-  return Fail(FromRocks(db_->SyncWAL(), "syncing the write-ahead log"));
-}
-
-Status HistoryStore::Fail(Status s) {
-  if (s.ok()) return s;
-  std::lock_guard<std::mutex> lock(error_mu_);
-  if (!failed_.load(std::memory_order_relaxed)) {
-    error_ = Status::IoError(s.message() + "; writes are refused until quiverd restarts");
-    failed_.store(true, std::memory_order_release);
-  }
-  return s;
+  if (db_ == nullptr) return Status::Unavailable("the history is closed");
+  return FromRocks(db_->SyncWAL(), "syncing the write-ahead log");
 }
 
 void HistoryStore::Submit(HistoryBatch batch, CommitQueue::Done done) {
@@ -407,7 +493,8 @@ void HistoryStore::Drain() {
 
 Result<std::vector<std::string>> HistoryStore::LoadDefinitions() const {
   std::vector<std::string> docs;
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), Handle(kMeta)));
+  QUIVER_ASSIGN_OR_RETURN(DbUse db, Use());
+  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), Handle(kMeta)));
   for (it->Seek(kDefinitionsPrefix); it->Valid() && it->key().starts_with(kDefinitionsPrefix);
        it->Next()) {
     docs.emplace_back(it->value().ToString());
@@ -418,11 +505,13 @@ Result<std::vector<std::string>> HistoryStore::LoadDefinitions() const {
 
 Status HistoryStore::AppendDefinitions(std::string_view yaml) {
   std::lock_guard<std::mutex> lock(definitions_mu_);
+  QUIVER_RETURN_IF_ERROR(health());
+  QUIVER_ASSIGN_OR_RETURN(DbUse db, Use());
   rocksdb::WriteOptions wo;
   wo.sync = true;
   QUIVER_RETURN_IF_ERROR(
-      FromRocks(db_->Put(wo, Handle(kMeta), kDefinitionsPrefix + BigEndian(definitions_),
-                         rocksdb::Slice(yaml.data(), yaml.size())),
+      FromRocks(db->Put(wo, Handle(kMeta), kDefinitionsPrefix + BigEndian(definitions_),
+                        rocksdb::Slice(yaml.data(), yaml.size())),
                 "saving the definitions"));
   ++definitions_;
   return Status::Ok();
@@ -433,7 +522,8 @@ Status HistoryStore::ScanLatest(
   rocksdb::ReadOptions ro;
   ro.fill_cache = false;
   ro.readahead_size = 4 << 20;
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, Handle(kLatest)));
+  QUIVER_ASSIGN_OR_RETURN(DbUse db, Use());
+  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(ro, Handle(kLatest)));
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
     auto key = history::DecodeKey(View(it->key()), false);
     auto value = history::DecodeLatestValue(View(it->value()));
@@ -458,9 +548,9 @@ Result<ColumnFamily> HistoryStore::OpenColumn(std::string_view name) {
                                      std::to_string(kMaxColumns) + " columns");
   }
   rocksdb::ColumnFamilyHandle* handle = nullptr;
-  QUIVER_RETURN_IF_ERROR(
-      FromRocks(db_->CreateColumnFamily(*side_options_, std::string(name), &handle),
-                "creating column family " + std::string(name)));
+  QUIVER_ASSIGN_OR_RETURN(DbUse db, Use());
+  QUIVER_RETURN_IF_ERROR(FromRocks(db->CreateColumnFamily(rocks_->side, std::string(name), &handle),
+                                   "creating column family " + std::string(name)));
   const auto id = static_cast<uint8_t>(column_names_.size());
   handles_[id].store(handle, std::memory_order_release);
   column_names_.emplace_back(name);
@@ -476,10 +566,11 @@ std::vector<rocksdb::ColumnFamilyHandle*> HistoryStore::OpenHandles() const {
 }
 
 Result<bool> HistoryStore::Get(ColumnFamily c, std::string_view key, std::string* value) const {
+  QUIVER_ASSIGN_OR_RETURN(DbUse db, Use());
   rocksdb::ColumnFamilyHandle* cf = Handle(c);
   if (cf == nullptr) return Status::Internal("a read of a column this store did not open");
   rocksdb::Status s =
-      db_->Get(rocksdb::ReadOptions(), cf, rocksdb::Slice(key.data(), key.size()), value);
+      db->Get(rocksdb::ReadOptions(), cf, rocksdb::Slice(key.data(), key.size()), value);
   if (s.IsNotFound()) return false;
   QUIVER_RETURN_IF_ERROR(FromRocks(s, "reading " + std::string(key)));
   return true;
@@ -487,12 +578,13 @@ Result<bool> HistoryStore::Get(ColumnFamily c, std::string_view key, std::string
 
 Status HistoryStore::Scan(ColumnFamily c, std::string_view prefix,
                           FunctionRef<Status(std::string_view, std::string_view)> fn) const {
+  QUIVER_ASSIGN_OR_RETURN(DbUse db, Use());
   rocksdb::ColumnFamilyHandle* cf = Handle(c);
   if (cf == nullptr) return Status::Internal("a scan of a column this store did not open");
   rocksdb::ReadOptions ro;
   ro.fill_cache = false;
   ro.readahead_size = 4 << 20;
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, cf));
+  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(ro, cf));
   // An empty prefix is the whole column (and may have no data pointer,
   // which memcmp must not see).
   const rocksdb::Slice start(prefix.empty() ? "" : prefix.data(), prefix.size());
@@ -521,7 +613,8 @@ Status HistoryStore::AsOf(uint32_t view_id, std::span<const std::string_view> ke
   std::vector<std::pair<size_t, size_t>> where(n);
   rocksdb::ReadOptions ro;
   ro.prefix_same_as_start = true;
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, Handle(kHistory)));
+  QUIVER_ASSIGN_OR_RETURN(DbUse db, Use());
+  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(ro, Handle(kHistory)));
   std::optional<history::EntityVersions> versions;
   std::string_view entity;  // of *versions
   for (uint32_t i : order) {
@@ -560,7 +653,8 @@ Status HistoryStore::Range(
     FunctionRef<bool(const history::DecodedKey&, const history::HistoryValue&)> fn) const {
   rocksdb::ReadOptions ro;
   ro.prefix_same_as_start = true;
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, Handle(kHistory)));
+  QUIVER_ASSIGN_OR_RETURN(DbUse db, Use());
+  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(ro, Handle(kHistory)));
   history::EntityVersions versions(it.get(), view_id, key);
   for (versions.SeekTo(to_ms);; versions.Next()) {
     QUIVER_ASSIGN_OR_RETURN(auto version, versions.Current());
@@ -578,10 +672,16 @@ void HistoryStore::SetRetention(uint32_t view_id, int64_t retention_ms) {
   retention_->by_view[view_id] = retention_ms;
 }
 
+Status HistoryStore::Flush() {
+  QUIVER_ASSIGN_OR_RETURN(DbUse db, Use());
+  return FromRocks(db->Flush(rocksdb::FlushOptions(), OpenHandles()), "flushing the history");
+}
+
 Status HistoryStore::CompactHistory() {
   rocksdb::CompactRangeOptions o;
   o.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
-  return FromRocks(db_->CompactRange(o, Handle(kHistory), nullptr, nullptr),
+  QUIVER_ASSIGN_OR_RETURN(DbUse db, Use());
+  return FromRocks(db->CompactRange(o, Handle(kHistory), nullptr, nullptr),
                    "compacting the history");
 }
 

@@ -17,20 +17,26 @@
 // ask for their columns.
 //
 // Writes go through a CommitQueue (group commit) and are acknowledged as
-// the durability mode says. A failed commit makes the store refuse further
-// writes (health()), as RocksDB itself does after a background error: the
-// online table may then hold values the history lacks, and only a restart
-// (which rebuilds the table from disk) makes them agree again.
+// the durability mode says. When a write, an fsync or a background flush
+// fails (a full disk, an I/O error, no descriptor left), health() refuses
+// new writes while reads go on; the queue keeps the writes in flight and
+// retries: RocksDB's Resume for what it can resume, else, once a probe
+// file can be written and synced again, a reopen of the database. The
+// writes in flight are then committed, so the online table and the disk
+// agree again without a restart.
 //
 // Threads: every method may be called from any thread.
 #pragma once
 
 #include <array>
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <shared_mutex>
 #include <span>
 #include <string>
 #include <string_view>
@@ -45,6 +51,8 @@
 
 namespace rocksdb {
 class DB;
+class Env;
+class FileSystem;
 class ColumnFamilyHandle;
 struct ColumnFamilyOptions;
 }  // namespace rocksdb
@@ -93,6 +101,11 @@ class HistoryStore {
     size_t max_queued_bytes = 64 << 20;
     std::function<int64_t()> now_ms;  // for retention; default: the system clock
     int max_open_files = -1;          // table files kept open; -1: all
+    // Between attempts to recover from a failed write.
+    std::chrono::milliseconds retry_every{1000};
+    // The files' system; default: the operating system's (tests inject
+    // failures through their own).
+    std::shared_ptr<rocksdb::FileSystem> file_system;
   };
 
   static Result<std::unique_ptr<HistoryStore>> Open(Options options);
@@ -103,8 +116,12 @@ class HistoryStore {
   HistoryStore& operator=(const HistoryStore&) = delete;
 
   Durability durability() const { return options_.durability; }
-  // OK, or the error that stopped writes.
-  Status health() const;
+  // OK, or why writes are refused now (a Misconf status naming the
+  // failure), until the store recovers.
+  Status health() const { return queue_->health(); }
+  bool failed() const { return queue_->failed(); }
+  // How many times the store recovered from a failure since it opened.
+  uint64_t recoveries() const { return recoveries_.load(std::memory_order_relaxed); }
 
   // Every definitions document ever applied, in order (the registry is
   // rebuilt by applying them again).
@@ -158,6 +175,8 @@ class HistoryStore {
   void SetRetention(uint32_t view_id, int64_t retention_ms);
   // Compacts the whole history now, on the calling thread (tests, tools).
   Status CompactHistory();
+  // Writes every column's memtable to table files now (tests, tools).
+  Status Flush();
 
   // A compaction of the whole history started by StartCompaction, which
   // applies every view's retention now instead of when RocksDB next
@@ -178,16 +197,47 @@ class HistoryStore {
   struct Retention;  // shared with the compaction filter
 
  private:
+  struct RocksOptions;
+  class Listener;
+  // A use of the database by a thread other than the committer's: a reopen
+  // waits until none is left.
+  struct DbUse {
+    std::shared_lock<std::shared_mutex> lock;
+    rocksdb::DB* db;
+    rocksdb::DB* operator->() const { return db; }
+  };
+  // Unavailable while a reopen that failed left the database closed.
+  Result<DbUse> Use() const;
+
   explicit HistoryStore(Options options);
+  void BuildOptions();
   Status OpenDb();
+  // Opens the database with these column families, in this order (their ids).
+  Status OpenColumns(const std::vector<std::string>& names);
+  void CloseDb();
   Status WriteGroup(std::span<const HistoryBatch* const> batches);
   Status SyncLog();
-  // Records the first failure (writes are refused from then on); returns s.
-  Status Fail(Status s);
+  // Called by the commit queue after a failure (history_recovery.cc);
+  // logs, and counts recoveries.
+  Status Recover();
+  Status TryRecover();
+  // Whether a file can be created, written and synced in the directory.
+  Status Probe() const;
+  Status Reopen();
 
   Options options_;
   std::shared_ptr<Retention> retention_;
+  std::unique_ptr<RocksOptions> rocks_;
+  std::unique_ptr<rocksdb::Env> env_;  // over options_.file_system, if given
+  std::shared_ptr<Listener> listener_;
+  // db_ changes only on the committer thread (a reopen), under db_mu_
+  // exclusively; other threads use it under db_mu_ shared (Use()).
+  mutable std::shared_mutex db_mu_;
   rocksdb::DB* db_ = nullptr;
+  std::atomic<uint64_t> recoveries_{0};
+  // Of the failure being recovered; the committer thread's.
+  std::optional<std::chrono::steady_clock::time_point> failing_since_;
+  std::chrono::steady_clock::time_point last_logged_;
   rocksdb::ColumnFamilyHandle* Handle(ColumnFamily c) const {
     return c.id < kMaxColumns ? handles_[c.id].load(std::memory_order_acquire) : nullptr;
   }
@@ -195,16 +245,11 @@ class HistoryStore {
 
   // Indexed by ColumnFamily::id; a slot is set once, before its id is handed out.
   std::array<std::atomic<rocksdb::ColumnFamilyHandle*>, kMaxColumns> handles_{};
-  std::mutex columns_mu_;                                       // serialises OpenColumn
-  std::vector<std::string> column_names_;                       // by id; guarded by columns_mu_
-  std::unique_ptr<rocksdb::ColumnFamilyOptions> side_options_;  // of OpenColumn's columns
+  std::mutex columns_mu_;                  // serialises OpenColumn
+  std::vector<std::string> column_names_;  // by id; guarded by columns_mu_
   std::atomic<uint64_t> next_seq_{1};
   std::mutex definitions_mu_;  // serialises AppendDefinitions
   uint64_t definitions_ = 0;   // documents stored; the next one's index
-
-  mutable std::mutex error_mu_;
-  Status error_;
-  std::atomic<bool> failed_{false};
   std::unique_ptr<CommitQueue> queue_;
 
   mutable std::mutex compaction_mu_;

@@ -259,7 +259,7 @@ Status OnlineTable::Grow(Shard& shard) {
 }
 
 bool OnlineTable::TryMutate(Shard& shard, uint64_t hash, uint32_t view_id, std::string_view key,
-                            Mutator fn, Result<Change::Kind>* out) {
+                            Mutator fn, Limit limit, Result<Change::Kind>* out) {
   std::shared_lock<std::shared_mutex> lock(shard.grow_mu);
   Slots* s = shard.slots.load(std::memory_order_acquire);
   for (;;) {  // until our CAS wins, or the shard must grow
@@ -286,8 +286,8 @@ bool OnlineTable::TryMutate(Shard& shard, uint64_t hash, uint32_t view_id, std::
       return false;
     }
     const int64_t size = static_cast<int64_t>(fresh->allocation_size());
-    if (Status st = CheckMemory(size - (current ? int64_t(current->allocation_size()) : 0));
-        !st.ok()) {
+    const int64_t added = size - (current ? int64_t(current->allocation_size()) : 0);
+    if (Status st = limit == Limit::kEnforce ? CheckMemory(added) : Status::Ok(); !st.ok()) {
       Record::Free(fresh);
       *out = st;
       return true;
@@ -312,28 +312,32 @@ bool OnlineTable::TryMutate(Shard& shard, uint64_t hash, uint32_t view_id, std::
 }
 
 Result<OnlineTable::Change::Kind> OnlineTable::Mutate(uint32_t view_id, std::string_view key,
-                                                      Mutator fn) {
+                                                      Mutator fn, Limit limit) {
   const uint64_t hash = Hash(view_id, key);
   Shard& shard = ShardFor(hash);
   for (;;) {
     Result<Change::Kind> out = Change::kKeep;
-    if (TryMutate(shard, hash, view_id, key, fn, &out)) return out;
+    if (TryMutate(shard, hash, view_id, key, fn, limit, &out)) return out;
     QUIVER_RETURN_IF_ERROR(Grow(shard));  // full enough (or full): grow, then try again
   }
 }
 
 Result<OnlineTable::Outcome> OnlineTable::Upsert(uint32_t view_id, std::string_view key,
-                                                 int64_t event_time_ms, Builder build) {
+                                                 int64_t event_time_ms, Builder build,
+                                                 Limit limit) {
   bool stale = false;
   bool existed = false;
-  Result<Change::Kind> kind = Mutate(view_id, key, [&](const Record* current) -> Result<Change> {
-    existed = current != nullptr;
-    stale = existed && current->event_time_ms > event_time_ms;
-    if (stale) return Change{};
-    Record* fresh = build(current);
-    if (fresh == nullptr) return Status::OutOfMemory("allocation failed");
-    return Change{Change::kPut, fresh};
-  });
+  Result<Change::Kind> kind = Mutate(
+      view_id, key,
+      [&](const Record* current) -> Result<Change> {
+        existed = current != nullptr;
+        stale = existed && current->event_time_ms > event_time_ms;
+        if (stale) return Change{};
+        Record* fresh = build(current);
+        if (fresh == nullptr) return Status::OutOfMemory("allocation failed");
+        return Change{Change::kPut, fresh};
+      },
+      limit);
   if (!kind.ok()) return kind.status();
   if (stale) return Outcome::kStale;
   return existed ? Outcome::kReplaced : Outcome::kInserted;

@@ -77,13 +77,19 @@ class OnlineTable {
   // of single-key commands). Changes nothing. REQUIRES: rcu::ReadLock held.
   void Prefetch(uint32_t view_id, std::span<const std::string_view> keys) const;
 
+  // Whether a write is held to the memory limit. Rows computed by
+  // ingestion are not: ingestion checks the limit before each batch and
+  // pauses there, so that a batch is applied whole (its window states and
+  // its rows agree); the table may pass the limit by one batch.
+  enum class Limit : uint8_t { kEnforce, kIgnore };
+
   // Last-writer-wins by event time: replaces the current value only if its
   // event time is <= event_time_ms (ties go to the later arrival). Fails
   // with ResourceExhausted, changing nothing, if the new value would take
-  // the table over its memory limit.
+  // the table over its memory limit (unless limit is kIgnore).
   // REQUIRES: the caller holds an rcu::ReadLock.
   Result<Outcome> Upsert(uint32_t view_id, std::string_view key, int64_t event_time_ms,
-                         Builder build);
+                         Builder build, Limit limit = Limit::kEnforce);
 
   // What a Mutator decided for its key.
   struct Change {
@@ -102,7 +108,8 @@ class OnlineTable {
   // the change made (kKeep if fn kept the key as it was). Fails with
   // ResourceExhausted, changing nothing, over the memory limit.
   // REQUIRES: the caller holds an rcu::ReadLock.
-  Result<Change::Kind> Mutate(uint32_t view_id, std::string_view key, Mutator fn);
+  Result<Change::Kind> Mutate(uint32_t view_id, std::string_view key, Mutator fn,
+                              Limit limit = Limit::kEnforce);
 
   // Removes the key; false if it had no value. REQUIRES: rcu::ReadLock held.
   bool Erase(uint32_t view_id, std::string_view key);
@@ -208,7 +215,7 @@ class OnlineTable {
   // One attempt of Mutate under the shard's shared lock: false (and *out
   // unset) if the shard must grow first.
   bool TryMutate(Shard& shard, uint64_t hash, uint32_t view_id, std::string_view key, Mutator fn,
-                 Result<Change::Kind>* out);
+                 Limit limit, Result<Change::Kind>* out);
   // Calls fn for every record of the shard. REQUIRES: rcu::ReadLock held.
   static void ForEachInShard(const Shard& shard, FunctionRef<void(const Record&)> fn);
   // Visits the records whose home slot (hash & mask) is `home`; returns how

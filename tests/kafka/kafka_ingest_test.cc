@@ -433,6 +433,64 @@ TEST_F(KafkaIngestTest, ExactlyOnceAcrossCrashesAndABrokerOutage) {
   RunCommand("rm -rf " + dir);
 }
 
+// Writes refused (memory at --max-memory) pause ingestion: nothing of the
+// stream is applied, the consumer stays in its group, and it resumes by
+// itself once memory frees, every event counted once.
+TEST_F(KafkaIngestTest, IngestionPausedAtTheMemoryLimitResumesWhenMemoryFrees) {
+  constexpr int kUsers = 20;
+  const std::vector<WatchEvent> events = GenerateEvents(kUsers, 10, NowMs() - kMinute, 5);
+  auto server = StartConsumer("", "quiver", {"--max-memory", "4MB"});
+  auto client = ConnectTo(*server);
+  Apply(*client);
+  ASSERT_TRUE(
+      client
+          ->Apply("entities: [{name: user, keys: [user_id]}]\n"
+                  "views: [{name: filler, entity: user, fields: [{name: blob, type: bytes}]}]")
+          .ok());
+  // Fill the online table up to the limit.
+  const std::string blob(64 << 10, 'x');
+  std::vector<std::string> keys;
+  for (int i = 0;; ++i) {
+    ASSERT_LT(i, 1000) << "the memory limit never refused a write";
+    WriteBatch batch("filler");
+    batch.Row({"f" + std::to_string(i)}).SetBytes("blob", blob);
+    Result<PutResult> put = client->Put(batch);
+    if (!put.ok()) {
+      ASSERT_EQ(put.status().code(), StatusCode::kResourceExhausted) << put.status().ToString();
+      break;
+    }
+    keys.push_back("f" + std::to_string(i));
+  }
+  ASSERT_TRUE(Produce(events));
+  auto kafka_status = [&] {
+    Result<ServerStatus> s = client->GetStatus();
+    EXPECT_TRUE(s.ok() && s->kafka.has_value());
+    return s.ok() && s->kafka ? *s->kafka : KafkaStatus{};
+  };
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (kafka_status().paused.empty()) {
+    ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "ingestion did not pause";
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  const KafkaStatus paused = kafka_status();
+  EXPECT_NE(paused.paused.find("OOM"), std::string::npos) << paused.paused;
+  EXPECT_EQ(paused.versions, 0u) << "nothing is applied while writes are refused";
+
+  Result<uint32_t> deleted = client->Delete("filler", keys);
+  ASSERT_TRUE(deleted.ok()) << deleted.status().ToString();
+  WaitConsumed({client.get()}, events.size());
+  const KafkaStatus resumed = kafka_status();
+  EXPECT_TRUE(resumed.paused.empty()) << resumed.paused;
+  EXPECT_GE(resumed.pauses, 1u);
+  Result<GetResult> online = client->Get(AllUsers(kUsers));
+  ASSERT_TRUE(online.ok());
+  for (int u = 0; u < kUsers; ++u) {
+    const std::string user = "u" + std::to_string(u);
+    EXPECT_EQ(Describe(RowOf(*online, u)), Describe(Truth(events, user, online->event_time_ms(u))))
+        << user;
+  }
+}
+
 // Two servers in one consumer group split the partitions; each serves the
 // entities of its own, exactly.
 TEST_F(KafkaIngestTest, TwoServersInOneGroupSplitThePartitions) {

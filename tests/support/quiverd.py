@@ -20,19 +20,22 @@ def wait_for(condition, what, timeout=30):
 
 
 class Quiverd:
-    def __init__(self, *extra):
+    def __init__(self, *extra, data_dir=None):
+        """data_dir: where the data lives (default: in a fresh temporary
+        directory)."""
         self.binary = os.environ.get("QUIVERD", "build/release/server/quiverd")
         self.dir = tempfile.mkdtemp(prefix="quiver-resp-")
+        self.data_dir = data_dir or os.path.join(self.dir, "data")
         self.extra = extra
         self.start()
 
     @classmethod
-    def with_definitions(cls, yaml, *extra):
+    def with_definitions(cls, yaml, *extra, data_dir=None):
         """A quiverd started with these feature definitions (--features)."""
         defs = os.path.join(tempfile.mkdtemp(prefix="quiver-defs-"), "features.yaml")
         with open(defs, "w") as f:
             f.write(yaml)
-        return cls("--features", defs, *extra)
+        return cls("--features", defs, *extra, data_dir=data_dir)
 
     def start(self, *more):
         """Starts quiverd on the data directory (again, after a stop)."""
@@ -42,7 +45,7 @@ class Quiverd:
         self.proc = subprocess.Popen(
             [self.binary, "--port", "0", "--resp-port", "0", "--http-port", "0",
              "--port-file", port_file,
-             "--data-dir", os.path.join(self.dir, "data"), "--log-level", "warn",
+             "--data-dir", self.data_dir, "--log-level", "warn",
              *self.extra, *more])
         deadline = time.monotonic() + 60
         while not os.path.exists(port_file):

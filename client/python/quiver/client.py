@@ -535,7 +535,7 @@ _LATENCY = dict.fromkeys(["count", "p50_us", "p90_us", "p99_us", "p999_us", "max
 _PARTITION = dict.fromkeys(["topic", "partition", "next_offset", "high_watermark", "lag",
                             "max_event_time_ms"])
 _KAFKA = {**dict.fromkeys(["running", "brokers", "group", "messages", "events", "versions",
-                           "too_late", "batches", "dead_lettered"]),
+                           "too_late", "batches", "dead_lettered", "paused", "pauses"]),
           "malformed": [dict.fromkeys(["kind", "count"])],
           "event_to_visible": _LATENCY, "consume_to_visible": _LATENCY,
           "partitions": [_PARTITION], "windows_through_ms": None}

@@ -1,5 +1,6 @@
 // Source events through the mapper and the ingestor into the store: what the
 // online table, the history and a restart then hold.
+#include <chrono>
 #include <filesystem>
 
 #include <gtest/gtest.h>
@@ -11,6 +12,7 @@
 #include "storage/features/feature_store.h"
 #include "storage/online/row.h"
 #include "storage/streaming/ingestor.h"
+#include "support/fault_fs.h"
 #include "support/quiverd_process.h"
 #include "support/watch_events.h"
 #include "util/rcu.h"
@@ -38,8 +40,12 @@ std::string Event(std::string_view user, std::string_view item, double minutes, 
 class IngestTest : public ::testing::Test {
  protected:
   struct Instance {
-    explicit Instance(const std::string& dir) {
-      auto h = HistoryStore::Open({.dir = dir, .durability = Durability::kAsync, .now_ms = {}});
+    Instance(const std::string& dir, std::shared_ptr<testing::FaultFs> fs) {
+      auto h = HistoryStore::Open({.dir = dir,
+                                   .durability = Durability::kAsync,
+                                   .now_ms = {},
+                                   .retry_every = std::chrono::milliseconds(5),
+                                   .file_system = std::move(fs)});
       EXPECT_TRUE(h.ok()) << h.status().ToString();
       history = std::move(*h);
       store =
@@ -58,7 +64,7 @@ class IngestTest : public ::testing::Test {
   };
 
   IngestTest() : dir_(testing::MakeTempDir()) {
-    instance_ = std::make_unique<Instance>(dir_);
+    instance_ = std::make_unique<Instance>(dir_, fs_);
     EXPECT_TRUE(instance_->store->Apply(kDefinitions).ok());
     instance_->mapper.Refresh(instance_->registry);
   }
@@ -69,7 +75,7 @@ class IngestTest : public ::testing::Test {
 
   void Restart() {
     instance_.reset();
-    instance_ = std::make_unique<Instance>(dir_);
+    instance_ = std::make_unique<Instance>(dir_, fs_);
   }
 
   // Maps and applies events, commits, and returns the counts.
@@ -136,6 +142,7 @@ class IngestTest : public ::testing::Test {
   }
 
   std::string dir_;
+  std::shared_ptr<testing::FaultFs> fs_ = std::make_shared<testing::FaultFs>();
   std::unique_ptr<Instance> instance_;
 };
 
@@ -299,19 +306,27 @@ TEST_F(IngestTest, InterleavedEntitiesAgeIndependently) {
   EXPECT_EQ(Row("user_activity", {"b"}), (Fields{"0", "0.000000", "i1", "2"}));
 }
 
+// Writes are refused (a disk fault): u1's events write nothing; once the
+// disk recovers, u2's versions are its own.
 TEST_F(IngestTest, AFailedWriteLeavesNothingForTheNextEntity) {
-  // The online table at its memory limit refuses u1's first row.
-  OnlineTable& table = instance_->table;
-  table.set_max_memory_bytes(table.memory_bytes() + 1);
+  HistoryStore& history = *instance_->history;
+  fs_->Fail(testing::FaultFs::kAppend);
+  HistoryBatch probe;  // its commit meets the fault (and waits for recovery)
+  probe.Put(HistoryStore::kMeta, "probe", "x");
+  history.Submit(std::move(probe), nullptr);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (history.health().ok())
+    ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "the fault was not seen";
+  EXPECT_EQ(instance_->store->IngestRefusal().kind(), ErrorKind::kMisconf);
   MappedEvent m;
   instance_->mapper.Map(Event("u1", "i1", 10, 0.5, kT0), &m);
   HistoryBatch refused;
   IngestCounts counts;
-  EXPECT_EQ(instance_->ingestor->Apply(m.events, &refused, &counts).code(),
-            StatusCode::kResourceExhausted);
+  EXPECT_EQ(instance_->ingestor->Apply(m.events, &refused, &counts).kind(), ErrorKind::kMisconf);
   EXPECT_EQ(counts.versions, 0u);
-  // With room again, u2's versions are its own: none at u1's time.
-  table.set_max_memory_bytes(0);
+  fs_->Heal();
+  history.Drain();
+  ASSERT_TRUE(history.health().ok());
   Ingest({Event("u2", "i2", 1, 1.0, kT0 + kMinute)});
   EXPECT_EQ(Row("user_activity", {"u2"}), (Fields{"1", "1.000000", "i2", "1"}));
   EXPECT_EQ(Row("user_activity", {"u2"}, kT0), Fields{});

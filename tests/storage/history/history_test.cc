@@ -504,7 +504,7 @@ TEST(CommitQueueTest, EveryCompletionRunsOnceInSubmissionOrderAcrossThreads) {
         written += batches.size();
         return Status::Ok();
       },
-      [] { return Status::Ok(); }, 1 << 10);
+      [] { return Status::Ok(); }, nullptr, CommitQueue::Options{.max_queued_bytes = 1 << 10});
   constexpr int kThreads = 4, kPerThread = 2000;
   std::vector<std::vector<int>> done(kThreads);
   std::vector<std::thread> threads;
@@ -531,22 +531,61 @@ TEST(CommitQueueTest, EveryCompletionRunsOnceInSubmissionOrderAcrossThreads) {
   }
 }
 
-TEST(CommitQueueTest, AFailedSyncFailsEveryGroupItCovered) {
-  std::atomic<int> syncs{0};
-  CommitQueue queue([](std::span<const HistoryBatch* const>) { return Status::Ok(); },
-                    [&] { return ++syncs == 1 ? Status::IoError("disk gone") : Status::Ok(); },
-                    1 << 20);
-  std::vector<StatusCode> codes;  // appended by the sync thread only
+// A failed sync fails no write: the queue reports the failure, recovers,
+// writes the group again and only then completes it, in order.
+TEST(CommitQueueTest, AFailedSyncIsRecoveredAndTheGroupWrittenAgain) {
+  std::atomic<int> syncs{0}, writes{0}, recoveries{0};
+  std::atomic<bool> failed_seen{false};
+  CommitQueue* q = nullptr;
+  CommitQueue queue(
+      [&](std::span<const HistoryBatch* const>) {
+        ++writes;
+        return Status::Ok();
+      },
+      [&] { return ++syncs == 1 ? Status::IoError("disk gone") : Status::Ok(); },
+      [&] {
+        failed_seen = !q->health().ok() && q->health().kind() == ErrorKind::kMisconf;
+        ++recoveries;
+        return Status::Ok();
+      },
+      CommitQueue::Options{.retry_every = std::chrono::milliseconds(1)});
+  q = &queue;
+  std::vector<StatusCode> codes;  // appended by the committer or the sync thread, one at a time
   for (int i = 0; i < 3; ++i) {
     HistoryBatch b;
     b.Put(HistoryStore::kMeta, "k", "v");
     queue.Submit(std::move(b), [&codes](const Status& s) { codes.push_back(s.code()); });
     queue.Drain();
   }
-  ASSERT_EQ(codes.size(), 3u);
-  EXPECT_EQ(codes[0], StatusCode::kIoError);
-  EXPECT_EQ(codes[1], StatusCode::kOk);  // the queue itself does not remember failures
-  EXPECT_EQ(syncs.load(), 3);
+  EXPECT_EQ(codes, std::vector<StatusCode>(3, StatusCode::kOk));
+  EXPECT_TRUE(failed_seen.load()) << "writes are refused while the queue recovers";
+  EXPECT_EQ(recoveries.load(), 1);
+  EXPECT_EQ(writes.load(), 4) << "the first group is written twice";
+  EXPECT_TRUE(queue.health().ok());
+}
+
+// A store that does not recover before the queue stops: the writes held
+// complete with the failure, after those before them succeeded.
+TEST(CommitQueueTest, StoppingWhileFailedFailsWhatWasHeld) {
+  std::atomic<int> writes{0};
+  std::vector<StatusCode> codes;
+  {
+    CommitQueue queue(
+        [&](std::span<const HistoryBatch* const>) {
+          return ++writes == 1 ? Status::Ok() : Status::IoError("no space");
+        },
+        nullptr, [] { return Status::IoError("still no space"); },
+        CommitQueue::Options{.retry_every = std::chrono::milliseconds(1)});
+    for (int i = 0; i < 2; ++i) {
+      HistoryBatch b;
+      b.Put(HistoryStore::kMeta, "k", "v");
+      queue.Submit(std::move(b), [&codes](const Status& s) { codes.push_back(s.code()); });
+      if (i == 0) queue.Drain();  // two groups: the second one fails
+    }
+  }
+  ASSERT_EQ(codes.size(), 2u);
+  EXPECT_EQ(codes[0], StatusCode::kOk);
+  EXPECT_EQ(codes[1], StatusCode::kUnavailable);
 }
 
 }  // namespace

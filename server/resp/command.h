@@ -90,7 +90,9 @@ struct ClientInfo {
   std::atomic<int> db{0};
   std::atomic<int> proto{2};
   std::atomic<bool> in_multi{false};
-  mutable std::mutex mu;  // guards the strings below
+  std::atomic<int64_t> multi_count{-1};  // commands queued by MULTI; -1: not in MULTI
+  std::atomic<int64_t> multi_mem{0};     // bytes they hold
+  mutable std::mutex mu;                 // guards the strings below
   std::string name, lib_name, lib_ver;
 
   // One writer thread: a plain load and store, no locked instruction.
@@ -154,6 +156,14 @@ struct Session {
   bool in_multi = false;
   bool multi_failed = false;  // a queued command was refused: EXEC aborts
   std::vector<std::vector<std::string>> queued;
+  size_t queued_bytes = 0;  // of the queued commands' words
+  // A transaction queues at most this many commands and bytes; past
+  // either, the command is refused and EXEC aborts, so that a client
+  // queueing without end cannot take the server's memory.
+  static constexpr size_t kMaxQueued = 100'000;
+  static constexpr size_t kMaxQueuedBytes = 64u << 20;
+  // WATCH keeps at most this many keys per connection.
+  static constexpr size_t kMaxWatched = 100'000;
   struct Watched {
     int db;
     std::string key;

@@ -129,8 +129,11 @@ void ClearTransaction(Session& s) {
   s.in_multi = false;
   s.multi_failed = false;
   s.queued.clear();
+  s.queued_bytes = 0;
   s.watched.clear();
   s.info->in_multi.store(false, std::memory_order_relaxed);
+  s.info->multi_count.store(-1, std::memory_order_relaxed);
+  s.info->multi_mem.store(0, std::memory_order_relaxed);
 }
 
 void Reset(Context& ctx, Args) {
@@ -150,6 +153,7 @@ void Multi(Context& ctx, Args) {
   if (ctx.session.in_multi) return ctx.out.Error("ERR MULTI calls can not be nested");
   ctx.session.in_multi = true;
   ctx.session.info->in_multi.store(true, std::memory_order_relaxed);
+  ctx.session.info->multi_count.store(0, std::memory_order_relaxed);
   ctx.out.Ok();
 }
 
@@ -211,6 +215,10 @@ void Exec(Context& ctx, Args) {
 void Watch(Context& ctx, Args args) {
   Session& s = ctx.session;
   if (s.in_multi) return ctx.out.Error("ERR WATCH inside MULTI is not allowed");
+  if (s.watched.size() + args.size() - 1 > Session::kMaxWatched) {
+    return ctx.out.Error("ERR too many watched keys (at most " +
+                         std::to_string(Session::kMaxWatched) + " per connection)");
+  }
   if (s.watched.empty()) s.watch_flushes = ctx.shared.flushes.load(std::memory_order_relaxed);
   for (size_t i = 1; i < args.size(); ++i) {
     s.watched.push_back({s.db, std::string(args[i]), ctx.ks.Stamp(s.db, args[i])});

@@ -97,6 +97,24 @@ void Refuse(Context& ctx, const Status& status) {
   Refuse(ctx, ErrorReply(status));
 }
 
+// Queues a command of a transaction, within the queue's bounds.
+void Queue(Context& ctx, Args args) {
+  Session& s = ctx.session;
+  size_t bytes = 0;
+  for (std::string_view a : args)
+    bytes += a.size() + sizeof(std::string);
+  if (s.queued.size() >= Session::kMaxQueued || s.queued_bytes + bytes > Session::kMaxQueuedBytes) {
+    return Refuse(ctx, "ERR transaction too large: at most " + std::to_string(Session::kMaxQueued) +
+                           " commands and " + std::to_string(Session::kMaxQueuedBytes >> 20) +
+                           " MB may be queued; EXEC or DISCARD");
+  }
+  s.queued.emplace_back(args.begin(), args.end());
+  s.queued_bytes += bytes;
+  s.info->multi_count.store(static_cast<int64_t>(s.queued.size()), std::memory_order_relaxed);
+  s.info->multi_mem.store(static_cast<int64_t>(s.queued_bytes), std::memory_order_relaxed);
+  ctx.out.Simple("QUEUED");
+}
+
 }  // namespace
 
 Shared::Shared(RuntimeConfig& c, std::string v)
@@ -231,9 +249,7 @@ void Execute(Context& ctx, Args args, const Command* cmd) {
     if (cmd->flags & kWrite) {
       if (Status refused = DiskRefusal(ctx); !refused.ok()) return Refuse(ctx, refused);
     }
-    s.queued.emplace_back(args.begin(), args.end());
-    ctx.out.Simple("QUEUED");
-    return;
+    return Queue(ctx, args);
   }
   // A command that cannot get its memory fails alone: its partial reply is
   // dropped and the server goes on.

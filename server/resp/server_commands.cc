@@ -33,11 +33,12 @@ std::string ClientLine(const ClientInfo& c, int64_t now_ms) {
          " idle=" + std::to_string(last > 0 ? (now_ms - last) / 1000 : 0) +
          " flags=" + (multi ? "x" : "N") +
          " db=" + std::to_string(c.db.load(std::memory_order_relaxed)) +
-         " sub=0 psub=0 ssub=0 multi=" + (multi ? "0" : "-1") +
+         " sub=0 psub=0 ssub=0 multi=" +
+         std::to_string(c.multi_count.load(std::memory_order_relaxed)) +
          " qbuf=" + std::to_string(c.qbuf.load(std::memory_order_relaxed)) +
          " qbuf-free=" + std::to_string(c.qbuf_free.load(std::memory_order_relaxed)) +
-         " argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=" +
-         std::to_string(c.omem.load(std::memory_order_relaxed)) +
+         " argv-mem=0 multi-mem=" + std::to_string(c.multi_mem.load(std::memory_order_relaxed)) +
+         " rbs=0 rbp=0 obl=0 oll=0 omem=" + std::to_string(c.omem.load(std::memory_order_relaxed)) +
          " tot-mem=0 events=r cmd=" + std::string(cmd != nullptr ? cmd->name : "NULL") +
          " user=default redir=-1 resp=" + std::to_string(c.proto.load(std::memory_order_relaxed)) +
          " lib-name=" + lib_name + " lib-ver=" + lib_ver + "\n";

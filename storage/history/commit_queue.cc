@@ -119,6 +119,13 @@ void CommitQueue::Complete(Group& items, const Status& status) {
   space_.notify_all();
 }
 
+size_t CommitQueue::GroupBytes(const Group& group) {
+  size_t bytes = 0;
+  for (const Item& item : group)
+    bytes += item.batch.bytes();
+  return bytes;
+}
+
 Status CommitQueue::WriteItems(const Group& group) {
   std::vector<const HistoryBatch*> batches;
   batches.reserve(group.size());
@@ -150,7 +157,13 @@ void CommitQueue::Run() {
       Complete(group, status);
     } else {
       {
-        std::lock_guard<std::mutex> lock(mu_);
+        // Groups written wait for one fsync; while a slow disk holds more
+        // than the queue's bound of them, the committer waits too (and
+        // writers with it), so memory stays bounded.
+        std::unique_lock<std::mutex> lock(mu_);
+        sync_idle_.wait(
+            lock, [&] { return written_.empty() || written_bytes_ < options_.max_queued_bytes; });
+        written_bytes_ += GroupBytes(group);
         written_.push_back(std::move(group));
       }
       sync_work_.notify_one();
@@ -167,8 +180,10 @@ void CommitQueue::RunSync() {
       sync_work_.wait(lock, [&] { return writer_done_ || !written_.empty(); });
       if (written_.empty()) return;  // the committer stopped and everything is synced
       groups.swap(written_);
+      written_bytes_ = 0;
       syncing_ = true;
     }
+    sync_idle_.notify_all();  // the committer may hand over more
     // One fsync makes every group written so far durable.
     const Status synced = sync_();
     if (synced.ok()) {

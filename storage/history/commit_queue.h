@@ -6,9 +6,9 @@
 // the last one) while the committer already writes the next groups, so
 // fsyncs and log writes overlap. Completions run in submission order.
 //
-// Submit blocks while more than max_queued_bytes wait, so a disk slower
-// than the network slows writers down instead of growing memory without
-// bound.
+// Submit blocks while more than max_queued_bytes wait, and the committer
+// while more than that wait for an fsync, so a disk slower than the network
+// slows writers down instead of growing memory without bound.
 //
 // A write or sync the disk refused (an IoError) does not fail its writes. The queue keeps the
 // groups it could not make durable, reports the failure (health()) so that
@@ -148,6 +148,7 @@ class CommitQueue {
   void Run();
   void RunSync();
   Status WriteItems(const Group& group);
+  static size_t GroupBytes(const Group& group);
   void Complete(Group& items, const Status& status);
   // Keeps a group whose write failed for the recovery, after every group
   // the sync step still holds.
@@ -174,6 +175,7 @@ class CommitQueue {
   uint64_t committed_ = 0;  // items whose completion has run
   bool stop_ = false;
   std::vector<Group> written_;  // groups written, not yet synced (guarded by mu_)
+  size_t written_bytes_ = 0;    // their batches' bytes (guarded by mu_)
   bool syncing_ = false;        // the sync thread holds groups (guarded by mu_)
   std::condition_variable sync_work_;
   std::condition_variable sync_idle_;  // the sync step handed back what it held

@@ -6,6 +6,7 @@ are parsed, as Redis 7 does."""
 import socket
 
 import pytest
+import redis
 
 from conftest import Quiverd
 from quiverd import wait_for
@@ -101,3 +102,67 @@ def test_after_auth_in_the_same_write_large_requests_are_served(locked):
             replies += s.recv(4096)
         assert replies == b"+OK\r\n+OK\r\n"
     assert locked.client(password="s3cret").get("k") == value
+
+
+def raw(r):
+    """The client without redis-py's reply parsing (which turns QUEUED into False)."""
+    r.response_callbacks.clear()
+    return r
+
+
+def client_fields(server, client_id):
+    """A connection's CLIENT LIST fields, seen from another connection
+    (inside MULTI, CLIENT would be queued)."""
+    with server.client() as other:
+        for line in other.execute_command("CLIENT", "LIST").decode().splitlines():
+            fields = dict(kv.split("=", 1) for kv in line.split())
+            if fields["id"] == str(client_id):
+                return fields
+    raise AssertionError("no client %d" % client_id)
+
+
+def test_a_transaction_queues_a_bounded_number_of_commands(server, r):
+    r = raw(r)
+    me = r.execute_command("CLIENT", "ID")
+    pipe = r.pipeline(transaction=False)
+    pipe.execute_command("MULTI")
+    for i in range(100_000):
+        pipe.execute_command("SET", "k%d" % i, "v")
+    replies = pipe.execute()
+    assert replies[-1] == b"QUEUED"
+    with pytest.raises(redis.ResponseError, match="transaction too large"):
+        r.execute_command("SET", "one", "more")
+    fields = client_fields(server, me)
+    assert fields["multi"] == "100000"
+    assert int(fields["multi-mem"]) > 100_000 * 8
+    with pytest.raises(redis.exceptions.ExecAbortError):
+        r.execute_command("EXEC")
+    assert r.exists("k0") == 0, "an aborted transaction writes nothing"
+    assert client_fields(server, me)["multi"] == "-1"
+
+
+def test_a_transaction_queues_a_bounded_number_of_bytes(server, r):
+    r = raw(r)
+    me = r.execute_command("CLIENT", "ID")
+    value = b"x" * (1 << 20)
+    r.execute_command("MULTI")
+    refused = None
+    for i in range(70):
+        try:
+            assert r.execute_command("SET", "big%d" % i, value) == b"QUEUED"
+        except Exception as e:  # the 64th MB
+            refused = i
+            assert "transaction too large" in str(e)
+            break
+    assert refused is not None and 60 <= refused <= 64, refused
+    assert int(client_fields(server, me)["multi-mem"]) <= 64 << 20
+    with pytest.raises(redis.exceptions.ExecAbortError):
+        r.execute_command("EXEC")
+
+
+def test_watch_keeps_a_bounded_number_of_keys(r):
+    r = raw(r)
+    with pytest.raises(Exception, match="too many watched keys"):
+        r.execute_command("WATCH", *("w%d" % i for i in range(100_001)))
+    assert r.execute_command("WATCH", "a", "b") == b"OK"
+    assert r.execute_command("UNWATCH") == b"OK"

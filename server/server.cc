@@ -341,12 +341,17 @@ void Server::Stop() {
 // sweep of expired rows is due or under way, a slice of it of at most
 // kSweepSlice: a sweep takes at most a tenth of a core, however large the
 // table (as Redis bounds its active expiry), and a pass starts every sweep
-// interval or, if it took longer, as soon as the previous one ends.
+// interval or, if it took longer, as soon as the previous one ends. While
+// slices keep finding expired rows (keys written with a short TTL faster
+// than a tenth of a core removes them), a slice may take kBusySlice: at
+// most a quarter of a core, Redis's own bound for its slow expiry cycle.
 void Server::SweepLoop() {
   rcu::ThreadRegistration registration;
   using Clock = std::chrono::steady_clock;
   constexpr auto kTick = std::chrono::milliseconds(100);
   constexpr auto kSweepSlice = std::chrono::milliseconds(10);
+  constexpr auto kBusySlice = std::chrono::milliseconds(25);
+  bool busy = false;  // the last slice stopped at its deadline with rows removed
   const auto sweep_every = std::chrono::milliseconds(options_.sweep_interval_ms);
   auto next_tick = Clock::now() + kTick;
   auto next_sweep = Clock::now() + sweep_every;
@@ -366,9 +371,12 @@ void Server::SweepLoop() {
       next_sweep = now + sweep_every;
     }
     if (sweeping) {
-      const OnlineTable::SweepSlice slice =
-          store_.table().SweepExpired(store_.NowMs(), &cursor, Clock::now() + kSweepSlice,
-                                      [this](const Record& r) { keyspace_.Swept(r); });
+      const auto started = Clock::now();
+      const OnlineTable::SweepSlice slice = store_.table().SweepExpired(
+          store_.NowMs(), &cursor, started + (busy ? kBusySlice : kSweepSlice),
+          [this](const Record& r) { keyspace_.Swept(r); });
+      keyspace_.LogSwept();
+      busy = !slice.finished && slice.removed > 0;
       if (slice.removed > 0) spdlog::debug("swept {} expired rows", slice.removed);
       sweeping = !slice.finished;
     }

@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "util/clock.h"
+#include "util/rcu.h"
 
 namespace quiver {
 
@@ -245,6 +246,22 @@ void KeySpace::Swept(const Record& r) {
   if (!IsPlainView(r.view_id) || r.view_id >= ViewOf(databases_)) return;
   Count(&r, -1);
   expired_.fetch_add(1, std::memory_order_relaxed);
+  if (log_ != nullptr) swept_.emplace_back(static_cast<int>(r.view_id - kPlainViewBase), r.key());
+}
+
+void KeySpace::LogSwept() {
+  std::vector<std::pair<int, std::string>> keys = std::move(swept_);
+  swept_.clear();
+  if (keys.empty() || log_->store().failed()) return;
+  rcu::ReadLock read;
+  for (const auto& [db, key] : keys) {
+    // As a write logs its key: under the key's log lock, so that the
+    // snapshots of one key reach the disk in the order they were taken.
+    std::unique_lock<std::mutex> key_lock = LockForLog(db, key);
+    HistoryBatch ops;
+    std::unique_lock<std::mutex> box_lock = Snapshot(db, key, &ops);
+    if (!ops.empty()) log_->Submit(std::move(ops), nullptr);
+  }
 }
 
 thread_local KeySpace::Frozen KeySpace::frozen_now_;

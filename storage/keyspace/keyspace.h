@@ -181,8 +181,16 @@ class KeySpace {
   // rare false alarm from another key of the stripe.
   // REQUIRES: rcu::ReadLock held.
   uint64_t Stamp(int db, std::string_view key) const;
-  // Bookkeeping for a plain record the table's sweep removed.
+  // Bookkeeping for a plain record the table's sweep removed; with a log,
+  // notes its key for LogSwept. Called by the sweep only (one thread).
   void Swept(const Record& r);
+  // Deletes from the disk the keys swept since the last call (as they are
+  // now: one written again meanwhile keeps its new value), so that expired
+  // keys leave the disk as they leave memory. Called by the sweep's thread
+  // after its slice, outside the table's locks. Skipped while the disk
+  // refuses writes: a restart drops expired entries anyway.
+  // REQUIRES: the thread is registered with RCU, no rcu::ReadLock held.
+  void LogSwept();
   // Plain keys the sweep removed because they expired, since start.
   int64_t expired() const { return expired_.load(std::memory_order_relaxed); }
 
@@ -247,7 +255,8 @@ class KeySpace {
   std::unique_ptr<Counters[]> counters_;
   std::unique_ptr<Stripe[]> stripes_;
   std::atomic<int64_t> expired_{0};
-  std::atomic<int> stripes_in_use_{0};  // only grows, under growth_mu_
+  std::vector<std::pair<int, std::string>> swept_;  // the sweep's thread only
+  std::atomic<int> stripes_in_use_{0};              // only grows, under growth_mu_
   mutable std::mutex growth_mu_;
   // Per stripe of keys: creations and deletions so far (see Stamp).
   std::unique_ptr<std::atomic<uint64_t>[]> presence_;

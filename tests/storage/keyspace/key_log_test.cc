@@ -129,6 +129,50 @@ TEST_F(KeyLogTest, ListJournalKeepsTheDiskEqualToTheList) {
   box->Unref();
 }
 
+// Keys swept because they expired leave the disk at once; a key written
+// again after it expired keeps its new value there.
+TEST_F(KeyLogTest, SweptKeysLeaveTheDisk) {
+  int64_t now = 1'000;
+  OnlineTable table({.shards = 2});
+  KeySpace ks(table, {.databases = 1, .now_ms = [&] { return now; }, .log = log_});
+  ASSERT_TRUE(ks.Recover().ok());
+  auto set = [&](const std::string& key, int64_t expire_at) {
+    rcu::ReadLock read;
+    ASSERT_TRUE(ks.Mutate(0, key, [&](const Record*) -> Result<KeySpace::Change> {
+                    return KeySpace::Change{
+                        KeySpace::Change::kPut,
+                        ks.NewRecord(0, key, RecordKind::kString, "v", expire_at)};
+                  }).ok());
+    std::unique_lock<std::mutex> key_lock = ks.LockForLog(0, key);
+    HistoryBatch ops;
+    std::unique_lock<std::mutex> box_lock = ks.Snapshot(0, key, &ops);
+    log_->Submit(std::move(ops), nullptr);
+  };
+  for (int i = 0; i < 100; ++i)
+    set("k" + std::to_string(i), 2'000);
+  set("kept", kNeverExpires);
+  auto on_disk = [&] {
+    store_->Drain();
+    size_t n = 0;
+    EXPECT_TRUE(store_
+                    ->Scan(log_->kv(), {},
+                           [&](std::string_view, std::string_view) {
+                             ++n;
+                             return Status::Ok();
+                           })
+                    .ok());
+    return n;
+  };
+  ASSERT_EQ(on_disk(), 101u);
+  now = 3'000;
+  ASSERT_EQ(table.SweepExpired(now, [&](const Record& r) { ks.Swept(r); }), 100u);
+  set("k7", kNeverExpires);  // written again between the sweep and its log
+  ks.LogSwept();
+  EXPECT_EQ(on_disk(), 2u) << "kept and the new k7";
+  rcu::ReadLock read;
+  EXPECT_NE(ks.Find(0, "k7"), nullptr);
+}
+
 TEST_F(KeyLogTest, RecoveryDropsExpiredKeysAndOrphanedItems) {
   HistoryBatch batch;
   Record* live = Record::Allocate(kPlainViewBase, "live", 1);

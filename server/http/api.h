@@ -71,6 +71,11 @@ class HttpApi {
   // authorization: the Authorization header's value ("" if none).
   HttpReply Handle(std::string_view method, std::string_view target, std::string_view body,
                    std::string_view authorization, HttpKind* kind) const;
+  // Whether a request with this Authorization header carries the password
+  // (or none is set).
+  bool Authorized(std::string_view authorization) const {
+    return d_.password == nullptr || HttpAuthorized(*d_.password, authorization);
+  }
 
  private:
   HttpReply Route(HttpKind kind, std::string_view path, std::string_view query,

@@ -1,5 +1,6 @@
 #include "server/http/connection.h"
 
+#include <algorithm>
 #include <chrono>
 
 namespace quiver {
@@ -10,6 +11,8 @@ namespace http = beast::http;
 namespace {
 constexpr auto kIdleTimeout = std::chrono::seconds(60);
 constexpr uint32_t kMaxHeaderBytes = 64 * 1024;
+// The body of a request without the password, when one is set.
+constexpr uint64_t kMaxBodyBeforeAuth = 16 * 1024;
 }  // namespace
 
 HttpConnection::HttpConnection(boost::asio::ip::tcp::socket socket, ClientLimits::Slot slot,
@@ -33,6 +36,20 @@ void HttpConnection::Read() {
   parser_->header_limit(kMaxHeaderBytes);
   parser_->body_limit(body_limit_);
   stream_.expires_after(kIdleTimeout);
+  http::async_read_header(
+      stream_, buffer_, *parser_,
+      [self = shared_from_this()](const beast::error_code& ec, size_t) { self->OnHeader(ec); });
+}
+
+void HttpConnection::OnHeader(const beast::error_code& ec) {
+  if (ec) return OnRead(ec);
+  if (!api_.Authorized(parser_->get()[http::field::authorization])) {
+    // The parser checked Content-Length against the limit with the
+    // headers; a lower one now bounds chunked bodies, this the others.
+    const uint64_t limit = std::min<uint64_t>(body_limit_, kMaxBodyBeforeAuth);
+    if (parser_->content_length().value_or(0) > limit) return OnRead(http::error::body_limit);
+    parser_->body_limit(limit);
+  }
   http::async_read(
       stream_, buffer_, *parser_,
       [self = shared_from_this()](const beast::error_code& ec, size_t) { self->OnRead(ec); });

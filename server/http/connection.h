@@ -3,6 +3,9 @@
 // records its time in the thread's RequestMetrics recorder. A request
 // line, headers or body over the limits gets 413 (or 400 if malformed) and
 // the connection is closed; an idle connection is closed after a minute.
+// The headers are read first: a request without the password (when one is
+// set) may carry a body of at most 16 KiB, and a body's memory grows with
+// the bytes that arrive, whatever Content-Length says (RequestBody).
 // Lives as long as its asynchronous operations hold a shared_ptr to it;
 // touched only by its io_context's thread.
 #pragma once
@@ -15,6 +18,7 @@
 #include <boost/beast/http.hpp>
 
 #include "server/http/api.h"
+#include "server/http/request_body.h"
 #include "server/net/clients.h"
 #include "service/request_metrics.h"
 
@@ -27,8 +31,10 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
   void Start();
 
  private:
-  using Request = boost::beast::http::request<boost::beast::http::string_body>;
+  using Request = boost::beast::http::request<RequestBody>;
   void Read();
+  // The headers are in: sets the body's limit, then reads the body.
+  void OnHeader(const boost::beast::error_code& ec);
   void OnRead(const boost::beast::error_code& ec);
   // Sends reply; closes afterwards unless keep_alive.
   void Send(HttpReply reply, bool keep_alive, unsigned version);
@@ -39,7 +45,7 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
   const uint64_t body_limit_;
   ClientLimits::Slot slot_;  // this client's place among maxclients
   boost::beast::flat_buffer buffer_;
-  std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
+  std::optional<boost::beast::http::request_parser<RequestBody>> parser_;
   boost::beast::http::response<boost::beast::http::string_body> response_;
 };
 

@@ -273,3 +273,50 @@ def test_requirepass_file_keeps_the_password_off_the_command_line(tmp_path):
     both = subprocess.run([s.binary, "--requirepass", "x", "--requirepass-file", str(secret)],
                           capture_output=True, text=True, timeout=60)
     assert both.returncode != 0 and "not both" in both.stderr, both.stderr
+
+
+def vm_size(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmSize:"):
+                return int(line.split()[1]) * 1024
+    raise AssertionError("no VmSize")
+
+
+def test_a_declared_content_length_costs_nothing_until_the_body_comes(server):
+    """Beast's string body would reserve the declared length at once (as
+    address space); quiverd's grows with the bytes that arrive."""
+    before = vm_size(server.proc.pid)
+    sockets = []
+    for _ in range(8):
+        s = socket.create_connection(("127.0.0.1", server.http_port), timeout=30)
+        s.sendall(b"POST /v1/features HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                  b"Content-Length: 60000000\r\n\r\n" + b"{" * 1000)
+        sockets.append(s)
+    # Each connection's first bytes are read (quiverd answers the health
+    # check behind them only after its I/O threads went round).
+    with urllib.request.urlopen("http://127.0.0.1:%d/health" % server.http_port,
+                                timeout=30) as reply:
+        assert reply.status == 200
+    grown = vm_size(server.proc.pid) - before
+    for s in sockets:
+        s.close()
+    assert grown < 100 << 20, "8 bodies declared as 60 MB took %d MB" % (grown >> 20)
+
+
+def test_before_the_password_a_request_body_is_small():
+    s = Quiverd("--requirepass", "s3cret")
+    try:
+        body = b"[" + b"1," * 10_000 + b"1]"  # 20 KB
+        url = "http://127.0.0.1:%d/v1/features" % s.http_port
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(urllib.request.Request(url, data=body), timeout=30)
+        assert refused.value.code == 413
+        assert "request too large" in refused.value.read().decode()
+        authorized = urllib.request.Request(url, data=body,
+                                            headers={"Authorization": "Bearer s3cret"})
+        with pytest.raises(urllib.error.HTTPError) as parsed:
+            urllib.request.urlopen(authorized, timeout=30)
+        assert parsed.value.code == 400, "with the password, the body is read and parsed"
+    finally:
+        s.stop()

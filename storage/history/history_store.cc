@@ -539,6 +539,8 @@ Status HistoryStore::ScanLatest(
 Result<ColumnFamily> HistoryStore::OpenColumn(std::string_view name) {
   if (name.empty() || IsOwnColumn(name))
     return Status::InvalidArgument("'" + std::string(name) + "' is a column of the history store");
+  // The database first, then the names: the order a reopen takes them in.
+  QUIVER_ASSIGN_OR_RETURN(DbUse db, Use());
   std::lock_guard<std::mutex> lock(columns_mu_);
   for (size_t i = 0; i < column_names_.size(); ++i) {
     if (column_names_[i] == name) return ColumnFamily{static_cast<uint8_t>(i)};
@@ -548,7 +550,6 @@ Result<ColumnFamily> HistoryStore::OpenColumn(std::string_view name) {
                                      std::to_string(kMaxColumns) + " columns");
   }
   rocksdb::ColumnFamilyHandle* handle = nullptr;
-  QUIVER_ASSIGN_OR_RETURN(DbUse db, Use());
   QUIVER_RETURN_IF_ERROR(FromRocks(db->CreateColumnFamily(rocks_->side, std::string(name), &handle),
                                    "creating column family " + std::string(name)));
   const auto id = static_cast<uint8_t>(column_names_.size());

@@ -143,8 +143,9 @@ int main(int argc, char** argv) {
   });
   server.Run();
   kafka.reset();  // applies and commits what it consumed, leaves the group
-  // Commit what is queued while the connections' contexts still exist.
-  if (history) history->Drain();
+  // Commit what is queued (or, while the disk refuses writes, fail it)
+  // while the connections' contexts still exist.
+  if (history) history->Shutdown();
   signal_context.stop();
   signal_thread.join();
   spdlog::info("quiverd stopped");

@@ -53,8 +53,14 @@ CommitQueue::CommitQueue(WriteGroup write, SyncLog sync, Recover recover, Option
 }
 
 CommitQueue::~CommitQueue() {
+  Close();
+}
+
+void CommitQueue::Close() {
   {
     std::lock_guard<std::mutex> lock(mu_);
+    if (closed_) return;
+    closed_ = true;
     stop_ = true;
   }
   work_.notify_one();
@@ -69,6 +75,11 @@ CommitQueue::~CommitQueue() {
 
 void CommitQueue::Submit(HistoryBatch batch, Done done) {
   std::unique_lock<std::mutex> lock(mu_);
+  if (stop_) {
+    lock.unlock();
+    if (done) done(Status::Unavailable("not written: quiverd is stopping"));
+    return;
+  }
   // An empty queue always takes the batch, however large it is.
   space_.wait(lock, [&] { return queue_.empty() || queued_bytes_ < options_.max_queued_bytes; });
   queued_bytes_ += batch.bytes();
@@ -81,7 +92,7 @@ void CommitQueue::Submit(HistoryBatch batch, Done done) {
 void CommitQueue::Drain() {
   std::unique_lock<std::mutex> lock(mu_);
   const uint64_t target = submitted_;
-  space_.wait(lock, [&] { return committed_ >= target; });
+  space_.wait(lock, [&] { return committed_ >= target || failed_.load(); });
 }
 
 Status CommitQueue::health() const {
@@ -103,6 +114,7 @@ void CommitQueue::Fail(const Status& cause) {
 void CommitQueue::SetFailure(const Status& cause) {
   cause_ = cause;
   failed_.store(true, std::memory_order_release);
+  space_.notify_all();  // Drain returns
 }
 
 void CommitQueue::Complete(Group& items, const Status& status) {

@@ -119,17 +119,24 @@ class CommitQueue {
   // sync may be empty: a group is then complete once written. recover may
   // be empty: the queue then only writes the failed groups again.
   CommitQueue(WriteGroup write, SyncLog sync, Recover recover, Options options);
-  // Commits everything queued, then stops the threads.
+  // Close(), if not done.
   ~CommitQueue();
   CommitQueue(const CommitQueue&) = delete;
   CommitQueue& operator=(const CommitQueue&) = delete;
 
   // Queues the batch; `done` (may be empty) runs on the committer thread
-  // after the group holding it was written, with the write's status.
+  // after the group holding it was written, with the write's status. After
+  // Close, `done` runs at once with Unavailable and nothing is written.
   void Submit(HistoryBatch batch, Done done);
 
-  // Blocks until everything submitted before the call is committed.
+  // Blocks until everything submitted before the call is committed, or the
+  // store has failed (health() then says why; what is held is committed
+  // once it recovers).
   void Drain();
+
+  // Commits everything queued (or, while the store is failed, completes it
+  // with the failure: it was never acknowledged), then stops the threads.
+  void Close();
 
   // OK, or why writes are refused now: a Misconf status naming the failure,
   // from the first failed write or sync until the store recovers.
@@ -174,6 +181,7 @@ class CommitQueue {
   uint64_t submitted_ = 0;  // items ever submitted
   uint64_t committed_ = 0;  // items whose completion has run
   bool stop_ = false;
+  bool closed_ = false;
   std::vector<Group> written_;  // groups written, not yet synced (guarded by mu_)
   size_t written_bytes_ = 0;    // their batches' bytes (guarded by mu_)
   bool syncing_ = false;        // the sync thread holds groups (guarded by mu_)

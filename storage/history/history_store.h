@@ -137,8 +137,13 @@ class HistoryStore {
   // runs on the committer thread once the batch is as durable as the mode
   // says, or failed.
   void Submit(HistoryBatch batch, CommitQueue::Done done);
-  // Blocks until everything submitted so far is committed.
+  // Blocks until everything submitted so far is committed, or the store
+  // has failed (health() then says why).
   void Drain();
+  // Commits what is queued, or, while the disk refuses writes, completes
+  // it with the failure; later submits fail at once. Call at shutdown while
+  // the completions' targets (connections) still exist.
+  void Shutdown() { queue_->Close(); }
 
   // Calls fn for every entry of the latest column family, in key order.
   // Stops at fn's first error and returns it.

@@ -65,16 +65,18 @@ class Writer(threading.Thread):
     """Writes keys one after another until told to stop; a write the disk
     refused is recorded, a write in flight simply waits."""
 
-    def __init__(self, server):
+    def __init__(self, server, prefix="w"):
         super().__init__(daemon=True)
-        self.client = server.client(socket_timeout=120)
+        self.client = server.client(socket_timeout=120, retry_on_timeout=False)
+        self.prefix = prefix
         self.acked, self.refused = [], []
+        self.closed = None  # the key in flight when the server closed the connection
         self.stop = threading.Event()
 
     def run(self):
         i = 0
         while not self.stop.is_set():
-            key = f"w{i}"
+            key = f"{self.prefix}{i}"
             try:
                 self.client.set(key, VALUE)
                 self.acked.append(key)
@@ -82,6 +84,9 @@ class Writer(threading.Thread):
                 assert str(e).startswith("MISCONF"), str(e)
                 self.refused.append(key)
                 time.sleep(0.01)  # pacing a retry loop, not synchronisation
+            except redis.ConnectionError:
+                self.closed = key  # quiverd stopped: never acknowledged
+                return
             i += 1
 
 
@@ -130,8 +135,24 @@ def test_a_full_disk_refuses_writes_keeps_reads_and_resumes_when_space_returns()
         writer.join(120)
         assert not writer.is_alive()
 
-        server.restart()
+        # quiverd stops cleanly while the disk is full again: the write in
+        # flight fails (it was never acknowledged) and SIGTERM is obeyed.
+        fill(ballast, 6 << 20)
+        second = Writer(server, "s")
+        second.start()
+        wait_for(lambda: health(server)[0] == 503, "the disk is full again")
+        server.proc.terminate()
+        assert server.proc.wait(60) == 0, "quiverd did not exit cleanly during a disk fault"
+        second.join(120)
+        assert not second.is_alive()
+        os.remove(ballast)
+
+        server.start()
         r = server.client()
+        for key in second.acked:
+            assert r.get(key) == VALUE, f"acknowledged write {key} lost"
+        for key in second.refused:
+            assert r.get(key) is None, f"refused write {key} is visible"
         assert x_of(quiver.Client(port=server.port)) == 3
         assert r.get("before") == b"kept"
         assert r.get("after") == b"written"

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include <condition_variable>
+#include <future>
 #include <mutex>
 #include <thread>
 
@@ -600,12 +601,14 @@ TEST(CommitQueueTest, AFailedSyncIsRecoveredAndTheGroupWrittenAgain) {
       },
       CommitQueue::Options{.retry_every = std::chrono::milliseconds(1)});
   q = &queue;
-  std::vector<StatusCode> codes;  // appended by the committer or the sync thread, one at a time
+  std::vector<StatusCode> codes;
   for (int i = 0; i < 3; ++i) {
     HistoryBatch b;
     b.Put(HistoryStore::kMeta, "k", "v");
-    queue.Submit(std::move(b), [&codes](const Status& s) { codes.push_back(s.code()); });
-    queue.Drain();
+    std::promise<StatusCode> done;
+    std::future<StatusCode> code = done.get_future();
+    queue.Submit(std::move(b), [&done](const Status& s) { done.set_value(s.code()); });
+    codes.push_back(code.get());  // Drain would return early while the queue is failed
   }
   EXPECT_EQ(codes, std::vector<StatusCode>(3, StatusCode::kOk));
   EXPECT_TRUE(failed_seen.load()) << "writes are refused while the queue recovers";

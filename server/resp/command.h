@@ -156,7 +156,8 @@ struct Session {
   bool in_multi = false;
   bool multi_failed = false;  // a queued command was refused: EXEC aborts
   std::vector<std::vector<std::string>> queued;
-  size_t queued_bytes = 0;  // of the queued commands' words
+  size_t queued_bytes = 0;     // of the queued commands' words
+  bool queued_writes = false;  // a queued command writes (EXEC checks the disk)
   // A transaction queues at most this many commands and bytes; past
   // either, the command is refused and EXEC aborts, so that a client
   // queueing without end cannot take the server's memory.

@@ -130,6 +130,7 @@ void ClearTransaction(Session& s) {
   s.multi_failed = false;
   s.queued.clear();
   s.queued_bytes = 0;
+  s.queued_writes = false;
   s.watched.clear();
   s.info->in_multi.store(false, std::memory_order_relaxed);
   s.info->multi_count.store(-1, std::memory_order_relaxed);
@@ -174,14 +175,6 @@ bool WatchesHold(Context& ctx) {
   return true;
 }
 
-// The MISCONF error if the transaction writes and the disk refuses writes.
-Status WritesRefused(const Context& ctx) {
-  for (const auto& request : ctx.session.queued) {
-    if (FindCommand(request[0])->flags & kWrite) return DiskRefusal(ctx);
-  }
-  return Status::Ok();
-}
-
 void Exec(Context& ctx, Args) {
   Session& s = ctx.session;
   if (!s.in_multi) return ctx.out.Error("ERR EXEC without MULTI");
@@ -189,7 +182,7 @@ void Exec(Context& ctx, Args) {
     ClearTransaction(s);
     return ctx.out.Error("EXECABORT Transaction discarded because of previous errors.");
   }
-  if (Status refused = WritesRefused(ctx); !refused.ok()) {
+  if (Status refused = s.queued_writes ? DiskRefusal(ctx) : Status::Ok(); !refused.ok()) {
     ClearTransaction(s);
     // Redis's words when EXEC itself is refused.
     return ctx.out.Error("EXECABORT Transaction discarded because of: " + ErrorReply(refused));

@@ -98,7 +98,7 @@ void Refuse(Context& ctx, const Status& status) {
 }
 
 // Queues a command of a transaction, within the queue's bounds.
-void Queue(Context& ctx, Args args) {
+void Queue(Context& ctx, const Command& cmd, Args args) {
   Session& s = ctx.session;
   size_t bytes = 0;
   for (std::string_view a : args)
@@ -110,6 +110,7 @@ void Queue(Context& ctx, Args args) {
   }
   s.queued.emplace_back(args.begin(), args.end());
   s.queued_bytes += bytes;
+  s.queued_writes = s.queued_writes || (cmd.flags & kWrite) != 0;
   s.info->multi_count.store(static_cast<int64_t>(s.queued.size()), std::memory_order_relaxed);
   s.info->multi_mem.store(static_cast<int64_t>(s.queued_bytes), std::memory_order_relaxed);
   ctx.out.Simple("QUEUED");
@@ -249,7 +250,7 @@ void Execute(Context& ctx, Args args, const Command* cmd) {
     if (cmd->flags & kWrite) {
       if (Status refused = DiskRefusal(ctx); !refused.ok()) return Refuse(ctx, refused);
     }
-    return Queue(ctx, args);
+    return Queue(ctx, *cmd, args);
   }
   // A command that cannot get its memory fails alone: its partial reply is
   // dropped and the server goes on.

@@ -7,17 +7,13 @@
 #include <spdlog/spdlog.h>
 
 #include "storage/history/history_store.h"
+#include "storage/history/rocks_internals.h"
 
 namespace quiver {
 
 namespace {
 
 constexpr char kProbeFile[] = "quiver-probe.tmp";
-
-Status FromIo(const rocksdb::IOStatus& s, std::string_view what) {
-  if (s.ok()) return Status::Ok();
-  return Status::IoError(std::string(what) + ": " + s.ToString());
-}
 
 }  // namespace
 
@@ -64,15 +60,15 @@ Status HistoryStore::Probe() const {
   const std::string path = options_.dir + "/" + kProbeFile;
   std::unique_ptr<rocksdb::FSWritableFile> file;
   const rocksdb::IOOptions io;
-  QUIVER_RETURN_IF_ERROR(FromIo(fs->NewWritableFile(path, rocksdb::FileOptions(), &file, nullptr),
-                                "creating " + path));
+  QUIVER_RETURN_IF_ERROR(FromRocks(
+      fs->NewWritableFile(path, rocksdb::FileOptions(), &file, nullptr), "creating " + path));
   const std::string page(4096, '\0');
   rocksdb::IOStatus s = file->Append(page, io, nullptr);
   if (s.ok()) s = file->Sync(io, nullptr);
   if (s.ok()) s = file->Close(io, nullptr);
   file.reset();
   (void)fs->DeleteFile(path, io, nullptr);
-  return FromIo(s, "writing " + path);
+  return FromRocks(s, "writing " + path);
 }
 
 Status HistoryStore::Reopen() {

@@ -13,6 +13,7 @@
 
 #include "storage/history/history_store.h"
 #include "support/fault_fs.h"
+#include "support/quiverd_process.h"
 
 namespace quiver {
 namespace {
@@ -22,11 +23,7 @@ using testing::FaultFs;
 
 class FaultTest : public ::testing::TestWithParam<Durability> {
  protected:
-  FaultTest() {
-    char dir[] = "/tmp/quiver-fault-test-XXXXXX";
-    dir_ = mkdtemp(dir);
-    Open();
-  }
+  FaultTest() : dir_(testing::MakeTempDir()) { Open(); }
   ~FaultTest() override {
     store_.reset();
     std::filesystem::remove_all(dir_);

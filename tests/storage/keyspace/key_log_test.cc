@@ -58,11 +58,12 @@ class KeyLogTest : public ::testing::Test {
       items.push_back(value);
     return items;
   }
-  size_t StoredItems() {
+  // Entries of a column on disk, once everything submitted is committed.
+  size_t Stored(ColumnFamily c) {
     store_->Drain();
     size_t n = 0;
     EXPECT_TRUE(store_
-                    ->Scan(log_->items(), {},
+                    ->Scan(c, {},
                            [&](std::string_view, std::string_view) {
                              ++n;
                              return Status::Ok();
@@ -70,6 +71,7 @@ class KeyLogTest : public ::testing::Test {
                     .ok());
     return n;
   }
+  size_t StoredItems() { return Stored(log_->items()); }
 
   rcu::ThreadRegistration registration_;
   std::string dir_;
@@ -151,24 +153,12 @@ TEST_F(KeyLogTest, SweptKeysLeaveTheDisk) {
   for (int i = 0; i < 100; ++i)
     set("k" + std::to_string(i), 2'000);
   set("kept", kNeverExpires);
-  auto on_disk = [&] {
-    store_->Drain();
-    size_t n = 0;
-    EXPECT_TRUE(store_
-                    ->Scan(log_->kv(), {},
-                           [&](std::string_view, std::string_view) {
-                             ++n;
-                             return Status::Ok();
-                           })
-                    .ok());
-    return n;
-  };
-  ASSERT_EQ(on_disk(), 101u);
+  ASSERT_EQ(Stored(log_->kv()), 101u);
   now = 3'000;
   ASSERT_EQ(table.SweepExpired(now, [&](const Record& r) { ks.Swept(r); }), 100u);
   set("k7", kNeverExpires);  // written again between the sweep and its log
   ks.LogSwept();
-  EXPECT_EQ(on_disk(), 2u) << "kept and the new k7";
+  EXPECT_EQ(Stored(log_->kv()), 2u) << "kept and the new k7";
   rcu::ReadLock read;
   EXPECT_NE(ks.Find(0, "k7"), nullptr);
 }
@@ -199,15 +189,7 @@ TEST_F(KeyLogTest, RecoveryDropsExpiredKeysAndOrphanedItems) {
     EXPECT_EQ(ks.Find(1, "gone"), nullptr);
   }
   EXPECT_EQ(StoredItems(), 0u) << "the orphaned item is deleted";
-  size_t keys = 0;
-  ASSERT_TRUE(store_
-                  ->Scan(log_->kv(), {},
-                         [&](std::string_view, std::string_view) {
-                           ++keys;
-                           return Status::Ok();
-                         })
-                  .ok());
-  EXPECT_EQ(keys, 1u) << "the expired key is deleted";
+  EXPECT_EQ(Stored(log_->kv()), 1u) << "the expired key is deleted";
 
   KeySpace few(table, {.databases = 1, .now_ms = {}, .log = log_});
   store_->Submit(

@@ -163,14 +163,16 @@ struct Session {
   // queueing without end cannot take the server's memory.
   static constexpr size_t kMaxQueued = 100'000;
   static constexpr size_t kMaxQueuedBytes = 64u << 20;
-  // WATCH keeps at most this many keys per connection.
+  // WATCH keeps at most this many keys, and bytes of them, per connection.
   static constexpr size_t kMaxWatched = 100'000;
+  static constexpr size_t kMaxWatchedBytes = 64u << 20;
   struct Watched {
     int db;
     std::string key;
     uint64_t stamp;
   };
   std::vector<Watched> watched;
+  size_t watched_bytes = 0;    // of the watched keys
   uint64_t watch_flushes = 0;  // Shared::flushes when WATCH ran
   // Keyspace hits and misses not yet added to Shared.
   int64_t hits = 0, misses = 0;

@@ -132,6 +132,7 @@ void ClearTransaction(Session& s) {
   s.queued_bytes = 0;
   s.queued_writes = false;
   s.watched.clear();
+  s.watched_bytes = 0;
   s.info->in_multi.store(false, std::memory_order_relaxed);
   s.info->multi_count.store(-1, std::memory_order_relaxed);
   s.info->multi_mem.store(0, std::memory_order_relaxed);
@@ -208,19 +209,26 @@ void Exec(Context& ctx, Args) {
 void Watch(Context& ctx, Args args) {
   Session& s = ctx.session;
   if (s.in_multi) return ctx.out.Error("ERR WATCH inside MULTI is not allowed");
-  if (s.watched.size() + args.size() - 1 > Session::kMaxWatched) {
+  size_t bytes = 0;
+  for (size_t i = 1; i < args.size(); ++i)
+    bytes += args[i].size() + sizeof(Session::Watched);
+  if (s.watched.size() + args.size() - 1 > Session::kMaxWatched ||
+      s.watched_bytes + bytes > Session::kMaxWatchedBytes) {
     return ctx.out.Error("ERR too many watched keys (at most " +
-                         std::to_string(Session::kMaxWatched) + " per connection)");
+                         std::to_string(Session::kMaxWatched) + " keys and " +
+                         std::to_string(Session::kMaxWatchedBytes >> 20) + " MB per connection)");
   }
   if (s.watched.empty()) s.watch_flushes = ctx.shared.flushes.load(std::memory_order_relaxed);
   for (size_t i = 1; i < args.size(); ++i) {
     s.watched.push_back({s.db, std::string(args[i]), ctx.ks.Stamp(s.db, args[i])});
   }
+  s.watched_bytes += bytes;
   ctx.out.Ok();
 }
 
 void Unwatch(Context& ctx, Args) {
   ctx.session.watched.clear();
+  ctx.session.watched_bytes = 0;
   ctx.out.Ok();
 }
 

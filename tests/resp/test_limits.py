@@ -166,3 +166,8 @@ def test_watch_keeps_a_bounded_number_of_keys(r):
         r.execute_command("WATCH", *("w%d" % i for i in range(100_001)))
     assert r.execute_command("WATCH", "a", "b") == b"OK"
     assert r.execute_command("UNWATCH") == b"OK"
+    key = b"k" * (1 << 20)  # a few keys, but 1 MB each: bounded in bytes too
+    with pytest.raises(Exception, match="too many watched keys"):
+        for i in range(70):
+            r.execute_command("WATCH", key + str(i).encode())
+    assert r.execute_command("UNWATCH") == b"OK"

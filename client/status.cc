@@ -63,6 +63,11 @@ Result<ServerStatus> DecodeStatus(const Frame& frame) {
   s.memory_bytes = r->memory_bytes();
   s.window_entities = r->window_entities();
   s.window_bytes = r->window_bytes();
+  if (const auto* parts = r->memory(); parts != nullptr) {
+    for (const auto* p : *parts)
+      s.memory.emplace_back(Str(p->part()), p->bytes());
+  }
+  s.max_memory = r->max_memory();
   if (r->kafka() != nullptr) s.kafka = DecodeKafka(*r->kafka());
   if (const auto* c = r->compaction(); c != nullptr) {
     s.compaction = CompactionStatus{c->running(), c->started_ms(), c->finished(), c->last_seconds(),

@@ -75,14 +75,17 @@ int main(int argc, char** argv) {
 
   quiver::rcu::ThreadRegistration rcu_thread;
   quiver::Registry registry;
-  quiver::OnlineTable table({.shards = options.shards, .max_memory_bytes = options.max_memory});
+  // Everything that grows with data or clients counts against --max-memory.
+  quiver::MemoryBudget memory(options.max_memory);
+  quiver::OnlineTable table({.shards = options.shards, .budget = &memory});
   std::unique_ptr<quiver::HistoryStore> history;
   if (options.keep_history) {
     auto opened = quiver::HistoryStore::Open({.dir = options.data_dir,
                                               .durability = options.durability,
                                               .block_cache_bytes = options.history_cache,
                                               .cache_policy = options.history_cache_policy,
-                                              .max_open_files = files.rocksdb_files});
+                                              .max_open_files = files.rocksdb_files,
+                                              .budget = &memory});
     if (!opened.ok()) return Fail(opened.status());
     history = std::move(*opened);
   }

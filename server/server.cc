@@ -69,12 +69,14 @@ Server::Server(const ServerOptions& options, FeatureStore& store, std::shared_pt
   resp_shared_.metrics = &metrics_;
   config_.OnChange("max_memory", [&store](const ServerOptions& o) {
     store.table().set_max_memory_bytes(o.max_memory);
+    if (HistoryStore* history = store.history()) history->FitMemory(o.max_memory);
   });
   handler_options_.max_frame_bytes = options.max_frame;
   handler_options_.server_version = kQuiverVersion;
   handler_options_.password = &resp_shared_.password;
   handler_options_.freshness = &freshness_;
   limits_.Set(options);
+  limits_.set_budget(&store.table().budget());  // connections count their buffers
   for (const char* name :
        {"maxclients", "timeout", "tcp_keepalive", "client_output_buffer_limit", "protected_mode"})
     config_.OnChange(name, [this](const ServerOptions& o) { limits_.Set(o); });
@@ -337,7 +339,8 @@ void Server::Stop() {
     context->stop();
 }
 
-// Every 100 ms a sample for INFO's instantaneous_ops_per_sec and, while a
+// Every 100 ms a sample for INFO's instantaneous_ops_per_sec, a reading of
+// the memory measured elsewhere (MemoryBudget::Refresh) and, while a
 // sweep of expired rows is due or under way, a slice of it of at most
 // kSweepSlice: a sweep takes at most a tenth of a core, however large the
 // table (as Redis bounds its active expiry), and a pass starts every sweep
@@ -365,6 +368,7 @@ void Server::SweepLoop() {
     if (now >= next_tick) {
       next_tick = now + kTick;
       resp::SampleOps(resp_shared_, SystemNowMs());
+      store_.table().budget().Refresh();  // RocksDB's memory
     }
     if (!sweeping && now >= next_sweep) {
       sweeping = true;

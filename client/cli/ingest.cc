@@ -122,6 +122,38 @@ void PrintKafka(const KafkaStatus& k) {
   }
 }
 
+// {"total":N,"max_memory":N,"rows":N,...}
+std::string MemoryJson(const ServerStatus& s) {
+  int64_t total = 0;
+  std::string parts;
+  for (const auto& [part, bytes] : s.memory) {
+    total += bytes;
+    parts += ",\"" + part + "\":" + std::to_string(bytes);
+  }
+  return "{\"total\":" + std::to_string(total) + ",\"max_memory\":" + std::to_string(s.max_memory) +
+         parts + "}";
+}
+
+std::string MiB(int64_t bytes) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.1f MiB", static_cast<double>(bytes) / (1 << 20));
+  return text;
+}
+
+// "12.0 MiB of 1024.0 MiB (--max-memory): rows 10.0 MiB, history 2.0 MiB"
+std::string MemoryText(const ServerStatus& s) {
+  int64_t total = 0;
+  std::string parts;
+  for (const auto& [part, bytes] : s.memory) {
+    total += bytes;
+    if (bytes != 0) parts += (parts.empty() ? "" : ", ") + part + " " + MiB(bytes);
+  }
+  return MiB(total) +
+         (s.max_memory > 0 ? " of " + MiB(s.max_memory) + " (--max-memory)"
+                           : " (no --max-memory)") +
+         (parts.empty() ? "" : ": " + parts);
+}
+
 }  // namespace
 
 int ShowStatus(const ClientOptions& options, bool json) {
@@ -139,6 +171,7 @@ int ShowStatus(const ClientOptions& options, bool json) {
            ",\"memory_bytes\":" + std::to_string(s->memory_bytes) +
            ",\"window_entities\":" + std::to_string(s->window_entities) +
            ",\"window_bytes\":" + std::to_string(s->window_bytes) +
+           ",\"memory\":" + MemoryJson(*s) +
            ",\"kafka\":" + (s->kafka ? KafkaJson(*s->kafka) : "null") +
            ",\"compaction\":" + (s->compaction ? CompactionJson(*s->compaction) : "null") + "}";
     std::cout << out << "\n";
@@ -148,6 +181,7 @@ int ShowStatus(const ClientOptions& options, bool json) {
   std::cout << "online rows     " << s->rows << " (" << s->memory_bytes / (1 << 20) << " MiB)\n";
   std::cout << "window states   " << s->window_entities << " entities ("
             << s->window_bytes / (1 << 20) << " MiB)\n";
+  std::cout << "memory          " << MemoryText(*s) << "\n";
   if (s->compaction) {
     std::cout << "history         " << CompactionText(*s->compaction, s->server_time_ms) << "\n";
   }

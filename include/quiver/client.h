@@ -260,7 +260,11 @@ struct ServerStatus {
   int64_t rows = 0;          // online rows
   int64_t memory_bytes = 0;  // held by online rows
   uint64_t window_entities = 0;
-  uint64_t window_bytes = 0;                   // about how much memory the window states hold
+  uint64_t window_bytes = 0;  // about how much memory the window states hold
+  // What --max-memory counts, part by part (rows, windows, history,
+  // clients, transactions, dead_letters), and the limit (0: none).
+  std::vector<std::pair<std::string, int64_t>> memory;
+  int64_t max_memory = 0;
   std::optional<KafkaStatus> kafka;            // set when the server ingests from Kafka
   std::optional<CompactionStatus> compaction;  // set when the server keeps a history
 };

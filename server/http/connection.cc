@@ -22,9 +22,17 @@ HttpConnection::HttpConnection(boost::asio::ip::tcp::socket socket, ClientLimits
       api_(api),
       recorder_(recorder),
       body_limit_(body_limit),
-      slot_(std::move(slot)) {
+      slot_(std::move(slot)),
+      memory_(slot_.limits() != nullptr ? slot_.limits()->budget() : nullptr,
+              MemoryPart::kClients) {
   if (const ClientLimits* limits = slot_.limits())
     SetKeepAlive(stream_.socket(), limits->keepalive_s());
+}
+
+void HttpConnection::Account() {
+  size_t bytes = buffer_.capacity() + response_.body().capacity();
+  if (parser_) bytes += parser_->get().body().capacity();
+  memory_.Set(static_cast<int64_t>(bytes));
 }
 
 void HttpConnection::Start() {
@@ -35,6 +43,7 @@ void HttpConnection::Read() {
   parser_.emplace();
   parser_->header_limit(kMaxHeaderBytes);
   parser_->body_limit(body_limit_);
+  Account();
   stream_.expires_after(kIdleTimeout);
   http::async_read_header(
       stream_, buffer_, *parser_,
@@ -43,6 +52,7 @@ void HttpConnection::Read() {
 
 void HttpConnection::OnHeader(const beast::error_code& ec) {
   if (ec) return OnRead(ec);
+  Account();
   if (!api_.Authorized(parser_->get()[http::field::authorization])) {
     // The parser checked Content-Length against the limit with the
     // headers; a lower one now bounds chunked bodies, this the others.
@@ -92,9 +102,12 @@ void HttpConnection::Send(HttpReply reply, bool keep_alive, unsigned version) {
   response_.keep_alive(keep_alive);
   response_.body() = std::move(reply.body);
   response_.prepare_payload();
+  parser_.reset();  // the request is answered
+  Account();
   stream_.expires_after(kIdleTimeout);
   http::async_write(stream_, response_,
                     [self = shared_from_this(), keep_alive](const beast::error_code& ec, size_t) {
+                      self->response_ = {};  // sent
                       if (!ec && keep_alive) return self->Read();
                       beast::error_code ignored;
                       self->stream_.socket().shutdown(boost::asio::ip::tcp::socket::shutdown_both,

@@ -38,6 +38,10 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
   void OnRead(const boost::beast::error_code& ec);
   // Sends reply; closes afterwards unless keep_alive.
   void Send(HttpReply reply, bool keep_alive, unsigned version);
+  // Charges the memory budget with the buffers, the request and the
+  // response held now (at each step of a request: a body being read is
+  // bounded by the body limit meanwhile).
+  void Account();
 
   boost::beast::tcp_stream stream_;
   const HttpApi& api_;
@@ -47,6 +51,7 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
   boost::beast::flat_buffer buffer_;
   std::optional<boost::beast::http::request_parser<RequestBody>> parser_;
   boost::beast::http::response<boost::beast::http::string_body> response_;
+  MemoryBudget::Share memory_;  // the budget's kClients
 };
 
 }  // namespace quiver

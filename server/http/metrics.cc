@@ -112,6 +112,17 @@ void HttpApi::AppendServing(PrometheusText& out) const {
   out.Sample("quiver_online_rows", {}, static_cast<double>(table.size()));
   out.Family("quiver_online_memory_bytes", "gauge", "Bytes held by online rows and keys.");
   out.Sample("quiver_online_memory_bytes", {}, static_cast<double>(table.memory_bytes()));
+  const MemoryBudget& budget = table.budget();
+  out.Family("quiver_memory_bytes", "gauge",
+             "What --max-memory counts, by part: rows (online rows and keys), windows, history "
+             "(RocksDB), clients (connection buffers), transactions (MULTI, WATCH), dead_letters.");
+  for (size_t i = 0; i < kMemoryParts; ++i) {
+    const auto part = static_cast<MemoryPart>(i);
+    out.Sample("quiver_memory_bytes", {{"part", std::string(MemoryPartName(part))}},
+               static_cast<double>(budget.bytes(part)));
+  }
+  out.Family("quiver_memory_used_bytes", "gauge", "Every part together: what max_memory bounds.");
+  out.Sample("quiver_memory_used_bytes", {}, static_cast<double>(budget.total()));
   out.Family("quiver_max_memory_bytes", "gauge", "The memory limit (max_memory); 0: none.");
   out.Sample("quiver_max_memory_bytes", {}, static_cast<double>(table.max_memory_bytes()));
   out.Family("quiver_resp_keys", "gauge", "Plain keys of each non-empty RESP database.");
@@ -123,7 +134,7 @@ void HttpApi::AppendServing(PrometheusText& out) const {
     out.Family("quiver_window_states", "gauge", "Entities with a window state (Kafka, backfill).");
     out.Sample("quiver_window_states", {}, static_cast<double>(d_.ingestor->entities()));
     out.Family("quiver_window_state_bytes", "gauge",
-               "About how much memory the window states hold (not bounded by max_memory).");
+               "About how much memory the window states hold (counted in max_memory).");
     out.Sample("quiver_window_state_bytes", {}, static_cast<double>(d_.ingestor->memory_bytes()));
   }
   if (HistoryStore* history = d_.store.history()) {

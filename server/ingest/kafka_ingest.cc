@@ -76,13 +76,24 @@ struct KafkaIngest::Impl {
   void Revoke(rd_kafka_topic_partition_list_t* parts, bool cooperative);
   static void Rebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
                         rd_kafka_topic_partition_list_t* parts, void* opaque);
+  // Creates the dead-letter producer; false if librdkafka refused.
+  bool CreateProducer();
+  // A dead letter left librdkafka's queue (delivered or failed): its bytes
+  // leave the memory budget.
+  static void DeadLetterDone(rd_kafka_t* rk, const rd_kafka_message_t* m, void* opaque);
+  // Counts dead letters waiting in librdkafka's queue against --max-memory.
+  void ChargeDeadLetters(int64_t delta) {
+    dead_letter_bytes.fetch_add(delta, std::memory_order_relaxed);
+    store.table().budget().Add(MemoryPart::kDeadLetters, delta);
+  }
 
   FeatureStore& store;
   Ingestor& ingestor;
   const KafkaOptions options;
   const StoredOffsets stored_offsets;
   rd_kafka_t* consumer = nullptr;
-  rd_kafka_t* producer = nullptr;  // dead letters; created on first use
+  rd_kafka_t* producer = nullptr;             // dead letters; created on first use
+  std::atomic<int64_t> dead_letter_bytes{0};  // in the producer's queue
   std::thread thread;
   std::atomic<bool> stop{false};
   std::atomic<bool> running{false};
@@ -155,6 +166,27 @@ KafkaIngest::Impl::~Impl() {
     rd_kafka_flush(producer, 5000);
     rd_kafka_destroy(producer);
   }
+  ChargeDeadLetters(-dead_letter_bytes.load());  // those never delivered
+}
+
+bool KafkaIngest::Impl::CreateProducer() {
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  char err[512];
+  rd_kafka_conf_set(conf, "bootstrap.servers", options.brokers.c_str(), err, sizeof err);
+  // While the topic cannot be reached, at most 64 MiB of dead letters wait
+  // (librdkafka's default is a GiB); past it, they are dropped and logged.
+  rd_kafka_conf_set(conf, "queue.buffering.max.kbytes", "65536", err, sizeof err);
+  rd_kafka_conf_set_log_cb(conf, &LogFromKafka);
+  rd_kafka_conf_set_opaque(conf, this);
+  rd_kafka_conf_set_dr_msg_cb(conf, &Impl::DeadLetterDone);
+  producer = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
+  if (producer == nullptr) spdlog::error("kafka: dead-letter producer: {}", err);
+  return producer != nullptr;
+}
+
+void KafkaIngest::Impl::DeadLetterDone(rd_kafka_t*, const rd_kafka_message_t* m, void* opaque) {
+  static_cast<Impl*>(opaque)->ChargeDeadLetters(
+      -static_cast<int64_t>(reinterpret_cast<intptr_t>(m->_private)));
 }
 
 void KafkaIngest::Impl::RefreshSources() {
@@ -207,20 +239,13 @@ void KafkaIngest::Impl::Malformed(const rd_kafka_message_t* m, const MappedEvent
         EventErrorName(event.error), topic, m->partition, m->offset, event.message);
   }
   if (dead_letter_topic.empty()) return;
-  if (producer == nullptr) {
-    rd_kafka_conf_t* conf = rd_kafka_conf_new();
-    char err[512];
-    rd_kafka_conf_set(conf, "bootstrap.servers", options.brokers.c_str(), err, sizeof err);
-    rd_kafka_conf_set_log_cb(conf, &LogFromKafka);
-    producer = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
-    if (producer == nullptr) {
-      spdlog::error("kafka: dead-letter producer: {}", err);
-      return;
-    }
-  }
+  if (producer == nullptr && !CreateProducer()) return;
   const std::string origin =
       std::string(topic) + "/" + std::to_string(m->partition) + "/" + std::to_string(m->offset);
   const std::string_view error = EventErrorName(event.error);
+  // About what librdkafka copies: the event, its key and the headers.
+  const auto bytes = static_cast<intptr_t>(m->len + m->key_len + error.size() +
+                                           event.message.size() + origin.size() + 256);
   const rd_kafka_resp_err_t e = rd_kafka_producev(
       producer, RD_KAFKA_V_TOPIC(dead_letter_topic.c_str()), RD_KAFKA_V_VALUE(m->payload, m->len),
       RD_KAFKA_V_KEY(m->key, m->key_len), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
@@ -228,11 +253,12 @@ void KafkaIngest::Impl::Malformed(const rd_kafka_message_t* m, const MappedEvent
       RD_KAFKA_V_HEADER("quiver-message", event.message.data(),
                         static_cast<ssize_t>(event.message.size())),
       RD_KAFKA_V_HEADER("quiver-origin", origin.data(), static_cast<ssize_t>(origin.size())),
-      RD_KAFKA_V_END);
+      RD_KAFKA_V_OPAQUE(reinterpret_cast<void*>(bytes)), RD_KAFKA_V_END);
   if (e != RD_KAFKA_RESP_ERR_NO_ERROR) {
     spdlog::warn("kafka: dead-lettering {} failed: {}", origin, rd_kafka_err2str(e));
     return;
   }
+  ChargeDeadLetters(bytes);
   rd_kafka_poll(producer, 0);
   std::lock_guard<std::mutex> lock(mu);
   ++dead_lettered;

@@ -33,6 +33,7 @@ class NativeConnection : public StreamConnection {
   bool ReadPaused() const override;
   bool AnswersPending() const override { return !held_.empty(); }
   size_t HeldBytes() const override { return held_.bytes(); }
+  size_t ReadBufferBytes() const override { return reader_.capacity(); }
 
   void ProcessFrames();
   // Queues the answer just built (and commits the writes it made).

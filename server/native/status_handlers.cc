@@ -78,11 +78,20 @@ Status NativeHandler::HandleStatus(Builder& b, uint64_t id) {
   auto version = b.CreateString(options_.server_version);
   auto durability = b.CreateString(options_.durability);
   const OnlineTable& table = store_.table();
+  const MemoryBudget& budget = table.budget();
+  std::vector<flatbuffers::Offset<fb::MemoryUse>> parts;
+  for (size_t i = 0; i < kMemoryParts; ++i) {
+    const auto part = static_cast<MemoryPart>(i);
+    parts.push_back(
+        fb::CreateMemoryUse(b, b.CreateString(MemoryPartName(part)), budget.bytes(part)));
+  }
+  auto memory = b.CreateVector(parts);
   const Ingestor* ingestor = options_.ingestor;
   FinishOk(b, id,
            fb::CreateStatusReply(b, version, durability, store_.NowMs(), table.size(),
                                  table.memory_bytes(), ingestor ? ingestor->entities() : 0, kafka,
-                                 compaction, ingestor ? ingestor->memory_bytes() : 0));
+                                 compaction, ingestor ? ingestor->memory_bytes() : 0, memory,
+                                 budget.limit()));
   return Status::Ok();
 }
 

@@ -18,6 +18,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include "service/settings.h"
+#include "storage/memory/memory_budget.h"
 
 namespace quiver {
 
@@ -60,8 +61,12 @@ class ClientLimits {
   // Clients refused because maxclients were connected.
   int64_t rejected() const { return rejected_.load(std::memory_order_relaxed); }
   bool protected_mode() const { return protected_mode_.load(std::memory_order_relaxed); }
+  // Where connections count their buffers (--max-memory); null: nowhere.
+  MemoryBudget* budget() const { return budget_; }
+  void set_budget(MemoryBudget* budget) { budget_ = budget; }
 
  private:
+  MemoryBudget* budget_ = nullptr;
   std::atomic<int64_t> connected_{0}, rejected_{0};
   std::atomic<int64_t> maxclients_{10000}, timeout_s_{0}, keepalive_s_{300};
   std::atomic<int64_t> hard_{0}, soft_{0}, soft_seconds_{0};

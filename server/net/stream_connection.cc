@@ -7,9 +7,30 @@
 
 namespace quiver {
 
+namespace {
+MemoryBudget* BudgetOf(const ClientLimits::Slot& slot) {
+  return slot.limits() != nullptr ? slot.limits()->budget() : nullptr;
+}
+}  // namespace
+
 StreamConnection::StreamConnection(boost::asio::ip::tcp::socket socket, std::string_view name,
                                    ClientLimits::Slot slot)
-    : socket_(std::move(socket)), name_(name), slot_(std::move(slot)) {}
+    : socket_(std::move(socket)),
+      name_(name),
+      slot_(std::move(slot)),
+      buffers_(BudgetOf(slot_), MemoryPart::kClients),
+      transaction_(BudgetOf(slot_), MemoryPart::kTransactions) {}
+
+void StreamConnection::Account() {
+  if (closed_) {  // what it holds goes with it
+    buffers_.Set(0);
+    transaction_.Set(0);
+    return;
+  }
+  buffers_.Set(static_cast<int64_t>(pending_.capacity() + writing_.capacity() + HeldBytes() +
+                                    ReadBufferBytes()));
+  transaction_.Set(static_cast<int64_t>(TransactionBytes()));
+}
 
 void StreamConnection::Start() {
   boost::system::error_code ignored;
@@ -84,6 +105,7 @@ void StreamConnection::OnRead(const boost::system::error_code& ec, size_t bytes)
   Received(bytes);
   Flush();
   Read();
+  Account();
 }
 
 void StreamConnection::Flush() {
@@ -112,6 +134,7 @@ void StreamConnection::OnWritten(const boost::system::error_code& ec) {
   Written(bytes);
   Flush();
   Read();  // resumes reading if backpressure had paused it
+  Account();
 }
 
 void StreamConnection::Close() {
@@ -120,6 +143,7 @@ void StreamConnection::Close() {
   boost::system::error_code ignored;
   socket_.shutdown(boost::asio::ip::tcp::socket::shutdown_both, ignored);
   socket_.close(ignored);
+  Account();
 }
 
 }  // namespace quiver

@@ -61,6 +61,10 @@ class StreamConnection : public std::enable_shared_from_this<StreamConnection> {
   virtual void Written(size_t bytes) { (void)bytes; }
   // Bytes of answers the front end holds back (for commits).
   virtual size_t HeldBytes() const { return 0; }
+  // Bytes of the front end's request buffer.
+  virtual size_t ReadBufferBytes() const { return 0; }
+  // Bytes of a transaction the client is building (MULTI, WATCH).
+  virtual size_t TransactionBytes() const { return 0; }
 
   // Starts a read unless one is running or reading is paused.
   void Read();
@@ -81,6 +85,9 @@ class StreamConnection : public std::enable_shared_from_this<StreamConnection> {
   // or past the soft one for its seconds; true if it did. now_ms:
   // MonotonicMs(), or -1 to read the clock only if needed.
   bool OverOutputLimit(int64_t now_ms = -1);
+  // Charges the memory budget with what the connection holds now
+  // (nothing once closed), after every read and write.
+  void Account();
 
   boost::asio::ip::tcp::socket socket_;
   std::string_view name_;  // for logs: "native", "resp"
@@ -95,6 +102,8 @@ class StreamConnection : public std::enable_shared_from_this<StreamConnection> {
   bool writing_in_flight_ = false;
   bool closing_ = false;
   bool closed_ = false;
+  MemoryBudget::Share buffers_;      // the budget's kClients
+  MemoryBudget::Share transaction_;  // its kTransactions
 };
 
 }  // namespace quiver

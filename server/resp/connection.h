@@ -35,6 +35,10 @@ class RespConnection : public StreamConnection {
   bool ReadPaused() const override;
   bool AnswersPending() const override { return !held_.empty(); }
   size_t HeldBytes() const override { return held_.bytes(); }
+  size_t ReadBufferBytes() const override { return reader_.capacity(); }
+  size_t TransactionBytes() const override {
+    return session_.queued_bytes + session_.watched_bytes;
+  }
   void ProcessRequests();
   // Holds the replies in pending() from byte `from` on if they must wait
   // for a commit (their batch wrote) or behind replies that wait.

@@ -84,8 +84,8 @@ bool WritesFeatureKey(const Command& cmd, Args args) {
 }
 
 bool OverMemory(const Context& ctx) {
-  const OnlineTable& table = ctx.ks.table();
-  return table.max_memory_bytes() > 0 && table.memory_bytes() >= table.max_memory_bytes();
+  const MemoryBudget& budget = ctx.ks.table().budget();
+  return budget.limit() > 0 && budget.total() >= budget.limit();
 }
 
 // Inside MULTI: a refused command makes EXEC fail.

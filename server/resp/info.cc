@@ -92,14 +92,22 @@ void ClientsSection(Context& ctx, std::string* out) {
 }
 
 void MemorySection(Context& ctx, std::string* out) {
-  const int64_t used = ctx.ks.table().memory_bytes();
+  // used_memory is what --max-memory bounds: every part of the budget.
+  const MemoryBudget& budget = ctx.ks.table().budget();
+  const int64_t used = budget.total();
   const int64_t rss = RssBytes();
-  const int64_t max = ctx.ks.table().max_memory_bytes();
+  const int64_t max = budget.limit();
   Section s(out, "Memory");
   s.Field("used_memory", used);
   s.Field("used_memory_human", Human(used));
   s.Field("used_memory_rss", rss);
   s.Field("used_memory_rss_human", Human(rss));
+  s.Field("used_memory_dataset", budget.bytes(MemoryPart::kRows));
+  s.Field("mem_clients_normal", budget.bytes(MemoryPart::kClients));
+  for (size_t i = 0; i < kMemoryParts; ++i) {
+    const auto part = static_cast<MemoryPart>(i);
+    s.Field("quiver_memory_" + std::string(MemoryPartName(part)), budget.bytes(part));
+  }
   s.Field("maxmemory", max);
   s.Field("maxmemory_human", Human(max));
   s.Field("maxmemory_policy", "noeviction");

@@ -267,17 +267,14 @@ Status FeatureStore::Validate(const WriteRequest& request, const Catalog& catalo
 Status FeatureStore::CheckMemory(const ResolvedWrite& w) const {
   // Refuse a batch that cannot fit before touching anything; per-row checks
   // in the table remain the exact guard.
-  if (table_.max_memory_bytes() <= 0) return Status::Ok();
+  const MemoryBudget& budget = table_.budget();
+  if (budget.limit() <= 0) return Status::Ok();
   size_t estimate = w.var_bytes;
   for (std::string_view k : w.keys.views)
     estimate += Record::AllocationSize(k.size(), w.view->layout.base_size());
-  if (table_.memory_bytes() + static_cast<int64_t>(estimate) <= table_.max_memory_bytes()) {
-    return Status::Ok();
-  }
-  return Status::OutOfMemory(
-      "write of " + std::to_string(w.keys.size()) + " rows refused, the online table holds " +
-      std::to_string(table_.memory_bytes()) + " bytes and its limit is " +
-      std::to_string(table_.max_memory_bytes()) + " (--max-memory); reads continue");
+  return budget.Check(static_cast<int64_t>(estimate),
+                      "write of " + std::to_string(w.keys.size()) + " rows refused",
+                      "reads continue");
 }
 
 void FeatureStore::RecordVersion(const ViewSchema& view, std::string_view key, int64_t event_time,
@@ -423,13 +420,9 @@ Status FeatureStore::IngestRefusal() const {
   if (history_ != nullptr) QUIVER_RETURN_IF_ERROR(history_->health());
   // Ingestion stops a little short of the limit (1/32 of it), which leaves
   // room for its batch in progress and for the writes of clients.
-  const int64_t limit = table_.max_memory_bytes();
-  if (limit > 0 && table_.memory_bytes() >= limit - limit / 32) {
-    return Status::OutOfMemory("the online table holds " + std::to_string(table_.memory_bytes()) +
-                               " bytes and its limit is " + std::to_string(limit) +
-                               " (--max-memory); ingestion waits until memory frees");
-  }
-  return Status::Ok();
+  const MemoryBudget& budget = table_.budget();
+  if (!budget.Near(32)) return Status::Ok();
+  return budget.Refusal("ingestion paused", "ingestion waits until memory frees");
 }
 
 Result<uint32_t> FeatureStore::Delete(std::string_view view_name,

@@ -1,6 +1,7 @@
 // HistoryStore's RocksDB options: the column families' prefix extractor,
 // merge operator, retention filter, memtables and caches, and RocksDB's log
 // in quiverd's.
+#include <algorithm>
 #include <cstdarg>
 #include <cstdio>
 #include <memory>
@@ -137,6 +138,15 @@ std::shared_ptr<rocksdb::Cache> NewBlockCache(CachePolicy policy, int64_t bytes,
   return rocksdb::NewLRUCache(capacity);
 }
 
+constexpr size_t kArenaBlock = 256 << 10;
+
+// The memtables are flushed once they hold three quarters of RocksDB's
+// memory. (The history's memtable alone takes about 21 MB from the
+// start: its hash index and prefix bloom filter.)
+size_t MemtableBytes(int64_t rocksdb_bytes) {
+  return static_cast<size_t>(rocksdb_bytes / 4 * 3);
+}
+
 rocksdb::CompressionType BestCompression() {
   for (auto c : rocksdb::GetSupportedCompressions()) {
     if (c == rocksdb::kLZ4Compression) return c;
@@ -145,6 +155,15 @@ rocksdb::CompressionType BestCompression() {
 }
 
 }  // namespace
+
+void HistoryStore::FitMemory(int64_t max_memory) {
+  int64_t bytes = options_.block_cache_bytes;
+  if (max_memory > 0) {
+    bytes = std::clamp(max_memory / 4, std::min(kMinMemory, bytes), bytes);
+  }
+  rocks_->cache->SetCapacity(static_cast<size_t>(bytes));
+  rocks_->memtables->SetBufferSize(MemtableBytes(bytes));
+}
 
 void HistoryStore::BuildOptions() {
   rocks_ = std::make_unique<RocksOptions>();
@@ -172,8 +191,15 @@ void HistoryStore::BuildOptions() {
   }
 
   rocksdb::BlockBasedTableOptions table;
-  table.block_cache =
+  rocks_->cache =
       NewBlockCache(options_.cache_policy, options_.block_cache_bytes, table.block_size);
+  table.block_cache = rocks_->cache;
+  // One budget for RocksDB's memory: the memtables of every column family
+  // are charged to the block cache (which gives up blocks for them), and
+  // flushed once they hold three quarters of it.
+  rocks_->memtables = std::make_shared<rocksdb::WriteBufferManager>(
+      MemtableBytes(options_.block_cache_bytes), rocks_->cache);
+  db.write_buffer_manager = rocks_->memtables;
   table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
   table.whole_key_filtering = false;  // reads seek by (view, entity) prefix
 
@@ -187,6 +213,9 @@ void HistoryStore::BuildOptions() {
   history.memtable_factory.reset(rocksdb::NewHashSkipListRepFactory(1 << 20));
   history.compression = BestCompression();
   history.level_compaction_dynamic_level_bytes = true;
+  // Memtables take their memory in blocks of this size (by default an
+  // eighth of the memtable: 16 MB here), each charged to the cache whole.
+  history.arena_block_size = kArenaBlock;
   history.compaction_filter_factory = std::make_shared<RetentionFilterFactory>(retention_);
   history.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
 
@@ -194,6 +223,7 @@ void HistoryStore::BuildOptions() {
   latest.merge_operator = std::make_shared<NewestWins>();
   latest.compression = history.compression;
   latest.level_compaction_dynamic_level_bytes = true;
+  latest.arena_block_size = kArenaBlock;
   rocksdb::BlockBasedTableOptions latest_table = table;
   latest_table.whole_key_filtering = true;
   latest.table_factory.reset(rocksdb::NewBlockBasedTableFactory(latest_table));
@@ -208,6 +238,7 @@ void HistoryStore::BuildOptions() {
   latest.memtable_factory = std::make_shared<rocksdb::VectorRepFactory>();
   rocks_->side.compression = history.compression;
   rocks_->side.level_compaction_dynamic_level_bytes = true;
+  rocks_->side.arena_block_size = kArenaBlock;
   rocks_->side.table_factory = latest.table_factory;
   rocks_->side.memtable_factory = latest.memtable_factory;
 }

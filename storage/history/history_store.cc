@@ -83,6 +83,11 @@ Result<std::unique_ptr<HistoryStore>> HistoryStore::Open(Options options) {
       [s] { return s->Recover(); },
       CommitQueue::Options{s->options_.max_queued_bytes, s->options_.retry_every});
   s->listener_->Attach(s->queue_.get());
+  if (s->options_.budget != nullptr) {
+    s->FitMemory(s->options_.budget->limit());
+    s->memory_gauge_ =
+        s->options_.budget->Track(MemoryPart::kHistory, [s] { return s->memory_bytes(); });
+  }
   return store;
 }
 
@@ -138,7 +143,20 @@ Status HistoryStore::OpenColumns(const std::vector<std::string>& names) {
   return Status::Ok();
 }
 
+int64_t HistoryStore::memory_bytes() const {
+  auto bytes = static_cast<int64_t>(rocks_->cache->GetUsage());
+  if (Result<DbUse> db = Use(); db.ok()) {
+    uint64_t readers = 0;
+    if ((*db)->GetAggregatedIntProperty(rocksdb::DB::Properties::kEstimateTableReadersMem,
+                                        &readers)) {
+      bytes += static_cast<int64_t>(readers);
+    }
+  }
+  return bytes;
+}
+
 HistoryStore::~HistoryStore() {
+  memory_gauge_ = {};  // no reading of a store being closed
   std::thread compactor;
   {
     std::lock_guard<std::mutex> lock(compaction_mu_);

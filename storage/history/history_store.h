@@ -47,6 +47,7 @@
 #include "storage/history/column_family.h"
 #include "storage/history/commit_queue.h"
 #include "storage/history/history_key.h"
+#include "storage/memory/memory_budget.h"
 #include "util/function_ref.h"
 
 namespace rocksdb {
@@ -96,6 +97,8 @@ class HistoryStore {
   struct Options {
     std::string dir;
     Durability durability = Durability::kSync;
+    // RocksDB's memory: the block cache, which the memtables are charged
+    // to (flushed at three quarters of it).
     int64_t block_cache_bytes = 256 << 20;
     CachePolicy cache_policy = CachePolicy::kLru;
     size_t max_queued_bytes = 64 << 20;
@@ -106,6 +109,9 @@ class HistoryStore {
     // The files' system; default: the operating system's (tests inject
     // failures through their own).
     std::shared_ptr<rocksdb::FileSystem> file_system;
+    // The server's memory budget, where the store counts what RocksDB
+    // holds (part kHistory); may be null.
+    MemoryBudget* budget = nullptr;
   };
 
   static Result<std::unique_ptr<HistoryStore>> Open(Options options);
@@ -120,6 +126,16 @@ class HistoryStore {
   // failure), until the store recovers.
   Status health() const { return queue_->health(); }
   bool failed() const { return queue_->failed(); }
+  // RocksDB's memory within the server's limit (--max-memory; 0: none):
+  // the block cache gets a quarter of it, at least kMinMemory and at most
+  // Options::block_cache_bytes, and the memtables, charged to the cache,
+  // are flushed at three quarters of it. Called at open and when the
+  // limit changes.
+  void FitMemory(int64_t max_memory);
+  static constexpr int64_t kMinMemory = 32 << 20;
+  // What RocksDB holds in memory: the block cache with the memtables
+  // charged to it, and the table readers (indexes and filters).
+  int64_t memory_bytes() const;
   // How many times the store recovered from a failure since it opened.
   uint64_t recoveries() const { return recoveries_.load(std::memory_order_relaxed); }
 
@@ -260,6 +276,7 @@ class HistoryStore {
   mutable std::mutex compaction_mu_;
   CompactionState compaction_;  // guarded by compaction_mu_
   std::thread compactor_;       // guarded by compaction_mu_; joined by the next start or on close
+  MemoryBudget::Gauge memory_gauge_;  // reads memory_bytes() into Options::budget
 };
 
 }  // namespace quiver

@@ -15,6 +15,7 @@
 #include <rocksdb/options.h>
 #include <rocksdb/slice.h>
 #include <rocksdb/status.h>
+#include <rocksdb/write_buffer_manager.h>
 
 #include "storage/history/history_store.h"
 
@@ -34,6 +35,10 @@ struct HistoryStore::RocksOptions {
   rocksdb::DBOptions db;
   rocksdb::ColumnFamilyOptions meta, history, latest;
   rocksdb::ColumnFamilyOptions side;  // of the columns of other subsystems (OpenColumn)
+  // The block cache, which the memtables are charged to as well.
+  std::shared_ptr<rocksdb::Cache> cache;
+  // Flushes the memtables once they hold half of the cache's capacity.
+  std::shared_ptr<rocksdb::WriteBufferManager> memtables;
 };
 
 // Tells the commit queue of errors RocksDB meets in the background (a

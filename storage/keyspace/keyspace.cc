@@ -100,8 +100,9 @@ Result<KeySpace::Change::Kind> KeySpace::Mutate(int db, std::string_view key, Mu
 }
 
 bool KeySpace::Fits(size_t bytes) const {
-  const int64_t limit = table_.max_memory_bytes();
-  return limit <= 0 || table_.memory_bytes() + static_cast<int64_t>(bytes) <= limit;
+  const MemoryBudget& budget = table_.budget();
+  const int64_t limit = budget.limit();
+  return limit <= 0 || budget.total() + static_cast<int64_t>(bytes) <= limit;
 }
 
 Record* KeySpace::NewRecord(int db, std::string_view key, RecordKind kind, size_t value_size,

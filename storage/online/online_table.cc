@@ -131,7 +131,11 @@ struct alignas(64) OnlineTable::Shard {
 };
 
 OnlineTable::OnlineTable(Options options)
-    : options_(options), max_memory_bytes_(options.max_memory_bytes) {
+    : options_(options),
+      own_budget_(options.budget == nullptr
+                      ? std::make_unique<MemoryBudget>(options.max_memory_bytes)
+                      : nullptr),
+      budget_(options.budget != nullptr ? options.budget : own_budget_.get()) {
   if (options_.shards == 0) options_.shards = 1;
   for (uint32_t i = 0; i < options_.shards; ++i) {
     shards_.push_back(new Shard);
@@ -204,16 +208,12 @@ void OnlineTable::Prefetch(uint32_t view_id, std::span<const std::string_view> k
 }
 
 Status OnlineTable::CheckMemory(int64_t added_bytes) const {
-  const int64_t limit = max_memory_bytes();
-  if (limit <= 0 || added_bytes <= 0) return Status::Ok();
-  if (memory_bytes() + added_bytes <= limit) return Status::Ok();
-  return Status::OutOfMemory("write refused, the online table holds " +
-                             std::to_string(memory_bytes()) + " bytes and its limit is " +
-                             std::to_string(limit) + " (--max-memory); reads continue");
+  if (added_bytes <= 0) return Status::Ok();
+  return budget_->Check(added_bytes, "write refused", "reads continue");
 }
 
 void OnlineTable::Retire(Record* r) {
-  memory_bytes_.fetch_sub(static_cast<int64_t>(r->allocation_size()), std::memory_order_relaxed);
+  budget_->Add(MemoryPart::kRows, -static_cast<int64_t>(r->allocation_size()));
   count_.fetch_sub(1, std::memory_order_relaxed);
   rcu::Retire(&r->rcu, FreeRetiredRecord);
 }
@@ -299,7 +299,7 @@ bool OnlineTable::TryMutate(Shard& shard, uint64_t hash, uint32_t view_id, std::
       continue;
     }
     LowerEarliestExpiry(shard, fresh->expire_at_ms);
-    memory_bytes_.fetch_add(size, std::memory_order_relaxed);
+    budget_->Add(MemoryPart::kRows, size);
     count_.fetch_add(1, std::memory_order_relaxed);
     if (empty) {
       shard.used.fetch_add(1, std::memory_order_relaxed);

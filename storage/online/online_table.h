@@ -28,11 +28,13 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string_view>
 #include <vector>
 
 #include "quiver/status.h"
+#include "storage/memory/memory_budget.h"
 #include "storage/online/record.h"
 #include "util/function_ref.h"
 
@@ -42,7 +44,11 @@ class OnlineTable {
  public:
   struct Options {
     uint32_t shards = 64;
-    int64_t max_memory_bytes = 0;  // 0: no limit
+    // The server's memory budget, which the records are counted in (part
+    // kRows) and whose limit refuses writes; null: a budget of the
+    // table's own, with max_memory_bytes as its limit (0: none).
+    MemoryBudget* budget = nullptr;
+    int64_t max_memory_bytes = 0;
   };
 
   enum class Outcome {
@@ -175,15 +181,15 @@ class OnlineTable {
 
   // Bytes held by live records (allocation sizes, and what list boxes
   // hold; excludes the slot arrays).
-  int64_t memory_bytes() const { return memory_bytes_.load(std::memory_order_relaxed); }
+  int64_t memory_bytes() const { return budget_->bytes(MemoryPart::kRows); }
   // Counts bytes held outside the records (a ListBox's items); negative
   // to give them back.
-  void AddMemory(int64_t bytes) { memory_bytes_.fetch_add(bytes, std::memory_order_relaxed); }
-  int64_t max_memory_bytes() const { return max_memory_bytes_.load(std::memory_order_relaxed); }
+  void AddMemory(int64_t bytes) { budget_->Add(MemoryPart::kRows, bytes); }
+  // The memory budget's limit, which bounds more than the table (0: none).
+  int64_t max_memory_bytes() const { return budget_->limit(); }
   // Changes the memory limit (CONFIG SET maxmemory); 0: no limit.
-  void set_max_memory_bytes(int64_t bytes) {
-    max_memory_bytes_.store(bytes, std::memory_order_relaxed);
-  }
+  void set_max_memory_bytes(int64_t bytes) { budget_->set_limit(bytes); }
+  MemoryBudget& budget() const { return *budget_; }
   int64_t size() const { return count_.load(std::memory_order_relaxed); }
 
  private:
@@ -225,10 +231,10 @@ class OnlineTable {
 
   Options options_;
   std::vector<Shard*> shards_;
+  std::unique_ptr<MemoryBudget> own_budget_;  // when Options has none
   // Written by writers with relaxed adds; approximate while writes race.
-  std::atomic<int64_t> memory_bytes_{0};
+  MemoryBudget* budget_;
   std::atomic<int64_t> count_{0};
-  std::atomic<int64_t> max_memory_bytes_;
 };
 
 }  // namespace quiver

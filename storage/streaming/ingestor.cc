@@ -23,6 +23,7 @@ Ingestor::Ingestor(FeatureStore& store) : store_(store) {
 }
 
 Ingestor::~Ingestor() {
+  store_.table().budget().Add(MemoryPart::kWindows, -static_cast<int64_t>(bytes_.load()));
   states_.ForEach([](Entry& e) {
     e.~Entry();
     ::operator delete(&e);
@@ -39,7 +40,11 @@ void Ingestor::Account(Entry& entry) {
 
 void Ingestor::Publish() {
   entities_.store(states_.size(), std::memory_order_relaxed);
-  bytes_.store(state_bytes_ + states_.slot_bytes(), std::memory_order_relaxed);
+  const size_t bytes = state_bytes_ + states_.slot_bytes();
+  const size_t was = bytes_.exchange(bytes, std::memory_order_relaxed);
+  // The window states count against --max-memory.
+  store_.table().budget().Add(MemoryPart::kWindows,
+                              static_cast<int64_t>(bytes) - static_cast<int64_t>(was));
 }
 
 uint64_t Ingestor::Hash(uint32_t view_id, std::string_view key) {

@@ -242,7 +242,7 @@ def test_list_ttl_expires(r):
 
 def test_memory_is_given_back(r):
     def used():
-        return r.info("memory")["used_memory"]
+        return r.info("memory")["used_memory_dataset"]
 
     before = used()
     r.rpush("big", *([b"v" * 100] * 20000))

@@ -181,7 +181,9 @@ class Client:
     def status(self):
         """The server's state, as ``quiver status --json`` prints it: a dict
         of server_version, durability, server_time_ms, rows, memory_bytes,
-        window_entities, window_bytes, kafka (ingestion counters, malformed events by
+        window_entities, window_bytes, memory (total, max_memory and each part
+        that --max-memory counts: rows, windows, history, clients,
+        transactions, dead_letters), kafka (ingestion counters, malformed events by
         kind, freshness percentiles, partitions; None without
         --kafka-brokers) and compaction (running, started_ms, finished,
         last_seconds, last_error; None without a history)."""
@@ -193,6 +195,9 @@ class Client:
         if status["kafka"]:
             kafka = status["kafka"]
             kafka["malformed"] = {m["kind"]: m["count"] for m in kafka["malformed"]}
+        parts = {m["part"]: m["bytes"] for m in status["memory"]}
+        status["memory"] = {"total": sum(parts.values()),
+                            "max_memory": status.pop("max_memory"), **parts}
         return status
 
     def compact(self, wait=True, poll_seconds=0.2):
@@ -541,7 +546,8 @@ _KAFKA = {**dict.fromkeys(["running", "brokers", "group", "messages", "events", 
           "partitions": [_PARTITION], "windows_through_ms": None}
 _COMPACTION = dict.fromkeys(["running", "started_ms", "finished", "last_seconds", "last_error"])
 _STATUS = {**dict.fromkeys(["server_version", "durability", "server_time_ms", "rows",
-                            "memory_bytes", "window_entities", "window_bytes"]),
+                            "memory_bytes", "window_entities", "window_bytes", "max_memory"]),
+           "memory": [dict.fromkeys(["part", "bytes"])],
            "kafka": _KAFKA, "compaction": _COMPACTION}
 
 

@@ -236,7 +236,12 @@ def test_status_and_compaction_apply_the_retention(q):
     for n, t in enumerate(hours):
         q.put("kept", [{"user_id": "a", "n": n}], event_time=t)
     q.put("kept", [{"user_id": "old", "n": 7}], event_time=hours[0])
-    assert q.status()["rows"] >= 2
+    status = q.status()
+    assert status["rows"] >= 2
+    memory = status["memory"]  # what --max-memory counts, by part
+    assert memory["rows"] == status["memory_bytes"] > 0 and memory["max_memory"] == 0
+    assert memory["total"] == sum(memory[p] for p in ("rows", "windows", "history", "clients",
+                                                       "transactions", "dead_letters"))
     labels = pd.DataFrame({"user_id": ["a", "a", "old"],
                            "event_timestamp": [hours[0], hours[1], NOW]})
 

@@ -188,6 +188,8 @@ TEST_F(IngestTest, WindowStateMemoryIsCounted) {
   EXPECT_EQ(instance_->ingestor->entities(), 2u);
   const size_t six_tiles = instance_->ingestor->memory_bytes();
   EXPECT_GE(six_tiles, one_tile + 2 * 6 * sizeof(Tile));
+  // They count against --max-memory.
+  EXPECT_EQ(instance_->table.budget().bytes(MemoryPart::kWindows), static_cast<int64_t>(six_tiles));
   // A restart counts the states it loads.
   Restart();
   EXPECT_EQ(instance_->ingestor->entities(), 2u);

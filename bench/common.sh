@@ -41,3 +41,19 @@ bench_need() {
     [ -x "$build/$path" ] || { echo "$build/$path is missing (build it, or unset BUILD)" >&2; exit 2; }
   done
 }
+
+# bench_labels FILE N SCALE START_MS SPAN_MS: N label rows of the
+# reference data set (a user, an item, a time in [START, START + SPAN),
+# a 0/1 label) as CSV, the same for the same arguments.
+bench_labels() {
+  /usr/bin/python3 - "$@" <<'PY'
+import random, sys
+path, n, scale, start, span = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
+users, items = max(1, int(2_000_000 * scale)), max(1, int(500_000 * scale))
+rng = random.Random(1)
+with open(path, "w") as f:
+    f.write("user_id,item_id,event_timestamp,clicked\n")
+    for _ in range(n):
+        f.write(f"u{rng.randrange(users)},i{rng.randrange(items)},{start + rng.randrange(span)},{rng.randrange(2)}\n")
+PY
+}

@@ -51,17 +51,7 @@ echo "restart quiver: listening $(( $(now_ms) - t0 )) ms after exec;" \
 
 # Labels: a user, an item and a time within the loaded hours (+ 2h).
 start_ms=1793491200000
-/usr/bin/python3 - "$work/labels.csv" "$labels" "$scale" "$versions" "$start_ms" <<'PY'
-import random, sys
-path, n, scale, versions, start = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
-users, items = max(1, int(2_000_000 * scale)), max(1, int(500_000 * scale))
-rng = random.Random(1)
-span = (versions + 2) * 3_600_000
-with open(path, "w") as f:
-    f.write("user_id,item_id,event_timestamp,clicked\n")
-    for _ in range(n):
-        f.write(f"u{rng.randrange(users)},i{rng.randrange(items)},{start + rng.randrange(span)},{rng.randrange(2)}\n")
-PY
+bench_labels "$work/labels.csv" "$labels" "$scale" "$start_ms" $(( (versions + 2) * 3600000 ))
 # The loaded versions have fixed event times, long past the views' TTLs
 # (7d, 2h) by now, so quiverd's expiry sweep empties the online table in
 # the seconds after a start. Until it has, label rows at or after an

@@ -55,6 +55,7 @@ Server::Server(const ServerOptions& options, FeatureStore& store, std::shared_pt
       metrics_({NativeHandler::KindNames(), RespKindNames(), HttpKindNames()},
                static_cast<size_t>(std::max(1, options.threads))),
       freshness_(store),
+      long_requests_(std::make_unique<WorkPool>(options.long_request_threads)),
       http_api_({.store = store,
                  .keyspace = keyspace_,
                  .metrics = metrics_,
@@ -65,7 +66,8 @@ Server::Server(const ServerOptions& options, FeatureStore& store, std::shared_pt
                  .start_ms = store.NowMs(),
                  .password = &resp_shared_.password,
                  .freshness = &freshness_,
-                 .max_answer_bytes = options.max_frame}) {
+                 .max_answer_bytes = options.max_frame,
+                 .long_requests = long_requests_.get()}) {
   resp_shared_.metrics = &metrics_;
   config_.OnChange("max_memory", [&store](const ServerOptions& o) {
     store.table().set_max_memory_bytes(o.max_memory);
@@ -75,6 +77,8 @@ Server::Server(const ServerOptions& options, FeatureStore& store, std::shared_pt
   handler_options_.server_version = kQuiverVersion;
   handler_options_.password = &resp_shared_.password;
   handler_options_.freshness = &freshness_;
+  handler_options_.long_requests = long_requests_.get();
+  resp_shared_.long_requests = long_requests_.get();
   limits_.Set(options);
   limits_.set_budget(&store.table().budget());  // connections count their buffers
   for (const char* name :
@@ -318,6 +322,7 @@ void Server::Run() {
   for (auto& t : threads)
     t.join();
   sweeper.join();
+  long_requests_->Stop();  // lets a running request finish
 }
 
 void Server::Stop() {

@@ -26,6 +26,7 @@
 #include "server/http/api.h"
 #include "server/native/handler.h"
 #include "server/net/clients.h"
+#include "server/net/work_pool.h"
 #include "server/options.h"
 #include "server/resp/command.h"
 #include "service/request_metrics.h"
@@ -103,6 +104,9 @@ class Server {
   resp::Shared resp_shared_;
   RequestMetrics metrics_;
   FreshnessCache freshness_;  // every front end's freshness reports
+  // Requests that may run long; stopped (its queued work, which may hold
+  // connections, dropped) when Run returns, before the contexts go.
+  std::unique_ptr<WorkPool> long_requests_;
   HttpApi http_api_;
   ClientLimits limits_;  // every port's clients; their slots refer to it
   std::vector<std::unique_ptr<boost::asio::io_context>> contexts_;

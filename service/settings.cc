@@ -270,6 +270,11 @@ const Setting kSettings[] = {
     With(Integer<&O::threads>("threads", "I/O threads, one io_context each (0 = one per core)", 0,
                               1024),
          "io-threads", false),
+    Integer<&O::long_request_threads>(
+        "long_request_threads",
+        "Threads for requests that may run long (large training sets, History, backfills, KEYS, "
+        "large EXECs), so that the I/O threads keep serving other clients",
+        1, 64),
     With(String<&O::data_dir>("data_dir", "Data directory"), "dir", false),
     Declare("durability", Type::kChoice,
             "When a write is acknowledged: sync (WAL fsynced), async (WAL written), none (no WAL) "

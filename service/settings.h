@@ -33,8 +33,9 @@ struct ServerOptions {
   std::string requirepass_file;  // where requirepass was read from, if it was
   // With no password and a non-loopback bind, serve loopback clients only.
   bool protected_mode = true;
-  int databases = 16;  // RESP databases
-  int threads = 0;     // io threads; 0: one per core (ResolveAutomatic)
+  int databases = 16;            // RESP databases
+  int threads = 0;               // io threads; 0: one per core (ResolveAutomatic)
+  int long_request_threads = 1;  // the pool of requests that may run long
   std::string data_dir = "./data";
   bool keep_history = true;  // false: --durability memory
   Durability durability = Durability::kSync;

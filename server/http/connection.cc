@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <chrono>
 
+#include <boost/asio/post.hpp>
+
 namespace quiver {
 
 namespace beast = boost::beast;
@@ -83,12 +85,36 @@ void HttpConnection::OnRead(const beast::error_code& ec) {
                      true);
     return Send(std::move(reply), false, 11);
   }
+  WorkPool* pool = api_.long_requests();
+  if (pool == nullptr || parser_->get().body().size() < HttpApi::kLongBody) return Answer(start);
+  // A large body: answered on the pool while this thread serves others.
+  // The connection reads nothing meanwhile.
+  pool->Run([self = shared_from_this()] {
+    HttpKind kind;
+    const int64_t started = MonotonicNs();
+    auto reply = std::make_shared<HttpReply>(self->Handle(&kind));
+    const int64_t took = MonotonicNs() - started;
+    boost::asio::post(self->stream_.get_executor(), [self, reply, kind, took] {
+      self->recorder_.Record(FrontEnd::kHttp, static_cast<size_t>(kind), took,
+                             reply->status >= 400);
+      const Request& request = self->parser_->get();
+      self->Send(std::move(*reply), request.keep_alive(), request.version());
+    });
+  });
+}
+
+HttpReply HttpConnection::Handle(HttpKind* kind) {
   const Request& request = parser_->get();
+  return api_.Handle(request.method_string(), request.target(), request.body(),
+                     request[http::field::authorization], kind);
+}
+
+void HttpConnection::Answer(int64_t start) {
   HttpKind kind;
-  HttpReply reply = api_.Handle(request.method_string(), request.target(), request.body(),
-                                request[http::field::authorization], &kind);
+  HttpReply reply = Handle(&kind);
   recorder_.Record(FrontEnd::kHttp, static_cast<size_t>(kind), MonotonicNs() - start,
                    reply.status >= 400);
+  const Request& request = parser_->get();
   Send(std::move(reply), request.keep_alive(), request.version());
 }
 

@@ -36,6 +36,10 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
   // The headers are in: sets the body's limit, then reads the body.
   void OnHeader(const boost::beast::error_code& ec);
   void OnRead(const boost::beast::error_code& ec);
+  // Answers the request read, here (Answer) or on the pool of long
+  // requests if its body is large.
+  HttpReply Handle(HttpKind* kind);
+  void Answer(int64_t start);
   // Sends reply; closes afterwards unless keep_alive.
   void Send(HttpReply reply, bool keep_alive, unsigned version);
   // Charges the memory budget with the buffers, the request and the

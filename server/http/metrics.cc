@@ -125,6 +125,12 @@ void HttpApi::AppendServing(PrometheusText& out) const {
   out.Sample("quiver_memory_used_bytes", {}, static_cast<double>(budget.total()));
   out.Family("quiver_max_memory_bytes", "gauge", "The memory limit (max_memory); 0: none.");
   out.Sample("quiver_max_memory_bytes", {}, static_cast<double>(table.max_memory_bytes()));
+  if (d_.long_requests != nullptr) {
+    out.Family("quiver_long_requests", "gauge",
+               "Requests that may run long (large training sets, KEYS, ...) running or queued on "
+               "their own threads (--long-request-threads).");
+    out.Sample("quiver_long_requests", {}, static_cast<double>(d_.long_requests->busy()));
+  }
   out.Family("quiver_resp_keys", "gauge", "Plain keys of each non-empty RESP database.");
   for (int db = 0; db < d_.keyspace.databases(); ++db) {
     const int64_t keys = d_.keyspace.Size(db);

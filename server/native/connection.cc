@@ -24,7 +24,8 @@ NativeConnection::NativeConnection(boost::asio::ip::tcp::socket socket, ClientLi
       reader_(max_frame_),
       handler_(store, options),
       recorder_(recorder),
-      builder_(64 * 1024) {}
+      builder_(64 * 1024),
+      pool_(options.long_requests) {}
 
 std::span<char> NativeConnection::ReadSpace() {
   std::span<uint8_t> space = reader_.WritableSpace();
@@ -41,7 +42,7 @@ bool NativeConnection::ReadPaused() const {
 }
 
 void NativeConnection::ProcessFrames() {
-  while (!closing()) {
+  while (!closing() && !offloaded()) {
     if (handler_.authenticated()) {
       reader_.set_max_frame(max_frame_, "--max-frame");
     } else {
@@ -57,7 +58,9 @@ void NativeConnection::ProcessFrames() {
       return;
     } else {
       const int64_t start = MonotonicNs();
-      const bool well_formed = handler_.Handle(*frame, &builder_);
+      bool defer = false;
+      const bool well_formed = handler_.Handle(*frame, &builder_, pool_ ? &defer : nullptr);
+      if (defer) return RunLong(*frame);
       recorder_.Record(FrontEnd::kNative, handler_.last_kind(), MonotonicNs() - start,
                        !handler_.last_ok());
       if (!well_formed) {
@@ -67,6 +70,24 @@ void NativeConnection::ProcessFrames() {
     }
     Answer();
   }
+}
+
+void NativeConnection::RunLong(std::span<const uint8_t> frame) {
+  // Reading stops until the answer is back, so the frame stays in the
+  // reader's buffer, and only the pool touches the handler and builder.
+  auto took = std::make_shared<int64_t>();
+  Offload(
+      pool_,
+      [this, frame, took] {
+        const int64_t start = MonotonicNs();
+        handler_.Handle(frame, &builder_);
+        *took = MonotonicNs() - start;
+      },
+      [this, took] {
+        recorder_.Record(FrontEnd::kNative, handler_.last_kind(), *took, !handler_.last_ok());
+        Answer();
+        ProcessFrames();  // the requests that came after it
+      });
 }
 
 void NativeConnection::Answer() {
@@ -93,8 +114,10 @@ void NativeConnection::OnCommitted(const Status& status, int64_t submitted_ns) {
   recorder_.RecordCommitWait(FrontEnd::kNative, MonotonicNs() - submitted_ns);
   HeldAnswers::Answer* answer = held_.Committed();
   if (answer != nullptr && !status.ok()) {
-    protocol::BuildErrorResponse(&builder_, answer->id, status);
-    held_.Replace(answer, Bytes(builder_));
+    // Not builder_, which a request on the pool may be using.
+    flatbuffers::FlatBufferBuilder b;
+    protocol::BuildErrorResponse(&b, answer->id, status);
+    held_.Replace(answer, Bytes(b));
   }
   held_.Release(&pending());
   Flush();

@@ -36,6 +36,9 @@ class NativeConnection : public StreamConnection {
   size_t ReadBufferBytes() const override { return reader_.capacity(); }
 
   void ProcessFrames();
+  // Runs a request that may be long on the pool (NativeHandler::IsLong),
+  // then answers it and goes on with the frames after it.
+  void RunLong(std::span<const uint8_t> frame);
   // Queues the answer just built (and commits the writes it made).
   void Answer();
   // submitted_ns: when the write was submitted (for commit wait).
@@ -48,6 +51,7 @@ class NativeConnection : public StreamConnection {
   RequestMetrics::Recorder& recorder_;
   flatbuffers::FlatBufferBuilder builder_;
   HeldAnswers held_;  // answers waiting for commits
+  WorkPool* pool_;    // for long requests; null: run here
 };
 
 }  // namespace quiver

@@ -58,7 +58,7 @@ Status HandleDescribe(FeatureStore& store, const fb::DescribeView& req, Builder&
 
 }  // namespace
 
-bool NativeHandler::Handle(std::span<const uint8_t> frame, Builder* out) {
+bool NativeHandler::Handle(std::span<const uint8_t> frame, Builder* out, bool* defer) {
   out->Clear();
   const fb::Request* request = protocol::VerifyRequest(frame);
   last_kind_ = 0;
@@ -68,20 +68,53 @@ bool NativeHandler::Handle(std::span<const uint8_t> frame, Builder* out) {
         out, 0, Status::ProtocolError("malformed frame: not a valid quiver Request"));
     return false;
   }
-  const uint64_t id = request->id();
+  if (defer != nullptr && authenticated_ && IsLong(*request)) {
+    *defer = true;
+    return true;
+  }
+  Run(*request, out);
+  return true;
+}
+
+bool NativeHandler::IsLong(const fb::Request& request) {
+  auto size = [](const auto* vector) { return vector != nullptr ? size_t{vector->size()} : 0; };
+  if (request.body() == nullptr) return false;  // refused by Dispatch
+  switch (request.body_type()) {
+    case fb::RequestBody::Put:
+      return size(request.body_as_Put()->key_parts()) >= kLongKeys;
+    case fb::RequestBody::Get:
+      return size(request.body_as_Get()->key_parts()) >= kLongKeys;
+    case fb::RequestBody::Delete:
+      return size(request.body_as_Delete()->key_parts()) >= kLongKeys;
+    case fb::RequestBody::GetAsOf:
+      return size(request.body_as_GetAsOf()->key_parts()) >= kLongKeys;
+    case fb::RequestBody::History: {
+      const uint32_t limit = request.body_as_History()->limit();
+      return limit == 0 || limit > kLongVersions;  // 0: 100,000
+    }
+    case fb::RequestBody::TrainingBatch:
+      return size(request.body_as_TrainingBatch()->event_time_ms()) >= kLongRows;
+    case fb::RequestBody::Backfill:
+      return size(request.body_as_Backfill()->events()) >= kLongRows;
+    default:
+      return false;
+  }
+}
+
+void NativeHandler::Run(const fb::Request& request, Builder* out) {
+  const uint64_t id = request.id();
   last_id_ = id;
-  const auto kind = static_cast<size_t>(request->body_type());
+  const auto kind = static_cast<size_t>(request.body_type());
   last_kind_ = kind <= static_cast<size_t>(fb::RequestBody::MAX) ? kind : 0;
   Status s;
   try {
-    s = Dispatch(*request, *out, id);
+    s = Dispatch(request, *out, id);
   } catch (const std::bad_alloc&) {  // the request fails alone
     writes_.Clear();
     s = Status::OutOfMemory("request not served: the server could not allocate its memory");
   }
   last_ok_ = s.ok();
   if (!s.ok()) protocol::BuildErrorResponse(out, id, s);
-  return true;
 }
 
 Status NativeHandler::Authenticate(const fb::Hello& hello) {

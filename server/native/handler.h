@@ -35,6 +35,8 @@ class Ingestor;
 class FreshnessCache;
 class IngestStatusSource;
 
+class WorkPool;
+
 struct NativeHandlerOptions {
   uint64_t max_frame_bytes = 64u << 20;
   std::string server_version;
@@ -47,6 +49,9 @@ struct NativeHandlerOptions {
   // For GetMonitoring's freshness report, shared with the HTTP port's.
   // Null: measured per request.
   FreshnessCache* freshness = nullptr;
+  // Where requests that may run long are run (NativeHandler::IsLong);
+  // null: on the connection's own thread.
+  WorkPool* long_requests = nullptr;
 };
 
 class NativeHandler {
@@ -64,7 +69,20 @@ class NativeHandler {
   // A request that changed data leaves its history entries in writes():
   // the caller commits them (FeatureStore::Commit) and, if the durability
   // mode asks for it, holds the response until they are committed.
-  bool Handle(std::span<const uint8_t> frame, flatbuffers::FlatBufferBuilder* out);
+  //
+  // With `defer` set, a well-formed request that may run long (IsLong) is
+  // not run: *defer is set and the caller runs Handle again without it, on
+  // the pool of such requests.
+  bool Handle(std::span<const uint8_t> frame, flatbuffers::FlatBufferBuilder* out,
+              bool* defer = nullptr);
+  // Requests that may take milliseconds or more: a Put, Get, GetAsOf or
+  // Delete of kLongKeys key parts or more, a History of more than
+  // kLongVersions versions, a training set of kLongRows label rows or
+  // more, a Backfill of kLongRows events or more.
+  static bool IsLong(const fb::Request& request);
+  static constexpr size_t kLongKeys = 16384;
+  static constexpr size_t kLongRows = 4096;
+  static constexpr uint32_t kLongVersions = 10000;
 
   // Whether the connection may make requests other than Hello.
   bool authenticated() const { return authenticated_; }
@@ -110,6 +128,8 @@ class NativeHandler {
   FeatureStore& store_;
   NativeHandlerOptions options_;
   bool authenticated_;  // the connection may make requests other than Hello
+  // Answers the (verified) request into *out.
+  void Run(const fb::Request& request, Builder* out);
   // Scratch reused across requests to avoid allocating on the hot path.
   std::vector<std::string_view> key_parts_;
   std::vector<std::string_view> fields_;

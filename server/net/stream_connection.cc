@@ -1,6 +1,7 @@
 #include "server/net/stream_connection.h"
 
 #include <spdlog/spdlog.h>
+#include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
 
 #include "util/clock.h"
@@ -29,7 +30,8 @@ void StreamConnection::Account() {
   }
   buffers_.Set(static_cast<int64_t>(pending_.capacity() + writing_.capacity() + HeldBytes() +
                                     ReadBufferBytes()));
-  transaction_.Set(static_cast<int64_t>(TransactionBytes()));
+  // A request on the pool may be changing the transaction (EXEC).
+  if (!offloaded_) transaction_.Set(static_cast<int64_t>(TransactionBytes()));
 }
 
 void StreamConnection::Start() {
@@ -53,6 +55,7 @@ void StreamConnection::Tick(int64_t now_ms) {
     idle_since_ms_ = now_ms;
   }
   const int64_t timeout = limits->timeout_ms();
+  if (offloaded_) idle_since_ms_ = now_ms;  // a request of its own is running
   if (timeout > 0 && !AnswersPending() && now_ms - idle_since_ms_ >= timeout) {
     spdlog::debug("{} connection idle for {} ms: closed (timeout)", name_, now_ms - idle_since_ms_);
     Close();
@@ -80,9 +83,30 @@ bool StreamConnection::OverOutputLimit(int64_t now_ms) {
   return true;
 }
 
+void StreamConnection::Offload(WorkPool* pool, std::function<void()> work,
+                               std::function<void()> done) {
+  if (pool == nullptr) {
+    work();
+    done();
+    return;
+  }
+  offloaded_ = true;
+  pool->Run([self = shared_from_this(), work = std::move(work), done = std::move(done)]() mutable {
+    work();
+    auto executor = self->socket_.get_executor();
+    boost::asio::post(executor, [self = std::move(self), done = std::move(done)] {
+      self->offloaded_ = false;
+      done();
+      self->Flush();
+      self->Read();
+      self->Account();
+    });
+  });
+}
+
 void StreamConnection::Read() {
-  if (reading_ || closing_ || closed_ || pending_.size() + writing_.size() > kMaxPendingBytes ||
-      ReadPaused()) {
+  if (reading_ || closing_ || closed_ || offloaded_ ||
+      pending_.size() + writing_.size() > kMaxPendingBytes || ReadPaused()) {
     return;
   }
   reading_ = true;

@@ -8,6 +8,7 @@
 // its io_context's thread.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -16,6 +17,7 @@
 #include <boost/asio/ip/tcp.hpp>
 
 #include "server/net/clients.h"
+#include "server/net/work_pool.h"
 
 namespace quiver {
 
@@ -66,6 +68,13 @@ class StreamConnection : public std::enable_shared_from_this<StreamConnection> {
   // Bytes of a transaction the client is building (MULTI, WATCH).
   virtual size_t TransactionBytes() const { return 0; }
 
+  // Runs `work` on the pool (a request that may run long), with reading
+  // paused, then `done` back on this connection's thread, followed by a
+  // flush and a read. While offloaded(), the front end touches nothing
+  // that `work` uses. Without a pool, both run here and now.
+  void Offload(WorkPool* pool, std::function<void()> work, std::function<void()> done);
+  bool offloaded() const { return offloaded_; }
+
   // Starts a read unless one is running or reading is paused.
   void Read();
   // Hands pending() to the socket unless a write is running.
@@ -102,6 +111,7 @@ class StreamConnection : public std::enable_shared_from_this<StreamConnection> {
   bool writing_in_flight_ = false;
   bool closing_ = false;
   bool closed_ = false;
+  bool offloaded_ = false;           // a request runs on the pool
   MemoryBudget::Share buffers_;      // the budget's kClients
   MemoryBudget::Share transaction_;  // its kTransactions
 };

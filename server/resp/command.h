@@ -21,6 +21,10 @@
 #include "storage/features/feature_store.h"
 #include "storage/keyspace/keyspace.h"
 
+namespace quiver {
+class WorkPool;
+}
+
 namespace quiver::resp {
 
 using Args = std::span<const std::string_view>;
@@ -41,6 +45,7 @@ enum Flag : uint32_t {
   kStale = 1 << 8,       // connection commands Redis allows in any state
   kExclusive = 1 << 9,   // always under the exclusive gate (FLUSHDB, FLUSHALL)
   kHashField = 1 << 10,  // args[2] is a field of the hash at args[1] (prefetched)
+  kLong = 1 << 11,       // may run long: on the pool of long requests (KEYS, FLUSHALL)
 };
 
 struct Command {
@@ -111,6 +116,7 @@ struct Shared {
   Password password;      // every front end's (CONFIG SET requirepass changes it)
   int64_t start_ms = 0;
   const RequestMetrics* metrics = nullptr;  // for INFO commandstats and latencystats
+  WorkPool* long_requests = nullptr;        // where RunsLong commands run; null: in place
   std::atomic<uint64_t> next_client_id{1};
   std::atomic<int64_t> connections_received{0};
   std::atomic<int64_t> rejected_connections{0};
@@ -209,6 +215,10 @@ struct Context {
 // arity, queues it inside MULTI, or runs it under the gate its flags ask.
 // REQUIRES: the thread is registered with RCU.
 void Execute(Context& ctx, Args args);
+// Whether the command may run long, and so runs on Shared::long_requests:
+// those flagged kLong, and an EXEC of kLongExec queued commands or more.
+bool RunsLong(const Session& session, const Command* cmd);
+inline constexpr size_t kLongExec = 1000;
 // Execute with the command already looked up (FindCommand(args[0])).
 void Execute(Context& ctx, Args args, const Command* cmd);
 

@@ -68,7 +68,7 @@ void RespConnection::Received(size_t n) {
 void RespConnection::Written(size_t bytes) {
   resp::ClientInfo::Add(session_.info->net_out, static_cast<int64_t>(bytes));
   // Requests left unprocessed while the replies were too large run now.
-  if (!closing() && reader_.buffered() > 0) ProcessRequests();
+  if (!closing() && !offloaded() && (batch_open_ || reader_.buffered() > 0)) ProcessRequests();
   session_.info->omem.store(static_cast<int64_t>(OutputBytes()), std::memory_order_relaxed);
 }
 
@@ -135,26 +135,32 @@ void RespConnection::ProcessRequests() {
   session_.info->last_command_ms.store(keyspace_.NowMs(), std::memory_order_relaxed);
   // In batches: parse several requests, start fetching the keys they name,
   // then run them, so that a pipeline's cache misses overlap.
-  while (!session_.close && pending().size() <= kMaxPendingBytes) {
-    Status error;
-    bool more = false;
+  while (!session_.close && !offloaded() && pending().size() <= kMaxPendingBytes) {
+    if (!batch_open_) {
+      parse_error_ = Status::Ok();
+      more_ = false;
+      parsed_ = ParseBatch(&parse_error_, &more_);
+      next_ = 0;
+      batch_open_ = true;
+    }
     const size_t mark = pending().size();
-    const size_t n = ParseBatch(&error, &more);
     {
       KeySpace::ClockScope clock(keyspace_);
       rcu::RetireBatch retire;
-      PrefetchKeys(n);
-      RunBatch(ctx, n);
+      if (next_ == 0) PrefetchKeys(parsed_);
+      RunBatch(ctx);
     }
     HoldReplies(mark);
-    if (!error.ok() && !session_.close) {
-      spdlog::debug("closing resp connection: {}", error.message());
+    if (offloaded()) return;  // RunLong goes on with the rest of the batch
+    batch_open_ = false;
+    if (!parse_error_.ok() && !session_.close) {
+      spdlog::debug("closing resp connection: {}", parse_error_.message());
       const size_t error_mark = pending().size();
-      writer_.Error("ERR " + error.message());
+      writer_.Error("ERR " + parse_error_.message());
       HoldReplies(error_mark);
       session_.close = true;
     }
-    if (n < kBatch && !more) break;
+    if (parsed_ < kBatch && !more_) break;
   }
   if (session_.close) set_closing();  // QUIT, or a protocol error
   if (session_.hits != 0 || session_.misses != 0) {
@@ -164,17 +170,57 @@ void RespConnection::ProcessRequests() {
   }
 }
 
-void RespConnection::RunBatch(resp::Context& ctx, size_t n) {
+namespace {
+// An error reply starts with '-' (RESP2 and 3) or '!' (a RESP3 blob error).
+bool IsError(std::string_view reply) {
+  return !reply.empty() && (reply[0] == '-' || reply[0] == '!');
+}
+}  // namespace
+
+void RespConnection::RunBatch(resp::Context& ctx) {
   int64_t start = MonotonicNs();
-  for (size_t i = 0; i < n && !session_.close; ++i) {
+  for (; next_ < parsed_ && !session_.close; ++next_) {
+    const resp::Command* cmd = commands_[next_];
+    if (shared_.long_requests != nullptr && resp::RunsLong(session_, cmd)) {
+      RunLong(next_++);
+      return;
+    }
     const size_t at = pending().size();
-    resp::Execute(ctx, batch_[i], commands_[i]);
+    resp::Execute(ctx, batch_[next_], cmd);
     const int64_t end = MonotonicNs();
-    // An error reply starts with '-' (RESP2 and 3) or '!' (a RESP3 blob error).
-    const bool failed = pending().size() > at && (pending()[at] == '-' || pending()[at] == '!');
-    recorder_.Record(FrontEnd::kResp, resp::CommandId(commands_[i]), end - start, failed);
+    recorder_.Record(FrontEnd::kResp, resp::CommandId(cmd), end - start,
+                     IsError(std::string_view(pending()).substr(at)));
     start = end;
   }
+}
+
+void RespConnection::RunLong(size_t i) {
+  // Reading stops until the reply is back, so the request's words stay in
+  // the reader's buffer, and only the pool touches the session.
+  auto took = std::make_shared<int64_t>();
+  Offload(
+      shared_.long_requests,
+      [this, i, took] {
+        protocol::RespWriter out(&long_reply_);
+        out.SetVersion(writer_.version());
+        resp::Context ctx{keyspace_, store_, shared_, session_, out};
+        const int64_t start = MonotonicNs();
+        {
+          KeySpace::ClockScope clock(keyspace_);
+          rcu::RetireBatch retire;
+          resp::Execute(ctx, batch_[i], commands_[i]);
+        }
+        *took = MonotonicNs() - start;
+      },
+      [this, i, took] {
+        recorder_.Record(FrontEnd::kResp, resp::CommandId(commands_[i]), *took,
+                         IsError(long_reply_));
+        const size_t mark = pending().size();
+        pending().append(long_reply_);
+        std::string().swap(long_reply_);
+        HoldReplies(mark);
+        ProcessRequests();  // the rest of its batch, then what came after
+      });
 }
 
 bool RespConnection::ReadPaused() const {

@@ -45,8 +45,12 @@ class RespConnection : public StreamConnection {
   void HoldReplies(size_t from);
   // submitted_ns: when the marker batch was submitted (for commit wait).
   void OnCommitted(const Status& status, int64_t submitted_ns);
-  // Runs batch_'s first n requests, timing each.
-  void RunBatch(resp::Context& ctx, size_t n);
+  // Runs batch_'s requests from next_ on, timing each, until the end of
+  // the batch or one that runs long (resp::RunsLong), handed to RunLong.
+  void RunBatch(resp::Context& ctx);
+  // Runs batch_[i] on the pool of long requests, then its reply is added
+  // and the batch goes on.
+  void RunLong(size_t i);
   // Parses up to kBatch requests into batch_; returns how many. A protocol
   // error (after them) goes to *error; *more is set if requests may be
   // buffered still (parsing stopped early, before authentication).
@@ -70,10 +74,16 @@ class RespConnection : public StreamConnection {
   protocol::RespWriter writer_{&pending()};
   resp::Session session_;
   std::vector<std::vector<std::string_view>> batch_;  // parsed requests
-  std::vector<const resp::Command*> commands_;        // their commands (nullptr: unknown)
-  std::vector<std::string_view> keys_;                // their first keys
-  std::vector<std::string_view> fields_;              // fields of one hash they name
-  HeldAnswers held_;                                  // replies waiting for commits
+  size_t parsed_ = 0;                                 // how many batch_ holds
+  size_t next_ = 0;                                   // the next of them to run
+  bool batch_open_ = false;  // parsed, not all run (one runs long, or replies waited)
+  bool more_ = false;        // ParseBatch stopped early (before authentication)
+  Status parse_error_;       // after the batch's requests
+  std::string long_reply_;   // the reply of a request run on the pool
+  std::vector<const resp::Command*> commands_;  // their commands (nullptr: unknown)
+  std::vector<std::string_view> keys_;          // their first keys
+  std::vector<std::string_view> fields_;        // fields of one hash they name
+  HeldAnswers held_;                            // replies waiting for commits
 };
 
 }  // namespace quiver

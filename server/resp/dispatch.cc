@@ -234,6 +234,12 @@ void Execute(Context& ctx, Args args) {
   Execute(ctx, args, FindCommand(args[0]));
 }
 
+bool RunsLong(const Session& session, const Command* cmd) {
+  if (cmd == nullptr || !session.authenticated) return false;
+  if ((cmd->flags & kLong) != 0) return true;
+  return cmd->name == "exec" && session.in_multi && session.queued.size() >= kLongExec;
+}
+
 void Execute(Context& ctx, Args args, const Command* cmd) {
   Session& s = ctx.session;
   if (cmd == nullptr) return Refuse(ctx, UnknownCommand(args));

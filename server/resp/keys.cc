@@ -329,14 +329,15 @@ const Command kCommands[] = {
     {"rename", 3, kWrite | kMultiKey, 1, 2, 1, "generic", "Renames a key.", Rename},
     {"renamenx", 3, kWrite | kMultiKey | kFast, 1, 2, 1, "generic",
      "Renames a key only if the new name does not exist.", RenameNx},
-    {"keys", 2, kReadOnly, 0, 0, 0, "generic", "Returns the keys matching a pattern.", Keys},
+    {"keys", 2, kReadOnly | kLong, 0, 0, 0, "generic", "Returns the keys matching a pattern.",
+     Keys},
     {"scan", -2, kReadOnly, 0, 0, 0, "generic", "Iterates over the keys of the database.", Scan},
     {"randomkey", 1, kReadOnly, 0, 0, 0, "generic", "Returns a random key.", RandomKey},
     {"dbsize", 1, kReadOnly | kFast, 0, 0, 0, "server", "Returns the number of keys.", DbSize},
-    {"flushdb", -1, kWrite | kExclusive, 0, 0, 0, "server", "Removes every key of the database.",
-     FlushDb},
-    {"flushall", -1, kWrite | kExclusive, 0, 0, 0, "server", "Removes every key of every database.",
-     FlushAll},
+    {"flushdb", -1, kWrite | kExclusive | kLong, 0, 0, 0, "server",
+     "Removes every key of the database.", FlushDb},
+    {"flushall", -1, kWrite | kExclusive | kLong, 0, 0, 0, "server",
+     "Removes every key of every database.", FlushAll},
 };
 
 }  // namespace

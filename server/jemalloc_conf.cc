@@ -8,7 +8,13 @@
 // in random order, and 2 MiB pages make their page faults and TLB misses
 // far fewer. quiverd never forks, so huge pages cost it none of the
 // copy-on-write stalls they cost Redis.
+//
+// background_thread:true (as Redis's jemalloc-bg-thread) gives freed
+// memory back to the system on jemalloc's own threads, after its decay
+// time (10 s): without them, decay runs only when the program allocates,
+// so a server gone quiet after a large load kept what the load had freed
+// (907 MB of RSS for the reference data set, 627 MB after a restart).
 extern "C" {
 // The name and type jemalloc looks for.
-const char* malloc_conf = "thp:always,metadata_thp:auto";
+const char* malloc_conf = "thp:always,metadata_thp:auto,background_thread:true";
 }

@@ -54,11 +54,16 @@ Result<ScanOptions> ParseScanOptions(Args args, size_t from, bool novalues_allow
 }
 
 Result<std::pair<uint64_t, ScanOptions>> ParseScan(Args args, size_t at, bool novalues_allowed) {
+  // As Redis's strtoul: a sign is allowed, and a negative cursor wraps.
+  std::string_view text = args[at];
+  const bool negative = !text.empty() && text[0] == '-';
+  if (!text.empty() && (text[0] == '-' || text[0] == '+')) text.remove_prefix(1);
   uint64_t cursor = 0;
-  auto [end, ec] = std::from_chars(args[at].data(), args[at].data() + args[at].size(), cursor);
-  if (ec != std::errc() || end != args[at].data() + args[at].size()) {
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), cursor);
+  if (text.empty() || ec != std::errc() || end != text.data() + text.size()) {
     return Status::InvalidArgument("invalid cursor");
   }
+  if (negative) cursor = 0 - cursor;
   Result<ScanOptions> o = ParseScanOptions(args, at + 1, novalues_allowed);
   if (!o.ok()) return o.status();
   return std::pair{cursor, *o};
@@ -269,6 +274,7 @@ void Scan(Context& ctx, Args args) {
   if (!scan.ok()) return ctx.Fail(scan.status());
   const ScanOptions& o = scan->second;
   std::vector<std::string_view> keys;
+  if (ctx.ks.Size(ctx.db()) == 0) return ReplyScan(ctx, 0, keys);  // as Redis: done at once
   const uint64_t next = ctx.ks.Scan(ctx.db(), scan->first, o.count, [&](const Record& r) {
     if (o.unknown_type || (o.type && r.kind != *o.type)) return;
     if (!o.match.empty() && !GlobMatch(o.match, r.key())) return;

@@ -1,4 +1,5 @@
 // String commands, with Redis 7 semantics.
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -23,7 +24,9 @@ Result<int64_t> ExpireAt(std::string_view text, ExpireUnit unit, int64_t now_ms,
   if (seconds && __builtin_mul_overflow(n, int64_t{1000}, &ms)) return bad;
   const bool relative = unit == ExpireUnit::kSeconds || unit == ExpireUnit::kMillis;
   if (relative && __builtin_add_overflow(ms, now_ms, &ms)) return bad;
-  return ms;
+  // INT64_MAX is how a key without a time to live is kept: a key set to
+  // expire then keeps a time to live, as in Redis, a millisecond sooner.
+  return std::min(ms, kNeverExpires - 1);
 }
 
 Result<const Record*> FindString(Context& ctx, std::string_view key) {

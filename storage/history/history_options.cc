@@ -236,11 +236,16 @@ void HistoryStore::BuildOptions() {
   // committer's time in Kafka ingestion. (A hash memtable, as for the
   // history, made ingestion slower: every state key is its own prefix.)
   latest.memtable_factory = std::make_shared<rocksdb::VectorRepFactory>();
+  // The write buffer manager flushes these small memtables early (it
+  // flushes the largest mutable one when the budget fills): let a few wait
+  // for their flush before writes stall.
+  latest.max_write_buffer_number = 4;
   rocks_->side.compression = history.compression;
   rocks_->side.level_compaction_dynamic_level_bytes = true;
   rocks_->side.arena_block_size = kArenaBlock;
   rocks_->side.table_factory = latest.table_factory;
   rocks_->side.memtable_factory = latest.memtable_factory;
+  rocks_->side.max_write_buffer_number = latest.max_write_buffer_number;
 }
 
 }  // namespace quiver

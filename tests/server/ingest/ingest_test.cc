@@ -273,7 +273,15 @@ TEST_F(IngestTest, MapperTypesKeysAndTimes) {
       {"{\"userId\": \"u1\", ", EventError::kBadJson},
       {R"({"userId": "u1", "itemId": "i1"})", EventError::kBadEventTime},
       {R"({"userId": "u1", "itemId": "i1", "ts": "yesterday"})", EventError::kBadEventTime},
+      // Extreme times, as Kafka and backfills may carry them (the UBSan
+      // suite runs this): refused, never overflowed.
       {R"({"userId": "u1", "itemId": "i1", "ts": 9223372036854775807})", EventError::kBadEventTime},
+      {R"({"userId": "u1", "itemId": "i1", "ts": -9223372036854775808})",
+       EventError::kBadEventTime},
+      {R"({"userId": "u1", "itemId": "i1", "ts": 18446744073709551615})",
+       EventError::kBadEventTime},
+      {R"({"userId": "u1", "itemId": "i1", "ts": 1e19})", EventError::kBadEventTime},
+      {R"({"userId": "u1", "itemId": "i1", "ts": -1e300})", EventError::kBadEventTime},
       {R"({"itemId": "i1", "ts": 1})", EventError::kMissingKey},
       {R"({"userId": null, "itemId": "i1", "ts": 1})", EventError::kMissingKey},
       {R"({"userId": "", "itemId": "i1", "ts": 1})", EventError::kBadKey},

@@ -23,18 +23,31 @@
 namespace {
 thread_local int64_t fail_in = -1;  // allocations until one throws; -1: none
 
+// Null when this allocation is the one to fail.
+void* TryAllocate(std::size_t n) noexcept {
+  if (fail_in >= 0 && fail_in-- == 0) return nullptr;
+  return std::malloc(n == 0 ? 1 : n);
+}
+
 void* Allocate(std::size_t n) {
-  if (fail_in >= 0 && fail_in-- == 0) throw std::bad_alloc();
-  if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
+  if (void* p = TryAllocate(n)) return p;
   throw std::bad_alloc();
 }
 }  // namespace
 
+// Every form of new and delete but the aligned ones (left to the runtime,
+// which pairs them itself), so that each delete frees what its new took.
 void* operator new(std::size_t n) {
   return Allocate(n);
 }
 void* operator new[](std::size_t n) {
   return Allocate(n);
+}
+void* operator new(std::size_t n, const std::nothrow_t&) noexcept {
+  return TryAllocate(n);
+}
+void* operator new[](std::size_t n, const std::nothrow_t&) noexcept {
+  return TryAllocate(n);
 }
 void operator delete(void* p) noexcept {
   std::free(p);
@@ -46,6 +59,12 @@ void operator delete(void* p, std::size_t) noexcept {
   std::free(p);
 }
 void operator delete[](void* p, std::size_t) noexcept {
+  std::free(p);
+}
+void operator delete(void* p, const std::nothrow_t&) noexcept {
+  std::free(p);
+}
+void operator delete[](void* p, const std::nothrow_t&) noexcept {
   std::free(p);
 }
 

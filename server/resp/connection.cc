@@ -144,14 +144,15 @@ void RespConnection::ProcessRequests() {
       batch_open_ = true;
     }
     const size_t mark = pending().size();
+    bool long_next = false;  // batch_[next_] runs long
     {
       KeySpace::ClockScope clock(keyspace_);
       rcu::RetireBatch retire;
       if (next_ == 0) PrefetchKeys(parsed_);
-      RunBatch(ctx);
+      long_next = RunBatch(ctx);
     }
-    HoldReplies(mark);
-    if (offloaded()) return;  // RunLong goes on with the rest of the batch
+    HoldReplies(mark);                       // before the pool may touch the session
+    if (long_next) return RunLong(next_++);  // it goes on with the rest of the batch
     batch_open_ = false;
     if (!parse_error_.ok() && !session_.close) {
       spdlog::debug("closing resp connection: {}", parse_error_.message());
@@ -177,14 +178,11 @@ bool IsError(std::string_view reply) {
 }
 }  // namespace
 
-void RespConnection::RunBatch(resp::Context& ctx) {
+bool RespConnection::RunBatch(resp::Context& ctx) {
   int64_t start = MonotonicNs();
   for (; next_ < parsed_ && !session_.close; ++next_) {
     const resp::Command* cmd = commands_[next_];
-    if (shared_.long_requests != nullptr && resp::RunsLong(session_, cmd)) {
-      RunLong(next_++);
-      return;
-    }
+    if (shared_.long_requests != nullptr && resp::RunsLong(session_, cmd)) return true;
     const size_t at = pending().size();
     resp::Execute(ctx, batch_[next_], cmd);
     const int64_t end = MonotonicNs();
@@ -192,6 +190,7 @@ void RespConnection::RunBatch(resp::Context& ctx) {
                      IsError(std::string_view(pending()).substr(at)));
     start = end;
   }
+  return false;
 }
 
 void RespConnection::RunLong(size_t i) {

@@ -46,8 +46,10 @@ class RespConnection : public StreamConnection {
   // submitted_ns: when the marker batch was submitted (for commit wait).
   void OnCommitted(const Status& status, int64_t submitted_ns);
   // Runs batch_'s requests from next_ on, timing each, until the end of
-  // the batch or one that runs long (resp::RunsLong), handed to RunLong.
-  void RunBatch(resp::Context& ctx);
+  // the batch or one that runs long (resp::RunsLong): true if it stopped
+  // there, for the caller to hand batch_[next_] to RunLong once the
+  // replies so far are held.
+  bool RunBatch(resp::Context& ctx);
   // Runs batch_[i] on the pool of long requests, then its reply is added
   // and the batch goes on.
   void RunLong(size_t i);

@@ -66,12 +66,12 @@ class HttpApi {
     // Reads whose answer would be larger are refused (--max-frame).
     uint64_t max_answer_bytes = 64u << 20;
     // The pool of requests that may run long, for /metrics; may be null.
-    const WorkPool* long_requests = nullptr;
+    WorkPool* long_requests = nullptr;
   };
   explicit HttpApi(Deps deps) : d_(std::move(deps)) {}
   // Where requests with a body of kLongBody bytes or more are answered
   // (the I/O thread serves other connections meanwhile); may be null.
-  WorkPool* long_requests() const { return const_cast<WorkPool*>(d_.long_requests); }
+  WorkPool* long_requests() const { return d_.long_requests; }
   static constexpr size_t kLongBody = 1 << 20;
 
   // target: the request line's path and query ("/v1/views?x=1");

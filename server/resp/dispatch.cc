@@ -237,7 +237,8 @@ void Execute(Context& ctx, Args args) {
 bool RunsLong(const Session& session, const Command* cmd) {
   if (cmd == nullptr || !session.authenticated) return false;
   if ((cmd->flags & kLong) != 0) return true;
-  return cmd->name == "exec" && session.in_multi && session.queued.size() >= kLongExec;
+  // Checked for every command: the cheap tests first.
+  return session.in_multi && session.queued.size() >= kLongExec && cmd->name == "exec";
 }
 
 void Execute(Context& ctx, Args args, const Command* cmd) {

@@ -79,6 +79,19 @@ int main(int argc, char** argv) {
   quiver::MemoryBudget memory(options.max_memory);
   quiver::OnlineTable table({.shards = options.shards, .budget = &memory});
   std::unique_ptr<quiver::HistoryStore> history;
+  if (options.cluster.enabled() && options.kafka.group == quiver::KafkaOptions().group &&
+      !options.cluster.replica_id.empty()) {
+    // Every member consumes every source partition itself (docs/cluster.md).
+    mutable_options.kafka.group = "quiver-" + options.cluster.replica_id;
+  }
+  if (options.cluster.enabled() && options.durability == quiver::Durability::kSync) {
+    // The changelog is the durable copy (docs/cluster.md): a member's
+    // RocksDB need not fsync what Kafka's in-sync replicas already hold.
+    mutable_options.durability = quiver::Durability::kAsync;
+    spdlog::info(
+        "cluster member: the history commits without fsync (durability async); "
+        "acknowledged writes are in the changelog's in-sync replicas");
+  }
   if (options.keep_history) {
     auto opened = quiver::HistoryStore::Open({.dir = options.data_dir,
                                               .durability = options.durability,

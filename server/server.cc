@@ -5,8 +5,11 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include <unistd.h>
+
 #include "protocol/frame.h"
 #include "protocol/json_text.h"
+#include "server/cluster/feature_apply.h"
 #include "server/file_limits.h"
 #include "server/http/connection.h"
 #include "server/native/connection.h"
@@ -212,6 +215,7 @@ Status Server::Start() {
     if (resp_acceptor_) o.resp_port = resp_port_;
     if (http_acceptor_) o.http_port = http_port_;
   });
+  QUIVER_RETURN_IF_ERROR(JoinCluster());
   if (resp_acceptor_) {
     AcceptLoop(*resp_acceptor_, [this](tcp::socket socket) {
       ClientLimits::Slot slot = limits_.Admit();
@@ -323,6 +327,45 @@ void Server::Run() {
     t.join();
   sweeper.join();
   long_requests_->Stop();  // lets a running request finish
+  resp_shared_.changelog = nullptr;
+  changelog_.reset();  // proposals still waiting fail
+}
+
+namespace {
+
+// What a member applies records with: RESP commands to the keyspace,
+// feature rows to the store.
+class MemberApplier final : public cluster::RecordApplier {
+ public:
+  MemberApplier(KeySpace& ks, FeatureStore& store, resp::Shared& shared)
+      : store_(store), resp_(ks, store, shared) {}
+  Result<std::string> Apply(cluster::RecordKind kind, std::string_view body, int64_t time_ms,
+                            HistoryBatch* batch) override {
+    if (kind == cluster::RecordKind::kCommands) return resp_.Apply(kind, body, time_ms, batch);
+    return cluster::ApplyFeatureRecord(store_, kind, body, time_ms, batch);
+  }
+
+ private:
+  FeatureStore& store_;
+  resp::RespApplier resp_;
+};
+
+}  // namespace
+
+Status Server::JoinCluster() {
+  if (!options_.cluster.enabled()) return Status::Ok();
+  ClusterOptions cluster = options_.cluster;
+  if (cluster.replica_id.empty()) {
+    char host[256] = {};
+    gethostname(host, sizeof host - 1);
+    cluster.replica_id = std::string(host) + ":" + std::to_string(resp_port_);
+  }
+  applier_ = std::make_unique<MemberApplier>(keyspace_, store_, resp_shared_);
+  QUIVER_ASSIGN_OR_RETURN(
+      changelog_, cluster::Changelog::Start(cluster, options_.kafka, store_.history(), *applier_));
+  resp_shared_.changelog = changelog_.get();
+  handler_options_.changelog = changelog_.get();
+  return Status::Ok();
 }
 
 void Server::Stop() {
@@ -381,9 +424,13 @@ void Server::SweepLoop() {
     }
     if (sweeping) {
       const auto started = Clock::now();
-      const OnlineTable::SweepSlice slice = store_.table().SweepExpired(
-          store_.NowMs(), &cursor, started + (busy ? kBusySlice : kSweepSlice),
-          [this](const Record& r) { keyspace_.Swept(r); });
+      // A cluster member removes only what every record still to come
+      // sees expired (Changelog::SafeTime).
+      const int64_t now_ms =
+          changelog_ == nullptr ? store_.NowMs() : std::min(store_.NowMs(), changelog_->SafeTime());
+      const OnlineTable::SweepSlice slice =
+          store_.table().SweepExpired(now_ms, &cursor, started + (busy ? kBusySlice : kSweepSlice),
+                                      [this](const Record& r) { keyspace_.Swept(r); });
       keyspace_.LogSwept();
       busy = !slice.finished && slice.removed > 0;
       if (slice.removed > 0) spdlog::debug("swept {} expired rows", slice.removed);

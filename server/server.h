@@ -23,12 +23,14 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 
+#include "server/cluster/changelog.h"
 #include "server/http/api.h"
 #include "server/native/handler.h"
 #include "server/net/clients.h"
 #include "server/net/work_pool.h"
 #include "server/options.h"
 #include "server/resp/command.h"
+#include "server/resp/replicated.h"
 #include "service/request_metrics.h"
 #include "service/runtime_config.h"
 #include "storage/features/feature_store.h"
@@ -93,6 +95,9 @@ class Server {
   // The io_context the next connection is served on.
   boost::asio::io_context& NextContext();
   void SweepLoop();
+  // With cluster_topic: joins the cluster (the changelog applies from here
+  // on, and RESP writes are proposed to it).
+  Status JoinCluster();
 
   ServerOptions options_;
   FeatureStore& store_;
@@ -108,6 +113,10 @@ class Server {
   // connections, dropped) when Run returns, before the contexts go.
   std::unique_ptr<WorkPool> long_requests_;
   HttpApi http_api_;
+  // A cluster member's changelog and what it applies records with; the
+  // changelog stops when Run returns, before the contexts go.
+  std::unique_ptr<cluster::RecordApplier> applier_;
+  std::unique_ptr<cluster::Changelog> changelog_;
   ClientLimits limits_;  // every port's clients; their slots refer to it
   std::vector<std::unique_ptr<boost::asio::io_context>> contexts_;
   std::vector<std::unique_ptr<ClientCron>> crons_;  // one per context, run by its thread

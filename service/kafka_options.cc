@@ -1,5 +1,7 @@
 #include "service/kafka_options.h"
 
+#include <spdlog/spdlog.h>
+
 namespace quiver {
 
 Result<std::vector<std::pair<std::string, std::string>>> ParseKafkaConfig(std::string_view text) {
@@ -25,6 +27,14 @@ std::string FormatKafkaConfig(const std::vector<std::pair<std::string, std::stri
     text += key + "=" + value;
   }
   return text;
+}
+
+void LogKafka(int level, const char* facility, const char* message) {
+  const auto l = level <= 3   ? spdlog::level::err
+                 : level == 4 ? spdlog::level::warn
+                 : level <= 6 ? spdlog::level::info
+                              : spdlog::level::debug;
+  spdlog::log(l, "kafka {}: {}", facility, message);
 }
 
 }  // namespace quiver

@@ -28,4 +28,8 @@ Result<std::vector<std::pair<std::string, std::string>>> ParseKafkaConfig(std::s
 // The inverse: {{"a","1"},{"b","2"}} -> "a=1,b=2".
 std::string FormatKafkaConfig(const std::vector<std::pair<std::string, std::string>>& config);
 
+// librdkafka's log line (syslog level: 0-3 errors, 4 warning, 5-6 info,
+// 7 debug) into quiverd's log: every Kafka client's log callback calls it.
+void LogKafka(int level, const char* facility, const char* message);
+
 }  // namespace quiver

@@ -241,6 +241,7 @@ constexpr Setting With(Setting s, std::string_view redis_name, bool runtime) {
 }
 
 using K = KafkaOptions;
+using C = ClusterOptions;
 
 const Setting kSettings[] = {
     With(String<&O::bind>("bind", "Address the native and RESP ports listen on"), "bind", false),
@@ -345,6 +346,24 @@ const Setting kSettings[] = {
         "Longest a batch of Kafka ingestion waits for more events while they keep arriving, ms "
         "(a batch is applied at once when nothing more is fetched)",
         1, 60'000),
+    String<&O::cluster, &C::topic>(
+        "cluster_topic",
+        "The Kafka changelog topic of a replicated cluster (needs kafka_brokers): every write "
+        "goes through it and every member applies it (empty: a single server)"),
+    String<&O::cluster, &C::replica_id>(
+        "replica_id", "This cluster member's stable name (empty: host name and RESP port)"),
+    Integer<&O::cluster, &C::partitions>(
+        "cluster_partitions", "Partitions of the changelog topic when quiverd creates it", 1,
+        16384),
+    Integer<&O::cluster, &C::replication>(
+        "cluster_replication",
+        "Replication factor of the changelog topic when quiverd creates it (at most the "
+        "brokers' count)",
+        1, 32),
+    Duration<&O::cluster, &C::write_timeout_ms>(
+        "cluster_write_timeout",
+        "A cluster write not in the changelog and applied within this fails, from 100ms to 10m",
+        100, 600'000),
 };
 
 }  // namespace

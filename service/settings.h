@@ -17,6 +17,7 @@
 
 #include "quiver/status.h"
 #include "service/client_limits.h"
+#include "service/cluster_options.h"
 #include "service/kafka_options.h"
 #include "storage/history/history_store.h"
 
@@ -53,6 +54,7 @@ struct ServerOptions {
   int64_t stats_window_ms = 3'600'000;      // their recent window
   int64_t max_future_skew_ms = 5 * 60'000;  // event times further ahead are refused
   KafkaOptions kafka;                       // kafka.brokers empty: no Kafka ingestion
+  ClusterOptions cluster;                   // cluster.topic empty: a single server
   // Clients, as Redis's settings of the same names (service/client_limits.h).
   int64_t maxclients = 10000;     // connections across every port
   int64_t timeout_s = 0;          // idle seconds before a client is closed; 0: never

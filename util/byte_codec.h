@@ -54,6 +54,35 @@ class ByteReader {
     in_.remove_prefix(n);
     return true;
   }
+  // A varint of at most 10 bytes whose value fits in 64 bits.
+  bool Varint(uint64_t* v) {
+    uint64_t value = 0;
+    for (int shift = 0; shift < 64; shift += 7) {
+      if (in_.empty()) return false;
+      const auto byte = static_cast<uint8_t>(in_[0]);
+      in_.remove_prefix(1);
+      if (shift == 63 && byte > 1) return false;
+      value |= static_cast<uint64_t>(byte & 0x7f) << shift;
+      if (!(byte & 0x80)) {
+        *v = value;
+        return true;
+      }
+    }
+    return false;
+  }
+  // The next n bytes, in place.
+  bool View(size_t n, std::string_view* out) {
+    if (in_.size() < n) return false;
+    *out = in_.substr(0, n);
+    in_.remove_prefix(n);
+    return true;
+  }
+  // A varint length, then that many bytes, in place.
+  bool Sized(std::string_view* out) {
+    uint64_t n = 0;
+    return Varint(&n) && n <= in_.size() && View(static_cast<size_t>(n), out);
+  }
+  std::string_view rest() const { return in_; }
   size_t remaining() const { return in_.size(); }
   bool done() const { return in_.empty(); }
 

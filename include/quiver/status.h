@@ -45,6 +45,7 @@ enum class ErrorKind : uint8_t {
   kReadOnly,      // this server does not accept writes
   kBusy,          // the server is busy (a script is running)
   kMisconf,       // writes are refused: the disk failed (Redis's MISCONF)
+  kClusterDown,   // the cluster's changelog cannot take the write (Redis's CLUSTERDOWN)
 };
 
 // The kind's Redis error code ("WRONGTYPE", "OOM", …); "" for kNone.
@@ -101,6 +102,9 @@ class [[nodiscard]] Status {
   }
   static Status Misconf(std::string m) {
     return {StatusCode::kUnavailable, ErrorKind::kMisconf, std::move(m)};
+  }
+  static Status ClusterDown(std::string m) {
+    return {StatusCode::kUnavailable, ErrorKind::kClusterDown, std::move(m)};
   }
 
   bool ok() const { return code_ == StatusCode::kOk; }
@@ -196,6 +200,8 @@ inline std::string_view ErrorKindName(ErrorKind kind) {
       return "BUSY";
     case ErrorKind::kMisconf:
       return "MISCONF";
+    case ErrorKind::kClusterDown:
+      return "CLUSTERDOWN";
   }
   return "";
 }

@@ -40,6 +40,7 @@ unsigned HttpStatusOf(const Status& s) {
     case ErrorKind::kOutOfMemory:
     case ErrorKind::kBusy:
     case ErrorKind::kMisconf:
+    case ErrorKind::kClusterDown:
       return 503;
     case ErrorKind::kNone:
       break;

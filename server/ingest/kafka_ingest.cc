@@ -24,12 +24,7 @@ int64_t NowUs() {
 }
 
 void LogFromKafka(const rd_kafka_t*, int level, const char* facility, const char* message) {
-  // syslog levels: 0-3 errors, 4 warning, 5-6 info, 7 debug.
-  const auto l = level <= 3   ? spdlog::level::err
-                 : level == 4 ? spdlog::level::warn
-                 : level <= 6 ? spdlog::level::info
-                              : spdlog::level::debug;
-  spdlog::log(l, "kafka {}: {}", facility, message);
+  LogKafka(level, facility, message);
 }
 
 using PartitionKey = std::pair<std::string, int32_t>;

@@ -4,6 +4,8 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
 
+#include <atomic>
+
 namespace quiver {
 
 namespace {
@@ -25,7 +27,8 @@ NativeConnection::NativeConnection(boost::asio::ip::tcp::socket socket, ClientLi
       handler_(store, options),
       recorder_(recorder),
       builder_(64 * 1024),
-      pool_(options.long_requests) {}
+      pool_(options.long_requests),
+      changelog_(options.changelog) {}
 
 std::span<char> NativeConnection::ReadSpace() {
   std::span<uint8_t> space = reader_.WritableSpace();
@@ -61,6 +64,7 @@ void NativeConnection::ProcessFrames() {
       bool defer = false;
       const bool well_formed = handler_.Handle(*frame, &builder_, pool_ ? &defer : nullptr);
       if (defer) return RunLong(*frame);
+      if (!handler_.proposals().empty()) return Propose(start);
       recorder_.Record(FrontEnd::kNative, handler_.last_kind(), MonotonicNs() - start,
                        !handler_.last_ok());
       if (!well_formed) {
@@ -88,6 +92,35 @@ void NativeConnection::RunLong(std::span<const uint8_t> frame) {
         Answer();
         ProcessFrames();  // the requests that came after it
       });
+}
+
+void NativeConnection::Propose(int64_t start_ns) {
+  struct Gather {
+    std::vector<NativeHandler::Outcome> outcomes;
+    std::atomic<size_t> left{0};
+  };
+  std::vector<NativeHandler::Proposal>& proposals = handler_.proposals();
+  auto gather = std::make_shared<Gather>();
+  gather->outcomes.resize(proposals.size());
+  gather->left = proposals.size();
+  Resume resume = Suspend();
+  for (size_t i = 0; i < proposals.size(); ++i) {
+    // Each Done writes its own outcome; the last one resumes the connection.
+    changelog_->Propose(proposals[i].partition, proposals[i].kind, proposals[i].body, "",
+                        [this, gather, i, resume, start_ns](Result<cluster::Applied> applied) {
+                          NativeHandler::Outcome& o = gather->outcomes[i];
+                          o.status = applied.status();
+                          if (applied.ok()) o.reply = std::move(applied->reply);
+                          if (gather->left.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
+                          resume([this, gather, start_ns] {
+                            handler_.FinishProposed(gather->outcomes, &builder_);
+                            recorder_.Record(FrontEnd::kNative, handler_.last_kind(),
+                                             MonotonicNs() - start_ns, !handler_.last_ok());
+                            Answer();
+                            ProcessFrames();  // the requests that came after it
+                          });
+                        });
+  }
 }
 
 void NativeConnection::Answer() {

@@ -39,6 +39,9 @@ class NativeConnection : public StreamConnection {
   // Runs a request that may be long on the pool (NativeHandler::IsLong),
   // then answers it and goes on with the frames after it.
   void RunLong(std::span<const uint8_t> frame);
+  // Proposes the handler's records to the changelog; once all are applied
+  // (or failed), the answer is built and the frames after go on.
+  void Propose(int64_t start_ns);
   // Queues the answer just built (and commits the writes it made).
   void Answer();
   // submitted_ns: when the write was submitted (for commit wait).
@@ -50,8 +53,9 @@ class NativeConnection : public StreamConnection {
   NativeHandler handler_;
   RequestMetrics::Recorder& recorder_;
   flatbuffers::FlatBufferBuilder builder_;
-  HeldAnswers held_;  // answers waiting for commits
-  WorkPool* pool_;    // for long requests; null: run here
+  HeldAnswers held_;               // answers waiting for commits
+  WorkPool* pool_;                 // for long requests; null: run here
+  cluster::Changelog* changelog_;  // a cluster member's; null: a single server
 };
 
 }  // namespace quiver

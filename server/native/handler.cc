@@ -3,6 +3,8 @@
 #include <new>
 
 #include "protocol/frame.h"
+#include "server/cluster/feature_apply.h"
+#include "server/cluster/feature_write.h"
 #include "server/native/codec.h"
 #include "service/answer_limit.h"
 #include "util/rcu.h"
@@ -28,13 +30,17 @@ Status HandleHello(const fb::Hello& req, Builder& b, uint64_t id,
   return Status::Ok();
 }
 
-Status HandleApply(FeatureStore& store, const fb::ApplyDefinitions& req, Builder& b, uint64_t id) {
-  std::string_view yaml = req.yaml() ? req.yaml()->string_view() : std::string_view();
-  QUIVER_ASSIGN_OR_RETURN(ApplyReport report, store.Apply(yaml));
+void FinishApplyReply(Builder& b, uint64_t id, const ApplyReport& report) {
   auto created = b.CreateVectorOfStrings(report.created);
   auto updated = b.CreateVectorOfStrings(report.updated);
   auto unchanged = b.CreateVectorOfStrings(report.unchanged);
   FinishOk(b, id, fb::CreateApplyReply(b, created, updated, unchanged));
+}
+
+Status HandleApply(FeatureStore& store, const fb::ApplyDefinitions& req, Builder& b, uint64_t id) {
+  std::string_view yaml = req.yaml() ? req.yaml()->string_view() : std::string_view();
+  QUIVER_ASSIGN_OR_RETURN(ApplyReport report, store.Apply(yaml));
+  FinishApplyReply(b, id, report);
   return Status::Ok();
 }
 
@@ -68,7 +74,11 @@ bool NativeHandler::Handle(std::span<const uint8_t> frame, Builder* out, bool* d
         out, 0, Status::ProtocolError("malformed frame: not a valid quiver Request"));
     return false;
   }
-  if (defer != nullptr && authenticated_ && IsLong(*request)) {
+  // A cluster member's Put and Delete only encode their records here.
+  const bool proposes =
+      options_.changelog != nullptr && (request->body_type() == fb::RequestBody::Put ||
+                                        request->body_type() == fb::RequestBody::Delete);
+  if (defer != nullptr && authenticated_ && !proposes && IsLong(*request)) {
     *defer = true;
     return true;
   }
@@ -111,10 +121,14 @@ void NativeHandler::Run(const fb::Request& request, Builder* out) {
     s = Dispatch(request, *out, id);
   } catch (const std::bad_alloc&) {  // the request fails alone
     writes_.Clear();
+    proposals_.clear();
     s = Status::OutOfMemory("request not served: the server could not allocate its memory");
   }
   last_ok_ = s.ok();
-  if (!s.ok()) protocol::BuildErrorResponse(out, id, s);
+  if (!s.ok()) {
+    proposals_.clear();
+    protocol::BuildErrorResponse(out, id, s);
+  }
 }
 
 Status NativeHandler::Authenticate(const fb::Hello& hello) {
@@ -167,6 +181,12 @@ Status NativeHandler::Dispatch(const fb::Request& request, Builder& b, uint64_t 
       return Status::Ok();
     }
     case fb::RequestBody::ApplyDefinitions:
+      if (options_.changelog != nullptr) {  // every member applies the same views
+        const auto* yaml = request.body_as_ApplyDefinitions()->yaml();
+        proposals_.push_back(
+            {0, cluster::RecordKind::kDefinitions, yaml != nullptr ? yaml->str() : std::string()});
+        return Status::Ok();
+      }
       return HandleApply(store_, *request.body_as_ApplyDefinitions(), b, id);
     case fb::RequestBody::ListViews:
       return HandleListViews(store_, b, id);
@@ -223,8 +243,69 @@ Status NativeHandler::HandlePut(const fb::Put& put, Builder& b, uint64_t id) {
   QUIVER_ASSIGN_OR_RETURN(w.event_time_ms, AlignedInt64s(put.event_time_ms(), "event_time_ms"));
   w.key_parts = key_parts_;
   w.columns = columns;
+  if (options_.changelog != nullptr) return ProposePut(w);
   QUIVER_ASSIGN_OR_RETURN(WriteResult result, store_.Write(w, &writes_));
   FinishOk(b, id, fb::CreatePutReply(b, result.applied, result.stale));
+  return Status::Ok();
+}
+
+Status NativeHandler::ProposePut(const WriteRequest& w) {
+  QUIVER_ASSIGN_OR_RETURN(FeatureStore::Checked checked, store_.CheckWrite(w));
+  for (cluster::PartitionRows& p :
+       cluster::SplitRows(w.key_parts, checked.keys_per_row, options_.changelog->partitions())) {
+    Proposal& proposal = proposals_.emplace_back(Proposal{p.partition, cluster::RecordKind::kPut});
+    cluster::EncodePut(w, checked.view, checked.keys_per_row, p.rows, &proposal.body);
+  }
+  return Status::Ok();
+}
+
+Status NativeHandler::ProposeDelete(std::string_view view,
+                                    std::span<const std::string_view> key_parts) {
+  QUIVER_ASSIGN_OR_RETURN(FeatureStore::Checked checked, store_.CheckDelete(view, key_parts));
+  for (cluster::PartitionRows& p :
+       cluster::SplitRows(key_parts, checked.keys_per_row, options_.changelog->partitions())) {
+    Proposal& proposal =
+        proposals_.emplace_back(Proposal{p.partition, cluster::RecordKind::kDelete});
+    cluster::EncodeDelete(checked.view, key_parts, checked.keys_per_row, p.rows, &proposal.body);
+  }
+  return Status::Ok();
+}
+
+void NativeHandler::FinishProposed(std::span<const Outcome> outcomes, Builder* out) {
+  out->Clear();
+  const cluster::RecordKind kind =
+      proposals_.empty() ? cluster::RecordKind::kPut : proposals_[0].kind;
+  proposals_.clear();
+  const Status s = FinishAs(kind, outcomes, *out);
+  last_ok_ = s.ok();
+  if (!s.ok()) protocol::BuildErrorResponse(out, last_id_, s);
+}
+
+Status NativeHandler::FinishAs(cluster::RecordKind kind, std::span<const Outcome> outcomes,
+                               Builder& b) {
+  for (const Outcome& o : outcomes)
+    QUIVER_RETURN_IF_ERROR(o.status);
+  if (kind == cluster::RecordKind::kDefinitions) {
+    QUIVER_ASSIGN_OR_RETURN(ApplyReport report, cluster::DefinitionsReply(outcomes[0].reply));
+    FinishApplyReply(b, last_id_, report);
+    return Status::Ok();
+  }
+  WriteResult sum;
+  for (const Outcome& o : outcomes) {
+    if (kind == cluster::RecordKind::kDelete) {
+      QUIVER_ASSIGN_OR_RETURN(uint32_t deleted, cluster::DeleteReply(o.reply));
+      sum.applied += deleted;
+      continue;
+    }
+    QUIVER_ASSIGN_OR_RETURN(WriteResult r, cluster::PutReply(o.reply));
+    sum.applied += r.applied;
+    sum.stale += r.stale;
+  }
+  if (kind == cluster::RecordKind::kDelete) {
+    FinishOk(b, last_id_, fb::CreateDeleteReply(b, sum.applied));
+  } else {
+    FinishOk(b, last_id_, fb::CreatePutReply(b, sum.applied, sum.stale));
+  }
   return Status::Ok();
 }
 
@@ -248,6 +329,7 @@ Status NativeHandler::HandleGet(const fb::Get& get, Builder& b, uint64_t id) {
 Status NativeHandler::HandleDelete(const fb::Delete& del, Builder& b, uint64_t id) {
   key_parts_.clear();
   DecodeStrings(del.key_parts(), &key_parts_);
+  if (options_.changelog != nullptr) return ProposeDelete(StringOf(del.view()), key_parts_);
   QUIVER_ASSIGN_OR_RETURN(uint32_t deleted,
                           store_.Delete(StringOf(del.view()), key_parts_, &writes_));
   FinishOk(b, id, fb::CreateDeleteReply(b, deleted));

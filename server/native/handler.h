@@ -12,6 +12,7 @@
 
 #include <flatbuffers/flatbuffers.h>
 
+#include "server/cluster/changelog.h"
 #include "service/password.h"
 #include "storage/features/feature_store.h"
 #include "util/function_ref.h"
@@ -52,6 +53,10 @@ struct NativeHandlerOptions {
   // Where requests that may run long are run (NativeHandler::IsLong);
   // null: on the connection's own thread.
   WorkPool* long_requests = nullptr;
+  // A cluster member's changelog: Put and Delete are proposed to it
+  // (NativeHandler::proposals) instead of applied here. Null: a single
+  // server.
+  cluster::Changelog* changelog = nullptr;
 };
 
 class NativeHandler {
@@ -90,6 +95,23 @@ class NativeHandler {
   // client name and password.
   static constexpr uint32_t kUnauthenticatedMaxFrame = 16 * 1024;
 
+  // A cluster member's Put or Delete is not applied but proposed: Handle
+  // leaves its records, one per partition its entities map to, here, and
+  // no answer. The caller proposes them to the changelog and, once each
+  // has been applied (or failed), passes their outcomes, in order, to
+  // FinishProposed, which builds the answer.
+  struct Proposal {
+    int partition = 0;
+    cluster::RecordKind kind = cluster::RecordKind::kPut;
+    std::string body;
+  };
+  struct Outcome {
+    Status status;      // the changelog's: CLUSTERDOWN if not applied
+    std::string reply;  // the applied record's (server/cluster/feature_apply.h)
+  };
+  std::vector<Proposal>& proposals() { return proposals_; }
+  void FinishProposed(std::span<const Outcome> outcomes, flatbuffers::FlatBufferBuilder* out);
+
   // The history entries of the last request handled; the caller moves them
   // out. The last request's id is last_id().
   HistoryBatch& writes() { return writes_; }
@@ -113,6 +135,11 @@ class NativeHandler {
   Status HandlePut(const fb::Put& put, Builder& b, uint64_t id);
   Status HandleGet(const fb::Get& get, Builder& b, uint64_t id);
   Status HandleDelete(const fb::Delete& del, Builder& b, uint64_t id);
+  // A cluster member's Put and Delete: checked, then split into proposals_.
+  Status ProposePut(const WriteRequest& w);
+  Status ProposeDelete(std::string_view view, std::span<const std::string_view> key_parts);
+  // The answer to proposals of `kind` from their outcomes.
+  Status FinishAs(cluster::RecordKind kind, std::span<const Outcome> outcomes, Builder& b);
   Status HandleGetAsOf(const fb::GetAsOf& req, Builder& b, uint64_t id);
   Status HandleHistory(const fb::History& req, Builder& b, uint64_t id);
   Status HandleTraining(const fb::TrainingBatch& req, Builder& b, uint64_t id);
@@ -132,6 +159,7 @@ class NativeHandler {
   void Run(const fb::Request& request, Builder* out);
   // Scratch reused across requests to avoid allocating on the hot path.
   std::vector<std::string_view> key_parts_;
+  std::vector<Proposal> proposals_;
   std::vector<std::string_view> fields_;
   ReadResult read_;
   HistoryBatch writes_;

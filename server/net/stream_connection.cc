@@ -90,18 +90,24 @@ void StreamConnection::Offload(WorkPool* pool, std::function<void()> work,
     done();
     return;
   }
-  offloaded_ = true;
-  pool->Run([self = shared_from_this(), work = std::move(work), done = std::move(done)]() mutable {
+  pool->Run([resume = Suspend(), work = std::move(work), done = std::move(done)]() mutable {
     work();
+    resume(std::move(done));
+  });
+}
+
+StreamConnection::Resume StreamConnection::Suspend() {
+  offloaded_ = true;
+  return [self = shared_from_this()](std::function<void()> done) {
     auto executor = self->socket_.get_executor();
-    boost::asio::post(executor, [self = std::move(self), done = std::move(done)] {
+    boost::asio::post(executor, [self, done = std::move(done)] {
       self->offloaded_ = false;
       done();
       self->Flush();
       self->Read();
       self->Account();
     });
-  });
+  };
 }
 
 void StreamConnection::Read() {

@@ -73,6 +73,12 @@ class StreamConnection : public std::enable_shared_from_this<StreamConnection> {
   // flush and a read. While offloaded(), the front end touches nothing
   // that `work` uses. Without a pool, both run here and now.
   void Offload(WorkPool* pool, std::function<void()> work, std::function<void()> done);
+  // Pauses reading and processing, as Offload does, until the returned
+  // function is called (once, from any thread) with what to run back on
+  // this connection's thread, before the flush and the read: a request
+  // answered elsewhere (a cluster write, once the changelog applied it).
+  using Resume = std::function<void(std::function<void()> done)>;
+  Resume Suspend();
   bool offloaded() const { return offloaded_; }
 
   // Starts a read unless one is running or reading is paused.

@@ -23,7 +23,10 @@
 
 namespace quiver {
 class WorkPool;
+namespace cluster {
+class Changelog;
 }
+}  // namespace quiver
 
 namespace quiver::resp {
 
@@ -60,6 +63,8 @@ struct Command {
 
 // The command named (any case), or nullptr.
 const Command* FindCommand(std::string_view name);
+// Whether a request of argc words (the name included) has the command's arity.
+bool ArityOk(const Command& cmd, size_t argc);
 // The position of the last key of a request of argc words (Command's
 // last_key counts from the end when negative).
 int64_t LastKey(const Command& cmd, size_t argc);
@@ -117,6 +122,9 @@ struct Shared {
   int64_t start_ms = 0;
   const RequestMetrics* metrics = nullptr;  // for INFO commandstats and latencystats
   WorkPool* long_requests = nullptr;        // where RunsLong commands run; null: in place
+  // A cluster member's changelog: writes are proposed to it and run when
+  // it applies them (server/resp/replicated.h). null: a single server.
+  cluster::Changelog* changelog = nullptr;
   std::atomic<uint64_t> next_client_id{1};
   std::atomic<int64_t> connections_received{0};
   std::atomic<int64_t> rejected_connections{0};
@@ -187,6 +195,12 @@ struct Session {
   bool logged = false;
 };
 
+// A write to propose to the changelog instead of running it here.
+struct Proposal {
+  int partition = -1;  // -1: none
+  std::string body;    // a kCommands record body (server/cluster/record.h)
+};
+
 struct Context {
   KeySpace& ks;
   FeatureStore& store;
@@ -198,6 +212,12 @@ struct Context {
   // exclusive gate (a transaction, a multi-key command) gather, to be
   // submitted as one atomic batch. nullptr: each is submitted at once.
   HistoryBatch* txn = nullptr;
+  // A cluster member's connection: a write is not run but proposed here
+  // (no reply written), for the connection to send to the changelog.
+  Proposal* proposal = nullptr;
+  // Applying a changelog record: the writer checked memory and disk before
+  // proposing it, and every replica must apply it alike.
+  bool applying = false;
 
   int db() const { return session.db; }
   int64_t now() const { return ks.NowMs(); }

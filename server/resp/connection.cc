@@ -3,6 +3,9 @@
 #include <spdlog/spdlog.h>
 #include <boost/asio/post.hpp>
 
+#include "server/cluster/changelog.h"
+#include "server/resp/errors.h"
+#include "server/resp/replicated.h"
 #include "util/rcu.h"
 
 namespace quiver {
@@ -132,6 +135,7 @@ void RespConnection::PrefetchFields(size_t n) {
 
 void RespConnection::ProcessRequests() {
   resp::Context ctx{keyspace_, store_, shared_, session_, writer_};
+  if (shared_.changelog != nullptr) ctx.proposal = &proposal_;
   session_.info->last_command_ms.store(keyspace_.NowMs(), std::memory_order_relaxed);
   // In batches: parse several requests, start fetching the keys they name,
   // then run them, so that a pipeline's cache misses overlap.
@@ -144,15 +148,17 @@ void RespConnection::ProcessRequests() {
       batch_open_ = true;
     }
     const size_t mark = pending().size();
-    bool long_next = false;  // batch_[next_] runs long
+    Stop stop = Stop::kEnd;
     {
       KeySpace::ClockScope clock(keyspace_);
       rcu::RetireBatch retire;
       if (next_ == 0) PrefetchKeys(parsed_);
-      long_next = RunBatch(ctx);
+      stop = RunBatch(ctx);
     }
-    HoldReplies(mark);                       // before the pool may touch the session
-    if (long_next) return RunLong(next_++);  // it goes on with the rest of the batch
+    HoldReplies(mark);  // before the pool may touch the session
+    // Both go on with the rest of the batch.
+    if (stop == Stop::kLong) return RunLong(next_++);
+    if (stop == Stop::kPropose) return Propose(next_++);
     batch_open_ = false;
     if (!parse_error_.ok() && !session_.close) {
       spdlog::debug("closing resp connection: {}", parse_error_.message());
@@ -178,19 +184,24 @@ bool IsError(std::string_view reply) {
 }
 }  // namespace
 
-bool RespConnection::RunBatch(resp::Context& ctx) {
+RespConnection::Stop RespConnection::RunBatch(resp::Context& ctx) {
   int64_t start = MonotonicNs();
   for (; next_ < parsed_ && !session_.close; ++next_) {
     const resp::Command* cmd = commands_[next_];
-    if (shared_.long_requests != nullptr && resp::RunsLong(session_, cmd)) return true;
+    // A cluster member's writes are proposed, never run long here.
+    if (shared_.long_requests != nullptr && resp::RunsLong(session_, cmd) &&
+        !(shared_.changelog != nullptr && resp::Proposed(session_, cmd))) {
+      return Stop::kLong;
+    }
     const size_t at = pending().size();
     resp::Execute(ctx, batch_[next_], cmd);
+    if (proposal_.partition >= 0) return Stop::kPropose;  // timed when applied
     const int64_t end = MonotonicNs();
     recorder_.Record(FrontEnd::kResp, resp::CommandId(cmd), end - start,
                      IsError(std::string_view(pending()).substr(at)));
     start = end;
   }
-  return false;
+  return Stop::kEnd;
 }
 
 void RespConnection::RunLong(size_t i) {
@@ -219,6 +230,31 @@ void RespConnection::RunLong(size_t i) {
         std::string().swap(long_reply_);
         HoldReplies(mark);
         ProcessRequests();  // the rest of its batch, then what came after
+      });
+}
+
+void RespConnection::Propose(size_t i) {
+  resp::Proposal proposal = std::move(proposal_);
+  proposal_.partition = -1;
+  const int64_t start = MonotonicNs();
+  shared_.changelog->Propose(
+      proposal.partition, cluster::RecordKind::kCommands, proposal.body, /*write_id=*/"",
+      [this, i, start, resume = Suspend()](Result<cluster::Applied> applied) {
+        std::string reply;
+        if (applied.ok()) {
+          reply = std::move(applied->reply);
+        } else {
+          protocol::RespWriter out(&reply);
+          out.Error(resp::ErrorReply(applied.status()));
+        }
+        resume([this, i, start, reply = std::move(reply)] {
+          recorder_.Record(FrontEnd::kResp, resp::CommandId(commands_[i]), MonotonicNs() - start,
+                           IsError(reply));
+          const size_t mark = pending().size();
+          pending().append(reply);
+          HoldReplies(mark);
+          ProcessRequests();  // the rest of its batch, then what came after
+        });
       });
 }
 

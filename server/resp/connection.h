@@ -46,13 +46,17 @@ class RespConnection : public StreamConnection {
   // submitted_ns: when the marker batch was submitted (for commit wait).
   void OnCommitted(const Status& status, int64_t submitted_ns);
   // Runs batch_'s requests from next_ on, timing each, until the end of
-  // the batch or one that runs long (resp::RunsLong): true if it stopped
-  // there, for the caller to hand batch_[next_] to RunLong once the
-  // replies so far are held.
-  bool RunBatch(resp::Context& ctx);
+  // the batch, one that runs long (resp::RunsLong: kLong, for the caller
+  // to hand batch_[next_] to RunLong once the replies so far are held), or
+  // a cluster member's write (kPropose: proposal_ holds it, for Propose).
+  enum class Stop { kEnd, kLong, kPropose };
+  Stop RunBatch(resp::Context& ctx);
   // Runs batch_[i] on the pool of long requests, then its reply is added
   // and the batch goes on.
   void RunLong(size_t i);
+  // Sends proposal_ (batch_[i]'s) to the changelog; its reply is added
+  // once this server applied it, and the batch goes on.
+  void Propose(size_t i);
   // Parses up to kBatch requests into batch_; returns how many. A protocol
   // error (after them) goes to *error; *more is set if requests may be
   // buffered still (parsing stopped early, before authentication).
@@ -82,6 +86,7 @@ class RespConnection : public StreamConnection {
   bool more_ = false;        // ParseBatch stopped early (before authentication)
   Status parse_error_;       // after the batch's requests
   std::string long_reply_;   // the reply of a request run on the pool
+  resp::Proposal proposal_;  // a cluster member's write to propose
   std::vector<const resp::Command*> commands_;  // their commands (nullptr: unknown)
   std::vector<std::string_view> keys_;          // their first keys
   std::vector<std::string_view> fields_;        // fields of one hash they name

@@ -6,6 +6,7 @@
 #include "server/resp/arguments.h"
 #include "server/resp/errors.h"
 #include "server/resp/helpers.h"
+#include "server/resp/replicated.h"
 
 namespace quiver::resp {
 
@@ -176,6 +177,21 @@ bool WatchesHold(Context& ctx) {
   return true;
 }
 
+// A cluster member's EXEC of writes: the transaction is one changelog
+// record (its WATCHes judged here, when it is proposed).
+void ProposeExec(Context& ctx) {
+  Session& s = ctx.session;
+  std::vector<std::vector<std::string>> queued = std::move(s.queued);
+  const bool run = WatchesHold(ctx);
+  ClearTransaction(s);
+  if (!run) return ctx.out.NullArray();
+  std::vector<std::vector<std::string_view>> commands;
+  commands.reserve(queued.size());
+  for (const auto& request : queued)
+    commands.emplace_back(request.begin(), request.end());
+  Propose(ctx, commands, /*transaction=*/true);
+}
+
 void Exec(Context& ctx, Args) {
   Session& s = ctx.session;
   if (!s.in_multi) return ctx.out.Error("ERR EXEC without MULTI");
@@ -183,6 +199,7 @@ void Exec(Context& ctx, Args) {
     ClearTransaction(s);
     return ctx.out.Error("EXECABORT Transaction discarded because of previous errors.");
   }
+  if (ctx.proposal != nullptr && s.queued_writes) return ProposeExec(ctx);
   if (Status refused = s.queued_writes ? DiskRefusal(ctx) : Status::Ok(); !refused.ok()) {
     ClearTransaction(s);
     // Redis's words when EXEC itself is refused.

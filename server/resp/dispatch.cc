@@ -9,6 +9,7 @@
 #include "server/resp/errors.h"
 #include "server/resp/features.h"
 #include "server/resp/helpers.h"
+#include "server/resp/replicated.h"
 #include "util/ascii.h"
 #include "util/clock.h"
 #include "util/rcu.h"
@@ -58,11 +59,6 @@ std::string UnknownCommand(Args args) {
     listed += "'" + std::string(args[i].substr(0, 128 - listed.size())) + "' ";
   }
   return text + listed;
-}
-
-bool ArityOk(const Command& cmd, size_t argc) {
-  const auto n = static_cast<int64_t>(argc);
-  return cmd.arity >= 0 ? n == cmd.arity : n >= -cmd.arity;
 }
 
 // The position of a request's last key, from the command's key positions.
@@ -124,6 +120,11 @@ Shared::Shared(RuntimeConfig& c, std::string v)
       password(c.Snapshot().requirepass),
       start_ms(SystemNowMs()) {
   config.OnChange("requirepass", [this](const ServerOptions& o) { password.Set(o.requirepass); });
+}
+
+bool ArityOk(const Command& cmd, size_t argc) {
+  const auto n = static_cast<int64_t>(argc);
+  return cmd.arity >= 0 ? n == cmd.arity : n >= -cmd.arity;
 }
 
 const Command* FindCommand(std::string_view name) {
@@ -211,9 +212,10 @@ void Run(Context& ctx, const Command& cmd, Args args, bool gate) {
   ClientInfo& info = *ctx.session.info;
   info.last_command.store(&cmd, std::memory_order_relaxed);
   ClientInfo::Add(info.commands, 1);
-  if ((cmd.flags & kDenyOom) && OverMemory(ctx)) return ctx.Fail(Oom());
+  // A changelog record's writer checked before proposing it.
+  if (!ctx.applying && (cmd.flags & kDenyOom) && OverMemory(ctx)) return ctx.Fail(Oom());
   // Inside EXEC (ctx.txn set), the transaction as a whole was checked.
-  if ((cmd.flags & kWrite) && ctx.txn == nullptr) {
+  if ((cmd.flags & kWrite) && ctx.txn == nullptr && !ctx.applying) {
     if (Status refused = DiskRefusal(ctx); !refused.ok()) return ctx.Fail(refused);
   }
   if (WritesFeatureKey(cmd, args)) return ctx.out.Error(kFeatureKeyReadOnly);
@@ -258,6 +260,14 @@ void Execute(Context& ctx, Args args, const Command* cmd) {
       if (Status refused = DiskRefusal(ctx); !refused.ok()) return Refuse(ctx, refused);
     }
     return Queue(ctx, *cmd, args);
+  }
+  if (ctx.proposal != nullptr && (cmd->flags & kWrite)) {  // a cluster member's write
+    s.info->last_command.store(cmd, std::memory_order_relaxed);
+    ClientInfo::Add(s.info->commands, 1);
+    if ((cmd->flags & kDenyOom) && OverMemory(ctx)) return ctx.Fail(Oom());
+    if (WritesFeatureKey(*cmd, args)) return ctx.out.Error(kFeatureKeyReadOnly);
+    const std::vector<std::string_view> words(args.begin(), args.end());
+    return Propose(ctx, std::span(&words, 1), /*transaction=*/false);
   }
   // A command that cannot get its memory fails alone: its partial reply is
   // dropped and the server goes on.

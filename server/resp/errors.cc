@@ -15,6 +15,7 @@ std::string ErrorReply(const Status& status) {
     case ErrorKind::kReadOnly:
     case ErrorKind::kBusy:
     case ErrorKind::kMisconf:
+    case ErrorKind::kClusterDown:
       break;
   }
   return status.KindAndMessage();

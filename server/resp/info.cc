@@ -9,6 +9,7 @@
 #include <fstream>
 #include <vector>
 
+#include "server/cluster/changelog.h"
 #include "server/resp/arguments.h"
 #include "util/allocator.h"
 
@@ -190,12 +191,56 @@ void StatsSection(Context& ctx, std::string* out) {
   s.Field("pubsub_patterns", 0);
 }
 
-void ReplicationSection(Context&, std::string* out) {
+// Free text as an INFO value inside a key=value list: no ',' or line
+// breaks, which would split it (clients parse such lines into maps).
+std::string InfoText(std::string text) {
+  for (char& c : text) {
+    if (c == ',') c = ';';
+    if (c == '\r' || c == '\n') c = ' ';
+  }
+  return text;
+}
+
+// A cluster member's changelog: the topic, and per partition what this
+// server applied, the log's end and the lag between (docs/cluster.md).
+void ChangelogFields(const cluster::ChangelogStatus& c, Section& s) {
+  s.Field("cluster_topic", c.topic);
+  s.Field("cluster_replica_id", c.replica_id);
+  s.Field("cluster_caught_up", c.caught_up ? 1 : 0);
+  s.Field("cluster_partitions", static_cast<int64_t>(c.partitions.size()));
+  int64_t lag = 0;
+  for (const cluster::PartitionStatus& p : c.partitions)
+    lag += std::max<int64_t>(0, p.lag());
+  s.Field("cluster_lag", lag);
+  s.Field("cluster_records_proposed", c.proposed);
+  s.Field("cluster_records_applied", c.applied);
+  s.Field("cluster_writes_refused", c.refused);
+  s.Field("cluster_records_unapplicable", c.corrupt);
+  for (const cluster::PartitionStatus& p : c.partitions) {
+    std::string v = "applied=" + std::to_string(p.applied) +
+                    ",log_end=" + std::to_string(p.log_end) + ",lag=" + std::to_string(p.lag()) +
+                    ",clock_ms=" + std::to_string(p.clock_ms);
+    if (!p.stopped.empty()) v += ",stopped=" + InfoText(p.stopped);
+    if (!p.waiting.empty()) v += ",waiting=" + InfoText(p.waiting);
+    s.Field("cluster_partition" + std::to_string(p.partition), v);
+  }
+}
+
+void ReplicationSection(Context& ctx, std::string* out) {
   Section s(out, "Replication");
+  // Every member accepts writes (they go through the changelog): each is
+  // a master to a Redis client.
   s.Field("role", "master");
   s.Field("connected_slaves", 0);
   s.Field("master_replid", "0000000000000000000000000000000000000000");
-  s.Field("master_repl_offset", 0);
+  const cluster::Changelog* changelog = ctx.shared.changelog;
+  if (changelog == nullptr) return s.Field("master_repl_offset", 0);
+  const cluster::ChangelogStatus c = changelog->status();
+  int64_t applied = 0;
+  for (const cluster::PartitionStatus& p : c.partitions)
+    applied += p.applied;
+  s.Field("master_repl_offset", applied);
+  ChangelogFields(c, s);
 }
 
 void CpuSection(Context&, std::string* out) {

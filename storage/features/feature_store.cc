@@ -67,7 +67,7 @@ FeatureStore::FeatureStore(Registry& registry, OnlineTable& table, HistoryStore*
       baselines_(history) {
   if (!options_.now_ms) options_.now_ms = SystemNowMs;
   if (options_.statistics) {
-    options_.stats.started_ms = options_.now_ms();
+    options_.stats.started_ms = NowMs();
     stats_ = std::make_unique<FeatureStats>(options_.stats);
   }
 }
@@ -180,7 +180,7 @@ Status FeatureStore::PrepareRead(std::string_view view, std::span<const std::str
   QUIVER_RETURN_IF_ERROR(ResolveFields(view, fields, out));
   QUIVER_RETURN_IF_ERROR(ResolveKeys(*out->view, registry_.current(), key_parts, &out->keys));
   const size_t rows = out->keys.size();
-  out->now_ms = options_.now_ms();
+  out->now_ms = NowMs();
   out->states.assign(rows, RowState::kMissing);
   out->rows.assign(rows, {});
   out->event_time_ms.assign(rows, 0);
@@ -264,6 +264,26 @@ Status FeatureStore::Validate(const WriteRequest& request, const Catalog& catalo
   return Status::Ok();
 }
 
+namespace {
+thread_local const FeatureStore* replay_owner = nullptr;
+thread_local int64_t replay_now_ms = 0;
+}  // namespace
+
+int64_t FeatureStore::NowMs() const {
+  return replay_owner == this ? replay_now_ms : options_.now_ms();
+}
+
+FeatureStore::ReplayScope::ReplayScope(const FeatureStore& store, int64_t now_ms)
+    : saved_owner_(replay_owner), saved_now_(replay_now_ms) {
+  replay_owner = &store;
+  replay_now_ms = now_ms;
+}
+
+FeatureStore::ReplayScope::~ReplayScope() {
+  replay_owner = saved_owner_;
+  replay_now_ms = saved_now_;
+}
+
 Status FeatureStore::CheckMemory(const ResolvedWrite& w) const {
   // Refuse a batch that cannot fit before touching anything; per-row checks
   // in the table remain the exact guard.
@@ -325,7 +345,7 @@ Result<WriteResult> FeatureStore::Write(const WriteRequest& request, HistoryBatc
   const ViewSchema& view = *w.view;
   if (history_ == nullptr) batch = nullptr;
   const bool sets_every_field = w.columns.size() == view.fields.size();
-  const int64_t now = options_.now_ms();
+  const int64_t now = NowMs();
   std::optional<FeatureStats::Writer> stats;
   if (stats_) stats.emplace(stats_->Begin(view, now));
   WriteResult result;
@@ -390,7 +410,7 @@ Result<WriteResult> FeatureStore::WriteComputed(const ViewSchema& view,
   // A restart rebuilding rows (no batch, with a history) writes nothing new.
   const bool count = stats_ != nullptr && (batch != nullptr || history_ == nullptr);
   if (history_ == nullptr) batch = nullptr;
-  const int64_t now = options_.now_ms();
+  const int64_t now = NowMs();
   std::optional<FeatureStats::Writer> stats;
   if (count) stats.emplace(stats_->Begin(view, now));
   WriteResult result;
@@ -425,17 +445,42 @@ Status FeatureStore::IngestRefusal() const {
   return budget.Refusal("ingestion paused", "ingestion waits until memory frees");
 }
 
-Result<uint32_t> FeatureStore::Delete(std::string_view view_name,
-                                      std::span<const std::string_view> key_parts,
-                                      HistoryBatch* batch) {
+Result<FeatureStore::Checked> FeatureStore::CheckWrite(const WriteRequest& request) const {
+  rcu::ReadLock lock;
+  ResolvedWrite w;
+  QUIVER_RETURN_IF_ERROR(Validate(request, registry_.current(), &w));
+  QUIVER_RETURN_IF_ERROR(CheckMemory(w));
+  return Checked{w.view->QualifiedName(), request.key_parts.size() / w.keys.size()};
+}
+
+Result<FeatureStore::Checked> FeatureStore::CheckDelete(
+    std::string_view view_name, std::span<const std::string_view> key_parts) const {
   rcu::ReadLock lock;
   const Catalog& catalog = registry_.current();
+  QUIVER_ASSIGN_OR_RETURN(const ViewSchema* view, CheckDeletable(catalog, view_name));
+  EncodedKeys keys;
+  QUIVER_RETURN_IF_ERROR(ResolveKeys(*view, catalog, key_parts, &keys));
+  if (keys.size() == 0) return Status::InvalidArgument("a delete needs at least one entity");
+  return Checked{view->QualifiedName(), key_parts.size() / keys.size()};
+}
+
+Result<const ViewSchema*> FeatureStore::CheckDeletable(const Catalog& catalog,
+                                                       std::string_view view_name) const {
   QUIVER_ASSIGN_OR_RETURN(const ViewSchema* view, catalog.ResolveName(view_name));
   if (!view->source.empty()) {
     return Status::FailedPrecondition("view " + view->QualifiedName() +
                                       " is computed from source '" + view->source +
                                       "'; its rows cannot be deleted one by one");
   }
+  return view;
+}
+
+Result<uint32_t> FeatureStore::Delete(std::string_view view_name,
+                                      std::span<const std::string_view> key_parts,
+                                      HistoryBatch* batch) {
+  rcu::ReadLock lock;
+  const Catalog& catalog = registry_.current();
+  QUIVER_ASSIGN_OR_RETURN(const ViewSchema* view, CheckDeletable(catalog, view_name));
   EncodedKeys keys;
   QUIVER_RETURN_IF_ERROR(ResolveKeys(*view, catalog, key_parts, &keys));
   if (history_ != nullptr) QUIVER_RETURN_IF_ERROR(history_->health());

@@ -201,6 +201,18 @@ class FeatureStore {
   // Whatever Write returns, *batch holds what was applied: commit it.
   Result<WriteResult> Write(const WriteRequest& request, HistoryBatch* batch);
 
+  // What a write or delete names, checked as Write and Delete check it
+  // (the view, the keys, the event times, the columns and, for a write,
+  // the memory limit) without changing anything: a cluster member checks a
+  // request before it proposes it to the changelog.
+  struct Checked {
+    std::string view;     // "name@vN": the version the request resolved to
+    size_t keys_per_row;  // the entity's join keys
+  };
+  Result<Checked> CheckWrite(const WriteRequest& request) const;
+  Result<Checked> CheckDelete(std::string_view view,
+                              std::span<const std::string_view> key_parts) const;
+
   // Writes rows a source computed for `view`, through the same table and
   // history as Write, but not to the latest values: the Ingestor rebuilds
   // computed rows from its window states at restart. Views with a source
@@ -235,7 +247,23 @@ class FeatureStore {
   // and at most max_future_skew_ms ahead of NowMs(); else InvalidArgument
   // saying which and by how much.
   Status CheckEventTime(int64_t t) const;
-  int64_t NowMs() const { return options_.now_ms(); }
+  // The time: the clock's, or a ReplayScope's on this thread.
+  int64_t NowMs() const;
+  // Within a scope, on this thread, NowMs() is `now_ms` (rows without an
+  // event time get it; event times are judged against it): a cluster member
+  // applying a changelog record as of the record's time
+  // (server/cluster/changelog.h).
+  class ReplayScope {
+   public:
+    ReplayScope(const FeatureStore& store, int64_t now_ms);
+    ~ReplayScope();
+    ReplayScope(const ReplayScope&) = delete;
+    ReplayScope& operator=(const ReplayScope&) = delete;
+
+   private:
+    const FeatureStore* saved_owner_;
+    int64_t saved_now_;
+  };
   // The statistics of written values; null if Options::statistics is off.
   const FeatureStats* stats() const { return stats_.get(); }
   // The captured drift baselines (Recover loads the stored ones).
@@ -253,6 +281,9 @@ class FeatureStore {
                             std::span<const uint8_t> row, int64_t event_time, int64_t write_time);
   Status Validate(const WriteRequest& request, const Catalog& catalog, ResolvedWrite* out) const;
   Status CheckMemory(const ResolvedWrite& w) const;
+  // The view of a Delete: one whose rows clients write.
+  Result<const ViewSchema*> CheckDeletable(const Catalog& catalog,
+                                           std::string_view view_name) const;
   // Adds the history (and, if applied, latest) entries of one row.
   void RecordVersion(const ViewSchema& view, std::string_view key, int64_t event_time, uint64_t seq,
                      int64_t write_time, std::span<const uint8_t> row, bool latest,

@@ -271,6 +271,10 @@ KeySpace::ClockScope::ClockScope(const KeySpace& ks) : saved_(frozen_now_) {
   frozen_now_ = Frozen{&ks, ks.now_ms_()};
 }
 
+KeySpace::ClockScope::ClockScope(const KeySpace& ks, int64_t now_ms) : saved_(frozen_now_) {
+  frozen_now_ = Frozen{&ks, now_ms};
+}
+
 KeySpace::ClockScope::~ClockScope() {
   frozen_now_ = saved_;
 }

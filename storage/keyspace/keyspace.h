@@ -85,6 +85,9 @@ class KeySpace {
   class ClockScope {
    public:
     explicit ClockScope(const KeySpace& ks);
+    // The scope's time given, not read: a replica applies a changelog
+    // record as of the record's time (server/cluster/changelog.h).
+    ClockScope(const KeySpace& ks, int64_t now_ms);
     ~ClockScope();
     ClockScope(const ClockScope&) = delete;
     ClockScope& operator=(const ClockScope&) = delete;

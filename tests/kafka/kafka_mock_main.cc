@@ -10,6 +10,7 @@
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <iostream>
@@ -20,8 +21,12 @@
 
 namespace {
 
+int brokers = 1;
+
+// Replicated on up to 3 brokers, as a production topic would be (the
+// mock's partitions then follow their leaders when a broker goes down).
 bool CreateTopic(rd_kafka_mock_cluster_t* cluster, const std::string& name, int partitions) {
-  return rd_kafka_mock_topic_create(cluster, name.c_str(), partitions, 1) ==
+  return rd_kafka_mock_topic_create(cluster, name.c_str(), partitions, std::min(brokers, 3)) ==
          RD_KAFKA_RESP_ERR_NO_ERROR;
 }
 
@@ -33,7 +38,6 @@ int Usage() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  int brokers = 1;
   std::vector<std::pair<std::string, int>> topics;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];

@@ -1,0 +1,119 @@
+// Changelog: this server's side of a replicated cluster (docs/cluster.md).
+// Kafka orders, stores and replicates every write; each server is a
+// deterministic state machine that applies the log.
+//
+// Writes are proposed: encoded as a record (server/cluster/record.h) and
+// produced to the partition of their key by an idempotent producer with
+// acks=all. Nothing is applied when proposed. One thread of the changelog
+// consumes every partition (stage 1: every server a full replica) and
+// applies each record in log order through the RecordApplier, as of the
+// record's time. When it applies a record this server proposed, it hands
+// the writer the reply applying it produced, so that INCR's value is the
+// one every replica computed.
+//
+// Exactly once: the next offset and the clock of each partition are
+// written in the same history batch as the writes of the records applied
+// (meta entries "cluster/<topic>/<partition>"); a restart resumes there.
+// The local history may commit asynchronously: the log is the durable
+// copy.
+//
+// A record that cannot be applied (corrupt) stops its partition, counted
+// and logged; the others go on.
+//
+// Threads: Propose and status from any thread; the RecordApplier and the
+// Done callbacks run on the changelog's thread (a Done may also run on
+// the proposing thread, when the producer refuses the record at once).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "quiver/status.h"
+#include "server/cluster/record.h"
+#include "service/cluster_options.h"
+#include "service/kafka_options.h"
+#include "storage/history/history_store.h"
+
+namespace quiver::cluster {
+
+// What applies records to this server's state (the server's wiring
+// implements it over the keyspace). Called on the changelog's thread only.
+class RecordApplier {
+ public:
+  virtual ~RecordApplier() = default;
+  // Applies a record's body (any kind but kTick) as of time_ms, adding
+  // what it writes to *batch (nullptr: no history). Returns the reply for
+  // the writer's client: an error the request deserved (a wrong type, an
+  // unknown field) is part of the reply, since every member computes it
+  // alike. An error status is about this member:
+  //   Unavailable: not now (the view the record names is not yet defined
+  //     here, the memory or the disk refuses); the partition waits and the
+  //     record is tried again;
+  //   any other: the record cannot be applied (corrupt); the partition
+  //     stops.
+  virtual Result<std::string> Apply(RecordKind kind, std::string_view body, int64_t time_ms,
+                                    HistoryBatch* batch) = 0;
+};
+
+// Where a proposed record landed, and what applying it answered.
+struct Applied {
+  int32_t partition = 0;
+  int64_t offset = 0;
+  std::string reply;
+};
+using Done = std::function<void(Result<Applied>)>;
+
+struct PartitionStatus {
+  int32_t partition = 0;
+  int64_t applied = 0;   // the next offset to apply
+  int64_t log_end = -1;  // the partition's end as last fetched; -1: not known yet
+  int64_t clock_ms = 0;  // the time of the last record applied
+  std::string stopped;   // why it stopped (a record it cannot apply); empty: running
+  std::string waiting;   // why its next record waits (applied when it can); empty: none
+  int64_t lag() const { return log_end < 0 ? -1 : std::max<int64_t>(0, log_end - applied); }
+};
+
+struct ChangelogStatus {
+  std::string topic, replica_id;
+  bool caught_up = false;  // every partition has applied what its end was at start
+  int64_t proposed = 0, applied = 0, refused = 0, corrupt = 0;
+  std::vector<PartitionStatus> partitions;
+};
+
+class Changelog {
+ public:
+  // Creates the topic if it is missing, loads the stored offsets, and
+  // starts consuming. history may be null: everything is applied again
+  // from the log's beginning at each start.
+  static Result<std::unique_ptr<Changelog>> Start(const ClusterOptions& options,
+                                                  const KafkaOptions& kafka, HistoryStore* history,
+                                                  RecordApplier& applier);
+  // Stops consuming; proposals not yet applied fail.
+  ~Changelog();
+  Changelog(const Changelog&) = delete;
+  Changelog& operator=(const Changelog&) = delete;
+
+  int partitions() const;
+  // Proposes a record; done runs once, with where it was applied and its
+  // reply, or with ClusterDown if it could not be written to the log or
+  // was not applied within the write timeout.
+  void Propose(int partition, RecordKind kind, std::string_view body, std::string_view write_id,
+               Done done);
+  ChangelogStatus status() const;
+  // A time every partition's clock has reached: a key that expired by then
+  // is expired for every record still to come, so the sweep may remove
+  // it. 0 until every partition has a clock.
+  int64_t SafeTime() const;
+
+  struct Impl;
+
+ private:
+  explicit Changelog(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace quiver::cluster

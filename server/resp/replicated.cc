@@ -1,0 +1,106 @@
+#include "server/resp/replicated.h"
+
+#include <new>
+
+#include "server/cluster/record.h"
+#include "server/cluster/slots.h"
+#include "util/rcu.h"
+
+namespace quiver::resp {
+
+namespace {
+
+// The partition every key of the commands maps to; -1 after replying
+// CROSSSLOT (or that a command with no key cannot be proposed).
+int PartitionOf(Context& ctx, std::span<const std::vector<std::string_view>> commands) {
+  const int partitions = ctx.shared.changelog->partitions();
+  int partition = -1;
+  for (const auto& words : commands) {
+    const Command* cmd = FindCommand(words[0]);
+    if (cmd == nullptr || !(cmd->flags & kWrite)) continue;
+    if (cmd->first_key <= 0) {
+      ctx.out.Error("ERR " + std::string(cmd->name) +
+                    " is not replicated through the changelog yet: run it on each member with "
+                    "cluster_topic unset, or delete the keys by name");
+      return -1;
+    }
+    const int64_t last = LastKey(*cmd, words.size());
+    for (int64_t i = cmd->first_key; i <= last; i += std::max(cmd->key_step, 1)) {
+      const int p = cluster::PartitionOf(words[static_cast<size_t>(i)], partitions);
+      if (partition >= 0 && p != partition) {
+        ctx.out.Error("CROSSSLOT Keys in request don't hash to the same slot");
+        return -1;
+      }
+      partition = p;
+    }
+  }
+  return partition;
+}
+
+}  // namespace
+
+bool Proposed(const Session& session, const Command* cmd) {
+  if (cmd == nullptr) return false;
+  if (cmd->flags & kWrite) return true;
+  return session.in_multi && session.queued_writes && cmd->name == "exec";
+}
+
+void Propose(Context& ctx, std::span<const std::vector<std::string_view>> commands,
+             bool transaction) {
+  const int partition = PartitionOf(ctx, commands);
+  if (partition < 0) return;
+  ctx.proposal->partition = partition;
+  ctx.proposal->body.clear();
+  cluster::EncodeCommands(ctx.session.proto, transaction, ctx.db(), commands, &ctx.proposal->body);
+}
+
+RespApplier::RespApplier(KeySpace& ks, FeatureStore& store, Shared& shared)
+    : ks_(ks), store_(store), shared_(shared), info_(std::make_shared<ClientInfo>()) {}
+
+Result<std::string> RespApplier::Apply(cluster::RecordKind kind, std::string_view body,
+                                       int64_t time_ms, HistoryBatch* batch) {
+  if (kind != cluster::RecordKind::kCommands) {
+    return Status::InvalidArgument("not a RESP commands record");
+  }
+  cluster::Commands c;
+  QUIVER_RETURN_IF_ERROR(cluster::DecodeCommands(body, &c));
+  if (c.db >= ks_.databases()) {
+    return Status::InvalidArgument("changelog record for database " + std::to_string(c.db) +
+                                   ", beyond the " + std::to_string(ks_.databases()) +
+                                   " this server has");
+  }
+  std::vector<const Command*> cmds;
+  for (const auto& words : c.commands) {
+    const Command* cmd = FindCommand(words[0]);
+    if (cmd == nullptr || !ArityOk(*cmd, words.size())) {
+      return Status::InvalidArgument("changelog record with a command this server cannot run: " +
+                                     std::string(words[0].substr(0, 64)));
+    }
+    cmds.push_back(cmd);
+  }
+  Session session;
+  session.info = info_;
+  session.db = c.db;
+  session.proto = c.proto;
+  session.authenticated = true;
+  std::string reply;
+  protocol::RespWriter out(&reply);
+  out.SetVersion(c.proto);
+  Context ctx{ks_, store_, shared_, session, out};
+  ctx.applying = true;
+  ctx.txn = ks_.log() != nullptr ? batch : nullptr;
+  KeySpace::ClockScope clock(ks_, time_ms);
+  rcu::RetireBatch retire;
+  KeySpace::ExclusiveGate exclusive(ks_);
+  if (c.transaction) out.Array(cmds.size());
+  try {
+    for (size_t i = 0; i < cmds.size(); ++i)
+      Run(ctx, *cmds[i], c.commands[i], /*gate=*/false);
+  } catch (const std::bad_alloc&) {
+    // A replica that cannot apply a record must not skip it.
+    return Status::OutOfMemory("applying a changelog record: out of memory");
+  }
+  return reply;
+}
+
+}  // namespace quiver::resp

@@ -1,0 +1,61 @@
+"""What the cluster suites compare: each member's changelog positions
+(INFO replication) and full dumps of its keys."""
+
+import re
+
+from quiverd import wait_for
+
+
+def positions(member):
+    """{partition: (applied, log_end)} from INFO replication."""
+    info = member.client().info("replication")
+    out = {}
+    for name, value in info.items():
+        m = re.fullmatch(r"cluster_partition(\d+)", name)
+        if m is None:
+            continue
+        # redis-py parses "applied=1,log_end=2,..." into a dict.
+        fields = value if isinstance(value, dict) else dict(
+            kv.split("=", 1) for kv in str(value).split(","))
+        out[int(m.group(1))] = (int(fields["applied"]), int(fields["log_end"]))
+    return out
+
+
+def converge(members, timeout=60):
+    """Waits until every member has applied, in every partition, at least
+    what any member had applied when called: each writer applied its own
+    acknowledged writes, so then every member has applied them all."""
+    target = {}
+    for m in members:
+        for p, (applied, _) in positions(m).items():
+            target[p] = max(target.get(p, 0), applied)
+    assert target, "no changelog partitions in INFO replication"
+
+    def done():
+        for m in members:
+            have = positions(m)
+            if any(have.get(p, (0, 0))[0] < t for p, t in target.items()):
+                return False
+        return True
+
+    wait_for(done, f"members did not converge on {target}", timeout)
+
+
+def dump(member, db=0):
+    """Every live key of a database: its type, value and absolute expiry."""
+    r = member.client(db=db)
+    out = {}
+    for key in r.scan_iter(count=1000):
+        kind = r.type(key).decode()
+        if kind == "string":
+            value = r.get(key)
+        elif kind == "hash":
+            value = sorted(r.hgetall(key).items())
+        elif kind == "list":
+            value = r.lrange(key, 0, -1)
+        elif kind == "none":
+            continue  # expired between SCAN and TYPE
+        else:
+            raise AssertionError(f"unexpected type {kind} of {key}")
+        out[key] = (kind, value, r.pexpiretime(key))
+    return out

@@ -365,6 +365,7 @@ Status Server::JoinCluster() {
       changelog_, cluster::Changelog::Start(cluster, options_.kafka, store_.history(), *applier_));
   resp_shared_.changelog = changelog_.get();
   handler_options_.changelog = changelog_.get();
+  http_api_.SetChangelog(changelog_.get());
   return Status::Ok();
 }
 

@@ -299,16 +299,39 @@ HttpReply HttpApi::FeatureRead(std::string_view path, std::string_view query) co
   return FeatureRow(rest.substr(0, slash), rest.substr(slash + 1), QueryValue(query, "fields"));
 }
 
+namespace {
+
+void AppendClusterJson(const cluster::ChangelogStatus& c, std::string* out) {
+  int64_t lag = 0;
+  for (const cluster::PartitionStatus& p : c.partitions)
+    lag += std::max<int64_t>(0, p.lag());
+  *out += ",\"cluster\":{\"topic\":";
+  AppendJsonString(c.topic, out);
+  *out += ",\"replica_id\":";
+  AppendJsonString(c.replica_id, out);
+  *out += std::string(",\"caught_up\":") + (c.caught_up ? "true" : "false") +
+          ",\"lag\":" + std::to_string(lag) + "}";
+}
+
+}  // namespace
+
 HttpReply HttpApi::Health() const {
   HttpReply reply;
   HistoryStore* history = d_.store.history();
   const Status health = history != nullptr ? history->health() : Status::Ok();
-  reply.status = health.ok() ? 200 : 503;
-  reply.body = std::string("{\"status\":\"") + (health.ok() ? "ok" : "failing") + "\"";
+  // A cluster member catching up serves old data: not ready yet.
+  const bool behind = changelog_ != nullptr && !changelog_->status().caught_up;
+  reply.status = health.ok() && !behind ? 200 : 503;
+  reply.body = std::string("{\"status\":\"") +
+               (!health.ok() ? "failing"
+                : behind     ? "catching_up"
+                             : "ok") +
+               "\"";
   if (!health.ok()) {
     reply.body += ",\"reason\":";
     AppendJsonString(health.message(), &reply.body);
   }
+  if (changelog_ != nullptr) AppendClusterJson(changelog_->status(), &reply.body);
   reply.body += ",\"version\":";
   AppendJsonString(d_.version, &reply.body);
   reply.body += ",\"durability\":\"" + d_.durability +

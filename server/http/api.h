@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "server/cluster/changelog.h"
 #include "server/net/work_pool.h"
 #include "service/freshness.h"
 #include "service/password.h"
@@ -69,6 +70,9 @@ class HttpApi {
     WorkPool* long_requests = nullptr;
   };
   explicit HttpApi(Deps deps) : d_(std::move(deps)) {}
+  // A cluster member's changelog: /health is not ready while it catches
+  // up, /metrics shows its partitions. Set before serving starts.
+  void SetChangelog(const cluster::Changelog* changelog) { changelog_ = changelog; }
   // Where requests with a body of kLongBody bytes or more are answered
   // (the I/O thread serves other connections meanwhile); may be null.
   WorkPool* long_requests() const { return d_.long_requests; }
@@ -110,6 +114,7 @@ class HttpApi {
   std::vector<ViewFreshness> Freshness() const;
 
   Deps d_;
+  const cluster::Changelog* changelog_ = nullptr;
 };
 
 }  // namespace quiver

@@ -233,6 +233,52 @@ HttpReply HttpApi::Latency() const {
   return {.status = 200, .content_type = "application/json", .body = std::move(out)};
 }
 
+void AppendCluster(const cluster::ChangelogStatus& c, PrometheusText& out) {
+  out.Family("quiver_cluster_caught_up", "gauge",
+             "1 once this member applied what every changelog partition held when it started.");
+  out.Sample("quiver_cluster_caught_up", {}, c.caught_up ? 1 : 0);
+  struct Counter {
+    const char* name;
+    const char* help;
+    int64_t value;
+  };
+  const Counter counters[] = {
+      {"quiver_cluster_records_proposed_total", "Writes this member proposed to the changelog.",
+       c.proposed},
+      {"quiver_cluster_records_applied_total", "Changelog records this member applied.", c.applied},
+      {"quiver_cluster_writes_refused_total",
+       "Proposed writes the changelog did not take in time (answered CLUSTERDOWN).", c.refused},
+      {"quiver_cluster_records_unapplicable_total",
+       "Changelog records this member cannot apply (their partition stopped).", c.corrupt},
+  };
+  for (const Counter& k : counters) {
+    out.Family(k.name, "counter", k.help);
+    out.Sample(k.name, {}, static_cast<double>(k.value));
+  }
+  struct PerPartition {
+    const char* name;
+    const char* help;
+    int64_t (*value)(const cluster::PartitionStatus&);
+  };
+  static constexpr PerPartition kGauges[] = {
+      {"quiver_cluster_applied_offset", "The next changelog offset this member applies.",
+       [](const cluster::PartitionStatus& p) { return p.applied; }},
+      {"quiver_cluster_lag", "Changelog records not yet applied (-1: end not known yet).",
+       [](const cluster::PartitionStatus& p) { return p.lag(); }},
+      {"quiver_cluster_waiting", "1 while the partition's next record waits (see INFO).",
+       [](const cluster::PartitionStatus& p) { return int64_t{!p.waiting.empty()}; }},
+      {"quiver_cluster_stopped", "1 once the partition met a record it cannot apply.",
+       [](const cluster::PartitionStatus& p) { return int64_t{!p.stopped.empty()}; }},
+  };
+  for (const PerPartition& g : kGauges) {
+    out.Family(g.name, "gauge", g.help);
+    for (const cluster::PartitionStatus& p : c.partitions) {
+      const std::string partition = std::to_string(p.partition);
+      out.Sample(g.name, {{"partition", partition}}, static_cast<double>(g.value(p)));
+    }
+  }
+}
+
 HttpReply HttpApi::Metrics() const {
   PrometheusText out;
   out.Family("quiver_build_info", "gauge", "quiverd's version and durability mode.");
@@ -250,6 +296,7 @@ HttpReply HttpApi::Metrics() const {
     AppendDriftMetrics(d_.store, views, out);
   }
   if (d_.kafka != nullptr) AppendKafka(d_.kafka->status(), out);
+  if (changelog_ != nullptr) AppendCluster(changelog_->status(), out);
   return {.status = 200,
           .content_type = "text/plain; version=0.0.4; charset=utf-8",
           .body = out.text()};

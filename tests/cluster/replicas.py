@@ -1,7 +1,10 @@
 """What the cluster suites compare: each member's changelog positions
 (INFO replication) and full dumps of its keys."""
 
+import json
 import re
+import urllib.error
+import urllib.request
 
 from quiverd import wait_for
 
@@ -58,4 +61,29 @@ def dump(member, db=0):
         else:
             raise AssertionError(f"unexpected type {kind} of {key}")
         out[key] = (kind, value, r.pexpiretime(key))
+    return out
+
+
+def http_get(member, path):
+    """(status, body) of a GET on the member's HTTP port."""
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{member.http_port}{path}", timeout=30) as r:
+            return r.status, r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
+
+
+def health(member):
+    status, body = http_get(member, "/health")
+    return status, json.loads(body)
+
+
+def metric_samples(member, name):
+    """{labels text: value} of one metric family in /metrics."""
+    _, text = http_get(member, "/metrics")
+    out = {}
+    for line in text.splitlines():
+        m = re.fullmatch(re.escape(name) + r"(\{[^}]*\})? (\S+)", line)
+        if m:
+            out[m.group(1) or ""] = float(m.group(2))
     return out

@@ -12,7 +12,7 @@ import threading
 import pytest
 
 import quiver
-from replicas import converge
+from replicas import converge, health, metric_samples
 from conftest import wait_for
 
 DEFS = """
@@ -145,9 +145,20 @@ def test_a_write_to_a_view_a_member_lacks_waits_until_it_is_defined(cluster, def
         assert q.put("profile", [{"user_id": "u1", "visits": 7}])["applied"] == 1
     wait_for(lambda: waiting(cluster.members[0]), "a member without the view did not wait")
     assert cluster.members[0].client().ping()  # serving meanwhile
+    assert metric_samples(cluster.members[0], "quiver_cluster_waiting")
+    assert max(metric_samples(cluster.members[0], "quiver_cluster_waiting").values()) == 1
+    # A member started now cannot catch up past the waiting record: it says
+    # so on /health.
+    late = cluster.add("late")
+    wait_for(lambda: waiting(late), "the late member did not wait")
+    status, body = health(late)
+    assert status == 503 and body["status"] == "catching_up"
+    assert body["cluster"]["caught_up"] is False and body["cluster"]["replica_id"] == "late"
     with quiver.Client("127.0.0.1", cluster.members[1].port) as q:
         q.apply(defs_file)  # through the changelog: every member has the views now
     converge(cluster.members)
     for m in cluster.members:
         assert rows_of(cli(m, "get", "profile", "--json", "u1"))[0]["features"]["visits"] == 7
         assert not waiting(m)
+    wait_for(lambda: health(late)[0] == 200, "the late member did not catch up")
+    assert health(late)[1]["cluster"]["caught_up"] is True

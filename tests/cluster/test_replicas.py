@@ -9,8 +9,8 @@ import threading
 import pytest
 import redis
 
-from conftest import wait_for
-from replicas import converge, dump
+from conftest import PARTITIONS, wait_for
+from replicas import converge, dump, health, metric_samples
 
 # Per client; fewer under the sanitizers, which slow quiverd ten times.
 INCRS = 60 if os.environ.get("QUIVER_SANITIZE") else 150
@@ -73,6 +73,21 @@ def test_writes_through_every_member_reach_every_member_alike(cluster):
         assert state[f"log:{worker}".encode()][1] == [str(i).encode() for i in range(INCRS)]
     expiry = state[f"session:{next(iter(results))}:0".encode()][2]
     assert expiry > 0  # EX became the same absolute time on every member
+
+
+def test_health_and_metrics_show_each_partition(cluster):
+    cluster.members[0].client().set("k", "v")
+    converge(cluster.members)
+    for m in cluster.members:
+        status, body = health(m)
+        assert status == 200 and body["status"] == "ok"
+        assert body["cluster"]["topic"] == cluster.topic and body["cluster"]["caught_up"]
+        applied = metric_samples(m, "quiver_cluster_applied_offset")
+        assert len(applied) == PARTITIONS and sum(applied.values()) >= 1
+        lag = metric_samples(m, "quiver_cluster_lag")  # ticks may be in flight
+        assert len(lag) == PARTITIONS and all(v >= 0 for v in lag.values())
+        assert metric_samples(m, "quiver_cluster_records_applied_total")[""] >= 1
+    assert metric_samples(cluster.members[0], "quiver_cluster_records_proposed_total")[""] == 1
 
 
 def test_relative_ttls_become_one_absolute_time(cluster):

@@ -43,6 +43,18 @@ KafkaStatus DecodeKafka(const fb::IngestInfo& k) {
   return s;
 }
 
+ClusterStatus DecodeCluster(const fb::ClusterInfo& c) {
+  ClusterStatus s{Str(c.topic()), Str(c.replica_id()), c.caught_up(),    c.proposed(),
+                  c.applied(),    c.refused(),         c.unapplicable(), {}};
+  if (c.partitions() != nullptr) {
+    for (const auto* p : *c.partitions()) {
+      s.partitions.push_back({p->partition(), p->applied(), p->log_end(), p->lag(),
+                              Str(p->waiting()), Str(p->stopped())});
+    }
+  }
+  return s;
+}
+
 }  // namespace
 
 Result<BackfillResult> DecodeBackfill(const Frame& frame) {
@@ -69,6 +81,7 @@ Result<ServerStatus> DecodeStatus(const Frame& frame) {
   }
   s.max_memory = r->max_memory();
   if (r->kafka() != nullptr) s.kafka = DecodeKafka(*r->kafka());
+  if (r->cluster() != nullptr) s.cluster = DecodeCluster(*r->cluster());
   if (const auto* c = r->compaction(); c != nullptr) {
     s.compaction = CompactionStatus{c->running(), c->started_ms(), c->finished(), c->last_seconds(),
                                     Str(c->last_error())};

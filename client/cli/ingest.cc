@@ -154,6 +154,46 @@ std::string MemoryText(const ServerStatus& s) {
          (parts.empty() ? "" : ": " + parts);
 }
 
+std::string ClusterJson(const ClusterStatus& c) {
+  std::string out = "{\"topic\":";
+  AppendJsonString(c.topic, &out);
+  out += ",\"replica_id\":";
+  AppendJsonString(c.replica_id, &out);
+  out += std::string(",\"caught_up\":") + (c.caught_up ? "true" : "false") +
+         ",\"proposed\":" + std::to_string(c.proposed) +
+         ",\"applied\":" + std::to_string(c.applied) + ",\"refused\":" + std::to_string(c.refused) +
+         ",\"unapplicable\":" + std::to_string(c.unapplicable) + ",\"partitions\":[";
+  for (const ClusterPartitionStatus& p : c.partitions) {
+    if (out.back() != '[') out += ",";
+    out += "{\"partition\":" + std::to_string(p.partition) +
+           ",\"applied\":" + std::to_string(p.applied) +
+           ",\"log_end\":" + std::to_string(p.log_end) + ",\"lag\":" + std::to_string(p.lag) +
+           ",\"waiting\":";
+    AppendJsonString(p.waiting, &out);
+    out += ",\"stopped\":";
+    AppendJsonString(p.stopped, &out);
+    out += "}";
+  }
+  return out + "]}";
+}
+
+void PrintCluster(const ClusterStatus& c) {
+  int64_t lag = 0;
+  for (const ClusterPartitionStatus& p : c.partitions)
+    lag += std::max<int64_t>(0, p.lag);
+  std::cout << "cluster         topic " << c.topic << ", replica " << c.replica_id << ", "
+            << (c.caught_up ? "caught up" : "catching up") << ", lag " << lag << ", " << c.applied
+            << " records applied\n";
+  std::cout << "  partition     applied     log end         lag\n";
+  for (const ClusterPartitionStatus& p : c.partitions) {
+    std::cout << "  " << std::setw(9) << p.partition << std::setw(12) << p.applied << std::setw(12)
+              << p.log_end << std::setw(12) << p.lag;
+    if (!p.waiting.empty()) std::cout << "  waiting: " << p.waiting;
+    if (!p.stopped.empty()) std::cout << "  STOPPED: " << p.stopped;
+    std::cout << "\n";
+  }
+}
+
 }  // namespace
 
 int ShowStatus(const ClientOptions& options, bool json) {
@@ -173,7 +213,8 @@ int ShowStatus(const ClientOptions& options, bool json) {
            ",\"window_bytes\":" + std::to_string(s->window_bytes) +
            ",\"memory\":" + MemoryJson(*s) +
            ",\"kafka\":" + (s->kafka ? KafkaJson(*s->kafka) : "null") +
-           ",\"compaction\":" + (s->compaction ? CompactionJson(*s->compaction) : "null") + "}";
+           ",\"compaction\":" + (s->compaction ? CompactionJson(*s->compaction) : "null") +
+           ",\"cluster\":" + (s->cluster ? ClusterJson(*s->cluster) : "null") + "}";
     std::cout << out << "\n";
     return 0;
   }
@@ -190,6 +231,7 @@ int ShowStatus(const ClientOptions& options, bool json) {
   } else {
     std::cout << "kafka           not configured (--kafka-brokers)\n";
   }
+  if (s->cluster) PrintCluster(*s->cluster);
   return 0;
 }
 

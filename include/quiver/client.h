@@ -254,6 +254,22 @@ struct CompactionStatus {
   std::string last_error;   // empty if the last one succeeded
 };
 
+// A cluster member's changelog (docs/cluster.md).
+struct ClusterPartitionStatus {
+  int32_t partition = 0;
+  int64_t applied = 0;   // the next offset the member applies
+  int64_t log_end = -1;  // -1: unknown
+  int64_t lag = -1;      // -1: unknown
+  std::string waiting;   // why its next record waits; empty: it does not
+  std::string stopped;   // why it stopped; empty: running
+};
+struct ClusterStatus {
+  std::string topic, replica_id;
+  bool caught_up = false;
+  int64_t proposed = 0, applied = 0, refused = 0, unapplicable = 0;
+  std::vector<ClusterPartitionStatus> partitions;
+};
+
 struct ServerStatus {
   std::string server_version, durability;
   int64_t server_time_ms = 0;
@@ -267,6 +283,7 @@ struct ServerStatus {
   int64_t max_memory = 0;
   std::optional<KafkaStatus> kafka;            // set when the server ingests from Kafka
   std::optional<CompactionStatus> compaction;  // set when the server keeps a history
+  std::optional<ClusterStatus> cluster;        // set on a cluster member
 };
 
 // The monitoring documents a server serves as JSON (docs/monitoring.md).

@@ -66,6 +66,23 @@ Status NativeHandler::HandleBackfill(const fb::Backfill& req, Builder& b, uint64
   return Status::Ok();
 }
 
+namespace {
+
+flatbuffers::Offset<fb::ClusterInfo> EncodeCluster(flatbuffers::FlatBufferBuilder& b,
+                                                   const cluster::ChangelogStatus& c) {
+  std::vector<flatbuffers::Offset<fb::ClusterPartition>> parts;
+  for (const cluster::PartitionStatus& p : c.partitions) {
+    parts.push_back(fb::CreateClusterPartition(b, p.partition, p.applied, p.log_end, p.lag(),
+                                               b.CreateString(p.waiting),
+                                               b.CreateString(p.stopped)));
+  }
+  return fb::CreateClusterInfo(b, b.CreateString(c.topic), b.CreateString(c.replica_id),
+                               c.caught_up, c.proposed, c.applied, c.refused, c.corrupt,
+                               b.CreateVector(parts));
+}
+
+}  // namespace
+
 Status NativeHandler::HandleStatus(Builder& b, uint64_t id) {
   flatbuffers::Offset<fb::IngestInfo> kafka;
   if (options_.kafka != nullptr) kafka = EncodeIngest(b, options_.kafka->status());
@@ -87,11 +104,13 @@ Status NativeHandler::HandleStatus(Builder& b, uint64_t id) {
   }
   auto memory = b.CreateVector(parts);
   const Ingestor* ingestor = options_.ingestor;
+  flatbuffers::Offset<fb::ClusterInfo> cluster;
+  if (options_.changelog != nullptr) cluster = EncodeCluster(b, options_.changelog->status());
   FinishOk(b, id,
            fb::CreateStatusReply(b, version, durability, store_.NowMs(), table.size(),
                                  table.memory_bytes(), ingestor ? ingestor->entities() : 0, kafka,
                                  compaction, ingestor ? ingestor->memory_bytes() : 0, memory,
-                                 budget.limit()));
+                                 budget.limit(), cluster));
   return Status::Ok();
 }
 

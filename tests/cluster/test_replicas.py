@@ -3,11 +3,15 @@ mock cluster with 3 brokers): writes through any member reach every member
 in the same order, answers are what every replica computed, and a member
 killed mid-stream comes back with every acknowledged write applied once."""
 
+import json
 import os
+import subprocess
 import threading
 
 import pytest
 import redis
+
+import quiver
 
 from conftest import PARTITIONS, wait_for
 from replicas import converge, dump, health, metric_samples
@@ -88,6 +92,26 @@ def test_health_and_metrics_show_each_partition(cluster):
         assert len(lag) == PARTITIONS and all(v >= 0 for v in lag.values())
         assert metric_samples(m, "quiver_cluster_records_applied_total")[""] >= 1
     assert metric_samples(cluster.members[0], "quiver_cluster_records_proposed_total")[""] == 1
+
+
+def test_status_shows_the_changelog_in_the_cli_and_the_python_client(cluster):
+    member = cluster.members[1]
+    member.client().incr("n")
+    converge(cluster.members)
+    out = subprocess.run([member.quiver_cli, "--port", str(member.port), "status", "--json"],
+                         capture_output=True, text=True, check=True, timeout=60).stdout
+    status = json.loads(out)["cluster"]
+    assert status["topic"] == cluster.topic and status["replica_id"] == "r2"
+    assert status["caught_up"] and status["proposed"] == 1
+    assert [p["partition"] for p in status["partitions"]] == list(range(PARTITIONS))
+    assert all(p["waiting"] == "" and p["stopped"] == "" for p in status["partitions"])
+    text = subprocess.run([member.quiver_cli, "--port", str(member.port), "status"],
+                          capture_output=True, text=True, check=True, timeout=60).stdout
+    assert "cluster         topic " + cluster.topic in text and "caught up" in text
+    with quiver.Client("127.0.0.1", member.port) as q:
+        py = q.status()["cluster"]
+    assert py["replica_id"] == "r2" and len(py["partitions"]) == PARTITIONS
+    assert sum(p["applied"] for p in py["partitions"]) >= 1
 
 
 def test_relative_ttls_become_one_absolute_time(cluster):

@@ -185,8 +185,11 @@ class Client:
         that --max-memory counts: rows, windows, history, clients,
         transactions, dead_letters), kafka (ingestion counters, malformed events by
         kind, freshness percentiles, partitions; None without
-        --kafka-brokers) and compaction (running, started_ms, finished,
-        last_seconds, last_error; None without a history)."""
+        --kafka-brokers), compaction (running, started_ms, finished,
+        last_seconds, last_error; None without a history) and cluster (topic,
+        replica_id, caught_up, proposed, applied, refused, unapplicable and
+        partitions with applied, log_end, lag, waiting, stopped; None on a
+        single server: docs/cluster.md)."""
         def body(b):
             GetStatus.Start(b)
             return GetStatus.End(b)
@@ -545,10 +548,14 @@ _KAFKA = {**dict.fromkeys(["running", "brokers", "group", "messages", "events", 
           "event_to_visible": _LATENCY, "consume_to_visible": _LATENCY,
           "partitions": [_PARTITION], "windows_through_ms": None}
 _COMPACTION = dict.fromkeys(["running", "started_ms", "finished", "last_seconds", "last_error"])
+_CLUSTER = {**dict.fromkeys(["topic", "replica_id", "caught_up", "proposed", "applied",
+                             "refused", "unapplicable"]),
+            "partitions": [dict.fromkeys(["partition", "applied", "log_end", "lag", "waiting",
+                                          "stopped"])]}
 _STATUS = {**dict.fromkeys(["server_version", "durability", "server_time_ms", "rows",
                             "memory_bytes", "window_entities", "window_bytes", "max_memory"]),
            "memory": [dict.fromkeys(["part", "bytes"])],
-           "kafka": _KAFKA, "compaction": _COMPACTION}
+           "kafka": _KAFKA, "compaction": _COMPACTION, "cluster": _CLUSTER}
 
 
 def _view_dict(v):

@@ -4,6 +4,7 @@
 //   topic NAME PARTITIONS   create a topic
 //   down BROKER_ID          take a broker down (ids start at 1)
 //   up BROKER_ID            bring it back
+//   leader TOPIC PARTITION BROKER_ID   move a partition's leadership
 // It exits when stdin closes, so it never outlives the test that started it.
 //
 //   quiver_kafka_mock [--brokers N] [--topic NAME:PARTITIONS]...
@@ -85,6 +86,11 @@ int main(int argc, char** argv) {
       ok = rd_kafka_mock_broker_set_down(cluster, number) == RD_KAFKA_RESP_ERR_NO_ERROR;
     } else if (command == "up" && (in >> number)) {
       ok = rd_kafka_mock_broker_set_up(cluster, number) == RD_KAFKA_RESP_ERR_NO_ERROR;
+    } else if (int partition = 0; command == "leader" && (in >> name >> partition >> number)) {
+      // What Kafka's controller does when a leader's broker dies; the mock
+      // leaves it to the test.
+      ok = rd_kafka_mock_partition_set_leader(cluster, name.c_str(), partition, number) ==
+           RD_KAFKA_RESP_ERR_NO_ERROR;
     }
     std::cout << (ok ? "ok" : "error: " + line) << std::endl;
   }

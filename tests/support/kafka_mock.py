@@ -35,6 +35,11 @@ class KafkaMock:
     def broker_up(self, broker_id):
         self._command(f"up {broker_id}")
 
+    def set_leader(self, topic, partition, broker_id):
+        """Moves a partition's leadership, as Kafka's controller does when
+        the leader's broker dies (the mock does not do it by itself)."""
+        self._command(f"leader {topic} {partition} {broker_id}")
+
     def stop(self):
         self.proc.stdin.close()
         self.proc.wait(30)

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
+#include <future>
 #include <mutex>
 #include <random>
 #include <thread>
@@ -32,6 +33,12 @@ constexpr int64_t kTickAfterMs = 1000;
 struct Waiter {
   Done done;
   int64_t deadline_ms = 0;
+};
+
+struct SkipRequest {
+  int32_t partition = 0;
+  int64_t offset = 0;
+  std::promise<Status> done;
 };
 
 struct Part {
@@ -79,6 +86,11 @@ struct Changelog::Impl {
   // again after kRetryMs; RetryWaiting resumes those due.
   void Wait(int32_t partition, int64_t offset, const Status& why);
   void RetryWaiting();
+  // Serves the operator's Skip requests (on the changelog's thread).
+  void ServeSkips();
+  Status SkipOne(int32_t partition, int64_t offset);
+  // Adds a partition's position (the next offset and its clock) to a batch.
+  void SaveState(HistoryBatch* batch, int32_t partition, int64_t next, int64_t clock) const;
   void Pause(int32_t partition, int64_t seek_to);
   void Fail(uint64_t seq, const Status& status);
   void ExpireWaiters();
@@ -99,7 +111,8 @@ struct Changelog::Impl {
   std::unique_ptr<Part[]> parts;
   const uint64_t origin = RandomOrigin();
   std::atomic<uint64_t> next_seq{1};
-  std::atomic<int64_t> proposed{0}, applied{0}, refused{0}, corrupt{0};
+  std::atomic<int64_t> proposed{0}, applied{0}, refused{0}, corrupt{0}, skipped{0};
+  std::vector<std::unique_ptr<SkipRequest>> skips;  // guarded by mu
   std::atomic<bool> caught_up{false};
   mutable std::mutex mu;
   std::unordered_map<uint64_t, Waiter> waiters;  // by seq; guarded by mu
@@ -355,12 +368,7 @@ void Changelog::Impl::Handle(const rd_kafka_message_t& m, HistoryBatch* batch,
   part.clock.store(time, std::memory_order_relaxed);
   part.applied.store(m.offset + 1, std::memory_order_release);
   applied.fetch_add(1, std::memory_order_relaxed);
-  if (history != nullptr) {
-    std::string state;
-    history::AppendBig64(static_cast<uint64_t>(m.offset + 1), &state);
-    history::AppendBig64(static_cast<uint64_t>(time), &state);
-    meta.Put(batch, StateName(m.partition), state);
-  }
+  if (history != nullptr) SaveState(batch, m.partition, m.offset + 1, time);
   if (header.origin != origin || header.seq == 0) return;
   std::lock_guard<std::mutex> lock(mu);
   auto it = waiters.find(header.seq);
@@ -387,6 +395,57 @@ void Changelog::Impl::CommitNow(HistoryBatch* batch) {
   // A refused commit stays queued until the disk comes back
   // (HistoryStore::Recover); applying goes on in memory meanwhile.
   if (!status.ok()) spdlog::warn("changelog {}: commit: {}", options.topic, status.message());
+}
+
+void Changelog::Impl::SaveState(HistoryBatch* batch, int32_t partition, int64_t next,
+                                int64_t clock) const {
+  std::string state;
+  history::AppendBig64(static_cast<uint64_t>(next), &state);
+  history::AppendBig64(static_cast<uint64_t>(clock), &state);
+  meta.Put(batch, StateName(partition), state);
+}
+
+void Changelog::Impl::ServeSkips() {
+  std::vector<std::unique_ptr<SkipRequest>> todo;
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    todo.swap(skips);
+  }
+  for (auto& r : todo)
+    r->done.set_value(SkipOne(r->partition, r->offset));
+}
+
+Status Changelog::Impl::SkipOne(int32_t partition, int64_t offset) {
+  if (partition < 0 || partition >= partitions) {
+    return Status::InvalidArgument("the changelog has no partition " + std::to_string(partition));
+  }
+  Part& part = parts[partition];
+  const int64_t at = part.applied.load();
+  if (!part.stopped || at != offset) {
+    return Status::FailedPrecondition(
+        "partition " + std::to_string(partition) + " is not stopped at offset " +
+        std::to_string(offset) +
+        (part.stopped ? " (it stopped at " + std::to_string(at) + ")" : " (it is running)"));
+  }
+  if (history != nullptr) {
+    HistoryBatch batch;
+    SaveState(&batch, partition, offset + 1, part.clock.load());
+    CommitNow(&batch);
+  }
+  part.applied = offset + 1;
+  part.visible = offset + 1;
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    part.why.clear();
+  }
+  part.stopped = false;
+  skipped.fetch_add(1, std::memory_order_relaxed);
+  spdlog::warn("changelog {} partition {}: the record at offset {} was skipped by an operator",
+               options.topic, partition, offset);
+  Pause(partition, offset + 1);  // from the record after it
+  part.retry_ms = 0;
+  part.waiting = true;  // RetryWaiting resumes it at once
+  return Status::Ok();
 }
 
 void Changelog::Impl::Tick() {
@@ -445,6 +504,7 @@ void Changelog::Impl::Loop() {
       last_tick_ms = now;
       Tick();
     }
+    ServeSkips();
     RetryWaiting();
     ExpireWaiters();
   }
@@ -481,6 +541,9 @@ Changelog::~Changelog() {
   }
   for (uint64_t seq : left)
     impl_->Fail(seq, Status::ClusterDown("the server is shutting down"));
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  for (auto& r : impl_->skips)
+    r->done.set_value(Status::Unavailable("the server is shutting down"));
 }
 
 int Changelog::partitions() const {
@@ -520,7 +583,8 @@ ChangelogStatus Changelog::status() const {
                     .proposed = impl.proposed.load(),
                     .applied = impl.applied.load(),
                     .refused = impl.refused.load(),
-                    .corrupt = impl.corrupt.load()};
+                    .corrupt = impl.corrupt.load(),
+                    .skipped = impl.skipped.load()};
   for (int32_t p = 0; p < impl.partitions; ++p) {
     const Part& part = impl.parts[p];
     PartitionStatus ps{
@@ -538,6 +602,21 @@ ChangelogStatus Changelog::status() const {
     s.partitions.push_back(std::move(ps));
   }
   return s;
+}
+
+Status Changelog::Skip(int partition, int64_t offset) {
+  auto request = std::make_unique<SkipRequest>();
+  request->partition = partition;
+  request->offset = offset;
+  std::future<Status> done = request->done.get_future();
+  {
+    std::lock_guard<std::mutex> lock(impl_->mu);
+    impl_->skips.push_back(std::move(request));
+  }
+  if (done.wait_for(std::chrono::seconds(30)) != std::future_status::ready) {
+    return Status::Unavailable("the changelog's thread did not answer");
+  }
+  return done.get();
 }
 
 int64_t Changelog::SafeTime() const {

@@ -80,7 +80,7 @@ struct PartitionStatus {
 struct ChangelogStatus {
   std::string topic, replica_id;
   bool caught_up = false;  // every partition has applied what its end was at start
-  int64_t proposed = 0, applied = 0, refused = 0, corrupt = 0;
+  int64_t proposed = 0, applied = 0, refused = 0, corrupt = 0, skipped = 0;
   std::vector<PartitionStatus> partitions;
 };
 
@@ -104,6 +104,12 @@ class Changelog {
   void Propose(int partition, RecordKind kind, std::string_view body, std::string_view write_id,
                Done done);
   ChangelogStatus status() const;
+  // The operator's way past a record this member cannot apply: skips the
+  // record at `offset` of a partition stopped there (its position is
+  // stored as after it) and resumes the partition. FailedPrecondition if
+  // the partition is not stopped at that offset. Waits for the
+  // changelog's thread.
+  Status Skip(int partition, int64_t offset);
   // A time every partition's clock has reached: a key that expired by then
   // is expired for every record still to come, so the sweep may remove
   // it. 0 until every partition has a clock.

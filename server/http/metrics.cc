@@ -250,6 +250,8 @@ void AppendCluster(const cluster::ChangelogStatus& c, PrometheusText& out) {
        "Proposed writes the changelog did not take in time (answered CLUSTERDOWN).", c.refused},
       {"quiver_cluster_records_unapplicable_total",
        "Changelog records this member cannot apply (their partition stopped).", c.corrupt},
+      {"quiver_cluster_records_skipped_total",
+       "Records an operator skipped (CHANGELOG SKIP) on this member.", c.skipped},
   };
   for (const Counter& k : counters) {
     out.Family(k.name, "counter", k.help);

@@ -29,8 +29,9 @@ struct Table {
   std::vector<std::pair<const Command*, size_t>> by_address;  // (command, place in all), sorted
 
   Table() {
-    for (auto group : {StringCommands(), KeyCommands(), HashCommands(), ListCommands(),
-                       ConnectionCommands(), ServerCommands(), TransactionCommands()}) {
+    for (auto group :
+         {StringCommands(), KeyCommands(), HashCommands(), ListCommands(), ConnectionCommands(),
+          ServerCommands(), TransactionCommands(), ClusterCommands()}) {
       for (const Command& c : group) {
         all.push_back(&c);
         by_name.emplace(c.name, &c);

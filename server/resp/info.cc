@@ -216,6 +216,7 @@ void ChangelogFields(const cluster::ChangelogStatus& c, Section& s) {
   s.Field("cluster_records_applied", c.applied);
   s.Field("cluster_writes_refused", c.refused);
   s.Field("cluster_records_unapplicable", c.corrupt);
+  s.Field("cluster_records_skipped", c.skipped);
   for (const cluster::PartitionStatus& p : c.partitions) {
     std::string v = "applied=" + std::to_string(p.applied) +
                     ",log_end=" + std::to_string(p.log_end) + ",lag=" + std::to_string(p.lag()) +

@@ -4,6 +4,8 @@
 
 #include "server/cluster/record.h"
 #include "server/cluster/slots.h"
+#include "server/resp/arguments.h"
+#include "util/ascii.h"
 #include "util/rcu.h"
 
 namespace quiver::resp {
@@ -101,6 +103,41 @@ Result<std::string> RespApplier::Apply(cluster::RecordKind kind, std::string_vie
     return Status::OutOfMemory("applying a changelog record: out of memory");
   }
   return reply;
+}
+
+namespace {
+
+// CHANGELOG SKIP partition offset: the operator's way past a record this
+// member cannot apply (docs/cluster.md#records-a-member-cannot-apply).
+void ChangelogCommand(Context& ctx, Args args) {
+  if (!EqualsNoCase(args[1], "skip") || args.size() != 4) {
+    return ctx.out.Error("ERR unknown subcommand or wrong number of arguments for '" +
+                         std::string(args[1].substr(0, 64)) +
+                         "'. Try CHANGELOG SKIP <partition> <offset>.");
+  }
+  if (ctx.shared.changelog == nullptr) {
+    return ctx.out.Error("ERR this server is not a cluster member (no cluster_topic)");
+  }
+  int64_t partition = 0, offset = 0;
+  if (!ParseInt64(args[2], &partition) || !ParseInt64(args[3], &offset) || partition < 0 ||
+      partition > INT32_MAX || offset < 0) {
+    return ctx.out.Error(kNotInteger);
+  }
+  const Status s = ctx.shared.changelog->Skip(static_cast<int>(partition), offset);
+  if (!s.ok()) return ctx.Fail(s);
+  ctx.out.Ok();
+}
+
+// Waits for the changelog's thread: on the pool of long requests.
+const Command kClusterCommands[] = {
+    {"changelog", -2, kAdmin | kLong, 0, 0, 0, "server",
+     "Operates a cluster member's changelog: CHANGELOG SKIP partition offset.", ChangelogCommand},
+};
+
+}  // namespace
+
+std::span<const Command> ClusterCommands() {
+  return kClusterCommands;
 }
 
 }  // namespace quiver::resp

@@ -83,6 +83,8 @@ def test_health_and_metrics_show_each_partition(cluster):
     cluster.members[0].client().set("k", "v")
     converge(cluster.members)
     for m in cluster.members:
+        # Caught up once it applied what the log held when it started.
+        wait_for(lambda: health(m)[0] == 200, "a member did not catch up")
         status, body = health(m)
         assert status == 200 and body["status"] == "ok"
         assert body["cluster"]["topic"] == cluster.topic and body["cluster"]["caught_up"]

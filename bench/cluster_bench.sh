@@ -47,7 +47,11 @@ mock_in=1
 until [ -s "$work/mock.out" ]; do sleep 0.01; done
 brokers=$(head -1 "$work/mock.out")
 for n in 1 2 3; do
-  start_member "$n" --kafka-brokers "$brokers" --cluster-topic quiver-changelog --replica-id "m$n"
+  # The mock broker holds a fetch for all of fetch.wait.max.ms even when
+  # data arrives (a real broker answers at once, fetch.min.bytes being 1):
+  # 1 ms here stands for a real broker's prompt answer.
+  start_member "$n" --kafka-brokers "$brokers" --cluster-topic quiver-changelog --replica-id "m$n" \
+    --kafka-config fetch.wait.max.ms=1
 done
 "$build/client/quiver" --port "$(port_of 1 1)" apply examples/features.yaml >/dev/null
 
@@ -66,7 +70,9 @@ sampler=$!
 kill "$sampler"; wait "$sampler" 2>/dev/null || true
 sort -n "$work/lag" | awk '{v[NR]=$1} END {if (NR) printf "replication lag of members 2 and 3 (records, %d samples): p50 %d, p99 %d, max %d\n", NR, v[int(NR*0.5)+1], v[int(NR*0.99)+1], v[NR]}'
 echo "# redis-benchmark INCR, 50 clients, through the changelog"
-redis-benchmark -p "$(port_of 1 2)" -c 50 -n 20000 -q incr
+redis-benchmark -p "$(port_of 1 2)" -c 50 -n 20000 -q -t incr | tr '\r' '\n' | grep 'per second'
+echo "# redis-benchmark SET, 1 client, through the changelog (latency)"
+redis-benchmark -p "$(port_of 1 2)" -c 1 -n 500 -q -t set | tr '\r' '\n' | grep 'per second'
 for pid in $members; do kill "$pid"; wait "$pid" || true; done
 members=""
 
@@ -75,8 +81,8 @@ start_member 9 --durability sync
 echo "# one quiverd --durability sync"
 "$build/bench/quiver-bench" --quiver "127.0.0.1:$(port_of 9 1)" --target quiver --workloads put "$@"
 echo "# redis-benchmark INCR, 50 clients, one quiverd --durability sync"
-redis-benchmark -p "$(port_of 9 2)" -c 50 -n 20000 -q incr
-kill "$members"; wait "$members" || true
+redis-benchmark -p "$(port_of 9 2)" -c 50 -n 20000 -q -t incr | tr '\r' '\n' | grep 'per second'
+for pid in $members; do kill "$pid"; wait "$pid" || true; done
 members=""
 
 mkdir -p "$work/r" "$work/replica"
@@ -91,4 +97,4 @@ done
 echo "# redis-server --appendfsync always with one replica (--replicaof)"
 "$build/bench/quiver-bench" --redis "127.0.0.1:$redis_port" --target redis --workloads put "$@"
 echo "# redis-benchmark INCR, 50 clients, Redis with one replica"
-redis-benchmark -p "$redis_port" -c 50 -n 20000 -q incr
+redis-benchmark -p "$redis_port" -c 50 -n 20000 -q -t incr | tr '\r' '\n' | grep 'per second'

@@ -25,6 +25,7 @@
 // the proposing thread, when the producer refuses the record at once).
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -82,6 +83,13 @@ struct ChangelogStatus {
   bool caught_up = false;  // every partition has applied what its end was at start
   int64_t proposed = 0, applied = 0, refused = 0, corrupt = 0, skipped = 0;
   std::vector<PartitionStatus> partitions;
+  // Records not yet applied over every partition (those of unknown end: 0).
+  int64_t lag() const {
+    int64_t sum = 0;
+    for (const PartitionStatus& p : partitions)
+      sum += std::max<int64_t>(0, p.lag());
+    return sum;
+  }
 };
 
 class Changelog {

@@ -1,5 +1,7 @@
 #include "server/http/api.h"
 
+#include <optional>
+
 #include <cstring>
 #include <new>
 
@@ -302,15 +304,12 @@ HttpReply HttpApi::FeatureRead(std::string_view path, std::string_view query) co
 namespace {
 
 void AppendClusterJson(const cluster::ChangelogStatus& c, std::string* out) {
-  int64_t lag = 0;
-  for (const cluster::PartitionStatus& p : c.partitions)
-    lag += std::max<int64_t>(0, p.lag());
   *out += ",\"cluster\":{\"topic\":";
   AppendJsonString(c.topic, out);
   *out += ",\"replica_id\":";
   AppendJsonString(c.replica_id, out);
   *out += std::string(",\"caught_up\":") + (c.caught_up ? "true" : "false") +
-          ",\"lag\":" + std::to_string(lag) + "}";
+          ",\"lag\":" + std::to_string(c.lag()) + "}";
 }
 
 }  // namespace
@@ -320,7 +319,9 @@ HttpReply HttpApi::Health() const {
   HistoryStore* history = d_.store.history();
   const Status health = history != nullptr ? history->health() : Status::Ok();
   // A cluster member catching up serves old data: not ready yet.
-  const bool behind = changelog_ != nullptr && !changelog_->status().caught_up;
+  std::optional<cluster::ChangelogStatus> cluster;
+  if (changelog_ != nullptr) cluster = changelog_->status();
+  const bool behind = cluster && !cluster->caught_up;
   reply.status = health.ok() && !behind ? 200 : 503;
   reply.body = std::string("{\"status\":\"") +
                (!health.ok() ? "failing"
@@ -331,7 +332,7 @@ HttpReply HttpApi::Health() const {
     reply.body += ",\"reason\":";
     AppendJsonString(health.message(), &reply.body);
   }
-  if (changelog_ != nullptr) AppendClusterJson(changelog_->status(), &reply.body);
+  if (cluster) AppendClusterJson(*cluster, &reply.body);
   reply.body += ",\"version\":";
   AppendJsonString(d_.version, &reply.body);
   reply.body += ",\"durability\":\"" + d_.durability +

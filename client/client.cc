@@ -1,6 +1,8 @@
 #include "quiver/client.h"
 
+#include <algorithm>
 #include <chrono>
+#include <cstdlib>
 
 #include "client/connection.h"
 #include "client/json.h"
@@ -13,17 +15,39 @@ using client_internal::Frame;
 namespace wire = client_internal;
 
 struct Client::Impl {
+  struct Endpoint {
+    std::string host;
+    uint16_t port = 0;
+  };
   ClientOptions options;
+  std::vector<Endpoint> servers;  // at least one
+  size_t current = 0;             // the server in use, or tried next
   client_internal::Connection connection;
   flatbuffers::FlatBufferBuilder builder{16 * 1024};
   uint64_t next_id = 1;
   std::string server_version;
   std::string server_durability;
+  std::vector<Position> written;  // the newest position of each partition written
+  wire::WriteIdSource write_ids;
 
+  Status ParseServers();
   Status Handshake();
+  // Connects to the current server, or to the next ones in turn.
   Status EnsureConnected();
-  // Sends the request body finished in `builder` and waits for its answer.
-  Result<Frame> Call(fb::RequestBody type, flatbuffers::Offset<void> body);
+  // Finishes the request whose body is in `builder`; returns its id.
+  uint64_t Finish(fb::RequestBody type, flatbuffers::Offset<void> body,
+                  std::span<const Position> after);
+  // Sends the request body finished in `builder` and waits for its answer;
+  // a lost connection moves to the next server and sends it again.
+  Result<Frame> Call(fb::RequestBody type, flatbuffers::Offset<void> body,
+                     std::span<const Position> after = {});
+  // The positions a read waits for: its own and, with read_your_writes,
+  // this client's writes.
+  std::vector<Position> After(const std::vector<Position>& request) const {
+    std::vector<Position> after = request;
+    if (options.read_your_writes) wire::MergePositions(written, &after);
+    return after;
+  }
 };
 
 Status Client::Impl::Handshake() {
@@ -43,31 +67,102 @@ Status Client::Impl::Handshake() {
   return Status::Ok();
 }
 
+namespace {
+
+// "host", "host:port", "[v6]:port", or a bare IPv6 address.
+Status ParseEndpoint(const std::string& s, std::string* host, uint16_t* port) {
+  *host = s;
+  size_t colon = std::string::npos;
+  if (s.starts_with('[')) {
+    const size_t close = s.find(']');
+    if (close == std::string::npos) return Status::InvalidArgument("server '" + s + "': no ']'");
+    *host = s.substr(1, close - 1);
+    if (close + 1 < s.size()) colon = s[close + 1] == ':' ? close + 1 : s.size();
+  } else if (std::count(s.begin(), s.end(), ':') == 1) {
+    colon = s.find(':');
+    *host = s.substr(0, colon);
+  }
+  if (host->empty()) return Status::InvalidArgument("server '" + s + "' names no host");
+  if (colon == std::string::npos) return Status::Ok();
+  const std::string digits = colon < s.size() ? s.substr(colon + 1) : "";
+  char* end = nullptr;
+  const unsigned long n = std::strtoul(digits.c_str(), &end, 10);
+  if (digits.empty() || *end != '\0' || n == 0 || n > 65535) {
+    return Status::InvalidArgument("server '" + s + "': the port must be 1 to 65535");
+  }
+  *port = static_cast<uint16_t>(n);
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status Client::Impl::ParseServers() {
+  if (options.servers.empty()) {
+    servers.push_back({options.host, options.port});
+    return Status::Ok();
+  }
+  for (const std::string& s : options.servers) {
+    Endpoint e{"", options.port};
+    QUIVER_RETURN_IF_ERROR(ParseEndpoint(s, &e.host, &e.port));
+    servers.push_back(std::move(e));
+  }
+  return Status::Ok();
+}
+
 Status Client::Impl::EnsureConnected() {
   if (connection.is_open()) return Status::Ok();
-  QUIVER_RETURN_IF_ERROR(
-      connection.Open(options.host, options.port, options.timeout_ms, options.max_frame_bytes));
-  Status s = Handshake();
-  if (!s.ok()) connection.Close();
+  Status s;
+  for (size_t tried = 0; tried < servers.size(); ++tried) {
+    const Endpoint& e = servers[current];
+    s = connection.Open(e.host, e.port, options.timeout_ms, options.max_frame_bytes);
+    if (s.ok()) s = Handshake();
+    if (s.ok()) return s;
+    connection.Close();
+    current = (current + 1) % servers.size();
+  }
   return s;
 }
 
-Result<Frame> Client::Impl::Call(fb::RequestBody type, flatbuffers::Offset<void> body) {
+uint64_t Client::Impl::Finish(fb::RequestBody type, flatbuffers::Offset<void> body,
+                              std::span<const Position> after) {
   const uint64_t id = next_id++;
-  builder.FinishSizePrefixed(fb::CreateRequest(builder, id, type, body));
-  std::span<const uint8_t> bytes(builder.GetBufferPointer(), builder.GetSize());
-  // A connection found broken before the request is sent is re-opened once;
-  // after the request went out, the caller decides whether to retry.
-  if (!connection.is_open()) {
-    std::vector<uint8_t> copy(bytes.begin(), bytes.end());
-    QUIVER_RETURN_IF_ERROR(EnsureConnected());
-    QUIVER_RETURN_IF_ERROR(connection.SendAll(copy));
-  } else {
-    QUIVER_RETURN_IF_ERROR(connection.SendAll(bytes));
+  flatbuffers::Offset<flatbuffers::Vector<const fb::Position*>> positions;
+  if (!after.empty()) {
+    std::vector<fb::Position> v;
+    for (const Position& p : after)
+      v.emplace_back(p.partition, p.offset);
+    positions = builder.CreateVectorOfStructs(v);
   }
-  QUIVER_ASSIGN_OR_RETURN(Frame frame, connection.ReceiveFrame());
-  QUIVER_RETURN_IF_ERROR(wire::CheckResponse(frame, id).status());
-  return frame;
+  builder.FinishSizePrefixed(fb::CreateRequest(
+      builder, id, type, body, positions,
+      after.empty() ? 0 : static_cast<uint32_t>(std::max(options.after_timeout_ms, 1))));
+  return id;
+}
+
+Result<Frame> Client::Impl::Call(fb::RequestBody type, flatbuffers::Offset<void> body,
+                                 std::span<const Position> after) {
+  const uint64_t id = Finish(type, body, after);
+  std::span<const uint8_t> bytes(builder.GetBufferPointer(), builder.GetSize());
+  std::vector<uint8_t> copy;  // the request, once reconnecting reuses the builder
+  // A Backfill runs its events through windows: sent twice, it counts them
+  // twice. Every other request may be sent again (a write with its id).
+  const size_t attempts = type == fb::RequestBody::Backfill ? 1 : servers.size();
+  for (size_t attempt = 1;; ++attempt) {
+    if (!connection.is_open()) {
+      if (copy.empty()) copy.assign(bytes.begin(), bytes.end());
+      bytes = copy;
+      QUIVER_RETURN_IF_ERROR(EnsureConnected());
+    }
+    Status sent = connection.SendAll(bytes);
+    Result<Frame> frame = sent.ok() ? connection.ReceiveFrame() : Result<Frame>(sent);
+    if (frame.ok()) {
+      QUIVER_RETURN_IF_ERROR(wire::CheckResponse(*frame, id).status());
+      return frame;
+    }
+    // The connection is closed: the server went away (or timed out).
+    if (attempt >= attempts) return frame.status();
+    current = (current + 1) % servers.size();
+  }
 }
 
 Client::Client(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -76,12 +171,22 @@ Client::~Client() = default;
 Result<std::unique_ptr<Client>> Client::Connect(const ClientOptions& options) {
   auto impl = std::make_unique<Impl>();
   impl->options = options;
+  QUIVER_RETURN_IF_ERROR(impl->ParseServers());
   QUIVER_RETURN_IF_ERROR(impl->EnsureConnected());
   return std::unique_ptr<Client>(new Client(std::move(impl)));
 }
 
 std::string_view Client::server_version() const {
   return impl_->server_version;
+}
+
+const std::vector<Position>& Client::written() const {
+  return impl_->written;
+}
+
+std::string Client::server() const {
+  const Impl::Endpoint& e = impl_->servers[impl_->current];
+  return e.host + ":" + std::to_string(e.port);
 }
 
 Status Client::Ping() {
@@ -130,28 +235,34 @@ Result<ViewInfo> Client::Describe(std::string_view view) {
 
 Result<PutResult> Client::Put(const WriteBatch& batch) {
   QUIVER_RETURN_IF_ERROR(batch.impl_->error);
+  if (batch.impl_->write_id.empty()) batch.impl_->write_id = impl_->write_ids.Next();
   auto& b = impl_->builder;
   b.Clear();
   auto body = wire::EncodePut(b, *batch.impl_);
   QUIVER_ASSIGN_OR_RETURN(Frame frame, impl_->Call(fb::RequestBody::Put, body.Union()));
-  return wire::DecodePutReply(frame);
+  QUIVER_ASSIGN_OR_RETURN(PutResult result, wire::DecodePutReply(frame));
+  wire::MergePositions(result.positions, &impl_->written);
+  return result;
 }
 
 Result<GetResult> Client::Get(const GetRequest& request) {
   auto& b = impl_->builder;
   b.Clear();
   auto body = wire::EncodeGet(b, request);
-  QUIVER_ASSIGN_OR_RETURN(Frame frame, impl_->Call(fb::RequestBody::Get, body.Union()));
+  QUIVER_ASSIGN_OR_RETURN(
+      Frame frame, impl_->Call(fb::RequestBody::Get, body.Union(), impl_->After(request.after)));
   return wire::DecodeGetResult(frame);
 }
 
 Result<uint32_t> Client::Delete(std::string_view view, const std::vector<std::string>& key_parts) {
   auto& b = impl_->builder;
   b.Clear();
-  auto body = fb::CreateDelete(b, b.CreateString(view), b.CreateVectorOfStrings(key_parts));
+  auto body = fb::CreateDelete(b, b.CreateString(view), b.CreateVectorOfStrings(key_parts),
+                               b.CreateString(impl_->write_ids.Next()));
   QUIVER_ASSIGN_OR_RETURN(Frame frame, impl_->Call(fb::RequestBody::Delete, body.Union()));
   const auto* reply = wire::ResponseOf(frame)->body_as_DeleteReply();
   if (reply == nullptr) return Status::ProtocolError("Delete answered without a DeleteReply");
+  wire::MergePositions(wire::DecodePositions(reply->positions()), &impl_->written);
   return reply->deleted();
 }
 
@@ -159,7 +270,8 @@ Result<GetResult> Client::GetAsOf(const GetAsOfRequest& request) {
   auto& b = impl_->builder;
   b.Clear();
   auto body = wire::EncodeGetAsOf(b, request);
-  QUIVER_ASSIGN_OR_RETURN(Frame frame, impl_->Call(fb::RequestBody::GetAsOf, body.Union()));
+  QUIVER_ASSIGN_OR_RETURN(Frame frame, impl_->Call(fb::RequestBody::GetAsOf, body.Union(),
+                                                   impl_->After(request.after)));
   return wire::DecodeGetResult(frame);
 }
 
@@ -167,7 +279,8 @@ Result<GetResult> Client::History(const HistoryRequest& request) {
   auto& b = impl_->builder;
   b.Clear();
   auto body = wire::EncodeHistory(b, request);
-  QUIVER_ASSIGN_OR_RETURN(Frame frame, impl_->Call(fb::RequestBody::History, body.Union()));
+  QUIVER_ASSIGN_OR_RETURN(Frame frame, impl_->Call(fb::RequestBody::History, body.Union(),
+                                                   impl_->After(request.after)));
   return wire::DecodeGetResult(frame);
 }
 
@@ -245,9 +358,8 @@ size_t Pipeline::size() const {
 namespace {
 void Queue(Client::Impl& c, std::vector<uint8_t>& frames,
            std::vector<std::pair<uint64_t, fb::RequestBody>>& sent, fb::RequestBody type,
-           flatbuffers::Offset<void> body) {
-  const uint64_t id = c.next_id++;
-  c.builder.FinishSizePrefixed(fb::CreateRequest(c.builder, id, type, body));
+           flatbuffers::Offset<void> body, std::span<const Position> after = {}) {
+  const uint64_t id = c.Finish(type, body, after);
   frames.insert(frames.end(), c.builder.GetBufferPointer(),
                 c.builder.GetBufferPointer() + c.builder.GetSize());
   sent.emplace_back(id, type);
@@ -276,7 +388,8 @@ void Pipeline::Get(const GetRequest& request) {
   auto& b = client_.impl_->builder;
   b.Clear();
   auto body = wire::EncodeGet(b, request);
-  Queue(*client_.impl_, impl_->frames, impl_->sent, fb::RequestBody::Get, body.Union());
+  Queue(*client_.impl_, impl_->frames, impl_->sent, fb::RequestBody::Get, body.Union(),
+        client_.impl_->After(request.after));
 }
 
 void Pipeline::TrainingSet(const TrainingSetBatch& batch) {
@@ -287,6 +400,7 @@ void Pipeline::TrainingSet(const TrainingSetBatch& batch) {
 }
 
 void Pipeline::Put(const WriteBatch& batch) {
+  if (batch.impl_->write_id.empty()) batch.impl_->write_id = client_.impl_->write_ids.Next();
   auto& b = client_.impl_->builder;
   b.Clear();
   auto body = wire::EncodePut(b, *batch.impl_);
@@ -310,6 +424,7 @@ Result<std::vector<Pipeline::Reply>> Pipeline::Run() {
       continue;
     }
     replies[i].status = DecodeReply(queued.sent[i].second, frame, &replies[i]);
+    if (replies[i].put) wire::MergePositions(replies[i].put->positions, &client_.impl_->written);
   }
   return replies;
 }

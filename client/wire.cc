@@ -1,6 +1,9 @@
 #include "client/wire.h"
 
+#include <algorithm>
 #include <chrono>
+#include <cstdio>
+#include <random>
 
 #include "client/json.h"
 
@@ -26,6 +29,39 @@ std::span<const T> SpanOf(const flatbuffers::Vector<T>* v) {
 }
 
 }  // namespace
+
+std::vector<Position> DecodePositions(const flatbuffers::Vector<const fb::Position*>* v) {
+  std::vector<Position> out;
+  if (v != nullptr) {
+    for (const fb::Position* p : *v)
+      out.push_back({p->partition(), p->offset()});
+  }
+  return out;
+}
+
+void MergePositions(std::span<const Position> from, std::vector<Position>* into) {
+  for (const Position& p : from) {
+    auto same = std::find_if(into->begin(), into->end(),
+                             [&](const Position& q) { return q.partition == p.partition; });
+    if (same == into->end()) {
+      into->push_back(p);
+    } else {
+      same->offset = std::max(same->offset, p.offset);
+    }
+  }
+}
+
+WriteIdSource::WriteIdSource() {
+  std::random_device rd;
+  prefix_ = (static_cast<uint64_t>(rd()) << 32) ^ rd();
+}
+
+std::string WriteIdSource::Next() {
+  char id[33];
+  std::snprintf(id, sizeof id, "%016llx%016llx", static_cast<unsigned long long>(prefix_),
+                static_cast<unsigned long long>(next_++));
+  return std::string(id, 32);
+}
 
 Result<const fb::Response*> CheckResponse(const Frame& frame, uint64_t id) {
   const fb::Response* response = protocol::VerifyResponse(frame.bytes());
@@ -143,7 +179,8 @@ flatbuffers::Offset<fb::Put> EncodePut(flatbuffers::FlatBufferBuilder& b, WriteB
       t = t == WriteBatch::kNow ? now : t;
     times = b.CreateVector(resolved);
   }
-  return fb::CreatePut(b, b.CreateString(batch.view), keys, times, column_vec);
+  return fb::CreatePut(b, b.CreateString(batch.view), keys, times, column_vec,
+                       b.CreateString(batch.write_id));
 }
 
 flatbuffers::Offset<fb::Get> EncodeGet(flatbuffers::FlatBufferBuilder& b,
@@ -197,7 +234,7 @@ Result<TrainingSetResult> DecodeTrainingSet(const Frame& frame) {
 Result<PutResult> DecodePutReply(const Frame& frame) {
   const auto* reply = ResponseOf(frame)->body_as_PutReply();
   if (reply == nullptr) return Status::ProtocolError("Put answered without a PutReply");
-  return PutResult{reply->applied(), reply->stale()};
+  return PutResult{reply->applied(), reply->stale(), DecodePositions(reply->positions())};
 }
 
 Result<GetResult> DecodeGetResult(const Frame& frame) {

@@ -2,6 +2,7 @@
 // to the client library.
 #pragma once
 
+#include <span>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,9 @@ Result<const fb::Response*> CheckResponse(const Frame& frame, uint64_t id);
 const fb::Response* ResponseOf(const Frame& frame);
 
 std::vector<std::string> Strings(const FbStrings* v);
+std::vector<Position> DecodePositions(const flatbuffers::Vector<const fb::Position*>* v);
+// Adds positions to a set of them, keeping the newest of each partition.
+void MergePositions(std::span<const Position> from, std::vector<Position>* into);
 ViewInfo DecodeViewInfo(const fb::ViewInfo& v);
 
 // Pads the batch's columns to its row count first.
@@ -41,6 +45,18 @@ Result<BackfillResult> DecodeBackfill(const Frame& frame);
 Result<ServerStatus> DecodeStatus(const Frame& frame);
 Result<uint64_t> DecodeCompact(const Frame& frame);
 Result<std::string> DecodeMonitoring(const Frame& frame);
+
+// Write ids (docs/cluster.md#retried-writes): 32 hex digits, a random
+// 64-bit prefix drawn per client, then a counter.
+class WriteIdSource {
+ public:
+  WriteIdSource();
+  std::string Next();
+
+ private:
+  uint64_t prefix_;
+  uint64_t next_ = 0;
+};
 
 // Friend of the public result types: builds them from wire messages.
 struct Access {

@@ -18,6 +18,7 @@ void PadColumn(WriteBatch::Impl::ColumnData& c, size_t rows) {
 }  // namespace
 
 WriteBatch::Impl::ColumnData* WriteBatch::Impl::ColumnFor(std::string_view field, TypeSpec type) {
+  write_id.clear();
   const size_t rows = event_times.size();
   if (rows == 0) {
     if (error.ok()) error = Status::InvalidArgument("WriteBatch: Set before the first Row");
@@ -81,6 +82,7 @@ WriteBatch& WriteBatch::Row(std::vector<std::string> key, int64_t event_time_ms)
   for (std::string& part : key)
     impl_->key_parts.push_back(std::move(part));
   impl_->event_times.push_back(event_time_ms);
+  impl_->write_id.clear();
   return *this;
 }
 

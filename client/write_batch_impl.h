@@ -24,6 +24,9 @@ struct WriteBatch::Impl {
   std::vector<int64_t> event_times;  // per row; kNow = unset
   std::vector<ColumnData> columns;
   Status error;  // first misuse (type clash, Set before Row), reported by Put
+  // Drawn when the batch is first sent; cleared when it changes, so that
+  // sending it again unchanged is a retry (Client::Put).
+  std::string write_id;
 
   // The column for `field`, created on first use, padded to the rows before
   // the current one. nullptr (and error set) on misuse.

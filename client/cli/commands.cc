@@ -1,6 +1,7 @@
 #include "client/cli/commands.h"
 
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -51,6 +52,35 @@ void AppendCsvCell(const Column& column, size_t row, std::string* out) {
       break;
   }
   AppendJsonValue(column, row, out);  // numbers: never quoted
+}
+
+Result<std::vector<Position>> ParsePositions(const std::string& text) {
+  std::vector<Position> out;
+  for (const std::string& item : SplitCommas(text)) {
+    Position p;
+    const size_t colon = item.find(':');
+    char* end = nullptr;
+    if (colon != std::string::npos) {
+      p.partition = static_cast<int32_t>(std::strtol(item.c_str(), &end, 10));
+      if (end == item.c_str() + colon) p.offset = std::strtoll(item.c_str() + colon + 1, &end, 10);
+    }
+    if (colon == std::string::npos || colon == 0 || colon + 1 == item.size() || *end != '\0' ||
+        p.partition < 0 || p.offset < 0) {
+      return Status::InvalidArgument("position '" + item +
+                                     "': expected PARTITION:OFFSET, as `quiver put` prints it");
+    }
+    out.push_back(p);
+  }
+  return out;
+}
+
+std::string PositionsText(const std::vector<Position>& positions) {
+  std::string text;
+  for (const Position& p : positions) {
+    if (!text.empty()) text += ",";
+    text += std::to_string(p.partition) + ":" + std::to_string(p.offset);
+  }
+  return text;
 }
 
 namespace {
@@ -191,7 +221,9 @@ int Put(const ClientOptions& options, const PutArgs& args) {
   }
   Result<PutResult> result = (*client)->Put(batch);
   if (!result.ok()) return Fail(result.status());
-  std::cout << (result->stale > 0 ? "stale: a newer value is already served\n" : "ok\n");
+  std::cout << (result->stale > 0 ? "stale: a newer value is already served" : "ok");
+  if (!result->positions.empty()) std::cout << "  position " << PositionsText(result->positions);
+  std::cout << "\n";
   return 0;
 }
 
@@ -202,14 +234,17 @@ int Get(const ClientOptions& options, const GetArgs& args) {
   if (!view.ok()) return Fail(view.status());
   Result<std::vector<std::string>> parts = FlattenKeys(args.keys, view->join_keys.size());
   if (!parts.ok()) return Fail(parts.status());
+  Result<std::vector<Position>> after = ParsePositions(args.after);
+  if (!after.ok()) return Fail(after.status());
   Result<GetResult> result = Status::Internal("unset");
   if (args.as_of.empty()) {
-    result = (*client)->Get({args.view, std::move(parts).value(), SplitCommas(args.fields)});
+    result = (*client)->Get(
+        {args.view, std::move(parts).value(), SplitCommas(args.fields), std::move(*after)});
   } else {
     Result<int64_t> t = ParseTimestampMs(args.as_of);
     if (!t.ok()) return Fail(t.status());
-    result =
-        (*client)->GetAsOf({args.view, std::move(parts).value(), {*t}, SplitCommas(args.fields)});
+    result = (*client)->GetAsOf(
+        {args.view, std::move(parts).value(), {*t}, SplitCommas(args.fields), std::move(*after)});
   }
   if (!result.ok()) return Fail(result.status());
   for (size_t i = 0; i < result->size(); ++i) {
@@ -257,7 +292,10 @@ int Delete(const ClientOptions& options, const std::string& view,
   if (!parts.ok()) return Fail(parts.status());
   Result<uint32_t> deleted = (*client)->Delete(view, *parts);
   if (!deleted.ok()) return Fail(deleted.status());
-  std::cout << "deleted " << *deleted << "\n";
+  std::cout << "deleted " << *deleted;
+  if (!(*client)->written().empty())
+    std::cout << "  position " << PositionsText((*client)->written());
+  std::cout << "\n";
   return 0;
 }
 
@@ -286,6 +324,7 @@ Result<HistoryRequest> MakeHistoryRequest(const HistoryArgs& args, size_t join_k
   }
   r.fields = SplitCommas(args.fields);
   r.limit = args.limit;
+  QUIVER_ASSIGN_OR_RETURN(r.after, ParsePositions(args.after));
   return r;
 }
 

@@ -15,6 +15,7 @@ struct GetArgs {
   std::string fields;  // comma-separated; empty: all
   bool json = false;
   std::string as_of;  // empty: the online value
+  std::string after;  // changelog positions to wait for, "P:O,P:O"; empty: none
 };
 
 struct HistoryArgs {
@@ -25,6 +26,7 @@ struct HistoryArgs {
   std::string fields;
   uint32_t limit = 0;
   bool json = false;
+  std::string after;  // as GetArgs'
 };
 
 struct TrainingSetArgs {
@@ -83,6 +85,9 @@ int ShowDrift(const ClientOptions& options, const std::string& view, const std::
 int Baseline(const ClientOptions& options, const std::string& action, const std::string& view,
              const std::string& window);
 std::vector<std::string> SplitCommas(const std::string& text);
+// Changelog positions as the CLI prints and reads them: "P:O,P:O".
+Result<std::vector<Position>> ParsePositions(const std::string& text);
+std::string PositionsText(const std::vector<Position>& positions);
 // A column value as CSV/table text: strings raw, everything else as JSON.
 std::string CellText(const Column& column, size_t row);
 // Appends CellText as one CSV field, without building it apart.

@@ -7,9 +7,14 @@ int main(int argc, char** argv) {
   CLI::App app("quiver: command-line client of the quiver feature server", "quiver");
   app.require_subcommand(1);
   quiver::ClientOptions options;
-  app.add_option("--host", options.host, "quiverd host (default 127.0.0.1)");
+  std::string hosts;
+  app.add_option("--host", hosts,
+                 "quiverd host (default 127.0.0.1), or a cluster's members: "
+                 "host:port,host:port,... (the next is used when one goes away)");
   app.add_option("--port", options.port, "quiverd native port (default 7070)");
   app.add_option("--timeout-ms", options.timeout_ms, "Per-request timeout, ms (default 10000)");
+  app.add_option("--after-timeout-ms", options.after_timeout_ms,
+                 "How long a read waits for its --after positions, ms (default 1000)");
   app.add_option("--password", options.password,
                  "quiverd's requirepass, if it has one (default: $QUIVER_PASSWORD)")
       ->envname("QUIVER_PASSWORD");
@@ -36,6 +41,9 @@ int main(int argc, char** argv) {
   get->add_flag("--json", get_args.json, "One JSON object per key");
   get->add_option("--as-of", get_args.as_of,
                   "Read the values as they were at this time (RFC 3339 or Unix ms)");
+  get->add_option("--after", get_args.after,
+                  "On a cluster: read once the server applied these writes' positions "
+                  "(PARTITION:OFFSET,..., as put prints them)");
 
   quiver::cli::HistoryArgs history_args;
   auto* history =
@@ -48,6 +56,8 @@ int main(int argc, char** argv) {
   history->add_option("--fields", history_args.fields, "Comma-separated fields (default: all)");
   history->add_option("--limit", history_args.limit, "At most this many (newest) versions");
   history->add_flag("--json", history_args.json, "One JSON object per version");
+  history->add_option("--after", history_args.after,
+                      "On a cluster: read once the server applied these positions");
 
   quiver::cli::TrainingSetArgs ts_args;
   auto* training =
@@ -144,6 +154,7 @@ int main(int argc, char** argv) {
                        "capture from: since_start (default) or recent");
 
   CLI11_PARSE(app, argc, argv);
+  if (!hosts.empty()) options.servers = quiver::cli::SplitCommas(hosts);
   if (*apply) return quiver::cli::Apply(options, apply_path);
   if (*put) return quiver::cli::Put(options, put_args);
   if (*get) return quiver::cli::Get(options, get_args);

@@ -35,6 +35,27 @@ struct ClientOptions {
   std::string client_name = "quiver-cpp";
   uint32_t max_frame_bytes = 64u << 20;
   std::string password;  // the server's requirepass, if it has one
+  // The members of a cluster, "host:port" each ("host" alone: `port`).
+  // The client talks to the first that answers; when its server goes away
+  // during a call, it moves to the next and sends the call again: a read,
+  // or a write with its write id, which the cluster applies once
+  // (docs/cluster.md#clients). Empty: host and port alone.
+  std::vector<std::string> servers;
+  // Every read waits until its server has applied this client's own
+  // writes (Client::written()), up to after_timeout_ms: a client reads
+  // its writes on whichever member it is moved to.
+  bool read_your_writes = false;
+  // How long a read waits for the positions it names (GetRequest::after
+  // and read_your_writes) before failing with Unavailable.
+  int after_timeout_ms = 1000;
+};
+
+// Where a write's record is in a cluster's changelog: its partition and
+// offset (docs/cluster.md#reading-your-writes). A single server gives none.
+struct Position {
+  int32_t partition = 0;
+  int64_t offset = 0;
+  friend bool operator==(const Position&, const Position&) = default;
 };
 
 enum class RowState : uint8_t { kFound = 0, kMissing = 1, kExpired = 2 };
@@ -160,12 +181,19 @@ class WriteBatch {
 struct PutResult {
   uint32_t applied = 0;  // rows now served
   uint32_t stale = 0;    // rows older than the value already served
+  // On a cluster: where the write's records are, one per partition its
+  // rows map to. A read on another member that names them (after) sees
+  // the write.
+  std::vector<Position> positions;
 };
 
 struct GetRequest {
   std::string view;                    // "name" or "name@vN"
   std::vector<std::string> key_parts;  // K values per entity (K = join keys)
   std::vector<std::string> fields;     // empty: all fields
+  // On a cluster: served once the server has applied these positions (a
+  // write's PutResult::positions), waiting up to after_timeout_ms.
+  std::vector<Position> after;
 };
 
 // Values as they were at a time: per entity, the newest version with event
@@ -176,6 +204,7 @@ struct GetAsOfRequest {
   std::vector<std::string> key_parts;  // K values per entity
   std::vector<int64_t> as_of_ms;       // one time for all entities, or one per entity
   std::vector<std::string> fields;     // empty: all fields
+  std::vector<Position> after;         // as GetRequest's
 };
 
 enum class HistoryAgg : uint8_t { kNone = 0, kLatest, kAvg, kSum, kMin, kMax, kCount };
@@ -192,6 +221,7 @@ struct HistoryRequest {
   HistoryAgg agg = HistoryAgg::kNone;
   std::vector<std::string> fields;  // empty: all fields (all numeric ones for avg/sum/min/max)
   uint32_t limit = 0;               // the newest `limit` versions; 0: server default (100,000)
+  std::vector<Position> after;      // as GetRequest's
 };
 
 // Label rows to join point-in-time with features, server-side: row i has
@@ -308,6 +338,9 @@ class Client {
   Result<ApplyResult> Apply(std::string_view yaml);
   Result<std::vector<ViewInfo>> ListViews();
   Result<ViewInfo> Describe(std::string_view view);
+  // A Put carries the batch's write id, drawn when the batch is first
+  // sent and kept until the batch changes: putting the same batch again
+  // after a failure is a retry, applied once by a cluster.
   Result<PutResult> Put(const WriteBatch& batch);
   Result<GetResult> Get(const GetRequest& request);
   Result<uint32_t> Delete(std::string_view view, const std::vector<std::string>& key_parts);
@@ -333,6 +366,13 @@ class Client {
   // "recent" or "since_start" (kDrift, kCaptureBaseline; empty: default).
   Result<std::string> Monitoring(MonitoringKind kind, std::string_view view = {},
                                  std::string_view window = {});
+
+  // The newest position of each partition this client's writes reached
+  // (on a cluster; empty otherwise): pass them as another client's
+  // GetRequest::after to read these writes on any member.
+  const std::vector<Position>& written() const;
+  // "host:port" of the server the client talks to now.
+  std::string server() const;
 
   std::string_view server_version() const;
   // "sync", "async", "none", or "memory" (the server keeps no history).

@@ -13,6 +13,7 @@
 #include <unordered_map>
 
 #include "server/cluster/topic.h"
+#include "server/cluster/write_ids.h"
 #include "service/kafka_options.h"
 #include "storage/history/history_key.h"
 #include "storage/history/meta_keys.h"
@@ -95,6 +96,10 @@ struct Changelog::Impl {
   void Fail(uint64_t seq, const Status& status);
   void ExpireWaiters();
   void Tick();
+  // Whether the record at a position is applied and visible.
+  bool Visible(const Position& p) const {
+    return parts[p.partition].visible.load(std::memory_order_acquire) > p.offset;
+  }
   std::string StateName(int32_t partition) const {
     return options.topic + "/" + std::to_string(partition);
   }
@@ -112,6 +117,9 @@ struct Changelog::Impl {
   const uint64_t origin = RandomOrigin();
   std::atomic<uint64_t> next_seq{1};
   std::atomic<int64_t> proposed{0}, applied{0}, refused{0}, corrupt{0}, skipped{0};
+  std::atomic<int64_t> deduplicated{0};
+  std::unique_ptr<WriteIds> write_ids;  // the changelog's thread only
+  ReadWaiters readers;
   std::vector<std::unique_ptr<SkipRequest>> skips;  // guarded by mu
   std::atomic<bool> caught_up{false};
   mutable std::mutex mu;
@@ -353,9 +361,16 @@ void Changelog::Impl::Handle(const rd_kafka_message_t& m, HistoryBatch* batch,
       (header.kind == RecordKind::kPut || header.kind == RecordKind::kDelete)) {
     CommitNow(batch);
   }
+  HistoryBatch* writes = history != nullptr ? batch : nullptr;
+  write_ids->Expire(m.partition, time, writes);
   Result<std::string> reply = std::string();
-  if (header.kind != RecordKind::kTick) {
-    reply = applier.Apply(header.kind, body, time, history != nullptr ? batch : nullptr);
+  const std::string* first =
+      header.write_id.empty() ? nullptr : write_ids->Find(m.partition, header.write_id);
+  if (first != nullptr) {  // a retry: answered as the first time, not applied again
+    reply = *first;
+    deduplicated.fetch_add(1, std::memory_order_relaxed);
+  } else if (header.kind != RecordKind::kTick) {
+    reply = applier.Apply(header.kind, body, time, writes);
     if (!reply.ok() && reply.status().code() == StatusCode::kUnavailable) {
       return Wait(m.partition, m.offset, reply.status());
     }
@@ -365,6 +380,7 @@ void Changelog::Impl::Handle(const rd_kafka_message_t& m, HistoryBatch* batch,
     std::lock_guard<std::mutex> lock(mu);
     part.why.clear();
   }
+  if (first == nullptr) write_ids->Remember(m.partition, header.write_id, time, *reply, writes);
   part.clock.store(time, std::memory_order_relaxed);
   part.applied.store(m.offset + 1, std::memory_order_release);
   applied.fetch_add(1, std::memory_order_relaxed);
@@ -490,6 +506,7 @@ void Changelog::Impl::Loop() {
         fn(std::move(applied_record));
       done.clear();
     }
+    readers.Complete(SystemNowMs(), [this](const Position& p) { return Visible(p); });
     if (!caught_up.load(std::memory_order_relaxed)) {
       bool all = true;
       for (int32_t p = 0; p < partitions && all; ++p)
@@ -523,6 +540,8 @@ Result<std::unique_ptr<Changelog>> Changelog::Start(const ClusterOptions& option
   QUIVER_ASSIGN_OR_RETURN(impl->partitions, EnsureTopic(impl->producer, options));
   QUIVER_RETURN_IF_ERROR(impl->CreateConsumer());
   QUIVER_RETURN_IF_ERROR(impl->Assign());
+  QUIVER_ASSIGN_OR_RETURN(impl->write_ids,
+                          WriteIds::Open(history, options.topic, impl->partitions));
   Impl* raw = impl.get();
   impl->thread = std::thread([raw] { raw->Loop(); });
   spdlog::info("changelog {}: {} partitions, replica {}", options.topic, impl->partitions,
@@ -541,6 +560,7 @@ Changelog::~Changelog() {
   }
   for (uint64_t seq : left)
     impl_->Fail(seq, Status::ClusterDown("the server is shutting down"));
+  impl_->readers.FailAll(Status::Unavailable("the server is shutting down"));
   std::lock_guard<std::mutex> lock(impl_->mu);
   for (auto& r : impl_->skips)
     r->done.set_value(Status::Unavailable("the server is shutting down"));
@@ -584,7 +604,9 @@ ChangelogStatus Changelog::status() const {
                     .applied = impl.applied.load(),
                     .refused = impl.refused.load(),
                     .corrupt = impl.corrupt.load(),
-                    .skipped = impl.skipped.load()};
+                    .skipped = impl.skipped.load(),
+                    .deduplicated = impl.deduplicated.load(),
+                    .write_ids = impl.write_ids->size()};
   for (int32_t p = 0; p < impl.partitions; ++p) {
     const Part& part = impl.parts[p];
     PartitionStatus ps{
@@ -602,6 +624,20 @@ ChangelogStatus Changelog::status() const {
     s.partitions.push_back(std::move(ps));
   }
   return s;
+}
+
+void Changelog::WhenApplied(std::vector<Position> positions, int64_t timeout_ms,
+                            ReadWaiters::Ready ready) {
+  for (const Position& p : positions) {
+    if (p.partition < 0 || p.partition >= impl_->partitions || p.offset < 0) {
+      return ready(Status::InvalidArgument("no such changelog position: partition " +
+                                           std::to_string(p.partition) + " offset " +
+                                           std::to_string(p.offset) + " (the changelog has " +
+                                           std::to_string(impl_->partitions) + " partitions)"));
+    }
+  }
+  impl_->readers.Add(std::move(positions), SystemNowMs() + timeout_ms, std::move(ready),
+                     [this](const Position& p) { return impl_->Visible(p); });
 }
 
 Status Changelog::Skip(int partition, int64_t offset) {

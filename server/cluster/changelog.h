@@ -20,6 +20,9 @@
 // A record that cannot be applied (corrupt) stops its partition, counted
 // and logged; the others go on.
 //
+// A record carrying a write id its partition applied recently is not
+// applied again: its writer gets the first reply (server/cluster/write_ids.h).
+//
 // Threads: Propose and status from any thread; the RecordApplier and the
 // Done callbacks run on the changelog's thread (a Done may also run on
 // the proposing thread, when the producer refuses the record at once).
@@ -34,6 +37,7 @@
 #include <vector>
 
 #include "quiver/status.h"
+#include "server/cluster/read_waiters.h"
 #include "server/cluster/record.h"
 #include "service/cluster_options.h"
 #include "service/kafka_options.h"
@@ -82,6 +86,8 @@ struct ChangelogStatus {
   std::string topic, replica_id;
   bool caught_up = false;  // every partition has applied what its end was at start
   int64_t proposed = 0, applied = 0, refused = 0, corrupt = 0, skipped = 0;
+  int64_t deduplicated = 0;  // records whose write id was applied already
+  int64_t write_ids = 0;     // write ids remembered now
   std::vector<PartitionStatus> partitions;
   // Records not yet applied over every partition (those of unknown end: 0).
   int64_t lag() const {
@@ -112,6 +118,12 @@ class Changelog {
   void Propose(int partition, RecordKind kind, std::string_view body, std::string_view write_id,
                Done done);
   ChangelogStatus status() const;
+  // Calls ready once this member has applied every record at or before
+  // the positions (and its history shows them), or with Unavailable after
+  // timeout_ms; at once with InvalidArgument for a position this topic
+  // cannot have. ready runs on the calling thread (already applied) or on
+  // the changelog's.
+  void WhenApplied(std::vector<Position> positions, int64_t timeout_ms, ReadWaiters::Ready ready);
   // The operator's way past a record this member cannot apply: skips the
   // record at `offset` of a partition stopped there (its position is
   // stored as after it) and resumes the partition. FailedPrecondition if

@@ -237,6 +237,9 @@ void AppendCluster(const cluster::ChangelogStatus& c, PrometheusText& out) {
   out.Family("quiver_cluster_caught_up", "gauge",
              "1 once this member applied what every changelog partition held when it started.");
   out.Sample("quiver_cluster_caught_up", {}, c.caught_up ? 1 : 0);
+  out.Family("quiver_cluster_write_ids", "gauge",
+             "Write ids this member remembers, to answer their retries without applying them.");
+  out.Sample("quiver_cluster_write_ids", {}, static_cast<double>(c.write_ids));
   struct Counter {
     const char* name;
     const char* help;
@@ -252,6 +255,9 @@ void AppendCluster(const cluster::ChangelogStatus& c, PrometheusText& out) {
        "Changelog records this member cannot apply (their partition stopped).", c.corrupt},
       {"quiver_cluster_records_skipped_total",
        "Records an operator skipped (CHANGELOG SKIP) on this member.", c.skipped},
+      {"quiver_cluster_writes_deduplicated_total",
+       "Retried writes (a write id applied already) answered without applying them again.",
+       c.deduplicated},
   };
   for (const Counter& k : counters) {
     out.Family(k.name, "counter", k.help);

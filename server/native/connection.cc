@@ -57,23 +57,57 @@ void NativeConnection::ProcessFrames() {
       spdlog::warn("closing native connection: {}", frame.status().message());
       protocol::BuildErrorResponse(&builder_, 0, frame.status());
       set_closing();
-    } else if (frame->empty()) {
+      Answer();
+    } else if (frame->empty() || !Serve(*frame, /*may_wait=*/true)) {
       return;
-    } else {
-      const int64_t start = MonotonicNs();
-      bool defer = false;
-      const bool well_formed = handler_.Handle(*frame, &builder_, pool_ ? &defer : nullptr);
-      if (defer) return RunLong(*frame);
-      if (!handler_.proposals().empty()) return Propose(start);
-      recorder_.Record(FrontEnd::kNative, handler_.last_kind(), MonotonicNs() - start,
-                       !handler_.last_ok());
-      if (!well_formed) {
-        spdlog::warn("closing native connection: malformed frame");
-        set_closing();
-      }
     }
-    Answer();
   }
+}
+
+bool NativeConnection::Serve(std::span<const uint8_t> frame, bool may_wait) {
+  const int64_t start = MonotonicNs();
+  bool defer = false;
+  NativeHandler::ReadAfter after;
+  const bool well_formed =
+      handler_.Handle(frame, &builder_, pool_ ? &defer : nullptr, may_wait ? &after : nullptr);
+  if (!after.positions.empty()) {
+    WaitFor(frame, std::move(after));
+    return false;
+  }
+  if (defer) {
+    RunLong(frame);
+    return false;
+  }
+  if (!handler_.proposals().empty()) {
+    Propose(start);
+    return false;
+  }
+  recorder_.Record(FrontEnd::kNative, handler_.last_kind(), MonotonicNs() - start,
+                   !handler_.last_ok());
+  if (!well_formed) {
+    spdlog::warn("closing native connection: malformed frame");
+    set_closing();
+  }
+  Answer();
+  return true;
+}
+
+void NativeConnection::WaitFor(std::span<const uint8_t> frame, NativeHandler::ReadAfter after) {
+  // Reading stops until the request is served, so the frame stays in the
+  // reader's buffer.
+  Resume resume = Suspend();
+  changelog_->WhenApplied(std::move(after.positions), after.timeout_ms,
+                          [this, frame, resume](const Status& s) {
+                            resume([this, frame, s] {
+                              if (s.ok()) {
+                                if (!Serve(frame, /*may_wait=*/false)) return;
+                              } else {
+                                handler_.AnswerError(s, &builder_);
+                                Answer();
+                              }
+                              ProcessFrames();  // the requests that came after it
+                            });
+                          });
 }
 
 void NativeConnection::RunLong(std::span<const uint8_t> frame) {
@@ -106,11 +140,15 @@ void NativeConnection::Propose(int64_t start_ns) {
   Resume resume = Suspend();
   for (size_t i = 0; i < proposals.size(); ++i) {
     // Each Done writes its own outcome; the last one resumes the connection.
-    changelog_->Propose(proposals[i].partition, proposals[i].kind, proposals[i].body, "",
+    changelog_->Propose(proposals[i].partition, proposals[i].kind, proposals[i].body,
+                        handler_.write_id(),
                         [this, gather, i, resume, start_ns](Result<cluster::Applied> applied) {
                           NativeHandler::Outcome& o = gather->outcomes[i];
                           o.status = applied.status();
-                          if (applied.ok()) o.reply = std::move(applied->reply);
+                          if (applied.ok()) {
+                            o.reply = std::move(applied->reply);
+                            o.position = {applied->partition, applied->offset};
+                          }
                           if (gather->left.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
                           resume([this, gather, start_ns] {
                             handler_.FinishProposed(gather->outcomes, &builder_);

@@ -36,6 +36,13 @@ class NativeConnection : public StreamConnection {
   size_t ReadBufferBytes() const override { return reader_.capacity(); }
 
   void ProcessFrames();
+  // Handles one frame; false if its answer comes later (a long request, a
+  // cluster write, a read waiting for positions), which then goes on with
+  // the frames after it. may_wait: a read may wait for its positions.
+  bool Serve(std::span<const uint8_t> frame, bool may_wait);
+  // Serves a request once this member has applied its positions, or
+  // answers the wait's error.
+  void WaitFor(std::span<const uint8_t> frame, NativeHandler::ReadAfter after);
   // Runs a request that may be long on the pool (NativeHandler::IsLong),
   // then answers it and goes on with the frames after it.
   void RunLong(std::span<const uint8_t> frame);

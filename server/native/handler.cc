@@ -5,6 +5,7 @@
 #include "protocol/frame.h"
 #include "server/cluster/feature_apply.h"
 #include "server/cluster/feature_write.h"
+#include "server/cluster/write_ids.h"
 #include "server/native/codec.h"
 #include "service/answer_limit.h"
 #include "util/rcu.h"
@@ -28,6 +29,12 @@ Status HandleHello(const fb::Hello& req, Builder& b, uint64_t id,
            fb::CreateHelloReply(b, protocol::kProtocolVersion, version, options.max_frame_bytes,
                                 durability));
   return Status::Ok();
+}
+
+// A request's kind for RequestMetrics: its body type, 0 if unknown.
+size_t KindOf(const fb::Request& request) {
+  const auto kind = static_cast<size_t>(request.body_type());
+  return kind <= static_cast<size_t>(fb::RequestBody::MAX) ? kind : 0;
 }
 
 void FinishApplyReply(Builder& b, uint64_t id, const ApplyReport& report) {
@@ -64,7 +71,8 @@ Status HandleDescribe(FeatureStore& store, const fb::DescribeView& req, Builder&
 
 }  // namespace
 
-bool NativeHandler::Handle(std::span<const uint8_t> frame, Builder* out, bool* defer) {
+bool NativeHandler::Handle(std::span<const uint8_t> frame, Builder* out, bool* defer,
+                           ReadAfter* after) {
   out->Clear();
   const fb::Request* request = protocol::VerifyRequest(frame);
   last_kind_ = 0;
@@ -73,6 +81,13 @@ bool NativeHandler::Handle(std::span<const uint8_t> frame, Builder* out, bool* d
     protocol::BuildErrorResponse(
         out, 0, Status::ProtocolError("malformed frame: not a valid quiver Request"));
     return false;
+  }
+  if (after != nullptr && authenticated_ && request->after() != nullptr &&
+      request->after()->size() > 0) {
+    last_id_ = request->id();
+    last_kind_ = KindOf(*request);
+    if (Status s = WantsPositions(*request, after); !s.ok()) AnswerError(s, out);
+    return true;
   }
   // A cluster member's Put and Delete only encode their records here.
   const bool proposes =
@@ -84,6 +99,25 @@ bool NativeHandler::Handle(std::span<const uint8_t> frame, Builder* out, bool* d
   }
   Run(*request, out);
   return true;
+}
+
+Status NativeHandler::WantsPositions(const fb::Request& request, ReadAfter* after) const {
+  if (options_.changelog == nullptr) {
+    return Status::FailedPrecondition(
+        "this server is not a cluster member: it has no changelog positions to wait for");
+  }
+  after->positions.clear();
+  for (const fb::Position* p : *request.after())
+    after->positions.push_back({p->partition(), p->offset()});
+  const uint32_t timeout = request.after_timeout_ms();
+  after->timeout_ms = timeout == 0 ? kDefaultAfterMs : std::min<int64_t>(timeout, kMaxAfterMs);
+  return Status::Ok();
+}
+
+void NativeHandler::AnswerError(const Status& status, Builder* out) {
+  out->Clear();
+  last_ok_ = false;
+  protocol::BuildErrorResponse(out, last_id_, status);
 }
 
 bool NativeHandler::IsLong(const fb::Request& request) {
@@ -114,8 +148,8 @@ bool NativeHandler::IsLong(const fb::Request& request) {
 void NativeHandler::Run(const fb::Request& request, Builder* out) {
   const uint64_t id = request.id();
   last_id_ = id;
-  const auto kind = static_cast<size_t>(request.body_type());
-  last_kind_ = kind <= static_cast<size_t>(fb::RequestBody::MAX) ? kind : 0;
+  last_kind_ = KindOf(request);
+  write_id_.clear();
   Status s;
   try {
     s = Dispatch(request, *out, id);
@@ -238,6 +272,7 @@ Status NativeHandler::HandlePut(const fb::Put& put, Builder& b, uint64_t id) {
       columns.push_back(in);
     }
   }
+  QUIVER_RETURN_IF_ERROR(KeepWriteId(put.write_id()));
   WriteRequest w;
   w.view = StringOf(put.view());
   QUIVER_ASSIGN_OR_RETURN(w.event_time_ms, AlignedInt64s(put.event_time_ms(), "event_time_ms"));
@@ -246,6 +281,18 @@ Status NativeHandler::HandlePut(const fb::Put& put, Builder& b, uint64_t id) {
   if (options_.changelog != nullptr) return ProposePut(w);
   QUIVER_ASSIGN_OR_RETURN(WriteResult result, store_.Write(w, &writes_));
   FinishOk(b, id, fb::CreatePutReply(b, result.applied, result.stale));
+  return Status::Ok();
+}
+
+Status NativeHandler::KeepWriteId(const flatbuffers::String* id) {
+  write_id_.clear();
+  if (id == nullptr) return Status::Ok();
+  if (id->size() > cluster::WriteIds::kMaxIdBytes) {
+    return Status::InvalidArgument("write_id has " + std::to_string(id->size()) +
+                                   " bytes; at most " +
+                                   std::to_string(cluster::WriteIds::kMaxIdBytes) + " are allowed");
+  }
+  write_id_.assign(id->c_str(), id->size());
   return Status::Ok();
 }
 
@@ -301,10 +348,14 @@ Status NativeHandler::FinishAs(cluster::RecordKind kind, std::span<const Outcome
     sum.applied += r.applied;
     sum.stale += r.stale;
   }
+  std::vector<fb::Position> positions;
+  for (const Outcome& o : outcomes)
+    positions.emplace_back(o.position.partition, o.position.offset);
+  auto where = b.CreateVectorOfStructs(positions);
   if (kind == cluster::RecordKind::kDelete) {
-    FinishOk(b, last_id_, fb::CreateDeleteReply(b, sum.applied));
+    FinishOk(b, last_id_, fb::CreateDeleteReply(b, sum.applied, where));
   } else {
-    FinishOk(b, last_id_, fb::CreatePutReply(b, sum.applied, sum.stale));
+    FinishOk(b, last_id_, fb::CreatePutReply(b, sum.applied, sum.stale, where));
   }
   return Status::Ok();
 }
@@ -327,6 +378,7 @@ Status NativeHandler::HandleGet(const fb::Get& get, Builder& b, uint64_t id) {
 }
 
 Status NativeHandler::HandleDelete(const fb::Delete& del, Builder& b, uint64_t id) {
+  QUIVER_RETURN_IF_ERROR(KeepWriteId(del.write_id()));
   key_parts_.clear();
   DecodeStrings(del.key_parts(), &key_parts_);
   if (options_.changelog != nullptr) return ProposeDelete(StringOf(del.view()), key_parts_);

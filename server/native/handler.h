@@ -78,8 +78,23 @@ class NativeHandler {
   // With `defer` set, a well-formed request that may run long (IsLong) is
   // not run: *defer is set and the caller runs Handle again without it, on
   // the pool of such requests.
+  //
+  // With `after` set, on a cluster member, a well-formed request naming
+  // changelog positions to wait for (Request.after) is not run: *after gets
+  // them, and the caller runs Handle again without it once this member has
+  // applied them, or answers the wait's error (AnswerError).
+  struct ReadAfter {
+    std::vector<cluster::Position> positions;  // empty: none
+    int64_t timeout_ms = 0;
+  };
   bool Handle(std::span<const uint8_t> frame, flatbuffers::FlatBufferBuilder* out,
-              bool* defer = nullptr);
+              bool* defer = nullptr, ReadAfter* after = nullptr);
+  // Builds the error answer to the last request handled.
+  void AnswerError(const Status& status, flatbuffers::FlatBufferBuilder* out);
+  // How long a read waits for its positions when the request says 0, and
+  // at most.
+  static constexpr int64_t kDefaultAfterMs = 1000;
+  static constexpr int64_t kMaxAfterMs = 60'000;
   // Requests that may take milliseconds or more: a Put, Get, GetAsOf or
   // Delete of kLongKeys key parts or more, a History of more than
   // kLongVersions versions, a training set of kLongRows label rows or
@@ -106,10 +121,13 @@ class NativeHandler {
     std::string body;
   };
   struct Outcome {
-    Status status;      // the changelog's: CLUSTERDOWN if not applied
-    std::string reply;  // the applied record's (server/cluster/feature_apply.h)
+    Status status;               // the changelog's: CLUSTERDOWN if not applied
+    std::string reply;           // the applied record's (server/cluster/feature_apply.h)
+    cluster::Position position;  // where the applied record is
   };
   std::vector<Proposal>& proposals() { return proposals_; }
+  // The write id the proposals carry (the client's; empty: none).
+  const std::string& write_id() const { return write_id_; }
   void FinishProposed(std::span<const Outcome> outcomes, flatbuffers::FlatBufferBuilder* out);
 
   // The history entries of the last request handled; the caller moves them
@@ -140,6 +158,10 @@ class NativeHandler {
   Status ProposeDelete(std::string_view view, std::span<const std::string_view> key_parts);
   // The answer to proposals of `kind` from their outcomes.
   Status FinishAs(cluster::RecordKind kind, std::span<const Outcome> outcomes, Builder& b);
+  // Keeps a Put's or Delete's write id for its proposals.
+  Status KeepWriteId(const flatbuffers::String* id);
+  // Whether the request waits for positions (filling *after), or fails.
+  Status WantsPositions(const fb::Request& request, ReadAfter* after) const;
   Status HandleGetAsOf(const fb::GetAsOf& req, Builder& b, uint64_t id);
   Status HandleHistory(const fb::History& req, Builder& b, uint64_t id);
   Status HandleTraining(const fb::TrainingBatch& req, Builder& b, uint64_t id);
@@ -160,6 +182,7 @@ class NativeHandler {
   // Scratch reused across requests to avoid allocating on the hot path.
   std::vector<std::string_view> key_parts_;
   std::vector<Proposal> proposals_;
+  std::string write_id_;
   std::vector<std::string_view> fields_;
   ReadResult read_;
   HistoryBatch writes_;

@@ -214,6 +214,8 @@ void ChangelogFields(const cluster::ChangelogStatus& c, Section& s) {
   s.Field("cluster_writes_refused", c.refused);
   s.Field("cluster_records_unapplicable", c.corrupt);
   s.Field("cluster_records_skipped", c.skipped);
+  s.Field("cluster_writes_deduplicated", c.deduplicated);
+  s.Field("cluster_write_ids", c.write_ids);
   for (const cluster::PartitionStatus& p : c.partitions) {
     std::string v = "applied=" + std::to_string(p.applied) +
                     ",log_end=" + std::to_string(p.log_end) + ",lag=" + std::to_string(p.lag()) +

@@ -4,6 +4,7 @@ cluster of 3 brokers, every port on loopback."""
 
 import os
 import sys
+import tempfile
 
 import pytest
 
@@ -13,6 +14,27 @@ from quiverd import Quiverd, wait_for  # noqa: E402,F401  (re-exported to the te
 
 TOPIC = "quiver-changelog"
 PARTITIONS = 8
+
+# Feature views the feature-row suites write (test_feature_rows.py,
+# test_clients.py).
+DEFS = """
+entities:
+  - {name: user, keys: [user_id]}
+  - {name: user_item, keys: [user_id, item_id]}
+views:
+  - name: profile
+    entity: user
+    fields:
+      - {name: visits, type: int64}
+      - {name: score, type: float64}
+      - {name: name, type: string}
+  - name: affinity
+    entity: user_item
+    fields:
+      - {name: weight, type: float32}
+"""
+
+USERS = [f"u{i}" for i in range(12)]
 
 
 class Cluster:
@@ -37,13 +59,33 @@ class Cluster:
                 m.stop()
 
 
-@pytest.fixture
-def cluster():
-    """Three members on a fresh topic (each test its own)."""
+def three_members(*extra):
+    """A fresh topic on a fresh mock Kafka, and three members started with
+    `extra` arguments; stops them all after the test."""
     kafka = KafkaMock(brokers=3, topics=[(TOPIC, PARTITIONS)])
     c = Cluster(kafka, TOPIC)
     for _ in range(3):
-        c.add()
+        c.add(extra=extra)
     yield c
     c.stop()
     kafka.stop()
+
+
+@pytest.fixture
+def cluster():
+    """Three members on a fresh topic (each test its own)."""
+    yield from three_members()
+
+
+@pytest.fixture
+def defs_file():
+    path = os.path.join(tempfile.mkdtemp(prefix="quiver-defs-"), "features.yaml")
+    with open(path, "w") as f:
+        f.write(DEFS)
+    return path
+
+
+@pytest.fixture
+def feature_cluster(defs_file):
+    """Three members started with the same definitions (DEFS)."""
+    yield from three_members("--features", defs_file)

@@ -3,6 +3,7 @@
 
 import json
 import re
+import subprocess
 import urllib.error
 import urllib.request
 
@@ -87,3 +88,17 @@ def metric_samples(member, name):
         if m:
             out[m.group(1) or ""] = float(m.group(2))
     return out
+
+
+def cli(member, *args):
+    """Runs the `quiver` CLI against a member's native port; its stdout."""
+    return subprocess.run([member.quiver_cli, "--port", str(member.port), *args],
+                          capture_output=True, text=True, check=True, timeout=60).stdout
+
+
+def rows_of(text):
+    """The CLI's JSON lines, without the ages (which depend on the clock)."""
+    rows = [json.loads(line) for line in text.splitlines()]
+    for r in rows:
+        r.pop("age_ms", None)
+    return rows

@@ -3,68 +3,11 @@ go through the changelog, partition by entity, and every member ends with
 the same online rows and the same history, with "applied" and "stale" as
 every member computed them."""
 
-import json
-import os
-import subprocess
-import tempfile
 import threading
 
-import pytest
-
 import quiver
-from replicas import converge, health, metric_samples
-from conftest import wait_for
-
-DEFS = """
-entities:
-  - {name: user, keys: [user_id]}
-  - {name: user_item, keys: [user_id, item_id]}
-views:
-  - name: profile
-    entity: user
-    fields:
-      - {name: visits, type: int64}
-      - {name: score, type: float64}
-      - {name: name, type: string}
-  - name: affinity
-    entity: user_item
-    fields:
-      - {name: weight, type: float32}
-"""
-
-USERS = [f"u{i}" for i in range(12)]
-
-
-@pytest.fixture
-def defs_file():
-    d = tempfile.mkdtemp(prefix="quiver-defs-")
-    path = os.path.join(d, "features.yaml")
-    with open(path, "w") as f:
-        f.write(DEFS)
-    return path
-
-
-@pytest.fixture
-def members(cluster, defs_file):
-    """Three fresh members started with the same definitions."""
-    cluster.stop()
-    cluster.members.clear()
-    for i in range(3):
-        cluster.add(f"f{i}", extra=("--features", defs_file))
-    return cluster.members
-
-
-def cli(member, *args):
-    return subprocess.run([member.quiver_cli, "--port", str(member.port), *args],
-                          capture_output=True, text=True, check=True, timeout=60).stdout
-
-
-def rows_of(text):
-    """The CLI's JSON lines, without the ages (which depend on the clock)."""
-    rows = [json.loads(line) for line in text.splitlines()]
-    for r in rows:
-        r.pop("age_ms", None)
-    return rows
+from replicas import cli, converge, health, metric_samples, rows_of
+from conftest import USERS, wait_for
 
 
 def snapshot(member):
@@ -93,7 +36,8 @@ def writer(member, worker, results):
         results[worker] = out
 
 
-def test_puts_through_every_member_give_equal_rows_and_histories(members):
+def test_puts_through_every_member_give_equal_rows_and_histories(feature_cluster):
+    members = feature_cluster.members
     results = {}
     threads = [threading.Thread(target=writer, args=(m, i, results)) for i, m in enumerate(members)]
     for t in threads:

@@ -15,7 +15,7 @@ from .fb import (ApplyDefinitions, ApplyReply, Compact, CompactReply, Delete, De
                  DescribeView, Get, GetMonitoring, GetReply, GetStatus, KeyColumn, ListViews,
                  MonitoringKind, MonitoringReply, Ping, Put, PutReply, RequestBody, RowState,
                  StatusReply, TrainingBatch, TrainingReply, ViewInfo, ViewList)
-from .wire import Connection, body_as, offsets_vector, strings_vector
+from .wire import Connection, WriteIds, body_as, offsets_vector, parse_servers, strings_vector
 
 RB = RequestBody.RequestBody
 TIME_COLUMN = "event_timestamp"
@@ -61,13 +61,26 @@ class Client:
     timeout=seconds, password=None)`` (the server's requirepass, if it has
     one); usable as a context manager. A call that finds the
     connection broken reconnects; errors raise QuiverError with the
-    server's status code and message."""
+    server's status code and message.
+
+    A cluster's members: ``Client("a:7070,b:7070")`` or
+    ``Client(servers=["a:7070", "b:7070"])``. The client talks to the first
+    that answers and moves to the next when its server goes away, sending
+    the call again: reads, and writes with their write ids, which the
+    cluster applies once. ``read_your_writes=True`` makes every read wait
+    (up to ``after_timeout`` seconds) until its server has applied this
+    client's own writes (docs/cluster.md#clients)."""
 
     def __init__(self, host="127.0.0.1", port=7070, timeout=10.0, client_name="quiver-python",
-                 password=None):
-        self._conn = Connection(host, port, timeout, client_name, password)
+                 password=None, servers=None, read_your_writes=False, after_timeout=1.0):
+        self._conn = Connection(parse_servers(host, port, servers), timeout, client_name,
+                                password)
         self._conn.open()
         self._schemas = {}
+        self._write_id = WriteIds()
+        self._written = {}  # partition -> newest offset this client's writes reached
+        self.read_your_writes = read_your_writes
+        self.after_timeout = after_timeout
 
     def close(self):
         self._conn.close()
@@ -81,6 +94,35 @@ class Client:
     @property
     def server_version(self):
         return self._conn.server_version
+
+    @property
+    def server(self):
+        """"host:port" of the server the client talks to now."""
+        return f"{self._conn.host}:{self._conn.port}"
+
+    @property
+    def written(self):
+        """The newest changelog position [(partition, offset)] of each
+        partition this client's writes reached (a cluster's; empty
+        otherwise): pass them as ``after`` of a read by another client."""
+        return sorted(self._written.items())
+
+    def _remember(self, reply):
+        positions = [(reply.Positions(i).Partition(), reply.Positions(i).Offset())
+                     for i in range(reply.PositionsLength())]
+        for partition, offset in positions:
+            self._written[partition] = max(offset, self._written.get(partition, -1))
+        return positions
+
+    def _read(self, requests, after):
+        """Sends read requests, waiting for `after` (and this client's
+        writes, with read_your_writes)."""
+        wanted = dict(after or [])
+        if self.read_your_writes:
+            for partition, offset in self._written.items():
+                wanted[partition] = max(offset, wanted.get(partition, -1))
+        return self._conn.pipeline(requests, sorted(wanted.items()),
+                                   int(self.after_timeout * 1000))
 
     @property
     def durability(self):
@@ -233,7 +275,10 @@ class Client:
         entity's join keys and any fields (a field a row leaves out, or None,
         keeps its value on the server). Event times: ``event_time`` (one for
         all rows: Unix ms, datetime or RFC 3339), else an ``event_timestamp``
-        column, else now. Returns {applied, stale}."""
+        column, else now. Returns {applied, stale, positions}: on a cluster,
+        positions are where the rows' records are in the changelog,
+        [(partition, offset)] (see ``after`` of the reads). Each request
+        carries a write id, so a retry on another member applies once."""
         import pandas as pd
         frame = rows if isinstance(rows, pd.DataFrame) else pd.DataFrame(list(rows))
         schema = self._schema(view)
@@ -255,43 +300,56 @@ class Client:
         for start in range(0, len(frame), batch_rows):
             part = frame.iloc[start:start + batch_rows]
             part_times = times if len(times) <= 1 else times[start:start + batch_rows]
-            requests.append((RB.Put, _put_body(view, schema, fields, part, part_times)))
+            requests.append((RB.Put, _put_body(view, schema, fields, part, part_times,
+                                               self._write_id())))
+        positions = {}
         for response in self._conn.pipeline(requests) if requests else []:
             reply = body_as(response, PutReply.PutReply)
             total["applied"] += reply.Applied()
             total["stale"] += reply.Stale()
+            for partition, offset in self._remember(reply):
+                positions[partition] = max(offset, positions.get(partition, -1))
+        total["positions"] = sorted(positions.items())
         return total
 
     def delete(self, view, keys):
         """Removes the online rows of entities; returns how many existed."""
         parts = _key_parts(self._schema(view)["join_keys"], keys)
 
+        write_id = self._write_id()
+
         def body(b):
             name = b.CreateString(view)
             key_vec = strings_vector(b, parts)
+            wid = b.CreateString(write_id)
             Delete.Start(b)
             Delete.AddView(b, name)
             Delete.AddKeyParts(b, key_vec)
+            Delete.AddWriteId(b, wid)
             return Delete.End(b)
-        return body_as(self._conn.call(RB.Delete, body), DeleteReply.DeleteReply).Deleted()
+        reply = body_as(self._conn.call(RB.Delete, body), DeleteReply.DeleteReply)
+        self._remember(reply)
+        return reply.Deleted()
 
     # ---- reads ----
 
-    def get_online_features(self, features, keys, to_df=False):
+    def get_online_features(self, features, keys, to_df=False, after=None):
         """The current values of features for entities, in one round trip.
 
         ``features``: a view name (every field) or a list of "view:field" /
         "view@vN:field". ``keys``: the entities, as a list of key values (a
         tuple per entity for several join keys) or a dict {join_key: values}
         (which serves views of different entities at once). Returns
-        OnlineFeatures (dict of NumPy arrays), or a DataFrame if to_df."""
+        OnlineFeatures (dict of NumPy arrays), or a DataFrame if to_df.
+        ``after``: on a cluster, changelog positions [(partition, offset)]
+        (a put's) the server applies before it answers."""
         wanted = _group_features(features)
         requests = []
         for view, named in wanted.items():
             parts = _key_parts(self._schema(view)["join_keys"], keys)
             requests.append((RB.Get, _get_body(view, [field for field, _ in named], parts)))
         result = OnlineFeatures()
-        for (view, named), response in zip(wanted.items(), self._conn.pipeline(requests)):
+        for (view, named), response in zip(wanted.items(), self._read(requests, after)):
             reply = body_as(response, GetReply.GetReply)
             rows = reply.StatesLength()
             states = reply.StatesAsNumpy() if rows else np.zeros(0, dtype=np.uint8)
@@ -384,13 +442,13 @@ class Client:
                 requests.append((RB.TrainingBatch, _training_body(
                     features, {k: key_values[k][rows].tolist() for k in keys},
                     times[rows].tolist())))
-            for start, response in zip(starts, self._conn.pipeline(requests)):
+            for start, response in zip(starts, self._read(requests, None)):
                 yield start, body_as(response, TrainingReply.TrainingReply)
 
 
 # ---- request bodies ----
 
-def _put_body(view, schema, fields, part, times):
+def _put_body(view, schema, fields, part, times, write_id):
     def body(b):
         cols = []
         for name in part.columns:
@@ -407,7 +465,9 @@ def _put_body(view, schema, fields, part, times):
         key_vec = strings_vector(b, parts)
         time_vec = b.CreateNumpyVector(np.asarray(times, dtype=np.int64)) if len(times) else None
         col_vec = offsets_vector(b, cols)
+        wid = b.CreateString(write_id)
         Put.Start(b)
+        Put.AddWriteId(b, wid)
         Put.AddView(b, name)
         Put.AddKeyParts(b, key_vec)
         if time_vec is not None:

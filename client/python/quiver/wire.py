@@ -1,13 +1,14 @@
 """Framing and the connection: size-prefixed FlatBuffers frames over TCP,
 with the protocol's handshake. Internal to the client."""
 
+import os
 import socket
 import struct
 
 import flatbuffers
 
 from .errors import QuiverError
-from .fb import Hello, HelloReply, Request, RequestBody, Response
+from .fb import Hello, HelloReply, Position, Request, RequestBody, Response
 
 PROTOCOL_VERSION = 1
 
@@ -26,12 +27,57 @@ def strings_vector(builder, values):
                                     else builder.CreateByteVector(v) for v in values])
 
 
-class Connection:
-    """One TCP connection to quiverd. ``call`` sends a request and returns
-    its verified Response; ``pipeline`` sends many in one write."""
+def parse_servers(host, port, servers=None):
+    """[(host, port)] from a list of "host[:port]" (or one string of them
+    joined by commas), else from host (which may itself be such a list)."""
+    if servers is None:
+        servers = host.split(",") if isinstance(host, str) else [host]
+    elif isinstance(servers, str):
+        servers = servers.split(",")
+    out = []
+    for s in servers:
+        if isinstance(s, tuple):
+            out.append((s[0], int(s[1])))
+            continue
+        s = s.strip()
+        if s.startswith("["):  # [v6]:port
+            h, _, rest = s[1:].partition("]")
+            out.append((h, int(rest[1:]) if rest.startswith(":") else port))
+        elif s.count(":") == 1:
+            h, _, p = s.partition(":")
+            out.append((h, int(p)))
+        else:
+            out.append((s, port))
+    if not out:
+        raise QuiverError("InvalidArgument", "no server to connect to")
+    return out
 
-    def __init__(self, host, port, timeout, client_name, password=None):
-        self.host, self.port, self.timeout, self.client_name = host, port, timeout, client_name
+
+class WriteIds:
+    """Write ids (docs/cluster.md#retried-writes): a random prefix per
+    client, then a counter; 32 hex digits."""
+
+    def __init__(self):
+        self.prefix = os.urandom(8).hex()
+        self.next = 0
+
+    def __call__(self):
+        self.next += 1
+        return f"{self.prefix}{self.next - 1:016x}"
+
+
+class Connection:
+    """One TCP connection to quiverd, or to one member of a cluster at a
+    time. ``call`` sends a request and returns its verified Response;
+    ``pipeline`` sends many in one write. When the server goes away during
+    a call, the next server is tried and the requests sent again (reads,
+    and writes with their write ids, which a cluster applies once)."""
+
+    def __init__(self, servers, timeout, client_name, password=None):
+        self.servers = servers
+        self.current = 0
+        self.host, self.port = servers[0]
+        self.timeout, self.client_name = timeout, client_name
         self.password = password
         self.sock = None
         self.next_id = 1
@@ -42,6 +88,18 @@ class Connection:
     # ---- connection ----
 
     def open(self):
+        """Connects to the current server, else to the next ones in turn."""
+        error = None
+        for _ in self.servers:
+            self.host, self.port = self.servers[self.current]
+            try:
+                return self._open_one()
+            except QuiverError as e:
+                error = e
+                self.current = (self.current + 1) % len(self.servers)
+        raise error
+
+    def _open_one(self):
         try:
             sock = socket.create_connection((self.host, self.port), timeout=self.timeout)
         except OSError as e:
@@ -73,7 +131,9 @@ class Connection:
                 Hello.AddPassword(b, password)
             return Hello.End(b)
 
-        response = self.call(RequestBody.RequestBody.Hello, body, reconnect=False)
+        response = self._exchange([self.frame(RequestBody.RequestBody.Hello, body)])[0]
+        if response.Code() != 0:
+            raise QuiverError(response.Code(), (response.Message() or b"").decode())
         reply = body_as(response, HelloReply.HelloReply)
         self.server_version = (reply.ServerVersion() or b"").decode()
         self.durability = (reply.Durability() or b"").decode()
@@ -81,43 +141,64 @@ class Connection:
 
     # ---- requests ----
 
-    def frame(self, body_type, build_body):
-        """Builds one request frame; returns (id, bytes)."""
+    def frame(self, body_type, build_body, after=None, after_timeout_ms=0):
+        """Builds one request frame; returns (id, bytes). after: changelog
+        positions [(partition, offset)] the server applies before serving."""
         b = flatbuffers.Builder(1024)
         body = build_body(b)
+        positions = None
+        if after:
+            Request.StartAfterVector(b, len(after))
+            for partition, offset in reversed(after):
+                Position.CreatePosition(b, partition, offset)
+            positions = b.EndVector()
         request_id = self.next_id
         self.next_id += 1
         Request.Start(b)
         Request.AddId(b, request_id)
         Request.AddBodyType(b, body_type)
         Request.AddBody(b, body)
+        if positions is not None:
+            Request.AddAfter(b, positions)
+            Request.AddAfterTimeoutMs(b, max(1, int(after_timeout_ms)))
         b.FinishSizePrefixed(Request.End(b))
         return request_id, bytes(b.Output())
 
-    def call(self, body_type, build_body, reconnect=True):
-        return self.pipeline([(body_type, build_body)], reconnect)[0]
+    def call(self, body_type, build_body, after=None, after_timeout_ms=0):
+        return self.pipeline([(body_type, build_body)], after, after_timeout_ms)[0]
 
-    def pipeline(self, requests, reconnect=True):
+    def pipeline(self, requests, after=None, after_timeout_ms=0):
         """Sends every (body_type, build_body) in one write and returns their
         Responses in order. A Response with an error code raises QuiverError
         after every answer has been read."""
-        frames = [self.frame(t, f) for t, f in requests]
-        if self.sock is not None and reconnect and self._closed_by_peer():
+        frames = [self.frame(t, f, after, after_timeout_ms) for t, f in requests]
+        if self.sock is not None and self._closed_by_peer():
             self.close()  # e.g. quiverd restarted while we were idle: reconnect below
-        if self.sock is None:
-            if not reconnect:
-                raise QuiverError("Unavailable", "not connected")
-            self.open()
-        try:
-            self.sock.sendall(b"".join(f for _, f in frames))
-            responses = [self._receive(request_id) for request_id, _ in frames]
-        except OSError as e:
-            self.close()
-            raise QuiverError("Unavailable", f"connection to quiverd lost: {e}") from None
+        for attempt in range(len(self.servers)):
+            if self.sock is None:
+                self.open()
+            try:
+                responses = self._exchange(frames)
+                break
+            except QuiverError as e:
+                if e.code != "Unavailable" or attempt + 1 == len(self.servers):
+                    raise
+                self.current = (self.current + 1) % len(self.servers)
         for r in responses:
             if r.Code() != 0:
                 raise QuiverError(r.Code(), (r.Message() or b"").decode())
         return responses
+
+    def _exchange(self, frames):
+        """Sends frames and reads their Responses; a lost connection is
+        closed and raises Unavailable."""
+        try:
+            self.sock.sendall(b"".join(f for _, f in frames))
+            return [self._receive(request_id) for request_id, _ in frames]
+        except OSError as e:
+            self.close()
+            raise QuiverError("Unavailable",
+                              f"connection to quiverd at {self.host}:{self.port} lost: {e}") from None
 
     def _closed_by_peer(self):
         """True if the server has closed this (idle) connection."""

@@ -45,7 +45,7 @@ def test_every_type_round_trips(q):
         {"user_id": "u2", "b": False, "i32": 7, "i64": -1, "f32": -2.5, "f64": 3.0,
          "s": "", "raw": b"", "vec": [4, 5, 6, 7]},
     ]
-    assert q.put("all_types", rows) == {"applied": 2, "stale": 0}
+    assert q.put("all_types", rows) == {"applied": 2, "stale": 0, "positions": []}
     f = q.get_online_features("all_types", ["u1", "u2"])
     assert f["b"].tolist() == [True, False]
     assert f["i32"].dtype == np.int32 and f["i32"].tolist() == [-7, 7]
@@ -93,7 +93,7 @@ def test_put_takes_dataframes_with_event_times_and_batches(q):
         "count": [1, 2, 3, 4],
         "event_timestamp": [NOW - pd.Timedelta("10min"), NOW, NOW, NOW - pd.Timedelta("20min")],
     })
-    assert q.put("profile", frame, batch_rows=3) == {"applied": 3, "stale": 1}
+    assert q.put("profile", frame, batch_rows=3) == {"applied": 3, "stale": 1, "positions": []}
     f = q.get_online_features("profile", ["a", "b", "c"])
     assert f["count"].tolist() == [1, 2, 3]
     assert f.event_time_ms["profile"][1] == NOW.value // 1_000_000

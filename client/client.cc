@@ -94,6 +94,11 @@ Status ParseEndpoint(const std::string& s, std::string* host, uint16_t* port) {
   return Status::Ok();
 }
 
+// A cluster member that catches up with the changelog refuses reads.
+bool IsLoading(const Status& s) {
+  return s.code() == StatusCode::kUnavailable && s.message().starts_with("LOADING ");
+}
+
 }  // namespace
 
 Status Client::Impl::ParseServers() {
@@ -145,8 +150,10 @@ Result<Frame> Client::Impl::Call(fb::RequestBody type, flatbuffers::Offset<void>
   std::span<const uint8_t> bytes(builder.GetBufferPointer(), builder.GetSize());
   std::vector<uint8_t> copy;  // the request, once reconnecting reuses the builder
   // A Backfill runs its events through windows: sent twice, it counts them
-  // twice. Every other request may be sent again (a write with its id).
-  const size_t attempts = type == fb::RequestBody::Backfill ? 1 : servers.size();
+  // twice; a Checkpoint names a directory on its server. Every other
+  // request may be sent again (a write with its id).
+  const size_t attempts =
+      type == fb::RequestBody::Backfill || type == fb::RequestBody::Checkpoint ? 1 : servers.size();
   for (size_t attempt = 1;; ++attempt) {
     if (!connection.is_open()) {
       if (copy.empty()) copy.assign(bytes.begin(), bytes.end());
@@ -155,12 +162,13 @@ Result<Frame> Client::Impl::Call(fb::RequestBody type, flatbuffers::Offset<void>
     }
     Status sent = connection.SendAll(bytes);
     Result<Frame> frame = sent.ok() ? connection.ReceiveFrame() : Result<Frame>(sent);
-    if (frame.ok()) {
-      QUIVER_RETURN_IF_ERROR(wire::CheckResponse(*frame, id).status());
-      return frame;
-    }
-    // The connection is closed: the server went away (or timed out).
-    if (attempt >= attempts) return frame.status();
+    Status status = frame.ok() ? wire::CheckResponse(*frame, id).status() : frame.status();
+    if (status.ok()) return frame;
+    // Another member may serve it: this one went away (the connection is
+    // closed), or catches up with the changelog (LOADING).
+    const bool moves = !frame.ok() || IsLoading(status);
+    if (!moves || attempt >= attempts) return status;
+    connection.Close();
     current = (current + 1) % servers.size();
   }
 }
@@ -317,6 +325,16 @@ Result<uint64_t> Client::Compact() {
   auto body = fb::CreateCompact(b);
   QUIVER_ASSIGN_OR_RETURN(Frame frame, impl_->Call(fb::RequestBody::Compact, body.Union()));
   return wire::DecodeCompact(frame);
+}
+
+Result<std::string> Client::Checkpoint(std::string_view dir) {
+  auto& b = impl_->builder;
+  b.Clear();
+  auto body = fb::CreateCheckpoint(b, b.CreateString(dir));
+  QUIVER_ASSIGN_OR_RETURN(Frame frame, impl_->Call(fb::RequestBody::Checkpoint, body.Union()));
+  const auto* reply = wire::ResponseOf(frame)->body_as_CheckpointReply();
+  if (reply == nullptr) return Status::ProtocolError("Checkpoint answered without its reply");
+  return reply->dir() != nullptr ? reply->dir()->str() : std::string();
 }
 
 Result<std::string> Client::Monitoring(MonitoringKind kind, std::string_view view,

@@ -15,6 +15,8 @@ struct ClusterOptions {
   int replication = 3;     // when the topic is created; at most the brokers' count
   // A write whose record is not in the log and applied by then fails.
   int64_t write_timeout_ms = 10'000;
+  // Serve reads while catching up with the changelog (else LOADING).
+  bool serve_stale = false;
   bool enabled() const { return !topic.empty(); }
 };
 

@@ -364,6 +364,10 @@ const Setting kSettings[] = {
         "cluster_write_timeout",
         "A cluster write not in the changelog and applied within this fails, from 100ms to 10m",
         100, 600'000),
+    Bool<&O::cluster, &C::serve_stale>(
+        "serve_stale",
+        "A cluster member serves reads while it catches up with the changelog: true or false "
+        "(false: they fail with LOADING until it has caught up)"),
 };
 
 }  // namespace

@@ -70,6 +70,8 @@ int Backfill(const ClientOptions& options, const BackfillArgs& args);
 int ShowStatus(const ClientOptions& options, bool json);
 // Starts a compaction of the server's history; with wait, returns when it ends.
 int Compact(const ClientOptions& options, bool wait);
+// Writes a checkpoint of the server's state into DIR (on its machine).
+int Checkpoint(const ClientOptions& options, const std::string& dir);
 
 // Shared by the commands.
 int Fail(const Status& status);

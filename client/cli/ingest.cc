@@ -235,6 +235,16 @@ int ShowStatus(const ClientOptions& options, bool json) {
   return 0;
 }
 
+int Checkpoint(const ClientOptions& options, const std::string& dir) {
+  auto client = Client::Connect(options);
+  if (!client.ok()) return Fail(client.status());
+  Result<std::string> written = (*client)->Checkpoint(dir);
+  if (!written.ok()) return Fail(written.status());
+  std::cout << "checkpoint of " << (*client)->server() << " written to " << *written
+            << " (on the server's machine)\n";
+  return 0;
+}
+
 int Compact(const ClientOptions& options, bool wait) {
   auto client = Client::Connect(options);
   if (!client.ok()) return Fail(client.status());

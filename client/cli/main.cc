@@ -117,6 +117,14 @@ int main(int argc, char** argv) {
           ->fallthrough();
   compact->add_flag("!--no-wait", compact_wait, "Return once started, not when done");
 
+  std::string checkpoint_dir;
+  auto* checkpoint =
+      app.add_subcommand("checkpoint",
+                         "Write a copy of the server's whole state into DIR, on the server's "
+                         "machine (a data directory to start a new member from)")
+          ->fallthrough();
+  checkpoint->add_option("DIR", checkpoint_dir, "A directory that does not exist yet")->required();
+
   bool status_json = false;
   auto* status = app.add_subcommand("status", "Server state: rows, window states, Kafka ingestion")
                      ->fallthrough();
@@ -167,6 +175,7 @@ int main(int argc, char** argv) {
   if (*backfill) return quiver::cli::Backfill(options, backfill_args);
   if (*status) return quiver::cli::ShowStatus(options, status_json);
   if (*compact) return quiver::cli::Compact(options, compact_wait);
+  if (*checkpoint) return quiver::cli::Checkpoint(options, checkpoint_dir);
   if (*stats) return quiver::cli::ShowStats(options, stats_view, stats_window, stats_json);
   if (*freshness) return quiver::cli::ShowFreshness(options, freshness_json);
   if (*drift) return quiver::cli::ShowDrift(options, drift_view, drift_window, drift_json);

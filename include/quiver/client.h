@@ -361,6 +361,12 @@ class Client {
   // finished before it (GetStatus().compaction shows when it is done).
   // FailedPrecondition if one is running or the server keeps no history.
   Result<uint64_t> Compact();
+  // Writes a checkpoint of the server's whole state into `dir`, a
+  // directory on the server's machine that must not exist yet; returns it
+  // as an absolute path. quiverd started with --data-dir on (a copy of) it
+  // is a copy of the server; on a cluster, a new member that then catches
+  // up from the changelog (docs/cluster.md#adding-a-member).
+  Result<std::string> Checkpoint(std::string_view dir);
   // A monitoring document, as JSON text; `view` names the view (kStats,
   // kCaptureBaseline, kClearBaseline; optional for kDrift); `window` is
   // "recent" or "since_start" (kDrift, kCaptureBaseline; empty: default).

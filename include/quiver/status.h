@@ -46,6 +46,7 @@ enum class ErrorKind : uint8_t {
   kBusy,          // the server is busy (a script is running)
   kMisconf,       // writes are refused: the disk failed (Redis's MISCONF)
   kClusterDown,   // the cluster's changelog cannot take the write (Redis's CLUSTERDOWN)
+  kLoading,       // a cluster member catching up refuses reads (Redis's LOADING)
 };
 
 // The kind's Redis error code ("WRONGTYPE", "OOM", …); "" for kNone.
@@ -105,6 +106,9 @@ class [[nodiscard]] Status {
   }
   static Status ClusterDown(std::string m) {
     return {StatusCode::kUnavailable, ErrorKind::kClusterDown, std::move(m)};
+  }
+  static Status Loading(std::string m) {
+    return {StatusCode::kUnavailable, ErrorKind::kLoading, std::move(m)};
   }
 
   bool ok() const { return code_ == StatusCode::kOk; }
@@ -202,6 +206,8 @@ inline std::string_view ErrorKindName(ErrorKind kind) {
       return "MISCONF";
     case ErrorKind::kClusterDown:
       return "CLUSTERDOWN";
+    case ErrorKind::kLoading:
+      return "LOADING";
   }
   return "";
 }

@@ -58,6 +58,14 @@ struct Part {
 // A record that cannot be applied yet is tried again after this long.
 constexpr int64_t kRetryMs = 200;
 
+// Why a partition stops when the log lost its next record.
+Status Deleted() {
+  return Status::FailedPrecondition(
+      "the changelog no longer holds this record (the topic's retention deleted it before "
+      "this member applied it): start the member again from a checkpoint of a peer "
+      "(docs/cluster.md#adding-and-removing-a-member)");
+}
+
 uint64_t RandomOrigin() {
   std::random_device rd;
   return (static_cast<uint64_t>(rd()) << 32) ^ rd() ^ static_cast<uint64_t>(MonotonicMs());
@@ -181,9 +189,13 @@ Status Changelog::Impl::CreateProducer() {
 
 Status Changelog::Impl::CreateConsumer() {
   std::vector<std::pair<std::string, std::string>> settings = {
-      {"bootstrap.servers", kafka.brokers}, {"group.id", "quiver-replica-" + options.replica_id},
-      {"enable.auto.commit", "false"},      {"enable.auto.offset.store", "false"},
-      {"auto.offset.reset", "earliest"},    {"fetch.wait.max.ms", "10"},
+      {"bootstrap.servers", kafka.brokers},
+      {"group.id", "quiver-replica-" + options.replica_id},
+      {"enable.auto.commit", "false"},
+      {"enable.auto.offset.store", "false"},
+      // A position the log no longer holds is an error, never a jump.
+      {"auto.offset.reset", "error"},
+      {"fetch.wait.max.ms", "10"},
       {"queued.min.messages", "1000000"}};
   settings.insert(settings.end(), kafka.config.begin(), kafka.config.end());
   QUIVER_ASSIGN_OR_RETURN(consumer, NewHandle(RD_KAFKA_CONSUMER, rd_kafka_conf_new(), settings));
@@ -196,6 +208,7 @@ Status Changelog::Impl::Assign() {
   parts = std::make_unique<Part[]>(static_cast<size_t>(partitions));
   tick_sent.assign(static_cast<size_t>(partitions), 0);
   rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(partitions);
+  std::vector<int32_t> gone;  // partitions whose next record the log no longer holds
   for (int32_t p = 0; p < partitions; ++p) {
     std::string stored;
     Result<bool> found = meta.Get(StateName(p), &stored);
@@ -218,6 +231,8 @@ Status Changelog::Impl::Assign() {
     if (rd_kafka_query_watermark_offsets(consumer, options.topic.c_str(), p, &low, &high, 10'000) ==
         RD_KAFKA_RESP_ERR_NO_ERROR) {
       parts[p].start_end = high;
+      // An empty member starts at the log's beginning, which must be offset 0.
+      if (low > parts[p].applied.load()) gone.push_back(p);
     }
   }
   const rd_kafka_resp_err_t err = rd_kafka_assign(consumer, list);
@@ -226,6 +241,8 @@ Status Changelog::Impl::Assign() {
     return Status::Unavailable(std::string("kafka: cannot consume the changelog: ") +
                                rd_kafka_err2str(err));
   }
+  for (int32_t p : gone)
+    Stop(p, parts[p].applied.load(), Deleted());
   return Status::Ok();
 }
 
@@ -338,6 +355,10 @@ void Changelog::Impl::RetryWaiting() {
 
 void Changelog::Impl::Handle(const rd_kafka_message_t& m, HistoryBatch* batch,
                              std::vector<std::pair<Done, Applied>>* done) {
+  if (m.err == RD_KAFKA_RESP_ERR__AUTO_OFFSET_RESET && m.partition >= 0 &&
+      m.partition < partitions && !parts[m.partition].stopped) {
+    return Stop(m.partition, parts[m.partition].applied.load(), Deleted());
+  }
   if (m.err != RD_KAFKA_RESP_ERR_NO_ERROR) {
     if (m.err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
       spdlog::warn("changelog {}: {}", options.topic, rd_kafka_message_errstr(&m));
@@ -653,6 +674,15 @@ Status Changelog::Skip(int partition, int64_t offset) {
     return Status::Unavailable("the changelog's thread did not answer");
   }
   return done.get();
+}
+
+Status Changelog::ReadsAllowed() const {
+  if (impl_->caught_up.load(std::memory_order_acquire) || impl_->options.serve_stale) {
+    return Status::Ok();
+  }
+  return Status::Loading(
+      "this cluster member is catching up with the changelog; it serves reads once it has "
+      "caught up (or with --serve-stale): read from another member meanwhile");
 }
 
 int64_t Changelog::SafeTime() const {

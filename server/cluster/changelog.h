@@ -118,6 +118,9 @@ class Changelog {
   void Propose(int partition, RecordKind kind, std::string_view body, std::string_view write_id,
                Done done);
   ChangelogStatus status() const;
+  // Ok if this member serves reads: it has caught up (or serve_stale is
+  // set); else LOADING.
+  Status ReadsAllowed() const;
   // Calls ready once this member has applied every record at or before
   // the positions (and its history shows them), or with Unavailable after
   // timeout_ms; at once with InvalidArgument for a position this topic

@@ -46,6 +46,8 @@ Status Create(rd_kafka_t* rk, const ClusterOptions& options, int brokers) {
   rd_kafka_NewTopic_t* topic = rd_kafka_NewTopic_new(options.topic.c_str(), options.partitions,
                                                      replication, err, sizeof err);
   if (topic == nullptr) return Status::InvalidArgument(std::string("cluster_topic: ") + err);
+  // Every record is kept: a new member may apply the log from its beginning.
+  rd_kafka_NewTopic_set_config(topic, "retention.ms", "-1");
   if (replication > 1) {
     // Acknowledged by acks=all means in this many replicas.
     const std::string min_isr = std::to_string(std::min(2, replication));

@@ -43,6 +43,7 @@ unsigned HttpStatusOf(const Status& s) {
     case ErrorKind::kBusy:
     case ErrorKind::kMisconf:
     case ErrorKind::kClusterDown:
+    case ErrorKind::kLoading:
       return 503;
     case ErrorKind::kNone:
       break;
@@ -283,6 +284,9 @@ HttpReply HttpApi::Route(HttpKind kind, std::string_view path, std::string_view 
       return ViewStats(path.substr(kViewsPrefix.size(),
                                    path.size() - kViewsPrefix.size() - kStatsSuffix.size()));
     case HttpKind::kFeatures:
+      if (changelog_ != nullptr) {  // a cluster member catching up serves no rows
+        if (Status stale = changelog_->ReadsAllowed(); !stale.ok()) return StatusError(stale);
+      }
       return post ? FeatureBatch(body) : FeatureRead(path, query);
     case HttpKind::kOther:
       break;

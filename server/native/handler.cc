@@ -37,6 +37,13 @@ size_t KindOf(const fb::Request& request) {
   return kind <= static_cast<size_t>(fb::RequestBody::MAX) ? kind : 0;
 }
 
+// Requests that read rows or views: a cluster member catching up refuses them.
+bool IsRead(fb::RequestBody type) {
+  return type == fb::RequestBody::Get || type == fb::RequestBody::GetAsOf ||
+         type == fb::RequestBody::History || type == fb::RequestBody::TrainingBatch ||
+         type == fb::RequestBody::ListViews || type == fb::RequestBody::DescribeView;
+}
+
 void FinishApplyReply(Builder& b, uint64_t id, const ApplyReport& report) {
   auto created = b.CreateVectorOfStrings(report.created);
   auto updated = b.CreateVectorOfStrings(report.updated);
@@ -140,6 +147,8 @@ bool NativeHandler::IsLong(const fb::Request& request) {
       return size(request.body_as_TrainingBatch()->event_time_ms()) >= kLongRows;
     case fb::RequestBody::Backfill:
       return size(request.body_as_Backfill()->events()) >= kLongRows;
+    case fb::RequestBody::Checkpoint:  // flushes and links or copies every file
+      return true;
     default:
       return false;
   }
@@ -203,6 +212,9 @@ Status NativeHandler::Dispatch(const fb::Request& request, Builder& b, uint64_t 
   if (!authenticated_ && request.body_type() != fb::RequestBody::Hello) {
     return Status::NoAuth("this server requires a password: send it in Hello");
   }
+  if (options_.changelog != nullptr && IsRead(request.body_type())) {
+    QUIVER_RETURN_IF_ERROR(options_.changelog->ReadsAllowed());
+  }
   switch (request.body_type()) {
     case fb::RequestBody::Hello:
       QUIVER_RETURN_IF_ERROR(Authenticate(*request.body_as_Hello()));
@@ -246,6 +258,8 @@ Status NativeHandler::Dispatch(const fb::Request& request, Builder& b, uint64_t 
       return HandleMonitoring(*request.body_as_GetMonitoring(), b, id);
     case fb::RequestBody::Compact:
       return HandleCompact(b, id);
+    case fb::RequestBody::Checkpoint:
+      return HandleCheckpoint(*request.body_as_Checkpoint(), b, id);
     case fb::RequestBody::NONE:
       break;
   }

@@ -29,6 +29,7 @@ struct History;
 struct TrainingBatch;
 struct Backfill;
 struct GetMonitoring;
+struct Checkpoint;
 struct Hello;
 }  // namespace fb
 
@@ -170,6 +171,7 @@ class NativeHandler {
   Status HandleStatus(Builder& b, uint64_t id);
   Status HandleMonitoring(const fb::GetMonitoring& request, Builder& b, uint64_t id);
   Status HandleCompact(Builder& b, uint64_t id);
+  Status HandleCheckpoint(const fb::Checkpoint& request, Builder& b, uint64_t id);
 
   // Checks a Hello's password (if the server requires one).
   Status Authenticate(const fb::Hello& hello);

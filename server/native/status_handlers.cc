@@ -1,4 +1,6 @@
 // NativeHandler's answers to Backfill, GetStatus and GetMonitoring.
+#include <filesystem>
+
 #include "server/native/codec.h"
 #include "server/native/handler.h"
 #include "service/backfill.h"
@@ -122,6 +124,22 @@ Status NativeHandler::HandleCompact(Builder& b, uint64_t id) {
   }
   QUIVER_ASSIGN_OR_RETURN(uint64_t finished, history->StartCompaction());
   FinishOk(b, id, fb::CreateCompactReply(b, finished));
+  return Status::Ok();
+}
+
+Status NativeHandler::HandleCheckpoint(const fb::Checkpoint& request, Builder& b, uint64_t id) {
+  HistoryStore* history = store_.history();
+  if (history == nullptr) {
+    return Status::FailedPrecondition(
+        "this server keeps no data directory to checkpoint (started with --durability memory)");
+  }
+  std::error_code ec;
+  const std::filesystem::path dir = std::filesystem::absolute(StringOf(request.dir()), ec);
+  if (ec || StringOf(request.dir()).empty()) {
+    return Status::InvalidArgument("a checkpoint needs a directory that does not exist yet");
+  }
+  QUIVER_RETURN_IF_ERROR(history->Checkpoint(dir.string()));
+  FinishOk(b, id, fb::CreateCheckpointReply(b, b.CreateString(dir.string())));
   return Status::Ok();
 }
 

@@ -83,6 +83,7 @@ std::span<const Command> ConnectionCommands();
 std::span<const Command> ServerCommands();
 std::span<const Command> TransactionCommands();
 std::span<const Command> ClusterCommands();
+std::span<const Command> SentinelCommands();
 
 // What CLIENT LIST and INFO show of a connection; written by its own thread
 // (counters with relaxed stores), read by any under the registry's lock.

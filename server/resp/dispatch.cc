@@ -31,7 +31,7 @@ struct Table {
   Table() {
     for (auto group :
          {StringCommands(), KeyCommands(), HashCommands(), ListCommands(), ConnectionCommands(),
-          ServerCommands(), TransactionCommands(), ClusterCommands()}) {
+          ServerCommands(), TransactionCommands(), ClusterCommands(), SentinelCommands()}) {
       for (const Command& c : group) {
         all.push_back(&c);
         by_name.emplace(c.name, &c);
@@ -253,6 +253,11 @@ void Execute(Context& ctx, Args args, const Command* cmd) {
   if (!ArityOk(*cmd, args.size())) {
     if (s.in_multi) s.multi_failed = true;
     return ReplyWrongArity(ctx, cmd->name);
+  }
+  if (ctx.shared.changelog != nullptr && (cmd->flags & kReadOnly) && !(cmd->flags & kWrite)) {
+    if (Status stale = ctx.shared.changelog->ReadsAllowed(); !stale.ok()) {
+      return Refuse(ctx, stale);
+    }
   }
   if (s.in_multi && !(cmd->flags & kNoQueue)) {
     // As Redis: over the limit, nothing more is queued (EXEC then aborts).

@@ -16,6 +16,7 @@ std::string ErrorReply(const Status& status) {
     case ErrorKind::kBusy:
     case ErrorKind::kMisconf:
     case ErrorKind::kClusterDown:
+    case ErrorKind::kLoading:
       break;
   }
   return status.KindAndMessage();

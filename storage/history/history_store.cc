@@ -3,11 +3,13 @@
 #include <algorithm>
 #include <chrono>
 #include <cstring>
+#include <filesystem>
 #include <limits>
 #include <optional>
 #include <utility>
 
 #include <rocksdb/db.h>
+#include <rocksdb/utilities/checkpoint.h>
 #include <spdlog/spdlog.h>
 
 #include "storage/history/entity_versions.h"
@@ -441,6 +443,19 @@ void HistoryStore::SetRetention(uint32_t view_id, int64_t retention_ms) {
 Status HistoryStore::Flush() {
   QUIVER_ASSIGN_OR_RETURN(DbUse db, Use());
   return FromRocks(db->Flush(rocksdb::FlushOptions(), OpenHandles()), "flushing the history");
+}
+
+Status HistoryStore::Checkpoint(const std::string& dir) {
+  std::error_code ec;
+  if (dir.empty()) return Status::InvalidArgument("a checkpoint needs a directory");
+  if (std::filesystem::exists(dir, ec)) {
+    return Status::AlreadyExists("checkpoint directory " + dir + " exists: name a new one");
+  }
+  QUIVER_ASSIGN_OR_RETURN(DbUse db, Use());
+  rocksdb::Checkpoint* raw = nullptr;
+  QUIVER_RETURN_IF_ERROR(FromRocks(rocksdb::Checkpoint::Create(db.db, &raw), "a checkpoint"));
+  std::unique_ptr<rocksdb::Checkpoint> checkpoint(raw);
+  return FromRocks(checkpoint->CreateCheckpoint(dir), "writing a checkpoint into " + dir);
 }
 
 Status HistoryStore::CompactHistory() {

@@ -198,6 +198,10 @@ class HistoryStore {
   Status CompactHistory();
   // Writes every column's memtable to table files now (tests, tools).
   Status Flush();
+  // Writes a consistent copy of the whole store (every column) into dir,
+  // which must not exist: table files hard-linked where the file system
+  // allows, the rest copied. Opening dir gives the store as of now.
+  Status Checkpoint(const std::string& dir);
 
   // A compaction of the whole history started by StartCompaction, which
   // applies every view's retention now instead of when RocksDB next

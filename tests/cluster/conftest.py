@@ -11,6 +11,7 @@ import pytest
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
 from kafka_mock import KafkaMock  # noqa: E402
 from quiverd import Quiverd, wait_for  # noqa: E402,F401  (re-exported to the tests)
+from replicas import wait_caught_up  # noqa: E402
 
 TOPIC = "quiver-changelog"
 PARTITIONS = 8
@@ -45,12 +46,16 @@ class Cluster:
         self.topic = topic
         self.members = []
 
-    def add(self, replica_id=None, data_dir=None, extra=()):
+    def add(self, replica_id=None, data_dir=None, extra=(), caught_up=True):
+        """A new member; once it has caught up with the changelog (it
+        refuses reads until then), unless caught_up is False."""
         replica_id = replica_id or f"r{len(self.members) + 1}"
         member = Quiverd("--kafka-brokers", self.kafka.bootstrap, "--cluster-topic", self.topic,
                          "--replica-id", replica_id, "--kafka-config",
                          "topic.metadata.refresh.interval.ms=1000", *extra, data_dir=data_dir)
         self.members.append(member)
+        if caught_up:
+            wait_caught_up(member)
         return member
 
     def stop(self):

@@ -43,6 +43,15 @@ def converge(members, timeout=60):
         return True
 
     wait_for(done, f"members did not converge on {target}", timeout)
+    for m in members:  # a member serves reads once caught up
+        wait_caught_up(m, timeout)
+
+
+def wait_caught_up(member, timeout=60):
+    """Waits until the member has caught up with the changelog (it refuses
+    reads before, unless --serve-stale)."""
+    wait_for(lambda: member.client().info("replication")["cluster_caught_up"] == 1,
+             "the member did not catch up", timeout)
 
 
 def dump(member, db=0):

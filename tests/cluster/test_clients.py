@@ -9,6 +9,8 @@ import subprocess
 import threading
 
 import pytest
+import redis
+import redis.sentinel
 
 import quiver
 from conftest import DEFS, PARTITIONS, Quiverd, wait_for
@@ -151,3 +153,31 @@ def test_clients_move_to_another_member_when_theirs_is_killed(feature_cluster):
     for m in (a, c):
         assert rows_of(cli(m, "get", "profile", "--json", *[f"k{n}" for n in acked])) == \
             rows_of(cli(b, "get", "profile", "--json", *[f"k{n}" for n in acked]))
+
+
+def test_redis_sentinel_clients_find_a_serving_member_and_move_when_it_dies(cluster):
+    a, b, _ = cluster.members
+    topic = cluster.topic  # the "master"'s name
+    r = a.client()
+    assert r.execute_command("SENTINEL", "GET-MASTER-ADDR-BY-NAME", topic) == \
+        [b"127.0.0.1", str(a.resp_port).encode()]
+    assert r.execute_command("SENTINEL", "GET-MASTER-ADDR-BY-NAME", "other") is None
+    with pytest.raises(redis.ResponseError, match="No such master with that name"):
+        r.execute_command("SENTINEL", "MASTER", "other")
+    with pytest.raises(redis.ResponseError, match="Unknown sentinel subcommand"):
+        r.execute_command("SENTINEL", "FAILOVER", topic)
+    assert r.execute_command("SENTINEL", "REPLICAS", topic) == []
+    # redis-py's Sentinel client, given every member as a sentinel.
+    sentinel = redis.sentinel.Sentinel([("127.0.0.1", m.resp_port) for m in cluster.members],
+                                       socket_timeout=10)
+    assert sentinel.discover_master(topic) == ("127.0.0.1", a.resp_port)
+    master = sentinel.master_for(topic, socket_timeout=10)
+    assert master.incr("n") == 1
+    a.proc.kill()
+    a.proc.wait(60)
+    try:  # the pooled connection to a is found dead before the command is sent
+        value = master.incr("n")
+    except redis.ConnectionError:  # or while it is sent: a is gone, it applied nothing
+        value = master.incr("n")
+    assert value == 2
+    assert sentinel.discover_master(topic) == ("127.0.0.1", b.resp_port)

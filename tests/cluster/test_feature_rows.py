@@ -5,8 +5,11 @@ every member computed them."""
 
 import threading
 
+import pytest
+import redis
+
 import quiver
-from replicas import cli, converge, health, metric_samples, rows_of
+from replicas import cli, converge, health, http_get, metric_samples, rows_of
 from conftest import USERS, wait_for
 
 
@@ -93,11 +96,30 @@ def test_a_write_to_a_view_a_member_lacks_waits_until_it_is_defined(cluster, def
     assert max(metric_samples(cluster.members[0], "quiver_cluster_waiting").values()) == 1
     # A member started now cannot catch up past the waiting record: it says
     # so on /health.
-    late = cluster.add("late")
+    late = cluster.add("late", caught_up=False)
     wait_for(lambda: waiting(late), "the late member did not wait")
     status, body = health(late)
     assert status == 503 and body["status"] == "catching_up"
     assert body["cluster"]["caught_up"] is False and body["cluster"]["replica_id"] == "late"
+    # Until it has caught up it refuses reads on every port (LOADING), and
+    # clients given other members move to one that serves them.
+    with pytest.raises(redis.exceptions.BusyLoadingError, match="catching up"):
+        late.client().get("anything")
+    status, text = http_get(late, "/v1/features/profile/u1")
+    assert status == 503 and "LOADING" in text
+    with quiver.Client("127.0.0.1", late.port) as q, pytest.raises(quiver.QuiverError,
+                                                                  match="LOADING"):
+        q.views()
+    with quiver.Client(servers=[f"127.0.0.1:{late.port}", f"127.0.0.1:{lone.port}"]) as q:
+        assert q.get_online_features("profile:visits", ["u1"])["profile:visits"].tolist() == [7]
+        assert q.server == f"127.0.0.1:{lone.port}"
+    # Redis Sentinel clients are sent elsewhere too.
+    assert late.client().execute_command("SENTINEL", "GET-MASTER-ADDR-BY-NAME",
+                                         cluster.topic) is None
+    # --serve-stale serves what it has applied meanwhile; it is still not ready.
+    stale = cluster.add("stale", extra=("--serve-stale", "true"), caught_up=False)
+    wait_for(lambda: waiting(stale), "the stale member did not wait")
+    assert stale.client().get("anything") is None and health(stale)[0] == 503
     with quiver.Client("127.0.0.1", cluster.members[1].port) as q:
         q.apply(defs_file)  # through the changelog: every member has the views now
     converge(cluster.members)

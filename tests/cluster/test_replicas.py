@@ -6,6 +6,7 @@ killed mid-stream comes back with every acknowledged write applied once."""
 import json
 import os
 import subprocess
+import tempfile
 import threading
 
 import pytest
@@ -14,7 +15,7 @@ import redis
 import quiver
 
 from conftest import PARTITIONS, wait_for
-from replicas import converge, dump, health, metric_samples
+from replicas import converge, dump, health, metric_samples, positions
 
 # Per client; fewer under the sanitizers, which slow quiverd ten times.
 INCRS = 60 if os.environ.get("QUIVER_SANITIZE") else 150
@@ -160,3 +161,24 @@ def test_a_new_empty_member_catches_up_from_the_log(cluster):
     late = cluster.add("late")
     assert_equal_replicas(cluster.members)
     assert int(late.client().get("counter")) == INCRS
+
+
+def test_a_new_member_starts_from_a_checkpoint_of_another_and_catches_up(cluster):
+    first, second, _ = cluster.members
+    run_writers([first], per_member=1)
+    converge(cluster.members)
+    before = sum(applied for applied, _ in positions(first).values())
+    directory = os.path.join(tempfile.mkdtemp(prefix="quiver-checkpoint-"), "copy")
+    out = subprocess.run([first.quiver_cli, "--port", str(first.port), "checkpoint", directory],
+                         capture_output=True, text=True, check=True, timeout=120).stdout
+    assert f"written to {directory}" in out
+    again = subprocess.run([first.quiver_cli, "--port", str(first.port), "checkpoint", directory],
+                           capture_output=True, text=True, timeout=120)
+    assert again.returncode != 0 and "exists" in again.stderr
+    run_writers([second], per_member=1)  # after the checkpoint: only in the log
+    late = cluster.add("from-checkpoint", data_dir=directory)
+    state = assert_equal_replicas(cluster.members)
+    assert int(state[b"counter"][1]) == 2 * INCRS
+    # It applied the records after the checkpoint's offsets, not the whole log.
+    log = sum(applied for applied, _ in positions(late).values())
+    assert metric_samples(late, "quiver_cluster_records_applied_total")[""] <= log - before

@@ -11,8 +11,8 @@ import numpy as np
 
 from . import columns
 from .errors import QuiverError
-from .fb import (ApplyDefinitions, ApplyReply, Compact, CompactReply, Delete, DeleteReply,
-                 DescribeView, Get, GetMonitoring, GetReply, GetStatus, KeyColumn, ListViews,
+from .fb import (ApplyDefinitions, ApplyReply, Checkpoint, CheckpointReply, Compact,
+                 CompactReply, Delete, DeleteReply, DescribeView, Get, GetMonitoring, GetReply, GetStatus, KeyColumn, ListViews,
                  MonitoringKind, MonitoringReply, Ping, Put, PutReply, RequestBody, RowState,
                  StatusReply, TrainingBatch, TrainingReply, ViewInfo, ViewList)
 from .wire import Connection, WriteIds, body_as, offsets_vector, parse_servers, strings_vector
@@ -244,6 +244,21 @@ class Client:
         status["memory"] = {"total": sum(parts.values()),
                             "max_memory": status.pop("max_memory"), **parts}
         return status
+
+    def checkpoint(self, directory):
+        """Writes a copy of the server's whole state into ``directory``, on
+        the server's machine (it must not exist yet); returns it as an
+        absolute path. quiverd started with --data-dir on (a copy of) it is
+        a copy of the server: on a cluster, a new member."""
+        def body(b):
+            text = b.CreateString(str(directory))
+            Checkpoint.Start(b)
+            Checkpoint.AddDir(b, text)
+            return Checkpoint.End(b)
+        # Not sent to another member: the directory is on this one's machine.
+        reply = body_as(self._conn.call(RB.Checkpoint, body, move=False),
+                        CheckpointReply.CheckpointReply)
+        return (reply.Dir() or b"").decode()
 
     def compact(self, wait=True, poll_seconds=0.2):
         """Compacts the whole history now, which applies every view's

@@ -164,26 +164,35 @@ class Connection:
         b.FinishSizePrefixed(Request.End(b))
         return request_id, bytes(b.Output())
 
-    def call(self, body_type, build_body, after=None, after_timeout_ms=0):
-        return self.pipeline([(body_type, build_body)], after, after_timeout_ms)[0]
+    def call(self, body_type, build_body, after=None, after_timeout_ms=0, move=True):
+        return self.pipeline([(body_type, build_body)], after, after_timeout_ms, move)[0]
 
-    def pipeline(self, requests, after=None, after_timeout_ms=0):
+    def pipeline(self, requests, after=None, after_timeout_ms=0, move=True):
         """Sends every (body_type, build_body) in one write and returns their
         Responses in order. A Response with an error code raises QuiverError
-        after every answer has been read."""
+        after every answer has been read. move: when the server goes away
+        (or catches up with a cluster's changelog), send them to the next."""
         frames = [self.frame(t, f, after, after_timeout_ms) for t, f in requests]
         if self.sock is not None and self._closed_by_peer():
             self.close()  # e.g. quiverd restarted while we were idle: reconnect below
-        for attempt in range(len(self.servers)):
+        attempts = len(self.servers) if move else 1
+        for attempt in range(attempts):
+            last = attempt + 1 == attempts
             if self.sock is None:
                 self.open()
             try:
                 responses = self._exchange(frames)
-                break
             except QuiverError as e:
-                if e.code != "Unavailable" or attempt + 1 == len(self.servers):
+                if e.code != "Unavailable" or last:
                     raise
                 self.current = (self.current + 1) % len(self.servers)
+                continue
+            # A member catching up with the changelog refuses reads: another may serve them.
+            if last or not any(r.Code() == 6 and (r.Message() or b"").startswith(b"LOADING ")
+                               for r in responses):
+                break
+            self.close()
+            self.current = (self.current + 1) % len(self.servers)
         for r in responses:
             if r.Code() != 0:
                 raise QuiverError(r.Code(), (r.Message() or b"").decode())

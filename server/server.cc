@@ -339,9 +339,11 @@ class MemberApplier final : public cluster::RecordApplier {
  public:
   MemberApplier(KeySpace& ks, FeatureStore& store, resp::Shared& shared)
       : store_(store), resp_(ks, store, shared) {}
-  Result<std::string> Apply(cluster::RecordKind kind, std::string_view body, int64_t time_ms,
-                            HistoryBatch* batch) override {
-    if (kind == cluster::RecordKind::kCommands) return resp_.Apply(kind, body, time_ms, batch);
+  Result<std::string> Apply(cluster::RecordKind kind, std::string_view body, int32_t partition,
+                            int64_t time_ms, HistoryBatch* batch) override {
+    if (kind == cluster::RecordKind::kCommands) {
+      return resp_.Apply(kind, body, partition, time_ms, batch);
+    }
     return cluster::ApplyFeatureRecord(store_, kind, body, time_ms, batch);
   }
 

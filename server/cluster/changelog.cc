@@ -391,7 +391,7 @@ void Changelog::Impl::Handle(const rd_kafka_message_t& m, HistoryBatch* batch,
     reply = *first;
     deduplicated.fetch_add(1, std::memory_order_relaxed);
   } else if (header.kind != RecordKind::kTick) {
-    reply = applier.Apply(header.kind, body, time, writes);
+    reply = applier.Apply(header.kind, body, m.partition, time, writes);
     if (!reply.ok() && reply.status().code() == StatusCode::kUnavailable) {
       return Wait(m.partition, m.offset, reply.status());
     }

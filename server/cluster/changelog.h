@@ -50,8 +50,10 @@ namespace quiver::cluster {
 class RecordApplier {
  public:
   virtual ~RecordApplier() = default;
-  // Applies a record's body (any kind but kTick) as of time_ms, adding
-  // what it writes to *batch (nullptr: no history). Returns the reply for
+  // Applies a record's body (any kind but kTick) of a partition as of
+  // time_ms, adding what it writes to *batch (nullptr: no history). A
+  // record proposed to every partition (FLUSHALL) acts on the keys of its
+  // own. Returns the reply for
   // the writer's client: an error the request deserved (a wrong type, an
   // unknown field) is part of the reply, since every member computes it
   // alike. An error status is about this member:
@@ -60,8 +62,8 @@ class RecordApplier {
   //     record is tried again;
   //   any other: the record cannot be applied (corrupt); the partition
   //     stops.
-  virtual Result<std::string> Apply(RecordKind kind, std::string_view body, int64_t time_ms,
-                                    HistoryBatch* batch) = 0;
+  virtual Result<std::string> Apply(RecordKind kind, std::string_view body, int32_t partition,
+                                    int64_t time_ms, HistoryBatch* batch) = 0;
 };
 
 // Where a proposed record landed, and what applying it answered.

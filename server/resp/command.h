@@ -201,6 +201,9 @@ struct Session {
 struct Proposal {
   int partition = -1;  // -1: none
   std::string body;    // a kCommands record body (server/cluster/record.h)
+  // The record goes to every partition (FLUSHDB, FLUSHALL): the reply is
+  // given once each has applied it.
+  bool every_partition = false;
 };
 
 struct Context {
@@ -220,6 +223,8 @@ struct Context {
   // Applying a changelog record: the writer checked memory and disk before
   // proposing it, and every replica must apply it alike.
   bool applying = false;
+  // The changelog partition of the record applied; -1: none.
+  int32_t partition = -1;
 
   int db() const { return session.db; }
   int64_t now() const { return ks.NowMs(); }

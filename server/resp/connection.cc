@@ -3,6 +3,10 @@
 #include <spdlog/spdlog.h>
 #include <boost/asio/post.hpp>
 
+#include <atomic>
+#include <memory>
+#include <mutex>
+
 #include "server/cluster/changelog.h"
 #include "server/resp/errors.h"
 #include "server/resp/replicated.h"
@@ -235,27 +239,49 @@ void RespConnection::RunLong(size_t i) {
 
 void RespConnection::Propose(size_t i) {
   resp::Proposal proposal = std::move(proposal_);
-  proposal_.partition = -1;
+  proposal_ = resp::Proposal();
   const int64_t start = MonotonicNs();
-  shared_.changelog->Propose(
-      proposal.partition, cluster::RecordKind::kCommands, proposal.body, /*write_id=*/"",
-      [this, i, start, resume = Suspend()](Result<cluster::Applied> applied) {
-        std::string reply;
-        if (applied.ok()) {
-          reply = std::move(applied->reply);
-        } else {
-          protocol::RespWriter out(&reply);
-          out.Error(resp::ErrorReply(applied.status()));
-        }
-        resume([this, i, start, reply = std::move(reply)] {
-          recorder_.Record(FrontEnd::kResp, resp::CommandId(commands_[i]), MonotonicNs() - start,
-                           IsError(reply));
-          const size_t mark = pending().size();
-          pending().append(reply);
-          HoldReplies(mark);
-          ProcessRequests();  // the rest of its batch, then what came after
+  // The replies of the records (one, or one per partition): the command's
+  // is the first error among them, else the last.
+  struct Gather {
+    std::mutex mu;
+    std::string reply;
+    bool failed = false;
+    std::atomic<int> left{0};
+  };
+  auto gather = std::make_shared<Gather>();
+  const int records = proposal.every_partition ? shared_.changelog->partitions() : 1;
+  gather->left = records;
+  Resume resume = Suspend();
+  for (int r = 0; r < records; ++r) {
+    shared_.changelog->Propose(
+        proposal.every_partition ? r : proposal.partition, cluster::RecordKind::kCommands,
+        proposal.body, /*write_id=*/"",
+        [this, i, start, resume, gather](Result<cluster::Applied> applied) {
+          {
+            std::lock_guard<std::mutex> lock(gather->mu);
+            if (!gather->failed && applied.ok()) {
+              gather->failed = IsError(applied->reply);
+              gather->reply = std::move(applied->reply);
+            } else if (!gather->failed) {
+              gather->failed = true;
+              gather->reply.clear();
+              protocol::RespWriter(&gather->reply).Error(resp::ErrorReply(applied.status()));
+            }
+          }
+          if (gather->left.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
+          resume([this, i, start, gather] { Replied(i, start, gather->reply); });
         });
-      });
+  }
+}
+
+void RespConnection::Replied(size_t i, int64_t start, std::string_view reply) {
+  recorder_.Record(FrontEnd::kResp, resp::CommandId(commands_[i]), MonotonicNs() - start,
+                   IsError(reply));
+  const size_t mark = pending().size();
+  pending().append(reply);
+  HoldReplies(mark);
+  ProcessRequests();  // the rest of its batch, then what came after
 }
 
 bool RespConnection::ReadPaused() const {

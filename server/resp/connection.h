@@ -57,6 +57,8 @@ class RespConnection : public StreamConnection {
   // Sends proposal_ (batch_[i]'s) to the changelog; its reply is added
   // once this server applied it, and the batch goes on.
   void Propose(size_t i);
+  // Adds the reply of batch_[i], proposed at `start`, and goes on.
+  void Replied(size_t i, int64_t start, std::string_view reply);
   // Parses up to kBatch requests into batch_; returns how many. A protocol
   // error (after them) goes to *error; *more is set if requests may be
   // buffered still (parsing stopped early, before authentication).

@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "server/cluster/changelog.h"
+#include "server/cluster/slots.h"
 #include "server/resp/arguments.h"
 #include "server/resp/helpers.h"
 
@@ -293,11 +295,33 @@ void DbSize(Context& ctx, Args) {
   ctx.out.Integer(ctx.ks.Size(ctx.db()));
 }
 
+// A cluster member applies FLUSHDB and FLUSHALL as one record in every
+// changelog partition, each removing the keys of its own partition, in
+// that partition's order (docs/cluster.md).
+void FlushPartition(Context& ctx, int db) {
+  const int partitions = ctx.shared.changelog->partitions();
+  std::vector<std::string> keys;
+  ctx.ks.ForEach(db, [&](const Record& r) {
+    if (cluster::PartitionOf(r.key(), partitions) == ctx.partition) keys.emplace_back(r.key());
+  });
+  for (const std::string& key : keys) {
+    (void)ctx.ks.Mutate(db, key,
+                        [](const Record*) -> Result<Change> { return Change{Change::kErase}; });
+    if (ctx.txn != nullptr) (void)ctx.ks.Snapshot(db, key, ctx.txn);  // its removal, logged
+  }
+}
+
 // FLUSHDB and FLUSHALL take [ASYNC | SYNC]; both run synchronously here.
 void FlushCommand(Context& ctx, Args args, bool all) {
   if (args.size() > 2 ||
       (args.size() == 2 && !EqualsNoCase(args[1], "ASYNC") && !EqualsNoCase(args[1], "SYNC"))) {
     return ctx.out.Error(kSyntaxError);
+  }
+  if (ctx.applying && ctx.partition >= 0 && ctx.shared.changelog != nullptr) {
+    for (int db = all ? 0 : ctx.db(); db < (all ? ctx.ks.databases() : ctx.db() + 1); ++db)
+      FlushPartition(ctx, db);
+    if (ctx.partition == 0) ctx.shared.flushes.fetch_add(1, std::memory_order_relaxed);
+    return ctx.out.Ok();
   }
   ctx.ks.Flush(all ? -1 : ctx.db(), ctx.txn);
   ctx.shared.flushes.fetch_add(1, std::memory_order_relaxed);

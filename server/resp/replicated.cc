@@ -12,14 +12,28 @@ namespace quiver::resp {
 
 namespace {
 
-// The partition every key of the commands maps to; -1 after replying
-// CROSSSLOT (or that a command with no key cannot be proposed).
+constexpr int kEveryPartition = -2;
+
+bool IsFlush(const Command& cmd) {
+  return cmd.name == "flushdb" || cmd.name == "flushall";
+}
+
+// The partition every key of the commands maps to; kEveryPartition for a
+// FLUSHDB or FLUSHALL alone; -1 after replying CROSSSLOT (or that a
+// command with no key cannot be proposed).
 int PartitionOf(Context& ctx, std::span<const std::vector<std::string_view>> commands) {
   const int partitions = ctx.shared.changelog->partitions();
   int partition = -1;
   for (const auto& words : commands) {
     const Command* cmd = FindCommand(words[0]);
     if (cmd == nullptr || !(cmd->flags & kWrite)) continue;
+    if (IsFlush(*cmd) && commands.size() == 1) return kEveryPartition;
+    if (IsFlush(*cmd)) {
+      ctx.out.Error(std::string("ERR ") + (cmd->name == "flushdb" ? "FLUSHDB" : "FLUSHALL") +
+                    " inside a transaction is not replicated through the changelog: run it "
+                    "alone");
+      return -1;
+    }
     if (cmd->first_key <= 0) {
       ctx.out.Error("ERR " + std::string(cmd->name) +
                     " is not replicated through the changelog yet: run it on each member with "
@@ -50,8 +64,9 @@ bool Proposed(const Session& session, const Command* cmd) {
 void Propose(Context& ctx, std::span<const std::vector<std::string_view>> commands,
              bool transaction) {
   const int partition = PartitionOf(ctx, commands);
-  if (partition < 0) return;
-  ctx.proposal->partition = partition;
+  if (partition == -1) return;
+  ctx.proposal->every_partition = partition == kEveryPartition;
+  ctx.proposal->partition = std::max(partition, 0);
   ctx.proposal->body.clear();
   cluster::EncodeCommands(ctx.session.proto, transaction, ctx.db(), commands, &ctx.proposal->body);
 }
@@ -60,7 +75,7 @@ RespApplier::RespApplier(KeySpace& ks, FeatureStore& store, Shared& shared)
     : ks_(ks), store_(store), shared_(shared), info_(std::make_shared<ClientInfo>()) {}
 
 Result<std::string> RespApplier::Apply(cluster::RecordKind kind, std::string_view body,
-                                       int64_t time_ms, HistoryBatch* batch) {
+                                       int32_t partition, int64_t time_ms, HistoryBatch* batch) {
   if (kind != cluster::RecordKind::kCommands) {
     return Status::InvalidArgument("not a RESP commands record");
   }
@@ -90,6 +105,7 @@ Result<std::string> RespApplier::Apply(cluster::RecordKind kind, std::string_vie
   out.SetVersion(c.proto);
   Context ctx{ks_, store_, shared_, session, out};
   ctx.applying = true;
+  ctx.partition = partition;
   ctx.txn = ks_.log() != nullptr ? batch : nullptr;
   KeySpace::ClockScope clock(ks_, time_ms);
   rcu::RetireBatch retire;

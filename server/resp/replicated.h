@@ -25,7 +25,9 @@ namespace quiver::resp {
 bool Proposed(const Session& session, const Command* cmd);
 
 // Fills ctx.proposal with the commands as one record (a transaction's
-// reply is an array), or replies why they cannot be proposed.
+// reply is an array), or replies why they cannot be proposed. FLUSHDB and
+// FLUSHALL become a record for every partition, each removing the keys of
+// its own.
 // REQUIRES: ctx.proposal and ctx.shared.changelog set.
 void Propose(Context& ctx, std::span<const std::vector<std::string_view>> commands,
              bool transaction);
@@ -34,8 +36,8 @@ void Propose(Context& ctx, std::span<const std::vector<std::string_view>> comman
 class RespApplier final : public cluster::RecordApplier {
  public:
   RespApplier(KeySpace& ks, FeatureStore& store, Shared& shared);
-  Result<std::string> Apply(cluster::RecordKind kind, std::string_view body, int64_t time_ms,
-                            HistoryBatch* batch) override;
+  Result<std::string> Apply(cluster::RecordKind kind, std::string_view body, int32_t partition,
+                            int64_t time_ms, HistoryBatch* batch) override;
 
  private:
   KeySpace& ks_;

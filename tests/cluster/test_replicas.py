@@ -136,11 +136,34 @@ def test_keys_of_one_record_must_share_a_partition(cluster):
         with r.pipeline(transaction=True) as tx:
             tx.set("alpha", 1).set("beta", 2).set("gamma", 3).set("delta", 4)
             tx.execute()
-    with pytest.raises(redis.ResponseError, match="not replicated"):
-        r.flushall()
+    with pytest.raises(redis.ResponseError, match="FLUSHALL inside a transaction"):
+        with r.pipeline(transaction=True) as tx:
+            tx.set("alpha", 1).flushall()
+            tx.execute()
     converge(cluster.members)
     for m in cluster.members:
         assert m.client().mget("{user:1}:a", "{user:1}:b") == [b"1", b"2"]
+
+
+def test_flushdb_and_flushall_empty_every_member_alike(cluster):
+    a, b, c = cluster.members
+    for i in range(40):
+        a.client().set(f"k{i}", i)
+        b.client(db=1).set(f"one:{i}", i)
+    converge(cluster.members)
+    assert b.client().flushdb() is True  # database 0 only
+    converge(cluster.members)
+    assert all(m.client().dbsize() == 0 and m.client(db=1).dbsize() == 40
+               for m in cluster.members)
+    # Amid writes through the other members, each partition is emptied at
+    # its own point of the log, the same on every member.
+    writers = threading.Thread(target=run_writers, args=([a, c], 1))
+    writers.start()
+    wait_for(lambda: int(a.client().get("counter") or 0) >= 20, "writes did not start")
+    assert b.client().flushall() is True
+    writers.join()
+    assert_equal_replicas(cluster.members)
+    assert all(m.client(db=1).dbsize() == 0 for m in cluster.members)
 
 
 def test_a_member_killed_mid_stream_catches_up_with_nothing_lost_or_doubled(cluster):

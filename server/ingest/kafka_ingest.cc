@@ -132,6 +132,7 @@ std::vector<std::pair<std::string, std::string>> ConsumerSettings(const KafkaOpt
       // starved for the other half. The queue stays bounded by
       // queued.max.messages.kbytes (64 MiB).
       {"queued.min.messages", "1000000"}};
+  if (!options.instance_id.empty()) settings.emplace_back("group.instance.id", options.instance_id);
   settings.insert(settings.end(), options.config.begin(), options.config.end());
   return settings;
 }

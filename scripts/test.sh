@@ -4,7 +4,7 @@
 # Release build, an AddressSanitizer+UBSan build and a ThreadSanitizer build;
 # then build the libFuzzer targets with clang and run each briefly.
 #   QUIVER_TEST_SUITES="release asan tsan fuzz"  choose suites (default: all)
-#   QUIVER_FUZZ_SECONDS=40                        time per fuzz target
+#   QUIVER_FUZZ_SECONDS=30                        time per fuzz target
 # Each suite configures its build directory with every option it depends on
 # (scripts/lib/suites.sh), a suite that runs no test fails, and the last
 # lines count what ran in each suite.
@@ -14,7 +14,7 @@ cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 
 suites=${QUIVER_TEST_SUITES:-"release asan tsan fuzz"}
-fuzz_seconds=${QUIVER_FUZZ_SECONDS:-40}
+fuzz_seconds=${QUIVER_FUZZ_SECONDS:-30}
 jobs=$(nproc)
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1

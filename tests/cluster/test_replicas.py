@@ -18,7 +18,7 @@ from conftest import PARTITIONS, wait_for
 from replicas import converge, dump, health, metric_samples, positions
 
 # Per client; fewer under the sanitizers, which slow quiverd ten times.
-INCRS = 60 if os.environ.get("QUIVER_SANITIZE") else 150
+INCRS = 40 if os.environ.get("QUIVER_SANITIZE") else 150
 
 
 def write_load(member, worker, stop=None):

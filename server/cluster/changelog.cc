@@ -1,62 +1,24 @@
 #include "server/cluster/changelog.h"
 
-#include <librdkafka/rdkafka.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <atomic>
 #include <condition_variable>
-#include <future>
-#include <mutex>
 #include <random>
-#include <thread>
-#include <unordered_map>
 
+#include "server/cluster/changelog_impl.h"
 #include "server/cluster/topic.h"
-#include "server/cluster/write_ids.h"
 #include "service/kafka_options.h"
 #include "storage/history/history_key.h"
-#include "storage/history/meta_keys.h"
 #include "util/clock.h"
 #include "util/rcu.h"
 #include "util/thread_name.h"
 
 namespace quiver::cluster {
 
+using namespace changelog_internal;  // NOLINT: this file is the changelog
+
 namespace {
-
-// Records applied in one history batch at most.
-constexpr int kMaxBatch = 1000;
-// A partition with no record for this long gets a tick, so its clock (and
-// the sweep's SafeTime) moves on.
-constexpr int64_t kTickAfterMs = 1000;
-
-struct Waiter {
-  Done done;
-  int64_t deadline_ms = 0;
-};
-
-struct SkipRequest {
-  int32_t partition = 0;
-  int64_t offset = 0;
-  std::promise<Status> done;
-};
-
-struct Part {
-  std::atomic<int64_t> applied{0};  // the next offset to apply
-  // `applied` once the history shows what it wrote: what status() reports
-  // and readers may wait for.
-  std::atomic<int64_t> visible{0};
-  std::atomic<int64_t> clock{0};
-  std::atomic<int64_t> start_end{-1};  // the log's end when consuming began
-  std::atomic<bool> stopped{false};
-  std::atomic<bool> waiting{false};
-  int64_t retry_ms = 0;  // when a waiting record is tried again; the changelog's thread only
-  std::string why;       // why it stopped or waits; guarded by Impl::mu
-};
-
-// A record that cannot be applied yet is tried again after this long.
-constexpr int64_t kRetryMs = 200;
 
 // Why a partition stops when the log lost its next record.
 Status Deleted() {
@@ -66,77 +28,12 @@ Status Deleted() {
       "(docs/cluster.md#adding-and-removing-a-member)");
 }
 
-uint64_t RandomOrigin() {
+}  // namespace
+
+uint64_t changelog_internal::RandomOrigin() {
   std::random_device rd;
   return (static_cast<uint64_t>(rd()) << 32) ^ rd() ^ static_cast<uint64_t>(MonotonicMs());
 }
-
-}  // namespace
-
-struct Changelog::Impl {
-  Impl(const ClusterOptions& o, const KafkaOptions& k, HistoryStore* h, RecordApplier& a)
-      : options(o), kafka(k), history(h), applier(a), meta(h, "cluster/") {}
-  ~Impl();
-
-  Status CreateProducer();
-  Status CreateConsumer();
-  Status Assign();
-  void Loop();
-  // Applies one consumed message into the batch; its writer's Done (if
-  // this server proposed it) joins `done`.
-  void Handle(const rd_kafka_message_t& m, HistoryBatch* batch,
-              std::vector<std::pair<Done, Applied>>* done);
-  void Stop(int32_t partition, int64_t offset, const Status& why);
-  // Commits what the batch holds and waits until the history shows it: a
-  // feature row's apply reads the history (a late row merges into the
-  // version it follows), which must hold every record applied before.
-  void CommitNow(HistoryBatch* batch);
-  // Pauses a partition at a record that cannot be applied yet, to try it
-  // again after kRetryMs; RetryWaiting resumes those due.
-  void Wait(int32_t partition, int64_t offset, const Status& why);
-  void RetryWaiting();
-  // Serves the operator's Skip requests (on the changelog's thread).
-  void ServeSkips();
-  Status SkipOne(int32_t partition, int64_t offset);
-  // Adds a partition's position (the next offset and its clock) to a batch.
-  void SaveState(HistoryBatch* batch, int32_t partition, int64_t next, int64_t clock) const;
-  void Pause(int32_t partition, int64_t seek_to);
-  void Fail(uint64_t seq, const Status& status);
-  void ExpireWaiters();
-  void Tick();
-  // Whether the record at a position is applied and visible.
-  bool Visible(const Position& p) const {
-    return parts[p.partition].visible.load(std::memory_order_acquire) > p.offset;
-  }
-  std::string StateName(int32_t partition) const {
-    return options.topic + "/" + std::to_string(partition);
-  }
-  static void Delivered(rd_kafka_t*, const rd_kafka_message_t* m, void* opaque);
-
-  ClusterOptions options;
-  KafkaOptions kafka;
-  HistoryStore* history;
-  RecordApplier& applier;
-  MetaKeys meta;
-  rd_kafka_t* producer = nullptr;
-  rd_kafka_t* consumer = nullptr;
-  int partitions = 0;
-  std::unique_ptr<Part[]> parts;
-  const uint64_t origin = RandomOrigin();
-  std::atomic<uint64_t> next_seq{1};
-  std::atomic<int64_t> proposed{0}, applied{0}, refused{0}, corrupt{0}, skipped{0};
-  std::atomic<int64_t> deduplicated{0};
-  std::unique_ptr<WriteIds> write_ids;  // the changelog's thread only
-  ReadWaiters readers;
-  std::vector<std::unique_ptr<SkipRequest>> skips;  // guarded by mu
-  std::atomic<bool> caught_up{false};
-  mutable std::mutex mu;
-  std::unordered_map<uint64_t, Waiter> waiters;  // by seq; guarded by mu
-  std::atomic<bool> stopping{false};
-  std::thread thread;
-  int64_t last_expiry_ms = 0;      // the changelog's thread only
-  std::vector<int64_t> tick_sent;  // per partition; the changelog's thread only
-};
 
 namespace {
 
@@ -297,62 +194,6 @@ void Changelog::Impl::ExpireWaiters() {
   }
 }
 
-void Changelog::Impl::Stop(int32_t partition, int64_t offset, const Status& why) {
-  Part& part = parts[partition];
-  corrupt.fetch_add(1, std::memory_order_relaxed);
-  {
-    std::lock_guard<std::mutex> lock(mu);
-    part.why = "offset " + std::to_string(offset) + ": " + why.message();
-  }
-  part.stopped = true;
-  spdlog::error("changelog {} partition {} stopped at offset {}: {}", options.topic, partition,
-                offset, why.message());
-  Pause(partition, -1);
-}
-
-void Changelog::Impl::Pause(int32_t partition, int64_t seek_to) {
-  rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(1);
-  rd_kafka_topic_partition_list_add(list, options.topic.c_str(), partition)->offset = seek_to;
-  rd_kafka_pause_partitions(consumer, list);
-  if (seek_to >= 0) {
-    // The messages fetched after it are dropped; they come again from here.
-    if (rd_kafka_error_t* e = rd_kafka_seek_partitions(consumer, list, 5000)) {
-      spdlog::warn("changelog {} partition {}: seek: {}", options.topic, partition,
-                   rd_kafka_error_string(e));
-      rd_kafka_error_destroy(e);
-    }
-  }
-  rd_kafka_topic_partition_list_destroy(list);
-}
-
-void Changelog::Impl::Wait(int32_t partition, int64_t offset, const Status& why) {
-  Part& part = parts[partition];
-  {
-    std::lock_guard<std::mutex> lock(mu);
-    if (part.why != why.message()) {
-      spdlog::warn("changelog {} partition {} waits at offset {}: {}", options.topic, partition,
-                   offset, why.message());
-    }
-    part.why = why.message();
-  }
-  part.waiting = true;
-  part.retry_ms = SystemNowMs() + kRetryMs;
-  Pause(partition, offset);
-}
-
-void Changelog::Impl::RetryWaiting() {
-  const int64_t now = SystemNowMs();
-  for (int32_t p = 0; p < partitions; ++p) {
-    Part& part = parts[p];
-    if (!part.waiting.load(std::memory_order_relaxed) || part.retry_ms > now) continue;
-    part.waiting = false;
-    rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(1);
-    rd_kafka_topic_partition_list_add(list, options.topic.c_str(), p);
-    rd_kafka_resume_partitions(consumer, list);
-    rd_kafka_topic_partition_list_destroy(list);
-  }
-}
-
 void Changelog::Impl::Handle(const rd_kafka_message_t& m, HistoryBatch* batch,
                              std::vector<std::pair<Done, Applied>>* done) {
   if (m.err == RD_KAFKA_RESP_ERR__AUTO_OFFSET_RESET && m.partition >= 0 &&
@@ -440,49 +281,6 @@ void Changelog::Impl::SaveState(HistoryBatch* batch, int32_t partition, int64_t 
   history::AppendBig64(static_cast<uint64_t>(next), &state);
   history::AppendBig64(static_cast<uint64_t>(clock), &state);
   meta.Put(batch, StateName(partition), state);
-}
-
-void Changelog::Impl::ServeSkips() {
-  std::vector<std::unique_ptr<SkipRequest>> todo;
-  {
-    std::lock_guard<std::mutex> lock(mu);
-    todo.swap(skips);
-  }
-  for (auto& r : todo)
-    r->done.set_value(SkipOne(r->partition, r->offset));
-}
-
-Status Changelog::Impl::SkipOne(int32_t partition, int64_t offset) {
-  if (partition < 0 || partition >= partitions) {
-    return Status::InvalidArgument("the changelog has no partition " + std::to_string(partition));
-  }
-  Part& part = parts[partition];
-  const int64_t at = part.applied.load();
-  if (!part.stopped || at != offset) {
-    return Status::FailedPrecondition(
-        "partition " + std::to_string(partition) + " is not stopped at offset " +
-        std::to_string(offset) +
-        (part.stopped ? " (it stopped at " + std::to_string(at) + ")" : " (it is running)"));
-  }
-  if (history != nullptr) {
-    HistoryBatch batch;
-    SaveState(&batch, partition, offset + 1, part.clock.load());
-    CommitNow(&batch);
-  }
-  part.applied = offset + 1;
-  part.visible = offset + 1;
-  {
-    std::lock_guard<std::mutex> lock(mu);
-    part.why.clear();
-  }
-  part.stopped = false;
-  skipped.fetch_add(1, std::memory_order_relaxed);
-  spdlog::warn("changelog {} partition {}: the record at offset {} was skipped by an operator",
-               options.topic, partition, offset);
-  Pause(partition, offset + 1);  // from the record after it
-  part.retry_ms = 0;
-  part.waiting = true;  // RetryWaiting resumes it at once
-  return Status::Ok();
 }
 
 void Changelog::Impl::Tick() {
@@ -591,6 +389,14 @@ int Changelog::partitions() const {
   return impl_->partitions;
 }
 
+const std::string& Changelog::topic() const {
+  return impl_->options.topic;
+}
+
+const std::string& Changelog::replica_id() const {
+  return impl_->options.replica_id;
+}
+
 void Changelog::Propose(int partition, RecordKind kind, std::string_view body,
                         std::string_view write_id, Done done) {
   Impl& impl = *impl_;
@@ -613,6 +419,29 @@ void Changelog::Propose(int partition, RecordKind kind, std::string_view body,
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
     impl.Fail(seq, Status::ClusterDown(std::string("the changelog did not take the write: ") +
                                        rd_kafka_err2str(err)));
+  }
+}
+
+void Changelog::ProposeAll(std::span<const Proposed> records, RecordKind kind,
+                           std::string_view write_id, DoneAll done) {
+  struct Gather {
+    std::vector<Result<Applied>> outcomes;
+    std::atomic<size_t> left{0};
+    DoneAll done;
+  };
+  auto gather = std::make_shared<Gather>();
+  gather->outcomes.assign(records.size(), Status::Internal("not answered"));
+  gather->left = records.size();
+  gather->done = std::move(done);
+  for (size_t i = 0; i < records.size(); ++i) {
+    // Each writes its own outcome; the last one hands them all on.
+    Propose(records[i].partition, kind, records[i].body, write_id,
+            [gather, i](Result<Applied> applied) {
+              gather->outcomes[i] = std::move(applied);
+              if (gather->left.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+                gather->done(std::move(gather->outcomes));
+              }
+            });
   }
 }
 
@@ -649,6 +478,7 @@ ChangelogStatus Changelog::status() const {
 
 void Changelog::WhenApplied(std::vector<Position> positions, int64_t timeout_ms,
                             ReadWaiters::Ready ready) {
+  std::vector<int64_t> newest(static_cast<size_t>(impl_->partitions), -1);
   for (const Position& p : positions) {
     if (p.partition < 0 || p.partition >= impl_->partitions || p.offset < 0) {
       return ready(Status::InvalidArgument("no such changelog position: partition " +
@@ -656,24 +486,14 @@ void Changelog::WhenApplied(std::vector<Position> positions, int64_t timeout_ms,
                                            std::to_string(p.offset) + " (the changelog has " +
                                            std::to_string(impl_->partitions) + " partitions)"));
     }
+    newest[p.partition] = std::max(newest[p.partition], p.offset);
+  }
+  positions.clear();  // one per partition: a waiter's checks stay bounded
+  for (int32_t p = 0; p < impl_->partitions; ++p) {
+    if (newest[p] >= 0) positions.push_back({p, newest[p]});
   }
   impl_->readers.Add(std::move(positions), SystemNowMs() + timeout_ms, std::move(ready),
                      [this](const Position& p) { return impl_->Visible(p); });
-}
-
-Status Changelog::Skip(int partition, int64_t offset) {
-  auto request = std::make_unique<SkipRequest>();
-  request->partition = partition;
-  request->offset = offset;
-  std::future<Status> done = request->done.get_future();
-  {
-    std::lock_guard<std::mutex> lock(impl_->mu);
-    impl_->skips.push_back(std::move(request));
-  }
-  if (done.wait_for(std::chrono::seconds(30)) != std::future_status::ready) {
-    return Status::Unavailable("the changelog's thread did not answer");
-  }
-  return done.get();
 }
 
 Status Changelog::ReadsAllowed() const {

@@ -32,6 +32,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -73,6 +74,12 @@ struct Applied {
   std::string reply;
 };
 using Done = std::function<void(Result<Applied>)>;
+// A record to propose with others (Changelog::ProposeAll).
+struct Proposed {
+  int partition = 0;
+  std::string_view body;
+};
+using DoneAll = std::function<void(std::vector<Result<Applied>>)>;
 
 struct PartitionStatus {
   int32_t partition = 0;
@@ -114,11 +121,18 @@ class Changelog {
   Changelog& operator=(const Changelog&) = delete;
 
   int partitions() const;
+  const std::string& topic() const;
+  const std::string& replica_id() const;
   // Proposes a record; done runs once, with where it was applied and its
   // reply, or with ClusterDown if it could not be written to the log or
   // was not applied within the write timeout.
   void Propose(int partition, RecordKind kind, std::string_view body, std::string_view write_id,
                Done done);
+  // Proposes records of one kind and write id (a write spanning several
+  // partitions, a FLUSHALL); done runs once, when every one was applied or
+  // failed, with their outcomes in the order given.
+  void ProposeAll(std::span<const Proposed> records, RecordKind kind, std::string_view write_id,
+                  DoneAll done);
   ChangelogStatus status() const;
   // Ok if this member serves reads: it has caught up (or serve_stale is
   // set); else LOADING.
@@ -126,8 +140,9 @@ class Changelog {
   // Calls ready once this member has applied every record at or before
   // the positions (and its history shows them), or with Unavailable after
   // timeout_ms; at once with InvalidArgument for a position this topic
-  // cannot have. ready runs on the calling thread (already applied) or on
-  // the changelog's.
+  // cannot have. However many positions a client sends, the wait keeps
+  // one per partition (the newest). ready runs on the calling thread
+  // (already applied) or on the changelog's.
   void WhenApplied(std::vector<Position> positions, int64_t timeout_ms, ReadWaiters::Ready ready);
   // The operator's way past a record this member cannot apply: skips the
   // record at `offset` of a partition stopped there (its position is

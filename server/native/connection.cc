@@ -4,8 +4,6 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
 
-#include <atomic>
-
 namespace quiver {
 
 namespace {
@@ -129,36 +127,21 @@ void NativeConnection::RunLong(std::span<const uint8_t> frame) {
 }
 
 void NativeConnection::Propose(int64_t start_ns) {
-  struct Gather {
-    std::vector<NativeHandler::Outcome> outcomes;
-    std::atomic<size_t> left{0};
-  };
-  std::vector<NativeHandler::Proposal>& proposals = handler_.proposals();
-  auto gather = std::make_shared<Gather>();
-  gather->outcomes.resize(proposals.size());
-  gather->left = proposals.size();
-  Resume resume = Suspend();
-  for (size_t i = 0; i < proposals.size(); ++i) {
-    // Each Done writes its own outcome; the last one resumes the connection.
-    changelog_->Propose(proposals[i].partition, proposals[i].kind, proposals[i].body,
-                        handler_.write_id(),
-                        [this, gather, i, resume, start_ns](Result<cluster::Applied> applied) {
-                          NativeHandler::Outcome& o = gather->outcomes[i];
-                          o.status = applied.status();
-                          if (applied.ok()) {
-                            o.reply = std::move(applied->reply);
-                            o.position = {applied->partition, applied->offset};
-                          }
-                          if (gather->left.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
-                          resume([this, gather, start_ns] {
-                            handler_.FinishProposed(gather->outcomes, &builder_);
-                            recorder_.Record(FrontEnd::kNative, handler_.last_kind(),
-                                             MonotonicNs() - start_ns, !handler_.last_ok());
-                            Answer();
-                            ProcessFrames();  // the requests that came after it
-                          });
-                        });
-  }
+  const std::vector<NativeHandler::Proposal>& proposals = handler_.proposals();
+  std::vector<cluster::Proposed> records;
+  for (const NativeHandler::Proposal& p : proposals)
+    records.push_back({p.partition, p.body});
+  changelog_->ProposeAll(
+      records, proposals[0].kind, handler_.write_id(),
+      [this, start_ns, resume = Suspend()](std::vector<Result<cluster::Applied>> applied) {
+        resume([this, start_ns, applied = std::move(applied)] {
+          handler_.FinishProposed(applied, &builder_);
+          recorder_.Record(FrontEnd::kNative, handler_.last_kind(), MonotonicNs() - start_ns,
+                           !handler_.last_ok());
+          Answer();
+          ProcessFrames();  // the requests that came after it
+        });
+      });
 }
 
 void NativeConnection::Answer() {

@@ -345,26 +345,26 @@ void NativeHandler::FinishProposed(std::span<const Outcome> outcomes, Builder* o
 Status NativeHandler::FinishAs(cluster::RecordKind kind, std::span<const Outcome> outcomes,
                                Builder& b) {
   for (const Outcome& o : outcomes)
-    QUIVER_RETURN_IF_ERROR(o.status);
+    QUIVER_RETURN_IF_ERROR(o.status());
   if (kind == cluster::RecordKind::kDefinitions) {
-    QUIVER_ASSIGN_OR_RETURN(ApplyReport report, cluster::DefinitionsReply(outcomes[0].reply));
+    QUIVER_ASSIGN_OR_RETURN(ApplyReport report, cluster::DefinitionsReply(outcomes[0]->reply));
     FinishApplyReply(b, last_id_, report);
     return Status::Ok();
   }
   WriteResult sum;
   for (const Outcome& o : outcomes) {
     if (kind == cluster::RecordKind::kDelete) {
-      QUIVER_ASSIGN_OR_RETURN(uint32_t deleted, cluster::DeleteReply(o.reply));
+      QUIVER_ASSIGN_OR_RETURN(uint32_t deleted, cluster::DeleteReply(o->reply));
       sum.applied += deleted;
       continue;
     }
-    QUIVER_ASSIGN_OR_RETURN(WriteResult r, cluster::PutReply(o.reply));
+    QUIVER_ASSIGN_OR_RETURN(WriteResult r, cluster::PutReply(o->reply));
     sum.applied += r.applied;
     sum.stale += r.stale;
   }
   std::vector<fb::Position> positions;
   for (const Outcome& o : outcomes)
-    positions.emplace_back(o.position.partition, o.position.offset);
+    positions.emplace_back(o->partition, o->offset);
   auto where = b.CreateVectorOfStructs(positions);
   if (kind == cluster::RecordKind::kDelete) {
     FinishOk(b, last_id_, fb::CreateDeleteReply(b, sum.applied, where));

@@ -113,19 +113,18 @@ class NativeHandler {
 
   // A cluster member's Put or Delete is not applied but proposed: Handle
   // leaves its records, one per partition its entities map to, here, and
-  // no answer. The caller proposes them to the changelog and, once each
-  // has been applied (or failed), passes their outcomes, in order, to
-  // FinishProposed, which builds the answer.
+  // no answer. The caller proposes them to the changelog
+  // (Changelog::ProposeAll) and, once each has been applied (or failed),
+  // passes their outcomes, in order, to FinishProposed, which builds the
+  // answer.
   struct Proposal {
     int partition = 0;
     cluster::RecordKind kind = cluster::RecordKind::kPut;
     std::string body;
   };
-  struct Outcome {
-    Status status;               // the changelog's: CLUSTERDOWN if not applied
-    std::string reply;           // the applied record's (server/cluster/feature_apply.h)
-    cluster::Position position;  // where the applied record is
-  };
+  // An outcome: CLUSTERDOWN if not applied, else where the record is and
+  // what applying it answered (server/cluster/feature_apply.h).
+  using Outcome = Result<cluster::Applied>;
   std::vector<Proposal>& proposals() { return proposals_; }
   // The write id the proposals carry (the client's; empty: none).
   const std::string& write_id() const { return write_id_; }

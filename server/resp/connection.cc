@@ -3,10 +3,6 @@
 #include <spdlog/spdlog.h>
 #include <boost/asio/post.hpp>
 
-#include <atomic>
-#include <memory>
-#include <mutex>
-
 #include "server/cluster/changelog.h"
 #include "server/resp/errors.h"
 #include "server/resp/replicated.h"
@@ -238,41 +234,32 @@ void RespConnection::RunLong(size_t i) {
 }
 
 void RespConnection::Propose(size_t i) {
-  resp::Proposal proposal = std::move(proposal_);
+  const resp::Proposal proposal = std::move(proposal_);
   proposal_ = resp::Proposal();
   const int64_t start = MonotonicNs();
-  // The replies of the records (one, or one per partition): the command's
-  // is the first error among them, else the last.
-  struct Gather {
-    std::mutex mu;
-    std::string reply;
-    bool failed = false;
-    std::atomic<int> left{0};
-  };
-  auto gather = std::make_shared<Gather>();
-  const int records = proposal.every_partition ? shared_.changelog->partitions() : 1;
-  gather->left = records;
-  Resume resume = Suspend();
-  for (int r = 0; r < records; ++r) {
-    shared_.changelog->Propose(
-        proposal.every_partition ? r : proposal.partition, cluster::RecordKind::kCommands,
-        proposal.body, /*write_id=*/"",
-        [this, i, start, resume, gather](Result<cluster::Applied> applied) {
-          {
-            std::lock_guard<std::mutex> lock(gather->mu);
-            if (!gather->failed && applied.ok()) {
-              gather->failed = IsError(applied->reply);
-              gather->reply = std::move(applied->reply);
-            } else if (!gather->failed) {
-              gather->failed = true;
-              gather->reply.clear();
-              protocol::RespWriter(&gather->reply).Error(resp::ErrorReply(applied.status()));
-            }
-          }
-          if (gather->left.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
-          resume([this, i, start, gather] { Replied(i, start, gather->reply); });
-        });
+  std::vector<cluster::Proposed> records;
+  if (proposal.every_partition) {
+    for (int p = 0; p < shared_.changelog->partitions(); ++p)
+      records.push_back({p, proposal.body});
+  } else {
+    records.push_back({proposal.partition, proposal.body});
   }
+  shared_.changelog->ProposeAll(
+      records, cluster::RecordKind::kCommands, /*write_id=*/"",
+      [this, i, start, resume = Suspend()](std::vector<Result<cluster::Applied>> applied) {
+        // The command's reply: the first error among its records', else the last.
+        std::string reply;
+        for (Result<cluster::Applied>& a : applied) {
+          reply.clear();
+          if (!a.ok()) {
+            protocol::RespWriter(&reply).Error(resp::ErrorReply(a.status()));
+          } else {
+            reply = std::move(a->reply);
+          }
+          if (IsError(reply)) break;
+        }
+        resume([this, i, start, reply = std::move(reply)] { Replied(i, start, reply); });
+      });
 }
 
 void RespConnection::Replied(size_t i, int64_t start, std::string_view reply) {

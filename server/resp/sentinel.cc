@@ -39,7 +39,7 @@ bool Serving(const Context& ctx) {
 void MasterState(Context& ctx) {
   const auto [ip, port] = OwnAddress(ctx);
   const std::string fields[][2] = {
-      {"name", ctx.shared.changelog->status().topic},
+      {"name", ctx.shared.changelog->topic()},
       {"ip", ip},
       {"port", port},
       {"runid", ""},
@@ -61,7 +61,7 @@ bool NamesMaster(Context& ctx, Args args) {
     ctx.out.Error("ERR wrong number of arguments for 'sentinel|" + Lower(args[1]) + "' command");
     return false;
   }
-  if (args[2] != ctx.shared.changelog->status().topic) {
+  if (args[2] != ctx.shared.changelog->topic()) {
     ctx.out.Error("ERR No such master with that name");
     return false;
   }
@@ -79,7 +79,7 @@ void SentinelCommand(Context& ctx, Args args) {
     if (args.size() != 3) {
       return ctx.out.Error("ERR wrong number of arguments for 'sentinel|" + sub + "' command");
     }
-    if (args[2] != ctx.shared.changelog->status().topic || !Serving(ctx)) {
+    if (args[2] != ctx.shared.changelog->topic() || !Serving(ctx)) {
       return ctx.out.NullArray();
     }
     const auto [ip, port] = OwnAddress(ctx);
@@ -99,8 +99,7 @@ void SentinelCommand(Context& ctx, Args args) {
     if (NamesMaster(ctx, args)) ctx.out.Array(0);  // members do not track each other
     return;
   }
-  if (sub == "myid" && args.size() == 2)
-    return ctx.out.Bulk(ctx.shared.changelog->status().replica_id);
+  if (sub == "myid" && args.size() == 2) return ctx.out.Bulk(ctx.shared.changelog->replica_id());
   ctx.out.Error("ERR Unknown sentinel subcommand '" + std::string(args[1].substr(0, 64)) +
                 "'. Try SENTINEL MASTERS, MASTER, GET-MASTER-ADDR-BY-NAME, REPLICAS, "
                 "SENTINELS or MYID.");

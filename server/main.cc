@@ -84,10 +84,9 @@ int main(int argc, char** argv) {
     // Every member consumes every source partition itself (docs/cluster.md).
     mutable_options.kafka.group = "quiver-" + options.cluster.replica_id;
   }
-  if (options.cluster.enabled() && !options.cluster.replica_id.empty()) {
-    // Restarted after a crash, it takes its source partitions back at once.
-    mutable_options.kafka.instance_id = options.cluster.replica_id;
-  }
+  // A member consumes every source partition itself, in no group it
+  // shares: restarted after a crash, it takes them back at once.
+  mutable_options.kafka.assign_all = options.cluster.enabled();
   if (options.cluster.enabled() && options.durability == quiver::Durability::kSync) {
     // The changelog is the durable copy (docs/cluster.md): a member's
     // RocksDB need not fsync what Kafka's in-sync replicas already hold.

@@ -15,10 +15,11 @@ namespace quiver {
 struct KafkaOptions {
   std::string brokers;  // bootstrap.servers; empty: no ingestion
   std::string group = "quiver";
-  // group.instance.id: static membership, so that a server restarted after
-  // a crash gets its partitions back at once instead of after the session
-  // timeout. A cluster member's is its replica id; empty: none.
-  std::string instance_id;
+  // Every partition of every source topic is assigned directly, with no
+  // group membership (the group only records the offsets, for lag tools):
+  // a cluster member, which consumes every source in full, resumes at once
+  // after a restart instead of waiting for its dead session to expire.
+  bool assign_all = false;
   // Extra librdkafka settings, e.g. {"session.timeout.ms", "6000"}.
   std::vector<std::pair<std::string, std::string>> config;
   // A batch is applied when it holds max_batch_events, when librdkafka has

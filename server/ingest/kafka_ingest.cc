@@ -10,6 +10,7 @@
 #include <spdlog/spdlog.h>
 
 #include "server/ingest/stored_offsets.h"
+#include "server/ingest/topic_partitions.h"
 #include "util/rcu.h"
 #include "util/thread_name.h"
 
@@ -27,7 +28,7 @@ void LogFromKafka(const rd_kafka_t*, int level, const char* facility, const char
   LogKafka(level, facility, message);
 }
 
-using PartitionKey = std::pair<std::string, int32_t>;
+using PartitionKey = TopicPartition;
 
 struct PartitionState {
   int64_t consumed = -1;     // next offset after the last message consumed
@@ -48,6 +49,14 @@ struct KafkaIngest::Impl {
   Status Create();
   void Run();
   void RefreshSources();
+  // Subscribes to the topics in the consumer group, or, with
+  // options.assign_all, assigns their partitions itself.
+  void Follow(const std::set<std::string>& topics);
+  // options.assign_all: assigns every partition of the source topics not
+  // yet assigned, and drops those of topics no source reads any more. The
+  // metadata is read again every few seconds (new partitions, new topics)
+  // or now.
+  void AssignEveryPartition(bool now);
   void Handle(const rd_kafka_message_t* m);
   void Malformed(const rd_kafka_message_t* m, const MappedEvent& mapped,
                  const std::string& dead_letter_topic);
@@ -97,6 +106,8 @@ struct KafkaIngest::Impl {
   std::map<std::string, EventMapper> mappers;       // by source
   std::map<std::string, std::string> topic_source;  // topic -> source
   std::set<std::string> subscribed;
+  std::set<PartitionKey> assigned;  // options.assign_all
+  std::chrono::steady_clock::time_point next_partition_check;
   uint64_t generation = UINT64_MAX;
   std::vector<SourceEvent> pending;
   std::vector<std::pair<int64_t, int64_t>> pending_times;  // (event time ms, received us)
@@ -132,7 +143,6 @@ std::vector<std::pair<std::string, std::string>> ConsumerSettings(const KafkaOpt
       // starved for the other half. The queue stays bounded by
       // queued.max.messages.kbytes (64 MiB).
       {"queued.min.messages", "1000000"}};
-  if (!options.instance_id.empty()) settings.emplace_back("group.instance.id", options.instance_id);
   settings.insert(settings.end(), options.config.begin(), options.config.end());
   return settings;
 }
@@ -202,8 +212,13 @@ void KafkaIngest::Impl::RefreshSources() {
     topics.insert(mapper.topic());
     topic_source[mapper.topic()] = name;
   }
+  Follow(topics);
+}
+
+void KafkaIngest::Impl::Follow(const std::set<std::string>& topics) {
   if (topics == subscribed) return;
   subscribed = topics;
+  if (options.assign_all) return AssignEveryPartition(true);
   if (topics.empty()) {
     rd_kafka_unsubscribe(consumer);
     return;
@@ -451,6 +466,35 @@ void KafkaIngest::Impl::Assign(rd_kafka_topic_partition_list_t* parts, bool coop
   }
 }
 
+void KafkaIngest::Impl::AssignEveryPartition(bool now) {
+  const auto t = std::chrono::steady_clock::now();
+  if (!now && t < next_partition_check) return;
+  next_partition_check = t + std::chrono::seconds(5);
+  std::set<PartitionKey> wanted;
+  if (!subscribed.empty()) {
+    Result<std::set<PartitionKey>> listed = ListPartitions(consumer, subscribed, 5000);
+    if (!listed.ok()) {
+      spdlog::warn("{}; the source partitions are listed again in 5 s", listed.status().message());
+      return;
+    }
+    wanted = *std::move(listed);
+  }
+  auto list_of = [](const std::set<PartitionKey>& from, const std::set<PartitionKey>& without) {
+    auto* list = rd_kafka_topic_partition_list_new(static_cast<int>(from.size()));
+    for (const auto& [topic, partition] : from)
+      if (!without.contains({topic, partition}))
+        rd_kafka_topic_partition_list_add(list, topic.c_str(), partition);
+    return list;
+  };
+  rd_kafka_topic_partition_list_t* gone = list_of(assigned, wanted);
+  rd_kafka_topic_partition_list_t* added = list_of(wanted, assigned);
+  if (gone->cnt > 0) Revoke(gone, true);
+  if (added->cnt > 0) Assign(added, true);
+  rd_kafka_topic_partition_list_destroy(gone);
+  rd_kafka_topic_partition_list_destroy(added);
+  assigned = std::move(wanted);
+}
+
 void KafkaIngest::Impl::Revoke(rd_kafka_topic_partition_list_t* parts, bool cooperative) {
   // What was consumed from these partitions is applied and durable before
   // another member may take them.
@@ -518,6 +562,7 @@ void KafkaIngest::Impl::Run() {
   running = true;
   while (!stop) {
     RefreshSources();
+    if (options.assign_all) AssignEveryPartition(false);
     FillBatch();
     Flush();
   }

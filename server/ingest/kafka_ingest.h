@@ -1,5 +1,7 @@
 // KafkaIngest: consumes the topics of every source in the definitions with
-// a librdkafka consumer group and feeds the events through the Ingestor.
+// a librdkafka consumer group, or, for a cluster member
+// (KafkaOptions::assign_all), every partition of them assigned directly,
+// and feeds the events through the Ingestor.
 //
 // Exactly once: auto commit is off; the next offset of every partition is
 // written to RocksDB in the same atomic batch as the history rows and

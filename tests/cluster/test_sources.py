@@ -1,7 +1,7 @@
-"""Kafka sources in a cluster: every member consumes a view's source topic
-in a consumer group of its own and computes the same windows from the
-same events, since windows depend on event time alone (kcat produces the
-events from outside)."""
+"""Kafka sources in a cluster: every member consumes every partition of a
+view's source topic itself and computes the same windows from the same
+events, since windows depend on event time alone (kcat produces the events
+from outside)."""
 
 import json
 import os
@@ -32,20 +32,30 @@ views:
 """
 USERS = [f"u{i}" for i in range(20)]
 EVENTS = 600
+START_MS = 1_700_000_000_000
 
 
-@pytest.fixture
-def source_cluster():
-    kafka = KafkaMock(brokers=3, topics=[(TOPIC, PARTITIONS), (SOURCE_TOPIC, 4)])
+def start_cluster(source_partitions):
+    """Three members with the definitions; the source topic is created
+    beforehand with source_partitions, or not at all (0)."""
+    topics = [(TOPIC, PARTITIONS)] + ([(SOURCE_TOPIC, source_partitions)] if source_partitions else [])
+    kafka = KafkaMock(brokers=3, topics=topics)
     defs = os.path.join(tempfile.mkdtemp(prefix="quiver-defs-"), "features.yaml")
     with open(defs, "w") as f:
         f.write(DEFS)
     c = Cluster(kafka, TOPIC)
     for _ in range(3):
         c.add(extra=("--features", defs))
+    return c
+
+
+@pytest.fixture(params=[4])
+def source_cluster(request):
+    """request.param: the source topic's partitions, 0 for none yet."""
+    c = start_cluster(request.param)
     yield c
     c.stop()
-    kafka.stop()
+    c.kafka.stop()
 
 
 def rows(member):
@@ -56,23 +66,35 @@ def histories(member):
     return [rows_of(cli(member, "history", "user_activity", u, "--json")) for u in USERS]
 
 
-def test_members_compute_the_same_windows_from_a_source(source_cluster):
-    # Over three hours of event time, so that windows slide and expire.
-    start = 1_700_000_000_000
+def produce(cluster, first, count):
+    """Events first..first+count, 18 s of event time apart (600 of them span
+    three hours, so that windows slide and expire), produced by kcat."""
     lines = []
-    for n in range(EVENTS):
+    for n in range(first, first + count):
         user = USERS[(n * 7) % len(USERS)]
         event = {"userId": user, "itemId": f"i{n % 13}", "minutes": n % 17 + 0.5,
-                 "ts": start + n * 18_000}
+                 "ts": START_MS + n * 18_000}
         lines.append(f"{user}\t{json.dumps(event)}")
-    subprocess.run(["kcat", "-P", "-b", source_cluster.kafka.bootstrap, "-t", SOURCE_TOPIC,
-                    "-K", "\t"], input="\n".join(lines).encode(), check=True, timeout=60)
+    subprocess.run(["kcat", "-P", "-b", cluster.kafka.bootstrap, "-t", SOURCE_TOPIC, "-K", "\t"],
+                   input="\n".join(lines).encode(), check=True, timeout=60)
 
-    def counted(member):
+
+def counted(member):
+    """The events a member has applied; -1 while it refuses reads (LOADING)."""
+    try:
         return sum(r["features"]["watches"] for r in rows(member) if r["state"] == "found")
+    except subprocess.CalledProcessError:
+        return -1
 
-    for m in source_cluster.members:
-        wait_for(lambda: counted(m) == EVENTS, "a member did not consume every event", 120)
+
+def consumed_by_all(cluster, events):
+    for m in cluster.members:
+        wait_for(lambda: counted(m) == events, "a member did not consume every event", 120)
+
+
+def test_members_compute_the_same_windows_from_a_source(source_cluster):
+    produce(source_cluster, 0, EVENTS)
+    consumed_by_all(source_cluster, EVENTS)
     # Every version each event wrote, with its windows as of the event's
     # time: the online row's windows are judged against each member's clock.
     first = histories(source_cluster.members[0])
@@ -82,3 +104,28 @@ def test_members_compute_the_same_windows_from_a_source(source_cluster):
         assert histories(m) == first
         assert [r["features"]["last_item"] for r in rows(m)] == \
             [r["features"]["last_item"] for r in rows(source_cluster.members[0])]
+
+
+def test_a_member_killed_consumes_its_source_again_at_once(source_cluster):
+    produce(source_cluster, 0, EVENTS)
+    consumed_by_all(source_cluster, EVENTS)
+    crashed = source_cluster.members[2]
+    crashed.proc.kill()
+    crashed.proc.wait(60)
+    # Produced while it is down: consumed after its restart, from the
+    # offsets stored with its data, each event once. A member that rejoined
+    # a consumer group would wait for its dead session to expire (45 s).
+    produce(source_cluster, EVENTS, 100)
+    crashed.start()
+    wait_for(lambda: counted(crashed) == EVENTS + 100,
+             "the restarted member did not consume its source within 20 s", 20)
+    consumed_by_all(source_cluster, EVENTS + 100)
+    assert histories(crashed) == histories(source_cluster.members[0])
+
+
+@pytest.mark.parametrize("source_cluster", [0], indirect=True)
+def test_a_source_topic_created_after_the_members_started_is_consumed(source_cluster):
+    # kcat's produce creates the topic (the mock creates topics on use);
+    # every member finds it when it next reads the topics' metadata.
+    produce(source_cluster, 0, 50)
+    consumed_by_all(source_cluster, 50)

@@ -12,6 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib/suites.sh
 scripts/install-deps.sh
+install_seconds=$SECONDS
 
 suites=${QUIVER_TEST_SUITES:-"release asan tsan fuzz"}
 fuzz_seconds=${QUIVER_FUZZ_SECONDS:-30}
@@ -23,17 +24,19 @@ failed=()
 summary=()
 total_passed=0
 total_failed=0
+timings=()  # what each phase took, for the summary (CI has a time budget)
 
-build() {  # build SUITE
-  local dir
+build() {  # build SUITE; adds the seconds it took to `timings`
+  local dir start=$SECONDS
   dir=$(suite_dir "$1")
   echo "=== building $dir"
   configure_suite "$1"
   cmake --build "$dir" -j "$jobs"
+  timings+=("build $1 $((SECONDS - start)) s")
 }
 
 run_ctest() {  # run_ctest NAME DIR [PREFIX...]
-  local name=$1 dir=$2 log status=0 passed failed_count skipped
+  local name=$1 dir=$2 log status=0 passed failed_count skipped start=$SECONDS
   shift 2
   log="$dir/ctest.log"
   echo "=== testing: $name"
@@ -51,6 +54,7 @@ run_ctest() {  # run_ctest NAME DIR [PREFIX...]
   # Skipped tests count among ctest's "passed": say how many there were.
   skipped=$(grep -c '(Skipped)$' "$log" || true)
   passed=$((passed - skipped))
+  timings+=("test $name $((SECONDS - start)) s")
   total_passed=$((total_passed + passed))
   total_failed=$((total_failed + failed_count))
   if [ "$status" -ne 0 ] || [ "$passed" -eq 0 ]; then
@@ -75,7 +79,6 @@ fuzz_target() {  # fuzz_target BINARY; returns non-zero on a failure
   if [ -d "tests/fuzz/seeds/${name%_fuzzer}" ]; then
     cp tests/fuzz/seeds/"${name%_fuzzer}"/* "$corpus"/
   else
-    flatc --python -o build/fuzz/py protocol/quiver.fbs
     /usr/bin/python3 tests/fuzz/make_seeds.py build/fuzz/py "$corpus"
   fi
   # -detect_leaks=0: no per-input leak checks, since the target's store
@@ -93,6 +96,20 @@ fuzz_target() {  # fuzz_target BINARY; returns non-zero on a failure
   echo "fuzz: $name passed ($(grep -m1 -o 'stat::number_of_executed_units: [0-9]*' "build/fuzz/$name.log"))"
 }
 
+fuzz_wait() {  # fuzz_wait PID:TARGET...; returns how many failed
+  local job pid target failures=0
+  for job in "$@"; do
+    pid=${job%%:*}
+    target=${job#*:}
+    if ! wait "$pid"; then
+      failures=$((failures + 1))
+      failed+=("fuzz:$(basename "$target")")
+    fi
+    cat "$target.out"
+  done
+  return "$failures"
+}
+
 run_fuzz() {
   # install-deps.sh installs clang: without it, fuzzing fails rather than
   # being skipped.
@@ -103,15 +120,24 @@ run_fuzz() {
     return
   fi
   build fuzz
-  local target ran=0 bad=0
-  for target in build/fuzz/tests/*_fuzzer; do
+  local start=$SECONDS
+  flatc --python -o build/fuzz/py protocol/quiver.fbs  # for the seeds
+  # One target per core at a time, each for the same time: a batch ends
+  # when its last target does. Each target's output is shown once it ends.
+  local target ran=0 bad=0 batch=() i
+  local targets=(build/fuzz/tests/*_fuzzer)
+  for ((i = 0; i < ${#targets[@]}; i++)); do
+    target=${targets[$i]}
     [ -x "$target" ] || continue
     ran=$((ran + 1))
-    if ! fuzz_target "$target"; then
-      bad=$((bad + 1))
-      failed+=("fuzz:$(basename "$target")")
+    fuzz_target "$target" >"$target.out" 2>&1 &
+    batch+=("$!:$target")
+    if [ ${#batch[@]} -ge "$jobs" ] || [ $((i + 1)) -eq ${#targets[@]} ]; then
+      fuzz_wait "${batch[@]}" || bad=$((bad + $?))
+      batch=()
     fi
   done
+  timings+=("fuzz $((SECONDS - start)) s")
   total_passed=$((total_passed + ran - bad))
   total_failed=$((total_failed + bad))
   if [ "$ran" -eq 0 ] || [ "$bad" -gt 0 ]; then
@@ -156,6 +182,7 @@ for suite in release asan tsan fuzz; do
 done
 
 echo "=== summary"
+echo "timings: install $install_seconds s, $(IFS=,; echo "${timings[*]}" | sed 's/,/, /g'); total $SECONDS s"
 printf '%s' "${summary[0]}"
 printf ', %s' "${summary[@]:1}"
 echo

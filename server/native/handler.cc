@@ -314,7 +314,8 @@ Status NativeHandler::ProposePut(const WriteRequest& w) {
   QUIVER_ASSIGN_OR_RETURN(FeatureStore::Checked checked, store_.CheckWrite(w));
   for (cluster::PartitionRows& p :
        cluster::SplitRows(w.key_parts, checked.keys_per_row, options_.changelog->partitions())) {
-    Proposal& proposal = proposals_.emplace_back(Proposal{p.partition, cluster::RecordKind::kPut});
+    Proposal& proposal =
+        proposals_.emplace_back(Proposal{p.partition, cluster::RecordKind::kPut, {}});
     cluster::EncodePut(w, checked.view, checked.keys_per_row, p.rows, &proposal.body);
   }
   return Status::Ok();
@@ -326,7 +327,7 @@ Status NativeHandler::ProposeDelete(std::string_view view,
   for (cluster::PartitionRows& p :
        cluster::SplitRows(key_parts, checked.keys_per_row, options_.changelog->partitions())) {
     Proposal& proposal =
-        proposals_.emplace_back(Proposal{p.partition, cluster::RecordKind::kDelete});
+        proposals_.emplace_back(Proposal{p.partition, cluster::RecordKind::kDelete, {}});
     cluster::EncodeDelete(checked.view, key_parts, checked.keys_per_row, p.rows, &proposal.body);
   }
   return Status::Ok();

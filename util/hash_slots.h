@@ -90,6 +90,15 @@ class HashSlots {
     if (s.hash == hash) __builtin_prefetch(s.entry);
   }
 
+  // The first entry at or after slot r (modulo the capacity): given a
+  // random r, a random entry, as fair as the slots' clustering allows
+  // (Redis's dictGetRandomKey has the same bias). REQUIRES: size() > 0.
+  const Entry& Near(uint64_t r) const {
+    for (size_t i = r & mask_;; i = (i + 1) & mask_) {
+      if (slots_[i].hash != 0) return *slots_[i].entry;
+    }
+  }
+
   // Calls fn(entry) for every entry, in no particular order.
   template <typename Fn>
   void ForEach(Fn&& fn) const {

@@ -79,6 +79,8 @@ std::span<const Command> StringCommands();
 std::span<const Command> KeyCommands();
 std::span<const Command> HashCommands();
 std::span<const Command> ListCommands();
+std::span<const Command> SetCommands();
+std::span<const Command> ObjectCommands();
 std::span<const Command> ConnectionCommands();
 std::span<const Command> ServerCommands();
 std::span<const Command> TransactionCommands();
@@ -261,5 +263,9 @@ inline constexpr std::string_view kSyntaxError = "ERR syntax error";
 inline constexpr std::string_view kNotInteger = "ERR value is not an integer or out of range";
 inline constexpr std::string_view kNotFloat = "ERR value is not a valid float";
 void ReplyWrongArity(Context& ctx, std::string_view name);
+// A HELP subcommand's reply: the lines as simple strings.
+void ReplyHelp(Context& ctx, std::span<const char* const> lines);
+// "ERR unknown subcommand 'sub'. Try COMMAND HELP."
+void ReplyUnknownSubcommand(Context& ctx, std::string_view sub, std::string_view command);
 
 }  // namespace quiver::resp

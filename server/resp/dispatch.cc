@@ -29,9 +29,9 @@ struct Table {
   std::vector<std::pair<const Command*, size_t>> by_address;  // (command, place in all), sorted
 
   Table() {
-    for (auto group :
-         {StringCommands(), KeyCommands(), HashCommands(), ListCommands(), ConnectionCommands(),
-          ServerCommands(), TransactionCommands(), ClusterCommands(), SentinelCommands()}) {
+    for (auto group : {StringCommands(), KeyCommands(), HashCommands(), ListCommands(),
+                       SetCommands(), ObjectCommands(), ConnectionCommands(), ServerCommands(),
+                       TransactionCommands(), ClusterCommands(), SentinelCommands()}) {
       for (const Command& c : group) {
         all.push_back(&c);
         by_name.emplace(c.name, &c);
@@ -155,6 +155,17 @@ void ReplyWrongArity(Context& ctx, std::string_view name) {
   ctx.out.Error("ERR wrong number of arguments for '" + std::string(name) + "' command");
 }
 
+void ReplyHelp(Context& ctx, std::span<const char* const> lines) {
+  ctx.out.Array(lines.size());
+  for (const char* line : lines)
+    ctx.out.Simple(line);
+}
+
+void ReplyUnknownSubcommand(Context& ctx, std::string_view sub, std::string_view command) {
+  ctx.out.Error("ERR unknown subcommand '" + std::string(sub.substr(0, 128)) + "'. Try " +
+                std::string(command) + " HELP.");
+}
+
 void Context::Fail(const Status& status) {
   out.Error(ErrorReply(status));
 }
@@ -221,7 +232,10 @@ void Run(Context& ctx, const Command& cmd, Args args, bool gate) {
   }
   if (WritesFeatureKey(cmd, args)) return ctx.out.Error(kFeatureKeyReadOnly);
   rcu::ReadLock read_lock;
-  const bool many = (cmd.flags & kMultiKey) && KeyCount(cmd, args.size()) > 1;
+  // A command whose keys move (first_key 0, as SINTERCARD's) counts as
+  // naming several.
+  const bool many =
+      (cmd.flags & kMultiKey) && (cmd.first_key == 0 || KeyCount(cmd, args.size()) > 1);
   if (gate && ((many && (cmd.flags & kWrite)) || (cmd.flags & kExclusive))) {
     KeySpace::ExclusiveGate exclusive(ctx.ks);
     RunLogged(ctx, cmd, args, true);

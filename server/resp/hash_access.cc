@@ -162,25 +162,30 @@ Status FindHash(Context& ctx, std::string_view key, HashRead* read) {
   return Status::Ok();
 }
 
-Status UpdateHash(Context& ctx, std::string_view key, FunctionRef<Status(HashEditor&)> edit) {
+Status UpdateBoxedOrPacked(Context& ctx, std::string_view key, RecordKind kind,
+                           FunctionRef<Status(HashBox&)> on_box,
+                           FunctionRef<Status(bool* boxed)> on_packed) {
   for (;;) {
-    Result<const Record*> r = ctx.ks.Find(ctx.db(), key, RecordKind::kHash);
+    Result<const Record*> r = ctx.ks.Find(ctx.db(), key, kind);
     if (!r.ok()) return r.status();
     if (*r != nullptr && (*r)->boxed()) {
       HashBox& box = HashBox::Of(**r);
       std::lock_guard lock(box.mu());
       if (!ctx.ks.HoldsBox(ctx.db(), key, box)) continue;  // removed meanwhile
-      BoxEditor editor(box);
-      const Status edited = edit(editor);
+      const Status edited = on_box(box);
       ctx.LogBox(box);
       QUIVER_RETURN_IF_ERROR(edited);
       if (box.fields().empty()) return ctx.ks.EraseIfHolds(ctx.db(), key, box);
       return Status::Ok();
     }
     bool boxed = false;  // by another writer, since the Find
-    Status st = UpdatePacked(ctx, key, edit, &boxed);
+    Status st = on_packed(&boxed);
     if (!boxed) return st;
   }
+}
+
+Status UpdateHash(Context& ctx, std::string_view key, FunctionRef<Status(HashEditor&)> edit) {
+  return UpdateEdited<BoxEditor, HashEditor>(ctx, key, RecordKind::kHash, edit, UpdatePacked);
 }
 
 }  // namespace quiver::resp

@@ -201,11 +201,6 @@ void HScan(Context& ctx, Args args) {
   ReplyScan(ctx, 0, out);
 }
 
-std::mt19937_64& Rng() {
-  thread_local std::mt19937_64 rng(std::random_device{}());
-  return rng;
-}
-
 // HRANDFIELD key [count [WITHVALUES]]: count > 0 distinct fields, count < 0
 // |count| fields that may repeat.
 void HRandField(Context& ctx, Args args) {

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <random>
 #include <span>
 #include <string>
 #include <string_view>
@@ -69,6 +70,9 @@ struct ScanOptions {
 Result<ScanOptions> ParseScanOptions(Args args, size_t from, bool novalues_allowed);
 // SCAN's and HSCAN's cursor (args[at]) and options (after it).
 Result<std::pair<uint64_t, ScanOptions>> ParseScan(Args args, size_t at, bool novalues_allowed);
+// This thread's random generator (HRANDFIELD, SRANDMEMBER, SPOP).
+std::mt19937_64& Rng();
+
 // [next cursor, [items...]]
 void ReplyScan(Context& ctx, uint64_t next, std::span<const std::string_view> items);
 

@@ -20,6 +20,8 @@ std::string_view TypeName(RecordKind kind) {
       return "hash";
     case RecordKind::kList:
       return "list";
+    case RecordKind::kSet:
+      return "set";
     default:
       return "none";
   }
@@ -44,7 +46,8 @@ Result<ScanOptions> ParseScanOptions(Args args, size_t from, bool novalues_allow
       if (n < 1) return Status::InvalidArgument("syntax error");
       o.count = static_cast<size_t>(std::min<int64_t>(n, 1 << 20));
     } else if (EqualsNoCase(name, "TYPE") && !novalues_allowed) {
-      for (RecordKind k : {RecordKind::kString, RecordKind::kHash, RecordKind::kList}) {
+      for (RecordKind k :
+           {RecordKind::kString, RecordKind::kHash, RecordKind::kList, RecordKind::kSet}) {
         if (EqualsNoCase(value, TypeName(k))) o.type = k;
       }
       o.unknown_type = !o.type.has_value();
@@ -69,6 +72,11 @@ Result<std::pair<uint64_t, ScanOptions>> ParseScan(Args args, size_t at, bool no
   Result<ScanOptions> o = ParseScanOptions(args, at + 1, novalues_allowed);
   if (!o.ok()) return o.status();
   return std::pair{cursor, *o};
+}
+
+std::mt19937_64& Rng() {
+  thread_local std::mt19937_64 rng(std::random_device{}());
+  return rng;
 }
 
 void ReplyScan(Context& ctx, uint64_t next, std::span<const std::string_view> items) {

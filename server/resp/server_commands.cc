@@ -140,13 +140,9 @@ void Client(Context& ctx, Args args) {
                            "NO-EVICT <ON|OFF>",
                            "NO-TOUCH <ON|OFF>",
                            "HELP"};
-    ctx.out.Array(std::size(lines));
-    for (const char* l : lines)
-      ctx.out.Simple(l);
-    return;
+    return ReplyHelp(ctx, lines);
   }
-  ctx.out.Error("ERR unknown subcommand '" + std::string(sub.substr(0, 128)) +
-                "'. Try CLIENT HELP.");
+  ReplyUnknownSubcommand(ctx, sub, "CLIENT");
 }
 
 // --- CONFIG -----------------------------------------------------------
@@ -162,8 +158,7 @@ void Config(Context& ctx, Args args) {
   if (EqualsNoCase(sub, "REWRITE") && args.size() == 2) {
     return ctx.out.Error("ERR The server is running without a config file");
   }
-  ctx.out.Error("ERR unknown subcommand '" + std::string(sub.substr(0, 128)) +
-                "'. Try CONFIG HELP.");
+  ReplyUnknownSubcommand(ctx, sub, "CONFIG");
 }
 
 // --- COMMAND ----------------------------------------------------------
@@ -253,8 +248,7 @@ void CommandCommand(Context& ctx, Args args) {
       ReplyCommandDocs(ctx, *c);
     return;
   }
-  ctx.out.Error("ERR unknown subcommand '" + std::string(sub.substr(0, 128)) +
-                "'. Try COMMAND HELP.");
+  ReplyUnknownSubcommand(ctx, sub, "COMMAND");
 }
 
 void Time(Context& ctx, Args) {

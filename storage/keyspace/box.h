@@ -155,11 +155,12 @@ class ListBox final : public Box {
   bool gaps_ = false;  // loaded positions were not consecutive
 };
 
-// A large hash's fields. Methods other than New and Of REQUIRE mu() held.
+// A large hash's fields, or a large set's members (the fields, with empty
+// values). Methods other than New and Of REQUIRE mu() held.
 class HashBox final : public Box {
  public:
   static HashBox* New(OnlineTable& table, Persistence p);
-  // REQUIRES: r.kind == RecordKind::kHash && r.boxed().
+  // REQUIRES: r.kind is kHash or kSet, and r.boxed().
   static HashBox& Of(const Record& r) { return static_cast<HashBox&>(Box::Of(r)); }
 
   const FlatMap& fields() const { return fields_; }

@@ -34,6 +34,10 @@ class FlatMap {
   // Starts fetching the slot a lookup of key will read first.
   void Prefetch(std::string_view key) const;
 
+  // A key chosen by r (see HashSlots::Near): random for a random r.
+  // REQUIRES: !empty().
+  std::string_view KeyNear(uint64_t r) const { return slots_.Near(r).key(); }
+
   // Calls fn(key, value) for every entry, in no particular order.
   template <typename Fn>
   void ForEach(Fn&& fn) const {

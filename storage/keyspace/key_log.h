@@ -8,7 +8,7 @@
 //             payload: the record's value, or (flags & kBoxedValue) the id of its box
 //   kv_items  [db u32][box id u64][suffix]  -> the item
 //             suffix: a list item's position (i64, sign bit flipped), a
-//             hash field's name
+//             hash field's name, a set's member (its item is empty)
 //
 // A key's entry in kv is rewritten whole after each command that names
 // it; a box's items are written one by one as they change (a push onto a

@@ -91,7 +91,7 @@ Status KeySpace::Recover() {
     }
     Box* box = it->second.box;
     std::lock_guard<std::mutex> lock(box->mu());
-    if (it->second.kind == RecordKind::kHash) {
+    if (it->second.kind != RecordKind::kList) {  // a hash's field or a set's member
       static_cast<HashBox*>(box)->Set(d->suffix, v);
       return Status::Ok();
     }

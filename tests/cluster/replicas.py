@@ -66,6 +66,8 @@ def dump(member, db=0):
             value = sorted(r.hgetall(key).items())
         elif kind == "list":
             value = r.lrange(key, 0, -1)
+        elif kind == "set":
+            value = sorted(r.smembers(key))
         elif kind == "none":
             continue  # expired between SCAN and TYPE
         else:

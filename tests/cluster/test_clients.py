@@ -14,7 +14,7 @@ import redis.sentinel
 
 import quiver
 from conftest import DEFS, PARTITIONS, Quiverd, wait_for
-from replicas import cli, converge, metric_samples, rows_of
+from replicas import cli, converge, metric_samples, rows_of, wait_caught_up
 
 # Puts of the failover test; fewer under the sanitizers.
 PUTS = 40 if os.environ.get("QUIVER_SANITIZE") else 120
@@ -46,6 +46,7 @@ def test_a_retried_write_is_applied_once_on_any_member_and_after_a_restart(featu
     assert (again["applied"], again["stale"]) == (first["applied"], first["stale"])
     assert again["positions"][0][1] > first["positions"][0][1]  # a record of its own
     a.restart(kill=True)  # the ids were stored with the data they describe
+    wait_caught_up(a)  # the client reads the view's schema first: LOADING until then
     with fixed_id_client(a, "retry-1") as q:
         q.put("profile", row)
     converge(feature_cluster.members)

@@ -33,6 +33,9 @@ def write_load(member, worker, stop=None):
         r.hincrby("hits", f"k{i % 5}", 1)
         r.rpush(f"log:{worker}", i)
         r.set(f"session:{worker}:{i % 3}", i, ex=3600)
+        r.sadd("pool", f"{worker}:{i}", i)  # boxed past 128 members
+        if i % 4 == 3:  # every member must pop the same ones
+            r.spop("pool", 2)
         with r.pipeline(transaction=True) as tx:  # one atomic record
             tx.incr("{acct}:a").decr("{acct}:b")
             tx.execute()

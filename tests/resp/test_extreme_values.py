@@ -4,49 +4,11 @@ commands run against a real redis-server on a loopback port and against
 quiverd; the resp_clients suite runs this under UBSan too, so a signed
 overflow inside quiverd fails it."""
 
-import os
-import shutil
-import socket
-import subprocess
-import tempfile
-import time
-
 import pytest
 import redis
 
 MIN, MAX = -(1 << 63), (1 << 63) - 1
 EXTREMES = [MIN, MIN + 1, -1, 0, MAX // 1000 + 1, MAX - 1, MAX]
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def reference():
-    """A real redis-server: the reference for every reply."""
-    if shutil.which("redis-server") is None:
-        pytest.fail("redis-server is not installed (the install script installs it)")
-    port = free_port()
-    workdir = tempfile.mkdtemp(prefix="quiver-redis-")
-    proc = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1",
-                             "--save", "", "--appendonly", "no", "--dir", workdir],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    client = redis.Redis(port=port)
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            client.ping()
-            break
-        except redis.ConnectionError:
-            assert time.monotonic() < deadline, "redis-server did not start"
-            time.sleep(0.02)
-    yield client
-    proc.terminate()
-    proc.wait(30)
-    shutil.rmtree(workdir, ignore_errors=True)
 
 
 def reply(client, *args):

@@ -1,5 +1,5 @@
 """Plain keys survive restarts: strings, small and large hashes, lists,
-TTLs, every database, FLUSHDB, RENAME, LMOVE and transactions; compared
+sets in each encoding, TTLs, every database, FLUSHDB, RENAME, LMOVE and transactions; compared
 key by key before and after a clean stop, and after SIGKILL while clients
 write in durability sync (every acknowledged write must be there, and
 every transaction whole or absent)."""
@@ -32,6 +32,8 @@ def dump(server):
                 value = c.hgetall(key)
             elif kind == "list":
                 value = c.lrange(key, 0, -1)
+            elif kind == "set":
+                value = c.smembers(key)
             else:
                 value = None
             state[(db, key)] = (kind, value, c.pexpiretime(key))
@@ -51,14 +53,24 @@ def random_ops(server, rng, count):
     def field():
         return f"f{rng.randrange(300)}"  # past 128 fields a hash is boxed
 
+    def members():
+        # Integers (an intset up to 512), short strings (a listpack up to
+        # 128), and now and then a long one (boxed at once).
+        pick = rng.random()
+        if pick < 0.5:
+            return [rng.randrange(-40000, 700) for _ in range(rng.randrange(1, 80))]
+        if pick < 0.95:
+            return [f"m{rng.randrange(200)}" for _ in range(rng.randrange(1, 30))]
+        return ["L" * 70 + str(rng.randrange(5))]
+
     ops = [
         lambda p: p.set(key("s"), os.urandom(rng.randrange(1, 40))),
         lambda p: p.set(key("s"), "v", px=far - int(time.time() * 1000)),
         lambda p: p.append(key("s"), "xy"),
         lambda p: p.incr(key("n"), rng.randrange(1, 9)),
-        lambda p: p.delete(key(rng.choice("shln"))),
-        lambda p: p.pexpireat(key(rng.choice("shl")), far + rng.randrange(1000)),
-        lambda p: p.persist(key(rng.choice("shl"))),
+        lambda p: p.delete(key(rng.choice("shlnt"))),
+        lambda p: p.pexpireat(key(rng.choice("shlt")), far + rng.randrange(1000)),
+        lambda p: p.persist(key(rng.choice("shlt"))),
         lambda p: p.rename(key("l"), key("l")),
         lambda p: p.rename(key("h"), key("h")),
         lambda p: p.hset(key("h"), mapping={field(): rng.randrange(1000) for _ in range(rng.randrange(1, 60))}),
@@ -74,6 +86,14 @@ def random_ops(server, rng, count):
         lambda p: p.linsert(key("l"), "BEFORE", rng.randrange(100), "ins"),
         lambda p: p.lmove(key("l"), key("l"), rng.choice(["LEFT", "RIGHT"]), "LEFT"),
         lambda p: p.mset({key("s"): "m1", key("s"): "m2"}),
+        lambda p: p.sadd(key("t"), *members()),
+        lambda p: p.srem(key("t"), *members()),
+        lambda p: p.spop(key("t"), rng.randrange(4)),
+        lambda p: p.smove(key("t"), key("t"), rng.randrange(100)),
+        lambda p: p.rename(key("t"), key("t")),
+        lambda p: p.sinterstore(key("t"), key("t"), key("t")),
+        lambda p: p.sunionstore(key("t"), key("t"), key("t")),
+        lambda p: p.sdiffstore(key("t"), key("t"), key("t")),
     ]
     done = 0
     while done < count:
@@ -102,6 +122,9 @@ def test_keys_survive_a_restart(durability):
         c.ltrim("biglist", 50, -50)
         c.hset("bighash", mapping={f"f{i}": i for i in range(1000)})
         c.hdel("bighash", "f1", "f2")
+        c.sadd("bigset", *range(3000))
+        c.srem("bigset", 7, 8)
+        c.sadd("intset", *range(-5, 500))
         server.client(db=2).flushdb()
         before = dump(server)
         assert len(before) > 20

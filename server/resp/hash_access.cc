@@ -86,11 +86,11 @@ Record* BuildHash(Context& ctx, std::string_view key, const Items& items, int64_
   }
   HashBox* box = HashBox::New(ctx.ks.table(), ctx.ks.BoxPersistence(ctx.db()));
   if (box == nullptr) return nullptr;
-  {
-    std::lock_guard lock(box->mu());
-    for (size_t i = 0; i < items.size(); i += 2)
-      box->Set(items[i], items[i + 1]);
-  }
+  // Filled unlocked: no other thread can reach it yet, and its lock taken
+  // under the shard's (this runs in a Mutate) would order the two locks
+  // against every writer that erases a hash under its box's lock.
+  for (size_t i = 0; i < items.size(); i += 2)
+    box->Set(items[i], items[i + 1]);
   Record* r = ctx.ks.NewBoxed(ctx.db(), key, RecordKind::kHash, *box, expire_at_ms);
   box->Unref();  // the record holds it now (or nobody does: it is freed)
   return r;

@@ -100,11 +100,11 @@ class PackedEditor final : public SetEditor {
     }
     HashBox* box = HashBox::New(ctx.ks.table(), ctx.ks.BoxPersistence(ctx.db()));
     if (box == nullptr) return nullptr;
-    {
-      std::lock_guard lock(box->mu());
-      for (std::string_view m : big_)
-        box->Set(m, {});
-    }
+    // Filled unlocked: no other thread can reach it yet, and its lock
+    // taken under the shard's (Build runs in a Mutate) would order the two
+    // locks against every writer that erases a set under its box's lock.
+    for (std::string_view m : big_)
+      box->Set(m, {});
     Record* r = ctx.ks.NewBoxed(ctx.db(), key, RecordKind::kSet, *box, expire_at_ms);
     box->Unref();  // the record holds it now (or nobody does: it is freed)
     return r;

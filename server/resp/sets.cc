@@ -19,6 +19,9 @@ namespace quiver::resp {
 
 namespace {
 
+// The most members SRANDMEMBER with a negative count repeats.
+constexpr int64_t kMaxRandomCount = 1 << 24;
+
 // Whether `members` more members fit under the memory limit.
 bool MembersFit(Context& ctx, Args members) {
   int64_t bytes = 0;
@@ -96,6 +99,9 @@ void SRandMember(Context& ctx, Args args) {
   const size_t n = read.size();
   if (args.size() == 2) return n == 0 ? ctx.out.Null() : ctx.out.Bulk(read.Pick(Rng()()));
   if (count < 0) {
+    // A reply of |count| members, whatever the set's size: bounded, as
+    // HRANDFIELD's, so that no request makes a reply without end.
+    if (count < -kMaxRandomCount) return ctx.out.Error("ERR value is out of range");
     const auto picks = static_cast<size_t>(n == 0 ? 0 : -count);
     ctx.out.Array(picks);
     for (size_t i = 0; i < picks; ++i)

@@ -156,7 +156,8 @@ class ListBox final : public Box {
 };
 
 // A large hash's fields, or a large set's members (the fields, with empty
-// values). Methods other than New and Of REQUIRE mu() held.
+// values). Methods other than New and Of REQUIRE mu() held, or the box not
+// yet reachable from any record (a box being built).
 class HashBox final : public Box {
  public:
   static HashBox* New(OnlineTable& table, Persistence p);

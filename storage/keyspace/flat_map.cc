@@ -1,5 +1,7 @@
 #include "storage/keyspace/flat_map.h"
 
+#include <malloc.h>
+
 #include <cstdlib>
 #include <cstring>
 #include <new>
@@ -38,7 +40,7 @@ FlatMap::Entry* FlatMap::NewEntry(std::string_view key, std::string_view value) 
   auto* e = static_cast<Entry*>(std::malloc(sizeof(Entry) + key.size() + value.size()));
   if (e == nullptr) throw std::bad_alloc();
   e->key_size = static_cast<uint32_t>(key.size());
-  e->value_size = e->capacity = static_cast<uint32_t>(value.size());
+  e->value_size = static_cast<uint32_t>(value.size());
   if (!key.empty()) std::memcpy(e->data(), key.data(), key.size());
   if (!value.empty()) std::memcpy(e->data() + key.size(), value.data(), value.size());
   return e;
@@ -53,7 +55,8 @@ bool FlatMap::Set(std::string_view key, std::string_view value, size_t* old_size
     return true;
   }
   *old_size = s->entry->value_size;
-  if (value.size() <= s->entry->capacity) {
+  const size_t room = malloc_usable_size(s->entry) - sizeof(Entry) - s->entry->key_size;
+  if (value.size() <= room) {
     if (!value.empty())
       std::memmove(s->entry->data() + s->entry->key_size, value.data(), value.size());
     s->entry->value_size = static_cast<uint32_t>(value.size());

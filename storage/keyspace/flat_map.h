@@ -48,10 +48,13 @@ class FlatMap {
   static size_t Cost(size_t key_size, size_t value_size);
 
  private:
+  // 8 bytes before the key, so that a set's member (a key with no value)
+  // of up to 8 bytes fits the allocator's 16-byte class, and of up to 16
+  // its 24-byte one. The room for the value is what the allocator gave
+  // (malloc_usable_size), not stored.
   struct Entry {  // followed by the key, then the value
     uint32_t key_size;
     uint32_t value_size;
-    uint32_t capacity;  // bytes for the value
     char* data() { return reinterpret_cast<char*>(this + 1); }
     const char* data() const { return reinterpret_cast<const char*>(this + 1); }
     std::string_view key() const { return {data(), key_size}; }

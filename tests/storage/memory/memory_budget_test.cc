@@ -135,9 +135,14 @@ TEST(MemoryBudgetTest, RocksDbTakesAQuarterOfTheLimitAndFlushesToStayWithinIt) {
     ASSERT_TRUE(store.health().ok());
     EXPECT_GE(most, 24 << 20);
     // Flushes keep the memtables near their bound; while one runs, the
-    // memtable it writes and the next one are both held: at most about
-    // twice the share.
-    EXPECT_LE(most, 64 << 20);
+    // memtable it writes and the next one are both held: about twice the
+    // share. Writes do not stall meanwhile (a commit thread stalled behind
+    // a flush that failed could not report it), so a flush slowed by a
+    // loaded machine lets the next memtable grow a little further (68 MB
+    // seen under ASan, in CI): the bound keeps that slack and stays below
+    // the 80 MB written, which the memtables hold in full without a limit
+    // (below).
+    EXPECT_LE(most, 72 << 20);
     // Without a limit, RocksDB has --history-cache (256 MB): the memtables
     // take the 80 MB unflushed.
     store.FitMemory(0);

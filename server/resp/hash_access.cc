@@ -99,7 +99,7 @@ Record* BuildHash(Context& ctx, std::string_view key, const Items& items, int64_
 // UpdateHash of a packed (or absent) hash: one compare-and-swap. Sets
 // *boxed if another writer boxed the hash meanwhile (nothing is done).
 Status UpdatePacked(Context& ctx, std::string_view key, FunctionRef<Status(HashEditor&)> edit,
-                    bool* boxed) {
+                    const Record* /*seen*/, bool* boxed) {
   Items items;
   Result<Change::Kind> done =
       ctx.ks.Mutate(ctx.db(), key, [&](const Record* cur) -> Result<Change> {
@@ -164,7 +164,7 @@ Status FindHash(Context& ctx, std::string_view key, HashRead* read) {
 
 Status UpdateBoxedOrPacked(Context& ctx, std::string_view key, RecordKind kind,
                            FunctionRef<Status(HashBox&)> on_box,
-                           FunctionRef<Status(bool* boxed)> on_packed) {
+                           FunctionRef<Status(const Record* seen, bool* boxed)> on_packed) {
   for (;;) {
     Result<const Record*> r = ctx.ks.Find(ctx.db(), key, kind);
     if (!r.ok()) return r.status();
@@ -179,7 +179,7 @@ Status UpdateBoxedOrPacked(Context& ctx, std::string_view key, RecordKind kind,
       return Status::Ok();
     }
     bool boxed = false;  // by another writer, since the Find
-    Status st = on_packed(&boxed);
+    Status st = on_packed(*r, &boxed);
     if (!boxed) return st;
   }
 }

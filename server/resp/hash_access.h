@@ -68,12 +68,12 @@ Status UpdateHash(Context& ctx, std::string_view key, FunctionRef<Status(HashEdi
 // The loop under UpdateHash and UpdateSet (server/resp/set_access.h), whose
 // large values are HashBoxes: if key's record (of `kind`) is boxed,
 // on_box(box) runs under the box's lock, the box's journal goes to the log,
-// and a box left empty deletes the key; else on_packed(&boxed) changes the
-// packed (or absent) value, setting boxed if it met a box another writer
-// made meanwhile, and the loop starts again.
+// and a box left empty deletes the key; else on_packed(seen, &boxed)
+// changes the packed (or absent: seen null) value, setting boxed if it met
+// a box another writer made meanwhile, and the loop starts again.
 Status UpdateBoxedOrPacked(Context& ctx, std::string_view key, RecordKind kind,
                            FunctionRef<Status(HashBox&)> on_box,
-                           FunctionRef<Status(bool* boxed)> on_packed);
+                           FunctionRef<Status(const Record* seen, bool* boxed)> on_packed);
 
 // UpdateBoxedOrPacked with `edit` run on an EditorOfBox made from the box,
 // or given to update_packed for the packed form.
@@ -81,14 +81,14 @@ template <typename EditorOfBox, typename Editor>
 Status UpdateEdited(Context& ctx, std::string_view key, RecordKind kind,
                     FunctionRef<Status(Editor&)> edit,
                     Status (*update_packed)(Context&, std::string_view,
-                                            FunctionRef<Status(Editor&)>, bool*)) {
+                                            FunctionRef<Status(Editor&)>, const Record*, bool*)) {
   return UpdateBoxedOrPacked(
       ctx, key, kind,
       [&](HashBox& box) {
         EditorOfBox editor(box);
         return edit(editor);
       },
-      [&](bool* boxed) { return update_packed(ctx, key, edit, boxed); });
+      [&](const Record* seen, bool* boxed) { return update_packed(ctx, key, edit, seen, boxed); });
 }
 
 }  // namespace quiver::resp

@@ -1,8 +1,8 @@
 #include "server/resp/set_access.h"
 
 #include <algorithm>
-#include <deque>
 #include <unordered_set>
+#include <utility>
 
 #include "server/resp/hash_access.h"
 #include "server/resp/helpers.h"
@@ -127,6 +127,7 @@ class PackedEditor final : public SetEditor {
   }
   // An intset meets a member that is not an integer.
   void ToStrs() {
+    texts_.reserve(set_.ints.size());  // never reallocated: strs view them
     for (int64_t v : set_.ints)
       set_.strs.push_back(texts_.emplace_back(std::to_string(v)));
     set_.ints.clear();
@@ -143,7 +144,7 @@ class PackedEditor final : public SetEditor {
   Mode mode_ = kInts;
   PackedSet set_;
   std::unordered_set<std::string_view> big_;
-  std::deque<std::string> texts_;  // integers as text (stable addresses)
+  std::vector<std::string> texts_;  // an intset's members as text
   bool changed_ = false;
 };
 
@@ -168,12 +169,25 @@ Status Corrupt() {
   return Status::Internal("a set's stored value is malformed");
 }
 
-// UpdateSet of a packed (or absent) set: one compare-and-swap. Sets
-// *boxed if another writer boxed the set meanwhile (nothing is done).
+// UpdateSet of a packed or absent (seen null) set: one compare-and-swap,
+// or none where the edit leaves an absent set empty (SPOP, SREM, SMOVE of
+// a missing key cost a lookup). Sets *boxed if another writer boxed the
+// set meanwhile (nothing is done).
 Status UpdatePacked(Context& ctx, std::string_view key, FunctionRef<Status(SetEditor&)> edit,
-                    bool* boxed) {
+                    const Record* seen, bool* boxed) {
+  Record* made = nullptr;  // built from an absent set, for the Mutate to install
+  if (seen == nullptr) {
+    PackedEditor editor;
+    QUIVER_RETURN_IF_ERROR(edit(editor));
+    if (editor.size() == 0) return Status::Ok();
+    made = editor.Build(ctx, key, kNeverExpires);
+    if (made == nullptr) return Oom();
+  }
   Result<Change::Kind> done =
       ctx.ks.Mutate(ctx.db(), key, [&](const Record* cur) -> Result<Change> {
+        if (cur == nullptr && made != nullptr) {  // still absent: the set built above
+          return Change{Change::kPut, std::exchange(made, nullptr)};
+        }
         if (cur != nullptr && cur->kind != RecordKind::kSet) return WrongType();
         *boxed = cur != nullptr && cur->boxed();
         if (*boxed) return Change{};
@@ -186,6 +200,7 @@ Status UpdatePacked(Context& ctx, std::string_view key, FunctionRef<Status(SetEd
         if (r == nullptr) return Oom();
         return Change{Change::kPut, r};
       });
+  if (made != nullptr) Record::Free(made);  // another writer created the key first
   return done.status();
 }
 

@@ -29,9 +29,10 @@ struct Table {
   std::vector<std::pair<const Command*, size_t>> by_address;  // (command, place in all), sorted
 
   Table() {
-    for (auto group : {StringCommands(), KeyCommands(), HashCommands(), ListCommands(),
-                       SetCommands(), ObjectCommands(), ConnectionCommands(), ServerCommands(),
-                       TransactionCommands(), ClusterCommands(), SentinelCommands()}) {
+    for (auto group :
+         {StringCommands(), KeyCommands(), HashCommands(), ListCommands(), SetCommands(),
+          ObjectCommands(), LcsCommands(), ConnectionCommands(), ServerCommands(),
+          TransactionCommands(), ClusterCommands(), SentinelCommands()}) {
       for (const Command& c : group) {
         all.push_back(&c);
         by_name.emplace(c.name, &c);

@@ -348,6 +348,9 @@ const Command kCommands[] = {
     {"unlink", -2, kWrite | kMultiKey | kFast, 1, -1, 1, "generic", "Deletes keys.", Del},
     {"exists", -2, kReadOnly | kFast | kMultiKey, 1, -1, 1, "generic",
      "Counts how many of the keys exist.", Exists},
+    // Redis's TOUCH updates the keys' access times; quiver keeps none.
+    {"touch", -2, kReadOnly | kFast | kMultiKey, 1, -1, 1, "generic",
+     "Counts how many of the keys exist (touching them).", Exists},
     {"type", 2, kReadOnly | kFast, 1, 1, 1, "generic", "Returns the type of a key's value.", Type},
     {"expire", -3, kWrite | kFast, 1, 1, 1, "generic", "Sets a key's TTL in seconds.", Expire},
     {"pexpire", -3, kWrite | kFast, 1, 1, 1, "generic", "Sets a key's TTL in milliseconds.",

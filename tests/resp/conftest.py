@@ -62,3 +62,25 @@ def reference():
     proc.terminate()
     proc.wait(30)
     shutil.rmtree(workdir, ignore_errors=True)
+
+
+# Replies that are sets in Redis (RESP3 "~"): compared without order.
+UNORDERED = {"SMEMBERS", "SINTER", "SUNION", "SDIFF", "SPOP", "SRANDMEMBER", "SSCAN"}
+
+
+def reply(client, *args):
+    """A command's reply, or "error: ..." for an error reply, with set
+    replies sorted: the same on quiverd and on the reference for the same
+    command."""
+    name = str(args[0]).upper()
+    # redis-py's parser of OBJECT's replies wants the subcommand.
+    options = {"infotype": args[1] if len(args) > 1 else None} if name == "OBJECT" else {}
+    try:
+        out = client.execute_command(*args, **options)
+    except redis.ResponseError as e:
+        return "error: " + str(e)
+    if name == "SSCAN":
+        return [out[0], sorted(out[1])]
+    if name in UNORDERED and isinstance(out, (list, set)):
+        return sorted(out)
+    return out

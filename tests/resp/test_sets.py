@@ -13,26 +13,7 @@ import threading
 import pytest
 import redis
 
-from conftest import Quiverd  # noqa: F401
-
-# Replies that are sets in Redis (RESP3 "~"): compared without order.
-UNORDERED = {"SMEMBERS", "SINTER", "SUNION", "SDIFF", "SPOP", "SRANDMEMBER", "SSCAN"}
-
-
-def reply(client, *args):
-    name = str(args[0]).upper()
-    # redis-py's parser of OBJECT's replies wants the subcommand.
-    options = {"infotype": args[1] if len(args) > 1 else None} if name == "OBJECT" else {}
-    try:
-        out = client.execute_command(*args, **options)
-    except redis.ResponseError as e:
-        return "error: " + str(e)
-    if name == "SSCAN":
-        return [out[0], sorted(out[1])]
-    if name in UNORDERED and isinstance(out, (list, set)):
-        return sorted(out)
-    return out
-
+from conftest import reply
 
 CASES = [
     [["SADD", "s", "a", "b", "2"], ["SADD", "s", "b", "c"], ["SCARD", "s"], ["SCARD", "none"]],

@@ -1,0 +1,54 @@
+"""Commands tools probe (issue 27): LCS and TOUCH against a real
+redis-server as the reference (OBJECT's cases are in test_sets.py), then a
+random set of LCS questions whose every reply, IDX ranges included, must
+be Redis's."""
+
+import random
+
+import pytest
+import redis
+
+from conftest import reply
+
+CASES = [
+    [["SET", "a", "ohmytext"], ["SET", "b", "mynewtext"], ["LCS", "a", "b"],
+     ["LCS", "a", "b", "LEN"], ["LCS", "a", "b", "IDX"], ["LCS", "a", "b", "IDX", "WITHMATCHLEN"],
+     ["LCS", "a", "b", "IDX", "MINMATCHLEN", "4"], ["LCS", "a", "b", "IDX", "MINMATCHLEN", "-3"],
+     ["LCS", "a", "b", "idx", "minmatchlen", "2", "withmatchlen"], ["LCS", "b", "a", "IDX"]],
+    [["SET", "a", "abc"], ["LCS", "a", "none"], ["LCS", "none", "none", "LEN"],
+     ["LCS", "none", "a", "IDX"], ["LCS", "a", "a"], ["LCS", "a", "a", "IDX", "WITHMATCHLEN"]],
+    [["SET", "a", "x"], ["HSET", "h", "f", "v"], ["LCS", "a", "h"], ["LCS", "h", "none"],
+     ["LCS", "a", "a", "LEN", "IDX"], ["LCS", "a", "a", "MINMATCHLEN"],
+     ["LCS", "a", "a", "MINMATCHLEN", "x"], ["LCS", "a", "a", "FOO"], ["LCS", "a"]],
+    [["SET", "a", "1"], ["SET", "b", "2"], ["TOUCH", "a", "b", "none", "a"], ["TOUCH", "none"],
+     ["TOUCH"]],
+]
+
+
+@pytest.mark.parametrize("commands", CASES, ids=lambda c: " ".join(c[-1])[:40])
+def test_replies_match_redis(r, reference, commands):
+    reference.flushall()
+    for command in commands:
+        assert reply(r, *command) == reply(reference, *command), command
+
+
+def test_random_lcs_questions_get_redis_answers(r, reference):
+    rng = random.Random(42)
+    for n in range(300):
+        alphabet = "ab" if n % 3 == 0 else "abcdefgh"
+        a = "".join(rng.choice(alphabet) for _ in range(rng.randrange(0, 40)))
+        b = "".join(rng.choice(alphabet) for _ in range(rng.randrange(0, 40)))
+        for c in (r, reference):
+            c.mset({"a": a, "b": b})
+        for options in ([], ["LEN"], ["IDX", "WITHMATCHLEN"], ["IDX", "MINMATCHLEN", "2"]):
+            command = ["LCS", "a", "b", *options]
+            assert reply(r, *command) == reply(reference, *command), (a, b, options)
+
+
+def test_lcs_of_strings_too_large_is_refused_before_allocating(r):
+    r.set("a", "x" * 20000)
+    r.set("b", "y" * 10000)  # a 800 MB table
+    with pytest.raises(redis.ResponseError, match="transient memory for LCS exceeds"):
+        r.lcs("a", "b")
+    r.set("b", "x" * 100)
+    assert r.lcs("a", "b", len=True) == 100

@@ -82,6 +82,7 @@ std::span<const Command> ListCommands();
 std::span<const Command> SetCommands();
 std::span<const Command> ObjectCommands();
 std::span<const Command> LcsCommands();
+std::span<const Command> CopyCommands();
 std::span<const Command> ConnectionCommands();
 std::span<const Command> ServerCommands();
 std::span<const Command> TransactionCommands();

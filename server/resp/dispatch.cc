@@ -31,7 +31,7 @@ struct Table {
   Table() {
     for (auto group :
          {StringCommands(), KeyCommands(), HashCommands(), ListCommands(), SetCommands(),
-          ObjectCommands(), LcsCommands(), ConnectionCommands(), ServerCommands(),
+          ObjectCommands(), LcsCommands(), CopyCommands(), ConnectionCommands(), ServerCommands(),
           TransactionCommands(), ClusterCommands(), SentinelCommands()}) {
       for (const Command& c : group) {
         all.push_back(&c);

@@ -183,4 +183,23 @@ bool HashBox::Erase(std::string_view field) {
   return true;
 }
 
+Box* ListBox::Clone(Persistence p) const {
+  ListBox* copy = New(table(), std::move(p));
+  if (copy == nullptr) return nullptr;
+  // Not yet reachable by another thread: filled without its lock.
+  items_.ForEach(0, items_.size(), false, [&](size_t, std::string_view item) {
+    copy->Push(false, item);
+    return true;
+  });
+  return copy;
+}
+
+Box* HashBox::Clone(Persistence p) const {
+  HashBox* copy = New(table(), std::move(p));
+  if (copy == nullptr) return nullptr;
+  // Not yet reachable by another thread: filled without its lock.
+  fields_.ForEach([&](std::string_view field, std::string_view value) { copy->Set(field, value); });
+  return copy;
+}
+
 }  // namespace quiver

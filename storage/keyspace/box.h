@@ -81,10 +81,14 @@ class Box : public RecordBox {
   // Ends loading items read from disk: the box is persisted from now on
   // (out gets the writes that repair what loading found inconsistent).
   void Loaded(HistoryBatch* out);
+  // A new box holding a copy of this one's items (COPY), with one
+  // reference (the caller's); nullptr if out of memory. REQUIRES: mu() held.
+  virtual Box* Clone(Persistence p) const = 0;
 
  protected:
   Box(OnlineTable& table, Persistence p);
   ~Box() override;
+  OnlineTable& table() const { return table_; }
   // Records a change that added (or, negative, freed) this many bytes.
   // REQUIRES: mu() held.
   void Changed(int64_t bytes);
@@ -137,6 +141,7 @@ class ListBox final : public Box {
   size_t Remove(std::string_view item, size_t limit, bool from_tail);
   // Appends an item read from disk at its position (in order).
   void Load(int64_t position, std::string_view item);
+  Box* Clone(Persistence p) const override;
 
  private:
   using Box::Box;
@@ -170,6 +175,7 @@ class HashBox final : public Box {
   bool Set(std::string_view field, std::string_view value);
   // Removes a field; false if it was absent.
   bool Erase(std::string_view field);
+  Box* Clone(Persistence p) const override;
 
  private:
   using Box::Box;

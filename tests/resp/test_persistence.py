@@ -94,6 +94,9 @@ def random_ops(server, rng, count):
         lambda p: p.sinterstore(key("t"), key("t"), key("t")),
         lambda p: p.sunionstore(key("t"), key("t"), key("t")),
         lambda p: p.sdiffstore(key("t"), key("t"), key("t")),
+        lambda p: p.copy(key("l"), key("l"), replace=rng.random() < 0.5),
+        lambda p: p.copy(key("t"), key("t"), replace=True),
+        lambda p: p.copy(key("h"), key("h"), destination_db=rng.randrange(DATABASES)),
     ]
     done = 0
     while done < count:

@@ -1,4 +1,4 @@
-"""Commands tools probe (issue 27): LCS and TOUCH against a real
+"""Commands tools probe (issue 27): LCS, TOUCH and COPY against a real
 redis-server as the reference (OBJECT's cases are in test_sets.py), then a
 random set of LCS questions whose every reply, IDX ranges included, must
 be Redis's."""
@@ -22,6 +22,21 @@ CASES = [
      ["LCS", "a", "a", "MINMATCHLEN", "x"], ["LCS", "a", "a", "FOO"], ["LCS", "a"]],
     [["SET", "a", "1"], ["SET", "b", "2"], ["TOUCH", "a", "b", "none", "a"], ["TOUCH", "none"],
      ["TOUCH"]],
+    [["SET", "s", "v"], ["COPY", "s", "t"], ["GET", "t"], ["COPY", "s", "t"], ["SET", "s", "w"],
+     ["COPY", "s", "t", "REPLACE"], ["GET", "t"], ["COPY", "none", "t"], ["COPY", "s", "s"],
+     ["COPY", "s", "s", "DB", "1"], ["SELECT", "1"], ["GET", "s"], ["SELECT", "0"],
+     ["COPY", "s", "u", "DB", "99"], ["COPY", "s", "u", "DB", "x"], ["COPY", "s", "u", "FOO"],
+     ["COPY", "s", "u", "DB"], ["COPY", "s"], ["COPY", "s", "u", "replace", "db", "0"]],
+    [["RPUSH", "l", *map(str, range(300))], ["COPY", "l", "m"], ["RPOP", "l"], ["LLEN", "m"],
+     ["LRANGE", "m", "-2", "-1"], ["HSET", "h", *[f"f{i % 200}" for i in range(400)]],
+     ["COPY", "h", "i"], ["HDEL", "h", "f1"], ["HLEN", "i"], ["HGET", "i", "f1"],
+     ["SADD", "z", *map(str, range(1000))], ["COPY", "z", "y"], ["SREM", "z", "5"],
+     ["SCARD", "y"], ["SISMEMBER", "y", "5"], ["SADD", "small", "a", "1"], ["COPY", "small", "x"],
+     ["SMEMBERS", "x"], ["HSET", "sh", "a", "b"], ["COPY", "sh", "x", "REPLACE"], ["TYPE", "x"],
+     ["HGETALL", "x"], ["COPY", "l", "x", "REPLACE"], ["TYPE", "x"], ["LINDEX", "x", "0"]],
+    [["SET", "e", "v", "EX", "100"], ["COPY", "e", "f"], ["TTL", "f"], ["PERSIST", "e"],
+     ["TTL", "f"], ["RPUSH", "el", "a"], ["EXPIRE", "el", "200"], ["COPY", "el", "fl"],
+     ["TTL", "fl"]],
 ]
 
 

@@ -157,6 +157,15 @@ int64_t HistoryStore::memory_bytes() const {
   return bytes;
 }
 
+bool HistoryStore::flushing() const {
+  Result<DbUse> db = Use();
+  if (!db.ok()) return false;
+  uint64_t pending = 0, running = 0;
+  (*db)->GetAggregatedIntProperty(rocksdb::DB::Properties::kMemTableFlushPending, &pending);
+  (*db)->GetIntProperty(rocksdb::DB::Properties::kNumRunningFlushes, &running);
+  return pending + running > 0;
+}
+
 HistoryStore::~HistoryStore() {
   memory_gauge_ = {};  // no reading of a store being closed
   std::thread compactor;

@@ -136,6 +136,9 @@ class HistoryStore {
   // What RocksDB holds in memory: the block cache with the memtables
   // charged to it, and the table readers (indexes and filters).
   int64_t memory_bytes() const;
+  // Whether a memtable flush is waiting or running (tests pace their
+  // writes by it).
+  bool flushing() const;
   // How many times the store recovered from a failure since it opened.
   uint64_t recoveries() const { return recoveries_.load(std::memory_order_relaxed); }
 

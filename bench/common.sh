@@ -57,3 +57,26 @@ with open(path, "w") as f:
         f.write(f"u{rng.randrange(users)},i{rng.randrange(items)},{start + rng.randrange(span)},{rng.randrange(2)}\n")
 PY
 }
+
+# bench_start_resp_servers PIN_PREFIX... (empty: unpinned): Redis on
+# $redis_port (with ${redis_persistence[@]}) and quiverd's RESP port on
+# $quiver_port (--durability $quiver_durability; one I/O thread when
+# pinned), fresh in $work; returns once both answer PING.
+bench_start_resp_servers() {
+  rm -rf "$work/quiver" "$work/appendonlydir"
+  "$@" redis-server --port "$redis_port" --save "" "${redis_persistence[@]}" --daemonize yes \
+    --logfile "$work/redis.log" --dir "$work"
+  local threads=()
+  [ $# -gt 0 ] && threads=(--threads 1)
+  "$@" "$build/server/quiverd" --port 0 --resp-port "$quiver_port" --http-port off \
+    --durability "$quiver_durability" \
+    --data-dir "$work/quiver" --log-level warn "${threads[@]}" &
+  qpid=$!
+  for _ in $(seq 1 100); do
+    redis-cli -p "$redis_port" ping >/dev/null 2>&1 && redis-cli -p "$quiver_port" ping \
+      >/dev/null 2>&1 && return
+    sleep 0.1
+  done
+  echo "servers did not start" >&2
+  exit 1
+}

@@ -36,24 +36,6 @@ with_mget=1
 . bench/common.sh
 bench_need server/quiverd
 
-start_servers() {  # start_servers PIN_PREFIX... (empty: unpinned)
-  rm -rf "$work/quiver" "$work/appendonlydir"
-  "$@" redis-server --port "$redis_port" --save "" "${redis_persistence[@]}" --daemonize yes \
-    --logfile "$work/redis.log" --dir "$work"
-  local threads=()
-  [ $# -gt 0 ] && threads=(--threads 1)
-  "$@" "$build/server/quiverd" --port 0 --resp-port "$quiver_port" --http-port off \
-    --durability "$quiver_durability" \
-    --data-dir "$work/quiver" --log-level warn "${threads[@]}" &
-  qpid=$!
-  for _ in $(seq 1 100); do
-    redis-cli -p "$redis_port" ping >/dev/null 2>&1 && redis-cli -p "$quiver_port" ping \
-      >/dev/null 2>&1 && return
-    sleep 0.1
-  done
-  echo "servers did not start" >&2
-  exit 1
-}
 
 stop_servers() {
   redis-cli -p "$redis_port" shutdown nosave >/dev/null 2>&1 || true
@@ -123,7 +105,7 @@ durable() {
   for pair in always:sync everysec:async; do
     redis_persistence=(--appendonly yes --appendfsync "${pair%%:*}")
     quiver_durability=${pair#*:}
-    start_servers
+    bench_start_resp_servers
     compare "durable (redis appendfsync ${pair%%:*}, quiver --durability ${pair#*:})"
     stop_servers
   done
@@ -140,7 +122,7 @@ for mode in ${MODES:-pinned unpinned cpu}; do
     continue
   fi
   if [ "$mode" = cpu ]; then
-    start_servers taskset -c 0
+    bench_start_resp_servers taskset -c 0
     echo
     echo "server CPU per request (ns), pinned, -P 16"
     printf '%-12s %12s %12s %8s\n' test redis quiver "redis/quiver"
@@ -153,7 +135,7 @@ for mode in ${MODES:-pinned unpinned cpu}; do
     server_pin=(taskset -c 0)
     client_pin=(taskset -c 1)
   fi
-  start_servers "${server_pin[@]}"
+  bench_start_resp_servers "${server_pin[@]}"
   compare "$mode" "${client_pin[@]}"
   stop_servers
 done

@@ -19,16 +19,9 @@ quiver_port=6394
 . bench/common.sh
 bench_need server/quiverd
 
-redis-server --port "$redis_port" --save "" --appendonly no --daemonize yes \
-  --logfile "$work/redis.log" --dir "$work"
-"$build/server/quiverd" --port 0 --resp-port "$quiver_port" --http-port off \
-  --durability memory --data-dir "$work/quiver" --log-level warn &
-qpid=$!
-for _ in $(seq 1 100); do
-  redis-cli -p "$redis_port" ping >/dev/null 2>&1 && redis-cli -p "$quiver_port" ping \
-    >/dev/null 2>&1 && break
-  sleep 0.1
-done
+redis_persistence=(--appendonly no)
+quiver_durability=memory
+bench_start_resp_servers
 
 # The commands of one load, as RESP, into a file both servers read.
 commands() {  # commands KIND

@@ -37,9 +37,7 @@ std::string_view Encoding(const Record& r) {
       return r.boxed() ? "hashtable" : "listpack";
     case RecordKind::kSet:
       if (r.boxed()) return "hashtable";
-      return !r.value().empty() && r.value()[0] == static_cast<uint8_t>(SetEncoding::kIntSet)
-                 ? "intset"
-                 : "listpack";
+      return EncodingOf(r.value()) == SetEncoding::kIntSet ? "intset" : "listpack";
     default:
       return "hashtable";
   }

@@ -38,6 +38,13 @@ struct PackedSet {
   size_t size() const { return encoding == SetEncoding::kIntSet ? ints.size() : strs.size(); }
 };
 
+// A packed set's encoding, from its first byte (OBJECT ENCODING); kListpack
+// for anything that is not an intset.
+inline SetEncoding EncodingOf(std::span<const uint8_t> packed) {
+  return !packed.empty() && packed[0] == static_cast<uint8_t>(SetEncoding::kIntSet)
+             ? SetEncoding::kIntSet
+             : SetEncoding::kListpack;
+}
 // Decodes a packed set's value; false if it is malformed.
 bool DecodeSet(std::span<const uint8_t> packed, PackedSet* out);
 // The bytes PackSet writes.

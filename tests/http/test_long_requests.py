@@ -21,24 +21,30 @@ def long_requests(http):
     raise AssertionError("no quiver_long_requests in /metrics")
 
 
-def run_beside(http, work, repeat):
-    """Runs work() `repeat` times on a thread; returns what the last gave,
-    once /metrics was answered while one of them ran on the pool."""
+def run_beside(http, work, cap):
+    """Runs work() on a thread until /metrics was answered while one of its
+    runs was on the pool (at most `cap` runs); returns what the last gave."""
     out = {}
+    seen = threading.Event()
 
     def loop():
-        for _ in range(repeat):
+        for _ in range(cap):
             out["result"] = work()
+            if seen.is_set():
+                return
+
+    def running():
+        if long_requests(http) >= 1:
+            seen.set()
+        return seen.is_set() or not t.is_alive()
 
     t = threading.Thread(target=loop)
     t.start()
     try:
-        wait_for(lambda: long_requests(http) >= 1 or not t.is_alive(),
-                 "no long request seen")
-        seen = t.is_alive()
+        wait_for(running, "no long request seen", timeout=300)
     finally:
         t.join(600)
-    assert seen, "the long requests ended before /metrics saw one running"
+    assert seen.is_set(), "%d long requests ended before /metrics saw one running" % cap
     # A pool thread counts its request until the function it ran returns,
     # which may be just after the answer went out.
     wait_for(lambda: long_requests(http) == 0, "the long requests did not end")
@@ -59,7 +65,7 @@ def test_keys_runs_while_the_only_io_thread_serves_others():
             for _ in range(10):
                 pipe.keys("key:*")
             return pipe.execute()
-        replies = run_beside(http, keys_pipeline, 3)
+        replies = run_beside(http, keys_pipeline, 50)
         assert [len(k) for k in replies] == [200_000] * 10
         assert r.ping() and r.get("key:7") == b"v"
         # A large EXEC goes there too, and stays atomic.
@@ -78,7 +84,7 @@ def test_a_large_get_runs_while_the_only_io_thread_serves_others():
         users = ["u%d" % i for i in range(100_000)]
         q.put("profile", [{"user_id": u, "visits": i} for i, u in enumerate(users)])
         http = Http(server.http_port)
-        got = run_beside(http, lambda: q.get_online_features("profile:visits", users), 5)
+        got = run_beside(http, lambda: q.get_online_features("profile:visits", users), 100)
         assert list(got["profile:visits"][:3]) == [0, 1, 2]
         assert got["profile:visits"][-1] == 99_999
     finally:

@@ -91,19 +91,30 @@ bool IsPrintableToken(std::string_view text) {
   return true;
 }
 
-bool ParseLongDouble(std::string_view text, long double* out) {
-  if (text.empty() || text.size() > 5 * 1024) return false;
-  if (std::isspace(static_cast<unsigned char>(text[0]))) return false;
-  const std::string copy(text);  // strtold needs a terminated string
+namespace {
+
+// string2ld and string2d: a whole-text number by `parse` (strtold, strtod).
+template <typename T>
+bool ParseFloating(std::string_view text, T (*parse)(const char*, char**), T* out) {
+  if (text.empty() || std::isspace(static_cast<unsigned char>(text[0]))) return false;
+  const std::string copy(text);  // strtod needs a terminated string
   char* end = nullptr;
   errno = 0;
-  const long double v = std::strtold(copy.c_str(), &end);
+  const T v = parse(copy.c_str(), &end);
   if (end != copy.c_str() + copy.size() || std::isnan(v)) return false;
-  if (errno == ERANGE && (v == HUGE_VALL || v == -HUGE_VALL || std::fpclassify(v) == FP_ZERO)) {
-    return false;
-  }
+  if (errno == ERANGE && (std::isinf(v) || std::fpclassify(v) == FP_ZERO)) return false;
   *out = v;
   return true;
+}
+
+}  // namespace
+
+bool ParseLongDouble(std::string_view text, long double* out) {
+  return text.size() <= 5 * 1024 && ParseFloating<long double>(text, std::strtold, out);
+}
+
+bool ParseDouble(std::string_view text, double* out) {
+  return ParseFloating<double>(text, std::strtod, out);
 }
 
 bool GlobMatch(std::string_view pattern, std::string_view text, bool nocase) {

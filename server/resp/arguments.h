@@ -17,6 +17,9 @@ inline bool ParseInt64(std::string_view text, int64_t* out) {
 }
 // Redis's string2ld: a strtold number, no spaces, not NaN.
 bool ParseLongDouble(std::string_view text, long double* out);
+// Redis's string2d (scores, weights): a strtod number ("1.5", "-inf",
+// "0x10"), no spaces, not NaN, no overflow or underflow to zero.
+bool ParseDouble(std::string_view text, double* out);
 
 // Printable ASCII without spaces: what Redis accepts as a client name or
 // library name or version.

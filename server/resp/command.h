@@ -59,6 +59,9 @@ struct Command {
   std::string_view group;             // as COMMAND DOCS reports it ("string", "generic", ...)
   std::string_view summary;
   Handler handler;
+  // Keys after a count (ZMPOP numkeys key ..., ZUNIONSTORE dst numkeys
+  // key ...): the position of the count; 0 for none.
+  int numkeys_at = 0;
 };
 
 // The command named (any case), or nullptr.
@@ -68,6 +71,10 @@ bool ArityOk(const Command& cmd, size_t argc);
 // The position of the last key of a request of argc words (Command's
 // last_key counts from the end when negative).
 int64_t LastKey(const Command& cmd, size_t argc);
+// The positions of every key a request names: first_key to last_key by
+// key_step, then the keys after the count at numkeys_at (none if the count
+// is not a number, or more than the request holds; the command refuses it).
+std::vector<size_t> KeyPositions(const Command& cmd, Args args);
 // Every command, for COMMAND, COMMAND COUNT, COMMAND INFO, sorted by name.
 std::span<const Command* const> AllCommands();
 // The command's place in AllCommands() (its id in RequestMetrics);
@@ -80,6 +87,9 @@ std::span<const Command> KeyCommands();
 std::span<const Command> HashCommands();
 std::span<const Command> ListCommands();
 std::span<const Command> SetCommands();
+std::span<const Command> ZSetCommands();
+std::span<const Command> ZRangeCommands();
+std::span<const Command> ZCombineCommands();
 std::span<const Command> ObjectCommands();
 std::span<const Command> LcsCommands();
 std::span<const Command> CopyCommands();

@@ -5,6 +5,7 @@
 #include <string>
 #include <unordered_map>
 
+#include "server/resp/arguments.h"
 #include "server/resp/command.h"
 #include "server/resp/errors.h"
 #include "server/resp/features.h"
@@ -31,8 +32,9 @@ struct Table {
   Table() {
     for (auto group :
          {StringCommands(), KeyCommands(), HashCommands(), ListCommands(), SetCommands(),
-          ObjectCommands(), LcsCommands(), CopyCommands(), ConnectionCommands(), ServerCommands(),
-          TransactionCommands(), ClusterCommands(), SentinelCommands()}) {
+          ZSetCommands(), ZRangeCommands(), ZCombineCommands(), ObjectCommands(), LcsCommands(),
+          CopyCommands(), ConnectionCommands(), ServerCommands(), TransactionCommands(),
+          ClusterCommands(), SentinelCommands()}) {
       for (const Command& c : group) {
         all.push_back(&c);
         by_name.emplace(c.name, &c);
@@ -63,7 +65,6 @@ std::string UnknownCommand(Args args) {
   return text + listed;
 }
 
-// The position of a request's last key, from the command's key positions.
 // How many keys a request names.
 int64_t KeyCount(const Command& cmd, size_t argc) {
   const int64_t last = LastKey(cmd, argc);
@@ -73,10 +74,9 @@ int64_t KeyCount(const Command& cmd, size_t argc) {
 
 // Whether a write names a feature row's key (read-only through RESP).
 bool WritesFeatureKey(const Command& cmd, Args args) {
-  if (!(cmd.flags & kWrite) || cmd.first_key <= 0) return false;
-  const int64_t last = LastKey(cmd, args.size());
-  for (int64_t i = cmd.first_key; i <= last; i += std::max(cmd.key_step, 1)) {
-    if (IsFeatureKey(args[static_cast<size_t>(i)])) return true;
+  if (!(cmd.flags & kWrite)) return false;
+  for (size_t i : KeyPositions(cmd, args)) {
+    if (IsFeatureKey(args[i])) return true;
   }
   return false;
 }
@@ -187,12 +187,13 @@ void Context::LogBox(Box& box) {
 
 namespace {
 
-// Logs the state of every key a write names, now that it has run.
+// Logs the state of every key a write may change, now that it has run:
+// those at its fixed positions (a STORE form's destination), or, if it
+// has none, those after its count (ZMPOP's).
 void LogKeys(Context& ctx, const Command& cmd, Args args) {
-  if (cmd.first_key <= 0) return;
-  const int64_t last = LastKey(cmd, args.size());
-  for (int64_t i = cmd.first_key; i <= last; i += std::max(cmd.key_step, 1)) {
-    const std::string_view key = args[static_cast<size_t>(i)];
+  for (size_t i : KeyPositions(cmd, args)) {
+    if (cmd.first_key > 0 && cmd.numkeys_at > 0 && i > static_cast<size_t>(cmd.numkeys_at)) break;
+    const std::string_view key = args[i];
     if (ctx.txn != nullptr) {  // under the exclusive gate: no other writer runs
       (void)ctx.ks.Snapshot(ctx.db(), key, ctx.txn);
       continue;
@@ -221,6 +222,23 @@ void RunLogged(Context& ctx, const Command& cmd, Args args, bool exclusive) {
 
 }  // namespace
 
+std::vector<size_t> KeyPositions(const Command& cmd, Args args) {
+  std::vector<size_t> out;
+  const int64_t last = LastKey(cmd, args.size());
+  for (int64_t i = cmd.first_key; cmd.first_key > 0 && i <= last; i += std::max(cmd.key_step, 1)) {
+    out.push_back(static_cast<size_t>(i));
+  }
+  const auto at = static_cast<size_t>(cmd.numkeys_at);
+  int64_t n = 0;
+  if (at == 0 || at >= args.size() || !ParseInt64(args[at], &n) || n <= 0 ||
+      n > static_cast<int64_t>(args.size() - at - 1)) {
+    return out;
+  }
+  for (size_t i = at + 1; i <= at + static_cast<size_t>(n); ++i)
+    out.push_back(i);
+  return out;
+}
+
 void Run(Context& ctx, const Command& cmd, Args args, bool gate) {
   ClientInfo& info = *ctx.session.info;
   info.last_command.store(&cmd, std::memory_order_relaxed);
@@ -235,8 +253,8 @@ void Run(Context& ctx, const Command& cmd, Args args, bool gate) {
   rcu::ReadLock read_lock;
   // A command whose keys move (first_key 0, as SINTERCARD's) counts as
   // naming several.
-  const bool many =
-      (cmd.flags & kMultiKey) && (cmd.first_key == 0 || KeyCount(cmd, args.size()) > 1);
+  const bool many = (cmd.flags & kMultiKey) &&
+                    (cmd.first_key == 0 || cmd.numkeys_at > 0 || KeyCount(cmd, args.size()) > 1);
   if (gate && ((many && (cmd.flags & kWrite)) || (cmd.flags & kExclusive))) {
     KeySpace::ExclusiveGate exclusive(ctx.ks);
     RunLogged(ctx, cmd, args, true);

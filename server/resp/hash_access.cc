@@ -58,6 +58,7 @@ class PackedEditor final : public HashEditor {
 // A boxed hash, edited in place (its lock held).
 class BoxEditor final : public HashEditor {
  public:
+  using Boxed = HashBox;
   explicit BoxEditor(HashBox& box) : box_(box) {}
   std::optional<std::string_view> Get(std::string_view field) const override {
     return box_.Find(field);
@@ -163,19 +164,19 @@ Status FindHash(Context& ctx, std::string_view key, HashRead* read) {
 }
 
 Status UpdateBoxedOrPacked(Context& ctx, std::string_view key, RecordKind kind,
-                           FunctionRef<Status(HashBox&)> on_box,
+                           FunctionRef<Status(Box&)> on_box,
                            FunctionRef<Status(const Record* seen, bool* boxed)> on_packed) {
   for (;;) {
     Result<const Record*> r = ctx.ks.Find(ctx.db(), key, kind);
     if (!r.ok()) return r.status();
     if (*r != nullptr && (*r)->boxed()) {
-      HashBox& box = HashBox::Of(**r);
+      Box& box = Box::Of(**r);
       std::lock_guard lock(box.mu());
       if (!ctx.ks.HoldsBox(ctx.db(), key, box)) continue;  // removed meanwhile
       const Status edited = on_box(box);
       ctx.LogBox(box);
       QUIVER_RETURN_IF_ERROR(edited);
-      if (box.fields().empty()) return ctx.ks.EraseIfHolds(ctx.db(), key, box);
+      if (box.empty()) return ctx.ks.EraseIfHolds(ctx.db(), key, box);
       return Status::Ok();
     }
     bool boxed = false;  // by another writer, since the Find

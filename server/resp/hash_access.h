@@ -65,18 +65,19 @@ class HashEditor {
 // must fail, if it does, before it changes anything.
 Status UpdateHash(Context& ctx, std::string_view key, FunctionRef<Status(HashEditor&)> edit);
 
-// The loop under UpdateHash and UpdateSet (server/resp/set_access.h), whose
-// large values are HashBoxes: if key's record (of `kind`) is boxed,
+// The loop under UpdateHash, UpdateSet (server/resp/set_access.h) and
+// UpdateZSet (server/resp/zset_access.h): if key's record (of `kind`) is boxed,
 // on_box(box) runs under the box's lock, the box's journal goes to the log,
 // and a box left empty deletes the key; else on_packed(seen, &boxed)
 // changes the packed (or absent: seen null) value, setting boxed if it met
 // a box another writer made meanwhile, and the loop starts again.
 Status UpdateBoxedOrPacked(Context& ctx, std::string_view key, RecordKind kind,
-                           FunctionRef<Status(HashBox&)> on_box,
+                           FunctionRef<Status(Box&)> on_box,
                            FunctionRef<Status(const Record* seen, bool* boxed)> on_packed);
 
-// UpdateBoxedOrPacked with `edit` run on an EditorOfBox made from the box,
-// or given to update_packed for the packed form.
+// UpdateBoxedOrPacked with `edit` run on an EditorOfBox made from the box
+// (of its type EditorOfBox::Boxed), or given to update_packed for the
+// packed form.
 template <typename EditorOfBox, typename Editor>
 Status UpdateEdited(Context& ctx, std::string_view key, RecordKind kind,
                     FunctionRef<Status(Editor&)> edit,
@@ -84,8 +85,8 @@ Status UpdateEdited(Context& ctx, std::string_view key, RecordKind kind,
                                             FunctionRef<Status(Editor&)>, const Record*, bool*)) {
   return UpdateBoxedOrPacked(
       ctx, key, kind,
-      [&](HashBox& box) {
-        EditorOfBox editor(box);
+      [&](Box& box) {
+        EditorOfBox editor(static_cast<typename EditorOfBox::Boxed&>(box));
         return edit(editor);
       },
       [&](const Record* seen, bool* boxed) { return update_packed(ctx, key, edit, seen, boxed); });

@@ -22,6 +22,8 @@ std::string_view TypeName(RecordKind kind) {
       return "list";
     case RecordKind::kSet:
       return "set";
+    case RecordKind::kZSet:
+      return "zset";
     default:
       return "none";
   }
@@ -46,8 +48,8 @@ Result<ScanOptions> ParseScanOptions(Args args, size_t from, bool novalues_allow
       if (n < 1) return Status::InvalidArgument("syntax error");
       o.count = static_cast<size_t>(std::min<int64_t>(n, 1 << 20));
     } else if (EqualsNoCase(name, "TYPE") && !novalues_allowed) {
-      for (RecordKind k :
-           {RecordKind::kString, RecordKind::kHash, RecordKind::kList, RecordKind::kSet}) {
+      for (RecordKind k : {RecordKind::kString, RecordKind::kHash, RecordKind::kList,
+                           RecordKind::kSet, RecordKind::kZSet}) {
         if (EqualsNoCase(value, TypeName(k))) o.type = k;
       }
       o.unknown_type = !o.type.has_value();

@@ -38,6 +38,8 @@ std::string_view Encoding(const Record& r) {
     case RecordKind::kSet:
       if (r.boxed()) return "hashtable";
       return EncodingOf(r.value()) == SetEncoding::kIntSet ? "intset" : "listpack";
+    case RecordKind::kZSet:
+      return r.boxed() ? "skiplist" : "listpack";
     default:
       return "hashtable";
   }

@@ -34,15 +34,19 @@ int PartitionOf(Context& ctx, std::span<const std::vector<std::string_view>> com
                     "alone");
       return -1;
     }
-    if (cmd->first_key <= 0) {
+    const std::vector<size_t> keys = KeyPositions(*cmd, words);
+    if (keys.empty() && cmd->numkeys_at > 0) {  // refused when it runs
+      partition = std::max(partition, 0);
+      continue;
+    }
+    if (keys.empty()) {
       ctx.out.Error("ERR " + std::string(cmd->name) +
                     " is not replicated through the changelog yet: run it on each member with "
                     "cluster_topic unset, or delete the keys by name");
       return -1;
     }
-    const int64_t last = LastKey(*cmd, words.size());
-    for (int64_t i = cmd->first_key; i <= last; i += std::max(cmd->key_step, 1)) {
-      const int p = cluster::PartitionOf(words[static_cast<size_t>(i)], partitions);
+    for (size_t i : keys) {
+      const int p = cluster::PartitionOf(words[i], partitions);
       if (partition >= 0 && p != partition) {
         ctx.out.Error("CROSSSLOT Keys in request don't hash to the same slot");
         return -1;

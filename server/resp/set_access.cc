@@ -6,6 +6,7 @@
 
 #include "server/resp/hash_access.h"
 #include "server/resp/helpers.h"
+#include "server/resp/packed_update.h"
 #include "storage/keyspace/box.h"
 
 namespace quiver::resp {
@@ -24,6 +25,8 @@ bool HasInt(const std::vector<int64_t>& ints, std::string_view member) {
 // outgrows both (it is then built into a box).
 class PackedEditor final : public SetEditor {
  public:
+  explicit PackedEditor(Context& /*ctx*/) {}
+  static Status Corrupt() { return Status::Internal("a set's stored value is malformed"); }
   // cur: the set's packed record, or nullptr; false if it is malformed.
   bool Load(const Record* cur) {
     if (cur == nullptr) return true;
@@ -151,6 +154,7 @@ class PackedEditor final : public SetEditor {
 // A boxed set, edited in place (its lock held).
 class BoxEditor final : public SetEditor {
  public:
+  using Boxed = HashBox;
   explicit BoxEditor(HashBox& box) : box_(box) {}
   bool Contains(std::string_view m) const override { return box_.Find(m).has_value(); }
   bool Add(std::string_view m) override { return box_.Set(m, {}); }
@@ -165,43 +169,9 @@ class BoxEditor final : public SetEditor {
   HashBox& box_;
 };
 
-Status Corrupt() {
-  return Status::Internal("a set's stored value is malformed");
-}
-
-// UpdateSet of a packed or absent (seen null) set: one compare-and-swap,
-// or none where the edit leaves an absent set empty (SPOP, SREM, SMOVE of
-// a missing key cost a lookup). Sets *boxed if another writer boxed the
-// set meanwhile (nothing is done).
 Status UpdatePacked(Context& ctx, std::string_view key, FunctionRef<Status(SetEditor&)> edit,
                     const Record* seen, bool* boxed) {
-  Record* made = nullptr;  // built from an absent set, for the Mutate to install
-  if (seen == nullptr) {
-    PackedEditor editor;
-    QUIVER_RETURN_IF_ERROR(edit(editor));
-    if (editor.size() == 0) return Status::Ok();
-    made = editor.Build(ctx, key, kNeverExpires);
-    if (made == nullptr) return Oom();
-  }
-  Result<Change::Kind> done =
-      ctx.ks.Mutate(ctx.db(), key, [&](const Record* cur) -> Result<Change> {
-        if (cur == nullptr && made != nullptr) {  // still absent: the set built above
-          return Change{Change::kPut, std::exchange(made, nullptr)};
-        }
-        if (cur != nullptr && cur->kind != RecordKind::kSet) return WrongType();
-        *boxed = cur != nullptr && cur->boxed();
-        if (*boxed) return Change{};
-        PackedEditor editor;
-        if (!editor.Load(cur)) return Corrupt();
-        QUIVER_RETURN_IF_ERROR(edit(editor));
-        if (!editor.changed()) return Change{};
-        if (editor.size() == 0) return Change{Change::kErase};
-        Record* r = editor.Build(ctx, key, cur != nullptr ? cur->expire_at_ms : kNeverExpires);
-        if (r == nullptr) return Oom();
-        return Change{Change::kPut, r};
-      });
-  if (made != nullptr) Record::Free(made);  // another writer created the key first
-  return done.status();
+  return UpdatePackedWith<PackedEditor, SetEditor>(ctx, key, RecordKind::kSet, edit, seen, boxed);
 }
 
 }  // namespace
@@ -255,7 +225,7 @@ Status FindSet(Context& ctx, std::string_view key, SetRead* read) {
     read->box_ = &box;
     return Status::Ok();
   }
-  return DecodeSet((*r)->value(), &read->packed_) ? Status::Ok() : Corrupt();
+  return DecodeSet((*r)->value(), &read->packed_) ? Status::Ok() : PackedEditor::Corrupt();
 }
 
 Status UpdateSet(Context& ctx, std::string_view key, FunctionRef<Status(SetEditor&)> edit) {
@@ -266,7 +236,7 @@ Status StoreSet(Context& ctx, std::string_view key, std::span<const std::string_
   Result<Change::Kind> done =
       ctx.ks.Mutate(ctx.db(), key, [&](const Record* cur) -> Result<Change> {
         if (members.empty()) return Change{cur != nullptr ? Change::kErase : Change::kKeep};
-        PackedEditor editor;
+        PackedEditor editor(ctx);
         for (std::string_view m : members)
           editor.Add(m);
         Record* r = editor.Build(ctx, key, kNeverExpires);

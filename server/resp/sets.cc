@@ -313,7 +313,7 @@ const Command kCommands[] = {
     {"sdiffstore", -3, kW | kMultiKey, 1, -1, 1, "set", "Stores the difference of sets in a key.",
      Combined<Op::kDiff, true>},
     {"sintercard", -3, kR | kMultiKey, 0, 0, 0, "set",
-     "Returns the number of members in the intersection of sets.", SInterCard},
+     "Returns the number of members in the intersection of sets.", SInterCard, 1},
     {"sscan", -3, kR, 1, 1, 1, "set", "Iterates over the members of a set.", SScan},
 };
 

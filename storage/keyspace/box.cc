@@ -1,6 +1,7 @@
 #include "storage/keyspace/box.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <new>
 
@@ -199,6 +200,55 @@ Box* HashBox::Clone(Persistence p) const {
   if (copy == nullptr) return nullptr;
   // Not yet reachable by another thread: filled without its lock.
   fields_.ForEach([&](std::string_view field, std::string_view value) { copy->Set(field, value); });
+  return copy;
+}
+
+ZSetBox* ZSetBox::New(OnlineTable& table, Persistence p) {
+  return new (std::nothrow) ZSetBox(table, std::move(p));
+}
+
+void ZSetBox::JournalSet(std::string_view member, double score) {
+  Journal(HistoryBatch::Op::kPut, member, {reinterpret_cast<const char*>(&score), sizeof(score)});
+}
+
+void ZSetBox::WriteAll() {
+  index_.ForRange(0, index_.size(), false, [&](const ZItem& item) {
+    JournalSet(item.member, item.score);
+    return true;
+  });
+}
+
+bool ZSetBox::Set(std::string_view member, double score) {
+  if (journaling()) JournalSet(member, score);
+  const bool added = index_.Set(member, score);
+  if (added) Changed(static_cast<int64_t>(ZIndex::Cost(member.size())));
+  return added;
+}
+
+bool ZSetBox::Erase(std::string_view member) {
+  if (!index_.Erase(member)) return false;
+  if (journaling()) Journal(HistoryBatch::Op::kDelete, member, {});
+  Changed(-static_cast<int64_t>(ZIndex::Cost(member.size())));
+  return true;
+}
+
+bool ZSetBox::Load(std::string_view member, std::string_view value) {
+  double score = 0;
+  if (value.size() != sizeof(score)) return false;
+  std::memcpy(&score, value.data(), sizeof(score));
+  if (std::isnan(score)) return false;
+  Set(member, score);
+  return true;
+}
+
+Box* ZSetBox::Clone(Persistence p) const {
+  ZSetBox* copy = New(table(), std::move(p));
+  if (copy == nullptr) return nullptr;
+  // Not yet reachable by another thread: filled without its lock.
+  index_.ForRange(0, index_.size(), false, [&](const ZItem& item) {
+    copy->Set(item.member, item.score);
+    return true;
+  });
   return copy;
 }
 

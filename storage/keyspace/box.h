@@ -1,8 +1,8 @@
 // Boxes: the values of plain keys that are changed in place rather than
 // rebuilt whole on every change: lists always (LPUSH onto a long list must
-// not copy it), and hashes once they grow large (storage/keyspace/packed_items.h
-// holds the small ones). Such a key's record holds only a pointer to its
-// box, and the record's kBoxed flag is set.
+// not copy it), and hashes, sets and sorted sets once they grow large
+// (storage/keyspace/packed_items.h and its siblings hold the small ones). Such a key's record holds
+// only a pointer to its box, and the record's kBoxed flag is set.
 //
 // Sharing: every record that holds a box (a key's successive versions
 // after EXPIRE, RENAME) owns one reference; Record::Free drops it, after
@@ -37,6 +37,7 @@
 #include "storage/history/commit_queue.h"
 #include "storage/keyspace/flat_map.h"
 #include "storage/keyspace/packed_list.h"
+#include "storage/keyspace/zset_index.h"
 #include "storage/online/record.h"
 
 namespace quiver {
@@ -84,6 +85,8 @@ class Box : public RecordBox {
   // A new box holding a copy of this one's items (COPY), with one
   // reference (the caller's); nullptr if out of memory. REQUIRES: mu() held.
   virtual Box* Clone(Persistence p) const = 0;
+  // Whether the box holds no items (its key is then deleted). REQUIRES: mu() held.
+  virtual bool empty() const = 0;
 
  protected:
   Box(OnlineTable& table, Persistence p);
@@ -129,7 +132,7 @@ class ListBox final : public Box {
 
   const PackedList& items() const { return items_; }
   size_t size() const { return items_.size(); }
-  bool empty() const { return items_.empty(); }
+  bool empty() const override { return items_.empty(); }
   void Push(bool front, std::string_view item);
   std::string Pop(bool front);
   void Set(size_t index, std::string_view item);
@@ -170,6 +173,7 @@ class HashBox final : public Box {
   static HashBox& Of(const Record& r) { return static_cast<HashBox&>(Box::Of(r)); }
 
   const FlatMap& fields() const { return fields_; }
+  bool empty() const override { return fields_.empty(); }
   std::optional<std::string_view> Find(std::string_view field) const { return fields_.Find(field); }
   // Sets a field; true if it was new.
   bool Set(std::string_view field, std::string_view value);
@@ -184,6 +188,32 @@ class HashBox final : public Box {
     return static_cast<int64_t>(FlatMap::Cost(field.size(), value_size));
   }
   FlatMap fields_;  // guarded by mu()
+};
+
+// A large sorted set's members and scores. Methods other than New and Of
+// REQUIRE mu() held, or the box not yet reachable from any record. On
+// disk, each member is an item whose value is its score's 8 bytes.
+class ZSetBox final : public Box {
+ public:
+  static ZSetBox* New(OnlineTable& table, Persistence p);
+  // REQUIRES: r.kind is kZSet, and r.boxed().
+  static ZSetBox& Of(const Record& r) { return static_cast<ZSetBox&>(Box::Of(r)); }
+
+  const ZIndex& index() const { return index_; }
+  bool empty() const override { return index_.empty(); }
+  // Sets member's score; true if the member is new.
+  bool Set(std::string_view member, double score);
+  // Removes member; false if it was absent.
+  bool Erase(std::string_view member);
+  // Loads a member read from disk; false if its value is not a score.
+  bool Load(std::string_view member, std::string_view value);
+  Box* Clone(Persistence p) const override;
+
+ private:
+  using Box::Box;
+  void WriteAll() override;
+  void JournalSet(std::string_view member, double score);
+  ZIndex index_;  // guarded by mu()
 };
 
 }  // namespace quiver

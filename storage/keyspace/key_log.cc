@@ -97,7 +97,7 @@ std::optional<KeyLog::DecodedKv> KeyLog::DecodeKv(std::string_view key, std::str
   d.key = key.substr(kDbBytes);
   const auto kind = static_cast<uint8_t>(value[0]);
   if (kind < static_cast<uint8_t>(RecordKind::kString) ||
-      kind > static_cast<uint8_t>(RecordKind::kSet)) {
+      kind > static_cast<uint8_t>(RecordKind::kZSet)) {
     return std::nullopt;
   }
   d.kind = static_cast<RecordKind>(kind);

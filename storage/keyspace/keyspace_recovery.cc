@@ -25,6 +25,18 @@ Status Corrupt(std::string_view what) {
                          " column family of the plain keys");
 }
 
+// A box of the kind loaded; nullptr if out of memory.
+Box* NewBox(OnlineTable& table, RecordKind kind, const Box::Persistence& p) {
+  switch (kind) {
+    case RecordKind::kList:
+      return ListBox::New(table, p);
+    case RecordKind::kZSet:
+      return ZSetBox::New(table, p);
+    default:  // a hash or a set
+      return HashBox::New(table, p);
+  }
+}
+
 }  // namespace
 
 Status KeySpace::Recover() {
@@ -54,8 +66,7 @@ Status KeySpace::Recover() {
       auto [it, fresh] = boxes.try_emplace(d->box_id);
       if (fresh) {
         const Box::Persistence p{log_, d->db, d->box_id};
-        Box* box = d->kind == RecordKind::kList ? static_cast<Box*>(ListBox::New(table_, p))
-                                                : HashBox::New(table_, p);
+        Box* box = NewBox(table_, d->kind, p);
         if (box == nullptr) return Status::ResourceExhausted("out of memory loading the keys");
         it->second = Loading{box, d->kind, d->db, std::string(d->key)};
         log_->SawBoxId(d->box_id);
@@ -91,6 +102,9 @@ Status KeySpace::Recover() {
     }
     Box* box = it->second.box;
     std::lock_guard<std::mutex> lock(box->mu());
+    if (it->second.kind == RecordKind::kZSet) {
+      return static_cast<ZSetBox*>(box)->Load(d->suffix, v) ? Status::Ok() : Corrupt("kv_items");
+    }
     if (it->second.kind != RecordKind::kList) {  // a hash's field or a set's member
       static_cast<HashBox*>(box)->Set(d->suffix, v);
       return Status::Ok();
@@ -108,11 +122,9 @@ Status KeySpace::Recover() {
     {
       std::lock_guard<std::mutex> lock(loading.box->mu());
       loading.box->Loaded(&repair);
-      auto* list = dynamic_cast<ListBox*>(loading.box);
-      auto* hash = dynamic_cast<HashBox*>(loading.box);
-      empty = (list != nullptr && list->empty()) || (hash != nullptr && hash->fields().empty());
+      empty = loading.box->empty();
     }
-    if (empty) {  // its items were lost: Redis has no empty list or hash
+    if (empty) {  // its items were lost: Redis has no empty list, hash or set
       QUIVER_RETURN_IF_ERROR(EraseIfHolds(loading.db, loading.key, *loading.box));
       repair.Delete(log_->kv(), KeyLog::KvKey(loading.db, loading.key));
       --keys;

@@ -68,6 +68,8 @@ def dump(member, db=0):
             value = r.lrange(key, 0, -1)
         elif kind == "set":
             value = sorted(r.smembers(key))
+        elif kind == "zset":
+            value = r.zrange(key, 0, -1, withscores=True)
         elif kind == "none":
             continue  # expired between SCAN and TYPE
         else:

@@ -36,6 +36,11 @@ def write_load(member, worker, stop=None):
         r.sadd("pool", f"{worker}:{i}", i)  # boxed past 128 members
         if i % 4 == 3:  # every member must pop the same ones
             r.spop("pool", 2)
+        r.zincrby("{board}", 1.5, f"p{i % 200}")  # boxed past 128 members
+        r.zadd("{board}", {f"{worker}:{i}": i}, gt=True)
+        if i % 5 == 4:
+            r.zpopmin("{board}", 2)
+            r.zmpop(2, ["{board}:empty", "{board}"], max=True)
         with r.pipeline(transaction=True) as tx:  # one atomic record
             tx.incr("{acct}:a").decr("{acct}:b")
             tx.execute()

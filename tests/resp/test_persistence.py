@@ -34,6 +34,8 @@ def dump(server):
                 value = c.lrange(key, 0, -1)
             elif kind == "set":
                 value = c.smembers(key)
+            elif kind == "zset":
+                value = c.zrange(key, 0, -1, withscores=True)
             else:
                 value = None
             state[(db, key)] = (kind, value, c.pexpiretime(key))
@@ -63,12 +65,17 @@ def random_ops(server, rng, count):
             return [f"m{rng.randrange(200)}" for _ in range(rng.randrange(1, 30))]
         return ["L" * 70 + str(rng.randrange(5))]
 
+    def scored():
+        # Past 128 members, or with one longer than 64 bytes, it is boxed.
+        return {m: rng.choice([rng.randrange(-50, 50), rng.random(), float("inf")])
+                for m in members()}
+
     ops = [
         lambda p: p.set(key("s"), os.urandom(rng.randrange(1, 40))),
         lambda p: p.set(key("s"), "v", px=far - int(time.time() * 1000)),
         lambda p: p.append(key("s"), "xy"),
         lambda p: p.incr(key("n"), rng.randrange(1, 9)),
-        lambda p: p.delete(key(rng.choice("shlnt"))),
+        lambda p: p.delete(key(rng.choice("shlntz"))),
         lambda p: p.pexpireat(key(rng.choice("shlt")), far + rng.randrange(1000)),
         lambda p: p.persist(key(rng.choice("shlt"))),
         lambda p: p.rename(key("l"), key("l")),
@@ -97,6 +104,20 @@ def random_ops(server, rng, count):
         lambda p: p.copy(key("l"), key("l"), replace=rng.random() < 0.5),
         lambda p: p.copy(key("t"), key("t"), replace=True),
         lambda p: p.copy(key("h"), key("h"), destination_db=rng.randrange(DATABASES)),
+        lambda p: p.zadd(key("z"), scored()),
+        lambda p: p.zadd(key("z"), scored(), gt=True, ch=True),
+        lambda p: p.zincrby(key("z"), rng.random(), f"m{rng.randrange(200)}"),
+        lambda p: p.zrem(key("z"), *members()),
+        lambda p: p.zpopmin(key("z"), rng.randrange(1, 4)),
+        lambda p: p.zpopmax(key("z")),
+        lambda p: p.zremrangebyscore(key("z"), rng.randrange(-60, 0), rng.randrange(0, 60)),
+        lambda p: p.zremrangebyrank(key("z"), 0, rng.randrange(3)),
+        lambda p: p.zunionstore(key("z"), [key("z"), key("t")]),
+        lambda p: p.zinterstore(key("z"), [key("z"), key("z")], aggregate="MAX"),
+        lambda p: p.zrangestore(key("z"), key("z"), 0, rng.randrange(-5, 200)),
+        lambda p: p.zmpop(2, [key("z"), key("z")], min=True, count=rng.randrange(1, 5)),
+        lambda p: p.rename(key("z"), key("z")),
+        lambda p: p.copy(key("z"), key("z"), destination_db=rng.randrange(DATABASES)),
     ]
     done = 0
     while done < count:
@@ -128,6 +149,10 @@ def test_keys_survive_a_restart(durability):
         c.sadd("bigset", *range(3000))
         c.srem("bigset", 7, 8)
         c.sadd("intset", *range(-5, 500))
+        c.zadd("bigzset", {f"m{i}": i * 0.5 for i in range(3000)})
+        c.zrem("bigzset", "m7", "m8")
+        c.zincrby("bigzset", -100, "m9")
+        c.zadd("smallzset", {"a": 1, "b": float("-inf"), "c": 2.5})
         server.client(db=2).flushdb()
         before = dump(server)
         assert len(before) > 20

@@ -109,6 +109,29 @@ bool ParseFloating(std::string_view text, T (*parse)(const char*, char**), T* ou
 
 }  // namespace
 
+std::string_view ParseMPop(std::span<const std::string_view> args, size_t at,
+                           std::string_view first, std::string_view second, MPopArgs* out) {
+  int64_t numkeys = 0;
+  if (!ParseInt64(args[at], &numkeys) || numkeys <= 0)
+    return "ERR numkeys should be greater than 0";
+  if (numkeys > static_cast<int64_t>(args.size() - at) - 2) return "ERR syntax error";
+  out->first_key = at + 1;
+  out->keys = static_cast<size_t>(numkeys);
+  const size_t side = at + 1 + out->keys;
+  out->first = EqualsNoCase(args[side], first);
+  if (!out->first && !EqualsNoCase(args[side], second)) return "ERR syntax error";
+  bool counted = false;
+  for (size_t i = side + 1; i < args.size(); ++i) {
+    if (counted || !EqualsNoCase(args[i], "count") || i + 1 >= args.size())
+      return "ERR syntax error";
+    counted = true;
+    if (!ParseInt64(args[++i], &out->count) || out->count <= 0) {
+      return "ERR count should be greater than 0";
+    }
+  }
+  return {};
+}
+
 bool ParseLongDouble(std::string_view text, long double* out) {
   return text.size() <= 5 * 1024 && ParseFloating<long double>(text, std::strtold, out);
 }

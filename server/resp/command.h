@@ -14,7 +14,10 @@
 #include <string_view>
 #include <vector>
 
+#include <optional>
+
 #include "protocol/resp.h"
+#include "server/resp/blocking.h"
 #include "service/password.h"
 #include "service/request_metrics.h"
 #include "service/runtime_config.h"
@@ -49,6 +52,7 @@ enum Flag : uint32_t {
   kExclusive = 1 << 9,   // always under the exclusive gate (FLUSHDB, FLUSHALL)
   kHashField = 1 << 10,  // args[2] is a field of the hash at args[1] (prefetched)
   kLong = 1 << 11,       // may run long: on the pool of long requests (KEYS, FLUSHALL)
+  kBlocking = 1 << 12,   // may wait for data (BLPOP, ...: server/resp/blocking.h)
 };
 
 struct Command {
@@ -148,6 +152,7 @@ struct Shared {
   std::atomic<int64_t> closed_commands{0}, closed_net_in{0}, closed_net_out{0};
   std::atomic<int64_t> keyspace_hits{0}, keyspace_misses{0};  // added per batch of requests
   std::atomic<uint64_t> flushes{0};  // FLUSHDB/FLUSHALL so far: they abort every WATCH
+  BlockedClients blocked;            // clients waiting in a blocking command
 
   std::mutex clients_mu;
   std::map<uint64_t, std::shared_ptr<ClientInfo>> clients;  // guarded by clients_mu
@@ -204,6 +209,9 @@ struct Session {
   std::vector<Watched> watched;
   size_t watched_bytes = 0;    // of the watched keys
   uint64_t watch_flushes = 0;  // Shared::flushes when WATCH ran
+  // Keys that writes named while clients waited: their waiters are served
+  // once the command (or EXEC) has run. (db, key)
+  std::vector<std::pair<int, std::string>> ready;
   // Keyspace hits and misses not yet added to Shared.
   int64_t hits = 0, misses = 0;
   // Writes were submitted to the log since the connection last looked:
@@ -239,6 +247,10 @@ struct Context {
   bool applying = false;
   // The changelog partition of the record applied; -1: none.
   int32_t partition = -1;
+  // A blocking command run at the top level (not in MULTI) may wait:
+  // it then sets `block` and replies nothing (server/resp/blocking.h).
+  bool may_block = false;
+  std::optional<BlockRequest> block{};
 
   int db() const { return session.db; }
   int64_t now() const { return ks.NowMs(); }

@@ -1,7 +1,13 @@
 #include "server/resp/connection.h"
 
 #include <spdlog/spdlog.h>
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <chrono>
+
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include "server/cluster/changelog.h"
 #include "server/resp/errors.h"
@@ -26,7 +32,8 @@ RespConnection::RespConnection(boost::asio::ip::tcp::socket socket, ClientLimits
       keyspace_(keyspace),
       store_(store),
       shared_(shared),
-      recorder_(recorder) {
+      recorder_(recorder),
+      block_timer_(this->socket().get_executor()) {
   auto info = std::make_shared<resp::ClientInfo>();
   info->id = shared_.next_client_id.fetch_add(1, std::memory_order_relaxed);
   boost::system::error_code ec;
@@ -158,7 +165,12 @@ void RespConnection::ProcessRequests() {
     HoldReplies(mark);  // before the pool may touch the session
     // Both go on with the rest of the batch.
     if (stop == Stop::kLong) return RunLong(next_++);
-    if (stop == Stop::kPropose) return Propose(next_++);
+    if (stop == Stop::kPropose) return Propose(next_++, MonotonicNs());
+    if (stop == Stop::kBlock) {
+      resp::BlockRequest request = std::move(*ctx.block);
+      ctx.block.reset();
+      return Wait(next_++, std::move(request));
+    }
     batch_open_ = false;
     if (!parse_error_.ok() && !session_.close) {
       spdlog::debug("closing resp connection: {}", parse_error_.message());
@@ -196,6 +208,7 @@ RespConnection::Stop RespConnection::RunBatch(resp::Context& ctx) {
     const size_t at = pending().size();
     resp::Execute(ctx, batch_[next_], cmd);
     if (proposal_.partition >= 0) return Stop::kPropose;  // timed when applied
+    if (ctx.block) return Stop::kBlock;                   // timed when served
     const int64_t end = MonotonicNs();
     recorder_.Record(FrontEnd::kResp, resp::CommandId(cmd), end - start,
                      IsError(std::string_view(pending()).substr(at)));
@@ -233,10 +246,9 @@ void RespConnection::RunLong(size_t i) {
       });
 }
 
-void RespConnection::Propose(size_t i) {
+void RespConnection::Propose(size_t i, int64_t start) {
   const resp::Proposal proposal = std::move(proposal_);
   proposal_ = resp::Proposal();
-  const int64_t start = MonotonicNs();
   std::vector<cluster::Proposed> records;
   if (proposal.every_partition) {
     for (int p = 0; p < shared_.changelog->partitions(); ++p)
@@ -258,8 +270,125 @@ void RespConnection::Propose(size_t i) {
           }
           if (IsError(reply)) break;
         }
-        resume([this, i, start, reply = std::move(reply)] { Replied(i, start, reply); });
+        resume([this, i, start, reply = std::move(reply)] { Applied(i, start, reply); });
       });
+}
+
+std::shared_ptr<resp::Waiter> RespConnection::NewWaiter(size_t i, int64_t start,
+                                                        std::string timeout_reply,
+                                                        int64_t deadline_ms) {
+  auto w = std::make_shared<resp::Waiter>();
+  w->client_id = session_.info->id;
+  w->db = session_.db;
+  w->proto = session_.proto;
+  w->info = session_.info;
+  w->cmd = commands_[i];
+  w->words.assign(batch_[i].begin(), batch_[i].end());
+  w->timeout_reply = std::move(timeout_reply);
+  w->deliver = [this, i, start, resume = Suspend()](std::string reply, bool logged) {
+    resume([this, i, start, reply = std::move(reply), logged] {
+      block_timer_.cancel();
+      waiter_.reset();
+      block_deadline_ms_ = -1;
+      session_.logged = session_.logged || logged;
+      Replied(i, start, reply);
+    });
+  };
+  if (deadline_ms > 0) {
+    block_timer_.expires_after(std::chrono::milliseconds(deadline_ms - keyspace_.NowMs()));
+    block_timer_.async_wait([&blocked = shared_.blocked, w](const boost::system::error_code& ec) {
+      if (!ec) blocked.End(w, w->timeout_reply);
+    });
+  }
+  waiter_ = w;
+  WatchForClose();
+  return w;
+}
+
+void RespConnection::Wait(size_t i, resp::BlockRequest request) {
+  std::string timeout_reply;
+  protocol::RespWriter out(&timeout_reply);
+  out.SetVersion(session_.proto);
+  request.null_array ? out.NullArray() : out.Null();
+  auto w = NewWaiter(i, MonotonicNs(), std::move(timeout_reply), request.deadline_ms);
+  w->keys.assign(request.keys.begin(), request.keys.end());
+  resp::Context ctx{keyspace_, store_, shared_, session_, writer_};
+  KeySpace::ClockScope clock(keyspace_);
+  rcu::RetireBatch retire;
+  resp::StartWaiting(ctx, w);
+}
+
+void RespConnection::WatchForClose() {
+  if (watching_) return;
+  watching_ = true;
+  auto self = std::static_pointer_cast<RespConnection>(shared_from_this());
+  socket().async_wait(
+      boost::asio::ip::tcp::socket::wait_read, [self](const boost::system::error_code& ec) {
+        self->watching_ = false;
+        if (ec || self->waiter_ == nullptr) return;
+        char byte;
+        const ssize_t n = ::recv(self->socket().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+        // Data: the client pipelined more; it runs after the wait.
+        if (n > 0 || (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))) return;
+        if (self->shared_.blocked.End(self->waiter_, "")) {
+          self->waiter_.reset();
+          self->block_timer_.cancel();
+          self->Close();
+        }
+      });
+}
+
+namespace {
+bool IsNull(std::string_view reply) {
+  return reply == "*-1\r\n" || reply == "$-1\r\n" || reply == "_\r\n";
+}
+}  // namespace
+
+void RespConnection::Applied(size_t i, int64_t start, std::string_view reply) {
+  const resp::Command* cmd = commands_[i];
+  if (cmd == nullptr || !(cmd->flags & resp::kBlocking) || !IsNull(reply)) {
+    block_deadline_ms_ = -1;
+    return Replied(i, start, reply);
+  }
+  if (block_deadline_ms_ < 0) {  // its first answer: the wait starts now
+    const std::string_view timeout = cmd->numkeys_at == 2 ? batch_[i][1] : batch_[i].back();
+    Result<int64_t> deadline = resp::ParseBlockTimeout(timeout, keyspace_.NowMs());
+    block_deadline_ms_ = deadline.ok() ? *deadline : 0;
+  }
+  if (block_deadline_ms_ > 0 && keyspace_.NowMs() >= block_deadline_ms_) {
+    block_deadline_ms_ = -1;
+    return Replied(i, start, reply);
+  }
+  auto w = NewWaiter(i, start, std::string(reply), block_deadline_ms_);
+  for (size_t k : resp::KeyPositions(*cmd, batch_[i]))
+    w->keys.emplace_back(batch_[i][k]);
+  w->retry = [this, i, start, resume = Suspend()] {
+    resume([this, i, start] {
+      block_timer_.cancel();
+      waiter_.reset();
+      Repropose(i, start);
+    });
+  };
+  shared_.blocked.Add(w);
+  // A write applied between its answer and now woke nobody: try again.
+  for (const std::string& key : w->keys) {
+    if (keyspace_.Find(session_.db, key) != nullptr) return shared_.blocked.Retry(w);
+  }
+}
+
+void RespConnection::Repropose(size_t i, int64_t start) {
+  resp::Context ctx{keyspace_, store_, shared_, session_, writer_};
+  ctx.proposal = &proposal_;
+  const size_t mark = pending().size();
+  {
+    KeySpace::ClockScope clock(keyspace_);
+    rcu::RetireBatch retire;
+    resp::Execute(ctx, batch_[i], commands_[i]);
+  }
+  if (proposal_.partition >= 0) return Propose(i, start);
+  block_deadline_ms_ = -1;  // refused before it was proposed: its error is the reply
+  HoldReplies(mark);
+  ProcessRequests();
 }
 
 void RespConnection::Replied(size_t i, int64_t start, std::string_view reply) {

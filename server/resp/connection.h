@@ -13,6 +13,8 @@
 #include <string_view>
 #include <vector>
 
+#include <boost/asio/steady_timer.hpp>
+
 #include "protocol/resp.h"
 #include "server/net/held_answers.h"
 #include "server/net/stream_connection.h"
@@ -49,14 +51,32 @@ class RespConnection : public StreamConnection {
   // the batch, one that runs long (resp::RunsLong: kLong, for the caller
   // to hand batch_[next_] to RunLong once the replies so far are held), or
   // a cluster member's write (kPropose: proposal_ holds it, for Propose).
-  enum class Stop { kEnd, kLong, kPropose };
+  // A blocking command that found nothing (kBlock: ctx.block holds what
+  // it waits for, for Wait).
+  enum class Stop { kEnd, kLong, kPropose, kBlock };
   Stop RunBatch(resp::Context& ctx);
   // Runs batch_[i] on the pool of long requests, then its reply is added
   // and the batch goes on.
   void RunLong(size_t i);
-  // Sends proposal_ (batch_[i]'s) to the changelog; its reply is added
-  // once this server applied it, and the batch goes on.
-  void Propose(size_t i);
+  // Sends proposal_ (batch_[i]'s, asked at `start`) to the changelog;
+  // its reply is added once this server applied it, and the batch goes on.
+  void Propose(size_t i, int64_t start);
+  // The reply of batch_[i] applied: added, or, for a blocking command that
+  // found nothing, a wait on this member until a record it applies writes
+  // one of its keys, when the command is proposed again (Repropose).
+  void Applied(size_t i, int64_t start, std::string_view reply);
+  void Repropose(size_t i, int64_t start);
+  // Makes batch_[i], a blocking command that found nothing, wait as
+  // `request` asks (server/resp/blocking.h); its reply is added once the
+  // wait ends, and the batch goes on. While it waits nothing is read, but
+  // the socket is watched: a client that disconnects ends its wait.
+  void Wait(size_t i, resp::BlockRequest request);
+  // The waiter of batch_[i], whose wait its reply or timeout_reply (at
+  // deadline_ms, 0: none) ends; watched for a closed connection.
+  std::shared_ptr<resp::Waiter> NewWaiter(size_t i, int64_t start, std::string timeout_reply,
+                                          int64_t deadline_ms);
+  // Ends waiter_'s wait if the client closes the connection meanwhile.
+  void WatchForClose();
   // Adds the reply of batch_[i], proposed at `start`, and goes on.
   void Replied(size_t i, int64_t start, std::string_view reply);
   // Parses up to kBatch requests into batch_; returns how many. A protocol
@@ -93,6 +113,10 @@ class RespConnection : public StreamConnection {
   std::vector<std::string_view> keys_;          // their first keys
   std::vector<std::string_view> fields_;        // fields of one hash they name
   HeldAnswers held_;                            // replies waiting for commits
+  boost::asio::steady_timer block_timer_;       // a blocking command's timeout
+  std::shared_ptr<resp::Waiter> waiter_;        // its wait, while it waits
+  bool watching_ = false;                       // for a close while it waits
+  int64_t block_deadline_ms_ = -1;              // a cluster member's: -1 none, 0 forever
 };
 
 }  // namespace quiver

@@ -222,6 +222,20 @@ void RunLogged(Context& ctx, const Command& cmd, Args args, bool exclusive) {
 
 }  // namespace
 
+namespace {
+
+// After a write: the keys it names that clients wait on, to serve them
+// once the command (or its EXEC) is done.
+void NoteReadyKeys(Context& ctx, const Command& cmd, Args args) {
+  if (!(cmd.flags & kWrite) || !ctx.shared.blocked.any()) return;
+  for (size_t i : KeyPositions(cmd, args)) {
+    if (ctx.shared.blocked.WaitsOn(ctx.db(), args[i]))
+      ctx.session.ready.emplace_back(ctx.db(), args[i]);
+  }
+}
+
+}  // namespace
+
 std::vector<size_t> KeyPositions(const Command& cmd, Args args) {
   std::vector<size_t> out;
   const int64_t last = LastKey(cmd, args.size());
@@ -264,6 +278,7 @@ void Run(Context& ctx, const Command& cmd, Args args, bool gate) {
   } else {
     RunLogged(ctx, cmd, args, false);  // inside EXEC (ctx.txn set), or a read
   }
+  NoteReadyKeys(ctx, cmd, args);
 }
 
 void Execute(Context& ctx, Args args) {
@@ -311,12 +326,15 @@ void Execute(Context& ctx, Args args, const Command* cmd) {
   // A command that cannot get its memory fails alone: its partial reply is
   // dropped and the server goes on.
   const size_t mark = ctx.out.out()->size();
+  ctx.may_block = (cmd->flags & kBlocking) && !ctx.applying;
   try {
     Run(ctx, *cmd, args, /*gate=*/true);
   } catch (const std::bad_alloc&) {
     ctx.out.out()->resize(mark);
     Refuse(ctx, Status::OutOfMemory("command not run: the server could not allocate its memory"));
   }
+  ctx.may_block = false;
+  if (!s.ready.empty()) ServeReady(ctx);
 }
 
 }  // namespace quiver::resp

@@ -87,7 +87,7 @@ void ClientsSection(Context& ctx, std::string* out) {
   s.Field("connected_clients", static_cast<int64_t>(connected));
   s.Field("cluster_connections", 0);
   s.Field("maxclients", ctx.shared.config.Snapshot().maxclients);
-  s.Field("blocked_clients", 0);
+  s.Field("blocked_clients", static_cast<int64_t>(ctx.shared.blocked.size()));
   s.Field("tracking_clients", 0);
   s.Field("clients_in_timeout_table", 0);
 }

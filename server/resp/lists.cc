@@ -1,6 +1,7 @@
 // List commands, with Redis 7 semantics. A list is a ListBox changed in
 // place under its lock (storage/keyspace/box.h); an emptied list is deleted,
-// as in Redis. The blocking commands (BLPOP, BLMOVE, ...) are not served.
+// as in Redis. The blocking commands (BLPOP, BLMOVE, ...) wait as
+// server/resp/blocking.h describes.
 #include <algorithm>
 #include <limits>
 #include <string>
@@ -351,6 +352,69 @@ void LPos(Context& ctx, Args args) {
     ctx.out.Integer(i);
 }
 
+bool Move(Context& ctx, std::string_view src, std::string_view dst, bool from_left, bool to_left);
+
+// The rest of LMOVE's family: moves an item, or (block) waits on the
+// source for one until the timeout (the last argument).
+template <bool block>
+void MoveOrBlock(Context& ctx, Args args, bool from_left, bool to_left) {
+  int64_t deadline = 0;
+  if (block) {
+    Result<int64_t> d = ParseBlockTimeout(args.back(), ctx.now());
+    if (!d.ok()) return ctx.Fail(d.status());
+    deadline = *d;
+  }
+  if (Move(ctx, args[1], args[2], from_left, to_left)) return;
+  if (!block || !Block(ctx, {{args[1]}, deadline, /*null_array=*/false})) ctx.out.Null();
+}
+
+// Pops up to count items from the first non-empty list of keys (front or
+// back); false if every one is empty (nothing replied), else replies
+// [key, [items]] (with_count) or [key, item], or an error.
+bool PopFirst(Context& ctx, Args keys, bool front, int64_t count, bool with_count) {
+  for (std::string_view key : keys) {
+    std::vector<std::string> popped;
+    Result<bool> done = EditList(ctx, key, false, [&](ListBox& box) {
+      popped.clear();
+      while (static_cast<int64_t>(popped.size()) < count && !box.empty())
+        popped.push_back(box.Pop(front));
+      return Status::Ok();
+    });
+    if (!done.ok()) return ctx.Fail(done.status()), true;
+    if (popped.empty()) continue;
+    ctx.out.Array(2);
+    ctx.out.Bulk(key);
+    if (!with_count) return ctx.out.Bulk(popped.front()), true;
+    ctx.out.Array(popped.size());
+    for (const std::string& item : popped)
+      ctx.out.Bulk(item);
+    return true;
+  }
+  return false;
+}
+
+// BLPOP and BRPOP key [key ...] timeout
+template <bool front>
+void BPop(Context& ctx, Args args) {
+  Result<int64_t> deadline = ParseBlockTimeout(args.back(), ctx.now());
+  if (!deadline.ok()) return ctx.Fail(deadline.status());
+  const Args keys = args.subspan(1, args.size() - 2);
+  if (PopFirst(ctx, keys, front, 1, false)) return;
+  if (!Block(ctx, {{keys.begin(), keys.end()}, *deadline})) ctx.out.NullArray();
+}
+
+// LMPOP numkeys key [key ...] LEFT|RIGHT [COUNT count], and BLMPOP
+// timeout numkeys ... (block).
+template <bool block>
+void LMPop(Context& ctx, Args args) {
+  int64_t deadline = 0;
+  MPopArgs m;
+  if (!ParseMPopCommand(ctx, args, block, "left", "right", &m, &deadline)) return;
+  const Args keys = args.subspan(m.first_key, m.keys);
+  if (PopFirst(ctx, keys, m.first, m.count, true)) return;
+  if (!block || !Block(ctx, {{keys.begin(), keys.end()}, deadline})) ctx.out.NullArray();
+}
+
 // What the end item of a list costs where it is pushed.
 int64_t PeekCost(const Record& r, bool front) {
   ListBox& box = ListBox::Of(r);
@@ -359,11 +423,12 @@ int64_t PeekCost(const Record& r, bool front) {
 }
 
 // LMOVE and RPOPLPUSH, under the exclusive gate (two keys): no other
-// writer runs between the pop and the push.
-void Move(Context& ctx, std::string_view src, std::string_view dst, bool from_left, bool to_left) {
+// writer runs between the pop and the push. Replies the item moved and
+// returns true, or returns false if src is empty (nothing replied).
+bool Move(Context& ctx, std::string_view src, std::string_view dst, bool from_left, bool to_left) {
   Result<const Record*> s = ctx.ks.Find(ctx.db(), src, RecordKind::kList);
-  if (!s.ok()) return ctx.Fail(s.status());
-  if (*s == nullptr) return ctx.out.Null();
+  if (!s.ok()) return ctx.Fail(s.status()), true;
+  if (*s == nullptr) return false;
   std::string item;
   if (src == dst) {  // a rotation: the list never empties, its TTL stays
     Result<bool> done = EditList(ctx, src, false, [&](ListBox& box) {
@@ -371,38 +436,43 @@ void Move(Context& ctx, std::string_view src, std::string_view dst, bool from_le
       box.Push(to_left, item);
       return Status::Ok();
     });
-    if (!done.ok()) return ctx.Fail(done.status());
-    return ctx.out.Bulk(item);
+    if (!done.ok()) return ctx.Fail(done.status()), true;
+    return ctx.out.Bulk(item), true;
   }
   if (Result<const Record*> d = ctx.ks.Find(ctx.db(), dst, RecordKind::kList); !d.ok()) {
-    return ctx.Fail(d.status());
+    return ctx.Fail(d.status()), true;
   }
   if (!ctx.ks.Fits(Record::AllocationSize(dst.size(), sizeof(void*)) +
                    static_cast<size_t>(PeekCost(**s, from_left)))) {
-    return ctx.Fail(Oom());
+    return ctx.Fail(Oom()), true;
   }
   Result<bool> popped = EditList(ctx, src, false, [&](ListBox& box) {
     item = box.Pop(from_left);
     return Status::Ok();
   });
-  if (!popped.ok()) return ctx.Fail(popped.status());
+  if (!popped.ok()) return ctx.Fail(popped.status()), true;
   Result<bool> pushed = EditList(ctx, dst, true, [&](ListBox& box) {
     box.Push(to_left, item);
     return Status::Ok();
   });
-  if (!pushed.ok()) return ctx.Fail(pushed.status());
+  if (!pushed.ok()) return ctx.Fail(pushed.status()), true;
   ctx.out.Bulk(item);
+  return true;
 }
 
+// LMOVE src dst LEFT|RIGHT LEFT|RIGHT, and BLMOVE with a timeout (block).
+template <bool block>
 void LMove(Context& ctx, Args args) {
   Result<bool> from_left = ParseSide(args[3]);
   Result<bool> to_left = ParseSide(args[4]);
   if (!from_left.ok() || !to_left.ok()) return ctx.out.Error(kSyntaxError);
-  Move(ctx, args[1], args[2], *from_left, *to_left);
+  MoveOrBlock<block>(ctx, args, *from_left, *to_left);
 }
 
+// RPOPLPUSH src dst, and BRPOPLPUSH with a timeout (block).
+template <bool block>
 void RPopLPush(Context& ctx, Args args) {
-  Move(ctx, args[1], args[2], false, true);
+  MoveOrBlock<block>(ctx, args, false, true);
 }
 
 constexpr uint32_t kW = kWrite | kDenyOom;
@@ -423,9 +493,25 @@ const Command kCommands[] = {
     {"linsert", 5, kW, 1, 1, 1, "list", "Inserts an element before or after another.", LInsert},
     {"lpos", -3, kReadOnly, 1, 1, 1, "list", "Returns the indexes of matching elements.", LPos},
     {"lmove", 5, kW | kMultiKey, 1, 2, 1, "list",
-     "Pops an element from one list and pushes it onto another.", LMove},
+     "Pops an element from one list and pushes it onto another.", LMove<false>},
     {"rpoplpush", 3, kW | kMultiKey, 1, 2, 1, "list",
-     "Pops the last element of a list and prepends it to another.", RPopLPush},
+     "Pops the last element of a list and prepends it to another.", RPopLPush<false>},
+    {"blmove", 6, kW | kMultiKey | kBlocking, 1, 2, 1, "list",
+     "Pops an element from one list and pushes it onto another, or waits for one.", LMove<true>},
+    {"brpoplpush", 4, kW | kMultiKey | kBlocking, 1, 2, 1, "list",
+     "Pops the last element of a list and prepends it to another, or waits for one.",
+     RPopLPush<true>},
+    {"blpop", -3, kWrite | kMultiKey | kBlocking, 1, -2, 1, "list",
+     "Removes and returns the first element of the first non-empty list, or waits for one.",
+     BPop<true>},
+    {"brpop", -3, kWrite | kMultiKey | kBlocking, 1, -2, 1, "list",
+     "Removes and returns the last element of the first non-empty list, or waits for one.",
+     BPop<false>},
+    {"lmpop", -4, kWrite | kMultiKey, 0, 0, 0, "list",
+     "Removes and returns elements from the first non-empty list.", LMPop<false>, 1},
+    {"blmpop", -5, kWrite | kMultiKey | kBlocking, 0, 0, 0, "list",
+     "Removes and returns elements from the first non-empty list, or waits for one.", LMPop<true>,
+     2},
 };
 
 }  // namespace

@@ -118,6 +118,8 @@ Result<std::string> RespApplier::Apply(cluster::RecordKind kind, std::string_vie
   try {
     for (size_t i = 0; i < cmds.size(); ++i)
       Run(ctx, *cmds[i], c.commands[i], /*gate=*/false);
+    // This member's clients waiting on keys the record wrote try again.
+    if (!session.ready.empty()) ServeReady(ctx);
   } catch (const std::bad_alloc&) {
     // A replica that cannot apply a record must not skip it.
     return Status::OutOfMemory("applying a changelog record: out of memory");

@@ -107,11 +107,29 @@ void ClientGetName(Context& ctx, Args) {
 
 // CLIENT NO-EVICT and NO-TOUCH: accepted (nothing is evicted or tracked).
 void ClientOnOff(Context& ctx, Args args) {
-  if (args.size() != 3) return ReplyWrongArity(ctx, "client|" + std::string(args[1]));
+  if (args.size() != 3) {
+    return ReplyWrongArity(
+        ctx, EqualsNoCase(args[1], "no-evict") ? "client|no-evict" : "client|no-touch");
+  }
   if (!EqualsNoCase(args[2], "ON") && !EqualsNoCase(args[2], "OFF")) {
     return ctx.out.Error(kSyntaxError);
   }
   ctx.out.Ok();
+}
+
+// CLIENT UNBLOCK id [TIMEOUT|ERROR]: ends a blocking command's wait.
+void ClientUnblock(Context& ctx, Args args) {
+  if (args.size() != 3 && args.size() != 4) return ReplyWrongArity(ctx, "client|unblock");
+  bool error = false;
+  if (args.size() == 4) {
+    error = EqualsNoCase(args[3], "ERROR");
+    if (!error && !EqualsNoCase(args[3], "TIMEOUT")) {
+      return ctx.out.Error("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR");
+    }
+  }
+  int64_t id = 0;
+  if (!ParseInt64(args[2], &id)) return ctx.out.Error(kNotInteger);
+  ctx.out.Integer(ctx.shared.blocked.Unblock(static_cast<uint64_t>(id), error) ? 1 : 0);
 }
 
 void Client(Context& ctx, Args args) {
@@ -126,6 +144,7 @@ void Client(Context& ctx, Args args) {
     return ctx.out.Verbatim(ClientLine(*ctx.session.info, ctx.now()));
   }
   if (EqualsNoCase(sub, "SETINFO")) return ClientSetInfo(ctx, args);
+  if (EqualsNoCase(sub, "UNBLOCK")) return ClientUnblock(ctx, args);
   if (EqualsNoCase(sub, "NO-EVICT") || EqualsNoCase(sub, "NO-TOUCH")) {
     return ClientOnOff(ctx, args);
   }
@@ -139,6 +158,7 @@ void Client(Context& ctx, Args args) {
                            "SETINFO <LIB-NAME|LIB-VER> <value>",
                            "NO-EVICT <ON|OFF>",
                            "NO-TOUCH <ON|OFF>",
+                           "UNBLOCK <clientid> [TIMEOUT|ERROR]",
                            "HELP"};
     return ReplyHelp(ctx, lines);
   }
@@ -163,15 +183,18 @@ void Config(Context& ctx, Args args) {
 
 // --- COMMAND ----------------------------------------------------------
 
-void ReplyFlags(Context& ctx, uint32_t flags) {
+void ReplyFlags(Context& ctx, const Command& c) {
+  const uint32_t flags = c.flags;
   std::vector<std::string_view> names;
   if (flags & kWrite) names.push_back("write");
   if (flags & kReadOnly) names.push_back("readonly");
   if (flags & kDenyOom) names.push_back("denyoom");
   if (flags & kAdmin) names.push_back("admin");
   if (flags & kNoAuth) names.push_back("no_auth");
+  if (flags & kBlocking) names.push_back("blocking");
   if (flags & kStale) names.push_back("stale");
   if (flags & kFast) names.push_back("fast");
+  if (c.first_key == 0 || c.numkeys_at > 0) names.push_back("movablekeys");
   ctx.out.Set(names.size());
   for (std::string_view n : names)
     ctx.out.Simple(n);
@@ -182,12 +205,14 @@ void ReplyCommandInfo(Context& ctx, const Command& c) {
   ctx.out.Array(10);
   ctx.out.Bulk(c.name);
   ctx.out.Integer(c.arity);
-  ReplyFlags(ctx, c.flags);
+  ReplyFlags(ctx, c);
   ctx.out.Integer(c.first_key);
   ctx.out.Integer(c.last_key);
   ctx.out.Integer(c.key_step);
   ctx.out.Set(1);
-  ctx.out.Simple("@" + std::string(c.group));
+  std::string category = "@" + std::string(c.group);  // "sorted_set" is @sortedset
+  std::erase(category, '_');
+  ctx.out.Simple(category);
   ctx.out.Set(0);    // tips
   ctx.out.Array(0);  // key specs
   ctx.out.Array(0);  // subcommands
@@ -261,7 +286,8 @@ void Time(Context& ctx, Args) {
 
 const Command kCommands[] = {
     {"client", -2, kAdmin | kStale, 0, 0, 0, "connection",
-     "Connection management: ID, SETNAME, GETNAME, LIST, INFO, SETINFO, NO-EVICT.", Client},
+     "Connection management: ID, SETNAME, GETNAME, LIST, INFO, SETINFO, NO-EVICT, UNBLOCK.",
+     Client},
     {"config", -2, kAdmin | kStale, 0, 0, 0, "server", "Reads or changes configuration.", Config},
     {"command", -1, kStale, 0, 0, 0, "server", "Describes the commands.", CommandCommand},
     {"info", -1, kStale, 0, 0, 0, "server", "Returns information and statistics.", Info},

@@ -220,38 +220,66 @@ void ZPop(Context& ctx, Args args) {
   }
 }
 
-// ZMPOP numkeys key [key ...] MIN|MAX [COUNT count]
-void ZMPop(Context& ctx, Args args) {
-  int64_t numkeys = 0;
-  if (!ParseInt64(args[1], &numkeys) || numkeys <= 0) {
-    return ctx.out.Error("ERR numkeys should be greater than 0");
-  }
-  if (numkeys > static_cast<int64_t>(args.size()) - 3) return ctx.out.Error(kSyntaxError);
-  const auto where = static_cast<size_t>(2 + numkeys);
-  const bool max = EqualsNoCase(args[where], "max");
-  if (!max && !EqualsNoCase(args[where], "min")) return ctx.out.Error(kSyntaxError);
-  int64_t count = -1;
-  for (size_t i = where + 1; i < args.size(); ++i) {
-    if (count != -1 || !EqualsNoCase(args[i], "count") || i + 1 >= args.size()) {
-      return ctx.out.Error(kSyntaxError);
-    }
-    if (!ParseInt64(args[++i], &count) || count <= 0) {
-      return ctx.out.Error("ERR count should be greater than 0");
-    }
-  }
-  for (std::string_view key : args.subspan(2, where - 2)) {
+// Pops up to count items from the first non-empty sorted set of keys;
+// false if every one is empty (nothing replied), else replies what
+// `reply(key, items)` makes of it (or an error).
+bool PopFirst(Context& ctx, Args keys, bool max, size_t count,
+              void (*reply)(Context&, std::string_view, std::span<const ZItem>)) {
+  for (std::string_view key : keys) {
     ZSetRead read;
-    if (Status st = FindZSet(ctx, key, &read); !st.ok()) return ctx.Fail(st);
+    if (Status st = FindZSet(ctx, key, &read); !st.ok()) {
+      ctx.Fail(st);
+      return true;
+    }
     if (read.items().size() == 0) continue;
     read = ZSetRead();  // its lock, before the pop takes it
-    Result<std::vector<OwnedItem>> popped =
-        Pop(ctx, key, max, static_cast<size_t>(std::max<int64_t>(count, 1)));
-    if (!popped.ok()) return ctx.Fail(popped.status());
-    ctx.out.Array(2);
-    ctx.out.Bulk(key);
-    return ReplyPairs(ctx, Views(*popped));
+    Result<std::vector<OwnedItem>> popped = Pop(ctx, key, max, count);
+    if (!popped.ok()) {
+      ctx.Fail(popped.status());
+      return true;
+    }
+    if (popped->empty()) continue;  // emptied meanwhile
+    reply(ctx, key, Views(*popped));
+    return true;
   }
-  ctx.out.NullArray();
+  return false;
+}
+
+// ZMPOP's and BZMPOP's reply: [key, [[member, score], ...]].
+void ReplyKeyAndPairs(Context& ctx, std::string_view key, std::span<const ZItem> items) {
+  ctx.out.Array(2);
+  ctx.out.Bulk(key);
+  ReplyPairs(ctx, items);
+}
+
+// BZPOPMIN's and BZPOPMAX's reply: [key, member, score].
+void ReplyKeyAndItem(Context& ctx, std::string_view key, std::span<const ZItem> items) {
+  ctx.out.Array(3);
+  ctx.out.Bulk(key);
+  ctx.out.Bulk(items[0].member);
+  ctx.out.Double(items[0].score);
+}
+
+// ZMPOP numkeys key [key ...] MIN|MAX [COUNT count], and BZMPOP timeout
+// numkeys ... (block).
+template <bool block>
+void ZMPop(Context& ctx, Args args) {
+  int64_t deadline = 0;
+  MPopArgs m;
+  if (!ParseMPopCommand(ctx, args, block, "min", "max", &m, &deadline)) return;
+  const Args keys = args.subspan(m.first_key, m.keys);
+  if (PopFirst(ctx, keys, !m.first, static_cast<size_t>(m.count), ReplyKeyAndPairs)) return;
+  if (!block || !Block(ctx, {{keys.begin(), keys.end()}, deadline})) ctx.out.NullArray();
+}
+
+// BZPOPMIN and BZPOPMAX key [key ...] timeout
+template <bool max>
+void BZPop(Context& ctx, Args args) {
+  Result<int64_t> deadline = ParseBlockTimeout(args.back(), ctx.now());
+  if (!deadline.ok()) return ctx.Fail(deadline.status());
+  const Args keys = args.subspan(1, args.size() - 2);
+  if (PopFirst(ctx, keys, max, 1, ReplyKeyAndItem)) return;
+  if (!Block(ctx, {{keys.begin(), keys.end()}, *deadline})) ctx.out.NullArray();
 }
 
 // ZRANDMEMBER key [count [WITHSCORES]]
@@ -358,7 +386,16 @@ const Command kCommands[] = {
     {"zpopmax", -2, kWrite | kFast, 1, 1, 1, "sorted_set",
      "Removes and returns the members with the highest scores.", ZPop<true>},
     {"zmpop", -4, kWrite | kMultiKey, 0, 0, 0, "sorted_set",
-     "Removes and returns members from the first non-empty sorted set.", ZMPop, 1},
+     "Removes and returns members from the first non-empty sorted set.", ZMPop<false>, 1},
+    {"bzmpop", -5, kWrite | kMultiKey | kBlocking, 0, 0, 0, "sorted_set",
+     "Removes and returns members from the first non-empty sorted set, or waits for one.",
+     ZMPop<true>, 2},
+    {"bzpopmin", -3, kWrite | kMultiKey | kBlocking | kFast, 1, -2, 1, "sorted_set",
+     "Removes and returns the lowest member of the first non-empty sorted set, or waits for one.",
+     BZPop<false>},
+    {"bzpopmax", -3, kWrite | kMultiKey | kBlocking | kFast, 1, -2, 1, "sorted_set",
+     "Removes and returns the highest member of the first non-empty sorted set, or waits for one.",
+     BZPop<true>},
     {"zrandmember", -2, kR, 1, 1, 1, "sorted_set", "Returns random members.", ZRandMember},
     {"zscan", -3, kR, 1, 1, 1, "sorted_set", "Iterates over members and scores.", ZScan},
 };

@@ -182,3 +182,34 @@ def test_redis_sentinel_clients_find_a_serving_member_and_move_when_it_dies(clus
         value = master.incr("n")
     assert value == 2
     assert sentinel.discover_master(topic) == ("127.0.0.1", b.resp_port)
+
+
+def test_a_blocking_pop_on_one_member_is_woken_by_a_push_through_another(cluster):
+    a, b, c = cluster.members
+    waiter_a = a.client()
+    replies = {}
+
+    def pop(name, member, *command):
+        client = member.client()
+        replies[name] = client.execute_command(*command)
+        client.close()
+
+    threads = [threading.Thread(target=pop, args=("a", a, "BLPOP", "{q}jobs", "0")),
+               threading.Thread(target=pop, args=("c", c, "BZPOPMIN", "{q}board", "0"))]
+    for t in threads:
+        t.start()
+    wait_for(lambda: waiter_a.info("clients")["blocked_clients"] == 1, "a's client did not wait")
+    wait_for(lambda: c.client().info("clients")["blocked_clients"] == 1, "c's client did not wait")
+    pusher = b.client()
+    assert pusher.rpush("{q}jobs", "job1") == 1
+    assert pusher.zadd("{q}board", {"m": 2.5}) == 1
+    for t in threads:
+        t.join(60)
+        assert not t.is_alive()
+    assert list(replies["a"]) == [b"{q}jobs", b"job1"]
+    assert list(replies["c"]) == [b"{q}board", b"m", 2.5]
+    converge(cluster.members)
+    for m in cluster.members:  # popped once, on every replica
+        assert m.client().exists("{q}jobs", "{q}board") == 0
+    # A timeout still ends the wait.
+    assert waiter_a.blpop(["{q}none"], timeout=0.2) is None

@@ -84,3 +84,61 @@ def reply(client, *args):
     if name in UNORDERED and isinstance(out, (list, set)):
         return sorted(out)
     return out
+
+
+class Raw:
+    """A RESP connection that returns each reply's bytes as the server
+    wrote them, so that replies compare byte for byte, scores, RESP3 types
+    and error texts included."""
+
+    def __init__(self, port, protocol):
+        self.sock = socket.create_connection(("127.0.0.1", port))
+        self.f = self.sock.makefile("rb")
+        if protocol == 3:
+            self.call("HELLO", "3")
+
+    def call(self, *args):
+        out = b"*%d\r\n" % len(args)
+        for a in args:
+            a = a if isinstance(a, bytes) else str(a).encode()
+            out += b"$%d\r\n%s\r\n" % (len(a), a)
+        self.sock.sendall(out)
+        return self.read()
+
+    def read(self):
+        line = self.f.readline()
+        kind, body = line[:1], line[1:-2]
+        if kind in b"$=!" and int(body) >= 0:
+            return line + self.f.read(int(body) + 2)
+        if kind in b"*~>":
+            return line + b"".join(self.read() for _ in range(max(int(body), 0)))
+        if kind == b"%":
+            return line + b"".join(self.read() for _ in range(2 * int(body)))
+        return line
+
+    def close(self):
+        self.f.close()
+        self.sock.close()
+
+
+def raw(client):
+    """The client without redis-py's reply conversions: scores as bytes."""
+    client.response_callbacks.clear()
+    return client
+
+
+def assert_same_replies(server, reference, commands, protocol, compared=lambda name, out: out):
+    """Runs commands on emptied quiverd and Redis, over Raw connections in
+    `protocol`, and asserts byte-identical replies (as `compared` sees
+    them: given the command's name and its reply)."""
+    reference.flushall()
+    raw(redis.Redis(port=server.resp_port)).flushall()
+    ours = Raw(server.resp_port, protocol)
+    theirs = Raw(reference.connection_pool.connection_kwargs["port"], protocol)
+    try:
+        for command in commands:
+            assert compared(command[0], ours.call(*command)) == \
+                compared(command[0], theirs.call(*command)), command
+    finally:
+        ours.close()
+        theirs.close()

@@ -6,11 +6,12 @@ holding the same ones. Then what the reference cannot check: random
 commands' promises, encodings, and concurrent writers."""
 
 import random
-import socket
 import threading
 
 import pytest
 import redis
+
+from conftest import Raw, assert_same_replies, raw
 
 CASES = [
     # ZADD's flags and replies.
@@ -167,41 +168,6 @@ CASES = [
      ["ZUNIONSTORE", "d", "1"], ["ZPOPMIN"], ["ZINTERCARD", "1"]],
 ]
 
-class Raw:
-    """A RESP connection that returns each reply's bytes as the server
-    wrote them, so that replies compare byte for byte, scores, RESP3 types
-    and error texts included."""
-
-    def __init__(self, port, protocol):
-        self.sock = socket.create_connection(("127.0.0.1", port))
-        self.f = self.sock.makefile("rb")
-        if protocol == 3:
-            self.call("HELLO", "3")
-
-    def call(self, *args):
-        out = b"*%d\r\n" % len(args)
-        for a in args:
-            a = a if isinstance(a, bytes) else str(a).encode()
-            out += b"$%d\r\n%s\r\n" % (len(a), a)
-        self.sock.sendall(out)
-        return self.read()
-
-    def read(self):
-        line = self.f.readline()
-        kind, body = line[:1], line[1:-2]
-        if kind in b"$=!" and int(body) >= 0:
-            return line + self.f.read(int(body) + 2)
-        if kind in b"*~>":
-            return line + b"".join(self.read() for _ in range(max(int(body), 0)))
-        if kind == b"%":
-            return line + b"".join(self.read() for _ in range(2 * int(body)))
-        return line
-
-    def close(self):
-        self.f.close()
-        self.sock.close()
-
-
 # Replies whose order Redis leaves to chance: compared as sorted lines.
 UNORDERED = {"ZRANDMEMBER"}
 
@@ -213,23 +179,7 @@ def compared(name, out):
 @pytest.mark.parametrize("commands", CASES, ids=lambda c: " ".join(c[-1])[:40])
 @pytest.mark.parametrize("protocol", [2, 3])
 def test_replies_match_redis(server, reference, commands, protocol):
-    reference.flushall()
-    raw(redis.Redis(port=server.resp_port)).flushall()
-    ours = Raw(server.resp_port, protocol)
-    theirs = Raw(reference.connection_pool.connection_kwargs["port"], protocol)
-    try:
-        for command in commands:
-            assert compared(command[0], ours.call(*command)) == \
-                compared(command[0], theirs.call(*command)), command
-    finally:
-        ours.close()
-        theirs.close()
-
-
-def raw(client):
-    """The client without redis-py's reply conversions: scores as bytes."""
-    client.response_callbacks.clear()
-    return client
+    assert_same_replies(server, reference, commands, protocol, compared)
 
 
 def random_command(rng):

@@ -64,21 +64,6 @@ std::optional<double> ZIndex::Score(std::string_view member) const {
   return s == nullptr || s->entry == nullptr ? std::nullopt : std::optional(s->entry->score);
 }
 
-void ZIndex::Split(Node* t, FunctionRef<bool(const Node&)> left, Node** lo, Node** hi) {
-  if (t == nullptr) {
-    *lo = *hi = nullptr;
-    return;
-  }
-  if (left(*t)) {
-    Split(t->child[1], left, &t->child[1], hi);
-    *lo = t;
-  } else {
-    Split(t->child[0], left, lo, &t->child[0]);
-    *hi = t;
-  }
-  Recount(t);
-}
-
 ZIndex::Node* ZIndex::Join(Node* lo, Node* hi) {
   if (lo == nullptr) return hi;
   if (hi == nullptr) return lo;
@@ -92,22 +77,38 @@ ZIndex::Node* ZIndex::Join(Node* lo, Node* hi) {
   return hi;
 }
 
+ZIndex::Node* ZIndex::Insert(Node* t, Node* n) {
+  if (t == nullptr) return n;
+  // Down the side n belongs to, then up by a rotation while n's priority
+  // is above its parent's.
+  const int side = ZLess(n->item(), t->item()) ? 0 : 1;
+  Node* c = t->child[side] = Insert(t->child[side], n);
+  if (c == n && Priority(n) > Priority(t)) {
+    t->child[side] = n->child[1 - side];
+    n->child[1 - side] = t;
+    Recount(t);
+    Recount(n);
+    return n;
+  }
+  ++t->count;
+  return t;
+}
+
 void ZIndex::Link(Node* n) {
   n->child[0] = n->child[1] = nullptr;
   n->count = 1;
-  Node *lo = nullptr, *hi = nullptr;
-  Split(
-      root_, [n](const Node& x) { return ZLess(x.item(), n->item()); }, &lo, &hi);
-  root_ = Join(Join(lo, n), hi);
+  root_ = Insert(root_, n);
 }
 
 void ZIndex::Unlink(Node* n) {
-  Node *lo = nullptr, *rest = nullptr, *mid = nullptr, *hi = nullptr;
-  Split(
-      root_, [n](const Node& x) { return ZLess(x.item(), n->item()); }, &lo, &rest);
-  Split(
-      rest, [n](const Node& x) { return &x == n; }, &mid, &hi);  // n is rest's first
-  root_ = Join(lo, hi);
+  // Down to n, counting it out of every subtree on the way; then n's place
+  // goes to its two subtrees joined.
+  Node** at = &root_;
+  while (*at != n) {
+    --(*at)->count;
+    at = &(*at)->child[ZLess(n->item(), (*at)->item()) ? 0 : 1];
+  }
+  *at = Join(n->child[0], n->child[1]);
 }
 
 bool ZIndex::Set(std::string_view member, double score) {

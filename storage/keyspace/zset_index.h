@@ -79,10 +79,10 @@ class ZIndex {
   static uint32_t CountOf(const Node* n) { return n == nullptr ? 0 : n->count; }
   static void Recount(Node* n) { n->count = 1 + CountOf(n->child[0]) + CountOf(n->child[1]); }
   static uint64_t Priority(const Node* n);
-  // Splits t into the nodes for which left(node) holds (a prefix) and the rest.
-  static void Split(Node* t, FunctionRef<bool(const Node&)> left, Node** lo, Node** hi);
   // Joins two trees, every node of lo before every node of hi.
   static Node* Join(Node* lo, Node* hi);
+  // Inserts n (a single node) into the tree t; returns the tree's root.
+  static Node* Insert(Node* t, Node* n);
   static void FreeAll(Node* t);
   void Link(Node* n);
   void Unlink(Node* n);

@@ -305,7 +305,7 @@ void RespWriter::Bulk(std::string_view bytes) {
   }
   char buf[kSmall + 24];
   char* end = WriteHeader(buf, '$', static_cast<int64_t>(bytes.size()));
-  std::memcpy(end, bytes.data(), bytes.size());
+  if (!bytes.empty()) std::memcpy(end, bytes.data(), bytes.size());  // an empty view may be null
   end += bytes.size();
   *end++ = '\r';
   *end++ = '\n';
@@ -334,6 +334,10 @@ void RespWriter::Map(size_t pairs) {
 
 void RespWriter::Set(size_t n) {
   Header(version_ >= 3 ? '~' : '*', static_cast<int64_t>(n));
+}
+
+void RespWriter::Push(size_t n) {
+  Header(version_ >= 3 ? '>' : '*', static_cast<int64_t>(n));
 }
 
 void RespWriter::Double(double value) {

@@ -121,6 +121,7 @@ class RespWriter {
   void Array(size_t n);
   void Map(size_t pairs);     // %n (RESP3) or an array of 2n (RESP2)
   void Set(size_t n);         // ~n (RESP3) or an array of n (RESP2)
+  void Push(size_t n);        // >n (RESP3) or an array of n (RESP2): Pub/Sub messages
   void Double(double value);  // ,value (RESP3) or a bulk string (RESP2)
   void Bool(bool value);      // #t/#f (RESP3) or :1/:0 (RESP2)
   // A verbatim text (RESP3 =len\r\ntxt:...) or a bulk string (RESP2).

@@ -9,6 +9,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <span>
 #include <string>
 #include <string_view>
@@ -18,6 +19,7 @@
 
 #include "protocol/resp.h"
 #include "server/resp/blocking.h"
+#include "server/resp/pubsub.h"
 #include "service/password.h"
 #include "service/request_metrics.h"
 #include "service/runtime_config.h"
@@ -47,12 +49,13 @@ enum Flag : uint32_t {
   kNoQueue = 1 << 4,  // runs at once inside MULTI instead of being queued
   kAdmin = 1 << 5,
   kFast = 1 << 6,
-  kDenyOom = 1 << 7,     // may add memory: refused over the memory limit
-  kStale = 1 << 8,       // connection commands Redis allows in any state
-  kExclusive = 1 << 9,   // always under the exclusive gate (FLUSHDB, FLUSHALL)
-  kHashField = 1 << 10,  // args[2] is a field of the hash at args[1] (prefetched)
-  kLong = 1 << 11,       // may run long: on the pool of long requests (KEYS, FLUSHALL)
-  kBlocking = 1 << 12,   // may wait for data (BLPOP, ...: server/resp/blocking.h)
+  kDenyOom = 1 << 7,      // may add memory: refused over the memory limit
+  kStale = 1 << 8,        // connection commands Redis allows in any state
+  kExclusive = 1 << 9,    // always under the exclusive gate (FLUSHDB, FLUSHALL)
+  kHashField = 1 << 10,   // args[2] is a field of the hash at args[1] (prefetched)
+  kLong = 1 << 11,        // may run long: on the pool of long requests (KEYS, FLUSHALL)
+  kBlocking = 1 << 12,    // may wait for data (BLPOP, ...: server/resp/blocking.h)
+  kSubscribed = 1 << 13,  // allowed on a RESP2 connection with subscriptions
 };
 
 struct Command {
@@ -102,6 +105,7 @@ std::span<const Command> ServerCommands();
 std::span<const Command> TransactionCommands();
 std::span<const Command> ClusterCommands();
 std::span<const Command> SentinelCommands();
+std::span<const Command> PubSubCommands();
 
 // What CLIENT LIST and INFO show of a connection; written by its own thread
 // (counters with relaxed stores), read by any under the registry's lock.
@@ -153,6 +157,7 @@ struct Shared {
   std::atomic<int64_t> keyspace_hits{0}, keyspace_misses{0};  // added per batch of requests
   std::atomic<uint64_t> flushes{0};  // FLUSHDB/FLUSHALL so far: they abort every WATCH
   BlockedClients blocked;            // clients waiting in a blocking command
+  PubSub pubsub;                     // channels and patterns subscribed to
 
   std::mutex clients_mu;
   std::map<uint64_t, std::shared_ptr<ClientInfo>> clients;  // guarded by clients_mu
@@ -209,6 +214,10 @@ struct Session {
   std::vector<Watched> watched;
   size_t watched_bytes = 0;    // of the watched keys
   uint64_t watch_flushes = 0;  // Shared::flushes when WATCH ran
+  // Pub/Sub: the connection's end, and what it subscribed to.
+  std::shared_ptr<Subscriber> subscriber;
+  std::set<std::string, std::less<>> channels, patterns;
+  size_t subscriptions() const { return channels.size() + patterns.size(); }
   // Keys that writes named while clients waited: their waiters are served
   // once the command (or EXEC) has run. (db, key)
   std::vector<std::pair<int, std::string>> ready;
@@ -274,6 +283,9 @@ bool RunsLong(const Session& session, const Command* cmd);
 inline constexpr size_t kLongExec = 1000;
 // Execute with the command already looked up (FindCommand(args[0])).
 void Execute(Context& ctx, Args args, const Command* cmd);
+
+// Ends every subscription of a session (RESET, a closed connection).
+void UnsubscribeAll(Shared& shared, Session& session);
 
 // Runs a command already checked (EXEC's queued ones run this way under
 // the exclusive gate, with gate = false).

@@ -46,6 +46,7 @@ RespConnection::RespConnection(boost::asio::ip::tcp::socket socket, ClientLimits
 }
 
 RespConnection::~RespConnection() {
+  resp::UnsubscribeAll(shared_, session_);
   const resp::ClientInfo& info = *session_.info;
   shared_.closed_commands.fetch_add(info.commands.load(std::memory_order_relaxed));
   shared_.closed_net_in.fetch_add(info.net_in.load(std::memory_order_relaxed));
@@ -56,6 +57,24 @@ RespConnection::~RespConnection() {
 
 void RespConnection::Started() {
   shared_.connections_received.fetch_add(1, std::memory_order_relaxed);
+  // Pub/Sub messages come from publishers' threads: appended here.
+  session_.subscriber = std::make_shared<resp::Subscriber>();
+  session_.subscriber->deliver = [weak = weak_from_this(),
+                                  executor = socket().get_executor()](std::string bytes) {
+    boost::asio::post(executor, [weak, bytes = std::move(bytes)] {
+      auto self = std::static_pointer_cast<RespConnection>(weak.lock());
+      if (self == nullptr) return;
+      // Redis's pubsub class limit: a subscriber that does not read its
+      // messages is disconnected before they take more than this.
+      if (self->OutputBytes() + bytes.size() > kPubSubOutputLimit) {
+        spdlog::warn("closing resp connection {}: {} bytes of messages unread (pubsub limit)",
+                     self->session_.info->id, self->OutputBytes());
+        return self->Close();
+      }
+      self->pending().append(bytes);
+      self->Flush();
+    });
+  };
   std::lock_guard<std::mutex> lock(shared_.clients_mu);
   shared_.clients.emplace(session_.info->id, session_.info);
 }

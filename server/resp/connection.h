@@ -90,6 +90,9 @@ class RespConnection : public StreamConnection {
   // REQUIRES: rcu::ReadLock held.
   void PrefetchFields(size_t n);
   static constexpr size_t kBatch = 16;
+  // Pub/Sub messages a subscriber may leave unread (Redis's
+  // client-output-buffer-limit pubsub hard limit).
+  static constexpr size_t kPubSubOutputLimit = 32u << 20;
   // Keys whose slots a batch fetches ahead (beyond, the first are evicted
   // from the cache before they are used).
   static constexpr size_t kMaxPrefetchedKeys = 256;

@@ -16,6 +16,11 @@ namespace {
 
 void Ping(Context& ctx, Args args) {
   if (args.size() > 2) return ReplyWrongArity(ctx, "ping");
+  if (ctx.session.proto == 2 && ctx.session.subscriptions() > 0) {  // as Redis: a message's shape
+    ctx.out.Array(2);
+    ctx.out.Bulk("pong");
+    return ctx.out.Bulk(args.size() == 2 ? args[1] : std::string_view());
+  }
   if (args.size() == 2) return ctx.out.Bulk(args[1]);
   ctx.out.Simple("PONG");
 }
@@ -93,6 +98,9 @@ void Hello(Context& ctx, Args args) {
   ctx.session.authenticated = true;
   if (set_name) SetName(ctx, name);
   ctx.session.proto = static_cast<int>(proto);
+  if (ctx.session.subscriber != nullptr) {
+    ctx.session.subscriber->proto.store(ctx.session.proto, std::memory_order_relaxed);
+  }
   ctx.session.info->proto.store(ctx.session.proto, std::memory_order_relaxed);
   ctx.out.SetVersion(ctx.session.proto);
   ctx.out.Map(7);
@@ -142,6 +150,7 @@ void ClearTransaction(Session& s) {
 void Reset(Context& ctx, Args) {
   Session& s = ctx.session;
   ClearTransaction(s);
+  UnsubscribeAll(ctx.shared, s);
   s.db = 0;
   s.proto = 2;
   s.info->db.store(0, std::memory_order_relaxed);
@@ -252,15 +261,17 @@ void Unwatch(Context& ctx, Args) {
 constexpr uint32_t kConn = kNoAuth | kFast | kStale;
 
 const Command kConnectionCommands[] = {
-    {"ping", -1, kFast | kStale, 0, 0, 0, "connection", "Returns PONG, or the message given.",
-     Ping},
+    {"ping", -1, kFast | kStale | kSubscribed, 0, 0, 0, "connection",
+     "Returns PONG, or the message given.", Ping},
     {"echo", 2, kFast, 0, 0, 0, "connection", "Returns the message given.", Echo},
     {"hello", -1, kConn | kNoQueue, 0, 0, 0, "connection",
      "Handshakes: protocol version, authentication, client name.", Hello},
     {"auth", -2, kConn | kNoQueue, 0, 0, 0, "connection", "Authenticates the connection.", Auth},
     {"select", 2, kFast | kStale, 0, 0, 0, "connection", "Changes the selected database.", Select},
-    {"quit", -1, kConn | kNoQueue, 0, 0, 0, "connection", "Closes the connection.", Quit},
-    {"reset", 1, kConn | kNoQueue, 0, 0, 0, "connection", "Resets the connection.", Reset},
+    {"quit", -1, kConn | kNoQueue | kSubscribed, 0, 0, 0, "connection", "Closes the connection.",
+     Quit},
+    {"reset", 1, kConn | kNoQueue | kSubscribed, 0, 0, 0, "connection", "Resets the connection.",
+     Reset},
 };
 
 const Command kTransactionCommands[] = {

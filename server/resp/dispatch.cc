@@ -32,9 +32,9 @@ struct Table {
   Table() {
     for (auto group :
          {StringCommands(), KeyCommands(), HashCommands(), ListCommands(), SetCommands(),
-          ZSetCommands(), ZRangeCommands(), ZCombineCommands(), ObjectCommands(), LcsCommands(),
-          CopyCommands(), ConnectionCommands(), ServerCommands(), TransactionCommands(),
-          ClusterCommands(), SentinelCommands()}) {
+          ZSetCommands(), ZRangeCommands(), ZCombineCommands(), PubSubCommands(), ObjectCommands(),
+          LcsCommands(), CopyCommands(), ConnectionCommands(), ServerCommands(),
+          TransactionCommands(), ClusterCommands(), SentinelCommands()}) {
       for (const Command& c : group) {
         all.push_back(&c);
         by_name.emplace(c.name, &c);
@@ -301,6 +301,12 @@ void Execute(Context& ctx, Args args, const Command* cmd) {
   if (!ArityOk(*cmd, args.size())) {
     if (s.in_multi) s.multi_failed = true;
     return ReplyWrongArity(ctx, cmd->name);
+  }
+  // A RESP2 connection with subscriptions takes only what handles them.
+  if (s.proto == 2 && s.subscriptions() > 0 && !(cmd->flags & kSubscribed)) {
+    return ctx.out.Error("ERR Can't execute '" + std::string(cmd->name) +
+                         "': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are "
+                         "allowed in this context");
   }
   if (ctx.shared.changelog != nullptr && (cmd->flags & kReadOnly) && !(cmd->flags & kWrite)) {
     if (Status stale = ctx.shared.changelog->ReadsAllowed(); !stale.ok()) {

@@ -187,8 +187,8 @@ void StatsSection(Context& ctx, std::string* out) {
   s.Field("evicted_keys", 0);
   s.Field("keyspace_hits", c.keyspace_hits);
   s.Field("keyspace_misses", c.keyspace_misses);
-  s.Field("pubsub_channels", 0);
-  s.Field("pubsub_patterns", 0);
+  s.Field("pubsub_channels", static_cast<int64_t>(ctx.shared.pubsub.Channels({}).size()));
+  s.Field("pubsub_patterns", ctx.shared.pubsub.Patterns());
 }
 
 // Free text as an INFO value inside a key=value list: no ',' or line

@@ -48,6 +48,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string out;
   quiver::protocol::RespWriter writer(&out);
   quiver::resp::Context ctx{f->keyspace, f->store, f->shared, session, writer};
+  struct EndSubscriptions {  // the registry outlives each input's session
+    Fixture* f;
+    quiver::resp::Session& s;
+    ~EndSubscriptions() { quiver::resp::UnsubscribeAll(f->shared, s); }
+  } end_subscriptions{f, session};
   quiver::protocol::RespReader reader({.max_bulk = 1 << 20, .max_args = 4096});
   std::vector<std::string_view> args;
   // Feed in two pieces to exercise partly received requests.

@@ -1,0 +1,53 @@
+// Pub/Sub: SUBSCRIBE, PSUBSCRIBE, UNSUBSCRIBE, PUNSUBSCRIBE, PUBLISH and
+// PUBSUB, with Redis 7.0's replies. Each connection has one Subscriber,
+// which the registry holds for every channel and pattern it subscribed to;
+// PUBLISH, on the publisher's thread, formats the message once per
+// protocol and hands the bytes to each subscriber's connection, which
+// appends them to what it sends (in RESP3 as a push, between replies).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace quiver::resp {
+
+// One connection's end of its subscriptions.
+struct Subscriber {
+  std::atomic<int> proto{2};  // its connection's protocol, for the messages' format
+  // Hands bytes to the connection, from any thread (none: a session with
+  // no connection, as a changelog applier's).
+  std::function<void(std::string bytes)> deliver;
+};
+
+class PubSub {
+ public:
+  // Subscribes s to a channel (pattern: to a pattern); false if it was.
+  bool Subscribe(const std::shared_ptr<Subscriber>& s, std::string_view name, bool pattern);
+  // Ends s's subscription; false if there was none.
+  bool Unsubscribe(const std::shared_ptr<Subscriber>& s, std::string_view name, bool pattern);
+  // Sends a message to every subscriber of the channel and of every
+  // pattern it matches; returns how many it was sent to.
+  int64_t Publish(std::string_view channel, std::string_view message);
+
+  // PUBSUB's: the channels with subscribers (matching a pattern, if one is
+  // given), subscribers of a channel, patterns subscribed to.
+  std::vector<std::string> Channels(std::string_view pattern) const;
+  int64_t Subscribers(std::string_view channel) const;
+  int64_t Patterns() const;
+
+ private:
+  using Subscribed = std::vector<std::shared_ptr<Subscriber>>;
+  mutable std::mutex mu_;
+  std::map<std::string, Subscribed, std::less<>> channels_;  // guarded by mu_
+  std::map<std::string, Subscribed, std::less<>> patterns_;  // guarded by mu_
+};
+
+}  // namespace quiver::resp

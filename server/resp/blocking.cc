@@ -91,7 +91,7 @@ bool Block(Context& ctx, BlockRequest request) {
 }
 
 bool BlockedClients::WaitsOn(int db, std::string_view key) const {
-  std::lock_guard lock(mu_);
+  std::shared_lock lock(mu_);
   return by_key_.find(std::pair<int, std::string_view>(db, key)) != by_key_.end();
 }
 
@@ -120,7 +120,7 @@ void BlockedClients::Remove(const Waiter& w) {
 }
 
 std::vector<std::shared_ptr<Waiter>> BlockedClients::WaitersOf(int db, std::string_view key) const {
-  std::lock_guard lock(mu_);
+  std::shared_lock lock(mu_);
   auto it = by_key_.find(std::pair<int, std::string_view>(db, key));
   if (it == by_key_.end()) return {};
   return {it->second.begin(), it->second.end()};

@@ -20,6 +20,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <shared_mutex>
 #include <span>
 #include <string>
 #include <string_view>
@@ -112,7 +113,8 @@ class BlockedClients {
                                 : std::string_view(a.second) < std::string_view(b.second);
     }
   };
-  mutable std::mutex mu_;
+  // Shared by the lookups every write makes while any client waits.
+  mutable std::shared_mutex mu_;
   std::map<std::pair<int, std::string>, std::deque<std::shared_ptr<Waiter>>, KeyLess>
       by_key_;                                             // guarded by mu_
   std::map<uint64_t, std::shared_ptr<Waiter>> by_client_;  // guarded by mu_

@@ -25,6 +25,7 @@
 #include "service/runtime_config.h"
 #include "storage/features/feature_store.h"
 #include "storage/keyspace/keyspace.h"
+#include "util/function_ref.h"
 
 namespace quiver {
 class WorkPool;
@@ -81,7 +82,9 @@ int64_t LastKey(const Command& cmd, size_t argc);
 // The positions of every key a request names: first_key to last_key by
 // key_step, then the keys after the count at numkeys_at (none if the count
 // is not a number, or more than the request holds; the command refuses it).
-std::vector<size_t> KeyPositions(const Command& cmd, Args args);
+// Calls fn with each position, in that order, allocating nothing (it runs
+// for every write).
+void ForEachKey(const Command& cmd, Args args, FunctionRef<void(size_t)> fn);
 // Every command, for COMMAND, COMMAND COUNT, COMMAND INFO, sorted by name.
 std::span<const Command* const> AllCommands();
 // The command's place in AllCommands() (its id in RequestMetrics);
@@ -218,6 +221,11 @@ struct Session {
   std::shared_ptr<Subscriber> subscriber;
   std::set<std::string, std::less<>> channels, patterns;
   size_t subscriptions() const { return channels.size() + patterns.size(); }
+  size_t subscription_bytes = 0;  // of their names
+  // A connection subscribes to at most this many channels and patterns,
+  // and bytes of their names (each PUBLISH matches every pattern).
+  static constexpr size_t kMaxSubscriptions = 100'000;
+  static constexpr size_t kMaxSubscriptionBytes = 64u << 20;
   // Keys that writes named while clients waited: their waiters are served
   // once the command (or EXEC) has run. (db, key)
   std::vector<std::pair<int, std::string>> ready;

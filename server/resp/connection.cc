@@ -379,8 +379,7 @@ void RespConnection::Applied(size_t i, int64_t start, std::string_view reply) {
     return Replied(i, start, reply);
   }
   auto w = NewWaiter(i, start, std::string(reply), block_deadline_ms_);
-  for (size_t k : resp::KeyPositions(*cmd, batch_[i]))
-    w->keys.emplace_back(batch_[i][k]);
+  resp::ForEachKey(*cmd, batch_[i], [&](size_t k) { w->keys.emplace_back(batch_[i][k]); });
   w->retry = [this, i, start, resume = Suspend()] {
     resume([this, i, start] {
       block_timer_.cancel();

@@ -75,10 +75,9 @@ int64_t KeyCount(const Command& cmd, size_t argc) {
 // Whether a write names a feature row's key (read-only through RESP).
 bool WritesFeatureKey(const Command& cmd, Args args) {
   if (!(cmd.flags & kWrite)) return false;
-  for (size_t i : KeyPositions(cmd, args)) {
-    if (IsFeatureKey(args[i])) return true;
-  }
-  return false;
+  bool found = false;
+  ForEachKey(cmd, args, [&](size_t i) { found = found || IsFeatureKey(args[i]); });
+  return found;
 }
 
 bool OverMemory(const Context& ctx) {
@@ -191,18 +190,18 @@ namespace {
 // those at its fixed positions (a STORE form's destination), or, if it
 // has none, those after its count (ZMPOP's).
 void LogKeys(Context& ctx, const Command& cmd, Args args) {
-  for (size_t i : KeyPositions(cmd, args)) {
-    if (cmd.first_key > 0 && cmd.numkeys_at > 0 && i > static_cast<size_t>(cmd.numkeys_at)) break;
+  ForEachKey(cmd, args, [&](size_t i) {
+    if (cmd.first_key > 0 && cmd.numkeys_at > 0 && i > static_cast<size_t>(cmd.numkeys_at)) return;
     const std::string_view key = args[i];
     if (ctx.txn != nullptr) {  // under the exclusive gate: no other writer runs
       (void)ctx.ks.Snapshot(ctx.db(), key, ctx.txn);
-      continue;
+      return;
     }
     std::unique_lock<std::mutex> key_lock = ctx.ks.LockForLog(ctx.db(), key);
     HistoryBatch ops;
     std::unique_lock<std::mutex> box_lock = ctx.ks.Snapshot(ctx.db(), key, &ops);
     ctx.Log(std::move(ops));
-  }
+  });
 }
 
 // Runs the handler, then logs what a write changed. Under the exclusive
@@ -228,29 +227,26 @@ namespace {
 // once the command (or its EXEC) is done.
 void NoteReadyKeys(Context& ctx, const Command& cmd, Args args) {
   if (!(cmd.flags & kWrite) || !ctx.shared.blocked.any()) return;
-  for (size_t i : KeyPositions(cmd, args)) {
+  ForEachKey(cmd, args, [&](size_t i) {
     if (ctx.shared.blocked.WaitsOn(ctx.db(), args[i]))
       ctx.session.ready.emplace_back(ctx.db(), args[i]);
-  }
+  });
 }
 
 }  // namespace
 
-std::vector<size_t> KeyPositions(const Command& cmd, Args args) {
-  std::vector<size_t> out;
+void ForEachKey(const Command& cmd, Args args, FunctionRef<void(size_t)> fn) {
   const int64_t last = LastKey(cmd, args.size());
-  for (int64_t i = cmd.first_key; cmd.first_key > 0 && i <= last; i += std::max(cmd.key_step, 1)) {
-    out.push_back(static_cast<size_t>(i));
-  }
+  for (int64_t i = cmd.first_key; cmd.first_key > 0 && i <= last; i += std::max(cmd.key_step, 1))
+    fn(static_cast<size_t>(i));
   const auto at = static_cast<size_t>(cmd.numkeys_at);
   int64_t n = 0;
   if (at == 0 || at >= args.size() || !ParseInt64(args[at], &n) || n <= 0 ||
       n > static_cast<int64_t>(args.size() - at - 1)) {
-    return out;
+    return;
   }
   for (size_t i = at + 1; i <= at + static_cast<size_t>(n); ++i)
-    out.push_back(i);
-  return out;
+    fn(i);
 }
 
 void Run(Context& ctx, const Command& cmd, Args args, bool gate) {

@@ -70,16 +70,15 @@ int64_t PubSub::Publish(std::string_view channel, std::string_view message) {
         to.emplace_back(s, pattern);
     }
   }
-  std::string formatted[2][2];  // [pattern?][RESP3?], made once each
+  std::string plain[2];  // a channel's message in RESP2 and RESP3, made once each
   for (auto& [s, pattern] : to) {
     if (!s->deliver) continue;
     const int proto = s->proto.load(std::memory_order_relaxed);
-    std::string& bytes = formatted[!pattern.empty()][proto >= 3];
-    // Pattern messages name their pattern: formatted per pattern.
-    if (!pattern.empty()) {
+    if (!pattern.empty()) {  // names its pattern: made for each
       s->deliver(Message(proto, pattern, channel, message));
       continue;
     }
+    std::string& bytes = plain[proto >= 3];
     if (bytes.empty()) bytes = Message(proto, {}, channel, message);
     s->deliver(bytes);
   }
@@ -124,10 +123,25 @@ void ReplySubscription(Context& ctx, std::string_view kind, const std::string* n
 // SUBSCRIBE and PSUBSCRIBE name [name ...]
 template <bool pattern>
 void Subscribe(Context& ctx, Args args) {
-  auto& names = pattern ? ctx.session.patterns : ctx.session.channels;
+  Session& s = ctx.session;
+  size_t bytes = 0;
+  for (std::string_view name : args.subspan(1))
+    bytes += name.size();
+  // As WATCH's: every PUBLISH walks the patterns, and the names stay.
+  if (s.subscriptions() + args.size() - 1 > Session::kMaxSubscriptions ||
+      s.subscription_bytes + bytes > Session::kMaxSubscriptionBytes) {
+    return ctx.out.Error(
+        "ERR too many subscriptions (at most " + std::to_string(Session::kMaxSubscriptions) +
+        " channels and patterns and " + std::to_string(Session::kMaxSubscriptionBytes >> 20) +
+        " MB of names per connection)");
+  }
+  auto& names = pattern ? s.patterns : s.channels;
   for (std::string_view name : args.subspan(1)) {
     auto [it, fresh] = names.emplace(name);
-    if (fresh) ctx.shared.pubsub.Subscribe(SubscriberOf(ctx.session), name, pattern);
+    if (fresh) {
+      s.subscription_bytes += name.size();
+      ctx.shared.pubsub.Subscribe(SubscriberOf(s), name, pattern);
+    }
     ReplySubscription(ctx, pattern ? "psubscribe" : "subscribe", &*it);
   }
 }
@@ -143,7 +157,10 @@ void Unsubscribe(Context& ctx, Args args) {
     if (which.empty()) return ReplySubscription(ctx, kind, nullptr);
   }
   for (const std::string& name : which) {
-    if (names.erase(name) > 0) ctx.shared.pubsub.Unsubscribe(ctx.session.subscriber, name, pattern);
+    if (names.erase(name) > 0) {
+      ctx.session.subscription_bytes -= name.size();
+      ctx.shared.pubsub.Unsubscribe(ctx.session.subscriber, name, pattern);
+    }
     ReplySubscription(ctx, kind, &name);
   }
 }
@@ -220,6 +237,7 @@ void UnsubscribeAll(Shared& shared, Session& session) {
     shared.pubsub.Unsubscribe(session.subscriber, p, true);
   session.channels.clear();
   session.patterns.clear();
+  session.subscription_bytes = 0;
 }
 
 std::span<const Command> PubSubCommands() {

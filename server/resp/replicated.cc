@@ -34,24 +34,27 @@ int PartitionOf(Context& ctx, std::span<const std::vector<std::string_view>> com
                     "alone");
       return -1;
     }
-    const std::vector<size_t> keys = KeyPositions(*cmd, words);
-    if (keys.empty() && cmd->numkeys_at > 0) {  // refused when it runs
+    size_t keys = 0;
+    bool crossed = false;
+    ForEachKey(*cmd, words, [&](size_t i) {
+      const int p = cluster::PartitionOf(words[i], partitions);
+      crossed = crossed || (partition >= 0 && p != partition);
+      partition = p;
+      ++keys;
+    });
+    if (crossed) {
+      ctx.out.Error("CROSSSLOT Keys in request don't hash to the same slot");
+      return -1;
+    }
+    if (keys == 0 && cmd->numkeys_at > 0) {  // refused when it runs
       partition = std::max(partition, 0);
       continue;
     }
-    if (keys.empty()) {
+    if (keys == 0) {
       ctx.out.Error("ERR " + std::string(cmd->name) +
                     " is not replicated through the changelog yet: run it on each member with "
                     "cluster_topic unset, or delete the keys by name");
       return -1;
-    }
-    for (size_t i : keys) {
-      const int p = cluster::PartitionOf(words[i], partitions);
-      if (partition >= 0 && p != partition) {
-        ctx.out.Error("CROSSSLOT Keys in request don't hash to the same slot");
-        return -1;
-      }
-      partition = p;
     }
   }
   return partition;

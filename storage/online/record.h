@@ -22,7 +22,14 @@ inline constexpr size_t kMaxKeySize = 65535;
 // the reserved view ids of KeySpace: the bytes of a string, a packed hash
 // (storage/keyspace/packed_items.h), or (kBoxed) a pointer to a list's or a
 // large hash's box (storage/keyspace/box.h).
-enum class RecordKind : uint8_t { kRow = 0, kString = 1, kHash = 2, kList = 3, kSet = 4, kZSet = 5 };
+enum class RecordKind : uint8_t {
+  kRow = 0,
+  kString = 1,
+  kHash = 2,
+  kList = 3,
+  kSet = 4,
+  kZSet = 5
+};
 
 // What a boxed record's value points to: a value shared, by reference
 // count, by every record that holds it. The keyspace's boxes

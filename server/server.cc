@@ -72,6 +72,8 @@ Server::Server(const ServerOptions& options, FeatureStore& store, std::shared_pt
                  .max_answer_bytes = options.max_frame,
                  .long_requests = long_requests_.get()}) {
   resp_shared_.metrics = &metrics_;
+  keyspace_.SetKeyEvents(&resp_shared_.notifier);      // "new" and "expired" notifications
+  store.SetRowEvents(&resp_shared_.feature_channels);  // __quiver__:<view> channels
   config_.OnChange("max_memory", [&store](const ServerOptions& o) {
     store.table().set_max_memory_bytes(o.max_memory);
     if (HistoryStore* history = store.history()) history->FitMemory(o.max_memory);
@@ -94,7 +96,9 @@ Server::Server(const ServerOptions& options, FeatureStore& store, std::shared_pt
   }
 }
 
-Server::~Server() = default;
+Server::~Server() {
+  store_.SetRowEvents(nullptr);  // the channels go with resp_shared_
+}
 
 void Server::LimitClients(int rocksdb_files) {
   config_.OnCheck("maxclients", [rocksdb_files](const ServerOptions& o) {
@@ -434,7 +438,7 @@ void Server::SweepLoop() {
       const OnlineTable::SweepSlice slice =
           store_.table().SweepExpired(now_ms, &cursor, started + (busy ? kBusySlice : kSweepSlice),
                                       [this](const Record& r) { keyspace_.Swept(r); });
-      keyspace_.LogSwept();
+      keyspace_.FinishSweep();
       busy = !slice.finished && slice.removed > 0;
       if (slice.removed > 0) spdlog::debug("swept {} expired rows", slice.removed);
       sweeping = !slice.finished;

@@ -5,6 +5,7 @@
 #include <fstream>
 #include <thread>
 
+#include "service/notify_flags.h"
 #include "util/ascii.h"
 #include "util/units.h"
 
@@ -227,6 +228,13 @@ Status ParseOutputLimits(const Setting& self, std::string_view text, O* o) {
   return s.ok() ? s : Named(self, s);
 }
 
+Status ParseNotify(const Setting& self, std::string_view text, O* o) {
+  Result<uint32_t> flags = ParseNotifyFlags(text);
+  if (!flags.ok()) return Named(self, flags.status());
+  o->notify_keyspace_events = *flags;
+  return Status::Ok();
+}
+
 Status ParseKafka(const Setting& self, std::string_view text, O* o) {
   QUIVER_ASSIGN_OR_RETURN(o->kafka.config, ParseKafkaConfig(text));
   return Status::Ok();
@@ -315,6 +323,12 @@ const Setting kSettings[] = {
                  ParseOutputLimits,
                  [](const O& o) { return FormatOutputBufferLimits(o.output_limits); }),
          "client-output-buffer-limit", true),
+    With(Declare("notify_keyspace_events", Type::kString,
+                 "Keyspace notifications to publish: Redis's classes, e.g. KEA (empty = none; "
+                 "Redis's notify-keyspace-events, docs/resp.md#keyspace-notifications)",
+                 ParseNotify,
+                 [](const O& o) { return FormatNotifyFlags(o.notify_keyspace_events); }),
+         "notify-keyspace-events", true),
     Integer<&O::shards>("shards", "Online table shards", 1, 65536),
     Integer<&O::sweep_interval_ms>(
         "sweep_interval_ms", "How often expired rows are swept from memory, ms", 10, 86'400'000),

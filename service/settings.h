@@ -60,6 +60,7 @@ struct ServerOptions {
   int64_t timeout_s = 0;          // idle seconds before a client is closed; 0: never
   int64_t tcp_keepalive_s = 300;  // TCP keepalive probes after this idle time; 0: none
   OutputBufferLimits output_limits;
+  uint32_t notify_keyspace_events = 0;  // NotifyClass flags (service/notify_flags.h)
 };
 
 struct Setting {

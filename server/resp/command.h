@@ -19,6 +19,8 @@
 
 #include "protocol/resp.h"
 #include "server/resp/blocking.h"
+#include "server/resp/feature_channels.h"
+#include "server/resp/notify.h"
 #include "server/resp/pubsub.h"
 #include "service/password.h"
 #include "service/request_metrics.h"
@@ -161,6 +163,10 @@ struct Shared {
   std::atomic<uint64_t> flushes{0};  // FLUSHDB/FLUSHALL so far: they abort every WATCH
   BlockedClients blocked;            // clients waiting in a blocking command
   PubSub pubsub;                     // channels and patterns subscribed to
+  // Publishes keyspace notifications (follows notify-keyspace-events).
+  KeyspaceNotifier notifier{pubsub};
+  // Publishes the rows the feature store accepts to __quiver__:<view>.
+  FeatureChannels feature_channels{pubsub};
 
   std::mutex clients_mu;
   std::map<uint64_t, std::shared_ptr<ClientInfo>> clients;  // guarded by clients_mu
@@ -279,6 +285,21 @@ struct Context {
   // Replies the error of a status (server/resp/errors.h: its kind's Redis
   // error code, else ERR).
   void Fail(const Status& status);
+  // A keyspace notification of the command's change to key (Redis's event
+  // name; cls a NotifyClass), in the session's database.
+  void Notify(uint32_t cls, std::string_view event, std::string_view key) {
+    shared.notifier.Notify(cls, event, session.db, key);
+  }
+  // A read looked the key up: a hit, or a miss (counted, and notified as a
+  // keymiss), as Redis's INFO keyspace_hits and keyspace_misses count.
+  void Looked(bool found, std::string_view key) {
+    if (found) {
+      ++session.hits;
+    } else {
+      ++session.misses;
+      Notify(kNotifyKeyMiss, "keymiss", key);
+    }
+  }
 };
 
 // Runs one request: looks the command up, checks authentication and

@@ -36,7 +36,6 @@ constexpr RedisParam kRedisParams[] = {
     {"hz", false, "10"},
     {"loglevel", false, "notice"},
     {"logfile", false, ""},
-    {"notify-keyspace-events", false, ""},
     {"slowlog-log-slower-than", false, "10000"},
     {"slowlog-max-len", false, "128"},
     {"latency-monitor-threshold", false, "0"},

@@ -61,9 +61,10 @@ void Copy(Context& ctx, Args args) {
   if (src == nullptr) return ctx.out.Integer(0);
   Result<Box*> box = CloneBox(ctx, *src, o->db);
   if (!box.ok()) return ctx.Fail(box.status());
-  bool copied = false;
+  bool copied = false, replaced = false;
   Result<Change::Kind> done = ctx.ks.Mutate(o->db, dst, [&](const Record* cur) -> Result<Change> {
     copied = cur == nullptr || o->replace;
+    replaced = cur != nullptr;
     if (!copied) return Change{};
     Record* r = *box != nullptr ? ctx.ks.NewBoxed(o->db, dst, src->kind, **box, src->expire_at_ms)
                                 : ctx.ks.Copy(o->db, dst, *src, src->expire_at_ms);
@@ -75,6 +76,11 @@ void Copy(Context& ctx, Args args) {
   // The command's keys are logged in its own database: a copy into
   // another one is logged here (under the exclusive gate, into its batch).
   if (copied && o->db != ctx.db() && ctx.txn != nullptr) (void)ctx.ks.Snapshot(o->db, dst, ctx.txn);
+  if (copied) {
+    // Redis deletes a replaced destination and adds the copy anew: "new" either way.
+    if (replaced) ctx.shared.notifier.Notify(kNotifyNew, "new", o->db, dst);
+    ctx.shared.notifier.Notify(kNotifyGeneric, "copy_to", o->db, dst);
+  }
   ctx.out.Integer(copied ? 1 : 0);
 }
 

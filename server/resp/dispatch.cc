@@ -121,6 +121,9 @@ Shared::Shared(RuntimeConfig& c, std::string v)
       password(c.Snapshot().requirepass),
       start_ms(SystemNowMs()) {
   config.OnChange("requirepass", [this](const ServerOptions& o) { password.Set(o.requirepass); });
+  notifier.SetFlags(c.Snapshot().notify_keyspace_events);
+  config.OnChange("notify_keyspace_events",
+                  [this](const ServerOptions& o) { notifier.SetFlags(o.notify_keyspace_events); });
 }
 
 bool ArityOk(const Command& cmd, size_t argc) {

@@ -146,12 +146,12 @@ const Items& HashRead::items() {
 Status FindHash(Context& ctx, std::string_view key, HashRead* read) {
   if (IsFeatureKey(key)) {
     QUIVER_RETURN_IF_ERROR(ReadFeatureRow(ctx.store, key, &read->items_, &read->text_));
-    ++(read->items_.empty() ? ctx.session.misses : ctx.session.hits);
+    ctx.Looked(!read->items_.empty(), key);
     return Status::Ok();
   }
   Result<const Record*> r = ctx.ks.Find(ctx.db(), key, RecordKind::kHash);
   if (!r.ok()) return r.status();
-  ++(*r != nullptr ? ctx.session.hits : ctx.session.misses);
+  ctx.Looked(*r != nullptr, key);
   if (*r != nullptr && (*r)->boxed()) {
     HashBox& box = HashBox::Of(**r);
     read->lock_ = std::unique_lock(box.mu());

@@ -29,6 +29,7 @@ void HSet(Context& ctx, Args args) {
   if (args.size() % 2 != 0) return ReplyWrongArity(ctx, "hset");
   int64_t added = 0;
   if (Status st = SetFields(ctx, args, &added); !st.ok()) return ctx.Fail(st);
+  ctx.Notify(kNotifyHash, "hset", args[1]);
   ctx.out.Integer(added);
 }
 
@@ -36,6 +37,7 @@ void HMSet(Context& ctx, Args args) {
   if (args.size() % 2 != 0) return ReplyWrongArity(ctx, "hmset");
   int64_t added = 0;
   if (Status st = SetFields(ctx, args, &added); !st.ok()) return ctx.Fail(st);
+  ctx.Notify(kNotifyHash, "hset", args[1]);
   ctx.out.Ok();
 }
 
@@ -47,6 +49,7 @@ void HSetNx(Context& ctx, Args args) {
     return Status::Ok();
   });
   if (!st.ok()) return ctx.Fail(st);
+  if (set) ctx.Notify(kNotifyHash, "hset", args[1]);
   ctx.out.Integer(set ? 1 : 0);
 }
 
@@ -107,6 +110,7 @@ void HDel(Context& ctx, Args args) {
     return Status::Ok();
   });
   if (!st.ok()) return ctx.Fail(st);
+  if (removed > 0) NotifyEdit(ctx, kNotifyHash, "hdel", args[1]);
   ctx.out.Integer(removed);
 }
 
@@ -135,12 +139,14 @@ void HLen(Context& ctx, Args args) {
 // HINCRBY and HINCRBYFLOAT: replaces a field's number with what add makes
 // of it (the field's text, or nullopt if absent); *text gets the result.
 template <typename Add>
-Status IncrementField(Context& ctx, Args args, Add add, std::string* text) {
-  return UpdateHash(ctx, args[1], [&](HashEditor& hash) {
+Status IncrementField(Context& ctx, Args args, std::string_view event, Add add, std::string* text) {
+  Status st = UpdateHash(ctx, args[1], [&](HashEditor& hash) {
     QUIVER_RETURN_IF_ERROR(add(hash.Get(args[2]), text));
     hash.Set(args[2], *text);
     return Status::Ok();
   });
+  if (st.ok()) ctx.Notify(kNotifyHash, event, args[1]);
+  return st;
 }
 
 void HIncrBy(Context& ctx, Args args) {
@@ -159,7 +165,7 @@ void HIncrBy(Context& ctx, Args args) {
     *out = std::to_string(result);
     return Status::Ok();
   };
-  if (Status st = IncrementField(ctx, args, add, &text); !st.ok()) return ctx.Fail(st);
+  if (Status st = IncrementField(ctx, args, "hincrby", add, &text); !st.ok()) return ctx.Fail(st);
   ctx.out.Integer(result);
 }
 
@@ -179,7 +185,8 @@ void HIncrByFloat(Context& ctx, Args args) {
     *out = protocol::FormatLongDouble(value);
     return Status::Ok();
   };
-  if (Status st = IncrementField(ctx, args, add, &text); !st.ok()) return ctx.Fail(st);
+  if (Status st = IncrementField(ctx, args, "hincrbyfloat", add, &text); !st.ok())
+    return ctx.Fail(st);
   ctx.out.Bulk(text);
 }
 

@@ -48,6 +48,20 @@ enum class ExpireUnit { kSeconds, kMillis, kUnixSeconds, kUnixMillis };
 Result<int64_t> ExpireAt(std::string_view text, ExpireUnit unit, int64_t now_ms,
                          std::string_view command, bool positive_only);
 
+// The keyspace notification of a key's expiry set to `at`: "expire", "del"
+// for a time already past (the key was deleted), "persist" for
+// kNeverExpires if the key had a TTL.
+void NotifyExpiry(Context& ctx, std::string_view key, int64_t at, bool had_ttl);
+
+// The notification of a change to a collection: event (of class cls), then
+// "del" if the key is gone (the command emptied it, and it was deleted).
+void NotifyEdit(Context& ctx, uint32_t cls, std::string_view event, std::string_view key);
+
+// The notification of a STORE command's destination: event (of class cls)
+// if it stored something, else "del" if it deleted the key that existed.
+void NotifyStored(Context& ctx, uint32_t cls, std::string_view event, std::string_view key,
+                  bool stored, bool existed);
+
 // The live record of a key if it is a string (nullptr if absent); counts a
 // keyspace hit or miss.
 Result<const Record*> FindString(Context& ctx, std::string_view key);

@@ -89,6 +89,29 @@ void ReplyScan(Context& ctx, uint64_t next, std::span<const std::string_view> it
     ctx.out.Bulk(item);
 }
 
+void NotifyExpiry(Context& ctx, std::string_view key, int64_t at, bool had_ttl) {
+  if (at == kNeverExpires) {
+    if (had_ttl) ctx.Notify(kNotifyGeneric, "persist", key);
+  } else {
+    ctx.Notify(kNotifyGeneric, at <= ctx.now() ? "del" : "expire", key);
+  }
+}
+
+void NotifyEdit(Context& ctx, uint32_t cls, std::string_view event, std::string_view key) {
+  ctx.Notify(cls, event, key);
+  if (ctx.shared.notifier.Wants(kNotifyGeneric) && ctx.ks.Find(ctx.db(), key) == nullptr)
+    ctx.Notify(kNotifyGeneric, "del", key);
+}
+
+void NotifyStored(Context& ctx, uint32_t cls, std::string_view event, std::string_view key,
+                  bool stored, bool existed) {
+  if (stored) {
+    ctx.Notify(cls, event, key);
+  } else if (existed) {
+    ctx.Notify(kNotifyGeneric, "del", key);
+  }
+}
+
 namespace {
 
 using Change = KeySpace::Change;
@@ -110,6 +133,7 @@ void Del(Context& ctx, Args args) {
   for (size_t i = 1; i < args.size(); ++i) {
     Result<bool> deleted = DeleteKey(ctx, args[i]);
     if (!deleted.ok()) return ctx.Fail(deleted.status());
+    if (*deleted) ctx.Notify(kNotifyGeneric, "del", args[i]);
     n += *deleted ? 1 : 0;
   }
   ctx.out.Integer(n);
@@ -117,13 +141,17 @@ void Del(Context& ctx, Args args) {
 
 void Exists(Context& ctx, Args args) {
   int64_t n = 0;
-  for (size_t i = 1; i < args.size(); ++i)
-    n += ctx.ks.Find(ctx.db(), args[i]) != nullptr ? 1 : 0;
+  for (size_t i = 1; i < args.size(); ++i) {
+    const bool found = ctx.ks.Find(ctx.db(), args[i]) != nullptr;
+    ctx.Looked(found, args[i]);
+    n += found ? 1 : 0;
+  }
   ctx.out.Integer(n);
 }
 
 void Type(Context& ctx, Args args) {
   const Record* r = ctx.ks.Find(ctx.db(), args[1]);
+  ctx.Looked(r != nullptr, args[1]);
   ctx.out.Simple(r == nullptr ? "none" : TypeName(r->kind));
 }
 
@@ -182,6 +210,7 @@ Result<bool> SetExpiry(Context& ctx, std::string_view key, int64_t at, Allow all
         return Change{Change::kPut, r};
       });
   if (!done.ok()) return done.status();
+  if (changed) NotifyExpiry(ctx, key, at, true);
   return changed;
 }
 
@@ -219,6 +248,7 @@ void Persist(Context& ctx, Args args) {
 // TTL, PTTL, EXPIRETIME, PEXPIRETIME: -2 without the key, -1 without a TTL.
 void ReplyTtl(Context& ctx, std::string_view key, bool millis, bool absolute) {
   const Record* r = ctx.ks.Find(ctx.db(), key);
+  ctx.Looked(r != nullptr, key);
   if (r == nullptr) return ctx.out.Integer(-2);
   if (r->expire_at_ms == kNeverExpires) return ctx.out.Integer(-1);
   int64_t ms = absolute ? r->expire_at_ms : std::max<int64_t>(0, r->expire_at_ms - ctx.now());
@@ -244,14 +274,19 @@ void RenameCommand(Context& ctx, Args args, bool nx) {
   const Record* src = ctx.ks.Find(ctx.db(), args[1]);
   if (src == nullptr) return ctx.out.Error("ERR no such key");
   if (args[1] == args[2]) return nx ? ctx.out.Integer(0) : ctx.out.Ok();
-  if (nx && ctx.ks.Find(ctx.db(), args[2]) != nullptr) return ctx.out.Integer(0);
+  const bool replaced = ctx.ks.Find(ctx.db(), args[2]) != nullptr;
+  if (nx && replaced) return ctx.out.Integer(0);
   Result<Change::Kind> put = ctx.ks.Mutate(ctx.db(), args[2], [&](const Record*) -> Result<Change> {
     Record* r = ctx.ks.Copy(ctx.db(), args[2], *src, src->expire_at_ms);
     if (r == nullptr) return Oom();
     return Change{Change::kPut, r};
   });
   if (!put.ok()) return ctx.Fail(put.status());
+  // Redis deletes the old destination and adds the key anew: "new" either way.
+  if (replaced) ctx.Notify(kNotifyNew, "new", args[2]);
   if (Result<bool> d = DeleteKey(ctx, args[1]); !d.ok()) return ctx.Fail(d.status());
+  ctx.Notify(kNotifyGeneric, "rename_from", args[1]);
+  ctx.Notify(kNotifyGeneric, "rename_to", args[2]);
   return nx ? ctx.out.Integer(1) : ctx.out.Ok();
 }
 

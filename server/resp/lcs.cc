@@ -48,7 +48,7 @@ Result<LcsOptions> ParseLcsOptions(Args args) {
 // A string key's value for LCS: empty if absent; an error for another type.
 Result<std::string_view> LcsOperand(Context& ctx, std::string_view key) {
   const Record* r = ctx.ks.Find(ctx.db(), key);
-  ++(r != nullptr ? ctx.session.hits : ctx.session.misses);
+  ctx.Looked(r != nullptr, key);
   if (r == nullptr) return std::string_view();
   if (r->kind != RecordKind::kString) {
     return Status::InvalidArgument("The specified keys must contain string values");

@@ -20,7 +20,7 @@ using Change = KeySpace::Change;
 // WRONGTYPE for another kind.
 Result<const Record*> FindList(Context& ctx, std::string_view key) {
   Result<const Record*> r = ctx.ks.Find(ctx.db(), key, RecordKind::kList);
-  if (r.ok()) ++(*r != nullptr ? ctx.session.hits : ctx.session.misses);
+  if (r.ok()) ctx.Looked(*r != nullptr, key);
   return r;
 }
 
@@ -55,25 +55,37 @@ Result<bool> CreateList(Context& ctx, std::string_view key, Edit& edit) {
 // Runs edit(box) on the list at key under the box's lock; with create, on
 // a new list if there is none. Returns false (edit not run) if the key is
 // absent and !create. edit may run more than once: it must keep its
-// outputs from its last run only.
+// outputs from its last run only. Once it has run, `event` is notified
+// (unless empty: the edit clears it when it changed nothing), then "del"
+// if the list was emptied (and deleted), which *emptied tells too.
 template <typename Edit>
-Result<bool> EditList(Context& ctx, std::string_view key, bool create, Edit edit) {
+Result<bool> EditList(Context& ctx, std::string_view key, bool create,
+                      const std::string_view& event, Edit edit, bool* emptied = nullptr) {
+  const auto notify = [&](bool deleted) {
+    if (emptied != nullptr) *emptied = deleted;
+    if (!event.empty()) ctx.Notify(kNotifyList, event, key);
+    if (deleted && !event.empty()) ctx.Notify(kNotifyGeneric, "del", key);
+  };
   for (;;) {
     Result<const Record*> r = ctx.ks.Find(ctx.db(), key, RecordKind::kList);
     if (!r.ok()) return r.status();
     if (*r == nullptr) {
       if (!create) return false;
       Result<bool> made = CreateList(ctx, key, edit);
+      if (made.ok() && *made) notify(false);
       if (!made.ok() || *made) return made;
       continue;
     }
     ListBox& box = ListBox::Of(**r);
-    std::lock_guard lock(box.mu());
+    std::unique_lock lock(box.mu());
     if (!ctx.ks.HoldsBox(ctx.db(), key, box)) continue;  // removed meanwhile
     const Status edited = edit(box);
     ctx.LogBox(box);
     QUIVER_RETURN_IF_ERROR(edited);
-    if (box.empty()) QUIVER_RETURN_IF_ERROR(ctx.ks.EraseIfHolds(ctx.db(), key, box));
+    const bool deleted = box.empty();
+    if (deleted) QUIVER_RETURN_IF_ERROR(ctx.ks.EraseIfHolds(ctx.db(), key, box));
+    lock.unlock();
+    notify(deleted);
     return true;
   }
 }
@@ -121,7 +133,8 @@ Result<bool> ParseSide(std::string_view text) {
 void PushCommand(Context& ctx, Args args, bool front, bool only_existing) {
   if (!ItemsFit(ctx, args.subspan(2))) return ctx.Fail(Oom());
   size_t length = 0;
-  Result<bool> done = EditList(ctx, args[1], !only_existing, [&](ListBox& box) {
+  const std::string_view event = front ? "lpush" : "rpush";
+  Result<bool> done = EditList(ctx, args[1], !only_existing, event, [&](ListBox& box) {
     for (std::string_view item : args.subspan(2))
       box.Push(front, item);
     length = box.size();
@@ -153,10 +166,12 @@ void PopCommand(Context& ctx, Args args, bool front, std::string_view name) {
     return ctx.out.Error("ERR value is out of range, must be positive");
   }
   std::vector<std::string> popped;
-  Result<bool> done = EditList(ctx, args[1], false, [&](ListBox& box) {
+  std::string_view event;
+  Result<bool> done = EditList(ctx, args[1], false, event, [&](ListBox& box) {
     popped.clear();
     while (static_cast<int64_t>(popped.size()) < count && !box.empty())
       popped.push_back(box.Pop(front));
+    event = popped.empty() ? "" : name;
     return Status::Ok();
   });
   if (!done.ok()) return ctx.Fail(done.status());
@@ -217,7 +232,8 @@ void LSet(Context& ctx, Args args) {
   Result<int64_t> index = ParseIndex(args[2]);
   if (!index.ok()) return ctx.Fail(index.status());
   if (!ItemsFit(ctx, args.subspan(3))) return ctx.Fail(Oom());
-  Result<bool> done = EditList(ctx, args[1], false, [&](ListBox& box) {
+  const std::string_view event = "lset";
+  Result<bool> done = EditList(ctx, args[1], false, event, [&](ListBox& box) {
     const size_t at = Position(*index, box.size());
     if (at == kNoIndex) return Status::InvalidArgument("index out of range");
     box.Set(at, args[3]);
@@ -232,7 +248,8 @@ void LTrim(Context& ctx, Args args) {
   Result<int64_t> start = ParseIndex(args[2]);
   Result<int64_t> stop = ParseIndex(args[3]);
   if (!start.ok() || !stop.ok()) return ctx.Fail(start.ok() ? stop.status() : start.status());
-  Result<bool> done = EditList(ctx, args[1], false, [&](ListBox& box) {
+  const std::string_view event = "ltrim";
+  Result<bool> done = EditList(ctx, args[1], false, event, [&](ListBox& box) {
     const auto [from, to] = Range(*start, *stop, box.size());
     box.Keep(from, to);
     return Status::Ok();
@@ -249,8 +266,10 @@ void LRem(Context& ctx, Args args) {
                            ? 0
                            : static_cast<size_t>(*count < 0 ? -*count : *count);
   size_t removed = 0;
-  Result<bool> done = EditList(ctx, args[1], false, [&](ListBox& box) {
+  std::string_view event;
+  Result<bool> done = EditList(ctx, args[1], false, event, [&](ListBox& box) {
     removed = box.Remove(args[3], limit, *count < 0);
+    event = removed > 0 ? "lrem" : "";
     return Status::Ok();
   });
   if (!done.ok()) return ctx.Fail(done.status());
@@ -262,16 +281,19 @@ void LInsert(Context& ctx, Args args) {
   if (!before && !EqualsNoCase(args[2], "after")) return ctx.out.Error(kSyntaxError);
   if (!ItemsFit(ctx, args.subspan(4))) return ctx.Fail(Oom());
   int64_t length = -1;
-  Result<bool> done = EditList(ctx, args[1], false, [&](ListBox& box) {
+  std::string_view event;
+  Result<bool> done = EditList(ctx, args[1], false, event, [&](ListBox& box) {
     size_t pivot = box.size();
     box.items().ForEach(0, box.size(), false, [&](size_t i, std::string_view item) {
       if (item == args[3]) pivot = i;
       return pivot == box.size();
     });
     length = -1;
+    event = "";
     if (pivot == box.size()) return Status::Ok();
     box.Insert(pivot + (before ? 0 : 1), args[4]);
     length = static_cast<int64_t>(box.size());
+    event = "linsert";
     return Status::Ok();
   });
   if (!done.ok()) return ctx.Fail(done.status());
@@ -374,7 +396,8 @@ void MoveOrBlock(Context& ctx, Args args, bool from_left, bool to_left) {
 bool PopFirst(Context& ctx, Args keys, bool front, int64_t count, bool with_count) {
   for (std::string_view key : keys) {
     std::vector<std::string> popped;
-    Result<bool> done = EditList(ctx, key, false, [&](ListBox& box) {
+    const std::string_view event = front ? "lpop" : "rpop";
+    Result<bool> done = EditList(ctx, key, false, event, [&](ListBox& box) {
       popped.clear();
       while (static_cast<int64_t>(popped.size()) < count && !box.empty())
         popped.push_back(box.Pop(front));
@@ -430,13 +453,21 @@ bool Move(Context& ctx, std::string_view src, std::string_view dst, bool from_le
   if (!s.ok()) return ctx.Fail(s.status()), true;
   if (*s == nullptr) return false;
   std::string item;
+  // As Redis: the push's event, then the pop's (and "del" if src emptied).
+  const std::string_view quiet, pushed_event = to_left ? "lpush" : "rpush";
+  const auto notify_pop = [&](bool emptied) {
+    ctx.Notify(kNotifyList, from_left ? "lpop" : "rpop", src);
+    if (emptied) ctx.Notify(kNotifyGeneric, "del", src);
+  };
   if (src == dst) {  // a rotation: the list never empties, its TTL stays
-    Result<bool> done = EditList(ctx, src, false, [&](ListBox& box) {
+    Result<bool> done = EditList(ctx, src, false, quiet, [&](ListBox& box) {
       item = box.Pop(from_left);
       box.Push(to_left, item);
       return Status::Ok();
     });
     if (!done.ok()) return ctx.Fail(done.status()), true;
+    ctx.Notify(kNotifyList, pushed_event, dst);
+    notify_pop(false);
     return ctx.out.Bulk(item), true;
   }
   if (Result<const Record*> d = ctx.ks.Find(ctx.db(), dst, RecordKind::kList); !d.ok()) {
@@ -446,16 +477,21 @@ bool Move(Context& ctx, std::string_view src, std::string_view dst, bool from_le
                    static_cast<size_t>(PeekCost(**s, from_left)))) {
     return ctx.Fail(Oom()), true;
   }
-  Result<bool> popped = EditList(ctx, src, false, [&](ListBox& box) {
-    item = box.Pop(from_left);
-    return Status::Ok();
-  });
+  bool emptied = false;
+  Result<bool> popped = EditList(
+      ctx, src, false, quiet,
+      [&](ListBox& box) {
+        item = box.Pop(from_left);
+        return Status::Ok();
+      },
+      &emptied);
   if (!popped.ok()) return ctx.Fail(popped.status()), true;
-  Result<bool> pushed = EditList(ctx, dst, true, [&](ListBox& box) {
+  Result<bool> pushed = EditList(ctx, dst, true, pushed_event, [&](ListBox& box) {
     box.Push(to_left, item);
     return Status::Ok();
   });
   if (!pushed.ok()) return ctx.Fail(pushed.status()), true;
+  notify_pop(emptied);
   ctx.out.Bulk(item);
   return true;
 }

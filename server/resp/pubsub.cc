@@ -44,7 +44,23 @@ bool PubSub::Subscribe(const std::shared_ptr<Subscriber>& s, std::string_view na
   if (it == by_name.end()) it = by_name.emplace(std::string(name), Subscribed{}).first;
   if (std::find(it->second.begin(), it->second.end(), s) != it->second.end()) return false;
   it->second.push_back(s);
+  Count(name, pattern, +1);
   return true;
+}
+
+void PubSub::Count(std::string_view name, bool pattern, int delta) {
+  subscriptions_.fetch_add(delta, std::memory_order_relaxed);
+  if (pattern || name.starts_with(kFeatureChannelPrefix))
+    for_features_.fetch_add(delta, std::memory_order_relaxed);
+}
+
+bool PubSub::Reaches(std::string_view channel) const {
+  std::lock_guard lock(mu_);
+  if (channels_.find(channel) != channels_.end()) return true;
+  for (const auto& [pattern, subscribers] : patterns_) {
+    if (GlobMatch(pattern, channel)) return true;
+  }
+  return false;
 }
 
 bool PubSub::Unsubscribe(const std::shared_ptr<Subscriber>& s, std::string_view name,
@@ -52,6 +68,7 @@ bool PubSub::Unsubscribe(const std::shared_ptr<Subscriber>& s, std::string_view 
   std::lock_guard lock(mu_);
   bool found = false;
   Drop(pattern ? patterns_ : channels_, s.get(), name, &found);
+  if (found) Count(name, pattern, -1);
   return found;
 }
 

@@ -19,6 +19,9 @@
 
 namespace quiver::resp {
 
+// The channels of feature views' rows (server/resp/feature_channels.h).
+inline constexpr std::string_view kFeatureChannelPrefix = "__quiver__:";
+
 // One connection's end of its subscriptions.
 struct Subscriber {
   std::atomic<int> proto{2};  // its connection's protocol, for the messages' format
@@ -43,11 +46,22 @@ class PubSub {
   int64_t Subscribers(std::string_view channel) const;
   int64_t Patterns() const;
 
+  // Whether any connection subscribes to anything; a relaxed load.
+  bool Any() const { return subscriptions_.load(std::memory_order_relaxed) > 0; }
+  // Whether any subscription may receive a feature channel (one under
+  // kFeatureChannelPrefix, or any pattern); a relaxed load.
+  bool AnyForFeatures() const { return for_features_.load(std::memory_order_relaxed) > 0; }
+  // Whether a message to the channel would reach any subscriber.
+  bool Reaches(std::string_view channel) const;
+
  private:
   using Subscribed = std::vector<std::shared_ptr<Subscriber>>;
   mutable std::mutex mu_;
   std::map<std::string, Subscribed, std::less<>> channels_;  // guarded by mu_
   std::map<std::string, Subscribed, std::less<>> patterns_;  // guarded by mu_
+  // Subscriptions in all, and those AnyForFeatures counts (written under mu_).
+  std::atomic<int64_t> subscriptions_{0}, for_features_{0};
+  void Count(std::string_view name, bool pattern, int delta);
 };
 
 }  // namespace quiver::resp

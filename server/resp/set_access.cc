@@ -217,7 +217,7 @@ std::string_view SetRead::encoding() const {
 Status FindSet(Context& ctx, std::string_view key, SetRead* read) {
   Result<const Record*> r = ctx.ks.Find(ctx.db(), key, RecordKind::kSet);
   if (!r.ok()) return r.status();
-  ++(*r != nullptr ? ctx.session.hits : ctx.session.misses);
+  ctx.Looked(*r != nullptr, key);
   if (*r == nullptr) return Status::Ok();  // an empty intset
   if ((*r)->boxed()) {
     HashBox& box = HashBox::Of(**r);

@@ -47,6 +47,7 @@ void AddOrRemove(Context& ctx, Args args, bool add) {
     return Status::Ok();
   });
   if (!st.ok()) return ctx.Fail(st);
+  if (changed > 0) NotifyEdit(ctx, kNotifySet, add ? "sadd" : "srem", args[1]);
   ctx.out.Integer(changed);
 }
 
@@ -165,6 +166,7 @@ void SPop(Context& ctx, Args args) {
     return Status::Ok();
   });
   if (!st.ok()) return ctx.Fail(st);
+  if (!popped.empty()) NotifyEdit(ctx, kNotifySet, "spop", args[1]);
   if (args.size() == 2) return popped.empty() ? ctx.out.Null() : ctx.out.Bulk(popped.front());
   ctx.out.Set(popped.size());
   for (const std::string& m : popped)
@@ -191,10 +193,12 @@ void SMove(Context& ctx, Args args) {
     return Status::Ok();
   });
   if (st.ok() && moved) {
+    NotifyEdit(ctx, kNotifySet, "srem", src);
     st = UpdateSet(ctx, dst, [&](SetEditor& set) {
       set.Add(member);
       return Status::Ok();
     });
+    if (st.ok()) ctx.Notify(kNotifySet, "sadd", dst);
   }
   if (!st.ok()) return ctx.Fail(st);
   ctx.out.Integer(moved ? 1 : 0);
@@ -246,7 +250,12 @@ void Combined(Context& ctx, Args args) {
   if (!members.ok()) return ctx.Fail(members.status());
   const Members views(members->begin(), members->end());
   if (!store) return ReplyMembers(ctx, views);
+  const bool existed = ctx.ks.Find(ctx.db(), args[1]) != nullptr;
   if (Status st = StoreSet(ctx, args[1], views); !st.ok()) return ctx.Fail(st);
+  constexpr std::string_view kEvent = op == Op::kInter   ? "sinterstore"
+                                      : op == Op::kUnion ? "sunionstore"
+                                                         : "sdiffstore";
+  NotifyStored(ctx, kNotifySet, kEvent, args[1], !views.empty(), existed);
   ctx.out.Integer(static_cast<int64_t>(views.size()));
 }
 

@@ -31,7 +31,7 @@ Result<int64_t> ExpireAt(std::string_view text, ExpireUnit unit, int64_t now_ms,
 
 Result<const Record*> FindString(Context& ctx, std::string_view key) {
   Result<const Record*> r = ctx.ks.Find(ctx.db(), key, RecordKind::kString);
-  if (r.ok()) ++(*r != nullptr ? ctx.session.hits : ctx.session.misses);
+  if (r.ok()) ctx.Looked(*r != nullptr, key);
   return r;
 }
 
@@ -62,6 +62,7 @@ Result<SetOutcome> SetString(Context& ctx, std::string_view key, std::string_vie
                              const SetSpec& spec) {
   SetOutcome out;
   const int64_t now = ctx.now();
+  if (spec.get) ctx.Looked(ctx.ks.Find(ctx.db(), key) != nullptr, key);  // as GET
   Result<Change::Kind> done =
       ctx.ks.Mutate(ctx.db(), key, [&](const Record* cur) -> Result<Change> {
         out = {false, cur};
@@ -78,6 +79,10 @@ Result<SetOutcome> SetString(Context& ctx, std::string_view key, std::string_vie
         return Change{Change::kPut, r};
       });
   if (!done.ok()) return done.status();
+  if (out.applied) {
+    ctx.Notify(kNotifyString, "set", key);
+    if (spec.expire_at != kNeverExpires) ctx.Notify(kNotifyGeneric, "expire", key);
+  }
   return out;
 }
 
@@ -165,7 +170,7 @@ void MGet(Context& ctx, Args args) {
   ctx.out.Array(args.size() - 1);
   for (size_t i = 1; i < args.size(); ++i) {
     const Record* r = ctx.ks.Find(ctx.db(), args[i]);
-    ++(r != nullptr ? ctx.session.hits : ctx.session.misses);
+    ctx.Looked(r != nullptr, args[i]);
     ReplyValue(ctx, r != nullptr && r->kind == RecordKind::kString ? r : nullptr);
   }
 }
@@ -193,6 +198,7 @@ void MSetNx(Context& ctx, Args args) {
 
 void GetDel(Context& ctx, Args args) {
   const Record* old = nullptr;
+  ctx.Looked(ctx.ks.Find(ctx.db(), args[1]) != nullptr, args[1]);
   Result<Change::Kind> done =
       ctx.ks.Mutate(ctx.db(), args[1], [&](const Record* cur) -> Result<Change> {
         old = cur;
@@ -201,6 +207,7 @@ void GetDel(Context& ctx, Args args) {
         return Change{Change::kErase};
       });
   if (!done.ok()) return ctx.Fail(done.status());
+  if (old != nullptr) ctx.Notify(kNotifyGeneric, "del", args[1]);
   ReplyValue(ctx, old);
 }
 
@@ -228,9 +235,12 @@ void GetEx(Context& ctx, Args args) {
   const int64_t at = **expire;
   const int64_t now = ctx.now();
   const Record* value = nullptr;
+  bool had_ttl = false;
+  ctx.Looked(ctx.ks.Find(ctx.db(), args[1]) != nullptr, args[1]);
   Result<Change::Kind> done =
       ctx.ks.Mutate(ctx.db(), args[1], [&](const Record* cur) -> Result<Change> {
         value = cur;
+        had_ttl = cur != nullptr && cur->expire_at_ms != kNeverExpires;
         if (cur == nullptr) return Change{};
         if (cur->kind != RecordKind::kString) return WrongType();
         if (at <= now) return Change{Change::kErase};
@@ -239,14 +249,15 @@ void GetEx(Context& ctx, Args args) {
         return Change{Change::kPut, r};
       });
   if (!done.ok()) return ctx.Fail(done.status());
+  if (value != nullptr) NotifyExpiry(ctx, args[1], at, had_ttl);
   ReplyValue(ctx, value);
 }
 
 // Replaces a string key's value with what `make` builds from the old one
-// (empty if absent), keeping its TTL. make returns false (with *error set)
-// to refuse.
+// (empty if absent), keeping its TTL, and notifies `event`. make returns
+// an error to refuse.
 template <typename Make>
-Status UpdateString(Context& ctx, std::string_view key, Make make) {
+Status UpdateString(Context& ctx, std::string_view key, std::string_view event, Make make) {
   std::string fresh;
   Result<Change::Kind> done =
       ctx.ks.Mutate(ctx.db(), key, [&](const Record* cur) -> Result<Change> {
@@ -259,42 +270,49 @@ Status UpdateString(Context& ctx, std::string_view key, Make make) {
         if (r == nullptr) return Oom();
         return Change{Change::kPut, r};
       });
+  if (done.ok()) ctx.Notify(kNotifyString, event, key);
   return done.status();
 }
 
 void Append(Context& ctx, Args args) {
   size_t length = 0;
-  Status st = UpdateString(ctx, args[1], [&](std::string_view old, bool, std::string* out) {
-    if (old.size() + args[2].size() > kMaxStringSize) return TooBig();
-    if (!ctx.ks.Fits(old.size() + args[2].size())) return Oom();
-    out->reserve(old.size() + args[2].size());
-    out->append(old).append(args[2]);
-    length = out->size();
-    return Status::Ok();
-  });
+  Status st =
+      UpdateString(ctx, args[1], "append", [&](std::string_view old, bool, std::string* out) {
+        if (old.size() + args[2].size() > kMaxStringSize) return TooBig();
+        if (!ctx.ks.Fits(old.size() + args[2].size())) return Oom();
+        out->reserve(old.size() + args[2].size());
+        out->append(old).append(args[2]);
+        length = out->size();
+        return Status::Ok();
+      });
   if (!st.ok()) return ctx.Fail(st);
   ctx.out.Integer(static_cast<int64_t>(length));
 }
 
-void StrLen(Context& ctx, Args args) {
-  Result<const Record*> r = ctx.ks.Find(ctx.db(), args[1], RecordKind::kString);
+// A string's length (0 if absent), or the error of its lookup.
+void ReplyLength(Context& ctx, const Result<const Record*>& r) {
   if (!r.ok()) return ctx.Fail(r.status());
   ctx.out.Integer(*r == nullptr ? 0 : static_cast<int64_t>((*r)->value_size));
 }
 
+void StrLen(Context& ctx, Args args) {
+  ReplyLength(ctx, FindString(ctx, args[1]));
+}
+
 void IncrBy(Context& ctx, std::string_view key, int64_t by) {
   int64_t result = 0;
-  Status st = UpdateString(ctx, key, [&](std::string_view old, bool exists, std::string* out) {
-    int64_t value = 0;
-    if (exists && !ParseInt64(old, &value)) {
-      return Status::InvalidArgument(std::string(kNotInteger.substr(4)));
-    }
-    if (__builtin_add_overflow(value, by, &result)) {
-      return Status::InvalidArgument("increment or decrement would overflow");
-    }
-    *out = std::to_string(result);
-    return Status::Ok();
-  });
+  Status st =
+      UpdateString(ctx, key, "incrby", [&](std::string_view old, bool exists, std::string* out) {
+        int64_t value = 0;
+        if (exists && !ParseInt64(old, &value)) {
+          return Status::InvalidArgument(std::string(kNotInteger.substr(4)));
+        }
+        if (__builtin_add_overflow(value, by, &result)) {
+          return Status::InvalidArgument("increment or decrement would overflow");
+        }
+        *out = std::to_string(result);
+        return Status::Ok();
+      });
   if (!st.ok()) return ctx.Fail(st);
   ctx.out.Integer(result);
 }
@@ -326,19 +344,20 @@ void IncrByFloat(Context& ctx, Args args) {
   long double by = 0;
   if (!ParseLongDouble(args[2], &by)) return ctx.out.Error(kNotFloat);
   std::string text;
-  Status st = UpdateString(ctx, args[1], [&](std::string_view old, bool exists, std::string* out) {
-    long double value = 0;
-    if (exists && !ParseLongDouble(old, &value)) {
-      return Status::InvalidArgument(std::string(kNotFloat.substr(4)));
-    }
-    value += by;
-    if (std::isnan(value) || std::isinf(value)) {
-      return Status::InvalidArgument("increment would produce NaN or Infinity");
-    }
-    *out = protocol::FormatLongDouble(value);
-    text = *out;
-    return Status::Ok();
-  });
+  Status st = UpdateString(
+      ctx, args[1], "incrbyfloat", [&](std::string_view old, bool exists, std::string* out) {
+        long double value = 0;
+        if (exists && !ParseLongDouble(old, &value)) {
+          return Status::InvalidArgument(std::string(kNotFloat.substr(4)));
+        }
+        value += by;
+        if (std::isnan(value) || std::isinf(value)) {
+          return Status::InvalidArgument("increment would produce NaN or Infinity");
+        }
+        *out = protocol::FormatLongDouble(value);
+        text = *out;
+        return Status::Ok();
+      });
   if (!st.ok()) return ctx.Fail(st);
   ctx.out.Bulk(text);
 }
@@ -348,7 +367,7 @@ void GetRange(Context& ctx, Args args) {
   if (!ParseInt64(args[2], &start) || !ParseInt64(args[3], &end)) {
     return ctx.out.Error(kNotInteger);
   }
-  Result<const Record*> r = ctx.ks.Find(ctx.db(), args[1], RecordKind::kString);
+  Result<const Record*> r = FindString(ctx, args[1]);
   if (!r.ok()) return ctx.Fail(r.status());
   const std::string_view value = *r != nullptr ? ValueOf(*r) : std::string_view();
   const auto len = static_cast<int64_t>(value.size());
@@ -366,16 +385,19 @@ void SetRange(Context& ctx, Args args) {
   if (offset < 0) return ctx.out.Error("ERR offset is out of range");
   const std::string_view value = args[3];
   if (static_cast<uint64_t>(offset) + value.size() > kMaxStringSize) return ctx.Fail(TooBig());
-  if (value.empty()) return StrLen(ctx, args);  // changes nothing, creates nothing
+  if (value.empty()) {  // changes nothing, creates nothing (and, a write, counts no miss)
+    return ReplyLength(ctx, ctx.ks.Find(ctx.db(), args[1], RecordKind::kString));
+  }
   size_t length = 0;
-  Status st = UpdateString(ctx, args[1], [&](std::string_view old, bool, std::string* out) {
-    if (!ctx.ks.Fits(std::max<size_t>(old.size(), offset + value.size()))) return Oom();
-    out->assign(old);
-    if (out->size() < offset + value.size()) out->resize(offset + value.size(), '\0');
-    out->replace(offset, value.size(), value);
-    length = out->size();
-    return Status::Ok();
-  });
+  Status st =
+      UpdateString(ctx, args[1], "setrange", [&](std::string_view old, bool, std::string* out) {
+        if (!ctx.ks.Fits(std::max<size_t>(old.size(), offset + value.size()))) return Oom();
+        out->assign(old);
+        if (out->size() < offset + value.size()) out->resize(offset + value.size(), '\0');
+        out->replace(offset, value.size(), value);
+        length = out->size();
+        return Status::Ok();
+      });
   if (!st.ok()) return ctx.Fail(st);
   ctx.out.Integer(static_cast<int64_t>(length));
 }

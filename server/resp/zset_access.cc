@@ -147,7 +147,7 @@ void ZItems::ForRange(size_t from, size_t to, bool reverse,
 Status FindZSet(Context& ctx, std::string_view key, ZSetRead* read) {
   Result<const Record*> r = ctx.ks.Find(ctx.db(), key, RecordKind::kZSet);
   if (!r.ok()) return r.status();
-  ++(*r != nullptr ? ctx.session.hits : ctx.session.misses);
+  ctx.Looked(*r != nullptr, key);
   if (*r == nullptr) return Status::Ok();  // empty
   if ((*r)->boxed()) {
     ZSetBox& box = ZSetBox::Of(**r);

@@ -250,7 +250,12 @@ void Combined(Context& ctx, Args args) {
   if (!st.ok()) return ctx.Fail(st);
   const std::vector<ZItem> items = Ordered(scores);
   if (!store) return ReplyItems(ctx, items, o.with_scores);
+  const bool existed = ctx.ks.Find(ctx.db(), args[1]) != nullptr;
   if (Status s = StoreZSet(ctx, args[1], items); !s.ok()) return ctx.Fail(s);
+  constexpr std::string_view kEvent = op == Op::kUnion   ? "zunionstore"
+                                      : op == Op::kInter ? "zinterstore"
+                                                         : "zdiffstore";
+  NotifyStored(ctx, kNotifyZSet, kEvent, args[1], !items.empty(), existed);
   ctx.out.Integer(static_cast<int64_t>(items.size()));
 }
 

@@ -213,7 +213,9 @@ void RangeCommand(Context& ctx, Args args, size_t at, std::optional<By> by,
   for (const ZItem& item : items)
     copies.push_back({members.emplace_back(item.member), item.score});
   read = ZSetRead();
+  const bool existed = ctx.ks.Find(ctx.db(), args[1]) != nullptr;
   if (Status st = StoreZSet(ctx, args[1], copies); !st.ok()) return ctx.Fail(st);
+  NotifyStored(ctx, kNotifyZSet, "zrangestore", args[1], !copies.empty(), existed);
   ctx.out.Integer(static_cast<int64_t>(copies.size()));
 }
 
@@ -259,6 +261,10 @@ void ZRemRange(Context& ctx, Args args) {
     return Status::Ok();
   });
   if (!st.ok()) return ctx.Fail(st);
+  constexpr std::string_view kEvent = by == By::kRank    ? "zremrangebyrank"
+                                      : by == By::kScore ? "zremrangebyscore"
+                                                         : "zremrangebylex";
+  if (removed > 0) NotifyEdit(ctx, kNotifyZSet, kEvent, args[1]);
   ctx.out.Integer(static_cast<int64_t>(removed));
 }
 

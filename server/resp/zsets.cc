@@ -88,6 +88,7 @@ Result<ZAddOutcome> Add(Context& ctx, Args args, size_t first, const ZAddFlags& 
     return Status::Ok();
   });
   if (!st.ok()) return st;
+  if (out.added + out.updated > 0) ctx.Notify(kNotifyZSet, f.incr ? "zincr" : "zadd", args[1]);
   return out;
 }
 
@@ -128,6 +129,7 @@ void ZRem(Context& ctx, Args args) {
     return Status::Ok();
   });
   if (!st.ok()) return ctx.Fail(st);
+  if (removed > 0) NotifyEdit(ctx, kNotifyZSet, "zrem", args[1]);
   ctx.out.Integer(removed);
 }
 
@@ -196,6 +198,7 @@ Result<std::vector<OwnedItem>> Pop(Context& ctx, std::string_view key, bool max,
     return Status::Ok();
   });
   if (!st.ok()) return st;
+  if (!popped.empty()) NotifyEdit(ctx, kNotifyZSet, max ? "zpopmax" : "zpopmin", key);
   return popped;
 }
 

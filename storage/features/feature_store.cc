@@ -348,6 +348,8 @@ Result<WriteResult> FeatureStore::Write(const WriteRequest& request, HistoryBatc
   const int64_t now = NowMs();
   std::optional<FeatureStats::Writer> stats;
   if (stats_) stats.emplace(stats_->Begin(view, now));
+  RowEvents* const events = Listening(view);
+  const size_t key_values = w.keys.size() == 0 ? 1 : request.key_parts.size() / w.keys.size();
   WriteResult result;
   for (size_t i = 0; i < w.keys.size(); ++i) {
     const size_t times = request.event_time_ms.size();
@@ -387,18 +389,23 @@ Result<WriteResult> FeatureStore::Write(const WriteRequest& request, HistoryBatc
       // `built` is published and, inside our read lock, not yet freed.
       if (batch)
         RecordVersion(view, w.keys.views[i], event_time, seq, now, built->value(), true, batch);
+      if (events)
+        events->Written(view, w.keys.views[i], key_values, event_time, built->value(), true);
       continue;
     }
     ++result.stale;
-    if (batch == nullptr) continue;
+    if (batch == nullptr && events == nullptr) continue;
     // A late row enters the history merged into the version it follows.
-    const std::string base =
-        sets_every_field ? std::string() : RowAsOf(view, w.keys.views[i], event_time);
+    const std::string base = sets_every_field || history_ == nullptr
+                                 ? std::string()
+                                 : RowAsOf(view, w.keys.views[i], event_time);
     RowBuilder builder(view, {reinterpret_cast<const uint8_t*>(base.data()), base.size()});
     fill(builder);
     std::vector<uint8_t> row(builder.Size());
     builder.WriteTo(row.data());
-    RecordVersion(view, w.keys.views[i], event_time, history_->NextSeq(), now, row, false, batch);
+    if (batch)
+      RecordVersion(view, w.keys.views[i], event_time, history_->NextSeq(), now, row, false, batch);
+    if (events) events->Written(view, w.keys.views[i], key_values, event_time, row, false);
   }
   return result;
 }
@@ -413,6 +420,7 @@ Result<WriteResult> FeatureStore::WriteComputed(const ViewSchema& view,
   const int64_t now = NowMs();
   std::optional<FeatureStats::Writer> stats;
   if (count) stats.emplace(stats_->Begin(view, now));
+  RowEvents* const events = batch != nullptr || history_ == nullptr ? Listening(view) : nullptr;
   WriteResult result;
   for (const ComputedRow& row : rows) {
     uint64_t seq = 0;
@@ -427,6 +435,8 @@ Result<WriteResult> FeatureStore::WriteComputed(const ViewSchema& view,
     if (stats) stats->Packed(row.row);
     const bool applied = outcome != OnlineTable::Outcome::kStale;
     ++(applied ? result.applied : result.stale);
+    if (events)
+      events->Written(view, row.key, view.key_paths.size(), row.event_time_ms, row.row, applied);
     if (batch == nullptr) continue;
     if (!applied) seq = history_->NextSeq();
     // No latest value: a restart rebuilds computed rows from the window
@@ -486,8 +496,11 @@ Result<uint32_t> FeatureStore::Delete(std::string_view view_name,
   if (history_ != nullptr) QUIVER_RETURN_IF_ERROR(history_->health());
   uint32_t deleted = 0;
   std::string latest_key;
+  RowEvents* const events = Listening(*view);
   for (std::string_view key : keys.views) {
-    deleted += table_.Erase(view->id, key) ? 1 : 0;
+    const bool erased = table_.Erase(view->id, key);
+    deleted += erased ? 1 : 0;
+    if (erased && events) events->Deleted(*view, key, key_parts.size() / keys.size());
     if (history_ == nullptr || batch == nullptr) continue;
     latest_key.clear();
     history::AppendPrefix(view->id, key, &latest_key);

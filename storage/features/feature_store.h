@@ -6,6 +6,7 @@
 // with rcu::ThreadRegistration.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -16,6 +17,7 @@
 #include <vector>
 
 #include "quiver/status.h"
+#include "storage/features/row_events.h"
 #include "storage/history/commit_queue.h"
 #include "storage/history/history_store.h"
 #include "storage/online/entity_key.h"
@@ -239,6 +241,10 @@ class FeatureStore {
   // empty batch, or durability none), and `done` is dropped.
   bool Commit(HistoryBatch batch, CommitQueue::Done done);
 
+  // Who hears of the rows written from now on (nullptr: no one). *events
+  // outlives its use: reset it before it goes, once no write runs.
+  void SetRowEvents(RowEvents* events) { events_.store(events, std::memory_order_release); }
+
   Registry& registry() { return registry_; }
   const Registry& registry() const { return registry_; }
   OnlineTable& table() { return table_; }
@@ -305,9 +311,16 @@ class FeatureStore {
   Status RecoverRegistry();
   Status RecoverTable();
 
+  // events_ if it wants the view's rows, else nullptr.
+  RowEvents* Listening(const ViewSchema& view) const {
+    RowEvents* events = events_.load(std::memory_order_acquire);
+    return events != nullptr && events->Wants(view) ? events : nullptr;
+  }
+
   Registry& registry_;
   OnlineTable& table_;
   HistoryStore* history_;
+  std::atomic<RowEvents*> events_{nullptr};  // set while Kafka may already write
   Options options_;
   std::unique_ptr<FeatureStats> stats_;
   BaselineStore baselines_;

@@ -95,8 +95,14 @@ Result<KeySpace::Change::Kind> KeySpace::Mutate(int db, std::string_view key, Mu
     if (after != nullptr) Count(after, +1);
     const bool was = before != nullptr && !before->ExpiredAt(now);
     if (was != (after != nullptr)) PresenceOf(db, key).fetch_add(1, std::memory_order_relaxed);
+    if (events_ != nullptr) Tell(db, key, before != nullptr && !was, !was && after != nullptr);
   }
   return kind;
+}
+
+void KeySpace::Tell(int db, std::string_view key, bool expired, bool created) const {
+  if (expired && events_->WantsExpired()) events_->Expired(db, key);
+  if (created && events_->WantsCreated()) events_->Created(db, key);
 }
 
 bool KeySpace::Fits(size_t bytes) const {
@@ -247,13 +253,18 @@ void KeySpace::Swept(const Record& r) {
   if (!IsPlainView(r.view_id) || r.view_id >= ViewOf(databases_)) return;
   Count(&r, -1);
   expired_.fetch_add(1, std::memory_order_relaxed);
-  if (log_ != nullptr) swept_.emplace_back(static_cast<int>(r.view_id - kPlainViewBase), r.key());
+  if (log_ != nullptr || (events_ != nullptr && events_->WantsExpired()))
+    swept_.emplace_back(static_cast<int>(r.view_id - kPlainViewBase), r.key());
 }
 
-void KeySpace::LogSwept() {
+void KeySpace::FinishSweep() {
   std::vector<std::pair<int, std::string>> keys = std::move(swept_);
   swept_.clear();
-  if (keys.empty() || log_->store().failed()) return;
+  if (events_ != nullptr && events_->WantsExpired()) {
+    for (const auto& [db, key] : keys)
+      events_->Expired(db, key);
+  }
+  if (keys.empty() || log_ == nullptr || log_->store().failed()) return;
   rcu::ReadLock read;
   for (const auto& [db, key] : keys) {
     // As a write logs its key: under the key's log lock, so that the

@@ -47,6 +47,20 @@ inline constexpr int kMaxDatabases = 1 << 16;
 inline constexpr std::string_view kWrongTypeMessage =
     "Operation against a key holding the wrong kind of value";
 
+// Told of the keys a KeySpace creates and of those it removes because
+// they expired (Redis's "new" and "expired" keyspace notifications). Called
+// after the change, outside the table's locks, on the writer's thread (a
+// write meeting an expired key, a new key) or the sweep's (FinishSweep).
+class KeyEvents {
+ public:
+  virtual ~KeyEvents() = default;
+  // Whether anyone listens: a relaxed load, checked before every call.
+  virtual bool WantsCreated() const = 0;
+  virtual bool WantsExpired() const = 0;
+  virtual void Created(int db, std::string_view key) = 0;
+  virtual void Expired(int db, std::string_view key) = 0;
+};
+
 class KeySpace {
  public:
   struct Options {
@@ -68,6 +82,9 @@ class KeySpace {
   KeySpace& operator=(const KeySpace&) = delete;
 
   int databases() const { return databases_; }
+  // Who hears of created and expired keys (nullptr: no one). Set before
+  // serving; *events outlives the KeySpace's use.
+  void SetKeyEvents(KeyEvents* events) { events_ = events; }
 
  private:
   struct Frozen {
@@ -184,16 +201,18 @@ class KeySpace {
   // rare false alarm from another key of the stripe.
   // REQUIRES: rcu::ReadLock held.
   uint64_t Stamp(int db, std::string_view key) const;
-  // Bookkeeping for a plain record the table's sweep removed; with a log,
-  // notes its key for LogSwept. Called by the sweep only (one thread).
+  // Bookkeeping for a plain record the table's sweep removed; with a log
+  // or a KeyEvents that wants expired keys, notes its key for FinishSweep.
+  // Called by the sweep only (one thread).
   void Swept(const Record& r);
-  // Deletes from the disk the keys swept since the last call (as they are
-  // now: one written again meanwhile keeps its new value), so that expired
-  // keys leave the disk as they leave memory. Called by the sweep's thread
-  // after its slice, outside the table's locks. Skipped while the disk
-  // refuses writes: a restart drops expired entries anyway.
+  // Tells KeyEvents of the keys swept since the last call, and deletes
+  // them from the disk (as they are now: one written again meanwhile keeps
+  // its new value), so that expired keys leave the disk as they leave
+  // memory. Called by the sweep's thread after its slice, outside the
+  // table's locks. The disk is skipped while it refuses writes: a restart
+  // drops expired entries anyway.
   // REQUIRES: the thread is registered with RCU, no rcu::ReadLock held.
-  void LogSwept();
+  void FinishSweep();
   // Plain keys the sweep removed because they expired, since start.
   int64_t expired() const { return expired_.load(std::memory_order_relaxed); }
 
@@ -246,6 +265,9 @@ class KeySpace {
   Counters& CountersOf(uint32_t view_id) const { return counters_[view_id - kPlainViewBase]; }
   // Counts a record entering (+1) or leaving (-1) the table.
   void Count(const Record* r, int delta) const;
+  // Tells events_ that a write removed the key's expired record, and/or
+  // created the key.
+  void Tell(int db, std::string_view key, bool expired, bool created) const;
   std::atomic<uint64_t>& PresenceOf(int db, std::string_view key) const;
   static constexpr size_t kPresenceStripes = 4096;
   static constexpr size_t kLogLocks = 1024;
@@ -265,6 +287,7 @@ class KeySpace {
   std::unique_ptr<std::atomic<uint64_t>[]> presence_;
   std::shared_ptr<KeyLog> log_;
   std::unique_ptr<std::mutex[]> log_locks_;
+  KeyEvents* events_ = nullptr;
 };
 
 }  // namespace quiver

@@ -55,6 +55,17 @@ Status EncodeEntityKeys(std::span<const std::string_view> parts, size_t per_key,
   return Status::Ok();
 }
 
+std::string JoinedKey(std::string_view encoded, size_t count) {
+  if (count <= 1) return std::string(encoded);
+  std::string joined;
+  ByteReader in(encoded);
+  for (std::string_view part; in.Sized(&part);) {
+    if (!joined.empty()) joined += ',';
+    joined.append(part);
+  }
+  return in.done() ? joined : std::string(encoded);
+}
+
 Result<std::vector<std::string_view>> SplitJoinedKey(std::string_view joined, size_t count) {
   if (count == 1) return std::vector<std::string_view>{joined};
   std::vector<std::string_view> parts;

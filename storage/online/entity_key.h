@@ -34,4 +34,9 @@ Status EncodeEntityKeys(std::span<const std::string_view> parts, size_t per_key,
 // count. The views point into `joined`.
 Result<std::vector<std::string_view>> SplitJoinedKey(std::string_view joined, size_t count);
 
+// The text SplitJoinedKey takes for an encoded key of `count` join-key
+// values: the value itself, or the values joined by commas. A malformed
+// encoding is rendered as it is.
+std::string JoinedKey(std::string_view encoded, size_t count);
+
 }  // namespace quiver

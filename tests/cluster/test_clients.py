@@ -213,3 +213,29 @@ def test_a_blocking_pop_on_one_member_is_woken_by_a_push_through_another(cluster
         assert m.client().exists("{q}jobs", "{q}board") == 0
     # A timeout still ends the wait.
     assert waiter_a.blpop(["{q}none"], timeout=0.2) is None
+
+
+def test_every_member_notifies_the_keyspace_events_of_writes_through_any(cluster):
+    a, b, c = cluster.members
+    listeners = []
+    for m in (a, c):
+        client = m.client(decode_responses=True)
+        client.config_set("notify-keyspace-events", "KEA")  # each member's own setting
+        listener = client.pubsub()
+        listener.psubscribe("__keyevent@0__:*")
+        assert listener.get_message(timeout=10)["type"] == "psubscribe"
+        listeners.append((client, listener))
+    try:
+        writer = b.client()
+        writer.set("{n}user:1", "x")
+        writer.rpush("{n}queue", "a", "b")
+        writer.delete("{n}user:1")
+        for _, listener in listeners:  # as each member applied the writes, in order
+            got = [listener.get_message(timeout=30) for _ in range(3)]
+            assert [(m["channel"], m["data"]) for m in got] == [
+                ("__keyevent@0__:set", "{n}user:1"), ("__keyevent@0__:rpush", "{n}queue"),
+                ("__keyevent@0__:del", "{n}user:1")]
+    finally:
+        for client, listener in listeners:
+            listener.close()
+            client.config_set("notify-keyspace-events", "")

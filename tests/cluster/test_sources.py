@@ -93,6 +93,13 @@ def consumed_by_all(cluster, events):
 
 
 def test_members_compute_the_same_windows_from_a_source(source_cluster):
+    # Each member publishes the rows it computes to __quiver__:user_activity.
+    listeners = []
+    for m in source_cluster.members:
+        listener = m.client(decode_responses=True).pubsub()
+        listener.subscribe("__quiver__:user_activity")
+        assert listener.get_message(timeout=10)["type"] == "subscribe"
+        listeners.append(listener)
     produce(source_cluster, 0, EVENTS)
     consumed_by_all(source_cluster, EVENTS)
     # Every version each event wrote, with its windows as of the event's
@@ -104,6 +111,19 @@ def test_members_compute_the_same_windows_from_a_source(source_cluster):
         assert histories(m) == first
         assert [r["features"]["last_item"] for r in rows(m)] == \
             [r["features"]["last_item"] for r in rows(source_cluster.members[0])]
+    # One message per version, on every member.
+    versions = sorted((u, v["features"]["watches"], v["features"]["count_1h"])
+                      for u, h in zip(USERS, first) for v in h)
+    for listener in listeners:
+        published = []
+        while len(published) < len(versions):
+            m = listener.get_message(timeout=30)
+            assert m is not None, f"{len(published)} of {len(versions)} rows were published"
+            if m["type"] == "message":
+                row = json.loads(m["data"])
+                published.append((row["key"], row["row"]["watches"], row["row"]["count_1h"]))
+        assert sorted(published) == versions
+        listener.close()
 
 
 def test_a_member_killed_consumes_its_source_again_at_once(source_cluster):

@@ -21,7 +21,10 @@ struct Fixture {
         store(registry, table, nullptr, {}),
         keyspace(table, {.databases = 4}),
         config(Settings()),
-        shared(config, "fuzz") {}
+        shared(config, "fuzz") {
+    keyspace.SetKeyEvents(&shared.notifier);  // as the server does
+    store.SetRowEvents(&shared.feature_channels);
+  }
   static quiver::ServerOptions Settings() {
     quiver::ServerOptions o;
     o.databases = 4;

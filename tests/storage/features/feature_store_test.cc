@@ -160,6 +160,44 @@ TEST_F(FeatureStoreTest, LateEventIsCountedStaleAndNotServed) {
   EXPECT_EQ(As<int64_t>(ReadCell("all_types", {"u1"}, "i64").raw), 2);
 }
 
+// Records what RowEvents hears.
+struct HeardRows : RowEvents {
+  std::string wanted = "progress";
+  std::vector<std::string> heard;
+  bool Wants(const ViewSchema& view) const override { return view.name == wanted; }
+  void Written(const ViewSchema& view, std::string_view key, size_t key_values, int64_t t,
+               std::span<const uint8_t> row, bool online) override {
+    const RowReader r(view.layout, row);
+    float p = 0;
+    if (r.present(0)) std::memcpy(&p, r.FixedPtr(0), sizeof p);
+    heard.push_back(std::string(key) + "/" + std::to_string(key_values) + " @" + std::to_string(t) +
+                    (online ? " online " : " late ") + std::to_string(p));
+  }
+  void Deleted(const ViewSchema&, std::string_view key, size_t key_values) override {
+    heard.push_back(std::string(key) + "/" + std::to_string(key_values) + " deleted");
+  }
+};
+
+TEST_F(FeatureStoreTest, RowEventsHearEveryVersionOfTheViewsTheyWant) {
+  HeardRows events;
+  store_.SetRowEvents(&events);
+  const auto write = [&](int64_t t, float p) {
+    return Write("progress", {"u1", "i9"}, {t}, {Fixed<float>("p", FieldType::kFloat32, {p})});
+  };
+  ASSERT_TRUE(write(now_ms_, 0.5f).ok());
+  ASSERT_TRUE(write(now_ms_ - 10, 0.25f).ok());  // late: no history, so not merged
+  ASSERT_TRUE(
+      Write("all_types", {"u1"}, {now_ms_}, {Fixed<int64_t>("i64", FieldType::kInt64, {7})}).ok());
+  const std::vector<std::string_view> parts{"u1", "i9", "u2", "i1"};
+  ASSERT_TRUE(store_.Delete("progress", parts, nullptr).ok());  // u2,i1 never existed
+  store_.SetRowEvents(nullptr);
+  ASSERT_TRUE(write(now_ms_, 1.0f).ok());
+  const std::string key = std::string("\x02u1\x02i9", 6);
+  EXPECT_EQ(events.heard,
+            (std::vector<std::string>{key + "/2 @1000000 online 0.500000",
+                                      key + "/2 @999990 late 0.250000", key + "/2 deleted"}));
+}
+
 TEST_F(FeatureStoreTest, TtlIsMeasuredFromEventTime) {
   // ttl 10s: a value is served while now - event_time < 10s.
   ASSERT_TRUE(

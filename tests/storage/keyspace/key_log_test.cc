@@ -157,7 +157,7 @@ TEST_F(KeyLogTest, SweptKeysLeaveTheDisk) {
   now = 3'000;
   ASSERT_EQ(table.SweepExpired(now, [&](const Record& r) { ks.Swept(r); }), 100u);
   set("k7", kNeverExpires);  // written again between the sweep and its log
-  ks.LogSwept();
+  ks.FinishSweep();
   EXPECT_EQ(Stored(log_->kv()), 2u) << "kept and the new k7";
   rcu::ReadLock read;
   EXPECT_NE(ks.Find(0, "k7"), nullptr);

@@ -104,6 +104,9 @@ std::span<const Command> ZRangeCommands();
 std::span<const Command> ZCombineCommands();
 std::span<const Command> ObjectCommands();
 std::span<const Command> LcsCommands();
+std::span<const Command> BitmapCommands();
+std::span<const Command> BitFieldCommands();
+std::span<const Command> HllCommands();
 std::span<const Command> CopyCommands();
 std::span<const Command> ConnectionCommands();
 std::span<const Command> ServerCommands();
@@ -282,6 +285,9 @@ struct Context {
   // Hands a box's journal to the log. REQUIRES: the box's lock held, taken
   // before it was changed (so that the log sees its changes in order).
   void LogBox(Box& box);
+  // Hands the key's state (in the session's database) to the log, if
+  // there is one; what a write command does for each key it names.
+  void LogKey(std::string_view key);
   // Replies the error of a status (server/resp/errors.h: its kind's Redis
   // error code, else ERR).
   void Fail(const Status& status);

@@ -70,6 +70,7 @@ constexpr RedisParam kRedisParams[] = {
     {"replica-read-only", false, "yes"},
     {"lua-time-limit", false, "5000"},
     {"busy-reply-threshold", false, "5000"},
+    {"hll-sparse-max-bytes", false, "3000"},
 };
 
 const RedisParam* FindRedisParam(std::string_view name) {
@@ -83,6 +84,11 @@ std::string RedisParamValue(Context& ctx, const RedisParam& p) {
   std::lock_guard<std::mutex> lock(ctx.shared.config_mu);
   auto it = ctx.shared.config_values.find(std::string(p.name));
   return it != ctx.shared.config_values.end() ? it->second : std::string(p.default_value);
+}
+
+int64_t ParamInt(std::string_view text, int64_t max, int64_t fallback) {
+  int64_t n = 0;
+  return ParseInt64(text, &n) && n >= 0 && n <= max ? n : fallback;
 }
 
 bool Matches(Args patterns, std::string_view name) {
@@ -112,6 +118,12 @@ void Set(Context& ctx, std::string_view name, std::string_view value) {
 }
 
 }  // namespace
+
+int64_t RedisIntParam(Context& ctx, std::string_view name, int64_t max) {
+  const RedisParam* p = FindRedisParam(name);
+  const int64_t fallback = ParamInt(p->default_value, max, 0);
+  return ParamInt(RedisParamValue(ctx, *p), max, fallback);
+}
 
 void ConfigGet(Context& ctx, Args args) {
   if (args.size() < 3) return ReplyWrongArity(ctx, "config|get");

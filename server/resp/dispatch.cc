@@ -1,6 +1,7 @@
 // Looking commands up and running them: authentication, arity, MULTI
 // queueing, the gate, and the per-connection counters.
 #include <algorithm>
+#include <array>
 #include <new>
 #include <string>
 #include <unordered_map>
@@ -31,10 +32,11 @@ struct Table {
 
   Table() {
     for (auto group :
-         {StringCommands(), KeyCommands(), HashCommands(), ListCommands(), SetCommands(),
-          ZSetCommands(), ZRangeCommands(), ZCombineCommands(), PubSubCommands(), ObjectCommands(),
-          LcsCommands(), CopyCommands(), ConnectionCommands(), ServerCommands(),
-          TransactionCommands(), ClusterCommands(), SentinelCommands()}) {
+         {StringCommands(),   KeyCommands(),         HashCommands(),    ListCommands(),
+          SetCommands(),      ZSetCommands(),        ZRangeCommands(),  ZCombineCommands(),
+          PubSubCommands(),   ObjectCommands(),      LcsCommands(),     BitmapCommands(),
+          BitFieldCommands(), HllCommands(),         CopyCommands(),    ConnectionCommands(),
+          ServerCommands(),   TransactionCommands(), ClusterCommands(), SentinelCommands()}) {
       for (const Command& c : group) {
         all.push_back(&c);
         by_name.emplace(c.name, &c);
@@ -187,23 +189,55 @@ void Context::LogBox(Box& box) {
   Log(std::move(ops));
 }
 
+void Context::LogKey(std::string_view key) {
+  if (ks.log() == nullptr) return;
+  if (txn != nullptr) {  // under the exclusive gate: no other writer runs
+    (void)ks.Snapshot(db(), key, txn);
+    return;
+  }
+  std::unique_lock<std::mutex> key_lock = ks.LockForLog(db(), key);
+  HistoryBatch ops;
+  std::unique_lock<std::mutex> box_lock = ks.Snapshot(db(), key, &ops);
+  Log(std::move(ops));
+}
+
 namespace {
 
-// Logs the state of every key a write may change, now that it has run:
+// The stamps of the first keys a write names, taken before it runs: a key
+// whose stamp is the same after it was not written (a PFADD that changed
+// no register, an SREM of no member), and is not logged again. (Another
+// writer that changed it meanwhile logs its own change.)
+struct KeyStamps {
+  static constexpr size_t kMax = 8;
+  std::array<uint64_t, kMax> stamps{};
+  size_t taken = 0;
+};
+
+// Calls fn(key, k) for each key a write may change, k counting them:
 // those at its fixed positions (a STORE form's destination), or, if it
 // has none, those after its count (ZMPOP's).
-void LogKeys(Context& ctx, const Command& cmd, Args args) {
+template <typename Fn>
+void ForEachLoggedKey(const Command& cmd, Args args, Fn fn) {
+  size_t k = 0;
   ForEachKey(cmd, args, [&](size_t i) {
     if (cmd.first_key > 0 && cmd.numkeys_at > 0 && i > static_cast<size_t>(cmd.numkeys_at)) return;
-    const std::string_view key = args[i];
-    if (ctx.txn != nullptr) {  // under the exclusive gate: no other writer runs
-      (void)ctx.ks.Snapshot(ctx.db(), key, ctx.txn);
-      return;
-    }
-    std::unique_lock<std::mutex> key_lock = ctx.ks.LockForLog(ctx.db(), key);
-    HistoryBatch ops;
-    std::unique_lock<std::mutex> box_lock = ctx.ks.Snapshot(ctx.db(), key, &ops);
-    ctx.Log(std::move(ops));
+    fn(args[i], k++);
+  });
+}
+
+KeyStamps TakeStamps(Context& ctx, const Command& cmd, Args args) {
+  KeyStamps s;
+  ForEachLoggedKey(cmd, args, [&](std::string_view key, size_t k) {
+    if (k < KeyStamps::kMax) s.stamps[s.taken++] = ctx.ks.Stamp(ctx.db(), key);
+  });
+  return s;
+}
+
+// Logs the state of every key a write changed, now that it has run.
+void LogKeys(Context& ctx, const Command& cmd, Args args, const KeyStamps& before) {
+  ForEachLoggedKey(cmd, args, [&](std::string_view key, size_t k) {
+    if (k < before.taken && ctx.ks.Stamp(ctx.db(), key) == before.stamps[k]) return;
+    ctx.LogKey(key);
   });
 }
 
@@ -214,8 +248,9 @@ void RunLogged(Context& ctx, const Command& cmd, Args args, bool exclusive) {
   HistoryBatch batch;
   const bool own = exclusive && ctx.txn == nullptr;
   if (own) ctx.txn = &batch;
+  const KeyStamps before = TakeStamps(ctx, cmd, args);
   cmd.handler(ctx, args);
-  LogKeys(ctx, cmd, args);
+  LogKeys(ctx, cmd, args, before);
   if (own) {
     ctx.txn = nullptr;
     ctx.Log(std::move(batch));

@@ -66,6 +66,14 @@ void NotifyStored(Context& ctx, uint32_t cls, std::string_view event, std::strin
 // keyspace hit or miss.
 Result<const Record*> FindString(Context& ctx, std::string_view key);
 
+// Rewrites the string at key (an empty one if absent; WRONGTYPE for
+// another kind): its bytes, then zeros up to min_size, changed in place by
+// edit, keeping its TTL. edit may run more than once, on the key's value
+// each time. Refused past 512 MB and over the memory limit. *grew (if
+// given) tells whether the string was created or lengthened.
+Status EditString(Context& ctx, std::string_view key, uint64_t min_size,
+                  FunctionRef<void(std::span<uint8_t>)> edit, bool* grew = nullptr);
+
 // Replies a string record's value, or nil.
 void ReplyValue(Context& ctx, const Record* r);
 

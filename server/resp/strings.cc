@@ -35,6 +35,27 @@ Result<const Record*> FindString(Context& ctx, std::string_view key) {
   return r;
 }
 
+Status EditString(Context& ctx, std::string_view key, uint64_t min_size,
+                  FunctionRef<void(std::span<uint8_t>)> edit, bool* grew) {
+  if (min_size > kMaxStringSize) return TooBig();
+  Result<Change::Kind> done =
+      ctx.ks.Mutate(ctx.db(), key, [&](const Record* cur) -> Result<Change> {
+        if (cur != nullptr && cur->kind != RecordKind::kString) return WrongType();
+        const std::string_view old = cur != nullptr ? ValueOf(cur) : std::string_view();
+        const size_t size = std::max<size_t>(old.size(), min_size);
+        if (grew != nullptr) *grew = cur == nullptr || size > old.size();
+        const int64_t expire = cur != nullptr ? cur->expire_at_ms : kNeverExpires;
+        Record* r = ctx.ks.NewRecord(ctx.db(), key, RecordKind::kString, size, expire);
+        if (r == nullptr) return Oom();
+        uint8_t* bytes = r->mutable_value();
+        if (!old.empty()) std::memcpy(bytes, old.data(), old.size());
+        std::memset(bytes + old.size(), 0, size - old.size());
+        edit({bytes, size});
+        return Change{Change::kPut, r};
+      });
+  return done.status();
+}
+
 void ReplyValue(Context& ctx, const Record* r) {
   if (r == nullptr) {
     ctx.out.Null();

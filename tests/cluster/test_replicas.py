@@ -41,6 +41,11 @@ def write_load(member, worker, stop=None):
         if i % 5 == 4:
             r.zpopmin("{board}", 2)
             r.zmpop(2, ["{board}:empty", "{board}"], max=True)
+        r.setbit("{bits}", i % 3000, i % 2)
+        r.pfadd("{visitors}", f"{worker}:{i}", i % 50)  # dense past a few hundred
+        if i % 10 == 9:
+            assert r.pfcount("{visitors}") > 0  # counts, but leaves the value as it is
+            r.execute_command("BITFIELD", "{bits}", "INCRBY", "u8", f"#{i % 20}", 7)
         with r.pipeline(transaction=True) as tx:  # one atomic record
             tx.incr("{acct}:a").decr("{acct}:b")
             tx.execute()

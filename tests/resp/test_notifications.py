@@ -37,6 +37,11 @@ zadd z 1 a 2 b 3 c|zremrangebyscore z 100 200|zpopmin z|zpopmax z 5|zpopmin z 0|
 zmpop 1 z min|bzpopmin z 0|zadd z 1 a 2 b|bzpopmax z 0|bzmpop 0 1 z max count 9
 zadd z1 1 a 2 b|zadd z2 1 b 2 c|zunionstore zu 2 z1 z2|zinterstore zi 2 z1 z2
 zdiffstore zd 2 z1 z1|zdiffstore zu 2 z1 z1|zrangestore zr z1 0 -1|zrangestore zr z1 5 6
+setbit bm 7 1|setbit bm 7 1|setbit bm2 3 1|setbit bm9 5 0|setbit bm9 100 0|setbit bm9 6 0|bitfield bm set u8 0 5 get u4 0|bitfield bm get u8 0
+bitfield bm overflow fail incrby u2 0 9|bitop and bm3 bm bm2|bitop and bm3 nosuch|bitop not bm4 bm
+bitcount nosuch|bitpos nosuch 1|getbit nosuch 3|bitfield_ro nosuch get u8 0|bitfield bm5 get u8 0
+bitfield bm6 overflow fail incrby u2 0 9|bitfield bm7 set u8 0 0
+pfadd hl a b|pfadd hl a|pfadd hl|pfcount hl|pfmerge hl2 hl nosuch|pfcount nosuch|pfadd hl3
 get nosuchkey|mget a nosuch|lrange nosuch 0 1|smembers nosuch|zrange nosuch 0 1|hgetall nosuch
 exists nosuch|type nosuch|ttl nosuch|pttl nosuch|strlen nosuch|getrange nosuch 0 1|llen nosuch
 lindex nosuch 0|scard nosuch|sismember nosuch a|zcard nosuch|zscore nosuch a|hlen nosuch|hexists nosuch f

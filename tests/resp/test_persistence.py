@@ -118,6 +118,13 @@ def random_ops(server, rng, count):
         lambda p: p.zmpop(2, [key("z"), key("z")], min=True, count=rng.randrange(1, 5)),
         lambda p: p.rename(key("z"), key("z")),
         lambda p: p.copy(key("z"), key("z"), destination_db=rng.randrange(DATABASES)),
+        lambda p: p.setbit(key("b"), rng.randrange(3000), rng.randrange(2)),
+        lambda p: p.execute_command("BITFIELD", key("b"), "INCRBY", "u8", f"#{rng.randrange(50)}",
+                                    rng.randrange(-300, 300)),
+        lambda p: p.bitop(rng.choice(["AND", "OR", "XOR"]), key("b"), key("b"), key("s")),
+        lambda p: p.pfadd(key("p"), *[f"e{rng.randrange(5000)}" for _ in range(rng.randrange(1, 40))]),
+        lambda p: p.pfcount(key("p")),  # stores the cardinality in the value
+        lambda p: p.pfmerge(key("p"), key("p"), key("p")),
     ]
     done = 0
     while done < count:

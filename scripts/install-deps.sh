@@ -10,6 +10,7 @@ packages=(
   libboost1.81-dev librocksdb-dev libflatbuffers-dev flatbuffers-compiler librdkafka-dev
   libxxhash-dev liburcu-dev libsimdjson-dev libyaml-cpp-dev libspdlog-dev libcli11-dev
   libbenchmark-dev libgtest-dev libgmock-dev libjemalloc-dev
+  liblua5.1-0-dev lua-cjson-dev lua-bitop-dev libssl-dev
   # comparison servers, protocol peers and Python clients for tests and benchmarks
   redis-server redis-tools kcat curl iproute2 util-linux
   python3 python3-redis python3-flatbuffers python3-numpy python3-pandas python3-pytest

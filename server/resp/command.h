@@ -22,6 +22,7 @@
 #include "server/resp/feature_channels.h"
 #include "server/resp/notify.h"
 #include "server/resp/pubsub.h"
+#include "server/scripting/lua_vm.h"
 #include "service/password.h"
 #include "service/request_metrics.h"
 #include "service/runtime_config.h"
@@ -59,6 +60,7 @@ enum Flag : uint32_t {
   kLong = 1 << 11,        // may run long: on the pool of long requests (KEYS, FLUSHALL)
   kBlocking = 1 << 12,    // may wait for data (BLPOP, ...: server/resp/blocking.h)
   kSubscribed = 1 << 13,  // allowed on a RESP2 connection with subscriptions
+  kNoScript = 1 << 14,    // not allowed from scripts (MULTI, SUBSCRIBE, EVAL, ...)
 };
 
 struct Command {
@@ -107,6 +109,7 @@ std::span<const Command> LcsCommands();
 std::span<const Command> BitmapCommands();
 std::span<const Command> BitFieldCommands();
 std::span<const Command> HllCommands();
+std::span<const Command> ScriptingCommands();
 std::span<const Command> CopyCommands();
 std::span<const Command> ConnectionCommands();
 std::span<const Command> ServerCommands();
@@ -170,6 +173,12 @@ struct Shared {
   KeyspaceNotifier notifier{pubsub};
   // Publishes the rows the feature store accepts to __quiver__:<view>.
   FeatureChannels feature_channels{pubsub};
+  // The Lua VM of EVAL and SCRIPT (made at first use), one script at a time.
+  std::mutex lua_mu;
+  std::unique_ptr<scripting::LuaVm> lua;  // guarded by lua_mu
+  int64_t script_instruction_limit = 0;   // LuaVm::Options::max_instructions
+  // The running script, for SCRIPT KILL (which does not wait for lua_mu).
+  std::atomic<bool> script_running{false}, script_wrote{false}, script_kill{false};
 
   std::mutex clients_mu;
   std::map<uint64_t, std::shared_ptr<ClientInfo>> clients;  // guarded by clients_mu

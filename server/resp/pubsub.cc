@@ -230,7 +230,7 @@ void PubSubCommand(Context& ctx, Args args) {
   ReplyUnknownSubcommand(ctx, sub, "PUBSUB");
 }
 
-constexpr uint32_t kSub = kSubscribed | kStale;
+constexpr uint32_t kSub = kSubscribed | kStale | kNoScript;
 
 const Command kCommands[] = {
     {"subscribe", -2, kSub, 0, 0, 0, "pubsub", "Listens for messages published to channels.",

@@ -27,6 +27,15 @@ int PartitionOf(Context& ctx, std::span<const std::vector<std::string_view>> com
   for (const auto& words : commands) {
     const Command* cmd = FindCommand(words[0]);
     if (cmd == nullptr || !(cmd->flags & kWrite)) continue;
+    if (cmd->group == "scripting") {
+      std::string name(cmd->name);
+      for (char& c : name)
+        c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+      ctx.out.Error("ERR " + name +
+                    " is not replicated through the changelog yet: on a cluster member, run "
+                    "read-only scripts with EVAL_RO or EVALSHA_RO");
+      return -1;
+    }
     if (IsFlush(*cmd) && commands.size() == 1) return kEveryPartition;
     if (IsFlush(*cmd)) {
       ctx.out.Error(std::string("ERR ") + (cmd->name == "flushdb" ? "FLUSHDB" : "FLUSHALL") +

@@ -191,6 +191,7 @@ void ReplyFlags(Context& ctx, const Command& c) {
   if (flags & kDenyOom) names.push_back("denyoom");
   if (flags & kAdmin) names.push_back("admin");
   if (flags & kNoAuth) names.push_back("no_auth");
+  if (flags & kNoScript) names.push_back("noscript");
   if (flags & kBlocking) names.push_back("blocking");
   if (flags & kStale) names.push_back("stale");
   if (flags & kFast) names.push_back("fast");

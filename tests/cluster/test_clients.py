@@ -239,3 +239,17 @@ def test_every_member_notifies_the_keyspace_events_of_writes_through_any(cluster
         for client, listener in listeners:
             listener.close()
             client.config_set("notify-keyspace-events", "")
+
+
+def test_scripts_that_write_are_refused_on_a_member_and_read_only_ones_run(cluster):
+    a, b, _ = cluster.members
+    b.client().set("{s}k", "v")
+    converge(cluster.members)
+    r = a.client()
+    with pytest.raises(redis.ResponseError, match="EVAL is not replicated through the changelog"):
+        r.eval("return redis.call('set', KEYS[1], 'x')", 1, "{s}k")
+    assert r.execute_command("EVAL_RO", "return redis.call('get', KEYS[1])", 1, "{s}k") == b"v"
+    with pytest.raises(redis.ResponseError, match="not allowed from read-only scripts"):
+        r.execute_command("EVAL_RO", "return redis.call('set', KEYS[1], 'x')", 1, "{s}k")
+    converge(cluster.members)
+    assert all(m.client().get("{s}k") == b"v" for m in cluster.members)

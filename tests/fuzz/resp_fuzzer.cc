@@ -24,6 +24,7 @@ struct Fixture {
         shared(config, "fuzz") {
     keyspace.SetKeyEvents(&shared.notifier);  // as the server does
     store.SetRowEvents(&shared.feature_channels);
+    shared.script_instruction_limit = 1'000'000;  // a mutated script may loop forever
   }
   static quiver::ServerOptions Settings() {
     quiver::ServerOptions o;

@@ -121,6 +121,16 @@ class Raw:
         self.sock.close()
 
 
+def key_events(client, flags="KEA"):
+    """Turns keyspace notifications on (flags) and returns a listener of
+    every key event of database 0."""
+    client.config_set("notify-keyspace-events", flags)
+    listener = client.pubsub()
+    listener.psubscribe("__keyevent@0__:*")
+    assert listener.get_message(timeout=10)["type"] == "psubscribe"
+    return listener
+
+
 def raw(client):
     """The client without redis-py's reply conversions: scores as bytes."""
     client.response_callbacks.clear()

@@ -6,7 +6,7 @@ classes as Redis does; expired keys are notified."""
 import pytest
 import redis
 
-from conftest import Quiverd
+from conftest import Quiverd, key_events
 
 # Each command runs on both servers; what each publishes meanwhile is
 # compared. Redis's events for several commands are irregular (INCR and
@@ -146,10 +146,7 @@ def test_a_write_meeting_an_expired_key_notifies_expired_then_new():
     s = Quiverd("--sweep-interval-ms", "60000")
     try:
         r = s.client(decode_responses=True)
-        r.config_set("notify-keyspace-events", "KEA")
-        listener = r.pubsub()
-        listener.psubscribe("__keyevent@0__:*")
-        assert listener.get_message(timeout=10)["type"] == "psubscribe"
+        listener = key_events(r)
         r.set("k", "old", px=1)
         assert [listener.get_message(timeout=10)["channel"] for _ in range(2)] == \
             ["__keyevent@0__:set", "__keyevent@0__:expire"]

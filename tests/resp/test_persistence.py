@@ -125,6 +125,9 @@ def random_ops(server, rng, count):
         lambda p: p.pfadd(key("p"), *[f"e{rng.randrange(5000)}" for _ in range(rng.randrange(1, 40))]),
         lambda p: p.pfcount(key("p")),  # stores the cardinality in the value
         lambda p: p.pfmerge(key("p"), key("p"), key("p")),
+        lambda p: p.eval("redis.call('rpush', KEYS[1], ARGV[1]) "
+                         "return redis.call('incrby', KEYS[2], #ARGV[1])",
+                         2, key("l"), key("s"), f"v{rng.randrange(100)}"),
     ]
     done = 0
     while done < count:

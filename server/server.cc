@@ -206,6 +206,9 @@ Status Server::ListenOptional(const std::string& bind, int port, std::string_vie
 
 Status Server::Start() {
   QUIVER_RETURN_IF_ERROR(keyspace_.Recover());
+  if (KeyLog* log = keyspace_.log()) {
+    QUIVER_RETURN_IF_ERROR(resp::RecoverFunctions(resp_shared_, log->store()));
+  }
   QUIVER_ASSIGN_OR_RETURN(acceptor_, Listen(options_.bind, options_.port));
   port_ = acceptor_->local_endpoint().port();
   QUIVER_RETURN_IF_ERROR(

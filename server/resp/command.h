@@ -110,6 +110,7 @@ std::span<const Command> BitmapCommands();
 std::span<const Command> BitFieldCommands();
 std::span<const Command> HllCommands();
 std::span<const Command> ScriptingCommands();
+std::span<const Command> FunctionCommands();
 std::span<const Command> CopyCommands();
 std::span<const Command> ConnectionCommands();
 std::span<const Command> ServerCommands();
@@ -177,8 +178,16 @@ struct Shared {
   std::mutex lua_mu;
   std::unique_ptr<scripting::LuaVm> lua;  // guarded by lua_mu
   int64_t script_instruction_limit = 0;   // LuaVm::Options::max_instructions
+  // Where function libraries are kept (server/resp/functions.cc); none
+  // without a data directory.
+  std::optional<ColumnFamily> functions_column;
   // The running script, for SCRIPT KILL (which does not wait for lua_mu).
-  std::atomic<bool> script_running{false}, script_wrote{false}, script_kill{false};
+  // kScriptIdle, or the running script's kScriptClean, kScriptWrote or
+  // kScriptKilled: a kill and a first write are one compare-and-swap, so a
+  // script is either killed before it writes or never.
+  static constexpr int kScriptIdle = 0, kScriptClean = 1, kScriptWrote = 2, kScriptKilled = 3;
+  std::atomic<int> script_state{kScriptIdle};
+  std::atomic<bool> script_kill{false};  // the VM's stop flag (kScriptKilled)
 
   std::mutex clients_mu;
   std::map<uint64_t, std::shared_ptr<ClientInfo>> clients;  // guarded by clients_mu
@@ -327,6 +336,10 @@ bool RunsLong(const Session& session, const Command* cmd);
 inline constexpr size_t kLongExec = 1000;
 // Execute with the command already looked up (FindCommand(args[0])).
 void Execute(Context& ctx, Args args, const Command* cmd);
+
+// Loads the function libraries kept in the store and keeps later ones
+// there. Call once at start, before serving.
+Status RecoverFunctions(Shared& shared, HistoryStore& store);
 
 // Ends every subscription of a session (RESET, a closed connection).
 void UnsubscribeAll(Shared& shared, Session& session);

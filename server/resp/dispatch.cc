@@ -32,12 +32,12 @@ struct Table {
 
   Table() {
     for (auto group :
-         {StringCommands(),     KeyCommands(),    HashCommands(),        ListCommands(),
-          SetCommands(),        ZSetCommands(),   ZRangeCommands(),      ZCombineCommands(),
-          PubSubCommands(),     ObjectCommands(), LcsCommands(),         BitmapCommands(),
-          BitFieldCommands(),   HllCommands(),    ScriptingCommands(),   CopyCommands(),
-          ConnectionCommands(), ServerCommands(), TransactionCommands(), ClusterCommands(),
-          SentinelCommands()}) {
+         {StringCommands(),   KeyCommands(),        HashCommands(),      ListCommands(),
+          SetCommands(),      ZSetCommands(),       ZRangeCommands(),    ZCombineCommands(),
+          PubSubCommands(),   ObjectCommands(),     LcsCommands(),       BitmapCommands(),
+          BitFieldCommands(), HllCommands(),        ScriptingCommands(), FunctionCommands(),
+          CopyCommands(),     ConnectionCommands(), ServerCommands(),    TransactionCommands(),
+          ClusterCommands(),  SentinelCommands()}) {
       for (const Command& c : group) {
         all.push_back(&c);
         by_name.emplace(c.name, &c);

@@ -2,9 +2,8 @@
 // EXISTS, FLUSH, KILL, HELP), with Redis 7.0's replies and errors. A script
 // runs in the server's one Lua VM (server/scripting/lua_vm.h) under the
 // keyspace's exclusive gate, as EXEC does: no other write runs meanwhile,
-// and its writes reach the log as one atomic batch. Its redis.call runs
-// the command as a client of its own would (its SELECT stays in the
-// script), replying in the protocol redis.setresp chose.
+// and its writes reach the log as one atomic batch. FUNCTION and FCALL are
+// in server/resp/functions.cc.
 #include <mutex>
 #include <string>
 #include <vector>
@@ -13,69 +12,76 @@
 
 #include "server/resp/arguments.h"
 #include "server/resp/helpers.h"
+#include "server/resp/script_host.h"
 #include "server/scripting/sha1.h"
 
 namespace quiver::resp {
 
-namespace {
+ScriptCalls::ScriptCalls(Context& ctx, bool read_only) : ctx_(ctx), read_only_(read_only) {
+  session_.info = ctx.session.info;
+  session_.db = ctx.session.db;
+  session_.authenticated = true;
+}
 
-// What the scripts of one EVAL call back into.
-class Host final : public scripting::ScriptHost {
- public:
-  Host(Context& ctx, bool read_only) : ctx_(ctx), read_only_(read_only) {
-    session_.info = ctx.session.info;
-    session_.db = ctx.session.db;
-    session_.authenticated = true;
-  }
-  // Hands what the script's commands left to do to the caller's session.
-  ~Host() {
-    Session& s = ctx_.session;
-    s.logged = s.logged || session_.logged;
-    s.hits += session_.hits;
-    s.misses += session_.misses;
-    for (auto& key : session_.ready)
-      s.ready.push_back(std::move(key));
-  }
+ScriptCalls::~ScriptCalls() {
+  Session& s = ctx_.session;
+  s.logged = s.logged || session_.logged;
+  s.hits += session_.hits;
+  s.misses += session_.misses;
+  for (auto& key : session_.ready)
+    s.ready.push_back(std::move(key));
+}
 
-  std::string Call(std::span<const std::string_view> args, int resp) override {
-    const Command* cmd = FindCommand(args[0]);
-    if (cmd == nullptr) return "-ERR Unknown Redis command called from script\r\n";
-    if (!ArityOk(*cmd, args.size())) {
-      return "-ERR Wrong number of args calling Redis command from script\r\n";
+std::string ScriptCalls::Call(std::span<const std::string_view> args, int resp) {
+  const Command* cmd = FindCommand(args[0]);
+  if (cmd == nullptr) return "-ERR Unknown Redis command called from script\r\n";
+  if (!ArityOk(*cmd, args.size())) {
+    return "-ERR Wrong number of args calling Redis command from script\r\n";
+  }
+  if (cmd->flags & (kNoScript | kBlocking)) {
+    return "-ERR This Redis command is not allowed from script\r\n";
+  }
+  if (read_only_ && (cmd->flags & kWrite)) {
+    return "-ERR Write commands are not allowed from read-only scripts.\r\n";
+  }
+  // From its first write on, a script can no longer be killed; once killed,
+  // it writes nothing more.
+  if (cmd->flags & kWrite) {
+    int state = Shared::kScriptClean;
+    if (!ctx_.shared.script_state.compare_exchange_strong(state, Shared::kScriptWrote) &&
+        state == Shared::kScriptKilled) {
+      return "-ERR Script killed by user with SCRIPT KILL...\r\n";
     }
-    if (cmd->flags & (kNoScript | kBlocking)) {
-      return "-ERR This Redis command is not allowed from script\r\n";
-    }
-    if (read_only_ && (cmd->flags & kWrite)) {
-      return "-ERR Write commands are not allowed from read-only scripts.\r\n";
-    }
-    // From its first write on, a script can no longer be killed.
-    if (cmd->flags & kWrite) ctx_.shared.script_wrote.store(true, std::memory_order_relaxed);
-    std::string reply;
-    protocol::RespWriter out(&reply);
-    out.SetVersion(resp);
-    session_.proto = resp;
-    Context inner{ctx_.ks, ctx_.store, ctx_.shared, session_, out};
-    inner.txn = ctx_.txn;
-    inner.applying = ctx_.applying;
-    inner.partition = ctx_.partition;
-    Run(inner, *cmd, args, /*gate=*/false);
-    return reply;
   }
+  std::string reply;
+  protocol::RespWriter out(&reply);
+  out.SetVersion(resp);
+  session_.proto = resp;
+  Context inner{ctx_.ks, ctx_.store, ctx_.shared, session_, out};
+  inner.txn = ctx_.txn;
+  inner.applying = ctx_.applying;
+  inner.partition = ctx_.partition;
+  Run(inner, *cmd, args, /*gate=*/false);
+  return reply;
+}
 
-  void Log(int level, std::string_view message) override {
-    constexpr spdlog::level::level_enum kLevels[] = {spdlog::level::debug, spdlog::level::debug,
-                                                     spdlog::level::info, spdlog::level::warn};
-    spdlog::log(kLevels[level], "script: {}", message);
-  }
+void ScriptCalls::Log(int level, std::string_view message) {
+  constexpr spdlog::level::level_enum kLevels[] = {spdlog::level::debug, spdlog::level::debug,
+                                                   spdlog::level::info, spdlog::level::warn};
+  spdlog::log(kLevels[level], "script: {}", message);
+}
 
- private:
-  Context& ctx_;
-  bool read_only_;
-  Session session_;
-};
+RunningScript::RunningScript(Shared& shared) : shared_(shared) {
+  shared_.script_kill.store(false, std::memory_order_relaxed);
+  shared_.script_state.store(Shared::kScriptClean);
+}
 
-scripting::LuaVm& Vm(Shared& shared) {
+RunningScript::~RunningScript() {
+  shared_.script_state.store(Shared::kScriptIdle);
+  shared_.script_kill.store(false, std::memory_order_relaxed);
+}
+
+scripting::LuaVm& LuaVmOf(Shared& shared) {
   if (shared.lua == nullptr) {
     shared.lua = std::make_unique<scripting::LuaVm>(
         scripting::LuaVm::Options{.redis_version = std::string(kRedisCompatVersion),
@@ -85,29 +91,23 @@ scripting::LuaVm& Vm(Shared& shared) {
   return *shared.lua;
 }
 
-// Marks a script running for SCRIPT KILL while it lives.
-class Running {
- public:
-  explicit Running(Shared& shared) : shared_(shared) {
-    shared_.script_wrote.store(false, std::memory_order_relaxed);
-    shared_.script_kill.store(false, std::memory_order_relaxed);
-    shared_.script_running.store(true, std::memory_order_release);
+void KillScript(Context& ctx) {
+  Shared& s = ctx.shared;
+  int state = Shared::kScriptClean;
+  if (s.script_state.compare_exchange_strong(state, Shared::kScriptKilled) ||
+      state == Shared::kScriptKilled) {
+    s.script_kill.store(true, std::memory_order_relaxed);
+    return ctx.out.Ok();
   }
-  ~Running() {
-    shared_.script_running.store(false, std::memory_order_release);
-    shared_.script_kill.store(false, std::memory_order_relaxed);
+  if (state == Shared::kScriptIdle) {
+    return ctx.out.Error("NOTBUSY No scripts in execution right now.");
   }
-  Running(const Running&) = delete;
-  Running& operator=(const Running&) = delete;
+  ctx.out.Error(
+      "UNKILLABLE Sorry the script already executed write commands against the dataset. You "
+      "can either wait the script termination or kill the server in a hard way using the "
+      "SHUTDOWN NOSAVE command.");
+}
 
- private:
-  Shared& shared_;
-};
-
-// EVAL's and EVALSHA's numkeys, KEYS and ARGV (after args[1]).
-struct ScriptArgs {
-  Args keys, argv;
-};
 Result<ScriptArgs> ParseScriptArgs(Args args) {
   int64_t n = 0;
   if (!ParseInt64(args[2], &n)) return Status::InvalidArgument(std::string(kNotInteger.substr(4)));
@@ -119,25 +119,46 @@ Result<ScriptArgs> ParseScriptArgs(Args args) {
   return ScriptArgs{args.subspan(3, keys), args.subspan(3 + keys)};
 }
 
+const Subcommand* FindSubcommand(Context& ctx, Args args, std::span<const Subcommand> known,
+                                 std::string_view command) {
+  const std::string_view sub = args[1];
+  for (const Subcommand& s : known) {
+    if (!EqualsNoCase(s.name, sub)) continue;
+    const auto n = static_cast<int64_t>(args.size());
+    if (s.arity >= 0 ? n != s.arity : n < -s.arity) {
+      std::string name(command);
+      for (char& c : name)
+        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      ReplyWrongArity(ctx, name + "|" + std::string(s.name));
+      return nullptr;
+    }
+    return &s;
+  }
+  ReplyUnknownSubcommand(ctx, sub, command);
+  return nullptr;
+}
+
+namespace {
+
+std::string Lower(std::string_view text) {
+  std::string out(text);
+  for (char& c : out)
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
 void Eval(Context& ctx, Args args, bool by_sha, bool read_only) {
   Result<ScriptArgs> a = ParseScriptArgs(args);
   if (!a.ok()) return ctx.Fail(a.status());
-  std::string sha;
-  if (by_sha) {
-    sha = std::string(args[1]);
-    for (char& c : sha)
-      c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  } else {
-    sha = scripting::Sha1Hex(args[1]);
-  }
+  const std::string sha = by_sha ? Lower(args[1]) : scripting::Sha1Hex(args[1]);
   std::lock_guard lock(ctx.shared.lua_mu);
-  scripting::LuaVm& vm = Vm(ctx.shared);
+  scripting::LuaVm& vm = LuaVmOf(ctx.shared);
   if (!vm.Has(sha)) {
     if (by_sha) return ctx.out.Error("NOSCRIPT No matching script. Please use EVAL.");
     if (Status st = vm.Load(sha, args[1]); !st.ok()) return ctx.Fail(st);
   }
-  Host host(ctx, read_only);
-  Running running(ctx.shared);
+  ScriptCalls host(ctx, read_only);
+  RunningScript running(ctx.shared);
   vm.Run(sha, a->keys, a->argv, host, ctx.out);
 }
 
@@ -174,66 +195,30 @@ constexpr const char* kScriptHelp[] = {
     "    Print this help.",
 };
 
-// SCRIPT's subcommands and their arity (Redis's: -N at least N words).
-struct Subcommand {
-  std::string_view name;
-  int arity;
-};
 constexpr Subcommand kSubcommands[] = {
     {"load", 3}, {"exists", -3}, {"flush", -2}, {"kill", 2}, {"help", 2}};
 
-void ScriptLoad(Context& ctx, scripting::LuaVm& vm, std::string_view body) {
-  const std::string sha = scripting::Sha1Hex(body);
-  if (!vm.Has(sha)) {
-    if (Status st = vm.Load(sha, body); !st.ok()) return ctx.Fail(st);
-  }
-  ctx.out.Bulk(sha);
-}
-
-void ScriptExists(Context& ctx, scripting::LuaVm& vm, Args shas) {
-  ctx.out.Array(shas.size());
-  for (std::string_view sha : shas) {
-    std::string lower(sha);
-    for (char& c : lower)
-      c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    ctx.out.Integer(vm.Has(lower) ? 1 : 0);
-  }
-}
-
-// Stops the running script at its next check, unless it has written.
-void ScriptKill(Context& ctx) {
-  Shared& s = ctx.shared;
-  if (!s.script_running.load(std::memory_order_acquire)) {
-    return ctx.out.Error("NOTBUSY No scripts in execution right now.");
-  }
-  if (s.script_wrote.load(std::memory_order_relaxed)) {
-    return ctx.out.Error(
-        "UNKILLABLE Sorry the script already executed write commands against the dataset. You "
-        "can either wait the script termination or kill the server in a hard way using the "
-        "SHUTDOWN NOSAVE command.");
-  }
-  s.script_kill.store(true, std::memory_order_relaxed);
-  ctx.out.Ok();
-}
-
 void Script(Context& ctx, Args args) {
-  const std::string_view sub = args[1];
-  const Subcommand* known = nullptr;
-  for (const Subcommand& s : kSubcommands) {
-    if (EqualsNoCase(s.name, sub)) known = &s;
-  }
-  if (known == nullptr) return ReplyUnknownSubcommand(ctx, sub, "SCRIPT");
-  const auto n = static_cast<int64_t>(args.size());
-  const bool flush = known->name == "flush";
-  if (!flush && (known->arity >= 0 ? n != known->arity : n < -known->arity)) {
-    return ReplyWrongArity(ctx, "script|" + std::string(known->name));
-  }
-  if (known->name == "help") return ReplyHelp(ctx, kScriptHelp);
-  if (known->name == "kill") return ScriptKill(ctx);
+  const Subcommand* sub = FindSubcommand(ctx, args, kSubcommands, "SCRIPT");
+  if (sub == nullptr) return;
+  if (sub->name == "help") return ReplyHelp(ctx, kScriptHelp);
+  if (sub->name == "kill") return KillScript(ctx);
   std::lock_guard lock(ctx.shared.lua_mu);
-  scripting::LuaVm& vm = Vm(ctx.shared);
-  if (known->name == "load") return ScriptLoad(ctx, vm, args[2]);
-  if (known->name == "exists") return ScriptExists(ctx, vm, args.subspan(2));
+  scripting::LuaVm& vm = LuaVmOf(ctx.shared);
+  if (sub->name == "load") {
+    const std::string sha = scripting::Sha1Hex(args[2]);
+    if (!vm.Has(sha)) {
+      if (Status st = vm.Load(sha, args[2]); !st.ok()) return ctx.Fail(st);
+    }
+    return ctx.out.Bulk(sha);
+  }
+  if (sub->name == "exists") {
+    ctx.out.Array(args.size() - 2);
+    for (std::string_view sha : args.subspan(2))
+      ctx.out.Integer(vm.Has(Lower(sha)) ? 1 : 0);
+    return;
+  }
+  const size_t n = args.size();
   if (n > 3 || (n == 3 && !EqualsNoCase(args[2], "sync") && !EqualsNoCase(args[2], "async"))) {
     return ctx.out.Error("ERR SCRIPT FLUSH only support SYNC|ASYNC option");
   }

@@ -2,6 +2,7 @@
 
 #include <lua.hpp>
 
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 
@@ -11,106 +12,12 @@ extern "C" {
 }
 
 #include "server/scripting/lua_convert.h"
+#include "server/scripting/lua_sandbox.h"
 #include "server/scripting/sha1.h"
 
 namespace quiver::scripting {
 
 namespace {
-
-// Registry keys.
-constexpr char kScripts[] = "quiver.scripts";      // sha -> compiled function
-constexpr char kProtected[] = "quiver.protected";  // tables scripts cannot change
-constexpr char kHandler[] = "quiver.err_handler";
-
-// Turns any error into Redis's error table {err=…, source=…, line=…}: a
-// string gets ERR; the place is the script's line that raised it (past
-// the C function, such as error or redis.call, that did).
-constexpr char kErrorHandler[] = R"(
-local dbg = debug
-return function(err)
-  local i = dbg.getinfo(2, 'nSl')
-  if i and i.what == 'C' then i = dbg.getinfo(3, 'nSl') end
-  if type(err) ~= 'table' then err = {err = 'ERR ' .. tostring(err)} end
-  if i then
-    err['source'] = i.source
-    err['line'] = i.currentline
-  end
-  return err
-end
-)";
-
-int Protected(lua_State* lua, int index) {
-  lua_getfield(lua, LUA_REGISTRYINDEX, kProtected);
-  lua_pushvalue(lua, index);
-  lua_rawget(lua, -2);
-  const int is = lua_toboolean(lua, -1);
-  lua_pop(lua, 2);
-  return is;
-}
-
-int ReadOnlyError(lua_State* lua) {
-  return luaL_error(lua, "Attempt to modify a readonly table");
-}
-
-int MissingGlobal(lua_State* lua) {
-  return luaL_error(lua, "Script attempted to access nonexistent global variable '%s'",
-                    lua_tostring(lua, 2));
-}
-
-// rawset, refusing the protected tables.
-int SafeRawSet(lua_State* lua) {
-  luaL_checktype(lua, 1, LUA_TTABLE);
-  if (Protected(lua, 1)) return ReadOnlyError(lua);
-  lua_settop(lua, 3);
-  lua_rawset(lua, 1);
-  return 1;
-}
-
-// Raises {err = "ERR message"} (no place: an error of the redis API).
-int RaiseApiError(lua_State* lua, const char* message) {
-  PushErrorTable(lua, message);
-  return lua_error(lua);
-}
-
-// Marks the table at the top protected: changes and metatable swaps fail;
-// with missing_global, reading an absent key fails too (_G).
-void Protect(lua_State* lua, bool missing_global) {
-  lua_getfield(lua, LUA_REGISTRYINDEX, kProtected);
-  lua_pushvalue(lua, -2);
-  lua_pushboolean(lua, 1);
-  lua_rawset(lua, -3);
-  lua_pop(lua, 1);
-  lua_newtable(lua);
-  lua_pushcfunction(lua, ReadOnlyError);
-  lua_setfield(lua, -2, "__newindex");
-  if (missing_global) {
-    lua_pushcfunction(lua, MissingGlobal);
-    lua_setfield(lua, -2, "__index");
-  }
-  lua_pushboolean(lua, 0);
-  lua_setfield(lua, -2, "__metatable");
-  lua_setmetatable(lua, -2);
-}
-
-// Replaces global `name` (a library table) by an empty protected proxy
-// reading through to it.
-void ProxyGlobal(lua_State* lua, const char* name) {
-  lua_newtable(lua);  // the proxy
-  lua_getfield(lua, LUA_REGISTRYINDEX, kProtected);
-  lua_pushvalue(lua, -2);
-  lua_pushboolean(lua, 1);
-  lua_rawset(lua, -3);
-  lua_pop(lua, 1);
-  lua_newtable(lua);  // its metatable
-  lua_getglobal(lua, name);
-  lua_setfield(lua, -2, "__index");
-  lua_pushcfunction(lua, ReadOnlyError);
-  lua_setfield(lua, -2, "__newindex");
-  lua_pushboolean(lua, 0);
-  lua_setfield(lua, -2, "__metatable");
-  lua_setmetatable(lua, -2);
-  lua_setglobal(lua, name);
-}
 
 void OpenLibrary(lua_State* lua, lua_CFunction open, const char* name) {
   lua_pushcfunction(lua, open);
@@ -154,6 +61,9 @@ void LuaVm::Hook(lua_State* lua, lua_Debug*) {
   if (limit > 0 && ++vm->instructions_ * kHookPeriod > limit) {
     RaiseApiError(lua, "Script exceeded its instruction limit");
   }
+  if (vm->loading_ != nullptr && std::chrono::steady_clock::now() > vm->load_deadline_) {
+    RaiseApiError(lua, "FUNCTION LOAD timeout");
+  }
 }
 
 LuaVm::~LuaVm() {
@@ -163,16 +73,32 @@ LuaVm::~LuaVm() {
 void LuaVm::Close() {
   if (lua_ != nullptr) lua_close(lua_);
   lua_ = nullptr;
-  names_.clear();
 }
 
 void LuaVm::Flush() {
-  Close();
-  Open();
+  lua_newtable(lua_);
+  lua_setfield(lua_, LUA_REGISTRYINDEX, kScripts);
+  names_.clear();
+  lua_gc(lua_, LUA_GCCOLLECT, 0);
 }
 
 int64_t LuaVm::memory() const {
   return static_cast<int64_t>(memory_);
+}
+
+void LuaVm::SetConstants(lua_State* lua) const {
+  const std::pair<const char*, int> levels[] = {
+      {"LOG_DEBUG", 0}, {"LOG_VERBOSE", 1}, {"LOG_NOTICE", 2}, {"LOG_WARNING", 3}};
+  for (const auto& [name, level] : levels) {
+    lua_pushinteger(lua, level);
+    lua_setfield(lua, -2, name);
+  }
+  lua_pushstring(lua, options_.redis_version.c_str());
+  lua_setfield(lua, -2, "REDIS_VERSION");
+  int major = 0, minor = 0, patch = 0;
+  std::sscanf(options_.redis_version.c_str(), "%d.%d.%d", &major, &minor, &patch);
+  lua_pushinteger(lua, (major << 16) | (minor << 8) | patch);
+  lua_setfield(lua, -2, "REDIS_VERSION_NUM");
 }
 
 void LuaVm::Open() {
@@ -210,18 +136,7 @@ void LuaVm::Open() {
     lua_pushcclosure(lua, fn, 1);
     lua_setfield(lua, -2, name);
   }
-  const std::pair<const char*, int> levels[] = {
-      {"LOG_DEBUG", 0}, {"LOG_VERBOSE", 1}, {"LOG_NOTICE", 2}, {"LOG_WARNING", 3}};
-  for (const auto& [name, level] : levels) {
-    lua_pushinteger(lua, level);
-    lua_setfield(lua, -2, name);
-  }
-  lua_pushstring(lua, options_.redis_version.c_str());
-  lua_setfield(lua, -2, "REDIS_VERSION");
-  int major = 0, minor = 0, patch = 0;
-  std::sscanf(options_.redis_version.c_str(), "%d.%d.%d", &major, &minor, &patch);
-  lua_pushinteger(lua, (major << 16) | (minor << 8) | patch);
-  lua_setfield(lua, -2, "REDIS_VERSION_NUM");
+  SetConstants(lua);
   lua_setglobal(lua, "redis");
   // error_reply and status_reply, as Redis defines them.
   luaL_dostring(lua, R"(
@@ -261,6 +176,7 @@ void LuaVm::Open() {
   lua_pushvalue(lua, LUA_GLOBALSINDEX);
   Protect(lua, /*missing_global=*/true);
   lua_settop(lua, 0);
+  OpenFunctions();
 }
 
 Status LuaVm::Load(const std::string& sha, std::string_view body) {
@@ -285,11 +201,7 @@ namespace {
 // Sets global `name` (bypassing the protection) to a table of the words.
 void SetWords(lua_State* lua, const char* name, std::span<const std::string_view> words) {
   lua_pushstring(lua, name);
-  lua_createtable(lua, static_cast<int>(words.size()), 0);
-  for (size_t i = 0; i < words.size(); ++i) {
-    lua_pushlstring(lua, words[i].data(), words[i].size());
-    lua_rawseti(lua, -2, static_cast<int>(i + 1));
-  }
+  PushWords(lua, words);
   lua_rawset(lua, LUA_GLOBALSINDEX);
 }
 
@@ -300,18 +212,22 @@ void LuaVm::Run(const std::string& sha, std::span<const std::string_view> keys,
                 protocol::RespWriter& out) {
   lua_State* lua = lua_;
   lua_settop(lua, 0);
+  PushEntry(lua, kScripts, sha);
+  SetWords(lua, "KEYS", keys);
+  SetWords(lua, "ARGV", argv);
+  Invoke(0, sha, host, out);
+}
+
+void LuaVm::Invoke(int nargs, std::string_view name, ScriptHost& host, protocol::RespWriter& out) {
+  lua_State* lua = lua_;
   host_ = &host;
   resp_ = 2;
   instructions_ = 0;
+  const int base = lua_gettop(lua) - nargs;  // the function
   lua_getfield(lua, LUA_REGISTRYINDEX, kHandler);
-  lua_getfield(lua, LUA_REGISTRYINDEX, kScripts);
-  lua_pushlstring(lua, sha.data(), sha.size());
-  lua_rawget(lua, -2);
-  lua_remove(lua, -2);
-  SetWords(lua, "KEYS", keys);
-  SetWords(lua, "ARGV", argv);
-  if (lua_pcall(lua, 0, 1, 1) != 0) {
-    WriteError(sha, out);
+  lua_insert(lua, base);
+  if (lua_pcall(lua, nargs, 1, base) != 0) {
+    WriteError(name, out);
   } else {
     WriteReply(lua, out, resp_);
   }
@@ -320,12 +236,13 @@ void LuaVm::Run(const std::string& sha, std::span<const std::string_view> keys,
   lua_gc(lua, LUA_GCSTEP, 1);
 }
 
-void LuaVm::WriteError(const std::string& sha, protocol::RespWriter& out) {
+void LuaVm::WriteError(std::string_view name, protocol::RespWriter& out) {
   lua_State* lua = lua_;
   std::string text;
   if (!lua_istable(lua, -1)) {
     const char* message = lua_isstring(lua, -1) ? lua_tostring(lua, -1) : "execution failure";
-    text = "ERR Error running script " + sha + ", " + std::string(message).substr(0, 100);
+    text = "ERR Error running script " + std::string(name) + ", " +
+           std::string(message).substr(0, 100);
   } else {
     for (const char* field : {"err", "source", "line"}) {  // raw: no metamethod may run here
       lua_pushstring(lua, field);
@@ -333,7 +250,7 @@ void LuaVm::WriteError(const std::string& sha, protocol::RespWriter& out) {
     }
     text = lua_isstring(lua, -3) ? lua_tostring(lua, -3) : "ERR unknown error";
     if (lua_isstring(lua, -2) && lua_isnumber(lua, -1)) {
-      text += " script: " + sha + ", on " + lua_tostring(lua, -2) + ":" +
+      text += " script: " + std::string(name) + ", on " + lua_tostring(lua, -2) + ":" +
               std::to_string(lua_tointeger(lua, -1)) + ".";
     }
   }

@@ -9,7 +9,9 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
+#include <map>
 #include <set>
 #include <span>
 #include <string>
@@ -23,6 +25,19 @@ struct lua_State;
 struct lua_Debug;
 
 namespace quiver::scripting {
+
+// A function a library registered (FUNCTION LOAD, FCALL).
+struct FunctionInfo {
+  std::string name;
+  std::string description;         // empty: none
+  std::vector<std::string> flags;  // as given: no-writes, allow-oom, ...
+  bool no_writes = false;
+};
+struct LibraryInfo {
+  std::string name;
+  std::string code;
+  std::vector<FunctionInfo> functions;
+};
 
 // What scripts call back into: the server's side.
 class ScriptHost {
@@ -69,6 +84,24 @@ class LuaVm {
   void Run(const std::string& sha, std::span<const std::string_view> keys,
            std::span<const std::string_view> argv, ScriptHost& host, protocol::RespWriter& out);
 
+  // Functions (server/scripting/functions.cc). Loads a library ("#!lua
+  // name=<name>" then code registering functions with
+  // redis.register_function), replacing one of the same name if replace;
+  // its name, or Redis's error.
+  Result<std::string> LoadLibrary(std::string_view code, bool replace);
+  // Removes a library and its functions; false if there is none.
+  bool DeleteLibrary(std::string_view name);
+  // Removes every library.
+  void FlushLibraries();
+  const FunctionInfo* FindFunction(std::string_view name) const;
+  const std::map<std::string, LibraryInfo, std::less<>>& libraries() const { return libraries_; }
+  size_t function_count() const { return functions_.size(); }
+  // Runs a function with its keys and arguments (the callback's two
+  // tables); writes its reply, or its error, to out.
+  void CallFunction(std::string_view name, std::span<const std::string_view> keys,
+                    std::span<const std::string_view> argv, ScriptHost& host,
+                    protocol::RespWriter& out);
+
  private:
   void Open();
   void Close();
@@ -83,7 +116,23 @@ class LuaVm {
   static void Hook(lua_State* lua, ::lua_Debug* ar);
   // Gathers redis.call's arguments into call_args_; the problem, if any.
   const char* CollectArgs(lua_State* lua);
-  void WriteError(const std::string& sha, protocol::RespWriter& out);
+  void WriteError(std::string_view name, protocol::RespWriter& out);
+  // Sets LOG_*, REDIS_VERSION and REDIS_VERSION_NUM on the table at the top.
+  void SetConstants(lua_State* lua) const;
+  // Calls the function at the top of the stack (with nargs arguments above
+  // it) under the error handler; writes its reply or error (named name).
+  void Invoke(int nargs, std::string_view name, ScriptHost& host, protocol::RespWriter& out);
+  // Functions: the environment a library's code runs in, and its loading.
+  void OpenFunctions();
+  static int RegisterFunction(lua_State* lua);
+  Status RunLibrary(std::string_view body, LibraryInfo* info);
+  // Registers a function for the loading library; the problem, if any.
+  const char* Register(lua_State* lua);
+  std::map<std::string, LibraryInfo, std::less<>> libraries_;
+  std::map<std::string, std::pair<std::string, size_t>, std::less<>>
+      functions_;                   // -> library, index
+  LibraryInfo* loading_ = nullptr;  // the library whose code runs, while it does
+  std::chrono::steady_clock::time_point load_deadline_;  // its code's time is bounded
 
   Options options_;
   lua_State* lua_ = nullptr;

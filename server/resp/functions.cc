@@ -1,0 +1,238 @@
+// FUNCTION (LOAD, DELETE, FLUSH, LIST, STATS, KILL, HELP), FCALL and
+// FCALL_RO, with Redis 7.0's replies and errors. Libraries live in the
+// server's Lua VM (server/scripting/lua_vm.h); their code is kept in the
+// data directory's "functions" column, so they survive restarts, as
+// Redis keeps them with its data. FCALL runs as EVAL does: under the
+// exclusive gate, its writes one atomic batch in the log.
+#include <mutex>
+#include <string>
+
+#include <spdlog/spdlog.h>
+
+#include "server/resp/arguments.h"
+#include "server/resp/helpers.h"
+#include "server/resp/script_host.h"
+
+namespace quiver::resp {
+
+namespace {
+
+constexpr char kColumn[] = "functions";  // library name -> code
+
+// Hands a library's code (or its removal: nullopt) to the log.
+void LogLibrary(Context& ctx, std::string_view name, std::optional<std::string_view> code) {
+  if (!ctx.shared.functions_column || ctx.ks.log() == nullptr) return;
+  HistoryBatch batch;
+  if (code) {
+    batch.Put(*ctx.shared.functions_column, name, *code);
+  } else {
+    batch.Delete(*ctx.shared.functions_column, name);
+  }
+  ctx.Log(std::move(batch));
+}
+
+void FunctionLoad(Context& ctx, scripting::LuaVm& vm, Args args) {
+  bool replace = false;
+  size_t at = 2;
+  for (; at + 1 < args.size(); ++at) {
+    if (!EqualsNoCase(args[at], "replace")) {
+      return ctx.out.Error("ERR Unknown option given: " + std::string(args[at]));
+    }
+    replace = true;
+  }
+  Result<std::string> name = vm.LoadLibrary(args[at], replace);
+  if (!name.ok()) return ctx.Fail(name.status());
+  LogLibrary(ctx, *name, args[at]);
+  ctx.out.Bulk(*name);
+}
+
+void ReplyFunctions(Context& ctx, const scripting::LibraryInfo& lib) {
+  ctx.out.Array(lib.functions.size());
+  for (const scripting::FunctionInfo& f : lib.functions) {
+    ctx.out.Map(3);
+    ctx.out.Bulk("name");
+    ctx.out.Bulk(f.name);
+    ctx.out.Bulk("description");
+    f.description.empty() ? ctx.out.Null() : ctx.out.Bulk(f.description);
+    ctx.out.Bulk("flags");
+    ctx.out.Set(f.flags.size());
+    for (const std::string& flag : f.flags)
+      ctx.out.Simple(flag);
+  }
+}
+
+// FUNCTION LIST [LIBRARYNAME pattern] [WITHCODE]
+void FunctionList(Context& ctx, scripting::LuaVm& vm, Args args) {
+  std::optional<std::string_view> pattern;
+  bool with_code = false;
+  for (size_t i = 2; i < args.size(); ++i) {
+    if (EqualsNoCase(args[i], "withcode") && !with_code) {
+      with_code = true;
+    } else if (EqualsNoCase(args[i], "libraryname") && !pattern) {
+      if (++i == args.size()) return ctx.out.Error("ERR library name argument was not given");
+      pattern = args[i];
+    } else {
+      return ctx.out.Error("ERR Unknown argument " + std::string(args[i]));
+    }
+  }
+  std::vector<const scripting::LibraryInfo*> shown;
+  for (const auto& [name, lib] : vm.libraries()) {
+    if (!pattern || GlobMatch(*pattern, name)) shown.push_back(&lib);
+  }
+  ctx.out.Array(shown.size());
+  for (const scripting::LibraryInfo* lib : shown) {
+    ctx.out.Map(with_code ? 4 : 3);
+    ctx.out.Bulk("library_name");
+    ctx.out.Bulk(lib->name);
+    ctx.out.Bulk("engine");
+    ctx.out.Bulk("LUA");
+    ctx.out.Bulk("functions");
+    ReplyFunctions(ctx, *lib);
+    if (!with_code) continue;
+    ctx.out.Bulk("library_code");
+    ctx.out.Bulk(lib->code);
+  }
+}
+
+void FunctionStats(Context& ctx, scripting::LuaVm& vm) {
+  ctx.out.Map(2);
+  ctx.out.Bulk("running_script");
+  ctx.out.Null();  // a running function holds the VM: never seen here
+  ctx.out.Bulk("engines");
+  ctx.out.Map(1);
+  ctx.out.Bulk("LUA");
+  ctx.out.Map(2);
+  ctx.out.Bulk("libraries_count");
+  ctx.out.Integer(static_cast<int64_t>(vm.libraries().size()));
+  ctx.out.Bulk("functions_count");
+  ctx.out.Integer(static_cast<int64_t>(vm.function_count()));
+}
+
+constexpr const char* kHelp[] = {
+    "FUNCTION <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+    "LOAD [REPLACE] <FUNCTION CODE>",
+    "    Create a new library with the given library name and code.",
+    "DELETE <LIBRARY NAME>",
+    "    Delete the given library.",
+    "LIST [LIBRARYNAME PATTERN] [WITHCODE]",
+    "    Return general information on all the libraries:",
+    "    * Library name",
+    "    * The engine used to run the Library",
+    "    * Library description",
+    "    * Functions list",
+    "    * Library code (if WITHCODE is given)",
+    "    It also possible to get only function that matches a pattern using LIBRARYNAME argument.",
+    "STATS",
+    "    Return information about the current function running:",
+    "    * Function name",
+    "    * Command used to run the function",
+    "    * Duration in MS that the function is running",
+    "    If no function is running, return nil",
+    "    In addition, returns a list of available engines.",
+    "KILL",
+    "    Kill the current running function.",
+    "FLUSH [ASYNC|SYNC]",
+    "    Delete all the libraries.",
+    "    When called without the optional mode argument, the behavior is determined by the",
+    "    lazyfree-lazy-user-flush configuration directive. Valid modes are:",
+    "    * ASYNC: Asynchronously flush the libraries.",
+    "    * SYNC: Synchronously flush the libraries.",
+    "HELP",
+    "    Prints this help.",
+};
+
+constexpr Subcommand kSubcommands[] = {{"load", -3}, {"delete", 3}, {"flush", -2},
+                                       {"list", -2}, {"stats", 2},  {"kill", 2},
+                                       {"help", 2},  {"dump", 2},   {"restore", -3}};
+
+void FunctionFlush(Context& ctx, scripting::LuaVm& vm, Args args) {
+  const size_t n = args.size();
+  if (n > 3 || (n == 3 && !EqualsNoCase(args[2], "sync") && !EqualsNoCase(args[2], "async"))) {
+    return ctx.out.Error("ERR FUNCTION FLUSH only supports SYNC|ASYNC option");
+  }
+  for (const auto& [name, lib] : vm.libraries())
+    LogLibrary(ctx, name, std::nullopt);
+  vm.FlushLibraries();
+  ctx.out.Ok();
+}
+
+void Function(Context& ctx, Args args) {
+  const Subcommand* sub = FindSubcommand(ctx, args, kSubcommands, "FUNCTION");
+  if (sub == nullptr) return;
+  const std::string_view name = sub->name;
+  if (name == "help") return ReplyHelp(ctx, kHelp);
+  if (name == "kill") return KillScript(ctx);
+  if (name == "dump" || name == "restore") {
+    return ctx.out.Error(
+        "ERR FUNCTION DUMP and RESTORE are not supported: copy libraries with FUNCTION LIST "
+        "WITHCODE and FUNCTION LOAD");
+  }
+  std::lock_guard lock(ctx.shared.lua_mu);
+  scripting::LuaVm& vm = LuaVmOf(ctx.shared);
+  if (name == "load") return FunctionLoad(ctx, vm, args);
+  if (name == "list") return FunctionList(ctx, vm, args);
+  if (name == "stats") return FunctionStats(ctx, vm);
+  if (name == "flush") return FunctionFlush(ctx, vm, args);
+  if (!vm.DeleteLibrary(args[2])) return ctx.out.Error("ERR Library not found");
+  LogLibrary(ctx, args[2], std::nullopt);
+  ctx.out.Ok();
+}
+
+void FCall(Context& ctx, Args args, bool read_only) {
+  std::lock_guard lock(ctx.shared.lua_mu);
+  scripting::LuaVm& vm = LuaVmOf(ctx.shared);
+  const scripting::FunctionInfo* f = vm.FindFunction(args[1]);
+  if (f == nullptr) return ctx.out.Error("ERR Function not found");
+  if (read_only && !f->no_writes) {
+    return ctx.out.Error("ERR Can not execute a script with write flag using *_ro command.");
+  }
+  Result<ScriptArgs> a = ParseScriptArgs(args);
+  if (!a.ok() && a.status().message() == kNotInteger.substr(4)) {
+    return ctx.out.Error("ERR Bad number of keys provided");  // FCALL's words for it
+  }
+  if (!a.ok()) return ctx.Fail(a.status());
+  ScriptCalls host(ctx, read_only || f->no_writes);
+  RunningScript running(ctx.shared);
+  vm.CallFunction(f->name, a->keys, a->argv, host, ctx.out);
+}
+
+void FCallCommand(Context& ctx, Args args) {
+  FCall(ctx, args, false);
+}
+void FCallRo(Context& ctx, Args args) {
+  FCall(ctx, args, true);
+}
+
+// As EVAL's (server/resp/scripting.cc).
+constexpr uint32_t kCall = kWrite | kExclusive | kNoScript | kMultiKey | kStale;
+constexpr uint32_t kCallRo = kReadOnly | kExclusive | kNoScript | kMultiKey | kStale;
+
+const Command kCommands[] = {
+    {"fcall", -3, kCall, 0, 0, 0, "scripting", "Runs a function.", FCallCommand, 2},
+    {"fcall_ro", -3, kCallRo, 0, 0, 0, "scripting", "Runs a read-only function.", FCallRo, 2},
+    // No gate: FUNCTION KILL must get through while a function holds it.
+    {"function", -2, kNoScript | kStale, 0, 0, 0, "scripting", "Manages the function libraries.",
+     Function},
+};
+
+}  // namespace
+
+Status RecoverFunctions(Shared& shared, HistoryStore& store) {
+  QUIVER_ASSIGN_OR_RETURN(ColumnFamily column, store.OpenColumn(kColumn));
+  shared.functions_column = column;
+  std::lock_guard lock(shared.lua_mu);
+  scripting::LuaVm& vm = LuaVmOf(shared);
+  return store.Scan(column, "", [&](std::string_view name, std::string_view code) {
+    Result<std::string> loaded = vm.LoadLibrary(code, /*replace=*/true);
+    if (!loaded.ok()) {
+      spdlog::warn("function library {} not loaded: {}", name, loaded.status().message());
+    }
+    return Status::Ok();
+  });
+}
+
+std::span<const Command> FunctionCommands() {
+  return kCommands;
+}
+
+}  // namespace quiver::resp

@@ -1,0 +1,72 @@
+// What EVAL and FCALL share (server/resp/scripting.cc,
+// server/resp/functions.cc): the host scripts call back into, the VM, the
+// running script's marks for SCRIPT KILL and FUNCTION KILL, and the
+// parsing of numkeys.
+#pragma once
+
+#include <string>
+
+#include "server/resp/command.h"
+#include "server/scripting/lua_vm.h"
+
+namespace quiver::resp {
+
+// What a script's redis.call runs: each command as a client of the
+// script's own would (its SELECT stays in the script), replying in the
+// protocol redis.setresp chose. Commands scripts may not run, and writes
+// of a read-only script, are refused with Redis's errors.
+class ScriptCalls final : public scripting::ScriptHost {
+ public:
+  ScriptCalls(Context& ctx, bool read_only);
+  // Hands what the script's commands left to do (log waits, keys clients
+  // wait on, hits and misses) to the caller's session.
+  ~ScriptCalls() override;
+  ScriptCalls(const ScriptCalls&) = delete;
+  ScriptCalls& operator=(const ScriptCalls&) = delete;
+
+  std::string Call(std::span<const std::string_view> args, int resp) override;
+  void Log(int level, std::string_view message) override;
+
+ private:
+  Context& ctx_;
+  bool read_only_;
+  Session session_;
+};
+
+// Marks a script running (for SCRIPT KILL and FUNCTION KILL) while it lives.
+class RunningScript {
+ public:
+  explicit RunningScript(Shared& shared);
+  ~RunningScript();
+  RunningScript(const RunningScript&) = delete;
+  RunningScript& operator=(const RunningScript&) = delete;
+
+ private:
+  Shared& shared_;
+};
+
+// The server's Lua VM, made at first use. REQUIRES: shared.lua_mu held.
+scripting::LuaVm& LuaVmOf(Shared& shared);
+
+// Stops the running script at its next check unless it has written
+// (SCRIPT KILL, FUNCTION KILL).
+void KillScript(Context& ctx);
+
+// A subcommand (SCRIPT's, FUNCTION's) and its arity, Redis's way (-N: at
+// least N words, the command's included).
+struct Subcommand {
+  std::string_view name;
+  int arity;
+};
+// The subcommand args[1] names, or nullptr after replying Redis's error
+// (unknown subcommand, wrong number of arguments).
+const Subcommand* FindSubcommand(Context& ctx, Args args, std::span<const Subcommand> known,
+                                 std::string_view command);
+
+// numkeys (args[2]), then the keys and the other arguments.
+struct ScriptArgs {
+  Args keys, argv;
+};
+Result<ScriptArgs> ParseScriptArgs(Args args);
+
+}  // namespace quiver::resp

@@ -62,6 +62,10 @@ def events(client, flags):
     listener = client.pubsub()
     listener.psubscribe("__key*__:*")
     listener.subscribe("marker")
+    # Both subscriptions in place before the first command: the listener's
+    # connection may be served by another thread than the client's.
+    assert sorted(listener.get_message(timeout=10)["type"] for _ in range(2)) == \
+        ["psubscribe", "subscribe"]
     out = []
     try:
         for command in commands():

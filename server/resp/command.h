@@ -61,6 +61,7 @@ enum Flag : uint32_t {
   kBlocking = 1 << 12,    // may wait for data (BLPOP, ...: server/resp/blocking.h)
   kSubscribed = 1 << 13,  // allowed on a RESP2 connection with subscriptions
   kNoScript = 1 << 14,    // not allowed from scripts (MULTI, SUBSCRIBE, EVAL, ...)
+  kRunsScript = 1 << 15,  // runs a Lua script or function (EVAL, FCALL, ...)
 };
 
 struct Command {
@@ -178,6 +179,9 @@ struct Shared {
   std::mutex lua_mu;
   std::unique_ptr<scripting::LuaVm> lua;  // guarded by lua_mu
   int64_t script_instruction_limit = 0;   // LuaVm::Options::max_instructions
+  // Redis's hll-sparse-max-bytes, as CONFIG SET last gave it
+  // (server/resp/config.cc).
+  std::atomic<int64_t> hll_sparse_max_bytes{3000};
   // Where function libraries are kept (server/resp/functions.cc); none
   // without a data directory.
   std::optional<ColumnFamily> functions_column;
@@ -305,7 +309,8 @@ struct Context {
   void LogBox(Box& box);
   // Hands the key's state (in the session's database) to the log, if
   // there is one; what a write command does for each key it names.
-  void LogKey(std::string_view key);
+  // With unless_stamp: not if the key's stamp is still that one.
+  void LogKey(std::string_view key, const uint64_t* unless_stamp = nullptr);
   // Replies the error of a status (server/resp/errors.h: its kind's Redis
   // error code, else ERR).
   void Fail(const Status& status);

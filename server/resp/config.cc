@@ -1,5 +1,6 @@
 #include "server/resp/config.h"
 
+#include <atomic>
 #include <string>
 #include <utility>
 #include <vector>
@@ -16,6 +17,10 @@ struct RedisParam {
   std::string_view name;
   bool fixed;  // reported, never changed; else stored by CONFIG SET and reported
   std::string_view default_value;
+  // A number quiver applies: CONFIG SET also stores it here (its default if
+  // the text is not a number from 0 to max), where commands read it.
+  std::atomic<int64_t> Shared::*applied = nullptr;
+  int64_t max = 0;
 };
 
 constexpr RedisParam kRedisParams[] = {
@@ -70,7 +75,7 @@ constexpr RedisParam kRedisParams[] = {
     {"replica-read-only", false, "yes"},
     {"lua-time-limit", false, "5000"},
     {"busy-reply-threshold", false, "5000"},
-    {"hll-sparse-max-bytes", false, "3000"},
+    {"hll-sparse-max-bytes", false, "3000", &Shared::hll_sparse_max_bytes, int64_t{1} << 30},
 };
 
 const RedisParam* FindRedisParam(std::string_view name) {
@@ -113,17 +118,16 @@ void Set(Context& ctx, std::string_view name, std::string_view value) {
     (void)ctx.shared.config.Set(*s, value);  // checked before
     return;
   }
+  const RedisParam* p = FindRedisParam(name);
   std::lock_guard<std::mutex> lock(ctx.shared.config_mu);
-  ctx.shared.config_values[std::string(FindRedisParam(name)->name)] = value;
+  ctx.shared.config_values[std::string(p->name)] = value;
+  if (p->applied != nullptr) {
+    const int64_t fallback = ParamInt(p->default_value, p->max, 0);
+    (ctx.shared.*(p->applied)).store(ParamInt(value, p->max, fallback), std::memory_order_relaxed);
+  }
 }
 
 }  // namespace
-
-int64_t RedisIntParam(Context& ctx, std::string_view name, int64_t max) {
-  const RedisParam* p = FindRedisParam(name);
-  const int64_t fallback = ParamInt(p->default_value, max, 0);
-  return ParamInt(RedisParamValue(ctx, *p), max, fallback);
-}
 
 void ConfigGet(Context& ctx, Args args) {
   if (args.size() < 3) return ReplyWrongArity(ctx, "config|get");

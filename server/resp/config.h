@@ -12,9 +12,4 @@ namespace quiver::resp {
 void ConfigGet(Context& ctx, Args args);
 void ConfigSet(Context& ctx, Args args);
 
-// One of Redis's parameters that quiver applies (hll-sparse-max-bytes) as
-// CONFIG SET last gave it, or its default if that is not a number from 0
-// to max.
-int64_t RedisIntParam(Context& ctx, std::string_view name, int64_t max);
-
 }  // namespace quiver::resp

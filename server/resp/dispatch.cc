@@ -190,15 +190,15 @@ void Context::LogBox(Box& box) {
   Log(std::move(ops));
 }
 
-void Context::LogKey(std::string_view key) {
+void Context::LogKey(std::string_view key, const uint64_t* unless_stamp) {
   if (ks.log() == nullptr) return;
   if (txn != nullptr) {  // under the exclusive gate: no other writer runs
-    (void)ks.Snapshot(db(), key, txn);
+    (void)ks.Snapshot(db(), key, txn, unless_stamp);
     return;
   }
   std::unique_lock<std::mutex> key_lock = ks.LockForLog(db(), key);
   HistoryBatch ops;
-  std::unique_lock<std::mutex> box_lock = ks.Snapshot(db(), key, &ops);
+  std::unique_lock<std::mutex> box_lock = ks.Snapshot(db(), key, &ops, unless_stamp);
   Log(std::move(ops));
 }
 
@@ -237,8 +237,7 @@ KeyStamps TakeStamps(Context& ctx, const Command& cmd, Args args) {
 // Logs the state of every key a write changed, now that it has run.
 void LogKeys(Context& ctx, const Command& cmd, Args args, const KeyStamps& before) {
   ForEachLoggedKey(cmd, args, [&](std::string_view key, size_t k) {
-    if (k < before.taken && ctx.ks.Stamp(ctx.db(), key) == before.stamps[k]) return;
-    ctx.LogKey(key);
+    ctx.LogKey(key, k < before.taken ? &before.stamps[k] : nullptr);
   });
 }
 

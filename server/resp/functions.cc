@@ -186,10 +186,7 @@ void FCall(Context& ctx, Args args, bool read_only) {
   if (read_only && !f->no_writes) {
     return ctx.out.Error("ERR Can not execute a script with write flag using *_ro command.");
   }
-  Result<ScriptArgs> a = ParseScriptArgs(args);
-  if (!a.ok() && a.status().message() == kNotInteger.substr(4)) {
-    return ctx.out.Error("ERR Bad number of keys provided");  // FCALL's words for it
-  }
+  Result<ScriptArgs> a = ParseScriptArgs(args, "Bad number of keys provided");
   if (!a.ok()) return ctx.Fail(a.status());
   ScriptCalls host(ctx, read_only || f->no_writes);
   RunningScript running(ctx.shared);
@@ -204,8 +201,8 @@ void FCallRo(Context& ctx, Args args) {
 }
 
 // As EVAL's (server/resp/scripting.cc).
-constexpr uint32_t kCall = kWrite | kExclusive | kNoScript | kMultiKey | kStale;
-constexpr uint32_t kCallRo = kReadOnly | kExclusive | kNoScript | kMultiKey | kStale;
+constexpr uint32_t kCall = kWrite | kExclusive | kNoScript | kMultiKey | kStale | kRunsScript;
+constexpr uint32_t kCallRo = kReadOnly | kExclusive | kNoScript | kMultiKey | kStale | kRunsScript;
 
 const Command kCommands[] = {
     {"fcall", -3, kCall, 0, 0, 0, "scripting", "Runs a function.", FCallCommand, 2},
@@ -221,9 +218,9 @@ Status RecoverFunctions(Shared& shared, HistoryStore& store) {
   QUIVER_ASSIGN_OR_RETURN(ColumnFamily column, store.OpenColumn(kColumn));
   shared.functions_column = column;
   std::lock_guard lock(shared.lua_mu);
-  scripting::LuaVm& vm = LuaVmOf(shared);
+  // The VM is made only if there are libraries: most servers start without.
   return store.Scan(column, "", [&](std::string_view name, std::string_view code) {
-    Result<std::string> loaded = vm.LoadLibrary(code, /*replace=*/true);
+    Result<std::string> loaded = LuaVmOf(shared).LoadLibrary(code, /*replace=*/true);
     if (!loaded.ok()) {
       spdlog::warn("function library {} not loaded: {}", name, loaded.status().message());
     }

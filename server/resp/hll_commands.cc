@@ -9,7 +9,6 @@
 #include <string>
 
 #include "server/resp/arguments.h"
-#include "server/resp/config.h"
 #include "server/resp/helpers.h"
 #include "server/resp/hyperloglog.h"
 
@@ -25,7 +24,7 @@ Status NotAnHll() {
 }
 
 size_t SparseMaxBytes(Context& ctx) {
-  return static_cast<size_t>(RedisIntParam(ctx, "hll-sparse-max-bytes", int64_t{1} << 30));
+  return static_cast<size_t>(ctx.shared.hll_sparse_max_bytes.load(std::memory_order_relaxed));
 }
 
 // The HLL at key for a read (nullptr if absent), counting a hit or a miss.

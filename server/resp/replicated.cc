@@ -27,11 +27,8 @@ int PartitionOf(Context& ctx, std::span<const std::vector<std::string_view>> com
   for (const auto& words : commands) {
     const Command* cmd = FindCommand(words[0]);
     if (cmd == nullptr || !(cmd->flags & kWrite)) continue;
-    if (cmd->group == "scripting") {
-      std::string name(cmd->name);
-      for (char& c : name)
-        c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-      ctx.out.Error("ERR " + name +
+    if (cmd->flags & kRunsScript) {
+      ctx.out.Error("ERR " + AsciiUpperCopy(cmd->name) +
                     " is not replicated through the changelog yet: on a cluster member, run "
                     "read-only scripts with EVAL_RO or EVALSHA_RO");
       return -1;

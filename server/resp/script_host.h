@@ -67,6 +67,8 @@ const Subcommand* FindSubcommand(Context& ctx, Args args, std::span<const Subcom
 struct ScriptArgs {
   Args keys, argv;
 };
-Result<ScriptArgs> ParseScriptArgs(Args args);
+// not_integer: the error when numkeys is not an integer (EVAL's and
+// FCALL's differ).
+Result<ScriptArgs> ParseScriptArgs(Args args, std::string_view not_integer);
 
 }  // namespace quiver::resp

@@ -108,9 +108,9 @@ void KillScript(Context& ctx) {
       "SHUTDOWN NOSAVE command.");
 }
 
-Result<ScriptArgs> ParseScriptArgs(Args args) {
+Result<ScriptArgs> ParseScriptArgs(Args args, std::string_view not_integer) {
   int64_t n = 0;
-  if (!ParseInt64(args[2], &n)) return Status::InvalidArgument(std::string(kNotInteger.substr(4)));
+  if (!ParseInt64(args[2], &n)) return Status::InvalidArgument(std::string(not_integer));
   if (n < 0) return Status::InvalidArgument("Number of keys can't be negative");
   if (n > static_cast<int64_t>(args.size() - 3)) {
     return Status::InvalidArgument("Number of keys can't be greater than number of args");
@@ -126,10 +126,7 @@ const Subcommand* FindSubcommand(Context& ctx, Args args, std::span<const Subcom
     if (!EqualsNoCase(s.name, sub)) continue;
     const auto n = static_cast<int64_t>(args.size());
     if (s.arity >= 0 ? n != s.arity : n < -s.arity) {
-      std::string name(command);
-      for (char& c : name)
-        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      ReplyWrongArity(ctx, name + "|" + std::string(s.name));
+      ReplyWrongArity(ctx, AsciiLowerCopy(command) + "|" + std::string(s.name));
       return nullptr;
     }
     return &s;
@@ -140,22 +137,15 @@ const Subcommand* FindSubcommand(Context& ctx, Args args, std::span<const Subcom
 
 namespace {
 
-std::string Lower(std::string_view text) {
-  std::string out(text);
-  for (char& c : out)
-    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 void Eval(Context& ctx, Args args, bool by_sha, bool read_only) {
-  Result<ScriptArgs> a = ParseScriptArgs(args);
+  Result<ScriptArgs> a = ParseScriptArgs(args, kNotInteger.substr(4));
   if (!a.ok()) return ctx.Fail(a.status());
-  const std::string sha = by_sha ? Lower(args[1]) : scripting::Sha1Hex(args[1]);
+  const std::string sha = by_sha ? AsciiLowerCopy(args[1]) : scripting::Sha1Hex(args[1]);
   std::lock_guard lock(ctx.shared.lua_mu);
   scripting::LuaVm& vm = LuaVmOf(ctx.shared);
   if (!vm.Has(sha)) {
     if (by_sha) return ctx.out.Error("NOSCRIPT No matching script. Please use EVAL.");
-    if (Status st = vm.Load(sha, args[1]); !st.ok()) return ctx.Fail(st);
+    if (Status st = vm.Load(sha, args[1], /*pinned=*/false); !st.ok()) return ctx.Fail(st);
   }
   ScriptCalls host(ctx, read_only);
   RunningScript running(ctx.shared);
@@ -207,15 +197,13 @@ void Script(Context& ctx, Args args) {
   scripting::LuaVm& vm = LuaVmOf(ctx.shared);
   if (sub->name == "load") {
     const std::string sha = scripting::Sha1Hex(args[2]);
-    if (!vm.Has(sha)) {
-      if (Status st = vm.Load(sha, args[2]); !st.ok()) return ctx.Fail(st);
-    }
+    if (Status st = vm.Load(sha, args[2], /*pinned=*/true); !st.ok()) return ctx.Fail(st);
     return ctx.out.Bulk(sha);
   }
   if (sub->name == "exists") {
     ctx.out.Array(args.size() - 2);
     for (std::string_view sha : args.subspan(2))
-      ctx.out.Integer(vm.Has(Lower(sha)) ? 1 : 0);
+      ctx.out.Integer(vm.Has(AsciiLowerCopy(sha)) ? 1 : 0);
     return;
   }
   const size_t n = args.size();
@@ -228,8 +216,8 @@ void Script(Context& ctx, Args args) {
 
 // A script's writes run under the exclusive gate (kExclusive) and gather
 // in one batch for the log (kWrite); its keys follow its numkeys.
-constexpr uint32_t kEval = kWrite | kExclusive | kNoScript | kMultiKey | kStale;
-constexpr uint32_t kEvalRo = kReadOnly | kExclusive | kNoScript | kMultiKey | kStale;
+constexpr uint32_t kEval = kWrite | kExclusive | kNoScript | kMultiKey | kStale | kRunsScript;
+constexpr uint32_t kEvalRo = kReadOnly | kExclusive | kNoScript | kMultiKey | kStale | kRunsScript;
 
 const Command kCommands[] = {
     {"eval", -3, kEval, 0, 0, 0, "scripting", "Runs a Lua script.", EvalCommand, 2},

@@ -79,6 +79,7 @@ void LuaVm::Flush() {
   lua_newtable(lua_);
   lua_setfield(lua_, LUA_REGISTRYINDEX, kScripts);
   names_.clear();
+  evictable_.clear();
   lua_gc(lua_, LUA_GCCOLLECT, 0);
 }
 
@@ -179,7 +180,11 @@ void LuaVm::Open() {
   OpenFunctions();
 }
 
-Status LuaVm::Load(const std::string& sha, std::string_view body) {
+Status LuaVm::Load(const std::string& sha, std::string_view body, bool pinned) {
+  if (auto it = names_.find(sha); it != names_.end()) {
+    it->second = it->second || pinned;
+    return Status::Ok();
+  }
   lua_State* lua = lua_;
   if (luaL_loadbuffer(lua, body.data(), body.size(), "@user_script") != 0) {
     std::string error = "Error compiling script (new function): ";
@@ -192,8 +197,27 @@ Status LuaVm::Load(const std::string& sha, std::string_view body) {
   lua_pushvalue(lua, -3);
   lua_rawset(lua, -3);
   lua_settop(lua, 0);
-  names_.insert(sha);
+  names_.emplace(sha, pinned);
+  if (!pinned) {
+    evictable_.push_back(sha);
+    Evict();
+  }
   return Status::Ok();
+}
+
+void LuaVm::Evict() {
+  while (evictable_.size() > kMaxEvalScripts) {
+    const std::string sha = std::move(evictable_.front());
+    evictable_.pop_front();
+    auto it = names_.find(sha);
+    if (it == names_.end() || it->second) continue;  // flushed, or pinned since
+    names_.erase(it);
+    lua_getfield(lua_, LUA_REGISTRYINDEX, kScripts);
+    lua_pushlstring(lua_, sha.data(), sha.size());
+    lua_pushnil(lua_);
+    lua_rawset(lua_, -3);
+    lua_pop(lua_, 1);
+  }
 }
 
 namespace {

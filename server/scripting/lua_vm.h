@@ -11,8 +11,8 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <map>
-#include <set>
 #include <span>
 #include <string>
 #include <string_view>
@@ -72,7 +72,12 @@ class LuaVm {
 
   // Compiles a script under its name (its SHA-1, lower case); the error
   // is Redis's ("Error compiling script (new function): user_script:1: …").
-  Status Load(const std::string& sha, std::string_view body);
+  // A script loaded by SCRIPT LOAD (pinned) stays until SCRIPT FLUSH; of
+  // those EVAL loaded, only the last kMaxEvalScripts stay, as Redis 7.4
+  // bounds them: a client sending a new script body each time (values
+  // written into the script) cannot fill the memory.
+  Status Load(const std::string& sha, std::string_view body, bool pinned);
+  static constexpr size_t kMaxEvalScripts = 500;
   bool Has(std::string_view sha) const { return names_.count(sha) != 0; }
   size_t scripts() const { return names_.size(); }
   // Bytes the Lua state uses.
@@ -136,9 +141,12 @@ class LuaVm {
 
   Options options_;
   lua_State* lua_ = nullptr;
-  size_t memory_ = 0;         // bytes the state holds
-  int64_t instructions_ = 0;  // of the running script, in hook periods
-  std::set<std::string, std::less<>> names_;
+  size_t memory_ = 0;                               // bytes the state holds
+  int64_t instructions_ = 0;                        // of the running script, in hook periods
+  std::map<std::string, bool, std::less<>> names_;  // sha -> pinned
+  std::deque<std::string> evictable_;               // EVAL's, oldest first
+  // Drops the oldest scripts EVAL loaded past kMaxEvalScripts.
+  void Evict();
   // While a script runs: its host, the protocol its calls reply in, and
   // scratch space for calls (members, so that a Lua error unwinding past a
   // call leaves nothing to destroy).

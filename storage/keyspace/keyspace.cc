@@ -213,7 +213,10 @@ const Record* KeySpace::Random(int db) const {
 }
 
 uint64_t KeySpace::Stamp(int db, std::string_view key) const {
-  const Record* r = Find(db, key);
+  return StampOf(db, key, Find(db, key));
+}
+
+uint64_t KeySpace::StampOf(int db, std::string_view key, const Record* r) const {
   if (r == nullptr) {
     const uint64_t changes = PresenceOf(db, key).load(std::memory_order_relaxed);
     return (changes + 1) * 0xd6e8feb86659fd93ull;  // odd: distinct per count
@@ -225,9 +228,10 @@ uint64_t KeySpace::Stamp(int db, std::string_view key) const {
   return stamp ^ ((Box::Of(*r).version() + 1) * 0x9e3779b97f4a7c15ull);
 }
 
-std::unique_lock<std::mutex> KeySpace::Snapshot(int db, std::string_view key,
-                                                HistoryBatch* out) const {
+std::unique_lock<std::mutex> KeySpace::Snapshot(int db, std::string_view key, HistoryBatch* out,
+                                                const uint64_t* unless_stamp) const {
   const Record* r = Find(db, key);
+  if (unless_stamp != nullptr && StampOf(db, key, r) == *unless_stamp) return {};
   const std::string kv_key = KeyLog::KvKey(db, key);
   if (r == nullptr) {
     out->Delete(log_->kv(), kv_key);

@@ -169,9 +169,12 @@ class KeySpace {
   // its deletion) and, for a box never written, the box's items. Returns
   // the lock of the key's box, if it has one: hold it until out is
   // submitted, so that the box's later changes reach the log after it.
+  // With unless_stamp, adds nothing if the key's Stamp is still that one
+  // (a write that changed nothing).
   // REQUIRES: rcu::ReadLock held, log() != nullptr, no box lock held.
   [[nodiscard]] std::unique_lock<std::mutex> Snapshot(int db, std::string_view key,
-                                                      HistoryBatch* out) const;
+                                                      HistoryBatch* out,
+                                                      const uint64_t* unless_stamp = nullptr) const;
   // Held from a Snapshot until its batch is submitted, so that the
   // snapshots of one key reach the log in the order they were taken.
   std::unique_lock<std::mutex> LockForLog(int db, std::string_view key) const;
@@ -263,6 +266,8 @@ class KeySpace {
 
   uint32_t ViewOf(int db) const { return kPlainViewBase + static_cast<uint32_t>(db); }
   Counters& CountersOf(uint32_t view_id) const { return counters_[view_id - kPlainViewBase]; }
+  // The Stamp of key, whose live record (or nullptr) is r.
+  uint64_t StampOf(int db, std::string_view key, const Record* r) const;
   // Counts a record entering (+1) or leaving (-1) the table.
   void Count(const Record* r, int delta) const;
   // Tells events_ that a write removed the key's expired record, and/or

@@ -213,3 +213,16 @@ def test_a_script_that_wrote_cannot_be_killed(server):
         r.script_kill()
     t.join(120)
     assert out == [b"ran"] and r.get("w") == b"1"
+
+
+def test_eval_keeps_only_its_last_500_scripts_and_script_load_keeps_its_own(server):
+    r = server.client()
+    r.script_flush()
+    pinned = r.script_load("return 'pinned'")
+    first = r.register_script("return 0").sha
+    for i in range(520):  # a client writing values into its scripts
+        assert r.eval(f"return {i}", 0) == i
+    assert r.script_exists(first, pinned) == [False, True]
+    assert r.evalsha(pinned, 0) == b"pinned"
+    assert r.eval("return 519", 0) == 519  # still cached: EVALSHA finds it
+    assert r.evalsha(r.register_script("return 519").sha, 0) == 519

@@ -76,8 +76,10 @@ int64_t KeyCount(const Command& cmd, size_t argc) {
 }
 
 // Whether a write names a feature row's key (read-only through RESP).
+// A script's keys are checked as it uses them: one that only reads a
+// feature row is no write of it.
 bool WritesFeatureKey(const Command& cmd, Args args) {
-  if (!(cmd.flags & kWrite)) return false;
+  if (!(cmd.flags & kWrite) || (cmd.flags & kRunsScript)) return false;
   bool found = false;
   ForEachKey(cmd, args, [&](size_t i) { found = found || IsFeatureKey(args[i]); });
   return found;

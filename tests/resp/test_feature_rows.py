@@ -143,3 +143,20 @@ def test_writes_to_feature_keys_are_refused(fs):
     with pytest.raises(redis.ResponseError, match=refusal[1:]):
         pipe.execute()
     assert r.get("plain") == b"1", "inside EXEC the refusal is that command's error only"
+
+
+def test_scripts_read_feature_rows_as_hashes_and_cannot_write_them(fs):
+    r = fs.client()
+    put(fs, "every_type@v1", "s1", "big=41", "label=from a script")
+    row = "quiver:every_type@v1:s1"
+    script = "return {redis.call('hget', KEYS[1], 'big'), redis.call('hgetall', KEYS[1])}"
+    assert r.eval(script, 1, row) == [b"41", [b"big", b"41", b"label", b"from a script"]]
+    assert r.eval_ro("return redis.call('hlen', KEYS[1])", 1, row) == 2
+    # A score computed in Lua from the row, stored in a plain key.
+    r.eval("local big = tonumber(redis.call('hget', KEYS[1], 'big'))"
+           " return redis.call('set', KEYS[2], big + 1)", 2, row, "score:s1")
+    assert r.get("score:s1") == b"42"
+    with pytest.raises(redis.ResponseError,
+                       match="keys under 'quiver:' are feature rows, read-only through RESP"):
+        r.eval("return redis.call('hset', KEYS[1], 'big', '0')", 1, row)
+    assert r.hget(row, "big") == b"41", "the refused write changed nothing"

@@ -10,6 +10,8 @@
 // jemalloc's control interface; null unless jemalloc is linked in.
 extern "C" int mallctl(const char* name, void* oldp, size_t* oldlenp, void* newp, size_t newlen)
     __attribute__((weak));
+extern "C" void malloc_stats_print(void (*write)(void*, const char*), void* opaque,
+                                   const char* options) __attribute__((weak));
 
 namespace quiver {
 
@@ -52,6 +54,20 @@ std::string AllocatorName() {
   // "5.3.0-0-g54eaed1d8b56b1aa528be3bdd1877e59c56fa90c": the release only.
   const std::string_view full(version);
   return "jemalloc-" + std::string(full.substr(0, full.find('-')));
+}
+
+std::string AllocatorStats() {
+  if (malloc_stats_print == nullptr) return "Stats not supported for the current allocator";
+  std::string out;
+  malloc_stats_print(
+      [](void* opaque, const char* text) { static_cast<std::string*>(opaque)->append(text); }, &out,
+      nullptr);
+  return out;
+}
+
+void PurgeAllocator() {
+  // MALLCTL_ARENAS_ALL (4096) names every arena.
+  if (Jemalloc()) (void)mallctl("arena.4096.purge", nullptr, nullptr, nullptr, 0);
 }
 
 void UseHugePages(bool enabled, char** argv) {

@@ -10,6 +10,14 @@ namespace quiver {
 // "jemalloc-5.3.0" or "libc", as Redis reports it in INFO's mem_allocator.
 std::string AllocatorName();
 
+// The allocator's statistics as text (jemalloc's malloc_stats_print), or
+// Redis's "Stats not supported for the current allocator".
+std::string AllocatorStats();
+
+// Returns the allocator's dirty pages to the system (jemalloc's arenas'
+// purge); nothing for another allocator.
+void PurgeAllocator();
+
 // Makes the allocator back the heap with transparent huge pages or not
 // (--huge-pages). Allocators read that setting once, when the process
 // starts, so where the setting asked for is not the one in effect, this

@@ -42,6 +42,9 @@ namespace quiver::resp {
 using Args = std::span<const std::string_view>;
 struct Context;
 using Handler = void (*)(Context& ctx, Args args);
+// Calls fn with the position of each key a request names that only
+// parsing it finds (SORT's STORE destination).
+using KeyFinder = void (*)(Args args, FunctionRef<void(size_t)> fn);
 
 enum Flag : uint32_t {
   kWrite = 1 << 0,     // changes data (runs under the shared gate)
@@ -75,6 +78,8 @@ struct Command {
   // Keys after a count (ZMPOP numkeys key ..., ZUNIONSTORE dst numkeys
   // key ...): the position of the count; 0 for none.
   int numkeys_at = 0;
+  // Keys found by parsing (a command with one counts as naming several).
+  KeyFinder more_keys = nullptr;
 };
 
 // The command named (any case), or nullptr.
@@ -86,7 +91,8 @@ bool ArityOk(const Command& cmd, size_t argc);
 int64_t LastKey(const Command& cmd, size_t argc);
 // The positions of every key a request names: first_key to last_key by
 // key_step, then the keys after the count at numkeys_at (none if the count
-// is not a number, or more than the request holds; the command refuses it).
+// is not a number, or more than the request holds; the command refuses it),
+// then those its more_keys finds.
 // Calls fn with each position, in that order, allocating nothing (it runs
 // for every write).
 void ForEachKey(const Command& cmd, Args args, FunctionRef<void(size_t)> fn);
@@ -113,6 +119,9 @@ std::span<const Command> HllCommands();
 std::span<const Command> ScriptingCommands();
 std::span<const Command> FunctionCommands();
 std::span<const Command> CopyCommands();
+std::span<const Command> DumpCommands();
+std::span<const Command> MemoryCommands();
+std::span<const Command> SortCommands();
 std::span<const Command> ConnectionCommands();
 std::span<const Command> ServerCommands();
 std::span<const Command> TransactionCommands();

@@ -32,12 +32,13 @@ struct Table {
 
   Table() {
     for (auto group :
-         {StringCommands(),   KeyCommands(),        HashCommands(),      ListCommands(),
-          SetCommands(),      ZSetCommands(),       ZRangeCommands(),    ZCombineCommands(),
-          PubSubCommands(),   ObjectCommands(),     LcsCommands(),       BitmapCommands(),
-          BitFieldCommands(), HllCommands(),        ScriptingCommands(), FunctionCommands(),
-          CopyCommands(),     ConnectionCommands(), ServerCommands(),    TransactionCommands(),
-          ClusterCommands(),  SentinelCommands()}) {
+         {StringCommands(),     KeyCommands(),    HashCommands(),        ListCommands(),
+          SetCommands(),        ZSetCommands(),   ZRangeCommands(),      ZCombineCommands(),
+          PubSubCommands(),     ObjectCommands(), LcsCommands(),         BitmapCommands(),
+          BitFieldCommands(),   HllCommands(),    ScriptingCommands(),   FunctionCommands(),
+          CopyCommands(),       DumpCommands(),   MemoryCommands(),      SortCommands(),
+          ConnectionCommands(), ServerCommands(), TransactionCommands(), ClusterCommands(),
+          SentinelCommands()}) {
       for (const Command& c : group) {
         all.push_back(&c);
         by_name.emplace(c.name, &c);
@@ -281,12 +282,12 @@ void ForEachKey(const Command& cmd, Args args, FunctionRef<void(size_t)> fn) {
     fn(static_cast<size_t>(i));
   const auto at = static_cast<size_t>(cmd.numkeys_at);
   int64_t n = 0;
-  if (at == 0 || at >= args.size() || !ParseInt64(args[at], &n) || n <= 0 ||
-      n > static_cast<int64_t>(args.size() - at - 1)) {
-    return;
+  if (at != 0 && at < args.size() && ParseInt64(args[at], &n) && n > 0 &&
+      n <= static_cast<int64_t>(args.size() - at - 1)) {
+    for (size_t i = at + 1; i <= at + static_cast<size_t>(n); ++i)
+      fn(i);
   }
-  for (size_t i = at + 1; i <= at + static_cast<size_t>(n); ++i)
-    fn(i);
+  if (cmd.more_keys != nullptr) cmd.more_keys(args, fn);
 }
 
 void Run(Context& ctx, const Command& cmd, Args args, bool gate) {
@@ -303,8 +304,9 @@ void Run(Context& ctx, const Command& cmd, Args args, bool gate) {
   rcu::ReadLock read_lock;
   // A command whose keys move (first_key 0, as SINTERCARD's) counts as
   // naming several.
-  const bool many = (cmd.flags & kMultiKey) &&
-                    (cmd.first_key == 0 || cmd.numkeys_at > 0 || KeyCount(cmd, args.size()) > 1);
+  const bool many =
+      (cmd.flags & kMultiKey) && (cmd.first_key == 0 || cmd.numkeys_at > 0 ||
+                                  cmd.more_keys != nullptr || KeyCount(cmd, args.size()) > 1);
   if (gate && ((many && (cmd.flags & kWrite)) || (cmd.flags & kExclusive))) {
     KeySpace::ExclusiveGate exclusive(ctx.ks);
     RunLogged(ctx, cmd, args, true);

@@ -185,6 +185,11 @@ Status UpdateBoxedOrPacked(Context& ctx, std::string_view key, RecordKind kind,
   }
 }
 
+Status StoreHash(Context& ctx, std::string_view key, const Items& items, int64_t expire_at_ms) {
+  return StoreRecord(ctx, key, items.empty(),
+                     [&] { return BuildHash(ctx, key, items, expire_at_ms); });
+}
+
 Status UpdateHash(Context& ctx, std::string_view key, FunctionRef<Status(HashEditor&)> edit) {
   return UpdateEdited<BoxEditor, HashEditor>(ctx, key, RecordKind::kHash, edit, UpdatePacked);
 }

@@ -59,6 +59,11 @@ class HashEditor {
   ~HashEditor() = default;
 };
 
+// Makes key hold a hash of exactly these items (field, value, ...: distinct
+// fields), with this expiry, whatever it held before (deleted if items is
+// empty): RESTORE. REQUIRES: the exclusive gate.
+Status StoreHash(Context& ctx, std::string_view key, const Items& items, int64_t expire_at_ms);
+
 // Changes the hash at key (a new one if it is absent) by edit, atomically,
 // keeping its TTL; a hash left empty is deleted, as in Redis. edit may run
 // more than once: it must keep its outputs from its last run only. edit

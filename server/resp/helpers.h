@@ -62,6 +62,16 @@ void NotifyEdit(Context& ctx, uint32_t cls, std::string_view event, std::string_
 void NotifyStored(Context& ctx, uint32_t cls, std::string_view event, std::string_view key,
                   bool stored, bool existed);
 
+// Makes key hold the record build() makes (nullptr: out of memory),
+// whatever the key held before, in one compare-and-swap; with `empty`,
+// deletes the key instead. build may run more than once.
+Status StoreRecord(Context& ctx, std::string_view key, bool empty, FunctionRef<Record*()> build);
+
+// A new record of key holding a list of these items (at least one),
+// expiring at expire_at_ms; nullptr if out of memory. For StoreRecord.
+Record* NewListRecord(Context& ctx, std::string_view key, std::span<const std::string_view> items,
+                      int64_t expire_at_ms);
+
 // The live record of a key if it is a string (nullptr if absent); counts a
 // keyspace hit or miss.
 Result<const Record*> FindString(Context& ctx, std::string_view key);

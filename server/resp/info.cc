@@ -15,25 +15,6 @@
 
 namespace quiver::resp {
 
-namespace {
-
-// --- INFO -------------------------------------------------------------
-
-class Section {
- public:
-  Section(std::string* out, std::string_view title) : out_(out) {
-    if (!out_->empty()) out_->append("\r\n");
-    out_->append("# ").append(title).append("\r\n");
-  }
-  void Field(std::string_view name, std::string_view value) {
-    out_->append(name).append(":").append(value).append("\r\n");
-  }
-  void Field(std::string_view name, int64_t value) { Field(name, std::to_string(value)); }
-
- private:
-  std::string* out_;
-};
-
 std::string Human(int64_t bytes) {
   const char* units[] = {"B", "K", "M", "G", "T"};
   double v = static_cast<double>(bytes);
@@ -53,6 +34,25 @@ int64_t RssBytes() {
   statm >> pages >> resident;
   return resident * sysconf(_SC_PAGESIZE);
 }
+
+namespace {
+
+// --- INFO -------------------------------------------------------------
+
+class Section {
+ public:
+  Section(std::string* out, std::string_view title) : out_(out) {
+    if (!out_->empty()) out_->append("\r\n");
+    out_->append("# ").append(title).append("\r\n");
+  }
+  void Field(std::string_view name, std::string_view value) {
+    out_->append(name).append(":").append(value).append("\r\n");
+  }
+  void Field(std::string_view name, int64_t value) { Field(name, std::to_string(value)); }
+
+ private:
+  std::string* out_;
+};
 
 void ServerSection(Context& ctx, std::string* out) {
   Section s(out, "Server");

@@ -112,6 +112,18 @@ void NotifyStored(Context& ctx, uint32_t cls, std::string_view event, std::strin
   }
 }
 
+Status StoreRecord(Context& ctx, std::string_view key, bool empty, FunctionRef<Record*()> build) {
+  using Change = KeySpace::Change;
+  Result<Change::Kind> done =
+      ctx.ks.Mutate(ctx.db(), key, [&](const Record* cur) -> Result<Change> {
+        if (empty) return Change{cur != nullptr ? Change::kErase : Change::kKeep};
+        Record* r = build();
+        if (r == nullptr) return Oom();
+        return Change{Change::kPut, r};
+      });
+  return done.status();
+}
+
 namespace {
 
 using Change = KeySpace::Change;

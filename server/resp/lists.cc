@@ -12,6 +12,20 @@
 
 namespace quiver::resp {
 
+Record* NewListRecord(Context& ctx, std::string_view key, std::span<const std::string_view> items,
+                      int64_t expire_at_ms) {
+  ListBox* box = ListBox::New(ctx.ks.table(), ctx.ks.BoxPersistence(ctx.db()));
+  if (box == nullptr) return nullptr;
+  {
+    std::lock_guard lock(box->mu());
+    for (std::string_view item : items)
+      box->Push(false, item);
+  }
+  Record* r = ctx.ks.NewBoxed(ctx.db(), key, RecordKind::kList, *box, expire_at_ms);
+  box->Unref();  // the record holds it now (or nobody does)
+  return r;
+}
+
 namespace {
 
 using Change = KeySpace::Change;

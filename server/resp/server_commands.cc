@@ -244,6 +244,34 @@ std::vector<const Command*> NamedCommands(Args args, size_t from, bool keep_unkn
   return out;
 }
 
+// COMMAND GETKEYS command arg...: the keys the request would name, as
+// Redis finds them (Redis's errors for a request it could not run).
+void CommandGetKeys(Context& ctx, Args args) {
+  if (args.size() < 4) return ReplyWrongArity(ctx, "command|getkeys");
+  const Args request = args.subspan(2);
+  const Command* c = FindCommand(request[0]);
+  if (c == nullptr) return ctx.out.Error("ERR Invalid command specified");
+  if (c->first_key <= 0 && c->numkeys_at == 0) {
+    return ctx.out.Error("ERR The command has no key arguments");
+  }
+  if (!ArityOk(*c, request.size())) {
+    return ctx.out.Error("ERR Invalid number of arguments specified for command");
+  }
+  // A key count that is no count, or more than the keys given, makes the
+  // request invalid; scripts may name no key (Redis's NO_MANDATORY_KEYS).
+  const auto at = static_cast<size_t>(c->numkeys_at);
+  int64_t n = 0;
+  const bool counted = at == 0 || (at < request.size() && ParseInt64(request[at], &n) && n > 0 &&
+                                   n <= static_cast<int64_t>(request.size() - at - 1));
+  if (!counted && (c->flags & kRunsScript)) return ctx.out.Array(0);
+  std::vector<std::string_view> keys;
+  ForEachKey(*c, request, [&](size_t i) { keys.push_back(request[i]); });
+  if (!counted || keys.empty()) return ctx.out.Error("ERR Invalid arguments specified for command");
+  ctx.out.Array(keys.size());
+  for (std::string_view key : keys)
+    ctx.out.Bulk(key);
+}
+
 void CommandCommand(Context& ctx, Args args) {
   const std::string_view sub = args.size() > 1 ? args[1] : std::string_view();
   if (args.size() == 1 || EqualsNoCase(sub, "INFO")) {
@@ -274,6 +302,7 @@ void CommandCommand(Context& ctx, Args args) {
       ReplyCommandDocs(ctx, *c);
     return;
   }
+  if (EqualsNoCase(sub, "GETKEYS")) return CommandGetKeys(ctx, args);
   ReplyUnknownSubcommand(ctx, sub, "COMMAND");
 }
 

@@ -232,18 +232,14 @@ Status UpdateSet(Context& ctx, std::string_view key, FunctionRef<Status(SetEdito
   return UpdateEdited<BoxEditor, SetEditor>(ctx, key, RecordKind::kSet, edit, UpdatePacked);
 }
 
-Status StoreSet(Context& ctx, std::string_view key, std::span<const std::string_view> members) {
-  Result<Change::Kind> done =
-      ctx.ks.Mutate(ctx.db(), key, [&](const Record* cur) -> Result<Change> {
-        if (members.empty()) return Change{cur != nullptr ? Change::kErase : Change::kKeep};
-        PackedEditor editor(ctx);
-        for (std::string_view m : members)
-          editor.Add(m);
-        Record* r = editor.Build(ctx, key, kNeverExpires);
-        if (r == nullptr) return Oom();
-        return Change{Change::kPut, r};
-      });
-  return done.status();
+Status StoreSet(Context& ctx, std::string_view key, std::span<const std::string_view> members,
+                int64_t expire_at_ms) {
+  return StoreRecord(ctx, key, members.empty(), [&] {
+    PackedEditor editor(ctx);
+    for (std::string_view m : members)
+      editor.Add(m);
+    return editor.Build(ctx, key, expire_at_ms);
+  });
 }
 
 }  // namespace quiver::resp

@@ -76,9 +76,10 @@ class SetEditor {
 // fail, if it does, before it changes anything.
 Status UpdateSet(Context& ctx, std::string_view key, FunctionRef<Status(SetEditor&)> edit);
 
-// Makes key hold a set of exactly these distinct members, with no TTL,
-// whatever it held before (deleted if members is empty): the STORE forms.
-// REQUIRES: the exclusive gate (no other writer of key).
-Status StoreSet(Context& ctx, std::string_view key, std::span<const std::string_view> members);
+// Makes key hold a set of exactly these distinct members, with this
+// expiry, whatever it held before (deleted if members is empty): the
+// STORE forms, RESTORE. REQUIRES: the exclusive gate (no other writer of key).
+Status StoreSet(Context& ctx, std::string_view key, std::span<const std::string_view> members,
+                int64_t expire_at_ms = kNeverExpires);
 
 }  // namespace quiver::resp

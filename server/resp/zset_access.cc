@@ -164,18 +164,14 @@ Status UpdateZSet(Context& ctx, std::string_view key, FunctionRef<Status(ZSetEdi
   return UpdateEdited<BoxEditor, ZSetEditor>(ctx, key, RecordKind::kZSet, edit, UpdatePacked);
 }
 
-Status StoreZSet(Context& ctx, std::string_view key, std::span<const ZItem> items) {
-  Result<Change::Kind> done =
-      ctx.ks.Mutate(ctx.db(), key, [&](const Record* cur) -> Result<Change> {
-        if (items.empty()) return Change{cur != nullptr ? Change::kErase : Change::kKeep};
-        PackedEditor editor(ctx);
-        for (const ZItem& item : items)
-          editor.Set(item.member, item.score);
-        Record* r = editor.Build(ctx, key, kNeverExpires);
-        if (r == nullptr) return Oom();
-        return Change{Change::kPut, r};
-      });
-  return done.status();
+Status StoreZSet(Context& ctx, std::string_view key, std::span<const ZItem> items,
+                 int64_t expire_at_ms) {
+  return StoreRecord(ctx, key, items.empty(), [&] {
+    PackedEditor editor(ctx);
+    for (const ZItem& item : items)
+      editor.Set(item.member, item.score);
+    return editor.Build(ctx, key, expire_at_ms);
+  });
 }
 
 }  // namespace quiver::resp

@@ -85,8 +85,9 @@ class ZSetEditor {
 Status UpdateZSet(Context& ctx, std::string_view key, FunctionRef<Status(ZSetEditor&)> edit);
 
 // Makes key hold a sorted set of exactly these items (distinct members, in
-// any order), with no TTL, whatever it held before (deleted if items is
-// empty): the STORE forms. REQUIRES: the exclusive gate.
-Status StoreZSet(Context& ctx, std::string_view key, std::span<const ZItem> items);
+// any order), with this expiry, whatever it held before (deleted if items
+// is empty): the STORE forms, RESTORE. REQUIRES: the exclusive gate.
+Status StoreZSet(Context& ctx, std::string_view key, std::span<const ZItem> items,
+                 int64_t expire_at_ms = kNeverExpires);
 
 }  // namespace quiver::resp

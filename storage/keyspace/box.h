@@ -70,6 +70,9 @@ class Box : public RecordBox {
     return static_cast<int64_t>(sizeof(std::string) + (s.size() > 15 ? s.size() + 1 : 0));
   }
 
+  // The bytes the box's items cost in the memory count. REQUIRES: mu() held.
+  int64_t charged() const { return charged_; }
+
   uint64_t id() const { return id_; }
   // The first call writes every item into out; from then on changes are
   // journaled. REQUIRES: mu() held.

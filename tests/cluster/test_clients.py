@@ -253,3 +253,21 @@ def test_scripts_that_write_are_refused_on_a_member_and_read_only_ones_run(clust
         r.execute_command("EVAL_RO", "return redis.call('set', KEYS[1], 'x')", 1, "{s}k")
     converge(cluster.members)
     assert all(m.client().get("{s}k") == b"v" for m in cluster.members)
+
+
+def test_dump_restore_and_sort_store_replicate(cluster):
+    a, b, _ = cluster.members
+    r = a.client()
+    r.rpush("{t}src", "3", "1", "2")
+    r.hset("{t}h", mapping={"f": "v", "g": "w"})
+    r.restore("{t}copy", 60_000, r.dump("{t}h"))
+    assert r.sort("{t}src", store="{t}sorted") == 3
+    with pytest.raises(redis.ResponseError, match="refused on a cluster member"):
+        r.sort("{t}src", by="{t}w_*", store="{t}sorted")
+    assert r.sort("{t}src", get=["#", "{t}w_*"]) == [b"1", None, b"2", None, b"3", None]
+    converge(cluster.members)
+    for m in cluster.members:
+        c = m.client()
+        assert c.hgetall("{t}copy") == {b"f": b"v", b"g": b"w"}
+        assert 0 < c.pttl("{t}copy") <= 60_000
+        assert c.lrange("{t}sorted", 0, -1) == [b"1", b"2", b"3"]

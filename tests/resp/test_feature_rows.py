@@ -160,3 +160,13 @@ def test_scripts_read_feature_rows_as_hashes_and_cannot_write_them(fs):
                        match="keys under 'quiver:' are feature rows, read-only through RESP"):
         r.eval("return redis.call('hset', KEYS[1], 'big', '0')", 1, row)
     assert r.hget(row, "big") == b"41", "the refused write changed nothing"
+
+
+def test_sort_orders_ids_by_a_feature_and_gets_others(fs):
+    r = fs.client()
+    for i, (big, label) in enumerate([(30, "c"), (10, "a"), (20, "b")]):
+        put(fs, "every_type@v1", f"o{i}", f"big={big}", f"label={label}")
+    r.sadd("ids", "o0", "o1", "o2", "o9")
+    assert r.sort("ids", by="quiver:every_type@v1:*->big",
+                  get=["#", "quiver:every_type@v1:*->label"]) == [
+        b"o9", None, b"o1", b"a", b"o2", b"b", b"o0", b"c"]

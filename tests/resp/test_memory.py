@@ -97,3 +97,63 @@ def test_status_and_metrics_show_the_same_parts(server, r):
         assert "quiver_memory_used_bytes " in metrics
     finally:
         r.config_set("maxmemory", 0)
+
+
+def test_memory_usage_counts_a_key_and_what_its_value_holds(server, r, reference):
+    r.set("small", "v")
+    r.set("large", "v" * 100_000)
+    assert 0 < r.memory_usage("small") < 200
+    assert 100_000 < r.memory_usage("large") < 101_000
+    r.rpush("list", *["x" * 100] * 1000)
+    r.hset("hash", mapping={f"f{i}": "y" * 100 for i in range(1000)})
+    r.sadd("set", *[f"member{i}" for i in range(1000)])
+    r.zadd("zset", {f"member{i}": i for i in range(1000)})
+    for key in ("list", "hash", "set", "zset"):  # boxed: the box's items count
+        assert r.memory_usage(key) > 10_000, key
+    before = r.memory_usage("hash")
+    r.hset("hash", mapping={f"g{i}": "z" * 100 for i in range(1000)})
+    assert r.memory_usage("hash") > before + 100_000
+    assert r.memory_usage("nokey") is None
+    assert r.memory_usage("small", samples=0) == r.memory_usage("small")
+    for c in (r, reference):  # the same errors as Redis
+        c.set("k", "v")
+        errors = []
+        for args in (["MEMORY", "USAGE", "k", "SAMPLES"], ["MEMORY", "USAGE", "k", "SAMPLES", "x"],
+                     ["MEMORY", "USAGE", "k", "FOO", "1"], ["MEMORY", "USAGE"], ["MEMORY", "NOPE"],
+                     ["MEMORY", "STATS", "x"], ["MEMORY", "DOCTOR", "x"]):
+            with pytest.raises(redis.ResponseError) as e:
+                c.execute_command(*args)
+            errors.append(str(e.value))
+        if c is r:
+            ours = errors
+    assert ours == errors
+    assert r.execute_command("MEMORY", "HELP") == reference.execute_command("MEMORY", "HELP")
+
+
+def test_memory_stats_doctor_and_allocator(server, r):
+    r.set("k", "v" * 10_000)
+    stats = r.memory_stats()
+    info = memory(r)
+    assert stats["keys.count"] == 1
+    assert stats["dataset.bytes"] > 10_000
+    assert 0 < float(stats["dataset.percentage"]) <= 100
+    assert abs(stats["total.allocated"] - info["used_memory"]) <= info["used_memory"] // 50
+    for name in PARTS:
+        assert stats["quiver." + name] >= 0
+    doctor = r.execute_command("MEMORY", "DOCTOR").decode()
+    assert "Memory used:" in doctor and "1 keys" in doctor
+    assert r.execute_command("MEMORY", "PURGE") == b"OK"
+    malloc = r.execute_command("MEMORY", "MALLOC-STATS").decode()
+    assert "jemalloc" in malloc or malloc == "Stats not supported for the current allocator"
+
+
+def test_memory_doctor_warns_near_the_limit():
+    s = Quiverd("--max-memory", "64mb")
+    try:
+        c = s.client()
+        with pytest.raises(redis.ResponseError, match="OOM"):
+            for i in range(1000):
+                c.set(f"k{i}", "x" * 1_000_000)
+        assert "within 10% of --max-memory" in c.execute_command("MEMORY", "DOCTOR").decode()
+    finally:
+        s.stop()

@@ -1,4 +1,4 @@
-"""Commands tools probe (issue 27): LCS, TOUCH and COPY against a real
+"""Commands tools probe (issue 27): LCS, TOUCH, COPY and COMMAND GETKEYS against a real
 redis-server as the reference (OBJECT's cases are in test_sets.py), then a
 random set of LCS questions whose every reply, IDX ranges included, must
 be Redis's."""
@@ -8,7 +8,7 @@ import random
 import pytest
 import redis
 
-from conftest import reply
+from conftest import assert_same_replies, reply
 
 CASES = [
     [["SET", "a", "ohmytext"], ["SET", "b", "mynewtext"], ["LCS", "a", "b"],
@@ -67,3 +67,22 @@ def test_lcs_of_strings_too_large_is_refused_before_allocating(r):
         r.lcs("a", "b")
     r.set("b", "x" * 100)
     assert r.lcs("a", "b", len=True) == 100
+
+
+def test_command_getkeys_finds_the_keys_redis_finds(server, reference):
+    assert_same_replies(server, reference, [
+        ["COMMAND", "GETKEYS", "GET", "k"], ["COMMAND", "GETKEYS", "MSET", "a", "1", "b", "2"],
+        ["COMMAND", "GETKEYS", "MSET", "a", "1", "b"], ["COMMAND", "GETKEYS", "DEL", "a", "b", "c"],
+        ["COMMAND", "GETKEYS", "ZUNIONSTORE", "d", "2", "a", "b", "WEIGHTS", "1", "2"],
+        ["COMMAND", "GETKEYS", "ZUNIONSTORE", "d", "x", "a"],
+        ["COMMAND", "GETKEYS", "EVAL", "return 1", "2", "k1", "k2", "a1"],
+        ["COMMAND", "GETKEYS", "EVAL", "return 1", "0"], ["COMMAND", "GETKEYS", "FCALL", "f", "1", "k"],
+        ["COMMAND", "GETKEYS", "LMPOP", "2", "a", "b", "LEFT"],
+        ["COMMAND", "GETKEYS", "BLMPOP", "0", "1", "a", "LEFT"], ["COMMAND", "GETKEYS", "SINTERCARD", "2", "a", "b"],
+        ["COMMAND", "GETKEYS", "RENAME", "a", "b"], ["COMMAND", "GETKEYS", "COPY", "a", "b", "REPLACE"],
+        ["COMMAND", "GETKEYS", "LMOVE", "a", "b", "LEFT", "RIGHT"], ["COMMAND", "GETKEYS", "BLPOP", "a", "b", "0"],
+        ["COMMAND", "GETKEYS", "RESTORE", "k", "0", "x"], ["COMMAND", "GETKEYS", "PFMERGE", "d", "a", "b"],
+        ["COMMAND", "GETKEYS", "PING"], ["COMMAND", "GETKEYS", "NOSUCH", "a"],
+        ["COMMAND", "GETKEYS", "GET"], ["COMMAND", "GETKEYS", "GET", "a", "b"],
+        ["COMMAND", "GETKEYS"], ["COMMAND", "GETKEYS", "get", "K"],
+    ], 2)

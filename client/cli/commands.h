@@ -56,7 +56,21 @@ struct BackfillArgs {
   bool progress = true;
 };
 
+struct ImportRedisArgs {
+  std::string source;  // HOST:PORT of the Redis to copy
+  std::string source_user, source_password;
+  int resp_port = 6379;  // quiverd's RESP port (on --host)
+  int db = -1;           // only this database; -1: every one with keys
+  bool replace = false;  // overwrite keys quiverd already has
+  size_t batch = 500;    // keys per round trip
+  bool progress = true;
+  std::vector<std::string> maps;  // --map PATTERN=VIEW: feature keys into views
+};
+
 int Apply(const ClientOptions& options, const std::string& path);
+// Copies a running Redis's keys into quiverd (client/cli/import_redis.cc):
+// 0 if every key was copied, 1 otherwise (the reasons are printed).
+int ImportRedis(const ClientOptions& options, const ImportRedisArgs& args);
 int Put(const ClientOptions& options, const PutArgs& args);
 int Get(const ClientOptions& options, const GetArgs& args);
 int Views(const ClientOptions& options, bool json);

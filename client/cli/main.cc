@@ -110,6 +110,32 @@ int main(int argc, char** argv) {
                        "Events per request (default 5000)");
   backfill->add_flag("!--no-progress", backfill_args.progress, "No progress bar");
 
+  quiver::cli::ImportRedisArgs import_args;
+  auto* import_redis =
+      app.add_subcommand("import-redis",
+                         "Copy every key of a running Redis (every type, with its TTL) into "
+                         "quiverd's RESP port")
+          ->fallthrough();
+  import_redis->add_option("SOURCE", import_args.source, "The Redis to copy, HOST:PORT")
+      ->required();
+  import_redis->add_option("--source-user", import_args.source_user,
+                           "The source's ACL user (with --source-password)");
+  import_redis
+      ->add_option("--source-password", import_args.source_password,
+                   "The source's password (default: $REDIS_PASSWORD)")
+      ->envname("REDIS_PASSWORD");
+  import_redis->add_option("--resp-port", import_args.resp_port,
+                           "quiverd's RESP port, on --host (default 6379)");
+  import_redis->add_option("--db", import_args.db, "Copy only this database (default: all)");
+  import_redis->add_flag("--replace", import_args.replace,
+                         "Overwrite keys quiverd already has (default: skip them)");
+  import_redis->add_option("--batch", import_args.batch, "Keys per round trip (default 500)");
+  import_redis->add_flag("!--no-progress", import_args.progress, "No progress bar");
+  import_redis->add_option("--map", import_args.maps,
+                           "PATTERN=VIEW: read keys holding one feature value each (JSON) into "
+                           "the view's rows, e.g. 'fs:user:{user_id}:{feature}:v{version}="
+                           "user_profile' (repeatable)");
+
   bool compact_wait = true;
   auto* compact =
       app.add_subcommand("compact",
@@ -164,6 +190,7 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
   if (!hosts.empty()) options.servers = quiver::cli::SplitCommas(hosts);
   if (*apply) return quiver::cli::Apply(options, apply_path);
+  if (*import_redis) return quiver::cli::ImportRedis(options, import_args);
   if (*put) return quiver::cli::Put(options, put_args);
   if (*get) return quiver::cli::Get(options, get_args);
   if (*views) return quiver::cli::Views(options, views_json);

@@ -39,29 +39,40 @@ def free_port():
         return s.getsockname()[1]
 
 
+class RedisServer:
+    """A real redis-server on a free loopback port (extra: its options)."""
+
+    def __init__(self, *extra, password=None):
+        if shutil.which("redis-server") is None:
+            pytest.fail("redis-server is not installed (the install script installs it)")
+        self.port = free_port()
+        self.workdir = tempfile.mkdtemp(prefix="quiver-redis-")
+        self.proc = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "no", "--dir", self.workdir, *extra],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.client = redis.Redis(port=self.port, password=password)
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                self.client.ping()
+                break
+            except redis.ConnectionError:
+                assert time.monotonic() < deadline, "redis-server did not start"
+                time.sleep(0.02)
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait(30)
+        shutil.rmtree(self.workdir, ignore_errors=True)
+
+
 @pytest.fixture(scope="module")
 def reference():
     """A real redis-server: the reference for every reply."""
-    if shutil.which("redis-server") is None:
-        pytest.fail("redis-server is not installed (the install script installs it)")
-    port = free_port()
-    workdir = tempfile.mkdtemp(prefix="quiver-redis-")
-    proc = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1",
-                             "--save", "", "--appendonly", "no", "--dir", workdir],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    client = redis.Redis(port=port)
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            client.ping()
-            break
-        except redis.ConnectionError:
-            assert time.monotonic() < deadline, "redis-server did not start"
-            time.sleep(0.02)
-    yield client
-    proc.terminate()
-    proc.wait(30)
-    shutil.rmtree(workdir, ignore_errors=True)
+    s = RedisServer()
+    yield s.client
+    s.stop()
 
 
 # Replies that are sets in Redis (RESP3 "~"): compared without order.

@@ -95,6 +95,16 @@ bool BlockedClients::WaitsOn(int db, std::string_view key) const {
   return by_key_.find(std::pair<int, std::string_view>(db, key)) != by_key_.end();
 }
 
+std::vector<std::string> BlockedClients::KeysOf(int db) const {
+  std::shared_lock lock(mu_);
+  std::vector<std::string> keys;
+  for (auto it = by_key_.lower_bound(std::pair<int, std::string_view>(db, {}));
+       it != by_key_.end() && it->first.first == db; ++it) {
+    keys.push_back(it->first.second);
+  }
+  return keys;
+}
+
 void BlockedClients::Add(const std::shared_ptr<Waiter>& w) {
   std::lock_guard lock(mu_);
   for (const std::string& key : w->keys) {

@@ -87,6 +87,8 @@ class BlockedClients {
   bool any() const { return count_.load(std::memory_order_relaxed) > 0; }
   size_t size() const { return static_cast<size_t>(count_.load(std::memory_order_relaxed)); }
   bool WaitsOn(int db, std::string_view key) const;
+  // Every key of database db that a client waits on (SWAPDB serves them).
+  std::vector<std::string> KeysOf(int db) const;
 
   void Add(const std::shared_ptr<Waiter>& w);
   // Ends w's wait unless it already ended: delivers `reply` (none if

@@ -368,6 +368,31 @@ void FlushPartition(Context& ctx, int db) {
   }
 }
 
+// SWAPDB a b: the two databases exchange their keys at once (their views
+// of the table are exchanged). Clients waiting on a key of either are
+// served if it now holds something; a WATCHed key that changed aborts
+// its EXEC (its stamp is another record's). Not on a cluster member,
+// as Redis Cluster has one database.
+void SwapDb(Context& ctx, Args args) {
+  int64_t a = 0, b = 0;
+  if (!ParseInt64(args[1], &a)) return ctx.out.Error("ERR invalid first DB index");
+  if (!ParseInt64(args[2], &b)) return ctx.out.Error("ERR invalid second DB index");
+  if (ctx.shared.changelog != nullptr) {
+    return ctx.out.Error("ERR SWAPDB is not allowed in cluster mode");
+  }
+  if (a < 0 || b < 0 || a >= ctx.ks.databases() || b >= ctx.ks.databases()) {
+    return ctx.out.Error("ERR DB index is out of range");
+  }
+  if (a != b) {
+    ctx.ks.SwapDatabases(static_cast<int>(a), static_cast<int>(b), ctx.txn);
+    for (const int db : {static_cast<int>(a), static_cast<int>(b)}) {
+      for (std::string& key : ctx.shared.blocked.KeysOf(db))
+        ctx.session.ready.emplace_back(db, std::move(key));
+    }
+  }
+  ctx.out.Ok();
+}
+
 // FLUSHDB and FLUSHALL take [ASYNC | SYNC]; both run synchronously here.
 void FlushCommand(Context& ctx, Args args, bool all) {
   if (args.size() > 2 ||
@@ -424,6 +449,8 @@ const Command kCommands[] = {
     {"scan", -2, kReadOnly, 0, 0, 0, "generic", "Iterates over the keys of the database.", Scan},
     {"randomkey", 1, kReadOnly, 0, 0, 0, "generic", "Returns a random key.", RandomKey},
     {"dbsize", 1, kReadOnly | kFast, 0, 0, 0, "server", "Returns the number of keys.", DbSize},
+    {"swapdb", 3, kWrite | kExclusive | kFast, 0, 0, 0, "server", "Swaps two Redis databases.",
+     SwapDb},
     {"flushdb", -1, kWrite | kExclusive | kLong, 0, 0, 0, "server",
      "Removes every key of the database.", FlushDb},
     {"flushall", -1, kWrite | kExclusive | kLong, 0, 0, 0, "server",

@@ -2,6 +2,8 @@
 
 #include <cstring>
 
+#include "storage/history/meta_keys.h"
+#include "util/byte_codec.h"
 #include "util/clock.h"
 #include "util/rcu.h"
 
@@ -30,10 +32,17 @@ KeySpace::KeySpace(OnlineTable& table, Options options)
       databases_(std::clamp(options.databases, 1, kMaxDatabases)),
       now_ms_(options.now_ms ? std::move(options.now_ms) : SystemNowMs),
       counters_(std::make_unique<Counters[]>(databases_)),
+      physical_(std::make_unique<std::atomic<int>[]>(databases_)),
+      logical_(std::make_unique<std::atomic<int>[]>(databases_)),
       stripes_(std::make_unique<Stripe[]>(kStripes)),
       presence_(std::make_unique<std::atomic<uint64_t>[]>(kPresenceStripes)),
       log_(std::move(options.log)),
-      log_locks_(log_ != nullptr ? std::make_unique<std::mutex[]>(kLogLocks) : nullptr) {}
+      log_locks_(log_ != nullptr ? std::make_unique<std::mutex[]>(kLogLocks) : nullptr) {
+  for (int db = 0; db < databases_; ++db) {
+    physical_[db].store(db, std::memory_order_relaxed);
+    logical_[db].store(db, std::memory_order_relaxed);
+  }
+}
 
 KeySpace::~KeySpace() {
   if (log_ != nullptr) log_->Detach();
@@ -166,25 +175,24 @@ Status KeySpace::EraseIfHolds(int db, std::string_view key, const Box& box) {
 }
 
 int64_t KeySpace::Size(int db) const {
-  return std::max<int64_t>(0, counters_[db].keys.load(std::memory_order_relaxed));
+  return std::max<int64_t>(0, counters_[Physical(db)].keys.load(std::memory_order_relaxed));
 }
 
 int64_t KeySpace::Expiring(int db) const {
-  return std::max<int64_t>(0, counters_[db].expiring.load(std::memory_order_relaxed));
+  return std::max<int64_t>(0, counters_[Physical(db)].expiring.load(std::memory_order_relaxed));
 }
 
 size_t KeySpace::Flush(int db, HistoryBatch* log) {
   const uint32_t view = db < 0 ? 0 : ViewOf(db);
   if (log != nullptr && log_ != nullptr) {
-    const std::string begin = KeyLog::DbBegin(db < 0 ? 0 : db);
-    const std::string end = KeyLog::DbBegin(db < 0 ? databases_ : db + 1);
+    const std::string begin = KeyLog::DbBegin(db < 0 ? 0 : Physical(db));
+    const std::string end = KeyLog::DbBegin(db < 0 ? databases_ : Physical(db) + 1);
     log->DeleteRange(log_->kv(), begin, end);
     log->DeleteRange(log_->items(), begin, end);
   }
   return table_.RemoveIf(
       [&](const Record& r) {
-        return db < 0 ? r.view_id >= kPlainViewBase && r.view_id < ViewOf(databases_)
-                      : r.view_id == view;
+        return db < 0 ? r.view_id >= kPlainViewBase && r.view_id < ViewEnd() : r.view_id == view;
       },
       [&](const Record& r) { Count(&r, -1); });
 }
@@ -232,7 +240,7 @@ std::unique_lock<std::mutex> KeySpace::Snapshot(int db, std::string_view key, Hi
                                                 const uint64_t* unless_stamp) const {
   const Record* r = Find(db, key);
   if (unless_stamp != nullptr && StampOf(db, key, r) == *unless_stamp) return {};
-  const std::string kv_key = KeyLog::KvKey(db, key);
+  const std::string kv_key = KeyLog::KvKey(Physical(db), key);
   if (r == nullptr) {
     out->Delete(log_->kv(), kv_key);
     return {};
@@ -254,11 +262,24 @@ std::unique_lock<std::mutex> KeySpace::LockForLog(int db, std::string_view key) 
 }
 
 void KeySpace::Swept(const Record& r) {
-  if (!IsPlainView(r.view_id) || r.view_id >= ViewOf(databases_)) return;
+  if (!IsPlainView(r.view_id) || r.view_id >= ViewEnd()) return;
   Count(&r, -1);
   expired_.fetch_add(1, std::memory_order_relaxed);
   if (log_ != nullptr || (events_ != nullptr && events_->WantsExpired()))
-    swept_.emplace_back(static_cast<int>(r.view_id - kPlainViewBase), r.key());
+    swept_.emplace_back(DbOfView(r.view_id), r.key());
+}
+
+void KeySpace::SwapDatabases(int a, int b, HistoryBatch* out) {
+  const int pa = Physical(a), pb = Physical(b);
+  physical_[a].store(pb, std::memory_order_release);
+  physical_[b].store(pa, std::memory_order_release);
+  logical_[pa].store(b, std::memory_order_release);
+  logical_[pb].store(a, std::memory_order_release);
+  if (log_ == nullptr || out == nullptr) return;
+  std::string mapping;  // each database's view, 4 bytes each
+  for (int db = 0; db < databases_; ++db)
+    Put<uint32_t>(&mapping, static_cast<uint32_t>(Physical(db)));
+  MetaKeys(&log_->store(), kSwapsPrefix).Put(out, kSwapsName, mapping);
 }
 
 void KeySpace::FinishSweep() {

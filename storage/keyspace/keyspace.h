@@ -164,7 +164,7 @@ class KeySpace {
   // The log keys are persisted to, or nullptr.
   KeyLog* log() const { return log_.get(); }
   // What a new box of database db is persisted with.
-  Box::Persistence BoxPersistence(int db) const { return {log_, db, 0}; }
+  Box::Persistence BoxPersistence(int db) const { return {log_, Physical(db), 0}; }
   // Adds to out what puts the key on disk as it is now: its kv entry (or
   // its deletion) and, for a box never written, the box's items. Returns
   // the lock of the key's box, if it has one: hold it until out is
@@ -182,6 +182,12 @@ class KeySpace {
   // meanwhile and items of boxes no key refers to are deleted.
   // REQUIRES: the thread is registered with RCU; nothing else runs yet.
   Status Recover();
+
+  // SWAPDB: databases a and b exchange their keys, at once whatever their
+  // size (each database is a view of the table, and they exchange views).
+  // With a log, adds the new mapping to *out, so a restart keeps it.
+  // REQUIRES: the exclusive gate; 0 <= a, b < databases().
+  void SwapDatabases(int a, int b, HistoryBatch* out);
 
   // Keys of the database, expired ones included until they are swept.
   int64_t Size(int db) const;
@@ -264,7 +270,21 @@ class KeySpace {
   // 64 locks held by one thread: the exclusive gate stays well below.)
   static constexpr int kStripes = 32;
 
-  uint32_t ViewOf(int db) const { return kPlainViewBase + static_cast<uint32_t>(db); }
+  // Database db's keys are in view kPlainViewBase + Physical(db): SWAPDB
+  // exchanges two databases by exchanging their views.
+  int Physical(int db) const { return physical_[db].load(std::memory_order_acquire); }
+  uint32_t ViewOf(int db) const { return kPlainViewBase + static_cast<uint32_t>(Physical(db)); }
+  // One past the last view of plain keys.
+  uint32_t ViewEnd() const { return kPlainViewBase + static_cast<uint32_t>(databases_); }
+  // The database whose keys a view holds.
+  int DbOfView(uint32_t view_id) const {
+    return logical_[view_id - kPlainViewBase].load(std::memory_order_acquire);
+  }
+  // Applies the databases' mapping kept on disk by SwapDatabases (a meta
+  // entry: each database's view, 4 bytes each).
+  Status RecoverSwaps();
+  static constexpr char kSwapsPrefix[] = "keyspace/";
+  static constexpr char kSwapsName[] = "databases";
   Counters& CountersOf(uint32_t view_id) const { return counters_[view_id - kPlainViewBase]; }
   // The Stamp of key, whose live record (or nullptr) is r.
   uint64_t StampOf(int db, std::string_view key, const Record* r) const;
@@ -282,7 +302,10 @@ class KeySpace {
   OnlineTable& table_;
   int databases_;
   std::function<int64_t()> now_ms_;
-  std::unique_ptr<Counters[]> counters_;
+  std::unique_ptr<Counters[]> counters_;  // per view
+  // Database -> its view's index, and back (a permutation; the identity
+  // until a SWAPDB).
+  std::unique_ptr<std::atomic<int>[]> physical_, logical_;
   std::unique_ptr<Stripe[]> stripes_;
   std::atomic<int64_t> expired_{0};
   std::vector<std::pair<int, std::string>> swept_;  // the sweep's thread only

@@ -5,7 +5,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include "storage/history/meta_keys.h"
 #include "storage/keyspace/keyspace.h"
+#include "util/byte_codec.h"
 #include "util/rcu.h"
 
 namespace quiver {
@@ -38,6 +40,39 @@ Box* NewBox(OnlineTable& table, RecordKind kind, const Box::Persistence& p) {
 }
 
 }  // namespace
+
+Status KeySpace::RecoverSwaps() {
+  std::string mapping;
+  QUIVER_ASSIGN_OR_RETURN(bool found,
+                          MetaKeys(&log_->store(), kSwapsPrefix).Get(kSwapsName, &mapping));
+  if (!found) return Status::Ok();
+  const auto n = static_cast<int>(mapping.size() / 4);
+  std::vector<bool> seen(static_cast<size_t>(n), false);
+  ByteReader in(mapping);
+  for (int db = 0; db < n; ++db) {
+    uint32_t view = 0;
+    if (!in.Get(&view) || view >= static_cast<uint32_t>(n) || seen[view]) {
+      return Status::FailedPrecondition(
+          "the data directory's mapping of databases (SWAPDB) is "
+          "corrupt");
+    }
+    seen[view] = true;
+  }
+  if (n != databases_) {
+    return Status::FailedPrecondition("the data directory was written with " + std::to_string(n) +
+                                      " databases and SWAPDB "
+                                      "exchanged some of them; start with databases " +
+                                      std::to_string(n));
+  }
+  ByteReader again(mapping);
+  for (int db = 0; db < n; ++db) {
+    uint32_t view = 0;
+    again.Get(&view);
+    physical_[db].store(static_cast<int>(view), std::memory_order_release);
+    logical_[view].store(db, std::memory_order_release);
+  }
+  return Status::Ok();
+}
 
 Status KeySpace::Recover() {
   if (log_ == nullptr) return Status::Ok();
@@ -132,6 +167,9 @@ Status KeySpace::Recover() {
     loading.box->Unref();  // the records hold it now
   }
   if (!repair.empty()) log_->Submit(std::move(repair), nullptr);
+  // The keys went into the views they were kept under; the databases
+  // now take the views SWAPDB gave them.
+  QUIVER_RETURN_IF_ERROR(RecoverSwaps());
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   spdlog::info("recovered {} plain keys in {:.2f} s ({} expired meanwhile, dropped)", keys, seconds,

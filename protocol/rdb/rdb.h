@@ -65,6 +65,13 @@ class Writer {
 // (with what was wrong after a colon) for the value.
 Result<Value> Read(std::string_view payload, size_t max_bytes);
 
+// FUNCTION DUMP's payload: each library's code behind Redis's function
+// opcode, then the footer; and FUNCTION RESTORE's reading of one, with
+// Redis's errors ("DUMP payload version or checksum are wrong", "given type is
+// not a function", ...).
+std::string DumpFunctions(const std::vector<std::string_view>& codes);
+Result<std::vector<std::string>> ReadFunctions(std::string_view payload);
+
 // Redis's CRC-64 (Jones coefficients, reflected): crc64(0, bytes).
 uint64_t Crc64(uint64_t crc, std::string_view bytes);
 

@@ -323,20 +323,23 @@ Status CheckValue(const Value& v) {
   return Status::Ok();
 }
 
+// Whether the payload's footer (version, CRC) is good.
+bool FooterOk(std::string_view payload) {
+  if (payload.size() < 10) return false;
+  uint16_t version = 0;
+  uint64_t crc = 0;
+  std::memcpy(&version, payload.data() + payload.size() - 10, 2);
+  std::memcpy(&crc, payload.data() + payload.size() - 8, 8);
+  return version <= kNewestVersion && Crc64(0, payload.substr(0, payload.size() - 8)) == crc;
+}
+
 }  // namespace
 
 Result<Value> Read(std::string_view payload, size_t max_bytes) {
-  if (payload.size() < 10)
-    return Status::InvalidArgument("DUMP payload version or checksum are wrong");
-  const std::string_view body = payload.substr(0, payload.size() - 10);
-  uint16_t version = 0;
-  uint64_t crc = 0;
-  std::memcpy(&version, payload.data() + body.size(), 2);
-  std::memcpy(&crc, payload.data() + body.size() + 2, 8);
-  if (version > kNewestVersion || Crc64(0, payload.substr(0, payload.size() - 8)) != crc) {
+  if (!FooterOk(payload)) {
     return Status::InvalidArgument("DUMP payload version or checksum are wrong");
   }
-  Input in(body, max_bytes);
+  Input in(payload.substr(0, payload.size() - 10), max_bytes);
   uint8_t type = 0;
   Value v;
   QUIVER_RETURN_IF_ERROR(in.Byte(&type));
@@ -344,6 +347,27 @@ Result<Value> Read(std::string_view payload, size_t max_bytes) {
   if (!in.done()) return BadFormat("bytes after the value");
   QUIVER_RETURN_IF_ERROR(CheckValue(v));
   return v;
+}
+
+Result<std::vector<std::string>> ReadFunctions(std::string_view payload) {
+  if (!FooterOk(payload)) {
+    return Status::InvalidArgument("DUMP payload version or checksum are wrong");
+  }
+  constexpr uint8_t kFunctionPreGa = 246, kFunction2 = 245;
+  Input in(payload.substr(0, payload.size() - 10), 2 * payload.size() + 1024);
+  std::vector<std::string> codes;
+  while (!in.done()) {
+    uint8_t type = 0;
+    QUIVER_RETURN_IF_ERROR(in.Byte(&type));
+    if (type == kFunctionPreGa) {
+      return Status::InvalidArgument("Pre-GA function format not supported");
+    }
+    if (type != kFunction2) return Status::InvalidArgument("given type is not a function");
+    if (!in.String(&codes.emplace_back()).ok()) {
+      return Status::InvalidArgument("failed loading the given functions payload");
+    }
+  }
+  return codes;
 }
 
 }  // namespace quiver::rdb

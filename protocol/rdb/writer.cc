@@ -9,7 +9,7 @@ namespace quiver::rdb {
 namespace {
 
 // Redis's object types written (rdb.h).
-enum : uint8_t { kString = 0, kList = 1, kSet = 2, kHash = 4, kZSet2 = 5 };
+enum : uint8_t { kString = 0, kList = 1, kSet = 2, kHash = 4, kZSet2 = 5, kFunction2 = 245 };
 
 void AppendLength(uint64_t len, std::string* out) {
   if (len < 64) {
@@ -75,6 +75,16 @@ void Writer::Add(std::string_view member, double score) {
 
 std::string Writer::Finish() && {
   return Footer(std::move(out_));
+}
+
+std::string DumpFunctions(const std::vector<std::string_view>& codes) {
+  std::string out;
+  for (std::string_view code : codes) {
+    out.push_back(static_cast<char>(kFunction2));
+    AppendLength(code.size(), &out);
+    out.append(code);
+  }
+  return Footer(std::move(out));
 }
 
 std::string Writer::String(std::string_view value) {

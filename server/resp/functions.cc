@@ -1,4 +1,4 @@
-// FUNCTION (LOAD, DELETE, FLUSH, LIST, STATS, KILL, HELP), FCALL and
+// FUNCTION (LOAD, DELETE, FLUSH, LIST, STATS, KILL, DUMP, RESTORE, HELP), FCALL and
 // FCALL_RO, with Redis 7.0's replies and errors. Libraries live in the
 // server's Lua VM (server/scripting/lua_vm.h); their code is kept in the
 // data directory's "functions" column, so they survive restarts, as
@@ -9,6 +9,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "protocol/rdb/rdb.h"
 #include "server/resp/arguments.h"
 #include "server/resp/helpers.h"
 #include "server/resp/script_host.h"
@@ -108,6 +109,54 @@ void FunctionStats(Context& ctx, scripting::LuaVm& vm) {
   ctx.out.Integer(static_cast<int64_t>(vm.function_count()));
 }
 
+// FUNCTION DUMP: every library's code in Redis's payload format.
+void FunctionDump(Context& ctx, scripting::LuaVm& vm) {
+  std::vector<std::string_view> codes;
+  for (const auto& [name, lib] : vm.libraries())
+    codes.push_back(lib.code);
+  ctx.out.Bulk(rdb::DumpFunctions(codes));
+}
+
+// Makes the VM hold exactly these libraries again (a failed RESTORE's undo).
+void LoadAgain(scripting::LuaVm& vm, const std::map<std::string, std::string>& libraries) {
+  vm.FlushLibraries();
+  for (const auto& [name, code] : libraries)
+    (void)vm.LoadLibrary(code, false);
+}
+
+// FUNCTION RESTORE payload [FLUSH|APPEND|REPLACE]: all of the payload's
+// libraries or none (a failure puts the libraries back as they were).
+void FunctionRestore(Context& ctx, scripting::LuaVm& vm, Args args) {
+  if (args.size() > 4) {
+    return ctx.out.Error("ERR unknown subcommand or wrong number of arguments for '" +
+                         std::string(args[1]) + "'. Try FUNCTION HELP.");
+  }
+  const std::string_view policy = args.size() == 4 ? args[3] : "append";
+  const bool flush = EqualsNoCase(policy, "flush"), replace = EqualsNoCase(policy, "replace");
+  if (!flush && !replace && !EqualsNoCase(policy, "append")) {
+    return ctx.out.Error(
+        "ERR Wrong restore policy given, value should be either FLUSH, APPEND or REPLACE.");
+  }
+  Result<std::vector<std::string>> codes = rdb::ReadFunctions(args[2]);
+  if (!codes.ok()) return ctx.Fail(codes.status());
+  std::map<std::string, std::string> before;
+  for (const auto& [name, lib] : vm.libraries())
+    before.emplace(name, lib.code);
+  if (flush) vm.FlushLibraries();
+  for (const std::string& code : *codes) {
+    if (Result<std::string> name = vm.LoadLibrary(code, replace); !name.ok()) {
+      LoadAgain(vm, before);
+      return ctx.Fail(name.status());
+    }
+  }
+  for (const auto& [name, code] : before) {  // what the log must forget
+    if (vm.libraries().count(name) == 0) LogLibrary(ctx, name, std::nullopt);
+  }
+  for (const auto& [name, lib] : vm.libraries())
+    LogLibrary(ctx, name, lib.code);
+  ctx.out.Ok();
+}
+
 constexpr const char* kHelp[] = {
     "FUNCTION <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
     "LOAD [REPLACE] <FUNCTION CODE>",
@@ -137,6 +186,21 @@ constexpr const char* kHelp[] = {
     "    lazyfree-lazy-user-flush configuration directive. Valid modes are:",
     "    * ASYNC: Asynchronously flush the libraries.",
     "    * SYNC: Synchronously flush the libraries.",
+    "DUMP",
+    "    Return a serialized payload representing the current libraries, can be restored using "
+    "FUNCTION RESTORE command",
+    "RESTORE <PAYLOAD> [FLUSH|APPEND|REPLACE]",
+    "    Restore the libraries represented by the given payload, it is possible to give a restore "
+    "policy to",
+    "    control how to handle existing libraries (default APPEND):",
+    "    * FLUSH: delete all existing libraries.",
+    "    * APPEND: appends the restored libraries to the existing libraries. On collision, abort.",
+    "    * REPLACE: appends the restored libraries to the existing libraries, On collision, "
+    "replace "
+    "the old",
+    "      libraries with the new libraries (notice that even on this option there is a chance of "
+    "failure",
+    "      in case of functions name collision with another library).",
     "HELP",
     "    Prints this help.",
 };
@@ -162,13 +226,10 @@ void Function(Context& ctx, Args args) {
   const std::string_view name = sub->name;
   if (name == "help") return ReplyHelp(ctx, kHelp);
   if (name == "kill") return KillScript(ctx);
-  if (name == "dump" || name == "restore") {
-    return ctx.out.Error(
-        "ERR FUNCTION DUMP and RESTORE are not supported: copy libraries with FUNCTION LIST "
-        "WITHCODE and FUNCTION LOAD");
-  }
   std::lock_guard lock(ctx.shared.lua_mu);
   scripting::LuaVm& vm = LuaVmOf(ctx.shared);
+  if (name == "dump") return FunctionDump(ctx, vm);
+  if (name == "restore") return FunctionRestore(ctx, vm, args);
   if (name == "load") return FunctionLoad(ctx, vm, args);
   if (name == "list") return FunctionList(ctx, vm, args);
   if (name == "stats") return FunctionStats(ctx, vm);

@@ -1,5 +1,5 @@
-// libFuzzer target: arbitrary bytes as a RESTORE payload (any client may
-// send one). rdb::Read must refuse them cleanly, within its memory budget,
+// libFuzzer target: arbitrary bytes as a RESTORE or FUNCTION RESTORE payload
+// (any client may send one). rdb::Read must refuse them cleanly, within its memory budget,
 // or decode a value that quiver's own DUMP writes back into a payload
 // decoding to the same value. The footer's checksum is recomputed over
 // the input first, so the fuzzer reaches the decoders instead of stopping
@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <vector>
 
 #include "protocol/rdb/rdb.h"
 
@@ -39,6 +40,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (payload.size() >= 10) {  // a good checksum over whatever came before it
     const uint64_t crc = quiver::rdb::Crc64(0, std::string_view(payload).substr(0, size - 8));
     std::memcpy(payload.data() + size - 8, &crc, 8);
+  }
+  // As a FUNCTION RESTORE payload: the libraries' codes, written back alike.
+  if (quiver::Result<std::vector<std::string>> codes = quiver::rdb::ReadFunctions(payload);
+      codes.ok()) {
+    const std::vector<std::string_view> views(codes->begin(), codes->end());
+    quiver::Result<std::vector<std::string>> again =
+        quiver::rdb::ReadFunctions(quiver::rdb::DumpFunctions(views));
+    if (!again.ok() || *again != *codes) std::abort();
   }
   quiver::Result<Value> v = quiver::rdb::Read(payload, 1 << 20);
   if (!v.ok()) return 0;

@@ -149,5 +149,23 @@ TEST(RdbReadTest, AValueOverTheBudgetIsRefusedBeforeItIsBuilt) {
   EXPECT_EQ(Read(lie, kBudget).status().message(), "Bad data format: a count beyond the payload");
 }
 
+TEST(RdbFunctionsTest, ReadsRedisPayloadAndWritesOneRedisReads) {
+  // FUNCTION DUMP of redis-server 7.0.15 holding one library.
+  const std::string redis = Hex(
+      "f5404a23216c7561206e616d653d6d796c69620a72656469732e72656769737465725f66756e6374696f6e2827"
+      "66272c2066756e6374696f6e286b2c2061292072657475726e203120656e64290a00a9ff32e0c1048f47");
+  Result<std::vector<std::string>> codes = ReadFunctions(redis);
+  ASSERT_TRUE(codes.ok()) << codes.status().message();
+  ASSERT_EQ(codes->size(), 1u);
+  EXPECT_EQ((*codes)[0],
+            "#!lua name=mylib\nredis.register_function('f', function(k, a) return 1 end)");
+  EXPECT_EQ(DumpFunctions({(*codes)[0]}), redis) << "short enough that Redis does not compress it";
+  Result<std::vector<std::string>> two = ReadFunctions(DumpFunctions({"a", std::string(300, 'b')}));
+  ASSERT_TRUE(two.ok());
+  EXPECT_EQ(*two, (std::vector<std::string>{"a", std::string(300, 'b')}));
+  EXPECT_TRUE(ReadFunctions(DumpFunctions({}))->empty());
+  EXPECT_EQ(ReadFunctions(Writer::String("x")).status().message(), "given type is not a function");
+}
+
 }  // namespace
 }  // namespace quiver::rdb

@@ -1,4 +1,4 @@
-"""Functions: FUNCTION LOAD, LIST, DELETE, FLUSH, STATS and KILL, FCALL and
+"""Functions: FUNCTION LOAD, LIST, DELETE, FLUSH, STATS, KILL, DUMP and RESTORE, FCALL and
 FCALL_RO answer as redis-server 7 does, byte for byte in RESP2 and RESP3
 (the load-time sandbox, flags, errors with the function and line); the
 libraries survive a restart."""
@@ -147,3 +147,57 @@ def test_function_kill_stops_a_function_that_has_not_written(server):
             assert "NOTBUSY" in str(e)
     t.join(60)
     assert "Script killed by user" in str(out[0]) and "script: spin" in str(out[0])
+
+
+def test_function_dump_and_restore_answer_as_redis(server, reference):
+    reference.function_flush()
+    reference.function_load(LIB)
+    payload = reference.function_dump()  # one library: the same bytes on both
+    reference.function_flush()
+    other = lib("other", "redis.register_function('otherf', function() return 2 end)")
+    clash = lib("clash", "redis.register_function('myfunc', function() return 3 end)")
+    assert_same_replies(server, reference, [
+        ["FUNCTION", "FLUSH"], ["FUNCTION", "RESTORE", payload], ["FCALL", "myfunc", "0"],
+        ["FUNCTION", "LOAD", other],
+        ["FUNCTION", "RESTORE", payload, "REPLACE"], ["FCALL", "otherf", "0"],
+        ["FUNCTION", "RESTORE", payload, "FLUSH"], ["FCALL", "otherf", "0"],
+        ["FUNCTION", "RESTORE", payload, "BOGUS"], ["FUNCTION", "RESTORE", payload, "FLUSH", "x"],
+        ["FUNCTION", "RESTORE", b"garbage"], ["FUNCTION", "RESTORE", payload[:-1] + b"\x00"],
+        ["FUNCTION", "RESTORE"], ["FUNCTION", "DUMP", "x"], ["FUNCTION", "FLUSH"],
+        ["FUNCTION", "LOAD", clash], ["FUNCTION", "RESTORE", payload, "REPLACE"],
+        ["FUNCTION", "LIST"], ["FCALL", "myfunc", "0"],
+    ], 2)
+    # quiverd's payload (its strings not LZF-compressed, unlike Redis's)
+    # restores into redis-server.
+    r = server.client()
+    r.function_flush()
+    r.function_load(LIB)
+    r.function_load(other)
+    reference.function_flush()
+    reference.function_restore(r.function_dump())
+    assert reference.fcall("myfunc", 1, "k", "a") == [b"k", b"a", 1, 1]
+    assert reference.fcall("otherf", 0) == 2
+
+
+def test_restore_is_all_or_nothing_and_persists():
+    s = Quiverd("--durability", "sync")
+    try:
+        r = s.client()
+        r.function_load(LIB)
+        r.function_load(RO)
+        payload = r.function_dump()
+        r.function_flush()
+        r.function_load(lib("ro", "redis.register_function('mine', function() return 1 end)"))
+        with pytest.raises(redis.ResponseError, match="already exists"):
+            r.function_restore(payload)  # APPEND: 'ro' is taken
+        assert [e[1] for e in r.function_list()] == [b"ro"], "nothing of the payload stayed"
+        assert r.fcall("mine", 0) == 1
+        r.function_restore(payload, "REPLACE")
+        s.restart(kill=True)
+        r = s.client()
+        assert sorted(e[1] for e in r.function_list()) == [b"mylib", b"ro"]
+        assert r.fcall("myfunc", 1, "k", "a") == [b"k", b"a", 1, 1]
+        with pytest.raises(redis.ResponseError, match="Function not found"):
+            r.fcall("mine", 0)
+    finally:
+        s.stop()

@@ -145,6 +145,7 @@ struct ClientInfo {
   std::atomic<int64_t> omem{0};       // answers not yet read by the client
   std::atomic<int> db{0};
   std::atomic<int> proto{2};
+  std::atomic<int> sub{0}, psub{0}, ssub{0};  // channels, patterns, shard channels subscribed to
   std::atomic<bool> in_multi{false};
   std::atomic<int64_t> multi_count{-1};  // commands queued by MULTI; -1: not in MULTI
   std::atomic<int64_t> multi_mem{0};     // bytes they hold
@@ -153,6 +154,9 @@ struct ClientInfo {
 
   // One writer thread: a plain load and store, no locked instruction.
   static void Add(std::atomic<int64_t>& counter, int64_t n) {
+    counter.store(counter.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+  }
+  static void Add32(std::atomic<int>& counter, int n) {
     counter.store(counter.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
   }
 };
@@ -259,8 +263,9 @@ struct Session {
   uint64_t watch_flushes = 0;  // Shared::flushes when WATCH ran
   // Pub/Sub: the connection's end, and what it subscribed to.
   std::shared_ptr<Subscriber> subscriber;
-  std::set<std::string, std::less<>> channels, patterns;
-  size_t subscriptions() const { return channels.size() + patterns.size(); }
+  std::set<std::string, std::less<>> channels, patterns, shard_channels;
+  // Any subscription puts a RESP2 connection in the subscribed state.
+  size_t subscriptions() const { return channels.size() + patterns.size() + shard_channels.size(); }
   size_t subscription_bytes = 0;  // of their names
   // A connection subscribes to at most this many channels and patterns,
   // and bytes of their names (each PUBLISH matches every pattern).

@@ -21,14 +21,15 @@ void Drop(std::map<std::string, std::vector<std::shared_ptr<Subscriber>>, std::l
   if (it->second.empty()) by_name.erase(it);
 }
 
-// A message as a subscriber in `proto` receives it.
+// A message as a subscriber in `proto` receives it (kind: "message" or
+// "smessage"; "pmessage" with a pattern).
 std::string Message(int proto, std::string_view pattern, std::string_view channel,
-                    std::string_view message) {
+                    std::string_view message, std::string_view kind = "message") {
   std::string out;
   protocol::RespWriter w(&out);
   w.SetVersion(proto);
   w.Push(pattern.empty() ? 3 : 4);
-  w.Bulk(pattern.empty() ? "message" : "pmessage");
+  w.Bulk(pattern.empty() ? kind : "pmessage");
   if (!pattern.empty()) w.Bulk(pattern);
   w.Bulk(channel);
   w.Bulk(message);
@@ -37,20 +38,21 @@ std::string Message(int proto, std::string_view pattern, std::string_view channe
 
 }  // namespace
 
-bool PubSub::Subscribe(const std::shared_ptr<Subscriber>& s, std::string_view name, bool pattern) {
+bool PubSub::Subscribe(const std::shared_ptr<Subscriber>& s, std::string_view name, SubKind kind) {
   std::lock_guard lock(mu_);
-  auto& by_name = pattern ? patterns_ : channels_;
+  auto& by_name = MapOf(kind);
   auto it = by_name.find(name);
   if (it == by_name.end()) it = by_name.emplace(std::string(name), Subscribed{}).first;
   if (std::find(it->second.begin(), it->second.end(), s) != it->second.end()) return false;
   it->second.push_back(s);
-  Count(name, pattern, +1);
+  Count(name, kind, +1);
   return true;
 }
 
-void PubSub::Count(std::string_view name, bool pattern, int delta) {
+void PubSub::Count(std::string_view name, SubKind kind, int delta) {
   subscriptions_.fetch_add(delta, std::memory_order_relaxed);
-  if (pattern || name.starts_with(kFeatureChannelPrefix))
+  if (kind == SubKind::kPattern ||
+      (kind == SubKind::kChannel && name.starts_with(kFeatureChannelPrefix)))
     for_features_.fetch_add(delta, std::memory_order_relaxed);
 }
 
@@ -64,12 +66,29 @@ bool PubSub::Reaches(std::string_view channel) const {
 }
 
 bool PubSub::Unsubscribe(const std::shared_ptr<Subscriber>& s, std::string_view name,
-                         bool pattern) {
+                         SubKind kind) {
   std::lock_guard lock(mu_);
   bool found = false;
-  Drop(pattern ? patterns_ : channels_, s.get(), name, &found);
-  if (found) Count(name, pattern, -1);
+  Drop(MapOf(kind), s.get(), name, &found);
+  if (found) Count(name, kind, -1);
   return found;
+}
+
+int64_t PubSub::PublishShard(std::string_view channel, std::string_view message) {
+  Subscribed to;
+  {
+    std::lock_guard lock(mu_);
+    if (auto it = shards_.find(channel); it != shards_.end()) to = it->second;
+  }
+  std::string bytes[2];  // in RESP2 and RESP3, made once each
+  for (const auto& s : to) {
+    if (!s->deliver) continue;
+    const int proto = s->proto.load(std::memory_order_relaxed);
+    std::string& b = bytes[proto >= 3];
+    if (b.empty()) b = Message(proto, {}, channel, message, "smessage");
+    s->deliver(b);
+  }
+  return static_cast<int64_t>(to.size());
 }
 
 int64_t PubSub::Publish(std::string_view channel, std::string_view message) {
@@ -102,19 +121,20 @@ int64_t PubSub::Publish(std::string_view channel, std::string_view message) {
   return static_cast<int64_t>(to.size());
 }
 
-std::vector<std::string> PubSub::Channels(std::string_view pattern) const {
+std::vector<std::string> PubSub::Channels(std::string_view pattern, bool shard) const {
   std::lock_guard lock(mu_);
   std::vector<std::string> out;
-  for (const auto& [name, subscribers] : channels_) {
+  for (const auto& [name, subscribers] : shard ? shards_ : channels_) {
     if (pattern.empty() || GlobMatch(pattern, name)) out.push_back(name);
   }
   return out;
 }
 
-int64_t PubSub::Subscribers(std::string_view channel) const {
+int64_t PubSub::Subscribers(std::string_view channel, bool shard) const {
   std::lock_guard lock(mu_);
-  auto it = channels_.find(channel);
-  return it == channels_.end() ? 0 : static_cast<int64_t>(it->second.size());
+  const auto& by_name = shard ? shards_ : channels_;
+  auto it = by_name.find(channel);
+  return it == by_name.end() ? 0 : static_cast<int64_t>(it->second.size());
 }
 
 int64_t PubSub::Patterns() const {
@@ -130,15 +150,33 @@ const std::shared_ptr<Subscriber>& SubscriberOf(Session& s) {
   return s.subscriber;
 }
 
-void ReplySubscription(Context& ctx, std::string_view kind, const std::string* name) {
-  ctx.out.Push(3);
-  ctx.out.Bulk(kind);
-  name != nullptr ? ctx.out.Bulk(*name) : ctx.out.Null();
-  ctx.out.Integer(static_cast<int64_t>(ctx.session.subscriptions()));
+std::set<std::string, std::less<>>& NamesOf(Session& s, SubKind kind) {
+  return kind == SubKind::kPattern ? s.patterns
+         : kind == SubKind::kShard ? s.shard_channels
+                                   : s.channels;
 }
 
-// SUBSCRIBE and PSUBSCRIBE name [name ...]
-template <bool pattern>
+// CLIENT LIST's sub, psub and ssub.
+std::atomic<int>& CounterOf(ClientInfo& info, SubKind kind) {
+  return kind == SubKind::kPattern ? info.psub : kind == SubKind::kShard ? info.ssub : info.sub;
+}
+
+// A (un)subscription's confirmation: the count is of channels and
+// patterns, or of shard channels, as Redis counts them.
+void ReplySubscription(Context& ctx, SubKind kind, std::string_view what, const std::string* name) {
+  const Session& s = ctx.session;
+  ctx.out.Push(3);
+  ctx.out.Bulk(what);
+  name != nullptr ? ctx.out.Bulk(*name) : ctx.out.Null();
+  ctx.out.Integer(static_cast<int64_t>(
+      kind == SubKind::kShard ? s.shard_channels.size() : s.channels.size() + s.patterns.size()));
+}
+
+constexpr std::string_view kSubscribeNames[] = {"subscribe", "psubscribe", "ssubscribe"};
+constexpr std::string_view kUnsubscribeNames[] = {"unsubscribe", "punsubscribe", "sunsubscribe"};
+
+// SUBSCRIBE, PSUBSCRIBE and SSUBSCRIBE name [name ...]
+template <SubKind kind>
 void Subscribe(Context& ctx, Args args) {
   Session& s = ctx.session;
   size_t bytes = 0;
@@ -152,33 +190,35 @@ void Subscribe(Context& ctx, Args args) {
         " channels and patterns and " + std::to_string(Session::kMaxSubscriptionBytes >> 20) +
         " MB of names per connection)");
   }
-  auto& names = pattern ? s.patterns : s.channels;
+  auto& names = NamesOf(s, kind);
   for (std::string_view name : args.subspan(1)) {
     auto [it, fresh] = names.emplace(name);
     if (fresh) {
       s.subscription_bytes += name.size();
-      ctx.shared.pubsub.Subscribe(SubscriberOf(s), name, pattern);
+      ctx.shared.pubsub.Subscribe(SubscriberOf(s), name, kind);
+      if (s.info != nullptr) ClientInfo::Add32(CounterOf(*s.info, kind), 1);
     }
-    ReplySubscription(ctx, pattern ? "psubscribe" : "subscribe", &*it);
+    ReplySubscription(ctx, kind, kSubscribeNames[static_cast<int>(kind)], &*it);
   }
 }
 
-// UNSUBSCRIBE and PUNSUBSCRIBE [name ...]: without names, from all.
-template <bool pattern>
+// UNSUBSCRIBE, PUNSUBSCRIBE and SUNSUBSCRIBE [name ...]: without names, from all.
+template <SubKind kind>
 void Unsubscribe(Context& ctx, Args args) {
-  auto& names = pattern ? ctx.session.patterns : ctx.session.channels;
-  const std::string_view kind = pattern ? "punsubscribe" : "unsubscribe";
+  auto& names = NamesOf(ctx.session, kind);
+  const std::string_view what = kUnsubscribeNames[static_cast<int>(kind)];
   std::vector<std::string> which(args.begin() + 1, args.end());
   if (args.size() == 1) {
     which.assign(names.begin(), names.end());
-    if (which.empty()) return ReplySubscription(ctx, kind, nullptr);
+    if (which.empty()) return ReplySubscription(ctx, kind, what, nullptr);
   }
   for (const std::string& name : which) {
     if (names.erase(name) > 0) {
       ctx.session.subscription_bytes -= name.size();
-      ctx.shared.pubsub.Unsubscribe(ctx.session.subscriber, name, pattern);
+      ctx.shared.pubsub.Unsubscribe(ctx.session.subscriber, name, kind);
+      if (ctx.session.info != nullptr) ClientInfo::Add32(CounterOf(*ctx.session.info, kind), -1);
     }
-    ReplySubscription(ctx, kind, &name);
+    ReplySubscription(ctx, kind, what, &name);
   }
 }
 
@@ -186,28 +226,38 @@ void Publish(Context& ctx, Args args) {
   ctx.out.Integer(ctx.shared.pubsub.Publish(args[1], args[2]));
 }
 
+void SPublish(Context& ctx, Args args) {
+  ctx.out.Integer(ctx.shared.pubsub.PublishShard(args[1], args[2]));
+}
+
+// PUBSUB CHANNELS and SHARDCHANNELS [pattern]
+void ReplyChannels(Context& ctx, Args args, bool shard) {
+  if (args.size() > 3) {
+    return ctx.out.Error("ERR unknown subcommand or wrong number of arguments for '" +
+                         std::string(args[1].substr(0, 128)) + "'. Try PUBSUB HELP.");
+  }
+  const std::vector<std::string> channels =
+      ctx.shared.pubsub.Channels(args.size() == 3 ? args[2] : std::string_view(), shard);
+  ctx.out.Array(channels.size());
+  for (const std::string& c : channels)
+    ctx.out.Bulk(c);
+}
+
+// PUBSUB NUMSUB and SHARDNUMSUB [channel ...]
+void ReplyNumSub(Context& ctx, Args args, bool shard) {
+  ctx.out.Array(2 * (args.size() - 2));  // Redis 7.0: an array, in RESP3 too
+  for (std::string_view channel : args.subspan(2)) {
+    ctx.out.Bulk(channel);
+    ctx.out.Integer(ctx.shared.pubsub.Subscribers(channel, shard));
+  }
+}
+
 void PubSubCommand(Context& ctx, Args args) {
   const std::string_view sub = args[1];
-  if (EqualsNoCase(sub, "channels")) {
-    if (args.size() > 3) {
-      return ctx.out.Error("ERR unknown subcommand or wrong number of arguments for '" +
-                           std::string(sub.substr(0, 128)) + "'. Try PUBSUB HELP.");
-    }
-    const std::vector<std::string> channels =
-        ctx.shared.pubsub.Channels(args.size() == 3 ? args[2] : std::string_view());
-    ctx.out.Array(channels.size());
-    for (const std::string& c : channels)
-      ctx.out.Bulk(c);
-    return;
-  }
-  if (EqualsNoCase(sub, "numsub")) {
-    ctx.out.Array(2 * (args.size() - 2));
-    for (std::string_view channel : args.subspan(2)) {
-      ctx.out.Bulk(channel);
-      ctx.out.Integer(ctx.shared.pubsub.Subscribers(channel));
-    }
-    return;
-  }
+  if (EqualsNoCase(sub, "channels")) return ReplyChannels(ctx, args, false);
+  if (EqualsNoCase(sub, "shardchannels")) return ReplyChannels(ctx, args, true);
+  if (EqualsNoCase(sub, "numsub")) return ReplyNumSub(ctx, args, false);
+  if (EqualsNoCase(sub, "shardnumsub")) return ReplyNumSub(ctx, args, true);
   if (EqualsNoCase(sub, "numpat")) {
     if (args.size() != 2) return ReplyWrongArity(ctx, "pubsub|numpat");
     return ctx.out.Integer(ctx.shared.pubsub.Patterns());
@@ -223,6 +273,10 @@ void PubSubCommand(Context& ctx, Args args) {
         "NUMSUB [<channel> ...]",
         "    Return the number of subscribers for the specified channels, excluding",
         "    pattern subscriptions(default: no channels).",
+        "SHARDCHANNELS [<pattern>]",
+        "    Return the currently active shard level channels matching a <pattern> (default: '*').",
+        "SHARDNUMSUB [<shardchannel> ...]",
+        "    Return the number of subscribers for the specified shard level channel(s)",
         "HELP",
         "    Prints this help."};
     return ReplyHelp(ctx, kLines);
@@ -234,26 +288,33 @@ constexpr uint32_t kSub = kSubscribed | kStale | kNoScript;
 
 const Command kCommands[] = {
     {"subscribe", -2, kSub, 0, 0, 0, "pubsub", "Listens for messages published to channels.",
-     Subscribe<false>},
+     Subscribe<SubKind::kChannel>},
     {"psubscribe", -2, kSub, 0, 0, 0, "pubsub",
-     "Listens for messages published to channels that match patterns.", Subscribe<true>},
+     "Listens for messages published to channels that match patterns.",
+     Subscribe<SubKind::kPattern>},
+    {"ssubscribe", -2, kSub, 0, 0, 0, "pubsub", "Listens for messages published to shard channels.",
+     Subscribe<SubKind::kShard>},
     {"unsubscribe", -1, kSub, 0, 0, 0, "pubsub", "Stops listening to channels.",
-     Unsubscribe<false>},
+     Unsubscribe<SubKind::kChannel>},
     {"punsubscribe", -1, kSub, 0, 0, 0, "pubsub", "Stops listening to channel patterns.",
-     Unsubscribe<true>},
+     Unsubscribe<SubKind::kPattern>},
+    {"sunsubscribe", -1, kSub, 0, 0, 0, "pubsub", "Stops listening to shard channels.",
+     Unsubscribe<SubKind::kShard>},
     {"publish", 3, kFast | kStale, 0, 0, 0, "pubsub", "Posts a message to a channel.", Publish},
+    {"spublish", 3, kFast | kStale, 0, 0, 0, "pubsub", "Posts a message to a shard channel.",
+     SPublish},
     {"pubsub", -2, kStale, 0, 0, 0, "pubsub", "Channels, subscribers and patterns.", PubSubCommand},
 };
 
 }  // namespace
 
 void UnsubscribeAll(Shared& shared, Session& session) {
-  for (const std::string& c : session.channels)
-    shared.pubsub.Unsubscribe(session.subscriber, c, false);
-  for (const std::string& p : session.patterns)
-    shared.pubsub.Unsubscribe(session.subscriber, p, true);
-  session.channels.clear();
-  session.patterns.clear();
+  for (const SubKind kind : {SubKind::kChannel, SubKind::kPattern, SubKind::kShard}) {
+    for (const std::string& name : NamesOf(session, kind))
+      shared.pubsub.Unsubscribe(session.subscriber, name, kind);
+    NamesOf(session, kind).clear();
+    if (session.info != nullptr) CounterOf(*session.info, kind).store(0, std::memory_order_relaxed);
+  }
   session.subscription_bytes = 0;
 }
 

@@ -1,5 +1,7 @@
-// Pub/Sub: SUBSCRIBE, PSUBSCRIBE, UNSUBSCRIBE, PUNSUBSCRIBE, PUBLISH and
-// PUBSUB, with Redis 7.0's replies. Each connection has one Subscriber,
+// Pub/Sub: SUBSCRIBE, PSUBSCRIBE, UNSUBSCRIBE, PUNSUBSCRIBE, PUBLISH,
+// their sharded forms SSUBSCRIBE, SUNSUBSCRIBE and SPUBLISH (shard
+// channels: a namespace of their own, without patterns) and PUBSUB, with
+// Redis 7.0's replies. Each connection has one Subscriber,
 // which the registry holds for every channel and pattern it subscribed to;
 // PUBLISH, on the publisher's thread, formats the message once per
 // protocol and hands the bytes to each subscriber's connection, which
@@ -30,20 +32,25 @@ struct Subscriber {
   std::function<void(std::string bytes)> deliver;
 };
 
+// What a subscription names.
+enum class SubKind { kChannel, kPattern, kShard };
+
 class PubSub {
  public:
-  // Subscribes s to a channel (pattern: to a pattern); false if it was.
-  bool Subscribe(const std::shared_ptr<Subscriber>& s, std::string_view name, bool pattern);
+  // Subscribes s to a channel, a pattern or a shard channel; false if it was.
+  bool Subscribe(const std::shared_ptr<Subscriber>& s, std::string_view name, SubKind kind);
   // Ends s's subscription; false if there was none.
-  bool Unsubscribe(const std::shared_ptr<Subscriber>& s, std::string_view name, bool pattern);
+  bool Unsubscribe(const std::shared_ptr<Subscriber>& s, std::string_view name, SubKind kind);
   // Sends a message to every subscriber of the channel and of every
   // pattern it matches; returns how many it was sent to.
   int64_t Publish(std::string_view channel, std::string_view message);
+  // SPUBLISH: to the subscribers of the shard channel ("smessage").
+  int64_t PublishShard(std::string_view channel, std::string_view message);
 
-  // PUBSUB's: the channels with subscribers (matching a pattern, if one is
-  // given), subscribers of a channel, patterns subscribed to.
-  std::vector<std::string> Channels(std::string_view pattern) const;
-  int64_t Subscribers(std::string_view channel) const;
+  // PUBSUB's: the channels (shard channels) with subscribers, matching a
+  // pattern if one is given; subscribers of one; patterns subscribed to.
+  std::vector<std::string> Channels(std::string_view pattern, bool shard = false) const;
+  int64_t Subscribers(std::string_view channel, bool shard = false) const;
   int64_t Patterns() const;
 
   // Whether any connection subscribes to anything; a relaxed load.
@@ -59,9 +66,13 @@ class PubSub {
   mutable std::mutex mu_;
   std::map<std::string, Subscribed, std::less<>> channels_;  // guarded by mu_
   std::map<std::string, Subscribed, std::less<>> patterns_;  // guarded by mu_
+  std::map<std::string, Subscribed, std::less<>> shards_;    // guarded by mu_
   // Subscriptions in all, and those AnyForFeatures counts (written under mu_).
   std::atomic<int64_t> subscriptions_{0}, for_features_{0};
-  void Count(std::string_view name, bool pattern, int delta);
+  void Count(std::string_view name, SubKind kind, int delta);
+  std::map<std::string, Subscribed, std::less<>>& MapOf(SubKind kind) {
+    return kind == SubKind::kPattern ? patterns_ : kind == SubKind::kShard ? shards_ : channels_;
+  }
 };
 
 }  // namespace quiver::resp

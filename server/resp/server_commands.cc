@@ -33,8 +33,10 @@ std::string ClientLine(const ClientInfo& c, int64_t now_ms) {
          " idle=" + std::to_string(last > 0 ? (now_ms - last) / 1000 : 0) +
          " flags=" + (multi ? "x" : "N") +
          " db=" + std::to_string(c.db.load(std::memory_order_relaxed)) +
-         " sub=0 psub=0 ssub=0 multi=" +
-         std::to_string(c.multi_count.load(std::memory_order_relaxed)) +
+         " sub=" + std::to_string(c.sub.load(std::memory_order_relaxed)) +
+         " psub=" + std::to_string(c.psub.load(std::memory_order_relaxed)) +
+         " ssub=" + std::to_string(c.ssub.load(std::memory_order_relaxed)) +
+         " multi=" + std::to_string(c.multi_count.load(std::memory_order_relaxed)) +
          " qbuf=" + std::to_string(c.qbuf.load(std::memory_order_relaxed)) +
          " qbuf-free=" + std::to_string(c.qbuf_free.load(std::memory_order_relaxed)) +
          " argv-mem=0 multi-mem=" + std::to_string(c.multi_mem.load(std::memory_order_relaxed)) +

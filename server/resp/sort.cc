@@ -210,7 +210,7 @@ void Store(Context& ctx, std::string_view dst, const std::vector<std::optional<s
   std::vector<std::string_view> views;
   views.reserve(out.size());
   for (const auto& v : out)
-    views.push_back(v ? std::string_view(*v) : std::string_view());
+    views.push_back(v ? std::string_view(*v) : std::string_view(""));  // nil: an empty string
   const bool existed = ctx.ks.Find(ctx.db(), dst) != nullptr;
   Status st = StoreRecord(ctx, dst, views.empty(),
                           [&] { return NewListRecord(ctx, dst, views, kNeverExpires); });

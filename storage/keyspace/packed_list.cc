@@ -45,7 +45,7 @@ char* WriteItem(std::string_view item, char* p) {
   const size_t size = PutVarint(item.size(), varint);
   std::memcpy(p, varint, size);
   p += size;
-  std::memcpy(p, item.data(), item.size());
+  if (!item.empty()) std::memcpy(p, item.data(), item.size());  // an empty view may be null
   p += item.size();
   for (size_t i = size; i > 0; --i)
     *p++ = varint[i - 1];

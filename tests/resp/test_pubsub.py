@@ -1,5 +1,5 @@
 """Pub/Sub (issue 27): SUBSCRIBE, PSUBSCRIBE, UNSUBSCRIBE, PUNSUBSCRIBE,
-PUBLISH, PUBSUB. Two connections (a subscriber and a publisher) run the same
+PUBLISH, their sharded forms (SSUBSCRIBE, SUNSUBSCRIBE, SPUBLISH), PUBSUB. Two connections (a subscriber and a publisher) run the same
 steps on quiverd and on redis-server, and every reply and every message
 must be byte-identical, in RESP2 (a subscribed connection takes only
 subscription commands and PING) and RESP3 (messages are pushes between
@@ -32,6 +32,17 @@ SCENARIOS = [
      (1, ["PUBSUB"]), (1, ["PUBSUB", "FOO"]), (1, ["PUBSUB", "CHANNELS", "a", "b"]),
      (1, ["PUBSUB", "NUMPAT", "x"]), (1, ["PUBLISH", "c"]), (0, ["SUBSCRIBE"]),
      (1, ["PUBSUB", "NUMSUB"])],
+    # Shard channels: their own namespace, counts and message type.
+    [(0, ["SSUBSCRIBE", "orders", "users"]), (READ, 0), (0, ["SUBSCRIBE", "orders"]),
+     (0, ["SSUBSCRIBE", "orders"]), (1, ["SPUBLISH", "orders", "o1"]), (READ, 0),
+     (1, ["PUBLISH", "orders", "p1"]), (READ, 0), (1, ["SPUBLISH", "none", "x"]),
+     (1, ["PUBSUB", "SHARDCHANNELS", "o*"]), (1, ["PUBSUB", "SHARDCHANNELS", "u*"]),
+     (1, ["PUBSUB", "SHARDNUMSUB", "orders", "none"]), (1, ["PUBSUB", "NUMSUB", "orders", "users"]),
+     (1, ["PUBSUB", "CHANNELS"]), (0, ["GET", "k"]), (0, ["SUNSUBSCRIBE", "orders"]),
+     (1, ["SPUBLISH", "orders", "o2"]), (1, ["SPUBLISH", "users", "u1"]), (READ, 0),
+     (0, ["SUNSUBSCRIBE"]), (0, ["SUNSUBSCRIBE"]), (0, ["UNSUBSCRIBE"]), (0, ["GET", "k"]),
+     (1, ["SPUBLISH", "a"]), (1, ["COMMAND", "GETKEYS", "SPUBLISH", "ch", "m"]),
+     (1, ["COMMAND", "GETKEYS", "SSUBSCRIBE", "a", "b"]), (1, ["PUBSUB", "HELP"])],
 ]
 
 
@@ -136,3 +147,20 @@ def test_a_subscriber_that_never_reads_is_disconnected_at_the_pubsub_limit(serve
     assert sent > 32
     assert r.ping()
     lazy.close()
+
+
+def test_client_list_counts_subscriptions(server):
+    c = server.client()
+    p = c.pubsub()
+    p.subscribe("a", "b")
+    p.psubscribe("x*")
+    p.execute_command("SSUBSCRIBE", "s1", "s2", "s3")
+    for _ in range(6):
+        assert p.get_message(timeout=10) is not None
+    mine = [e for e in c.client_list() if e["cmd"] == "ssubscribe"]
+    assert len(mine) == 1 and (mine[0]["sub"], mine[0]["psub"], mine[0]["ssub"]) == ("2", "1", "3")
+    p.unsubscribe("a")
+    assert p.get_message(timeout=10)["type"] == "unsubscribe"
+    mine = [e for e in c.client_list() if e["cmd"] == "unsubscribe"]
+    assert mine[0]["sub"] == "1"
+    p.close()

@@ -8,7 +8,10 @@
 # 200,000 requests last a fraction of a second and measure mostly the
 # connection set-up.
 # Mode "cpu" measures each server's CPU time per request instead (pinned,
-# -P 16): the per-core cost, steadier than throughput on a shared VM.
+# -P 16): the per-core cost, steadier than throughput on a shared VM. The
+# test "evalsha" (cpu mode only) runs EVALSHA of a one-SET script.
+# redis-benchmark's whole default set, per core:
+#   MODES=cpu bench/resp_bench.sh -t ping_inline,ping_mbulk,set,get,incr,lpush,rpush,lpop,rpop,sadd,hset,spop,zadd,zpopmin,lrange_100,lrange_300,lrange_500,lrange_600,mset,evalsha
 # Mode "durable" compares writes kept on disk, unpinned: Redis with
 # appendonly yes, appendfsync always against quiverd --durability sync,
 # then appendfsync everysec against --durability async.
@@ -71,8 +74,15 @@ cpu_per_request() {
     for target in "$redis_port:$redis_pid" "$quiver_port:$qpid"; do
       local before after
       before=$(cpu_ticks "${target#*:}")
-      taskset -c 1 redis-benchmark -p "${target%%:*}" -c 50 -n "$pipelined_requests" -P 16 \
-        -r 100000 -t "$t" -q >/dev/null
+      if [ "$t" = evalsha ]; then  # a small script, loaded on both servers first
+        local sha
+        sha=$(redis-cli -p "${target%%:*}" script load "return redis.call('set', KEYS[1], 'v')")
+        taskset -c 1 redis-benchmark -p "${target%%:*}" -c 50 -n "$pipelined_requests" -P 16 \
+          -r 100000 -q EVALSHA "$sha" 1 key:__rand_int__ >/dev/null
+      else
+        taskset -c 1 redis-benchmark -p "${target%%:*}" -c 50 -n "$pipelined_requests" -P 16 \
+          -r 100000 -t "$t" -q >/dev/null
+      fi
       after=$(cpu_ticks "${target#*:}")
       line="$line $(((after - before) * tick_ns / pipelined_requests))"
     done

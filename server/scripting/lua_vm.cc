@@ -49,6 +49,9 @@ void* LuaVm::Allocate(void* self, void* p, size_t old_size, size_t new_size) {
 }
 
 constexpr int kHookPeriod = 10'000;  // instructions between checks
+// The garbage collector takes kGcPeriod steps every kGcPeriod scripts, as
+// Redis does: a step after each script cost more CPU than most scripts.
+constexpr int kGcPeriod = 50;
 
 void LuaVm::Hook(lua_State* lua, lua_Debug*) {
   lua_getfield(lua, LUA_REGISTRYINDEX, "quiver.vm");
@@ -257,7 +260,10 @@ void LuaVm::Invoke(int nargs, std::string_view name, ScriptHost& host, protocol:
   }
   lua_settop(lua, 0);
   host_ = nullptr;
-  lua_gc(lua, LUA_GCSTEP, 1);
+  if (++calls_since_gc_ == kGcPeriod) {
+    lua_gc(lua, LUA_GCSTEP, kGcPeriod);
+    calls_since_gc_ = 0;
+  }
 }
 
 void LuaVm::WriteError(std::string_view name, protocol::RespWriter& out) {

@@ -142,6 +142,7 @@ class LuaVm {
   Options options_;
   lua_State* lua_ = nullptr;
   size_t memory_ = 0;                               // bytes the state holds
+  int calls_since_gc_ = 0;                          // scripts run since the last GC step
   int64_t instructions_ = 0;                        // of the running script, in hook periods
   std::map<std::string, bool, std::less<>> names_;  // sha -> pinned
   std::deque<std::string> evictable_;               // EVAL's, oldest first

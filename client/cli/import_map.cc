@@ -37,15 +37,24 @@ Result<KeyPattern> KeyPattern::Parse(std::string_view text) {
   return p;
 }
 
-bool KeyPattern::MatchFrom(size_t part, std::string_view rest, Values* values) const {
+bool KeyPattern::MatchFrom(size_t part, std::string_view rest, Values* values, int* steps) const {
   if (part == parts_.size()) return rest.empty();
+  if (--*steps < 0) return false;
   const Part& p = parts_[part];
   if (!p.placeholder) {
     return rest.substr(0, p.text.size()) == p.text &&
-           MatchFrom(part + 1, rest.substr(p.text.size()), values);
+           MatchFrom(part + 1, rest.substr(p.text.size()), values, steps);
   }
-  for (size_t n = 1; n <= rest.size(); ++n) {  // the shortest value that lets the rest match
-    if (MatchFrom(part + 1, rest.substr(n), values)) {
+  if (part + 1 == parts_.size()) {  // the last part: the rest
+    if (rest.empty()) return false;
+    (*values)[p.text] = std::string(rest);
+    return true;
+  }
+  // The shortest value after which the rest matches: it ends where the
+  // next part, a literal (placeholders never follow each other), starts.
+  const std::string& next = parts_[part + 1].text;
+  for (size_t n = rest.find(next, 1); n != std::string_view::npos; n = rest.find(next, n + 1)) {
+    if (MatchFrom(part + 1, rest.substr(n), values, steps)) {
       (*values)[p.text] = std::string(rest.substr(0, n));
       return true;
     }
@@ -55,7 +64,8 @@ bool KeyPattern::MatchFrom(size_t part, std::string_view rest, Values* values) c
 
 bool KeyPattern::Match(std::string_view key, Values* values) const {
   values->clear();
-  return MatchFrom(0, key, values);
+  int steps = kMaxMatchSteps;
+  return MatchFrom(0, key, values, &steps);
 }
 
 std::string KeyPattern::Format(const Values& values) const {

@@ -5,7 +5,10 @@
 // ABSTTL), so a key keeps its exact expiry. Keys that cannot be copied
 // (a stream, a key already in quiverd without --replace) are counted by
 // reason; the others go on.
+#include <algorithm>
+#include <charconv>
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <functional>
 #include <iostream>
@@ -48,14 +51,24 @@ std::map<std::string, std::string> InfoFields(const std::string& text) {
   return fields;
 }
 
+// The number at the front of text ("7" of "7.0.15", "12" of "12,expires=0"),
+// or -1: what a server's INFO says is not trusted to be well formed.
+int64_t LeadingNumber(std::string_view text) {
+  int64_t n = -1;
+  std::from_chars(text.data(), text.data() + text.size(), n);
+  return n;
+}
+
 // The source's databases with keys ("db3" -> its key count).
 Result<std::vector<std::pair<int, int64_t>>> Databases(RespClient& src, int only) {
   QUIVER_ASSIGN_OR_RETURN(Reply info, Expect(src, {"INFO", "keyspace"}));
   std::vector<std::pair<int, int64_t>> dbs;
   for (const auto& [name, value] : InfoFields(info.text)) {
     if (name.rfind("db", 0) != 0 || value.rfind("keys=", 0) != 0) continue;
-    const int db = std::stoi(name.substr(2));
-    if (only < 0 || db == only) dbs.emplace_back(db, std::stoll(value.substr(5)));
+    const int64_t db = LeadingNumber(std::string_view(name).substr(2));
+    if (db < 0 || db > INT32_MAX) continue;
+    const int64_t keys = std::max<int64_t>(LeadingNumber(std::string_view(value).substr(5)), 0);
+    if (only < 0 || db == only) dbs.emplace_back(static_cast<int>(db), keys);
   }
   return dbs;
 }
@@ -64,7 +77,7 @@ Result<std::vector<std::pair<int, int64_t>>> Databases(RespClient& src, int only
 Result<bool> HasExpireTime(RespClient& src) {
   QUIVER_ASSIGN_OR_RETURN(Reply info, Expect(src, {"INFO", "server"}));
   const std::string version = InfoFields(info.text)["redis_version"];
-  return !version.empty() && std::stoi(version) >= 7;
+  return LeadingNumber(version) >= 7;
 }
 
 struct Batch {
@@ -152,11 +165,13 @@ Result<RespClient::Options> SourceOptions(const ImportRedisArgs& args) {
   RespClient::Options o;
   const size_t colon = args.source.rfind(':');
   o.host = args.source.substr(0, colon);
-  try {
-    o.port = colon == std::string::npos ? 6379 : std::stoi(args.source.substr(colon + 1));
-  } catch (const std::exception&) {
+  const int64_t port = colon == std::string::npos
+                           ? 6379
+                           : LeadingNumber(std::string_view(args.source).substr(colon + 1));
+  if (port <= 0 || port > 65535) {
     return Status::InvalidArgument("the source is HOST:PORT, not '" + args.source + "'");
   }
+  o.port = static_cast<int>(port);
   o.user = args.source_user;
   o.password = args.source_password;
   return o;

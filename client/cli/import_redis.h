@@ -32,8 +32,11 @@ class KeyPattern {
  public:
   using Values = std::map<std::string, std::string, std::less<>>;
   static Result<KeyPattern> Parse(std::string_view text);
-  // The placeholders' values (each non-empty) if key matches.
+  // The placeholders' values (each non-empty) if key matches. A key whose
+  // match would take more than kMaxMatchSteps tries (a long key full of
+  // the pattern's separators) does not match.
   bool Match(std::string_view key, Values* values) const;
+  static constexpr int kMaxMatchSteps = 10'000;
   // The key with every placeholder replaced by its value.
   std::string Format(const Values& values) const;
   bool Has(std::string_view name) const;
@@ -43,7 +46,7 @@ class KeyPattern {
     bool placeholder;
     std::string text;  // the literal, or the placeholder's name
   };
-  bool MatchFrom(size_t part, std::string_view rest, Values* values) const;
+  bool MatchFrom(size_t part, std::string_view rest, Values* values, int* steps) const;
   std::vector<Part> parts_;
 };
 

@@ -43,10 +43,9 @@ struct Value {
 // Writes one value as a DUMP payload. For a string, use String().
 class Writer {
  public:
-  // count: the items of a list or set, the members of a sorted set, the
-  // fields of a hash; the calls to Add must give exactly that many.
-  // REQUIRES: type != Type::kString.
-  Writer(Type type, size_t count);
+  // The value's items are counted as they are added. REQUIRES: type !=
+  // Type::kString.
+  explicit Writer(Type type);
   // A list item, a set member, or a hash field then its value.
   void Add(std::string_view item);
   // A sorted set member.
@@ -56,7 +55,9 @@ class Writer {
   static std::string String(std::string_view value);
 
  private:
-  std::string out_;
+  Type type_;
+  size_t added_ = 0;
+  std::string out_;  // the items, written behind the type and count by Finish
 };
 
 // Decodes a DUMP payload into a value of at most max_bytes (its strings'

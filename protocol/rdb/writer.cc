@@ -58,23 +58,25 @@ std::string Footer(std::string out) {
 
 }  // namespace
 
-Writer::Writer(Type type, size_t count) {
-  static constexpr uint8_t kTypes[] = {kString, kList, kSet, kZSet2, kHash};
-  out_.push_back(static_cast<char>(kTypes[static_cast<int>(type)]));
-  AppendLength(count, &out_);
-}
+Writer::Writer(Type type) : type_(type) {}
 
 void Writer::Add(std::string_view item) {
   AppendString(item, &out_);
+  ++added_;
 }
 
 void Writer::Add(std::string_view member, double score) {
   AppendString(member, &out_);
   out_.append(reinterpret_cast<const char*>(&score), sizeof score);
+  ++added_;
 }
 
 std::string Writer::Finish() && {
-  return Footer(std::move(out_));
+  static constexpr uint8_t kTypes[] = {kString, kList, kSet, kZSet2, kHash};
+  std::string out(1, static_cast<char>(kTypes[static_cast<int>(type_)]));
+  AppendLength(type_ == Type::kHash ? added_ / 2 : added_, &out);  // a hash's fields
+  out.append(out_);
+  return Footer(std::move(out));
 }
 
 std::string DumpFunctions(const std::vector<std::string_view>& codes) {

@@ -96,6 +96,9 @@ int64_t LastKey(const Command& cmd, size_t argc);
 // Calls fn with each position, in that order, allocating nothing (it runs
 // for every write).
 void ForEachKey(const Command& cmd, Args args, FunctionRef<void(size_t)> fn);
+// Whether the count at numkeys_at is a number from 1 to the words after
+// it (true for a command without one).
+bool KeyCountValid(const Command& cmd, Args args);
 // Every command, for COMMAND, COMMAND COUNT, COMMAND INFO, sorted by name.
 std::span<const Command* const> AllCommands();
 // The command's place in AllCommands() (its id in RequestMetrics);

@@ -282,12 +282,18 @@ void ForEachKey(const Command& cmd, Args args, FunctionRef<void(size_t)> fn) {
     fn(static_cast<size_t>(i));
   const auto at = static_cast<size_t>(cmd.numkeys_at);
   int64_t n = 0;
-  if (at != 0 && at < args.size() && ParseInt64(args[at], &n) && n > 0 &&
-      n <= static_cast<int64_t>(args.size() - at - 1)) {
+  if (at != 0 && KeyCountValid(cmd, args) && ParseInt64(args[at], &n)) {
     for (size_t i = at + 1; i <= at + static_cast<size_t>(n); ++i)
       fn(i);
   }
   if (cmd.more_keys != nullptr) cmd.more_keys(args, fn);
+}
+
+bool KeyCountValid(const Command& cmd, Args args) {
+  const auto at = static_cast<size_t>(cmd.numkeys_at);
+  int64_t n = 0;
+  return at == 0 || (at < args.size() && ParseInt64(args[at], &n) && n > 0 &&
+                     n <= static_cast<int64_t>(args.size() - at - 1));
 }
 
 void Run(Context& ctx, const Command& cmd, Args args, bool gate) {

@@ -19,67 +19,28 @@ namespace {
 // The most a restored value may take when no memory limit is set.
 constexpr size_t kMaxRestoreBytes = size_t{4} << 30;
 
-std::string DumpList(const Record& r) {
-  ListBox& box = ListBox::Of(r);
-  std::lock_guard lock(box.mu());
-  rdb::Writer w(rdb::Type::kList, box.size());
-  box.items().ForEach(0, box.size(), false, [&](size_t, std::string_view item) {
-    w.Add(item);
-    return true;
-  });
-  return std::move(w).Finish();
-}
-
-Result<std::string> DumpSet(Context& ctx, std::string_view key) {
-  SetRead read;
-  QUIVER_RETURN_IF_ERROR(FindSet(ctx, key, &read));
-  const Members& members = read.members();
-  rdb::Writer w(rdb::Type::kSet, members.size());
-  for (std::string_view m : members)
-    w.Add(m);
-  return std::move(w).Finish();
-}
-
-Result<std::string> DumpHash(Context& ctx, std::string_view key) {
-  HashRead read;
-  QUIVER_RETURN_IF_ERROR(FindHash(ctx, key, &read));
-  const Items& items = read.items();
-  rdb::Writer w(rdb::Type::kHash, items.size() / 2);
-  for (std::string_view item : items)
-    w.Add(item);
-  return std::move(w).Finish();
-}
-
-Result<std::string> DumpZSet(Context& ctx, std::string_view key) {
-  ZSetRead read;
-  QUIVER_RETURN_IF_ERROR(FindZSet(ctx, key, &read));
-  const ZItems& items = read.items();
-  rdb::Writer w(rdb::Type::kZSet, items.size());
-  items.ForRange(0, items.size(), false, [&](const ZItem& item) {
-    w.Add(item.member, item.score);
-    return true;
-  });
-  return std::move(w).Finish();
-}
-
 // The payload of the value r holds (the live record of key).
 Result<std::string> DumpValue(Context& ctx, std::string_view key, const Record& r) {
-  switch (r.kind) {
-    case RecordKind::kString:
-      ctx.Looked(true, key);
-      return rdb::Writer::String(ValueOf(&r));
-    case RecordKind::kList:
-      ctx.Looked(true, key);
-      return DumpList(r);
-    case RecordKind::kSet:
-      return DumpSet(ctx, key);
-    case RecordKind::kHash:
-      return DumpHash(ctx, key);
-    case RecordKind::kZSet:
-      return DumpZSet(ctx, key);
-    default:
-      return Status::Internal("a plain key holds a feature row");
+  if (r.kind == RecordKind::kString) {
+    ctx.Looked(true, key);
+    return rdb::Writer::String(ValueOf(&r));
   }
+  if (r.kind == RecordKind::kHash) {
+    HashRead read;
+    QUIVER_RETURN_IF_ERROR(FindHash(ctx, key, &read));
+    rdb::Writer w(rdb::Type::kHash);
+    for (std::string_view item : read.items())
+      w.Add(item);
+    return std::move(w).Finish();
+  }
+  const rdb::Type type = r.kind == RecordKind::kList  ? rdb::Type::kList
+                         : r.kind == RecordKind::kSet ? rdb::Type::kSet
+                                                      : rdb::Type::kZSet;
+  rdb::Writer w(type);
+  QUIVER_RETURN_IF_ERROR(ForEachElement(ctx, key, r, [&](std::string_view e, double score) {
+    type == rdb::Type::kZSet ? w.Add(e, score) : w.Add(e);
+  }));
+  return std::move(w).Finish();
 }
 
 void Dump(Context& ctx, Args args) {

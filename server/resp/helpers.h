@@ -67,6 +67,13 @@ void NotifyStored(Context& ctx, uint32_t cls, std::string_view event, std::strin
 // deletes the key instead. build may run more than once.
 Status StoreRecord(Context& ctx, std::string_view key, bool empty, FunctionRef<Record*()> build);
 
+// Calls fn with each element of the list, set or sorted set r holds (the
+// live record of key), with its score (0 but in a sorted set), in the
+// value's order: a list's, a sorted set's, a set's own. Counts a keyspace
+// hit; WRONGTYPE for another kind. A box stays locked while fn runs.
+Status ForEachElement(Context& ctx, std::string_view key, const Record& r,
+                      FunctionRef<void(std::string_view, double)> fn);
+
 // A new record of key holding a list of these items (at least one),
 // expiring at expire_at_ms; nullptr if out of memory. For StoreRecord.
 Record* NewListRecord(Context& ctx, std::string_view key, std::span<const std::string_view> items,

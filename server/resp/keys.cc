@@ -9,6 +9,8 @@
 #include "server/cluster/slots.h"
 #include "server/resp/arguments.h"
 #include "server/resp/helpers.h"
+#include "server/resp/set_access.h"
+#include "server/resp/zset_access.h"
 
 namespace quiver::resp {
 
@@ -122,6 +124,36 @@ Status StoreRecord(Context& ctx, std::string_view key, bool empty, FunctionRef<R
         return Change{Change::kPut, r};
       });
   return done.status();
+}
+
+Status ForEachElement(Context& ctx, std::string_view key, const Record& r,
+                      FunctionRef<void(std::string_view, double)> fn) {
+  if (r.kind == RecordKind::kList) {
+    ctx.Looked(true, key);
+    ListBox& box = ListBox::Of(r);
+    std::lock_guard lock(box.mu());
+    box.items().ForEach(0, box.size(), false, [&](size_t, std::string_view item) {
+      fn(item, 0);
+      return true;
+    });
+    return Status::Ok();
+  }
+  if (r.kind == RecordKind::kSet) {
+    SetRead read;
+    QUIVER_RETURN_IF_ERROR(FindSet(ctx, key, &read));
+    for (std::string_view m : read.members())
+      fn(m, 0);
+    return Status::Ok();
+  }
+  if (r.kind != RecordKind::kZSet) return WrongType();
+  ZSetRead read;
+  QUIVER_RETURN_IF_ERROR(FindZSet(ctx, key, &read));
+  const ZItems& items = read.items();
+  items.ForRange(0, items.size(), false, [&](const ZItem& item) {
+    fn(item.member, item.score);
+    return true;
+  });
+  return Status::Ok();
 }
 
 namespace {

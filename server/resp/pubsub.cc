@@ -11,6 +11,9 @@ namespace quiver::resp {
 
 namespace {
 
+// (subscriber, the pattern it matched: empty for a channel's subscriber).
+using Recipients = std::vector<std::pair<std::shared_ptr<Subscriber>, std::string>>;
+
 void Drop(std::map<std::string, std::vector<std::shared_ptr<Subscriber>>, std::less<>>& by_name,
           const Subscriber* s, std::string_view name, bool* found) {
   auto it = by_name.find(name);
@@ -34,6 +37,25 @@ std::string Message(int proto, std::string_view pattern, std::string_view channe
   w.Bulk(channel);
   w.Bulk(message);
   return out;
+}
+
+// Hands the message to each recipient, after the registry's lock: a
+// channel's bytes made once per protocol, a pattern's for each.
+int64_t Deliver(const Recipients& to, std::string_view channel, std::string_view message,
+                std::string_view kind) {
+  std::string plain[2];  // in RESP2 and RESP3
+  for (const auto& [s, pattern] : to) {
+    if (!s->deliver) continue;
+    const int proto = s->proto.load(std::memory_order_relaxed);
+    if (!pattern.empty()) {
+      s->deliver(Message(proto, pattern, channel, message));
+      continue;
+    }
+    std::string& bytes = plain[proto >= 3];
+    if (bytes.empty()) bytes = Message(proto, {}, channel, message, kind);
+    s->deliver(bytes);
+  }
+  return static_cast<int64_t>(to.size());
 }
 
 }  // namespace
@@ -75,25 +97,19 @@ bool PubSub::Unsubscribe(const std::shared_ptr<Subscriber>& s, std::string_view 
 }
 
 int64_t PubSub::PublishShard(std::string_view channel, std::string_view message) {
-  Subscribed to;
+  Recipients to;
   {
     std::lock_guard lock(mu_);
-    if (auto it = shards_.find(channel); it != shards_.end()) to = it->second;
+    if (auto it = shards_.find(channel); it != shards_.end()) {
+      for (const auto& s : it->second)
+        to.emplace_back(s, std::string());
+    }
   }
-  std::string bytes[2];  // in RESP2 and RESP3, made once each
-  for (const auto& s : to) {
-    if (!s->deliver) continue;
-    const int proto = s->proto.load(std::memory_order_relaxed);
-    std::string& b = bytes[proto >= 3];
-    if (b.empty()) b = Message(proto, {}, channel, message, "smessage");
-    s->deliver(b);
-  }
-  return static_cast<int64_t>(to.size());
+  return Deliver(to, channel, message, "smessage");
 }
 
 int64_t PubSub::Publish(std::string_view channel, std::string_view message) {
-  // (subscriber, pattern): collected under the lock, sent after it.
-  std::vector<std::pair<std::shared_ptr<Subscriber>, std::string>> to;
+  Recipients to;  // collected under the lock, sent after it
   {
     std::lock_guard lock(mu_);
     if (auto it = channels_.find(channel); it != channels_.end()) {
@@ -106,19 +122,7 @@ int64_t PubSub::Publish(std::string_view channel, std::string_view message) {
         to.emplace_back(s, pattern);
     }
   }
-  std::string plain[2];  // a channel's message in RESP2 and RESP3, made once each
-  for (auto& [s, pattern] : to) {
-    if (!s->deliver) continue;
-    const int proto = s->proto.load(std::memory_order_relaxed);
-    if (!pattern.empty()) {  // names its pattern: made for each
-      s->deliver(Message(proto, pattern, channel, message));
-      continue;
-    }
-    std::string& bytes = plain[proto >= 3];
-    if (bytes.empty()) bytes = Message(proto, {}, channel, message);
-    s->deliver(bytes);
-  }
-  return static_cast<int64_t>(to.size());
+  return Deliver(to, channel, message, "message");
 }
 
 std::vector<std::string> PubSub::Channels(std::string_view pattern, bool shard) const {

@@ -261,10 +261,7 @@ void CommandGetKeys(Context& ctx, Args args) {
   }
   // A key count that is no count, or more than the keys given, makes the
   // request invalid; scripts may name no key (Redis's NO_MANDATORY_KEYS).
-  const auto at = static_cast<size_t>(c->numkeys_at);
-  int64_t n = 0;
-  const bool counted = at == 0 || (at < request.size() && ParseInt64(request[at], &n) && n > 0 &&
-                                   n <= static_cast<int64_t>(request.size() - at - 1));
+  const bool counted = KeyCountValid(*c, request);
   if (!counted && (c->flags & kRunsScript)) return ctx.out.Array(0);
   std::vector<std::string_view> keys;
   ForEachKey(*c, request, [&](size_t i) { keys.push_back(request[i]); });

@@ -15,8 +15,6 @@
 #include "server/resp/arguments.h"
 #include "server/resp/hash_access.h"
 #include "server/resp/helpers.h"
-#include "server/resp/set_access.h"
-#include "server/resp/zset_access.h"
 
 namespace quiver::resp {
 
@@ -107,52 +105,14 @@ struct Item {
   std::optional<std::string> by;  // ALPHA BY: the weight's text
 };
 
-void LoadList(const Record& r, std::vector<Item>* out) {
-  ListBox& box = ListBox::Of(r);
-  std::lock_guard lock(box.mu());
-  box.items().ForEach(0, box.size(), false, [&](size_t, std::string_view item) {
-    out->push_back(Item{std::string(item)});
-    return true;
-  });
-}
-
-Status LoadZSet(Context& ctx, std::string_view key, std::vector<Item>* out) {
-  ZSetRead read;
-  QUIVER_RETURN_IF_ERROR(FindZSet(ctx, key, &read));
-  const ZItems& items = read.items();
-  items.ForRange(0, items.size(), false, [&](const ZItem& item) {
-    out->push_back(Item{std::string(item.member)});
-    return true;
-  });
-  return Status::Ok();
-}
-
-Status LoadSet(Context& ctx, std::string_view key, std::vector<Item>* out) {
-  SetRead read;
-  QUIVER_RETURN_IF_ERROR(FindSet(ctx, key, &read));
-  for (std::string_view m : read.members())
-    out->push_back(Item{std::string(m)});
-  return Status::Ok();
-}
-
 // Every element of the value at key (r, or absent), in its own order.
 Status Load(Context& ctx, std::string_view key, const Record* r, std::vector<Item>* out) {
   if (r == nullptr) {
     ctx.Looked(false, key);
     return Status::Ok();
   }
-  switch (r->kind) {
-    case RecordKind::kList:
-      ctx.Looked(true, key);
-      LoadList(*r, out);
-      return Status::Ok();
-    case RecordKind::kZSet:
-      return LoadZSet(ctx, key, out);
-    case RecordKind::kSet:
-      return LoadSet(ctx, key, out);
-    default:
-      return WrongType();
-  }
+  return ForEachElement(ctx, key, *r,
+                        [&](std::string_view e, double) { out->push_back(Item{std::string(e)}); });
 }
 
 // Each element's weight: a number (false if one is not), or ALPHA BY's text.
@@ -193,24 +153,42 @@ void Order(const SortOptions& o, std::vector<Item>& items) {
   });
 }
 
-// The output: each element, or what each GET pattern finds for it.
-std::vector<std::optional<std::string>> Output(Context& ctx, const SortOptions& o,
-                                               const std::vector<Item>& items, size_t start,
-                                               size_t count) {
-  std::vector<std::optional<std::string>> out;
+// Calls fn with each output value of items [start, start + count): each
+// element, or what each GET pattern finds for it (nothing: nil). One at a
+// time, so a reply of many GETs is written, not gathered first.
+void ForEachOutput(Context& ctx, const SortOptions& o, const std::vector<Item>& items, size_t start,
+                   size_t count, FunctionRef<void(const std::optional<std::string>&)> fn) {
   for (size_t i = start; i < start + count; ++i) {
-    if (o.gets.empty()) out.emplace_back(items[i].elem);
+    if (o.gets.empty()) fn(items[i].elem);
     for (std::string_view pattern : o.gets)
-      out.push_back(Lookup(ctx, pattern, items[i].elem));
+      fn(Lookup(ctx, pattern, items[i].elem));
   }
-  return out;
 }
 
-void Store(Context& ctx, std::string_view dst, const std::vector<std::optional<std::string>>& out) {
-  std::vector<std::string_view> views;
-  views.reserve(out.size());
-  for (const auto& v : out)
-    views.push_back(v ? std::string_view(*v) : std::string_view(""));  // nil: an empty string
+void Reply(Context& ctx, const SortOptions& o, const std::vector<Item>& items, size_t start,
+           size_t count) {
+  ctx.out.Array(count * std::max<size_t>(o.gets.size(), 1));
+  ForEachOutput(ctx, o, items, start, count, [&](const std::optional<std::string>& v) {
+    v ? ctx.out.Bulk(*v) : ctx.out.Null();
+  });
+}
+
+// STORE: the output as a list (nil as an empty string), built only while
+// it fits under the memory limit.
+void Store(Context& ctx, const SortOptions& o, const std::vector<Item>& items, size_t start,
+           size_t count) {
+  std::vector<std::string> out;
+  size_t bytes = 0;
+  bool fits = true;
+  ForEachOutput(ctx, o, items, start, count, [&](const std::optional<std::string>& v) {
+    if (!fits) return;
+    out.push_back(v.value_or(std::string()));
+    bytes += static_cast<size_t>(Box::Cost(out.back()));
+    fits = ctx.ks.Fits(bytes);
+  });
+  if (!fits) return ctx.Fail(Oom());
+  const std::string_view dst = *o.store;
+  const std::vector<std::string_view> views(out.begin(), out.end());
   const bool existed = ctx.ks.Find(ctx.db(), dst) != nullptr;
   Status st = StoreRecord(ctx, dst, views.empty(),
                           [&] { return NewListRecord(ctx, dst, views, kNeverExpires); });
@@ -269,16 +247,8 @@ void SortCommand(Context& ctx, Args args, bool read_only) {
   if (!numbers) return ctx.out.Error("ERR One or more scores can't be converted into double");
   size_t start = 0, len = 0;
   Range(*o, items.size(), &start, &len);
-  const std::vector<std::optional<std::string>> out = Output(ctx, *o, items, start, len);
-  if (o->store) return Store(ctx, *o->store, out);
-  ctx.out.Array(out.size());
-  for (const auto& v : out) {
-    if (v) {
-      ctx.out.Bulk(*v);
-    } else {
-      ctx.out.Null();
-    }
-  }
+  if (o->store) return Store(ctx, *o, items, start, len);
+  Reply(ctx, *o, items, start, len);
 }
 
 void Sort(Context& ctx, Args args) {

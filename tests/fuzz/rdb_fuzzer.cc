@@ -21,8 +21,7 @@ using quiver::rdb::Value;
 
 std::string Rewrite(const Value& v) {
   if (v.type == Type::kString) return quiver::rdb::Writer::String(v.text);
-  const size_t n = v.type == Type::kHash ? v.items.size() / 2 : v.items.size();
-  quiver::rdb::Writer w(v.type, n);
+  quiver::rdb::Writer w(v.type);
   for (size_t i = 0; i < v.items.size(); ++i) {
     if (v.type == Type::kZSet) {
       w.Add(v.items[i], v.scores[i]);

@@ -385,6 +385,7 @@ void Server::Stop() {
     stopping_ = true;
   }
   stop_cv_.notify_all();
+  resp::StopScripts(resp_shared_);  // else an endless script would keep us
   for (size_t i = 0; i < crons_.size(); ++i)
     asio::post(*contexts_[i], [cron = crons_[i].get()] { cron->Stop(); });
   asio::post(*contexts_[0], [this] {

@@ -41,6 +41,7 @@ namespace quiver::resp {
 
 using Args = std::span<const std::string_view>;
 struct Context;
+struct Shared;
 using Handler = void (*)(Context& ctx, Args args);
 // Calls fn with the position of each key a request names that only
 // parsing it finds (SORT's STORE destination).
@@ -106,6 +107,10 @@ std::span<const Command* const> AllCommands();
 size_t CommandId(const Command* cmd);
 
 // The command tables of each group (strings.cc, keys.cc, hashes.cc, ...).
+// Stops the running script, and any that starts from now on, even one that
+// has written (the server is stopping); see RunningScript.
+void StopScripts(Shared& shared);
+
 std::span<const Command> StringCommands();
 std::span<const Command> KeyCommands();
 std::span<const Command> HashCommands();
@@ -208,6 +213,9 @@ struct Shared {
   static constexpr int kScriptIdle = 0, kScriptClean = 1, kScriptWrote = 2, kScriptKilled = 3;
   std::atomic<int> script_state{kScriptIdle};
   std::atomic<bool> script_kill{false};  // the VM's stop flag (kScriptKilled)
+  // The server is stopping (StopScripts): a running script is stopped,
+  // written or not, and nothing it wrote is kept.
+  std::atomic<bool> stopping{false};
 
   std::mutex clients_mu;
   std::map<uint64_t, std::shared_ptr<ClientInfo>> clients;  // guarded by clients_mu
@@ -316,6 +324,9 @@ struct Context {
   // it then sets `block` and replies nothing (server/resp/blocking.h).
   bool may_block = false;
   std::optional<BlockRequest> block{};
+  // The command's writes are not to be kept (a script the server's stop
+  // ended): none reach the log, not even those already in txn.
+  bool drop_writes = false;
 
   int db() const { return session.db; }
   int64_t now() const { return ks.NowMs(); }

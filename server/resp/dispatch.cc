@@ -247,13 +247,23 @@ void LogKeys(Context& ctx, const Command& cmd, Args args, const KeyStamps& befor
 // Runs the handler, then logs what a write changed. Under the exclusive
 // gate (atomic), every write of the command gathers in one batch.
 void RunLogged(Context& ctx, const Command& cmd, Args args, bool exclusive) {
-  if (!(cmd.flags & kWrite) || ctx.ks.log() == nullptr) return cmd.handler(ctx, args);
+  if (!(cmd.flags & kWrite) || ctx.ks.log() == nullptr) {
+    cmd.handler(ctx, args);
+    ctx.drop_writes = false;  // nothing is logged
+    return;
+  }
   HistoryBatch batch;
   const bool own = exclusive && ctx.txn == nullptr;
   if (own) ctx.txn = &batch;
+  const HistoryBatch::Mark start = ctx.txn != nullptr ? ctx.txn->End() : HistoryBatch::Mark{};
   const KeyStamps before = TakeStamps(ctx, cmd, args);
   cmd.handler(ctx, args);
-  LogKeys(ctx, cmd, args, before);
+  if (ctx.drop_writes) {  // a script's: under the exclusive gate, so with a txn
+    ctx.drop_writes = false;
+    ctx.txn->Truncate(start);
+  } else {
+    LogKeys(ctx, cmd, args, before);
+  }
   if (own) {
     ctx.txn = nullptr;
     ctx.Log(std::move(batch));

@@ -250,7 +250,7 @@ void FCall(Context& ctx, Args args, bool read_only) {
   Result<ScriptArgs> a = ParseScriptArgs(args, "Bad number of keys provided");
   if (!a.ok()) return ctx.Fail(a.status());
   ScriptCalls host(ctx, read_only || f->no_writes);
-  RunningScript running(ctx.shared);
+  RunningScript running(ctx);
   vm.CallFunction(f->name, a->keys, a->argv, host, ctx.out);
 }
 

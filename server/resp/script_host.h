@@ -33,16 +33,21 @@ class ScriptCalls final : public scripting::ScriptHost {
   Session session_;
 };
 
-// Marks a script running (for SCRIPT KILL and FUNCTION KILL) while it lives.
+// Marks a script running (for SCRIPT KILL and FUNCTION KILL) while it
+// lives. If the server began to stop meanwhile (StopScripts), it ends by
+// replacing the script's reply with an error, dropping every write the
+// script made and closing the connection: a stop never keeps half a
+// script, and its client is never told otherwise.
 class RunningScript {
  public:
-  explicit RunningScript(Shared& shared);
+  explicit RunningScript(Context& ctx);
   ~RunningScript();
   RunningScript(const RunningScript&) = delete;
   RunningScript& operator=(const RunningScript&) = delete;
 
  private:
-  Shared& shared_;
+  Context& ctx_;
+  size_t reply_at_;  // where the script's reply starts in ctx_.out
 };
 
 // The server's Lua VM, made at first use. REQUIRES: shared.lua_mu held.

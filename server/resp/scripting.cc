@@ -71,14 +71,31 @@ void ScriptCalls::Log(int level, std::string_view message) {
   spdlog::log(kLevels[level], "script: {}", message);
 }
 
-RunningScript::RunningScript(Shared& shared) : shared_(shared) {
-  shared_.script_kill.store(false, std::memory_order_relaxed);
-  shared_.script_state.store(Shared::kScriptClean);
+RunningScript::RunningScript(Context& ctx) : ctx_(ctx), reply_at_(ctx.out.out()->size()) {
+  Shared& s = ctx.shared;
+  s.script_kill.store(false);
+  s.script_state.store(Shared::kScriptClean);
+  // After the store above: a stop that came before it is seen here, one
+  // that comes after sets the flag itself (StopScripts).
+  if (s.stopping.load()) s.script_kill.store(true);
 }
 
 RunningScript::~RunningScript() {
-  shared_.script_state.store(Shared::kScriptIdle);
-  shared_.script_kill.store(false, std::memory_order_relaxed);
+  Shared& s = ctx_.shared;
+  s.script_state.store(Shared::kScriptIdle);
+  s.script_kill.store(false);
+  if (!s.stopping.load()) return;
+  ctx_.out.out()->resize(reply_at_);
+  ctx_.out.Error(
+      "ERR The server is shutting down: the script was stopped, and none of its "
+      "writes were kept");
+  ctx_.drop_writes = true;
+  ctx_.session.close = true;
+}
+
+void StopScripts(Shared& shared) {
+  shared.stopping.store(true);
+  shared.script_kill.store(true);
 }
 
 scripting::LuaVm& LuaVmOf(Shared& shared) {
@@ -148,7 +165,7 @@ void Eval(Context& ctx, Args args, bool by_sha, bool read_only) {
     if (Status st = vm.Load(sha, args[1], /*pinned=*/false); !st.ok()) return ctx.Fail(st);
   }
   ScriptCalls host(ctx, read_only);
-  RunningScript running(ctx.shared);
+  RunningScript running(ctx);
   vm.Run(sha, a->keys, a->argv, host, ctx.out);
 }
 

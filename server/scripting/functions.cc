@@ -200,7 +200,7 @@ Status LuaVm::RunLibrary(std::string_view body, LibraryInfo* info) {
   lua_setfenv(lua, -2);
   loading_ = info;
   load_deadline_ = std::chrono::steady_clock::now() + kLoadTime;
-  instructions_ = 0;
+  StartClock();
   lua_getfield(lua, LUA_REGISTRYINDEX, kHandler);
   lua_insert(lua, 1);
   const int failed = lua_pcall(lua, 0, 0, 1);

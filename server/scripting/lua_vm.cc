@@ -53,20 +53,52 @@ constexpr int kHookPeriod = 10'000;  // instructions between checks
 // Redis does: a step after each script cost more CPU than most scripts.
 constexpr int kGcPeriod = 50;
 
+namespace {
+
+// The running Lua function is the error handler (kHandler).
+bool InErrorHandler(lua_State* lua) {
+  lua_Debug ar;
+  if (lua_getstack(lua, 0, &ar) == 0) return false;
+  lua_getinfo(lua, "f", &ar);
+  lua_getfield(lua, LUA_REGISTRYINDEX, kHandler);
+  const bool same = lua_rawequal(lua, -1, -2) != 0;
+  lua_pop(lua, 2);
+  return same;
+}
+
+}  // namespace
+
+const char* LuaVm::StopReason() {
+  if (options_.kill != nullptr && options_.kill->load(std::memory_order_relaxed)) {
+    return "Script killed by user with SCRIPT KILL...";
+  }
+  const int64_t limit = options_.max_instructions;
+  if (limit > 0 && ++instructions_ * kHookPeriod > limit) {
+    return "Script exceeded its instruction limit";
+  }
+  if (loading_ != nullptr && std::chrono::steady_clock::now() > load_deadline_) {
+    return "FUNCTION LOAD timeout";
+  }
+  return nullptr;
+}
+
+void LuaVm::StartClock() {
+  instructions_ = 0;
+  if (stopped_ != nullptr) lua_sethook(lua_, Hook, LUA_MASKCOUNT, kHookPeriod);
+  stopped_ = nullptr;
+}
+
 void LuaVm::Hook(lua_State* lua, lua_Debug*) {
   lua_getfield(lua, LUA_REGISTRYINDEX, "quiver.vm");
   auto* vm = static_cast<LuaVm*>(lua_touserdata(lua, -1));
   lua_pop(lua, 1);
-  if (vm->options_.kill != nullptr && vm->options_.kill->load(std::memory_order_relaxed)) {
-    RaiseApiError(lua, "Script killed by user with SCRIPT KILL...");
+  if (vm->stopped_ == nullptr) {
+    vm->stopped_ = vm->StopReason();
+    if (vm->stopped_ == nullptr) return;
+    lua_sethook(lua, Hook, LUA_MASKCOUNT, 1);       // this coroutine,
+    lua_sethook(vm->lua_, Hook, LUA_MASKCOUNT, 1);  // and the script's main one
   }
-  const int64_t limit = vm->options_.max_instructions;
-  if (limit > 0 && ++vm->instructions_ * kHookPeriod > limit) {
-    RaiseApiError(lua, "Script exceeded its instruction limit");
-  }
-  if (vm->loading_ != nullptr && std::chrono::steady_clock::now() > vm->load_deadline_) {
-    RaiseApiError(lua, "FUNCTION LOAD timeout");
-  }
+  if (!InErrorHandler(lua)) RaiseApiError(lua, vm->stopped_);
 }
 
 LuaVm::~LuaVm() {
@@ -249,7 +281,7 @@ void LuaVm::Invoke(int nargs, std::string_view name, ScriptHost& host, protocol:
   lua_State* lua = lua_;
   host_ = &host;
   resp_ = 2;
-  instructions_ = 0;
+  StartClock();
   const int base = lua_gettop(lua) - nargs;  // the function
   lua_getfield(lua, LUA_REGISTRYINDEX, kHandler);
   lua_insert(lua, base);

@@ -141,9 +141,19 @@ class LuaVm {
 
   Options options_;
   lua_State* lua_ = nullptr;
-  size_t memory_ = 0;                               // bytes the state holds
-  int calls_since_gc_ = 0;                          // scripts run since the last GC step
-  int64_t instructions_ = 0;                        // of the running script, in hook periods
+  size_t memory_ = 0;         // bytes the state holds
+  int calls_since_gc_ = 0;    // scripts run since the last GC step
+  int64_t instructions_ = 0;  // of the running script, in hook periods
+  // Why the running code was stopped (killed, out of instructions, out of
+  // load time), once it was: from then on the hook raises that error at
+  // every instruction outside the error handler, so that a script's pcall
+  // (or coroutine) that catches it gets no further.
+  const char* stopped_ = nullptr;
+  // Starts the count of instructions and the stop over, for code about to
+  // run.
+  void StartClock();
+  // Why the running code must stop now, if it must.
+  const char* StopReason();
   std::map<std::string, bool, std::less<>> names_;  // sha -> pinned
   std::deque<std::string> evictable_;               // EVAL's, oldest first
   // Drops the oldest scripts EVAL loaded past kMaxEvalScripts.

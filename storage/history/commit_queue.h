@@ -77,6 +77,15 @@ class HistoryBatch {
     ops_.clear();
     count_ = 0;
   }
+  // Where the batch ends now: Truncate(mark) drops what came after.
+  struct Mark {
+    size_t bytes = 0, count = 0;
+  };
+  Mark End() const { return {ops_.size(), count_}; }
+  void Truncate(Mark mark) {
+    ops_.resize(mark.bytes);
+    count_ = mark.count;
+  }
 
   // Calls fn(op, column, key, value) for every operation in the order added.
   template <typename Fn>

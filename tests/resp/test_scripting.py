@@ -168,12 +168,21 @@ def test_a_reply_nesting_itself_ends_at_luas_stack_limit(server, reference):
     assert server.client().ping()
 
 
-def run_in_thread(server, script, out):
+def run_in_thread(server, script, out, *commands):
+    """Runs the script (after the commands, in one MULTI if there are
+    any) on a client of its own; its reply or error goes to out."""
     def run():
         c = server.client()
         try:
-            out.append(c.eval(script, 0))
-        except redis.ResponseError as e:
+            if commands:
+                p = c.pipeline(transaction=True)
+                for command in commands:
+                    p.execute_command(*command)
+                p.eval(script, 0)
+                out.append(p.execute(raise_on_error=False))
+            else:
+                out.append(c.eval(script, 0))
+        except redis.RedisError as e:  # a reply's or the connection's
             out.append(e)
         c.close()
 
@@ -187,8 +196,15 @@ def test_script_kill_stops_a_script_that_has_not_written(server):
     with pytest.raises(redis.ResponseError, match="NOTBUSY"):
         r.script_kill()
     r.set("during", "readable")
+    assert "Script killed by user with SCRIPT KILL" in kill_when_running(server, r, "while true do end")
+    assert r.get("during") == b"readable"  # and the server serves on
+
+
+def kill_when_running(server, r, script):
+    """Runs the script on a client of its own, SCRIPT KILLs it (with client
+    r) once it runs, and returns the error it ended with."""
     out = []
-    t = run_in_thread(server, "while true do end", out)
+    t = run_in_thread(server, script, out)
     while True:  # until the script runs
         try:
             assert r.script_kill()
@@ -196,9 +212,26 @@ def test_script_kill_stops_a_script_that_has_not_written(server):
         except redis.ResponseError as e:
             assert "NOTBUSY" in str(e)
     t.join(60)
-    assert not t.is_alive()
-    assert "Script killed by user with SCRIPT KILL" in str(out[0])
-    assert r.get("during") == b"readable"  # and the server serves on
+    assert not t.is_alive(), "the script survived its kill"
+    return str(out[0])
+
+
+# Scripts that catch the kill: with pcall, with a coroutine, twice a loop.
+CATCHING = [
+    "while true do pcall(function() while true do end end) end",
+    "while true do coroutine.resume(coroutine.create(function() while true do end end)) end",
+    "while true do pcall(function() while true do end end); pcall(error, 'x') end",
+]
+
+
+@pytest.mark.parametrize("script", CATCHING)
+def test_script_kill_stops_a_script_that_catches_the_kill(server, script):
+    """Once killed, a script raises the kill again at every instruction:
+    no pcall or coroutine gets it further. (Redis's kill, raised again at
+    every line, is defeated by the coroutine.)"""
+    r = server.client(socket_timeout=30)
+    assert "Script killed by user with SCRIPT KILL" in kill_when_running(server, r, script)
+    assert r.eval("return 'next'", 0) == b"next"  # the next script is not killed
 
 
 def test_a_script_that_wrote_cannot_be_killed(server):
@@ -213,6 +246,38 @@ def test_a_script_that_wrote_cannot_be_killed(server):
         r.script_kill()
     t.join(120)
     assert out == [b"ran"] and r.get("w") == b"1"
+
+
+ENDLESS_WRITER = ("redis.call('set', 'w', 1) redis.call('incr', 'kept') "
+                  "while true do pcall(function() while true do end end) end")
+
+
+@pytest.mark.parametrize("in_multi", [False, True])
+def test_sigterm_stops_a_script_that_wrote_and_keeps_none_of_its_writes(in_multi):
+    """SIGTERM ends quiverd even while an endless script runs, one that has
+    written (which SCRIPT KILL refuses) and catches errors: the script is
+    stopped, none of its writes reach the disk, and its client gets an
+    error or a closed connection, never a success. In a transaction, the
+    commands before the script are kept, as its reply says."""
+    s = Quiverd("--durability", "sync")
+    try:
+        r = s.client(socket_timeout=30)
+        r.set("kept", 10)
+        out = []
+        before = [["SET", "in_multi", "yes"]] if in_multi else []
+        t = run_in_thread(s, ENDLESS_WRITER, out, *before)
+        while r.get("w") is None:  # reads go on: the script has written
+            assert t.is_alive(), "the script ended"
+        s.restart()  # SIGTERM, and a clean exit (within 60 s)
+        t.join(60)
+        assert not t.is_alive()
+        got = out[0][-1] if isinstance(out[0], list) else out[0]
+        assert isinstance(got, redis.ConnectionError) or "shutting down" in str(got), got
+        r = s.client()
+        assert r.get("w") is None and r.get("kept") == b"10"
+        assert r.get("in_multi") == (b"yes" if in_multi else None)
+    finally:
+        s.stop()
 
 
 def test_eval_keeps_only_its_last_500_scripts_and_script_load_keeps_its_own(server):

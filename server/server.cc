@@ -89,6 +89,7 @@ Server::Server(const ServerOptions& options, FeatureStore& store, std::shared_pt
   for (const char* name :
        {"maxclients", "timeout", "tcp_keepalive", "client_output_buffer_limit", "protected_mode"})
     config_.OnChange(name, [this](const ServerOptions& o) { limits_.Set(o); });
+  accept_context_ = std::make_unique<asio::io_context>(1);
   for (int i = 0; i < std::max(1, options.threads); ++i) {
     // Hint 1: each context is run by exactly one thread.
     contexts_.push_back(std::make_unique<asio::io_context>(1));
@@ -178,7 +179,7 @@ Result<std::unique_ptr<tcp::acceptor>> Server::Listen(const std::string& bind, u
   const auto address = asio::ip::make_address(bind, ec);
   if (ec) return Status::InvalidArgument("bad bind address '" + bind + "'");
   tcp::endpoint endpoint(address, port);
-  auto acceptor = std::make_unique<tcp::acceptor>(*contexts_[0]);
+  auto acceptor = std::make_unique<tcp::acceptor>(*accept_context_);
   acceptor->open(endpoint.protocol(), ec);
   if (!ec) acceptor->set_option(tcp::acceptor::reuse_address(true), ec);
   if (!ec) acceptor->bind(endpoint, ec);
@@ -267,31 +268,49 @@ Status Server::Start() {
 }
 
 asio::io_context& Server::NextContext() {
-  asio::io_context& target = *contexts_[next_context_];
-  next_context_ = (next_context_ + 1) % contexts_.size();
-  return target;
+  size_t i = next_context_;
+  const int busy = resp_shared_.script_io_thread.load(std::memory_order_relaxed);
+  if (contexts_.size() > 1 && static_cast<int>(i) == busy) i = (i + 1) % contexts_.size();
+  next_context_ = (i + 1) % contexts_.size();
+  return *contexts_[i];
+}
+
+std::optional<tcp::socket> Server::ToNextContext(tcp::socket accepted) {
+  boost::system::error_code ec;
+  const tcp::endpoint local = accepted.local_endpoint(ec);
+  if (ec) return std::nullopt;  // closed by the peer already: accepted's destructor closes it
+  const tcp::socket::native_handle_type fd = accepted.release(ec);
+  if (ec) return std::nullopt;
+  tcp::socket socket(NextContext());
+  socket.assign(local.protocol(), fd, ec);
+  if (ec) {
+    ::close(fd);
+    return std::nullopt;
+  }
+  return socket;
 }
 
 void Server::AcceptLoop(tcp::acceptor& acceptor, std::function<void(tcp::socket)> start) {
-  acceptor.async_accept(
-      NextContext(), [this, &acceptor, start = std::move(start)](
-                         const boost::system::error_code& ec, tcp::socket socket) mutable {
-        if (ec == asio::error::operation_aborted) return;
-        if (!ec) {
-          start(std::move(socket));
-          return AcceptLoop(acceptor, std::move(start));
-        }
-        AcceptFailed(acceptor, ec);
-        if (!OutOfDescriptors(ec)) return AcceptLoop(acceptor, std::move(start));
-        // Out of descriptors: the pending connection stays in the backlog,
-        // so accepting again at once would spin. Try again a little later.
-        auto timer = std::make_shared<asio::steady_timer>(*contexts_[0]);
-        timer->expires_after(std::chrono::milliseconds(100));
-        timer->async_wait([this, timer, &acceptor,
-                           start = std::move(start)](const boost::system::error_code& e) mutable {
-          if (!e) AcceptLoop(acceptor, std::move(start));
-        });
-      });
+  acceptor.async_accept([this, &acceptor, start = std::move(start)](
+                            const boost::system::error_code& ec, tcp::socket accepted) mutable {
+    if (ec == asio::error::operation_aborted) return;
+    if (!ec) {
+      if (std::optional<tcp::socket> socket = ToNextContext(std::move(accepted))) {
+        start(std::move(*socket));
+      }
+      return AcceptLoop(acceptor, std::move(start));
+    }
+    AcceptFailed(acceptor, ec);
+    if (!OutOfDescriptors(ec)) return AcceptLoop(acceptor, std::move(start));
+    // Out of descriptors: the pending connection stays in the backlog,
+    // so accepting again at once would spin. Try again a little later.
+    auto timer = std::make_shared<asio::steady_timer>(*accept_context_);
+    timer->expires_after(std::chrono::milliseconds(100));
+    timer->async_wait([this, timer, &acceptor,
+                       start = std::move(start)](const boost::system::error_code& e) mutable {
+      if (!e) AcceptLoop(acceptor, std::move(start));
+    });
+  });
 }
 
 bool Server::OutOfDescriptors(const boost::system::error_code& ec) {
@@ -315,6 +334,7 @@ void Server::Run() {
   auto run = [this](size_t i) {
     rcu::ThreadRegistration registration;
     ClientCron::SetForThisThread(crons_[i].get());
+    resp::IoThreadIndex() = static_cast<int>(i);
     auto guard = asio::make_work_guard(*contexts_[i]);
     contexts_[i]->run();
     ClientCron::SetForThisThread(nullptr);
@@ -325,6 +345,12 @@ void Server::Run() {
       run(i);
     });
   }
+  std::thread acceptor([this] {
+    NameThisThread("accept");
+    rcu::ThreadRegistration registration;
+    auto guard = asio::make_work_guard(*accept_context_);
+    accept_context_->run();
+  });
   std::thread sweeper([this] {
     NameThisThread("sweeper");
     SweepLoop();
@@ -332,6 +358,8 @@ void Server::Run() {
   run(0);
   for (auto& t : threads)
     t.join();
+  accept_context_->stop();  // after the acceptors' closing, posted by Stop
+  acceptor.join();
   sweeper.join();
   long_requests_->Stop();  // lets a running request finish
   resp_shared_.changelog = nullptr;
@@ -388,7 +416,7 @@ void Server::Stop() {
   resp::StopScripts(resp_shared_);  // else an endless script would keep us
   for (size_t i = 0; i < crons_.size(); ++i)
     asio::post(*contexts_[i], [cron = crons_[i].get()] { cron->Stop(); });
-  asio::post(*contexts_[0], [this] {
+  asio::post(*accept_context_, [this] {
     boost::system::error_code ignored;
     if (acceptor_) acceptor_->close(ignored);
     if (resp_acceptor_) resp_acceptor_->close(ignored);

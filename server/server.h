@@ -1,6 +1,7 @@
 // Server: quiverd's network side. One Boost.Asio io_context per thread;
-// the acceptor hands each new connection to the next context in turn, and
-// the connection is served entirely on that context's thread. Three ports:
+// the acceptors, on a thread of their own, hand each new connection to the
+// next context in turn (passing over the one whose thread runs a Lua
+// script), and the connection is served entirely on that context's thread. Three ports:
 // the native protocol, RESP (the Redis protocol, over the KeySpace of
 // plain keys and the feature rows) and HTTP (health, Prometheus metrics,
 // JSON reads; on its own bind address, loopback by default). Each
@@ -17,6 +18,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -92,8 +94,11 @@ class Server {
   // the next context; start(socket) makes and starts its connection.
   void AcceptLoop(boost::asio::ip::tcp::acceptor& acceptor,
                   std::function<void(boost::asio::ip::tcp::socket)> start);
-  // The io_context the next connection is served on.
+  // The io_context the next connection is served on: the next in turn,
+  // unless a script holds its thread (and there is another).
   boost::asio::io_context& NextContext();
+  // The accepted socket, moved to NextContext(); none if that failed.
+  std::optional<boost::asio::ip::tcp::socket> ToNextContext(boost::asio::ip::tcp::socket accepted);
   void SweepLoop();
   // With cluster_topic: joins the cluster (the changelog applies from here
   // on, and RESP writes are proposed to it).
@@ -120,12 +125,15 @@ class Server {
   ClientLimits limits_;  // every port's clients; their slots refer to it
   std::vector<std::unique_ptr<boost::asio::io_context>> contexts_;
   std::vector<std::unique_ptr<ClientCron>> crons_;  // one per context, run by its thread
+  // The acceptors' context, run by a thread of its own: a long request (a
+  // script) on an I/O thread never stops connections from being accepted.
+  std::unique_ptr<boost::asio::io_context> accept_context_;
   std::unique_ptr<boost::asio::ip::tcp::acceptor> acceptor_;
   std::unique_ptr<boost::asio::ip::tcp::acceptor> resp_acceptor_;
   std::unique_ptr<boost::asio::ip::tcp::acceptor> http_acceptor_;
-  size_t next_context_ = 0;                // touched only by contexts_[0]'s thread
-  int64_t accept_errors_ = 0;              // contexts_[0]'s thread only
-  int64_t last_accept_log_ms_ = -1000000;  // contexts_[0]'s thread only
+  size_t next_context_ = 0;                // touched only by the accept thread
+  int64_t accept_errors_ = 0;              // the accept thread only
+  int64_t last_accept_log_ms_ = -1000000;  // the accept thread only
   bool bind_loopback_ = true;              // the native and RESP ports listen on loopback only
   bool http_bind_loopback_ = true;         // the HTTP port does
   uint16_t port_ = 0;

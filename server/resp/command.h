@@ -107,6 +107,10 @@ std::span<const Command* const> AllCommands();
 size_t CommandId(const Command* cmd);
 
 // The command tables of each group (strings.cc, keys.cc, hashes.cc, ...).
+// The index of the calling thread among the server's I/O threads, which
+// Server::Run sets; -1 on any other thread.
+int& IoThreadIndex();
+
 // Stops the running script, and any that starts from now on, even one that
 // has written (the server is stopping); see RunningScript.
 void StopScripts(Shared& shared);
@@ -197,12 +201,20 @@ struct Shared {
   // Publishes the rows the feature store accepts to __quiver__:<view>.
   FeatureChannels feature_channels{pubsub};
   // The Lua VM of EVAL and SCRIPT (made at first use), one script at a time.
-  std::mutex lua_mu;
+  // Timed: a command waiting for it past busy-reply-threshold is answered
+  // BUSY (LockVm).
+  std::timed_mutex lua_mu;
   std::unique_ptr<scripting::LuaVm> lua;  // guarded by lua_mu
-  int64_t script_instruction_limit = 0;   // LuaVm::Options::max_instructions
+  // FUNCTION STATS's counts, as the last change of the libraries left them
+  // (read without lua_mu, which a running function holds).
+  std::atomic<int64_t> library_count{0}, function_count{0};
+  int64_t script_instruction_limit = 0;  // LuaVm::Options::max_instructions
   // Redis's hll-sparse-max-bytes, as CONFIG SET last gave it
   // (server/resp/config.cc).
   std::atomic<int64_t> hll_sparse_max_bytes{3000};
+  // busy-reply-threshold (and its old name lua-time-limit), ms: a command
+  // that would wait longer than this for a running script is answered BUSY.
+  std::atomic<int64_t> busy_reply_threshold_ms{5000};
   // Where function libraries are kept (server/resp/functions.cc); none
   // without a data directory.
   std::optional<ColumnFamily> functions_column;
@@ -212,7 +224,18 @@ struct Shared {
   // script is either killed before it writes or never.
   static constexpr int kScriptIdle = 0, kScriptClean = 1, kScriptWrote = 2, kScriptKilled = 3;
   std::atomic<int> script_state{kScriptIdle};
-  std::atomic<bool> script_kill{false};  // the VM's stop flag (kScriptKilled)
+  // Set before script_state leaves kScriptIdle: when the running script
+  // started (MonotonicMs) and whether it is a function (FCALL).
+  std::atomic<int64_t> script_started_ms{0};
+  std::atomic<bool> script_is_function{false};
+  // The I/O thread (IoThreadIndex) the running script holds; -1: none.
+  // New connections go to the others (Server::NextContext).
+  std::atomic<int> script_io_thread{-1};
+  // The running function's name and command, for FUNCTION STATS.
+  std::mutex running_mu;
+  std::string running_name;                  // guarded by running_mu
+  std::vector<std::string> running_command;  // guarded by running_mu
+  std::atomic<bool> script_kill{false};      // the VM's stop flag (kScriptKilled)
   // The server is stopping (StopScripts): a running script is stopped,
   // written or not, and nothing it wrote is kept.
   std::atomic<bool> stopping{false};

@@ -1,5 +1,6 @@
 #include "server/resp/config.h"
 
+#include <algorithm>
 #include <atomic>
 #include <string>
 #include <utility>
@@ -20,7 +21,10 @@ struct RedisParam {
   // A number quiver applies: CONFIG SET also stores it here (its default if
   // the text is not a number from 0 to max), where commands read it.
   std::atomic<int64_t> Shared::*applied = nullptr;
-  int64_t max = 0;
+  int64_t max = 0;  // what is applied of a larger number (Redis takes up to INT64_MAX)
+  // Another name of the parameter named here (they share one value).
+  std::string_view same_as = {};
+  std::string_view key() const { return same_as.empty() ? name : same_as; }
 };
 
 constexpr RedisParam kRedisParams[] = {
@@ -73,8 +77,10 @@ constexpr RedisParam kRedisParams[] = {
     {"auto-aof-rewrite-percentage", false, "100"},
     {"auto-aof-rewrite-min-size", false, "67108864"},
     {"replica-read-only", false, "yes"},
-    {"lua-time-limit", false, "5000"},
-    {"busy-reply-threshold", false, "5000"},
+    // One value under two names (lua-time-limit is the old one).
+    {"lua-time-limit", false, "5000", &Shared::busy_reply_threshold_ms, int64_t{1} << 40,
+     "busy-reply-threshold"},
+    {"busy-reply-threshold", false, "5000", &Shared::busy_reply_threshold_ms, int64_t{1} << 40},
     {"hll-sparse-max-bytes", false, "3000", &Shared::hll_sparse_max_bytes, int64_t{1} << 30},
 };
 
@@ -87,13 +93,14 @@ const RedisParam* FindRedisParam(std::string_view name) {
 
 std::string RedisParamValue(Context& ctx, const RedisParam& p) {
   std::lock_guard<std::mutex> lock(ctx.shared.config_mu);
-  auto it = ctx.shared.config_values.find(std::string(p.name));
+  auto it = ctx.shared.config_values.find(std::string(p.key()));
   return it != ctx.shared.config_values.end() ? it->second : std::string(p.default_value);
 }
 
-int64_t ParamInt(std::string_view text, int64_t max, int64_t fallback) {
+// An applied parameter's number: up to max (checked by Check before).
+int64_t ParamInt(std::string_view text, int64_t max) {
   int64_t n = 0;
-  return ParseInt64(text, &n) && n >= 0 && n <= max ? n : fallback;
+  return ParseInt64(text, &n) ? std::clamp<int64_t>(n, 0, max) : 0;
 }
 
 bool Matches(Args patterns, std::string_view name) {
@@ -110,6 +117,13 @@ Status Check(Context& ctx, std::string_view name, std::string_view value) {
   const RedisParam* p = FindRedisParam(name);
   if (p == nullptr) return Status::NotFound("unknown");
   if (p->fixed) return Status::FailedPrecondition("can't set immutable config");
+  int64_t n = 0;
+  if (p->applied != nullptr && !ParseInt64(value, &n)) {
+    return Status::InvalidArgument("argument couldn't be parsed into an integer");
+  }
+  if (p->applied != nullptr && n < 0) {
+    return Status::InvalidArgument("argument must be between 0 and 9223372036854775807 inclusive");
+  }
   return Status::Ok();
 }
 
@@ -120,10 +134,9 @@ void Set(Context& ctx, std::string_view name, std::string_view value) {
   }
   const RedisParam* p = FindRedisParam(name);
   std::lock_guard<std::mutex> lock(ctx.shared.config_mu);
-  ctx.shared.config_values[std::string(p->name)] = value;
+  ctx.shared.config_values[std::string(p->key())] = value;
   if (p->applied != nullptr) {
-    const int64_t fallback = ParamInt(p->default_value, p->max, 0);
-    (ctx.shared.*(p->applied)).store(ParamInt(value, p->max, fallback), std::memory_order_relaxed);
+    (ctx.shared.*(p->applied)).store(ParamInt(value, p->max), std::memory_order_relaxed);
   }
 }
 

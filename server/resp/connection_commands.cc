@@ -7,6 +7,7 @@
 #include "server/resp/errors.h"
 #include "server/resp/helpers.h"
 #include "server/resp/replicated.h"
+#include "server/resp/script_host.h"
 
 namespace quiver::resp {
 
@@ -214,8 +215,11 @@ void Exec(Context& ctx, Args) {
     // Redis's words when EXEC itself is refused.
     return ctx.out.Error("EXECABORT Transaction discarded because of: " + ErrorReply(refused));
   }
+  // Past busy-reply-threshold, BUSY; the transaction stays, as in Redis.
+  GiveUpWhenBusy busy(ctx.shared);
+  KeySpace::ExclusiveGate exclusive(ctx.ks, busy);
+  if (!exclusive.held()) return ctx.out.Error(busy.reply());
   std::vector<std::vector<std::string>> queued = std::move(s.queued);
-  KeySpace::ExclusiveGate exclusive(ctx.ks);
   const bool run = WatchesHold(ctx);
   ClearTransaction(s);
   if (!run) return ctx.out.NullArray();

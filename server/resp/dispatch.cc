@@ -12,6 +12,7 @@
 #include "server/resp/features.h"
 #include "server/resp/helpers.h"
 #include "server/resp/replicated.h"
+#include "server/resp/script_host.h"
 #include "util/ascii.h"
 #include "util/clock.h"
 #include "util/rcu.h"
@@ -323,11 +324,16 @@ void Run(Context& ctx, const Command& cmd, Args args, bool gate) {
   const bool many =
       (cmd.flags & kMultiKey) && (cmd.first_key == 0 || cmd.numkeys_at > 0 ||
                                   cmd.more_keys != nullptr || KeyCount(cmd, args.size()) > 1);
+  // Waiting for the gate, a command gives up once a script holding it has
+  // run past busy-reply-threshold: BUSY, as Redis answers then.
+  GiveUpWhenBusy busy(ctx.shared);
   if (gate && ((many && (cmd.flags & kWrite)) || (cmd.flags & kExclusive))) {
-    KeySpace::ExclusiveGate exclusive(ctx.ks);
+    KeySpace::ExclusiveGate exclusive(ctx.ks, busy);
+    if (!exclusive.held()) return ctx.out.Error(busy.reply());
     RunLogged(ctx, cmd, args, true);
   } else if (gate && (many || (cmd.flags & kWrite))) {
-    KeySpace::SharedGate shared(ctx.ks);
+    KeySpace::SharedGate shared(ctx.ks, busy);
+    if (!shared.held()) return ctx.out.Error(busy.reply());
     RunLogged(ctx, cmd, args, false);
   } else {
     RunLogged(ctx, cmd, args, false);  // inside EXEC (ctx.txn set), or a read

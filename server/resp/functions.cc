@@ -13,6 +13,7 @@
 #include "server/resp/arguments.h"
 #include "server/resp/helpers.h"
 #include "server/resp/script_host.h"
+#include "util/clock.h"
 
 namespace quiver::resp {
 
@@ -95,18 +96,46 @@ void FunctionList(Context& ctx, scripting::LuaVm& vm, Args args) {
   }
 }
 
-void FunctionStats(Context& ctx, scripting::LuaVm& vm) {
+// The running function: its name, command and time so far; null if none.
+void WriteRunningFunction(Context& ctx) {
+  Shared& s = ctx.shared;
+  std::lock_guard lock(s.running_mu);
+  if (s.script_state.load() == Shared::kScriptIdle) return ctx.out.Null();
+  ctx.out.Map(3);
+  ctx.out.Bulk("name");
+  ctx.out.Bulk(s.running_name);
+  ctx.out.Bulk("command");
+  ctx.out.Array(s.running_command.size());
+  for (const std::string& word : s.running_command)
+    ctx.out.Bulk(word);
+  ctx.out.Bulk("duration_ms");
+  ctx.out.Integer(MonotonicMs() - s.script_started_ms.load(std::memory_order_relaxed));
+}
+
+// FUNCTION STATS, without the VM (a running function holds it). While an
+// EVAL's script runs: BUSY, as Redis answers.
+void FunctionStats(Context& ctx) {
+  Shared& s = ctx.shared;
+  if (s.script_state.load() != Shared::kScriptIdle && !s.script_is_function.load()) {
+    return ctx.out.Error(BusyReply(/*function=*/false));
+  }
   ctx.out.Map(2);
   ctx.out.Bulk("running_script");
-  ctx.out.Null();  // a running function holds the VM: never seen here
+  WriteRunningFunction(ctx);
   ctx.out.Bulk("engines");
   ctx.out.Map(1);
   ctx.out.Bulk("LUA");
   ctx.out.Map(2);
   ctx.out.Bulk("libraries_count");
-  ctx.out.Integer(static_cast<int64_t>(vm.libraries().size()));
+  ctx.out.Integer(s.library_count.load(std::memory_order_relaxed));
   ctx.out.Bulk("functions_count");
-  ctx.out.Integer(static_cast<int64_t>(vm.function_count()));
+  ctx.out.Integer(s.function_count.load(std::memory_order_relaxed));
+}
+
+// Keeps FUNCTION STATS's counts. REQUIRES: lua_mu held.
+void CountLibraries(Shared& shared, const scripting::LuaVm& vm) {
+  shared.library_count.store(static_cast<int64_t>(vm.libraries().size()));
+  shared.function_count.store(static_cast<int64_t>(vm.function_count()));
 }
 
 // FUNCTION DUMP: every library's code in Redis's payload format.
@@ -220,23 +249,30 @@ void FunctionFlush(Context& ctx, scripting::LuaVm& vm, Args args) {
   ctx.out.Ok();
 }
 
+// The FUNCTION subcommands that need the VM; name: the subcommand's.
+void FunctionCommand(Context& ctx, scripting::LuaVm& vm, std::string_view name, Args args) {
+  if (name == "dump") return FunctionDump(ctx, vm);
+  if (name == "restore") return FunctionRestore(ctx, vm, args);
+  if (name == "load") return FunctionLoad(ctx, vm, args);
+  if (name == "list") return FunctionList(ctx, vm, args);
+  if (name == "flush") return FunctionFlush(ctx, vm, args);
+  if (!vm.DeleteLibrary(args[2])) return ctx.out.Error("ERR Library not found");
+  LogLibrary(ctx, args[2], std::nullopt);
+  ctx.out.Ok();
+}
+
 void Function(Context& ctx, Args args) {
   const Subcommand* sub = FindSubcommand(ctx, args, kSubcommands, "FUNCTION");
   if (sub == nullptr) return;
   const std::string_view name = sub->name;
   if (name == "help") return ReplyHelp(ctx, kHelp);
-  if (name == "kill") return KillScript(ctx);
-  std::lock_guard lock(ctx.shared.lua_mu);
+  if (name == "kill") return KillScript(ctx, /*function=*/true);
+  if (name == "stats") return FunctionStats(ctx);
+  std::unique_lock lock = LockVm(ctx);
+  if (!lock.owns_lock()) return;
   scripting::LuaVm& vm = LuaVmOf(ctx.shared);
-  if (name == "dump") return FunctionDump(ctx, vm);
-  if (name == "restore") return FunctionRestore(ctx, vm, args);
-  if (name == "load") return FunctionLoad(ctx, vm, args);
-  if (name == "list") return FunctionList(ctx, vm, args);
-  if (name == "stats") return FunctionStats(ctx, vm);
-  if (name == "flush") return FunctionFlush(ctx, vm, args);
-  if (!vm.DeleteLibrary(args[2])) return ctx.out.Error("ERR Library not found");
-  LogLibrary(ctx, args[2], std::nullopt);
-  ctx.out.Ok();
+  FunctionCommand(ctx, vm, name, args);
+  CountLibraries(ctx.shared, vm);
 }
 
 void FCall(Context& ctx, Args args, bool read_only) {
@@ -250,7 +286,7 @@ void FCall(Context& ctx, Args args, bool read_only) {
   Result<ScriptArgs> a = ParseScriptArgs(args, "Bad number of keys provided");
   if (!a.ok()) return ctx.Fail(a.status());
   ScriptCalls host(ctx, read_only || f->no_writes);
-  RunningScript running(ctx);
+  RunningScript running(ctx, f->name, args);
   vm.CallFunction(f->name, a->keys, a->argv, host, ctx.out);
 }
 
@@ -280,13 +316,15 @@ Status RecoverFunctions(Shared& shared, HistoryStore& store) {
   shared.functions_column = column;
   std::lock_guard lock(shared.lua_mu);
   // The VM is made only if there are libraries: most servers start without.
-  return store.Scan(column, "", [&](std::string_view name, std::string_view code) {
+  Status scanned = store.Scan(column, "", [&](std::string_view name, std::string_view code) {
     Result<std::string> loaded = LuaVmOf(shared).LoadLibrary(code, /*replace=*/true);
     if (!loaded.ok()) {
       spdlog::warn("function library {} not loaded: {}", name, loaded.status().message());
     }
     return Status::Ok();
   });
+  if (shared.lua != nullptr) CountLibraries(shared, *shared.lua);
+  return scanned;
 }
 
 std::span<const Command> FunctionCommands() {

@@ -4,7 +4,10 @@
 // parsing of numkeys.
 #pragma once
 
+#include <mutex>
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include "server/resp/command.h"
 #include "server/scripting/lua_vm.h"
@@ -40,7 +43,9 @@ class ScriptCalls final : public scripting::ScriptHost {
 // script, and its client is never told otherwise.
 class RunningScript {
  public:
-  explicit RunningScript(Context& ctx);
+  // An EVAL's script; or, with a name, the function FCALL runs (command:
+  // FCALL's words), which FUNCTION STATS shows while it runs.
+  explicit RunningScript(Context& ctx, std::string_view function = {}, Args command = {});
   ~RunningScript();
   RunningScript(const RunningScript&) = delete;
   RunningScript& operator=(const RunningScript&) = delete;
@@ -50,12 +55,39 @@ class RunningScript {
   size_t reply_at_;  // where the script's reply starts in ctx_.out
 };
 
+// Redis's BUSY error for the running script: what a client gets instead
+// of waiting for it once it has run past busy-reply-threshold.
+std::string_view BusyReply(bool function);
+// BusyReply, if a script is running and has run past the threshold.
+std::optional<std::string_view> BusyError(const Shared& shared);
+
+// A gate's give_up (KeySpace::GiveUp) for a command that waits for a
+// running script only until busy-reply-threshold: then reply() is BUSY.
+class GiveUpWhenBusy {
+ public:
+  explicit GiveUpWhenBusy(const Shared& shared) : shared_(shared) {}
+  bool operator()() {
+    busy_ = BusyError(shared_);
+    return busy_.has_value();
+  }
+  std::string_view reply() const { return busy_.value_or(""); }
+
+ private:
+  const Shared& shared_;
+  std::optional<std::string_view> busy_;
+};
+
 // The server's Lua VM, made at first use. REQUIRES: shared.lua_mu held.
 scripting::LuaVm& LuaVmOf(Shared& shared);
+// Takes lua_mu, for a command that does not run a script (SCRIPT LOAD,
+// FUNCTION LIST, ...): it waits for a running script, up to
+// busy-reply-threshold; past it, the lock is not taken and BUSY is the
+// reply.
+std::unique_lock<std::timed_mutex> LockVm(Context& ctx);
 
-// Stops the running script at its next check unless it has written
-// (SCRIPT KILL, FUNCTION KILL).
-void KillScript(Context& ctx);
+// Stops the running script at its next check unless it has written:
+// SCRIPT KILL an EVAL's (function false), FUNCTION KILL a function's.
+void KillScript(Context& ctx, bool function);
 
 // A subcommand (SCRIPT's, FUNCTION's) and its arity, Redis's way (-N: at
 // least N words, the command's included).

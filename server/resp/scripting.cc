@@ -14,6 +14,7 @@
 #include "server/resp/helpers.h"
 #include "server/resp/script_host.h"
 #include "server/scripting/sha1.h"
+#include "util/clock.h"
 
 namespace quiver::resp {
 
@@ -71,8 +72,17 @@ void ScriptCalls::Log(int level, std::string_view message) {
   spdlog::log(kLevels[level], "script: {}", message);
 }
 
-RunningScript::RunningScript(Context& ctx) : ctx_(ctx), reply_at_(ctx.out.out()->size()) {
+RunningScript::RunningScript(Context& ctx, std::string_view function, Args command)
+    : ctx_(ctx), reply_at_(ctx.out.out()->size()) {
   Shared& s = ctx.shared;
+  if (!function.empty()) {
+    std::lock_guard lock(s.running_mu);
+    s.running_name.assign(function);
+    s.running_command.assign(command.begin(), command.end());
+  }
+  s.script_started_ms.store(MonotonicMs(), std::memory_order_relaxed);
+  s.script_is_function.store(!function.empty(), std::memory_order_relaxed);
+  s.script_io_thread.store(IoThreadIndex(), std::memory_order_relaxed);
   s.script_kill.store(false);
   s.script_state.store(Shared::kScriptClean);
   // After the store above: a stop that came before it is seen here, one
@@ -83,6 +93,7 @@ RunningScript::RunningScript(Context& ctx) : ctx_(ctx), reply_at_(ctx.out.out()-
 RunningScript::~RunningScript() {
   Shared& s = ctx_.shared;
   s.script_state.store(Shared::kScriptIdle);
+  s.script_io_thread.store(-1, std::memory_order_relaxed);
   s.script_kill.store(false);
   if (!s.stopping.load()) return;
   ctx_.out.out()->resize(reply_at_);
@@ -91,6 +102,11 @@ RunningScript::~RunningScript() {
       "writes were kept");
   ctx_.drop_writes = true;
   ctx_.session.close = true;
+}
+
+int& IoThreadIndex() {
+  thread_local int index = -1;
+  return index;
 }
 
 void StopScripts(Shared& shared) {
@@ -108,8 +124,37 @@ scripting::LuaVm& LuaVmOf(Shared& shared) {
   return *shared.lua;
 }
 
-void KillScript(Context& ctx) {
+std::string_view BusyReply(bool function) {
+  return function ? "BUSY Redis is busy running a script. You can only call FUNCTION KILL or "
+                    "SHUTDOWN NOSAVE."
+                  : "BUSY Redis is busy running a script. You can only call SCRIPT KILL or "
+                    "SHUTDOWN NOSAVE.";
+}
+
+std::optional<std::string_view> BusyError(const Shared& shared) {
+  if (shared.script_state.load() == Shared::kScriptIdle) return std::nullopt;
+  const int64_t started = shared.script_started_ms.load(std::memory_order_relaxed);
+  const int64_t threshold = shared.busy_reply_threshold_ms.load(std::memory_order_relaxed);
+  if (MonotonicMs() - started < threshold) return std::nullopt;
+  return BusyReply(shared.script_is_function.load(std::memory_order_relaxed));
+}
+
+std::unique_lock<std::timed_mutex> LockVm(Context& ctx) {
+  std::unique_lock lock(ctx.shared.lua_mu, std::defer_lock);
+  while (!lock.try_lock_for(KeySpace::kGateSlice)) {
+    if (auto busy = BusyError(ctx.shared)) {
+      ctx.out.Error(*busy);
+      break;
+    }
+  }
+  return lock;
+}
+
+void KillScript(Context& ctx, bool function) {
   Shared& s = ctx.shared;
+  if (s.script_state.load() != Shared::kScriptIdle && s.script_is_function.load() != function) {
+    return ctx.out.Error(BusyReply(!function));  // Redis's answer to the wrong KILL
+  }
   int state = Shared::kScriptClean;
   if (s.script_state.compare_exchange_strong(state, Shared::kScriptKilled) ||
       state == Shared::kScriptKilled) {
@@ -209,8 +254,9 @@ void Script(Context& ctx, Args args) {
   const Subcommand* sub = FindSubcommand(ctx, args, kSubcommands, "SCRIPT");
   if (sub == nullptr) return;
   if (sub->name == "help") return ReplyHelp(ctx, kScriptHelp);
-  if (sub->name == "kill") return KillScript(ctx);
-  std::lock_guard lock(ctx.shared.lua_mu);
+  if (sub->name == "kill") return KillScript(ctx, /*function=*/false);
+  std::unique_lock lock = LockVm(ctx);
+  if (!lock.owns_lock()) return;
   scripting::LuaVm& vm = LuaVmOf(ctx.shared);
   if (sub->name == "load") {
     const std::string sha = scripting::Sha1Hex(args[2]);

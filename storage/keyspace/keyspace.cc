@@ -315,34 +315,72 @@ KeySpace::ClockScope::~ClockScope() {
   frozen_now_ = saved_;
 }
 
-void KeySpace::UseStripes(int n) {
-  std::lock_guard lock(growth_mu_);
+namespace {
+
+// Takes a lock: at once if it is free; else, without give_up, as long as
+// it takes; with it, in slices of kGateSlice until it is taken (true) or
+// give_up says to stop (false).
+template <typename TryNow, typename Lock, typename TryFor>
+bool Take(TryNow try_now, Lock lock, TryFor try_for, const KeySpace::GiveUp* give_up) {
+  if (try_now()) return true;
+  if (give_up == nullptr) {
+    lock();
+    return true;
+  }
+  while (!(*give_up)()) {
+    if (try_for(KeySpace::kGateSlice)) return true;
+  }
+  return false;
+}
+
+// Mutex: a timed mutex, or a std::unique_lock of one.
+template <typename Mutex>
+bool TakeExclusive(Mutex& mu, const KeySpace::GiveUp* give_up) {
+  return Take([&] { return mu.try_lock(); }, [&] { mu.lock(); },
+              [&](auto slice) { return mu.try_lock_for(slice); }, give_up);
+}
+
+}  // namespace
+
+bool KeySpace::UseStripes(int n, const GiveUp* give_up) {
+  if (!TakeExclusive(growth_mu_, give_up)) return false;
+  std::lock_guard lock(growth_mu_, std::adopt_lock);
   if (stripes_in_use_.load(std::memory_order_relaxed) < n)
     stripes_in_use_.store(n, std::memory_order_release);
+  return true;
 }
 
 // A stripe comes into use (under growth_mu_) before its first shared lock,
 // and an exclusive gate holds growth_mu_ from before it reads how many are
 // in use until it lets them all go: so it takes every stripe a shared gate
 // can hold while it runs.
-KeySpace::SharedGate::SharedGate(KeySpace& ks)
-    : SharedGate(ks, static_cast<int>(ThreadNumber() % kStripes)) {}
-
-KeySpace::SharedGate::SharedGate(KeySpace& ks, int stripe) : mu_(ks.stripes_[stripe].mu) {
-  if (stripe >= ks.stripes_in_use_.load(std::memory_order_acquire)) ks.UseStripes(stripe + 1);
-  mu_.lock_shared();
+KeySpace::SharedGate::SharedGate(KeySpace& ks, const GiveUp* give_up)
+    : mu_(ks.stripes_[ThreadNumber() % kStripes].mu) {
+  const auto stripe = static_cast<int>(ThreadNumber() % kStripes);
+  if (stripe >= ks.stripes_in_use_.load(std::memory_order_acquire) &&
+      !ks.UseStripes(stripe + 1, give_up)) {
+    return;
+  }
+  held_ = Take([&] { return mu_.try_lock_shared(); }, [&] { mu_.lock_shared(); },
+               [&](auto slice) { return mu_.try_lock_shared_for(slice); }, give_up);
 }
 
 KeySpace::SharedGate::~SharedGate() {
-  mu_.unlock_shared();
+  if (held_) mu_.unlock_shared();
 }
 
-KeySpace::ExclusiveGate::ExclusiveGate(KeySpace& ks)
-    : ks_(ks),
-      growth_(ks.growth_mu_),
-      stripes_(ks.stripes_in_use_.load(std::memory_order_relaxed)) {
-  for (int i = 0; i < stripes_; ++i)
-    ks_.stripes_[i].mu.lock();
+KeySpace::ExclusiveGate::ExclusiveGate(KeySpace& ks, const GiveUp* give_up)
+    : ks_(ks), growth_(ks.growth_mu_, std::defer_lock) {
+  if (!TakeExclusive(growth_, give_up)) return;
+  const int n = ks.stripes_in_use_.load(std::memory_order_relaxed);
+  for (int i = 0; i < n; ++i) {
+    if (TakeExclusive(ks.stripes_[i].mu, give_up)) continue;
+    while (--i >= 0)  // gives back what it took
+      ks.stripes_[i].mu.unlock();
+    growth_.unlock();
+    return;
+  }
+  stripes_ = n;
 }
 
 KeySpace::ExclusiveGate::~ExclusiveGate() {

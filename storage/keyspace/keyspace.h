@@ -23,6 +23,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -229,38 +230,52 @@ class KeySpace {
   // takes its own stripe shared; the exclusive gate takes every stripe in
   // use, which is as many as there are writer threads (up to kStripes),
   // not all of them.
+  //
+  // A gate taken with give_up waits in slices of kGateSlice, asking
+  // give_up() after each whether to go on (no longer, once a script has
+  // run past busy-reply-threshold): if not, held() is false and the gate
+  // holds nothing.
+  using GiveUp = FunctionRef<bool()>;
+  static constexpr std::chrono::milliseconds kGateSlice{10};
   class SharedGate {
    public:
-    explicit SharedGate(KeySpace& ks);
+    explicit SharedGate(KeySpace& ks) : SharedGate(ks, nullptr) {}
+    SharedGate(KeySpace& ks, GiveUp give_up) : SharedGate(ks, &give_up) {}
     ~SharedGate();
     SharedGate(const SharedGate&) = delete;
     SharedGate& operator=(const SharedGate&) = delete;
+    bool held() const { return held_; }
 
    private:
-    SharedGate(KeySpace& ks, int stripe);
-    std::shared_mutex& mu_;
+    SharedGate(KeySpace& ks, const GiveUp* give_up);
+    std::shared_timed_mutex& mu_;
+    bool held_ = false;
   };
   class ExclusiveGate {
    public:
-    explicit ExclusiveGate(KeySpace& ks);
+    explicit ExclusiveGate(KeySpace& ks) : ExclusiveGate(ks, nullptr) {}
+    ExclusiveGate(KeySpace& ks, GiveUp give_up) : ExclusiveGate(ks, &give_up) {}
     ~ExclusiveGate();
     ExclusiveGate(const ExclusiveGate&) = delete;
     ExclusiveGate& operator=(const ExclusiveGate&) = delete;
+    bool held() const { return stripes_ >= 0; }
 
    private:
+    ExclusiveGate(KeySpace& ks, const GiveUp* give_up);
     KeySpace& ks_;
-    std::unique_lock<std::mutex> growth_;  // no stripe comes into use meanwhile
-    int stripes_;
+    std::unique_lock<std::timed_mutex> growth_;  // no stripe comes into use meanwhile
+    int stripes_ = -1;                           // taken; -1: not held
   };
 
   OnlineTable& table() { return table_; }
 
  private:
   struct alignas(64) Stripe {
-    std::shared_mutex mu;
+    std::shared_timed_mutex mu;
   };
-  // Makes stripes [0, n) the ones an exclusive gate takes.
-  void UseStripes(int n);
+  // Makes stripes [0, n) the ones an exclusive gate takes; false if
+  // give_up stopped the wait for growth_mu_.
+  bool UseStripes(int n, const GiveUp* give_up);
 
   struct alignas(64) Counters {
     std::atomic<int64_t> keys{0};
@@ -310,7 +325,7 @@ class KeySpace {
   std::atomic<int64_t> expired_{0};
   std::vector<std::pair<int, std::string>> swept_;  // the sweep's thread only
   std::atomic<int> stripes_in_use_{0};              // only grows, under growth_mu_
-  mutable std::mutex growth_mu_;
+  std::timed_mutex growth_mu_;
   // Per stripe of keys: creations and deletions so far (see Stamp).
   std::unique_ptr<std::atomic<uint64_t>[]> presence_;
   std::shared_ptr<KeyLog> log_;

@@ -210,6 +210,66 @@ TEST_F(KeySpaceTest, ThreadsTakingNewStripesAreExcludedToo) {
   EXPECT_EQ(mismatches, 0);
 }
 
+// A gate taken with give_up, while another thread holds the exclusive
+// gate: it waits while give_up says so, and once it says stop, holds
+// nothing; the holder's gate is untouched.
+TEST_F(KeySpaceTest, AGateGivesUpWhenToldAndHoldsNothing) {
+  std::atomic<bool> release{false};
+  std::atomic<bool> holding{false};
+  std::thread holder([&] {
+    KeySpace::ExclusiveGate gate(ks_);
+    holding = true;
+    while (!release)
+      std::this_thread::yield();
+  });
+  while (!holding)
+    std::this_thread::yield();
+  int asked = 0;
+  auto third_time = [&] { return ++asked == 3; };
+  {
+    KeySpace::SharedGate shared(ks_, third_time);
+    EXPECT_FALSE(shared.held());
+    EXPECT_EQ(asked, 3);
+  }
+  asked = 0;
+  {
+    KeySpace::ExclusiveGate exclusive(ks_, third_time);
+    EXPECT_FALSE(exclusive.held());
+    EXPECT_EQ(asked, 3);
+  }
+  release = true;
+  holder.join();
+  // Nothing was left held: both gates can be taken, at once.
+  KeySpace::ExclusiveGate exclusive(ks_, [] { return true; });
+  EXPECT_TRUE(exclusive.held());
+}
+
+TEST_F(KeySpaceTest, AGateWithGiveUpWaitsForTheHolderWhileToldTo) {
+  std::atomic<bool> release{false};
+  std::atomic<bool> holding{false};
+  std::thread holder([&] {
+    rcu::ThreadRegistration registration;
+    KeySpace::ExclusiveGate gate(ks_);
+    holding = true;
+    while (!release)
+      std::this_thread::yield();
+    ASSERT_TRUE(Set(0, "k", "written").ok());  // before the waiter's gate opens
+  });
+  while (!holding)
+    std::this_thread::yield();
+  rcu::ThreadRegistration registration;
+  // Asked after each slice of waiting: the second time, the holder lets go.
+  int asked = 0;
+  KeySpace::SharedGate gate(ks_, [&] {
+    if (++asked == 2) release = true;
+    return false;
+  });
+  EXPECT_TRUE(gate.held());
+  EXPECT_GE(asked, 2);
+  EXPECT_EQ(Get(0, "k"), "written");
+  holder.join();
+}
+
 TEST_F(KeySpaceTest, ScanReturnsEveryKeyPresentThroughoutWhileTheTableGrows) {
   std::set<std::string> before;
   for (int i = 0; i < 3000; ++i) {

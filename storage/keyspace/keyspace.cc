@@ -1,5 +1,6 @@
 #include "storage/keyspace/keyspace.h"
 
+#include <chrono>
 #include <cstring>
 
 #include "storage/history/meta_keys.h"
@@ -319,16 +320,20 @@ namespace {
 
 // Takes a lock: at once if it is free; else, without give_up, as long as
 // it takes; with it, in slices of kGateSlice until it is taken (true) or
-// give_up says to stop (false).
-template <typename TryNow, typename Lock, typename TryFor>
-bool Take(TryNow try_now, Lock lock, TryFor try_for, const KeySpace::GiveUp* give_up) {
+// give_up says to stop (false). try_until(deadline) tries until then.
+template <typename TryNow, typename Lock, typename TryUntil>
+bool Take(TryNow try_now, Lock lock, TryUntil try_until, const KeySpace::GiveUp* give_up) {
   if (try_now()) return true;
   if (give_up == nullptr) {
     lock();
     return true;
   }
   while (!(*give_up)()) {
-    if (try_for(KeySpace::kGateSlice)) return true;
+    // The system clock, though it may jump (a slice is only a slice): with
+    // it, the timed locks are pthread's timedlock calls, which
+    // ThreadSanitizer follows; with the steady clock they are clocklock
+    // calls, which it does not.
+    if (try_until(std::chrono::system_clock::now() + KeySpace::kGateSlice)) return true;
   }
   return false;
 }
@@ -337,7 +342,7 @@ bool Take(TryNow try_now, Lock lock, TryFor try_for, const KeySpace::GiveUp* giv
 template <typename Mutex>
 bool TakeExclusive(Mutex& mu, const KeySpace::GiveUp* give_up) {
   return Take([&] { return mu.try_lock(); }, [&] { mu.lock(); },
-              [&](auto slice) { return mu.try_lock_for(slice); }, give_up);
+              [&](auto deadline) { return mu.try_lock_until(deadline); }, give_up);
 }
 
 }  // namespace
@@ -362,7 +367,7 @@ KeySpace::SharedGate::SharedGate(KeySpace& ks, const GiveUp* give_up)
     return;
   }
   held_ = Take([&] { return mu_.try_lock_shared(); }, [&] { mu_.lock_shared(); },
-               [&](auto slice) { return mu_.try_lock_shared_for(slice); }, give_up);
+               [&](auto deadline) { return mu_.try_lock_shared_until(deadline); }, give_up);
 }
 
 KeySpace::SharedGate::~SharedGate() {

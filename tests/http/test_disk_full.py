@@ -141,8 +141,7 @@ def test_a_full_disk_refuses_writes_keeps_reads_and_resumes_when_space_returns()
         second = Writer(server, "s")
         second.start()
         wait_for(lambda: health(server)[0] == 503, "the disk is full again")
-        server.proc.terminate()
-        assert server.proc.wait(60) == 0, "quiverd did not exit cleanly during a disk fault"
+        server.terminate()  # during a disk fault
         second.join(120)
         assert not second.is_alive()
         os.remove(ballast)

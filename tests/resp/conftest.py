@@ -62,8 +62,14 @@ class RedisServer:
                 time.sleep(0.02)
 
     def stop(self):
+        """SIGTERM; SIGKILL if it has not exited within 30 s (a redis-server
+        running a script that a failed test left does not stop on SIGTERM)."""
         self.proc.terminate()
-        self.proc.wait(30)
+        try:
+            self.proc.wait(30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(30)
         shutil.rmtree(self.workdir, ignore_errors=True)
 
 

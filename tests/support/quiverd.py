@@ -62,8 +62,7 @@ class Quiverd:
             self.proc.kill()
             self.proc.wait(60)
         else:
-            self.proc.terminate()
-            assert self.proc.wait(60) == 0, "quiverd did not exit cleanly"
+            self.terminate()
         self.start()
 
     def client(self, host="127.0.0.1", **kwargs):
@@ -76,10 +75,24 @@ class Quiverd:
             input=stdin, capture_output=True, check=check, timeout=60)
         return done.stdout.decode()
 
-    def stop(self):
+    def terminate(self):
+        """SIGTERM, and asserts a clean exit within 60 s. A quiverd that
+        does not exit is killed first, so that no failed test leaves one
+        running (taking a core from every test after it)."""
         self.proc.terminate()
-        assert self.proc.wait(60) == 0, "quiverd did not exit cleanly"
-        subprocess.run(["rm", "-rf", self.dir], check=False)
+        try:
+            code = self.proc.wait(60)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(60)
+            raise AssertionError("quiverd did not exit within 60 s of SIGTERM")
+        assert code == 0, f"quiverd did not exit cleanly (exit status {code})"
+
+    def stop(self):
+        try:
+            self.terminate()
+        finally:
+            subprocess.run(["rm", "-rf", self.dir], check=False)
 
     @property
     def quiver_cli(self):

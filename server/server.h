@@ -1,13 +1,13 @@
 // Server: quiverd's network side. One Boost.Asio io_context per thread;
 // the acceptors, on a thread of their own, hand each new connection to the
 // next context in turn (passing over the one whose thread runs a Lua
-// script), and the connection is served entirely on that context's thread. Three ports:
-// the native protocol, RESP (the Redis protocol, over the KeySpace of
-// plain keys and the feature rows) and HTTP (health, Prometheus metrics,
-// JSON reads; on its own bind address, loopback by default). Each
-// context's thread records its requests in its own RequestMetrics
-// recorder. A background thread sweeps expired rows and keys out of
-// memory.
+// script), and the connection is served entirely on that context's thread.
+// Three ports: the native protocol, RESP (the Redis protocol, over the
+// KeySpace of plain keys and the feature rows) and HTTP (health,
+// Prometheus metrics, JSON reads; on its own bind address, loopback by
+// default). Each context's thread records its requests in its own
+// RequestMetrics recorder. A background thread sweeps expired rows and keys
+// out of memory.
 //
 // Start() and port() from the owning thread; Run() blocks until Stop(),
 // which any thread (or a signal handler via Asio) may call.

@@ -106,7 +106,6 @@ std::span<const Command* const> AllCommands();
 // AllCommands().size() for a pointer that is not a command.
 size_t CommandId(const Command* cmd);
 
-// The command tables of each group (strings.cc, keys.cc, hashes.cc, ...).
 // The index of the calling thread among the server's I/O threads, which
 // Server::Run sets; -1 on any other thread.
 int& IoThreadIndex();
@@ -115,6 +114,7 @@ int& IoThreadIndex();
 // has written (the server is stopping); see RunningScript.
 void StopScripts(Shared& shared);
 
+// The command tables of each group (strings.cc, keys.cc, hashes.cc, ...).
 std::span<const Command> StringCommands();
 std::span<const Command> KeyCommands();
 std::span<const Command> HashCommands();
@@ -231,11 +231,13 @@ struct Shared {
   // The I/O thread (IoThreadIndex) the running script holds; -1: none.
   // New connections go to the others (Server::NextContext).
   std::atomic<int> script_io_thread{-1};
-  // The running function's name and command, for FUNCTION STATS.
+  // The running function's name and command, for FUNCTION STATS: views of
+  // FCALL's own words and the VM's name, valid while it runs (RunningScript
+  // clears them before it returns).
   std::mutex running_mu;
-  std::string running_name;                  // guarded by running_mu
-  std::vector<std::string> running_command;  // guarded by running_mu
-  std::atomic<bool> script_kill{false};      // the VM's stop flag (kScriptKilled)
+  std::string_view running_name;         // guarded by running_mu
+  Args running_command;                  // guarded by running_mu
+  std::atomic<bool> script_kill{false};  // the VM's stop flag (kScriptKilled)
   // The server is stopping (StopScripts): a running script is stopped,
   // written or not, and nothing it wrote is kept.
   std::atomic<bool> stopping{false};

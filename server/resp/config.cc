@@ -18,10 +18,10 @@ struct RedisParam {
   std::string_view name;
   bool fixed;  // reported, never changed; else stored by CONFIG SET and reported
   std::string_view default_value;
-  // A number quiver applies: CONFIG SET also stores it here (its default if
-  // the text is not a number from 0 to max), where commands read it.
+  // A number quiver applies: CONFIG SET takes a whole number of 0 or more
+  // (as Redis does) and also stores it here, where commands read it.
   std::atomic<int64_t> Shared::*applied = nullptr;
-  int64_t max = 0;  // what is applied of a larger number (Redis takes up to INT64_MAX)
+  int64_t max = 0;  // what is applied of a larger number
   // Another name of the parameter named here (they share one value).
   std::string_view same_as = {};
   std::string_view key() const { return same_as.empty() ? name : same_as; }

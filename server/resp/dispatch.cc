@@ -285,6 +285,16 @@ void NoteReadyKeys(Context& ctx, const Command& cmd, Args args) {
   });
 }
 
+// The count at numkeys_at if it is a number from 1 to the words after it;
+// else 0 (and for a command without one).
+size_t CountedKeys(const Command& cmd, Args args) {
+  const auto at = static_cast<size_t>(cmd.numkeys_at);
+  int64_t n = 0;
+  const bool valid = at != 0 && at < args.size() && ParseInt64(args[at], &n) && n > 0 &&
+                     n <= static_cast<int64_t>(args.size() - at - 1);
+  return valid ? static_cast<size_t>(n) : 0;
+}
+
 }  // namespace
 
 void ForEachKey(const Command& cmd, Args args, FunctionRef<void(size_t)> fn) {
@@ -292,19 +302,14 @@ void ForEachKey(const Command& cmd, Args args, FunctionRef<void(size_t)> fn) {
   for (int64_t i = cmd.first_key; cmd.first_key > 0 && i <= last; i += std::max(cmd.key_step, 1))
     fn(static_cast<size_t>(i));
   const auto at = static_cast<size_t>(cmd.numkeys_at);
-  int64_t n = 0;
-  if (at != 0 && KeyCountValid(cmd, args) && ParseInt64(args[at], &n)) {
-    for (size_t i = at + 1; i <= at + static_cast<size_t>(n); ++i)
-      fn(i);
-  }
+  const size_t counted = CountedKeys(cmd, args);
+  for (size_t i = at + 1; i <= at + counted; ++i)
+    fn(i);
   if (cmd.more_keys != nullptr) cmd.more_keys(args, fn);
 }
 
 bool KeyCountValid(const Command& cmd, Args args) {
-  const auto at = static_cast<size_t>(cmd.numkeys_at);
-  int64_t n = 0;
-  return at == 0 || (at < args.size() && ParseInt64(args[at], &n) && n > 0 &&
-                     n <= static_cast<int64_t>(args.size() - at - 1));
+  return cmd.numkeys_at == 0 || CountedKeys(cmd, args) > 0;
 }
 
 void Run(Context& ctx, const Command& cmd, Args args, bool gate) {

@@ -106,7 +106,7 @@ void WriteRunningFunction(Context& ctx) {
   ctx.out.Bulk(s.running_name);
   ctx.out.Bulk("command");
   ctx.out.Array(s.running_command.size());
-  for (const std::string& word : s.running_command)
+  for (std::string_view word : s.running_command)
     ctx.out.Bulk(word);
   ctx.out.Bulk("duration_ms");
   ctx.out.Integer(MonotonicMs() - s.script_started_ms.load(std::memory_order_relaxed));

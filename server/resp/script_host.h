@@ -61,7 +61,7 @@ std::string_view BusyReply(bool function);
 // BusyReply, if a script is running and has run past the threshold.
 std::optional<std::string_view> BusyError(const Shared& shared);
 
-// A gate's give_up (KeySpace::GiveUp) for a command that waits for a
+// A gate's give_up (GiveUp, util/timed_lock.h) for a command that waits for a
 // running script only until busy-reply-threshold: then reply() is BUSY.
 class GiveUpWhenBusy {
  public:

@@ -4,7 +4,6 @@
 // keyspace's exclusive gate, as EXEC does: no other write runs meanwhile,
 // and its writes reach the log as one atomic batch. FUNCTION and FCALL are
 // in server/resp/functions.cc.
-#include <chrono>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -78,8 +77,8 @@ RunningScript::RunningScript(Context& ctx, std::string_view function, Args comma
   Shared& s = ctx.shared;
   if (!function.empty()) {
     std::lock_guard lock(s.running_mu);
-    s.running_name.assign(function);
-    s.running_command.assign(command.begin(), command.end());
+    s.running_name = function;
+    s.running_command = command;
   }
   s.script_started_ms.store(MonotonicMs(), std::memory_order_relaxed);
   s.script_is_function.store(!function.empty(), std::memory_order_relaxed);
@@ -93,6 +92,11 @@ RunningScript::RunningScript(Context& ctx, std::string_view function, Args comma
 
 RunningScript::~RunningScript() {
   Shared& s = ctx_.shared;
+  if (s.script_is_function.load(std::memory_order_relaxed)) {
+    std::lock_guard lock(s.running_mu);
+    s.running_name = {};
+    s.running_command = {};
+  }
   s.script_state.store(Shared::kScriptIdle);
   s.script_io_thread.store(-1, std::memory_order_relaxed);
   s.script_kill.store(false);
@@ -142,13 +146,9 @@ std::optional<std::string_view> BusyError(const Shared& shared) {
 
 std::unique_lock<std::timed_mutex> LockVm(Context& ctx) {
   std::unique_lock lock(ctx.shared.lua_mu, std::defer_lock);
-  // The system clock, for ThreadSanitizer (see Take in keyspace.cc).
-  while (!lock.try_lock_until(std::chrono::system_clock::now() + KeySpace::kGateSlice)) {
-    if (auto busy = BusyError(ctx.shared)) {
-      ctx.out.Error(*busy);
-      break;
-    }
-  }
+  GiveUpWhenBusy busy(ctx.shared);
+  const GiveUp give_up = busy;
+  if (!LockUnless(lock, &give_up)) ctx.out.Error(busy.reply());
   return lock;
 }
 

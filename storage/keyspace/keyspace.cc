@@ -1,6 +1,5 @@
 #include "storage/keyspace/keyspace.h"
 
-#include <chrono>
 #include <cstring>
 
 #include "storage/history/meta_keys.h"
@@ -316,39 +315,8 @@ KeySpace::ClockScope::~ClockScope() {
   frozen_now_ = saved_;
 }
 
-namespace {
-
-// Takes a lock: at once if it is free; else, without give_up, as long as
-// it takes; with it, in slices of kGateSlice until it is taken (true) or
-// give_up says to stop (false). try_until(deadline) tries until then.
-template <typename TryNow, typename Lock, typename TryUntil>
-bool Take(TryNow try_now, Lock lock, TryUntil try_until, const KeySpace::GiveUp* give_up) {
-  if (try_now()) return true;
-  if (give_up == nullptr) {
-    lock();
-    return true;
-  }
-  while (!(*give_up)()) {
-    // The system clock, though it may jump (a slice is only a slice): with
-    // it, the timed locks are pthread's timedlock calls, which
-    // ThreadSanitizer follows; with the steady clock they are clocklock
-    // calls, which it does not.
-    if (try_until(std::chrono::system_clock::now() + KeySpace::kGateSlice)) return true;
-  }
-  return false;
-}
-
-// Mutex: a timed mutex, or a std::unique_lock of one.
-template <typename Mutex>
-bool TakeExclusive(Mutex& mu, const KeySpace::GiveUp* give_up) {
-  return Take([&] { return mu.try_lock(); }, [&] { mu.lock(); },
-              [&](auto deadline) { return mu.try_lock_until(deadline); }, give_up);
-}
-
-}  // namespace
-
 bool KeySpace::UseStripes(int n, const GiveUp* give_up) {
-  if (!TakeExclusive(growth_mu_, give_up)) return false;
+  if (!LockUnless(growth_mu_, give_up)) return false;
   std::lock_guard lock(growth_mu_, std::adopt_lock);
   if (stripes_in_use_.load(std::memory_order_relaxed) < n)
     stripes_in_use_.store(n, std::memory_order_release);
@@ -360,14 +328,16 @@ bool KeySpace::UseStripes(int n, const GiveUp* give_up) {
 // in use until it lets them all go: so it takes every stripe a shared gate
 // can hold while it runs.
 KeySpace::SharedGate::SharedGate(KeySpace& ks, const GiveUp* give_up)
-    : mu_(ks.stripes_[ThreadNumber() % kStripes].mu) {
-  const auto stripe = static_cast<int>(ThreadNumber() % kStripes);
+    : SharedGate(ks, static_cast<int>(ThreadNumber() % kStripes), give_up) {}
+
+KeySpace::SharedGate::SharedGate(KeySpace& ks, int stripe, const GiveUp* give_up)
+    : mu_(ks.stripes_[stripe].mu) {
   if (stripe >= ks.stripes_in_use_.load(std::memory_order_acquire) &&
       !ks.UseStripes(stripe + 1, give_up)) {
     return;
   }
-  held_ = Take([&] { return mu_.try_lock_shared(); }, [&] { mu_.lock_shared(); },
-               [&](auto deadline) { return mu_.try_lock_shared_until(deadline); }, give_up);
+  held_ = TakeUnless([&] { return mu_.try_lock_shared(); }, [&] { mu_.lock_shared(); },
+                     [&](auto deadline) { return mu_.try_lock_shared_until(deadline); }, give_up);
 }
 
 KeySpace::SharedGate::~SharedGate() {
@@ -376,10 +346,10 @@ KeySpace::SharedGate::~SharedGate() {
 
 KeySpace::ExclusiveGate::ExclusiveGate(KeySpace& ks, const GiveUp* give_up)
     : ks_(ks), growth_(ks.growth_mu_, std::defer_lock) {
-  if (!TakeExclusive(growth_, give_up)) return;
+  if (!LockUnless(growth_, give_up)) return;
   const int n = ks.stripes_in_use_.load(std::memory_order_relaxed);
   for (int i = 0; i < n; ++i) {
-    if (TakeExclusive(ks.stripes_[i].mu, give_up)) continue;
+    if (LockUnless(ks.stripes_[i].mu, give_up)) continue;
     while (--i >= 0)  // gives back what it took
       ks.stripes_[i].mu.unlock();
     growth_.unlock();

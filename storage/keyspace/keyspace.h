@@ -23,7 +23,6 @@
 #pragma once
 
 #include <atomic>
-#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -37,6 +36,7 @@
 #include "storage/keyspace/key_log.h"
 #include "storage/online/online_table.h"
 #include "util/function_ref.h"
+#include "util/timed_lock.h"
 
 namespace quiver {
 
@@ -231,12 +231,11 @@ class KeySpace {
   // use, which is as many as there are writer threads (up to kStripes),
   // not all of them.
   //
-  // A gate taken with give_up waits in slices of kGateSlice, asking
+  // A gate taken with give_up waits in slices (util/timed_lock.h), asking
   // give_up() after each whether to go on (no longer, once a script has
   // run past busy-reply-threshold): if not, held() is false and the gate
   // holds nothing.
-  using GiveUp = FunctionRef<bool()>;
-  static constexpr std::chrono::milliseconds kGateSlice{10};
+  using GiveUp = quiver::GiveUp;
   class SharedGate {
    public:
     explicit SharedGate(KeySpace& ks) : SharedGate(ks, nullptr) {}
@@ -247,6 +246,7 @@ class KeySpace {
     bool held() const { return held_; }
 
    private:
+    SharedGate(KeySpace& ks, int stripe, const GiveUp* give_up);
     SharedGate(KeySpace& ks, const GiveUp* give_up);
     std::shared_timed_mutex& mu_;
     bool held_ = false;

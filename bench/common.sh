@@ -9,7 +9,7 @@ work=$(mktemp -d "${WORK:-/tmp}/quiver-bench.XXXXXX")
 bench_cleanup() {
   if declare -F bench_cleanup_extra >/dev/null; then bench_cleanup_extra; fi
   if [ -n "${redis_port:-}" ]; then
-    redis-cli -p "$redis_port" shutdown nosave >/dev/null 2>&1 || true
+    redis-cli "${tls_client[@]}" -p "$redis_port" shutdown nosave >/dev/null 2>&1 || true
   fi
   if [ -n "${qpid:-}" ]; then kill "$qpid" 2>/dev/null && wait "$qpid" 2>/dev/null; fi
   rm -rf "$work"
@@ -58,23 +58,54 @@ with open(path, "w") as f:
 PY
 }
 
+# With TLS=1, both servers speak TLS on those ports (mutual TLS, with
+# certificates made here by openssl), and every redis-cli and
+# redis-benchmark takes "${tls_client[@]}".
+tls_client=()
+redis_listen=()
+quiver_listen=()
+bench_tls() {
+  local d=$work/certs
+  mkdir -p "$d"
+  (
+    cd "$d"
+    openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.crt -days 2 \
+      -subj "/CN=bench CA" 2>/dev/null
+    for name in server client; do
+      openssl req -newkey rsa:2048 -nodes -keyout $name.key -out $name.csr -subj "/CN=$name" \
+        2>/dev/null
+      echo "subjectAltName=IP:127.0.0.1,DNS:localhost" >$name.ext
+      openssl x509 -req -in $name.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 2 \
+        -extfile $name.ext -out $name.crt 2>/dev/null
+    done
+  )
+  local files=(--tls-cert-file "$d/server.crt" --tls-key-file "$d/server.key"
+    --tls-ca-cert-file "$d/ca.crt")
+  tls_client=(--tls --cacert "$d/ca.crt" --cert "$d/client.crt" --key "$d/client.key")
+  redis_listen=(--port 0 --tls-port "${redis_port:-0}" "${files[@]}")
+  quiver_listen=(--resp-port off --tls-port "${quiver_port:-0}" "${files[@]}")
+}
+
 # bench_start_resp_servers PIN_PREFIX... (empty: unpinned): Redis on
 # $redis_port (with ${redis_persistence[@]}) and quiverd's RESP port on
 # $quiver_port (--durability $quiver_durability; one I/O thread when
-# pinned), fresh in $work; returns once both answer PING.
+# pinned), fresh in $work, over TLS after bench_tls; returns once both
+# answer PING.
 bench_start_resp_servers() {
   rm -rf "$work/quiver" "$work/appendonlydir"
-  "$@" redis-server --port "$redis_port" --save "" "${redis_persistence[@]}" --daemonize yes \
+  [ ${#redis_listen[@]} -gt 0 ] || redis_listen=(--port "$redis_port")
+  [ ${#quiver_listen[@]} -gt 0 ] || quiver_listen=(--resp-port "$quiver_port")
+  "$@" redis-server "${redis_listen[@]}" --save "" "${redis_persistence[@]}" --daemonize yes \
     --logfile "$work/redis.log" --dir "$work"
   local threads=()
   [ $# -gt 0 ] && threads=(--threads 1)
-  "$@" "$build/server/quiverd" --port 0 --resp-port "$quiver_port" --http-port off \
+  "$@" "$build/server/quiverd" --port 0 "${quiver_listen[@]}" --http-port off \
     --durability "$quiver_durability" \
     --data-dir "$work/quiver" --log-level warn "${threads[@]}" &
   qpid=$!
   for _ in $(seq 1 100); do
-    redis-cli -p "$redis_port" ping >/dev/null 2>&1 && redis-cli -p "$quiver_port" ping \
-      >/dev/null 2>&1 && return
+    redis-cli "${tls_client[@]}" -p "$redis_port" ping >/dev/null 2>&1 &&
+      redis-cli "${tls_client[@]}" -p "$quiver_port" ping >/dev/null 2>&1 && return
     sleep 0.1
   done
   echo "servers did not start" >&2

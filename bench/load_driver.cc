@@ -9,6 +9,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/read.hpp>
+#include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 
@@ -38,6 +39,13 @@ class Connection : public std::enable_shared_from_this<Connection> {
       : socket_(io), run_(run), source_(std::move(source)) {}
 
   tcp::socket& socket() { return socket_; }
+  // Over TLS: shakes hands (blocking, before the run).
+  boost::system::error_code StartTls(asio::ssl::context& context) {
+    tls_ = std::make_unique<asio::ssl::stream<tcp::socket&>>(socket_, context);
+    boost::system::error_code ec;
+    tls_->handshake(asio::ssl::stream_base::client, ec);
+    return ec;
+  }
 
   void SendBatch() {
     const auto now = Clock::now();
@@ -52,22 +60,25 @@ class Connection : public std::enable_shared_from_this<Connection> {
       expected_ += source_(&out_);
     replies_ = 0;
     sent_at_ = now;
-    asio::async_write(socket_, asio::buffer(out_),
-                      [self = shared_from_this()](boost::system::error_code ec, size_t) {
-                        if (ec) return self->Fail("write: " + ec.message());
-                        self->Read();
-                      });
+    auto written = [self = shared_from_this()](boost::system::error_code ec, size_t) {
+      if (ec) return self->Fail("write: " + ec.message());
+      self->Read();
+    };
+    if (tls_ != nullptr) return asio::async_write(*tls_, asio::buffer(out_), std::move(written));
+    asio::async_write(socket_, asio::buffer(out_), std::move(written));
   }
 
  private:
   void Read() {
     if (in_.size() - in_end_ < 64 * 1024) in_.resize(in_.size() * 2 + 64 * 1024);
-    socket_.async_read_some(asio::buffer(in_.data() + in_end_, in_.size() - in_end_),
-                            [self = shared_from_this()](boost::system::error_code ec, size_t n) {
-                              if (ec) return self->Fail("read: " + ec.message());
-                              self->in_end_ += n;
-                              self->Consume();
-                            });
+    auto got = [self = shared_from_this()](boost::system::error_code ec, size_t n) {
+      if (ec) return self->Fail("read: " + ec.message());
+      self->in_end_ += n;
+      self->Consume();
+    };
+    const auto space = asio::buffer(in_.data() + in_end_, in_.size() - in_end_);
+    if (tls_ != nullptr) return tls_->async_read_some(space, std::move(got));
+    socket_.async_read_some(space, std::move(got));
   }
 
   void Consume() {
@@ -112,6 +123,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   }
 
   tcp::socket socket_;
+  std::unique_ptr<asio::ssl::stream<tcp::socket&>> tls_;
   Run& run_;
   RequestSource source_;
   std::string out_;
@@ -147,6 +159,10 @@ LoadResult RunLoad(const LoadOptions& options, const std::function<RequestSource
       return run.result;
     }
     c->socket().set_option(tcp::no_delay(true));
+    if (options.tls != nullptr && (ec = c->StartTls(*options.tls))) {
+      run.result.failure = "TLS handshake with " + options.host + ": " + ec.message();
+      return run.result;
+    }
     connections.push_back(c);
   }
   const auto start = Clock::now();

@@ -10,6 +10,8 @@
 #include <functional>
 #include <string>
 
+#include <boost/asio/ssl/context.hpp>
+
 #include "bench/latency_histogram.h"
 
 namespace quiver::bench {
@@ -29,6 +31,9 @@ struct LoadOptions {
   double duration_s = 10;     // measured time
   double warmup_s = 2;        // unmeasured time before it
   uint64_t max_requests = 0;  // stop after this many measured requests (0: no limit)
+  // Over TLS with this (client) context; null: plain TCP. The handshakes
+  // are done before the run starts.
+  boost::asio::ssl::context* tls = nullptr;
 };
 
 struct LoadResult {

@@ -36,7 +36,28 @@ struct Args {
   std::string definitions = "examples/features.yaml";
   int quiver_pid = 0;
   LoadOptions load_options;
+  // The native port over TLS (quiverd --tls-native-port): the CA to verify
+  // it with, and the client certificate to show. Empty: plain.
+  std::string tls_ca, tls_cert, tls_key;
+  std::shared_ptr<boost::asio::ssl::context> tls;
 };
+
+// The client context of --tls-ca/--tls-cert/--tls-key.
+std::shared_ptr<boost::asio::ssl::context> TlsContext(const Args& a) {
+  auto context = std::make_shared<boost::asio::ssl::context>(boost::asio::ssl::context::tls_client);
+  boost::system::error_code ec;
+  context->load_verify_file(a.tls_ca, ec);
+  if (!ec && !a.tls_cert.empty()) context->use_certificate_chain_file(a.tls_cert, ec);
+  if (!ec && !a.tls_key.empty()) {
+    context->use_private_key_file(a.tls_key, boost::asio::ssl::context::pem, ec);
+  }
+  if (ec) {
+    std::fprintf(stderr, "quiver-bench: TLS files: %s\n", ec.message().c_str());
+    return nullptr;
+  }
+  context->set_verify_mode(boost::asio::ssl::verify_peer);
+  return context;
+}
 
 Endpoint ParseEndpoint(const std::string& text, uint16_t default_port) {
   Endpoint e;
@@ -92,6 +113,7 @@ LoadResult RunOne(const Args& a, const std::string& workload, bool quiver) {
   LoadOptions o = a.load_options;
   o.host = quiver ? a.quiver.host : a.redis.host;
   o.port = quiver ? a.quiver.port : a.redis.port;
+  if (quiver) o.tls = a.tls.get();
   const Scale s = a.scale;
   auto source = [&](int i) -> RequestSource {
     const uint64_t seed = 1000 + static_cast<uint64_t>(i);
@@ -164,12 +186,21 @@ int main(int argc, char** argv) {
   app.add_option("--duration", a.load_options.duration_s, "Measured seconds per run (default 10)");
   app.add_option("--warmup", a.load_options.warmup_s, "Unmeasured seconds before (default 2)");
   app.add_option("--requests", a.load_options.max_requests, "Stop after this many requests");
+  app.add_option("--tls-ca", a.tls_ca,
+                 "quiverd over TLS (--tls-native-port): the CA to verify it with");
+  app.add_option("--tls-cert", a.tls_cert, "The client certificate to show quiverd");
+  app.add_option("--tls-key", a.tls_key, "Its private key");
   CLI11_PARSE(app, argc, argv);
   a.quiver = ParseEndpoint(quiver_addr, 7070);
   a.redis = ParseEndpoint(redis_addr, 6379);
   a.scale.users = std::max<int64_t>(1, static_cast<int64_t>(a.scale.users * a.scale_factor));
   a.scale.items = std::max<int64_t>(1, static_cast<int64_t>(a.scale.items * a.scale_factor));
   const bool quiver = a.target != "redis", redis = a.target != "quiver";
+  if (!a.tls_ca.empty() && (a.load || a.load_only)) {
+    std::fprintf(stderr, "quiver-bench: load through the plain port, then run over TLS\n");
+    return 1;
+  }
+  if (!a.tls_ca.empty() && (a.tls = TlsContext(a)) == nullptr) return 1;
 
   if ((a.load || a.load_only) && Load(a, quiver, redis) != 0) return 1;
   PrintMemory(a, quiver, redis);

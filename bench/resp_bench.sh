@@ -16,7 +16,8 @@
 # appendonly yes, appendfsync always against quiverd --durability sync,
 # then appendfsync everysec against --durability async.
 # Env: BUILD (default build/release), MODES (default "pinned unpinned cpu";
-# add "durable" for the disk).
+# add "durable" for the disk), TLS=1 (both servers over TLS, with mutual
+# TLS: redis-server --tls-port against quiverd --tls-port).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 requests=200000
@@ -41,7 +42,7 @@ bench_need server/quiverd
 
 
 stop_servers() {
-  redis-cli -p "$redis_port" shutdown nosave >/dev/null 2>&1 || true
+  redis-cli "${tls_client[@]}" -p "$redis_port" shutdown nosave >/dev/null 2>&1 || true
   kill "$qpid" && wait "$qpid" 2>/dev/null || true
   qpid=
 }
@@ -51,11 +52,11 @@ run() {  # run PORT PIPELINE CLIENT_PREFIX...
   local port=$1 pipeline=$2 n=$requests
   shift 2
   [ "$pipeline" -gt 1 ] && n=$pipelined_requests
-  "$@" redis-benchmark -p "$port" -c 50 -n "$n" -P "$pipeline" -r 100000 -t "$tests" \
+  "$@" redis-benchmark "${tls_client[@]}" -p "$port" -c 50 -n "$n" -P "$pipeline" -r 100000 -t "$tests" \
     --csv 2>/dev/null | tail -n +2 | tr -d '"' | awk -F, '{gsub(/ /, "_", $1); print $1, $2}'
   [ "$with_mget" = 1 ] || return 0
   # MGET of 10 keys, as a custom command (not one of redis-benchmark's -t tests).
-  "$@" redis-benchmark -p "$port" -c 50 -n "$n" -P "$pipeline" -r 100000 --csv \
+  "$@" redis-benchmark "${tls_client[@]}" -p "$port" -c 50 -n "$n" -P "$pipeline" -r 100000 --csv \
     MGET key:__rand_int__ key:__rand_int__ key:__rand_int__ key:__rand_int__ \
     key:__rand_int__ key:__rand_int__ key:__rand_int__ key:__rand_int__ key:__rand_int__ \
     key:__rand_int__ 2>/dev/null | tail -n +2 | tr -d '"' | awk -F, '{print "MGET(10)", $2}'
@@ -68,7 +69,7 @@ cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 # cost, steadier on a shared VM than throughput. Prints "test ns ns".
 cpu_per_request() {
   local redis_pid tick_ns=$((1000000000 / $(getconf CLK_TCK)))
-  redis_pid=$(redis-cli -p "$redis_port" info server | tr -d '\r' | awk -F: '/^process_id/ {print $2}')
+  redis_pid=$(redis-cli "${tls_client[@]}" -p "$redis_port" info server | tr -d '\r' | awk -F: '/^process_id/ {print $2}')
   for t in ${tests//,/ }; do
     local line=$t
     for target in "$redis_port:$redis_pid" "$quiver_port:$qpid"; do
@@ -76,11 +77,11 @@ cpu_per_request() {
       before=$(cpu_ticks "${target#*:}")
       if [ "$t" = evalsha ]; then  # a small script, loaded on both servers first
         local sha
-        sha=$(redis-cli -p "${target%%:*}" script load "return redis.call('set', KEYS[1], 'v')")
-        taskset -c 1 redis-benchmark -p "${target%%:*}" -c 50 -n "$pipelined_requests" -P 16 \
+        sha=$(redis-cli "${tls_client[@]}" -p "${target%%:*}" script load "return redis.call('set', KEYS[1], 'v')")
+        taskset -c 1 redis-benchmark "${tls_client[@]}" -p "${target%%:*}" -c 50 -n "$pipelined_requests" -P 16 \
           -r 100000 -q EVALSHA "$sha" 1 key:__rand_int__ >/dev/null
       else
-        taskset -c 1 redis-benchmark -p "${target%%:*}" -c 50 -n "$pipelined_requests" -P 16 \
+        taskset -c 1 redis-benchmark "${tls_client[@]}" -p "${target%%:*}" -c 50 -n "$pipelined_requests" -P 16 \
           -r 100000 -t "$t" -q >/dev/null
       fi
       after=$(cpu_ticks "${target#*:}")
@@ -125,7 +126,12 @@ durable() {
   tests=$saved_tests
 }
 
-bench_banner ", -c 50 -n $requests (-P 16: -n $pipelined_requests) -r 100000"
+tls_note=
+if [ "${TLS:-0}" = 1 ]; then
+  bench_tls
+  tls_note=", over TLS"
+fi
+bench_banner ", -c 50 -n $requests (-P 16: -n $pipelined_requests) -r 100000$tls_note"
 for mode in ${MODES:-pinned unpinned cpu}; do
   if [ "$mode" = durable ]; then
     durable

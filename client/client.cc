@@ -54,7 +54,8 @@ Status Client::Impl::Handshake() {
   builder.Clear();
   auto name = builder.CreateString(options.client_name);
   auto password = options.password.empty() ? 0 : builder.CreateString(options.password);
-  auto hello = fb::CreateHello(builder, protocol::kProtocolVersion, name, password);
+  auto user = options.user.empty() ? 0 : builder.CreateString(options.user);
+  auto hello = fb::CreateHello(builder, protocol::kProtocolVersion, name, password, user);
   const uint64_t id = next_id++;
   builder.FinishSizePrefixed(fb::CreateRequest(builder, id, fb::RequestBody::Hello, hello.Union()));
   QUIVER_RETURN_IF_ERROR(connection.SendAll({builder.GetBufferPointer(), builder.GetSize()}));
@@ -119,7 +120,7 @@ Status Client::Impl::EnsureConnected() {
   Status s;
   for (size_t tried = 0; tried < servers.size(); ++tried) {
     const Endpoint& e = servers[current];
-    s = connection.Open(e.host, e.port, options.timeout_ms, options.max_frame_bytes);
+    s = connection.Open(e.host, e.port, options.timeout_ms, options.max_frame_bytes, options.tls);
     if (s.ok()) s = Handshake();
     if (s.ok()) return s;
     connection.Close();

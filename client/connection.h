@@ -1,5 +1,6 @@
-// Connection: a blocking TCP connection that sends bytes and receives whole
-// native-protocol frames. Internal to the client library; one thread.
+// Connection: a blocking TCP connection, plain or over TLS (OpenSSL), that
+// sends bytes and receives whole native-protocol frames. Internal to the
+// client library; one thread.
 #pragma once
 
 #include <cstdint>
@@ -8,7 +9,11 @@
 #include <string>
 
 #include "protocol/frame.h"
+#include "quiver/client.h"
 #include "quiver/status.h"
+
+typedef struct ssl_st SSL;
+typedef struct ssl_ctx_st SSL_CTX;
 
 namespace quiver::client_internal {
 
@@ -28,7 +33,8 @@ class Connection {
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
 
-  Status Open(const std::string& host, uint16_t port, int timeout_ms, uint32_t max_frame);
+  Status Open(const std::string& host, uint16_t port, int timeout_ms, uint32_t max_frame,
+              const TlsOptions& tls = {});
   bool is_open() const { return fd_ >= 0; }
   void Close();
 
@@ -40,8 +46,14 @@ class Connection {
   Status Broken(const std::string& what);
   // A failed send or recv: "timed out after N ms" for a socket timeout.
   Status Failed(const char* op);
+  Status StartTls(const std::string& host, const TlsOptions& tls);
+  // One send or receive, through TLS if it is on; as send(2) and recv(2).
+  ssize_t SendSome(const uint8_t* data, size_t n);
+  ssize_t ReceiveSome(uint8_t* data, size_t n);
 
   int fd_ = -1;
+  SSL_CTX* tls_context_ = nullptr;
+  SSL* tls_ = nullptr;
   std::string peer_;
   int timeout_ms_ = 0;
   std::unique_ptr<protocol::FrameReader> reader_;

@@ -2,8 +2,10 @@
 
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <sstream>
+#include <utility>
 
 #include <spdlog/spdlog.h>
 #include <boost/asio/signal_set.hpp>
@@ -34,12 +36,18 @@ quiver::Status ApplyFile(quiver::FeatureStore& store, const std::string& path) {
   return quiver::Status::Ok();
 }
 
-// The native port on the first line, the RESP port (0: none) on the second.
+// The ports bound, a line each (0: none): native, RESP, HTTP, RESP over
+// TLS, native over TLS, HTTPS.
 quiver::Status WritePortFile(const std::string& path, const quiver::Server& server) {
   const std::string tmp = path + ".tmp";
   {
     std::ofstream out(tmp);
-    out << server.port() << "\n" << server.resp_port() << "\n" << server.http_port() << "\n";
+    out << server.port() << "\n"
+        << server.resp_port() << "\n"
+        << server.http_port() << "\n"
+        << server.tls_port() << "\n"
+        << server.tls_native_port() << "\n"
+        << server.tls_http_port() << "\n";
     if (!out) return quiver::Status::IoError("cannot write " + tmp);
   }
   std::error_code ec;
@@ -139,15 +147,23 @@ int main(int argc, char** argv) {
   if (!options.port_file.empty()) {
     if (quiver::Status s = WritePortFile(options.port_file, server); !s.ok()) return Fail(s);
   }
-  spdlog::info("quiverd {} listening on {}:{} (native protocol){}{}, {} threads, durability {}{}",
-               quiver::kQuiverVersion, options.bind, server.port(),
-               server.resp_port() != 0 ? ", " + std::to_string(server.resp_port()) + " (RESP)"
-                                       : std::string(),
-               server.http_port() != 0
-                   ? ", " + options.http_bind + ":" + std::to_string(server.http_port()) + " (HTTP)"
-                   : std::string(),
-               options.threads, durability,
-               history ? ", data in " + options.data_dir : std::string());
+  std::string ports;  // "7070 (native protocol), 6379 (RESP)"
+  for (auto [p, what] :
+       {std::pair{server.port(), "native protocol"}, std::pair{server.resp_port(), "RESP"},
+        std::pair{server.tls_port(), "RESP over TLS"},
+        std::pair{server.tls_native_port(), "native protocol over TLS"}}) {
+    if (p != 0) ports += (ports.empty() ? "" : ", ") + std::to_string(p) + " (" + what + ")";
+  }
+  spdlog::info(
+      "quiverd {} listening on {}:{}{}, {} threads, durability {}{}", quiver::kQuiverVersion,
+      options.bind, ports,
+      (server.http_port() != 0
+           ? ", " + options.http_bind + ":" + std::to_string(server.http_port()) + " (HTTP)"
+           : std::string()) +
+          (server.tls_http_port() != 0 ? ", " + options.http_bind + ":" +
+                                             std::to_string(server.tls_http_port()) + " (HTTPS)"
+                                       : std::string()),
+      options.threads, durability, history ? ", data in " + options.data_dir : std::string());
 
   boost::asio::io_context signal_context;
   boost::asio::signal_set signals(signal_context, SIGINT, SIGTERM);
@@ -156,6 +172,16 @@ int main(int argc, char** argv) {
     spdlog::info("signal {} received, shutting down", signal);
     server.Stop();
   });
+  // SIGHUP: the TLS certificates and keys are read again.
+  boost::asio::signal_set hangups(signal_context, SIGHUP);
+  std::function<void()> await_hangup = [&] {
+    hangups.async_wait([&](const boost::system::error_code& e, int) {
+      if (e) return;
+      (void)server.ReloadTls();
+      await_hangup();
+    });
+  };
+  await_hangup();
   std::thread signal_thread([&] {
     quiver::NameThisThread("signals");
     signal_context.run();

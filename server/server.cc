@@ -67,11 +67,21 @@ Server::Server(const ServerOptions& options, FeatureStore& store, std::shared_pt
                  .version = std::string(kQuiverVersion),
                  .durability = handler_options_.durability,
                  .start_ms = store.NowMs(),
-                 .password = &resp_shared_.password,
+                 .users = &resp_shared_.users,
+                 .acl_log = &resp_shared_.acl_log,
                  .freshness = &freshness_,
                  .max_answer_bytes = options.max_frame,
                  .long_requests = long_requests_.get()}) {
   resp_shared_.metrics = &metrics_;
+  resp_shared_.aclfile = options.aclfile;
+  resp_shared_.tls_user_from_cn = options.tls_auth_clients_user == "CN";
+  config_.OnChange("tls_auth_clients_user", [this](const ServerOptions& o) {
+    resp_shared_.tls_user_from_cn = o.tls_auth_clients_user == "CN";
+  });
+  resp_shared_.acl_log.set_max_len(static_cast<size_t>(options.acllog_max_len));
+  config_.OnChange("acllog_max_len", [this](const ServerOptions& o) {
+    resp_shared_.acl_log.set_max_len(static_cast<size_t>(o.acllog_max_len));
+  });
   keyspace_.SetKeyEvents(&resp_shared_.notifier);      // "new" and "expired" notifications
   store.SetRowEvents(&resp_shared_.feature_channels);  // __quiver__:<view> channels
   config_.OnChange("max_memory", [&store](const ServerOptions& o) {
@@ -80,7 +90,8 @@ Server::Server(const ServerOptions& options, FeatureStore& store, std::shared_pt
   });
   handler_options_.max_frame_bytes = options.max_frame;
   handler_options_.server_version = kQuiverVersion;
-  handler_options_.password = &resp_shared_.password;
+  handler_options_.users = &resp_shared_.users;
+  handler_options_.acl_log = &resp_shared_.acl_log;
   handler_options_.freshness = &freshness_;
   handler_options_.long_requests = long_requests_.get();
   resp_shared_.long_requests = long_requests_.get();
@@ -196,9 +207,9 @@ Status Server::ListenOptional(const std::string& bind, int port, std::string_vie
   if (port < 0) return Status::Ok();
   Result<std::unique_ptr<tcp::acceptor>> listening = Listen(bind, static_cast<uint16_t>(port));
   if (!listening.ok()) {
+    const std::string flag = what == "native" ? "--port" : "--" + std::string(what) + "-port";
     return Status::IoError(listening.status().message() + " (the " + std::string(what) +
-                           " port: choose another with --" + std::string(what) + "-port, or --" +
-                           std::string(what) + "-port off)");
+                           " port: choose another with " + flag + ", or " + flag + " off)");
   }
   *acceptor = std::move(*listening);
   *bound = (*acceptor)->local_endpoint().port();
@@ -210,61 +221,125 @@ Status Server::Start() {
   if (KeyLog* log = keyspace_.log()) {
     QUIVER_RETURN_IF_ERROR(resp::RecoverFunctions(resp_shared_, log->store()));
   }
-  QUIVER_ASSIGN_OR_RETURN(acceptor_, Listen(options_.bind, options_.port));
-  port_ = acceptor_->local_endpoint().port();
-  QUIVER_RETURN_IF_ERROR(
-      ListenOptional(options_.bind, options_.resp_port, "resp", &resp_acceptor_, &resp_port_));
-  QUIVER_RETURN_IF_ERROR(
-      ListenOptional(options_.http_bind, options_.http_port, "http", &http_acceptor_, &http_port_));
-  bind_loopback_ = IsLoopback(acceptor_->local_endpoint().address());
-  if (http_acceptor_) http_bind_loopback_ = IsLoopback(http_acceptor_->local_endpoint().address());
-  config_.Resolve([this](ServerOptions& o) {  // CONFIG GET shows the ports bound
-    o.port = port_;
-    if (resp_acceptor_) o.resp_port = resp_port_;
-    if (http_acceptor_) o.http_port = http_port_;
-  });
+  if (Status users = resp::RecoverUsers(
+          resp_shared_, keyspace_.log() != nullptr ? &keyspace_.log()->store() : nullptr);
+      !users.ok()) {
+    return Status::InvalidArgument("the users could not be loaded: " + users.message());
+  }
+  QUIVER_RETURN_IF_ERROR(ListenAll());
   QUIVER_RETURN_IF_ERROR(JoinCluster());
-  if (resp_acceptor_) {
-    AcceptLoop(*resp_acceptor_, [this](tcp::socket socket) {
-      ClientLimits::Slot slot = limits_.Admit();
-      if (!slot) return Refuse(std::move(socket), "-ERR max number of clients reached\r\n");
-      if (Protected(socket, bind_loopback_)) return Refuse(std::move(socket), kRespDenied);
-      auto executor = socket.get_executor();
-      auto& recorder = RecorderOf(socket);
-      auto c = std::make_shared<RespConnection>(std::move(socket), std::move(slot), keyspace_,
-                                                store_, resp_shared_, recorder);
-      asio::post(executor, [c] { c->Start(); });  // on the connection's own thread
-    });
-  }
-  if (http_acceptor_) {
-    AcceptLoop(*http_acceptor_, [this](tcp::socket socket) {
-      ClientLimits::Slot slot = limits_.Admit();
-      if (!slot) return Refuse(std::move(socket), HttpClientsFull());
-      if (Protected(socket, http_bind_loopback_)) {
-        return Refuse(std::move(socket), HttpAnswer(403, kProtectedMode));
-      }
-      auto executor = socket.get_executor();
-      auto& recorder = RecorderOf(socket);
-      auto c = std::make_shared<HttpConnection>(std::move(socket), std::move(slot), http_api_,
-                                                recorder, options_.max_frame);
-      asio::post(executor, [c] { c->Start(); });
-    });
-  }
-  AcceptLoop(*acceptor_, [this](tcp::socket socket) {
-    ClientLimits::Slot slot = limits_.Admit();
-    if (!slot) return Refuse(std::move(socket), NativeClientsFull());
-    if (Protected(socket, bind_loopback_)) {
-      return Refuse(std::move(socket), NativeAnswer(Status::NoPermission(kProtectedMode)));
-    }
-    auto executor = socket.get_executor();
-    auto& recorder = RecorderOf(socket);
-    auto c = std::make_shared<NativeConnection>(std::move(socket), std::move(slot), store_,
-                                                handler_options_, recorder);
-    asio::post(executor, [c] { c->Start(); });
-  });
+  AcceptAll();
   for (auto& cron : crons_)
     cron->Start();
   return Status::Ok();
+}
+
+Status Server::ListenAll() {
+  if (options_.port < 0 && options_.tls_native_port < 0) {
+    return Status::InvalidArgument(
+        "--port off needs --tls-native-port: the native protocol needs a port");
+  }
+  if (UsesTls()) {
+    if (Status s = tls_.Reload(TlsOptionsOf(options_)); !s.ok()) {
+      return Status::InvalidArgument("TLS: " + s.message());
+    }
+    WatchTlsSettings();
+  }
+  const std::string& bind = options_.bind;
+  QUIVER_RETURN_IF_ERROR(ListenOptional(bind, options_.port, "native", &acceptor_, &port_));
+  QUIVER_RETURN_IF_ERROR(
+      ListenOptional(bind, options_.resp_port, "resp", &resp_acceptor_, &resp_port_));
+  QUIVER_RETURN_IF_ERROR(
+      ListenOptional(options_.http_bind, options_.http_port, "http", &http_acceptor_, &http_port_));
+  QUIVER_RETURN_IF_ERROR(
+      ListenOptional(bind, options_.tls_port, "tls", &tls_acceptor_, &tls_port_));
+  QUIVER_RETURN_IF_ERROR(ListenOptional(bind, options_.tls_native_port, "tls-native",
+                                        &tls_native_acceptor_, &tls_native_port_));
+  QUIVER_RETURN_IF_ERROR(ListenOptional(options_.http_bind, options_.tls_http_port, "tls-http",
+                                        &tls_http_acceptor_, &tls_http_port_));
+  for (auto* a : {&acceptor_, &resp_acceptor_, &tls_acceptor_, &tls_native_acceptor_}) {
+    if (*a) bind_loopback_ = IsLoopback((*a)->local_endpoint().address());
+  }
+  for (auto* a : {&http_acceptor_, &tls_http_acceptor_}) {
+    if (*a) http_bind_loopback_ = IsLoopback((*a)->local_endpoint().address());
+  }
+  config_.Resolve([this](ServerOptions& o) {  // CONFIG GET shows the ports bound
+    if (acceptor_) o.port = port_;
+    if (resp_acceptor_) o.resp_port = resp_port_;
+    if (http_acceptor_) o.http_port = http_port_;
+    if (tls_acceptor_) o.tls_port = tls_port_;
+    if (tls_native_acceptor_) o.tls_native_port = tls_native_port_;
+    if (tls_http_acceptor_) o.tls_http_port = tls_http_port_;
+  });
+  return Status::Ok();
+}
+
+void Server::AcceptAll() {
+  if (resp_acceptor_) {
+    AcceptLoop(*resp_acceptor_, [this](tcp::socket s) { StartResp(std::move(s), nullptr); });
+  }
+  if (tls_acceptor_) {
+    AcceptLoop(*tls_acceptor_, [this](tcp::socket s) { StartResp(std::move(s), tls_.Get()); });
+  }
+  if (http_acceptor_) {
+    AcceptLoop(*http_acceptor_, [this](tcp::socket s) { StartHttp(std::move(s), nullptr); });
+  }
+  if (tls_http_acceptor_) {
+    AcceptLoop(*tls_http_acceptor_, [this](tcp::socket s) { StartHttp(std::move(s), tls_.Get()); });
+  }
+  if (acceptor_) {
+    AcceptLoop(*acceptor_, [this](tcp::socket s) { StartNative(std::move(s), nullptr); });
+  }
+  if (tls_native_acceptor_) {
+    AcceptLoop(*tls_native_acceptor_,
+               [this](tcp::socket s) { StartNative(std::move(s), tls_.Get()); });
+  }
+}
+
+// A client refused at accept on a TLS port is closed without an answer:
+// it could not read one that is not in TLS.
+void Server::StartResp(tcp::socket socket, std::shared_ptr<tls::Context> tls) {
+  ClientLimits::Slot slot = limits_.Admit();
+  if (!slot) return Refuse(std::move(socket), tls ? "" : "-ERR max number of clients reached\r\n");
+  if (Protected(socket, bind_loopback_)) return Refuse(std::move(socket), tls ? "" : kRespDenied);
+  auto executor = socket.get_executor();
+  auto& recorder = RecorderOf(socket);
+  auto c = std::make_shared<RespConnection>(std::move(socket), std::move(slot), keyspace_, store_,
+                                            resp_shared_, recorder);
+  if (tls) c->UseTls(std::move(tls));
+  asio::post(executor, [c] { c->Start(); });  // on the connection's own thread
+}
+
+void Server::StartHttp(tcp::socket socket, std::shared_ptr<tls::Context> tls) {
+  ClientLimits::Slot slot = limits_.Admit();
+  if (!slot) return Refuse(std::move(socket), tls ? "" : HttpClientsFull());
+  if (Protected(socket, http_bind_loopback_)) {
+    return Refuse(std::move(socket), tls ? "" : HttpAnswer(403, kProtectedMode));
+  }
+  auto executor = socket.get_executor();
+  auto& recorder = RecorderOf(socket);
+  if (tls) {
+    auto c = std::make_shared<HttpsConnection>(std::move(socket), std::move(slot), http_api_,
+                                               recorder, options_.max_frame, std::move(tls));
+    return asio::post(executor, [c] { c->Start(); });
+  }
+  auto c = std::make_shared<HttpConnection>(std::move(socket), std::move(slot), http_api_, recorder,
+                                            options_.max_frame);
+  asio::post(executor, [c] { c->Start(); });
+}
+
+void Server::StartNative(tcp::socket socket, std::shared_ptr<tls::Context> tls) {
+  ClientLimits::Slot slot = limits_.Admit();
+  if (!slot) return Refuse(std::move(socket), tls ? "" : NativeClientsFull());
+  if (Protected(socket, bind_loopback_)) {
+    return Refuse(std::move(socket), tls ? "" : NativeAnswer(Status::NoPermission(kProtectedMode)));
+  }
+  auto executor = socket.get_executor();
+  auto& recorder = RecorderOf(socket);
+  auto c = std::make_shared<NativeConnection>(std::move(socket), std::move(slot), store_,
+                                              handler_options_, recorder);
+  if (tls) c->UseTls(std::move(tls));
+  asio::post(executor, [c] { c->Start(); });
 }
 
 asio::io_context& Server::NextContext() {
@@ -421,6 +496,9 @@ void Server::Stop() {
     if (acceptor_) acceptor_->close(ignored);
     if (resp_acceptor_) resp_acceptor_->close(ignored);
     if (http_acceptor_) http_acceptor_->close(ignored);
+    if (tls_acceptor_) tls_acceptor_->close(ignored);
+    if (tls_native_acceptor_) tls_native_acceptor_->close(ignored);
+    if (tls_http_acceptor_) tls_http_acceptor_->close(ignored);
   });
   for (auto& context : contexts_)
     context->stop();

@@ -25,6 +25,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 
+#include "security/tls/tls_context.h"
 #include "server/cluster/changelog.h"
 #include "server/http/api.h"
 #include "server/native/handler.h"
@@ -39,6 +40,9 @@
 #include "storage/keyspace/keyspace.h"
 
 namespace quiver {
+
+// The tls-* settings as a context's options.
+tls::Options TlsOptionsOf(const ServerOptions& options);
 
 class Server {
  public:
@@ -58,12 +62,21 @@ class Server {
 
   // Binds and listens. Fails with IoError naming the address if it cannot.
   Status Start();
-  // The bound native port (useful with port 0). Valid after Start().
+  // The bound native port (useful with port 0), 0 if there is none. Valid
+  // after Start().
   uint16_t port() const { return port_; }
   // The bound RESP port, 0 if there is none. Valid after Start().
   uint16_t resp_port() const { return resp_port_; }
   // The bound HTTP port, 0 if there is none. Valid after Start().
   uint16_t http_port() const { return http_port_; }
+  // The bound TLS ports (RESP, native), 0 for none. Valid after Start().
+  uint16_t tls_port() const { return tls_port_; }
+  uint16_t tls_native_port() const { return tls_native_port_; }
+  uint16_t tls_http_port() const { return tls_http_port_; }
+  // Reads the TLS certificate, key and CA files again (SIGHUP): new
+  // connections use them, those open keep theirs. Fails, keeping the old
+  // ones, if they do not make a context.
+  Status ReloadTls();
   KeySpace& keyspace() { return keyspace_; }
   // Serves on options.threads threads (the caller's included) until Stop().
   void Run();
@@ -85,9 +98,23 @@ class Server {
   // Opens a listening socket on an address and port.
   Result<std::unique_ptr<boost::asio::ip::tcp::acceptor>> Listen(const std::string& bind,
                                                                  uint16_t port);
-  // Listens on an optional port (-1: none): the RESP and HTTP ports.
+  // Listens on an optional port (-1: none): every port but the native one.
   Status ListenOptional(const std::string& bind, int port, std::string_view what,
                         std::unique_ptr<boost::asio::ip::tcp::acceptor>* acceptor, uint16_t* bound);
+  // Makes and starts a connection of each stream front end on an accepted
+  // socket; over TLS with `tls`, if not null.
+  void StartResp(boost::asio::ip::tcp::socket socket, std::shared_ptr<tls::Context> tls);
+  void StartNative(boost::asio::ip::tcp::socket socket, std::shared_ptr<tls::Context> tls);
+  // Whether a TLS port is configured; then the tls-* settings are checked
+  // and applied when CONFIG SET changes them.
+  bool UsesTls() const {
+    return options_.tls_port >= 0 || options_.tls_native_port >= 0 || options_.tls_http_port >= 0;
+  }
+  void WatchTlsSettings();
+  // Binds every port configured; then accepts on each.
+  Status ListenAll();
+  void AcceptAll();
+  void StartHttp(boost::asio::ip::tcp::socket socket, std::shared_ptr<tls::Context> tls);
   // The recorder of the thread that serves the socket's context.
   RequestMetrics::Recorder& RecorderOf(boost::asio::ip::tcp::socket& socket);
   // Accepts connections on `acceptor` until it is closed, each served on
@@ -131,6 +158,10 @@ class Server {
   std::unique_ptr<boost::asio::ip::tcp::acceptor> acceptor_;
   std::unique_ptr<boost::asio::ip::tcp::acceptor> resp_acceptor_;
   std::unique_ptr<boost::asio::ip::tcp::acceptor> http_acceptor_;
+  std::unique_ptr<boost::asio::ip::tcp::acceptor> tls_acceptor_;         // RESP over TLS
+  std::unique_ptr<boost::asio::ip::tcp::acceptor> tls_native_acceptor_;  // native over TLS
+  std::unique_ptr<boost::asio::ip::tcp::acceptor> tls_http_acceptor_;    // HTTPS
+  tls::ServerContext tls_;                 // what TLS connections start with
   size_t next_context_ = 0;                // touched only by the accept thread
   int64_t accept_errors_ = 0;              // the accept thread only
   int64_t last_accept_log_ms_ = -1000000;  // the accept thread only
@@ -139,6 +170,9 @@ class Server {
   uint16_t port_ = 0;
   uint16_t resp_port_ = 0;
   uint16_t http_port_ = 0;
+  uint16_t tls_port_ = 0;
+  uint16_t tls_native_port_ = 0;
+  uint16_t tls_http_port_ = 0;
 
   std::mutex stop_mu_;
   std::condition_variable stop_cv_;

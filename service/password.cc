@@ -40,45 +40,35 @@ bool DecodeBase64(std::string_view in, std::string* out) {
 }  // namespace
 
 bool Password::required() const {
-  std::lock_guard lock(mu_);
-  return !value_.empty();
+  std::shared_ptr<const acl::User> user = users_.Default();
+  return !user->nopass() || !user->enabled();
 }
 
 bool Password::Matches(std::string_view attempt) const {
-  std::lock_guard lock(mu_);
-  if (value_.empty()) return true;
-  // Every byte of the attempt is compared, whatever matched before.
-  unsigned diff = attempt.size() == value_.size() ? 0 : 1;
-  for (size_t i = 0; i < attempt.size(); ++i)
-    diff |= static_cast<unsigned char>(attempt[i]) ^
-            static_cast<unsigned char>(value_[i % value_.size()]);
-  return diff == 0;
+  return users_.Authenticate(acl::kDefaultUser, attempt) != nullptr;
 }
 
-std::string Password::Get() const {
-  std::lock_guard lock(mu_);
-  return value_;
-}
-
-void Password::Set(std::string value) {
-  std::lock_guard lock(mu_);
-  value_ = std::move(value);
-}
-
-bool HttpAuthorized(const Password& password, std::string_view authorization) {
-  if (!password.required()) return true;
+std::shared_ptr<const acl::User> HttpUser(const acl::Users& users, std::string_view authorization,
+                                          std::string* tried) {
+  *tried = std::string(acl::kDefaultUser);
+  if (authorization.empty()) {
+    std::shared_ptr<const acl::User> user = users.Default();
+    return user->enabled() && user->nopass() ? user : nullptr;
+  }
   constexpr std::string_view kBearer = "Bearer ", kBasic = "Basic ";
   if (authorization.starts_with(kBearer)) {
-    return password.Matches(authorization.substr(kBearer.size()));
+    return users.Authenticate(acl::kDefaultUser, authorization.substr(kBearer.size()));
   }
   std::string decoded;
   if (!authorization.starts_with(kBasic) ||
       !DecodeBase64(authorization.substr(kBasic.size()), &decoded)) {
-    return false;
+    return nullptr;
   }
   const size_t colon = decoded.find(':');
-  return colon != std::string::npos &&
-         password.Matches(std::string_view(decoded).substr(colon + 1));
+  if (colon == std::string::npos) return nullptr;
+  const std::string_view name = std::string_view(decoded).substr(0, colon);
+  if (!name.empty() && users.Find(name) != nullptr) *tried = std::string(name);
+  return users.Authenticate(*tried, std::string_view(decoded).substr(colon + 1));
 }
 
 }  // namespace quiver

@@ -1,33 +1,38 @@
-// Password: the password every front end demands when quiverd has one
-// (`requirepass`): RESP's AUTH and HELLO, the native protocol's Hello, HTTP
-// Basic or Bearer authorization. One value for all three, which RESP's
-// CONFIG SET requirepass changes at run time. Thread-safe.
+// Password: the default user's password (`requirepass`, or what ACL
+// SETUSER default gave it), which the native protocol's Hello and HTTP's
+// Basic or Bearer authorization check. The users themselves are
+// security/acl's; RESP checks them all (AUTH user pass). Thread-safe.
 #pragma once
 
-#include <mutex>
-#include <string>
 #include <string_view>
+
+#include "security/acl/users.h"
 
 namespace quiver {
 
 class Password {
  public:
-  explicit Password(std::string value = {}) : value_(std::move(value)) {}
+  explicit Password(const acl::Users& users) : users_(users) {}
 
+  // Whether a client must give a password: the default user has one, or
+  // is off.
   bool required() const;
-  // True if no password is required or `attempt` is it. The comparison
-  // takes the same time wherever the first difference is.
+  // True if no password is required or `attempt` is one of the default
+  // user's. The comparison takes the same time wherever the first
+  // difference is.
   bool Matches(std::string_view attempt) const;
-  std::string Get() const;
-  void Set(std::string value);
 
  private:
-  mutable std::mutex mu_;
-  std::string value_;  // guarded by mu_; empty: none
+  const acl::Users& users_;
 };
 
-// Whether an HTTP Authorization header carries the password: "Bearer P",
-// or "Basic base64(user:P)" with any user.
-bool HttpAuthorized(const Password& password, std::string_view authorization);
+// The user an HTTP Authorization header authenticates: "Basic
+// base64(user:password)" (a user name that is no user's, or none, stands
+// for the default user, as before there were users), or "Bearer P" (the
+// default user's password). Null if none: a wrong password, an off user,
+// a malformed header; *tried names the user tried. Without a header, the
+// default user if it needs no password.
+std::shared_ptr<const acl::User> HttpUser(const acl::Users& users, std::string_view authorization,
+                                          std::string* tried);
 
 }  // namespace quiver

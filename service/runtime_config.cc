@@ -18,23 +18,44 @@ std::string RuntimeConfig::Get(const Setting& setting) const {
 }
 
 Status RuntimeConfig::Check(const Setting& setting, std::string_view text) const {
-  if (!setting.runtime) return Status::FailedPrecondition("can't set immutable config");
-  std::lock_guard<std::mutex> lock(mu_);
-  ServerOptions changed = options_;
-  QUIVER_RETURN_IF_ERROR(setting.Parse(text, &changed));
-  auto it = on_check_.find(setting.name);
-  if (it == on_check_.end()) return Status::Ok();
-  for (const Validate& validate : it->second)
-    QUIVER_RETURN_IF_ERROR(validate(changed));
-  return Status::Ok();
+  const Change change{&setting, text};
+  size_t failed = 0;
+  return Check(std::span(&change, 1), &failed);
 }
 
 Status RuntimeConfig::Set(const Setting& setting, std::string_view text) {
-  QUIVER_RETURN_IF_ERROR(Check(setting, text));
+  const Change change{&setting, text};
+  return Set(std::span(&change, 1));
+}
+
+Status RuntimeConfig::Check(std::span<const Change> changes, size_t* failed) const {
   std::lock_guard<std::mutex> lock(mu_);
-  QUIVER_RETURN_IF_ERROR(setting.Parse(text, &options_));
-  auto it = on_change_.find(setting.name);
-  if (it != on_change_.end()) {
+  ServerOptions changed = options_;
+  for (size_t i = 0; i < changes.size(); ++i) {
+    *failed = i;
+    if (!changes[i].setting->runtime)
+      return Status::FailedPrecondition("can't set immutable config");
+    QUIVER_RETURN_IF_ERROR(changes[i].setting->Parse(changes[i].text, &changed));
+  }
+  for (size_t i = 0; i < changes.size(); ++i) {
+    *failed = i;
+    auto it = on_check_.find(changes[i].setting->name);
+    if (it == on_check_.end()) continue;
+    for (const Validate& validate : it->second)
+      QUIVER_RETURN_IF_ERROR(validate(changed));
+  }
+  return Status::Ok();
+}
+
+Status RuntimeConfig::Set(std::span<const Change> changes) {
+  size_t failed = 0;
+  QUIVER_RETURN_IF_ERROR(Check(changes, &failed));
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const Change& c : changes)
+    QUIVER_RETURN_IF_ERROR(c.setting->Parse(c.text, &options_));
+  for (const Change& c : changes) {
+    auto it = on_change_.find(c.setting->name);
+    if (it == on_change_.end()) continue;
     for (const Apply& apply : it->second)
       apply(options_);
   }

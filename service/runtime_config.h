@@ -8,6 +8,7 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -43,6 +44,18 @@ class RuntimeConfig {
   Status Check(const Setting& setting, std::string_view text) const;
   // Changes a runtime setting and runs its OnChange actions. Fails as Check.
   Status Set(const Setting& setting, std::string_view text);
+
+  // Several settings changed together (CONFIG SET a x b y): each is
+  // checked, by its validators, with the options as all of them leave
+  // them (a certificate with its key), and set only if all are accepted.
+  struct Change {
+    const Setting* setting;
+    std::string_view text;
+  };
+  // As Check; *failed: the index of the change refused.
+  Status Check(std::span<const Change> changes, size_t* failed) const;
+  // Makes the changes, then runs the OnChange actions of each. Fails as Check.
+  Status Set(std::span<const Change> changes);
   // Records a value worked out at start (the port bound for port 0); no
   // OnChange actions run.
   void Resolve(const std::function<void(ServerOptions&)>& resolve);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 #include <fstream>
+#include <initializer_list>
 #include <thread>
 
 #include "service/notify_flags.h"
@@ -202,25 +203,50 @@ Status ParsePolicy(const Setting& self, std::string_view text, O* o) {
   return Status::Ok();
 }
 
-// Reads the password from a file (its first line), so that it is not on
-// the command line for `ps` to show.
-Status ParseRequirepassFile(const Setting& self, std::string_view text, O* o) {
+// Reads a secret from the first line of a file, so that it is not on the
+// command line for `ps` to show, into *secret (which must not be given
+// too, as `secret_name`); *file records where it came from.
+Status ReadSecretFile(const Setting& self, std::string_view text, std::string_view secret_name,
+                      std::string* secret, std::string* file) {
   if (text.empty()) return Status::Ok();  // none
-  if (!o->requirepass.empty()) {
-    return Named(self, Status::InvalidArgument("give requirepass or requirepass_file, not both"));
+  if (!secret->empty()) {
+    return Named(self, Status::InvalidArgument("give " + std::string(secret_name) + " or " +
+                                               std::string(self.name) + ", not both"));
   }
   std::ifstream in{std::string(text)};
-  std::string password;
-  if (!in || !std::getline(in, password)) {
+  std::string line;
+  if (!in || !std::getline(in, line)) {
     return Named(self, Status::InvalidArgument("cannot read a password from " + std::string(text)));
   }
-  if (!password.empty() && password.back() == '\r') password.pop_back();
-  if (password.empty()) {
+  if (!line.empty() && line.back() == '\r') line.pop_back();
+  if (line.empty()) {
     return Named(self, Status::InvalidArgument(std::string(text) + " holds no password"));
   }
-  o->requirepass = std::move(password);
-  o->requirepass_file = std::string(text);
+  *secret = std::move(line);
+  *file = std::string(text);
   return Status::Ok();
+}
+
+Status ParseRequirepassFile(const Setting& self, std::string_view text, O* o) {
+  return ReadSecretFile(self, text, "requirepass", &o->requirepass, &o->requirepass_file);
+}
+
+Status ParseKeyPassFile(const Setting& self, std::string_view text, O* o) {
+  return ReadSecretFile(self, text, "tls_key_file_pass", &o->tls_key_file_pass,
+                        &o->tls_key_file_pass_file);
+}
+
+// One of a few words (tls-auth-clients: yes, no, optional).
+template <auto F>
+Status ParseChoice(const Setting& self, std::string_view text, O* o,
+                   std::initializer_list<std::string_view> choices, std::string_view said) {
+  for (std::string_view c : choices) {
+    if (EqualsNoCase(text, c)) {
+      o->*F = std::string(c);
+      return Status::Ok();
+    }
+  }
+  return Bad(self, said, text);
 }
 
 Status ParseOutputLimits(const Setting& self, std::string_view text, O* o) {
@@ -253,7 +279,8 @@ using C = ClusterOptions;
 
 const Setting kSettings[] = {
     With(String<&O::bind>("bind", "Address the native and RESP ports listen on"), "bind", false),
-    Integer<&O::port>("port", "Native protocol port (0 = any free port)", 0, 65535),
+    OptionalPort<&O::port>("port",
+                           "Native protocol port (0 = any free port; off = none, with TLS only)"),
     With(OptionalPort<&O::resp_port>("resp_port",
                                      "Redis protocol (RESP) port (0 = any free port; off = none)"),
          "port", false),
@@ -267,6 +294,68 @@ const Setting kSettings[] = {
     Declare("requirepass_file", Type::kString,
             "Read requirepass from the first line of this file, so that ps does not show it",
             ParseRequirepassFile, [](const O& o) { return o.requirepass_file; }),
+    With(String<&O::aclfile>("aclfile",
+                             "File of the users (ACL SAVE, ACL LOAD, read at start), as Redis's "
+                             "aclfile (empty: kept in the data directory)"),
+         "aclfile", false),
+    With(Integer<&O::acllog_max_len>(
+             "acllog_max_len", "Entries ACL LOG keeps, as Redis's acllog-max-len", 0, 1'000'000),
+         "acllog-max-len", true),
+    With(OptionalPort<&O::tls_port>("tls_port",
+                                    "RESP port over TLS, as Redis's tls-port (0 = any "
+                                    "free port; off = none)"),
+         "tls-port", false),
+    OptionalPort<&O::tls_native_port>(
+        "tls_native_port", "Native protocol port over TLS (0 = any free port; off = none)"),
+    OptionalPort<&O::tls_http_port>("tls_http_port",
+                                    "HTTPS port, on http_bind (0 = any free port; off = none)"),
+    With(String<&O::tls_cert_file>(
+             "tls_cert_file", "The server's certificate (chain), PEM; as Redis's tls-cert-file"),
+         "tls-cert-file", true),
+    With(String<&O::tls_key_file>("tls_key_file", "The certificate's private key, PEM"),
+         "tls-key-file", true),
+    With(String<&O::tls_key_file_pass>("tls_key_file_pass",
+                                       "Passphrase of tls_key_file, if it has one"),
+         "tls-key-file-pass", true),
+    Declare("tls_key_file_pass_file", Type::kString,
+            "Read tls_key_file_pass from the first line of this file, so that ps does not show it",
+            ParseKeyPassFile, [](const O& o) { return o.tls_key_file_pass_file; }),
+    With(String<&O::tls_ca_cert_file>(
+             "tls_ca_cert_file", "CA certificates (PEM) that client certificates must chain to"),
+         "tls-ca-cert-file", true),
+    With(String<&O::tls_ca_cert_dir>("tls_ca_cert_dir", "Directory of CA certificates (c_rehash)"),
+         "tls-ca-cert-dir", true),
+    With(Declare(
+             "tls_auth_clients", Type::kString,
+             "Whether clients must show a certificate the CA signed: yes, no or optional",
+             [](const Setting& self, std::string_view text, O* o) {
+               return ParseChoice<&O::tls_auth_clients>(self, text, o, {"yes", "no", "optional"},
+                                                        "yes, no or optional");
+             },
+             [](const O& o) { return o.tls_auth_clients; }),
+         "tls-auth-clients", true),
+    With(Declare(
+             "tls_auth_clients_user", Type::kString,
+             "CN: a client certificate's common name is the RESP user it runs as; off: not",
+             [](const Setting& self, std::string_view text, O* o) {
+               return ParseChoice<&O::tls_auth_clients_user>(self, text, o, {"CN", "off"},
+                                                             "CN or off");
+             },
+             [](const O& o) { return o.tls_auth_clients_user; }),
+         "tls-auth-clients-user", true),
+    With(String<&O::tls_protocols>("tls_protocols",
+                                   "TLS versions allowed, among TLSv1 TLSv1.1 TLSv1.2 TLSv1.3"),
+         "tls-protocols", true),
+    With(String<&O::tls_ciphers>("tls_ciphers",
+                                 "TLSv1.2 ciphers, in OpenSSL's syntax (empty: OpenSSL's)"),
+         "tls-ciphers", true),
+    With(String<&O::tls_ciphersuites>(
+             "tls_ciphersuites", "TLSv1.3 cipher suites, in OpenSSL's syntax (empty: OpenSSL's)"),
+         "tls-ciphersuites", true),
+    With(YesNo<&O::tls_prefer_server_ciphers>(
+             "tls_prefer_server_ciphers",
+             "Choose the cipher by the server's order rather than the client's: yes or no"),
+         "tls-prefer-server-ciphers", true),
     With(YesNo<&O::protected_mode>(
              "protected_mode",
              "With no password and a non-loopback bind, serve loopback clients only: yes or no "

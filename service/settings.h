@@ -26,12 +26,30 @@ namespace quiver {
 // Every setting of quiverd, with its default.
 struct ServerOptions {
   std::string bind = "127.0.0.1";
-  uint16_t port = 7070;  // 0: any free port (see port_file)
+  int port = 7070;       // 0: any free port (see port_file); -1: no plain native port
   int resp_port = 6379;  // 0: any free port; -1: no RESP port
   int http_port = 8080;  // 0: any free port; -1: no HTTP port
   std::string http_bind = "127.0.0.1";
   std::string requirepass;       // empty: RESP connections need no AUTH
   std::string requirepass_file;  // where requirepass was read from, if it was
+  // The users' file (ACL SAVE and LOAD, and read at start); empty: the
+  // users are kept in the data directory.
+  std::string aclfile;
+  int acllog_max_len = 128;  // ACL LOG keeps this many entries
+  // TLS (docs/security.md): the ports (-1: none; 0: any free port) and
+  // Redis's tls-* settings.
+  int tls_port = -1;         // RESP over TLS (Redis's tls-port)
+  int tls_native_port = -1;  // the native protocol over TLS
+  int tls_http_port = -1;    // HTTP over TLS (HTTPS), on http_bind
+  std::string tls_cert_file, tls_key_file, tls_key_file_pass, tls_ca_cert_file, tls_ca_cert_dir;
+  std::string tls_key_file_pass_file;    // where tls_key_file_pass was read from, if it was
+  std::string tls_auth_clients = "yes";  // yes, no or optional
+  std::string tls_protocols = "TLSv1.2 TLSv1.3";
+  std::string tls_ciphers, tls_ciphersuites;  // empty: OpenSSL's defaults
+  bool tls_prefer_server_ciphers = false;
+  // "CN": a verified client certificate's common name is the RESP user the
+  // connection runs as; "off": it is not.
+  std::string tls_auth_clients_user = "off";
   // With no password and a non-loopback bind, serve loopback clients only.
   bool protected_mode = true;
   int databases = 16;            // RESP databases

@@ -15,9 +15,24 @@ int main(int argc, char** argv) {
   app.add_option("--timeout-ms", options.timeout_ms, "Per-request timeout, ms (default 10000)");
   app.add_option("--after-timeout-ms", options.after_timeout_ms,
                  "How long a read waits for its --after positions, ms (default 1000)");
+  app.add_option("--user", options.user,
+                 "The user to run as (default: $QUIVER_USER, else the default user)")
+      ->envname("QUIVER_USER");
   app.add_option("--password", options.password,
-                 "quiverd's requirepass, if it has one (default: $QUIVER_PASSWORD)")
+                 "The user's password; the default user's is quiverd's requirepass "
+                 "(default: $QUIVER_PASSWORD)")
       ->envname("QUIVER_PASSWORD");
+  // TLS, with redis-cli's flags (docs/security.md#tls).
+  app.add_flag("--tls", options.tls.enabled, "Connect over TLS (quiverd's --tls-native-port)");
+  app.add_option("--cacert", options.tls.ca_file,
+                 "CA certificates (PEM) to verify quiverd with (default: the system's)");
+  app.add_option("--cacertdir", options.tls.ca_dir, "Directory of CA certificates");
+  app.add_option("--cert", options.tls.cert_file, "Client certificate (PEM), if quiverd asks one");
+  app.add_option("--key", options.tls.key_file, "The client certificate's private key (PEM)");
+  app.add_option("--sni", options.tls.server_name,
+                 "Name quiverd's certificate must carry (default: the host)");
+  bool insecure = false;
+  app.add_flag("--insecure", insecure, "Accept any server certificate (tests only)");
 
   std::string apply_path;
   auto* apply = app.add_subcommand("apply", "Apply feature definitions (YAML)")->fallthrough();
@@ -189,6 +204,7 @@ int main(int argc, char** argv) {
 
   CLI11_PARSE(app, argc, argv);
   if (!hosts.empty()) options.servers = quiver::cli::SplitCommas(hosts);
+  options.tls.verify = !insecure;
   if (*apply) return quiver::cli::Apply(options, apply_path);
   if (*import_redis) return quiver::cli::ImportRedis(options, import_args);
   if (*put) return quiver::cli::Put(options, put_args);

@@ -28,13 +28,33 @@ namespace client_internal {
 struct Access;
 }  // namespace client_internal
 
+// TLS to quiverd's --tls-native-port (docs/security.md#tls).
+struct TlsOptions {
+  bool enabled = false;
+  // CA certificates (PEM) the server's certificate must chain to: a file,
+  // a directory (openssl rehash), or, with both empty, the system's.
+  std::string ca_file, ca_dir;
+  // A client certificate and its key (PEM), for a server that asks for one
+  // (tls-auth-clients yes or optional).
+  std::string cert_file, key_file;
+  // The name the server's certificate must carry (and the SNI sent);
+  // empty: the host connected to (a name or an IP address).
+  std::string server_name;
+  // false: any certificate is accepted. For tests only: a man in the
+  // middle is then not noticed.
+  bool verify = true;
+};
+
 struct ClientOptions {
   std::string host = "127.0.0.1";
   uint16_t port = 7070;
   int timeout_ms = 10'000;  // per send/receive; 0: wait forever
   std::string client_name = "quiver-cpp";
   uint32_t max_frame_bytes = 64u << 20;
-  std::string password;  // the server's requirepass, if it has one
+  // The user to run as (docs/security.md), and its password; an empty user
+  // is the default one, whose password is the server's requirepass.
+  std::string user;
+  std::string password;
   // The members of a cluster, "host:port" each ("host" alone: `port`).
   // The client talks to the first that answers; when its server goes away
   // during a call, it moves to the next and sends the call again: a read,
@@ -48,6 +68,7 @@ struct ClientOptions {
   // How long a read waits for the positions it names (GetRequest::after
   // and read_your_writes) before failing with Unavailable.
   int after_timeout_ms = 1000;
+  TlsOptions tls;  // off unless tls.enabled
 };
 
 // Where a write's record is in a cluster's changelog: its partition and

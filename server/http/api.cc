@@ -240,33 +240,57 @@ HttpKind KindOfPath(std::string_view path) {
 }  // namespace
 
 HttpReply HttpApi::Handle(std::string_view method, std::string_view target, std::string_view body,
-                          std::string_view authorization, HttpKind* kind) const {
+                          std::string_view authorization, HttpKind* kind,
+                          std::string_view client_info) const {
   const size_t q = target.find('?');
   const std::string_view path = target.substr(0, q);
   const std::string_view query = q == std::string_view::npos ? "" : target.substr(q + 1);
   *kind = KindOfPath(path);
-  if (*kind != HttpKind::kHealth && d_.password != nullptr &&
-      !HttpAuthorized(*d_.password, authorization)) {
-    HttpReply reply =
-        HttpError(401, authorization.empty() ? "this server requires its password (requirepass): "
-                                               "Authorization: Bearer <password>, or Basic"
-                                             : "invalid password");
-    reply.challenge = true;
-    return reply;
+  Requester who{nullptr, "http", client_info};
+  if (*kind != HttpKind::kHealth && d_.users != nullptr) {
+    std::string tried;
+    who.user = HttpUser(*d_.users, authorization, &tried);
+    if (who.user == nullptr) {
+      if (!authorization.empty()) {
+        (void)AuthenticateRequester(*d_.users, *d_.acl_log, tried, {}, who);  // logs the failure
+      }
+      HttpReply reply =
+          HttpError(401, authorization.empty()
+                             ? "this server requires a user's password: Authorization: Basic "
+                               "base64(user:password), or Bearer <the default user's password>"
+                             : "invalid username-password pair or user is disabled");
+      reply.challenge = true;
+      return reply;
+    }
   }
   const bool post = path == "/v1/features";
   if (*kind != HttpKind::kOther && method != (post ? "POST" : "GET")) {
     return HttpError(405, "method " + std::string(method) + " not allowed on " + std::string(path));
   }
   try {
-    return Route(*kind, path, query, body, post);
+    return Route(*kind, path, query, body, post, who);
   } catch (const std::bad_alloc&) {  // the request fails alone
     return HttpError(503, "OOM request not served: the server could not allocate its memory");
   }
 }
 
+Status HttpApi::Allowed(const Requester& who, std::string_view name, std::string_view view) const {
+  if (who.user == nullptr) return Status::Ok();  // no users to check
+  const std::string_view views[] = {view};
+  return CheckFeatureRequest(who, *d_.acl_log, name,
+                             view.empty() ? std::span<const std::string_view>() : views);
+}
+
 HttpReply HttpApi::Route(HttpKind kind, std::string_view path, std::string_view query,
-                         std::string_view body, bool post) const {
+                         std::string_view body, bool post, const Requester& who) const {
+  // Reports and metrics are the monitor request; the views' list, as
+  // their descriptions, is every user's.
+  const bool monitor = kind == HttpKind::kMetrics || kind == HttpKind::kFreshness ||
+                       kind == HttpKind::kLatency || kind == HttpKind::kDrift ||
+                       kind == HttpKind::kStats;
+  if (monitor) {
+    if (Status s = Allowed(who, "monitor"); !s.ok()) return StatusError(s);
+  }
   switch (kind) {
     case HttpKind::kHealth:
       return Health();
@@ -287,7 +311,7 @@ HttpReply HttpApi::Route(HttpKind kind, std::string_view path, std::string_view 
       if (changelog_ != nullptr) {  // a cluster member catching up serves no rows
         if (Status stale = changelog_->ReadsAllowed(); !stale.ok()) return StatusError(stale);
       }
-      return post ? FeatureBatch(body) : FeatureRead(path, query);
+      return post ? FeatureBatch(body, who) : FeatureRead(path, query, who);
     case HttpKind::kOther:
       break;
   }
@@ -296,13 +320,15 @@ HttpReply HttpApi::Route(HttpKind kind, std::string_view path, std::string_view 
 }
 
 // GET /v1/features/{view}/{key}.
-HttpReply HttpApi::FeatureRead(std::string_view path, std::string_view query) const {
+HttpReply HttpApi::FeatureRead(std::string_view path, std::string_view query,
+                               const Requester& who) const {
   const std::string_view rest = path.substr(kFeaturesPrefix.size());
   const size_t slash = rest.find('/');
   if (slash == std::string_view::npos || slash == 0 || slash + 1 == rest.size()) {
     return HttpError(404, "feature reads are /v1/features/{view}/{key}");
   }
-  return FeatureRow(rest.substr(0, slash), rest.substr(slash + 1), QueryValue(query, "fields"));
+  return FeatureRow(rest.substr(0, slash), rest.substr(slash + 1), QueryValue(query, "fields"),
+                    who);
 }
 
 namespace {
@@ -358,13 +384,14 @@ HttpReply HttpApi::Views() const {
   return reply;
 }
 
-HttpReply HttpApi::FeatureRow(std::string_view view, std::string_view key,
-                              std::string_view fields) const {
+HttpReply HttpApi::FeatureRow(std::string_view view, std::string_view key, std::string_view fields,
+                              const Requester& who) const {
   std::string view_text, key_text, fields_text;
   if (!UrlDecode(view, &view_text) || !UrlDecode(key, &key_text) ||
       !UrlDecode(fields, &fields_text)) {
     return HttpError(400, "malformed percent-encoding in the path or query");
   }
+  if (Status s = Allowed(who, "get", view_text); !s.ok()) return StatusError(s);
   Result<size_t> per_key = JoinKeyCount(d_.store, view_text);
   if (!per_key.ok()) return StatusError(per_key.status());
   Result<std::vector<std::string_view>> parts = SplitJoinedKey(key_text, *per_key);
@@ -389,7 +416,7 @@ HttpReply HttpApi::Drift(std::string_view query) const {
   return JsonDocument(DriftDocument(d_.store, view, window.empty() ? "recent" : window));
 }
 
-HttpReply HttpApi::FeatureBatch(std::string_view body) const {
+HttpReply HttpApi::FeatureBatch(std::string_view body, const Requester& who) const {
   simdjson::dom::parser parser;
   simdjson::dom::element doc;
   if (auto error = parser.parse(body.data(), body.size()).get(doc)) {
@@ -400,6 +427,7 @@ HttpReply HttpApi::FeatureBatch(std::string_view body) const {
   if (doc["view"].get_string().get(view) || doc["keys"].get_array().get(keys)) {
     return HttpError(400, R"(the body must be {"view": "...", "keys": [...], "fields": [...]})");
   }
+  if (Status s = Allowed(who, "get", view); !s.ok()) return StatusError(s);
   std::vector<std::string_view> fields;
   simdjson::dom::array field_array;
   if (!doc["fields"].get_array().get(field_array)) {

@@ -12,6 +12,7 @@
 
 #include "server/cluster/changelog.h"
 #include "server/net/work_pool.h"
+#include "service/feature_acl.h"
 #include "service/freshness.h"
 #include "service/password.h"
 #include "service/request_metrics.h"
@@ -59,9 +60,13 @@ class HttpApi {
     std::string version;
     std::string durability;
     int64_t start_ms = 0;  // for uptime
-    // Every path but /health then needs an Authorization header carrying
-    // it. Null: none.
-    const Password* password = nullptr;
+    // The users (the RESP port's): every path but /health needs an
+    // Authorization header that authenticates one (unless the default user
+    // needs no password), and each request is checked against its
+    // permissions (service/feature_acl.h); denials go to acl_log. Null:
+    // every request is served.
+    const acl::Users* users = nullptr;
+    acl::AclLog* acl_log = nullptr;
     // Shared with the other front ends' reports. Null: measured per request.
     FreshnessCache* freshness = nullptr;
     // Reads whose answer would be larger are refused (--max-frame).
@@ -80,27 +85,34 @@ class HttpApi {
 
   // target: the request line's path and query ("/v1/views?x=1");
   // authorization: the Authorization header's value ("" if none).
+  // client_info: the client's address, for ACL LOG.
   HttpReply Handle(std::string_view method, std::string_view target, std::string_view body,
-                   std::string_view authorization, HttpKind* kind) const;
-  // Whether a request with this Authorization header carries the password
-  // (or none is set).
+                   std::string_view authorization, HttpKind* kind,
+                   std::string_view client_info = {}) const;
+  // Whether a request with this Authorization header authenticates a user
+  // (or none is needed).
   bool Authorized(std::string_view authorization) const {
-    return d_.password == nullptr || HttpAuthorized(*d_.password, authorization);
+    std::string tried;
+    return d_.users == nullptr || HttpUser(*d_.users, authorization, &tried) != nullptr;
   }
 
  private:
   HttpReply Route(HttpKind kind, std::string_view path, std::string_view query,
-                  std::string_view body, bool post) const;
+                  std::string_view body, bool post, const Requester& who) const;
+  // OK if the requester may make the request `name` (quiver|name) on the
+  // view (none if empty); else the denial is logged.
+  Status Allowed(const Requester& who, std::string_view name, std::string_view view = {}) const;
   HttpReply Health() const;
   HttpReply Metrics() const;
   // GET /v1/latency: percentiles per front end and request kind.
   HttpReply Latency() const;
   HttpReply Views() const;
   // GET /v1/features/{view}/{key}[?fields=a,b]
-  HttpReply FeatureRead(std::string_view path, std::string_view query) const;
-  HttpReply FeatureRow(std::string_view view, std::string_view key, std::string_view fields) const;
+  HttpReply FeatureRead(std::string_view path, std::string_view query, const Requester& who) const;
+  HttpReply FeatureRow(std::string_view view, std::string_view key, std::string_view fields,
+                       const Requester& who) const;
   // POST /v1/features {"view": ..., "keys": [...], "fields": [...]}
-  HttpReply FeatureBatch(std::string_view body) const;
+  HttpReply FeatureBatch(std::string_view body, const Requester& who) const;
   HttpReply FreshnessReport() const;
   // GET /v1/views/{view}/stats
   HttpReply ViewStats(std::string_view view) const;

@@ -17,10 +17,28 @@ constexpr uint32_t kMaxHeaderBytes = 64 * 1024;
 constexpr uint64_t kMaxBodyBeforeAuth = 16 * 1024;
 }  // namespace
 
-HttpConnection::HttpConnection(boost::asio::ip::tcp::socket socket, ClientLimits::Slot slot,
-                               const HttpApi& api, RequestMetrics::Recorder& recorder,
-                               uint64_t body_limit)
-    : stream_(std::move(socket)),
+namespace {
+
+// The stream over the socket: plain, or TLS with the context.
+template <typename Stream>
+Stream MakeStream(boost::asio::ip::tcp::socket socket, boost::asio::ssl::context* tls) {
+  if constexpr (std::is_same_v<Stream, beast::tcp_stream>) {
+    return Stream(std::move(socket));
+  } else {
+    return Stream(beast::tcp_stream(std::move(socket)), *tls);
+  }
+}
+
+}  // namespace
+
+template <typename Stream>
+HttpConnectionOver<Stream>::HttpConnectionOver(boost::asio::ip::tcp::socket socket,
+                                               ClientLimits::Slot slot, const HttpApi& api,
+                                               RequestMetrics::Recorder& recorder,
+                                               uint64_t body_limit,
+                                               std::shared_ptr<boost::asio::ssl::context> tls)
+    : tls_(std::move(tls)),
+      stream_(MakeStream<Stream>(std::move(socket), tls_.get())),
       api_(api),
       recorder_(recorder),
       body_limit_(body_limit),
@@ -28,31 +46,50 @@ HttpConnection::HttpConnection(boost::asio::ip::tcp::socket socket, ClientLimits
       memory_(slot_.limits() != nullptr ? slot_.limits()->budget() : nullptr,
               MemoryPart::kClients) {
   if (const ClientLimits* limits = slot_.limits())
-    SetKeepAlive(stream_.socket(), limits->keepalive_s());
+    SetKeepAlive(tcp().socket(), limits->keepalive_s());
 }
 
-void HttpConnection::Account() {
+template <typename Stream>
+void HttpConnectionOver<Stream>::Account() {
   size_t bytes = buffer_.capacity() + response_.body().capacity();
   if (parser_) bytes += parser_->get().body().capacity();
   memory_.Set(static_cast<int64_t>(bytes));
 }
 
-void HttpConnection::Start() {
-  Read();
+template <typename Stream>
+void HttpConnectionOver<Stream>::Start() {
+  if constexpr (!kTls) {
+    Read();
+  } else {
+    tcp().expires_after(kIdleTimeout);
+    stream_.async_handshake(boost::asio::ssl::stream_base::server,
+                            [self = shared_from_this()](const beast::error_code& ec) {
+                              if (ec) return self->Close();  // plain text, a wrong certificate, ...
+                              self->Read();
+                            });
+  }
 }
 
-void HttpConnection::Read() {
+template <typename Stream>
+void HttpConnectionOver<Stream>::Close() {
+  beast::error_code ignored;
+  tcp().socket().shutdown(boost::asio::ip::tcp::socket::shutdown_both, ignored);
+}
+
+template <typename Stream>
+void HttpConnectionOver<Stream>::Read() {
   parser_.emplace();
   parser_->header_limit(kMaxHeaderBytes);
   parser_->body_limit(body_limit_);
   Account();
-  stream_.expires_after(kIdleTimeout);
+  tcp().expires_after(kIdleTimeout);
   http::async_read_header(
       stream_, buffer_, *parser_,
       [self = shared_from_this()](const beast::error_code& ec, size_t) { self->OnHeader(ec); });
 }
 
-void HttpConnection::OnHeader(const beast::error_code& ec) {
+template <typename Stream>
+void HttpConnectionOver<Stream>::OnHeader(const beast::error_code& ec) {
   if (ec) return OnRead(ec);
   Account();
   if (!api_.Authorized(parser_->get()[http::field::authorization])) {
@@ -67,12 +104,12 @@ void HttpConnection::OnHeader(const beast::error_code& ec) {
       [self = shared_from_this()](const beast::error_code& ec, size_t) { self->OnRead(ec); });
 }
 
-void HttpConnection::OnRead(const beast::error_code& ec) {
+template <typename Stream>
+void HttpConnectionOver<Stream>::OnRead(const beast::error_code& ec) {
   if (ec == http::error::end_of_stream || ec == beast::error::timeout ||
-      ec == boost::asio::error::operation_aborted || ec == boost::asio::error::connection_reset) {
-    beast::error_code ignored;
-    stream_.socket().shutdown(boost::asio::ip::tcp::socket::shutdown_both, ignored);
-    return;
+      ec == boost::asio::error::operation_aborted || ec == boost::asio::error::connection_reset ||
+      ec == boost::asio::ssl::error::stream_truncated) {
+    return Close();
   }
   const int64_t start = MonotonicNs();
   if (ec) {  // a request quiver will not read: say why, then close
@@ -103,13 +140,23 @@ void HttpConnection::OnRead(const beast::error_code& ec) {
   });
 }
 
-HttpReply HttpConnection::Handle(HttpKind* kind) {
+template <typename Stream>
+HttpReply HttpConnectionOver<Stream>::Handle(HttpKind* kind) {
   const Request& request = parser_->get();
+  if (client_info_.empty()) {
+    boost::system::error_code ec;
+    const auto peer = tcp().socket().remote_endpoint(ec);
+    const auto local = tcp().socket().local_endpoint(ec);
+    client_info_ =
+        FeatureClientInfo(peer.address().to_string() + ":" + std::to_string(peer.port()),
+                          local.address().to_string() + ":" + std::to_string(local.port()), "http");
+  }
   return api_.Handle(request.method_string(), request.target(), request.body(),
-                     request[http::field::authorization], kind);
+                     request[http::field::authorization], kind, client_info_);
 }
 
-void HttpConnection::Answer(int64_t start) {
+template <typename Stream>
+void HttpConnectionOver<Stream>::Answer(int64_t start) {
   HttpKind kind;
   HttpReply reply = Handle(&kind);
   recorder_.Record(FrontEnd::kHttp, static_cast<size_t>(kind), MonotonicNs() - start,
@@ -118,7 +165,8 @@ void HttpConnection::Answer(int64_t start) {
   Send(std::move(reply), request.keep_alive(), request.version());
 }
 
-void HttpConnection::Send(HttpReply reply, bool keep_alive, unsigned version) {
+template <typename Stream>
+void HttpConnectionOver<Stream>::Send(HttpReply reply, bool keep_alive, unsigned version) {
   response_ = {};
   response_.version(version);
   response_.result(reply.status);
@@ -130,15 +178,16 @@ void HttpConnection::Send(HttpReply reply, bool keep_alive, unsigned version) {
   response_.prepare_payload();
   parser_.reset();  // the request is answered
   Account();
-  stream_.expires_after(kIdleTimeout);
+  tcp().expires_after(kIdleTimeout);
   http::async_write(stream_, response_,
                     [self = shared_from_this(), keep_alive](const beast::error_code& ec, size_t) {
                       self->response_ = {};  // sent
                       if (!ec && keep_alive) return self->Read();
-                      beast::error_code ignored;
-                      self->stream_.socket().shutdown(boost::asio::ip::tcp::socket::shutdown_both,
-                                                      ignored);
+                      self->Close();
                     });
 }
+
+template class HttpConnectionOver<beast::tcp_stream>;
+template class HttpConnectionOver<beast::ssl_stream<beast::tcp_stream>>;
 
 }  // namespace quiver

@@ -6,16 +6,20 @@
 // The headers are read first: a request without the password (when one is
 // set) may carry a body of at most 16 KiB, and a body's memory grows with
 // the bytes that arrive, whatever Content-Length says (RequestBody).
-// Lives as long as its asynchronous operations hold a shared_ptr to it;
-// touched only by its io_context's thread.
+// Over TLS (HttpsConnection, on --tls-http-port) the handshake comes
+// first, within the idle timeout. Lives as long as its asynchronous
+// operations hold a shared_ptr to it; touched only by its io_context's
+// thread.
 #pragma once
 
 #include <memory>
 #include <optional>
 
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
 
 #include "server/http/api.h"
 #include "server/http/request_body.h"
@@ -24,13 +28,21 @@
 
 namespace quiver {
 
-class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
+// Stream: boost::beast::tcp_stream, or an ssl_stream over one.
+template <typename Stream>
+class HttpConnectionOver : public std::enable_shared_from_this<HttpConnectionOver<Stream>> {
  public:
-  HttpConnection(boost::asio::ip::tcp::socket socket, ClientLimits::Slot slot, const HttpApi& api,
-                 RequestMetrics::Recorder& recorder, uint64_t body_limit);
+  static constexpr bool kTls = !std::is_same_v<Stream, boost::beast::tcp_stream>;
+  // tls: the context (required over TLS, ignored otherwise).
+  HttpConnectionOver(boost::asio::ip::tcp::socket socket, ClientLimits::Slot slot,
+                     const HttpApi& api, RequestMetrics::Recorder& recorder, uint64_t body_limit,
+                     std::shared_ptr<boost::asio::ssl::context> tls = nullptr);
   void Start();
 
  private:
+  using std::enable_shared_from_this<HttpConnectionOver<Stream>>::shared_from_this;
+  boost::beast::tcp_stream& tcp() { return boost::beast::get_lowest_layer(stream_); }
+  void Close();
   using Request = boost::beast::http::request<RequestBody>;
   void Read();
   // The headers are in: sets the body's limit, then reads the body.
@@ -47,7 +59,9 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
   // bounded by the body limit meanwhile).
   void Account();
 
-  boost::beast::tcp_stream stream_;
+  std::shared_ptr<boost::asio::ssl::context> tls_;  // kept while stream_ uses it
+  Stream stream_;
+  std::string client_info_;  // "addr=…", for ACL LOG
   const HttpApi& api_;
   RequestMetrics::Recorder& recorder_;
   const uint64_t body_limit_;
@@ -57,5 +71,8 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
   boost::beast::http::response<boost::beast::http::string_body> response_;
   MemoryBudget::Share memory_;  // the budget's kClients
 };
+
+using HttpConnection = HttpConnectionOver<boost::beast::tcp_stream>;
+using HttpsConnection = HttpConnectionOver<boost::beast::ssl_stream<boost::beast::tcp_stream>>;
 
 }  // namespace quiver

@@ -4,6 +4,8 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
 
+#include "service/feature_acl.h"
+
 namespace quiver {
 
 namespace {
@@ -26,7 +28,14 @@ NativeConnection::NativeConnection(boost::asio::ip::tcp::socket socket, ClientLi
       recorder_(recorder),
       builder_(64 * 1024),
       pool_(options.long_requests),
-      changelog_(options.changelog) {}
+      changelog_(options.changelog) {
+  boost::system::error_code ec;
+  const auto peer = this->socket().remote_endpoint(ec);
+  const auto local = this->socket().local_endpoint(ec);
+  handler_.set_client_info(FeatureClientInfo(
+      peer.address().to_string() + ":" + std::to_string(peer.port()),
+      local.address().to_string() + ":" + std::to_string(local.port()), "native"));
+}
 
 std::span<char> NativeConnection::ReadSpace() {
   std::span<uint8_t> space = reader_.WritableSpace();

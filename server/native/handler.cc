@@ -174,20 +174,6 @@ void NativeHandler::Run(const fb::Request& request, Builder* out) {
   }
 }
 
-Status NativeHandler::Authenticate(const fb::Hello& hello) {
-  if (options_.password == nullptr || !options_.password->required()) return Status::Ok();
-  const flatbuffers::String* given = hello.password();
-  if (given == nullptr || given->size() == 0) {
-    return Status::NoAuth(
-        "this server requires a password: send it in Hello (quiver --password, "
-        "ClientOptions::password, quiver.Client(password=...))");
-  }
-  if (!options_.password->Matches(std::string_view(given->c_str(), given->size())))
-    return Status::WrongPass("invalid password");
-  authenticated_ = true;
-  return Status::Ok();
-}
-
 std::vector<std::string> NativeHandler::KindNames() {
   std::vector<std::string> names;
   for (size_t i = 0; i <= static_cast<size_t>(fb::RequestBody::MAX); ++i) {
@@ -212,6 +198,7 @@ Status NativeHandler::Dispatch(const fb::Request& request, Builder& b, uint64_t 
   if (!authenticated_ && request.body_type() != fb::RequestBody::Hello) {
     return Status::NoAuth("this server requires a password: send it in Hello");
   }
+  QUIVER_RETURN_IF_ERROR(Permitted(request));
   if (options_.changelog != nullptr && IsRead(request.body_type())) {
     QUIVER_RETURN_IF_ERROR(options_.changelog->ReadsAllowed());
   }

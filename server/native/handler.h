@@ -12,8 +12,9 @@
 
 #include <flatbuffers/flatbuffers.h>
 
+#include "security/acl/acl_log.h"
+#include "security/acl/users.h"
 #include "server/cluster/changelog.h"
-#include "service/password.h"
 #include "storage/features/feature_store.h"
 #include "util/function_ref.h"
 
@@ -45,9 +46,12 @@ struct NativeHandlerOptions {
   std::string durability = "memory";          // told to clients in HelloReply
   Ingestor* ingestor = nullptr;               // for Backfill; null: refused
   const IngestStatusSource* kafka = nullptr;  // for GetStatus; null: no Kafka ingestion
-  // If it requires one, a connection's Hello must carry it before any other
-  // request is served. Null: none.
-  const Password* password = nullptr;
+  // The users (the RESP port's): a connection runs as the default user, or
+  // as the user its Hello authenticates, and each request is checked
+  // against the user's permissions (service/feature_acl.h); denials go to
+  // acl_log. Null: every request is served.
+  const acl::Users* users = nullptr;
+  acl::AclLog* acl_log = nullptr;
   // For GetMonitoring's freshness report, shared with the HTTP port's.
   // Null: measured per request.
   FreshnessCache* freshness = nullptr;
@@ -62,10 +66,9 @@ struct NativeHandlerOptions {
 
 class NativeHandler {
  public:
-  NativeHandler(FeatureStore& store, const NativeHandlerOptions& options)
-      : store_(store),
-        options_(options),
-        authenticated_(options.password == nullptr || !options.password->required()) {}
+  NativeHandler(FeatureStore& store, const NativeHandlerOptions& options);
+  // What the connection's denials are logged with ("addr=... laddr=...").
+  void set_client_info(std::string info) { client_info_ = std::move(info); }
 
   // Builds the response frame for `frame` (prefix included, 8-aligned) into
   // *out, cleared first. Returns false if the frame was malformed: the
@@ -172,12 +175,20 @@ class NativeHandler {
   Status HandleCompact(Builder& b, uint64_t id);
   Status HandleCheckpoint(const fb::Checkpoint& request, Builder& b, uint64_t id);
 
-  // Checks a Hello's password (if the server requires one).
+  // Runs the connection as the user a Hello names, if its password is the
+  // user's (in access.cc, with the checks below).
   Status Authenticate(const fb::Hello& hello);
+  // Whether the connection's user may make the request (looked up again
+  // first if any user changed).
+  Status Permitted(const fb::Request& request);
+  void UseUser(std::shared_ptr<const acl::User> user, uint64_t generation);
 
   FeatureStore& store_;
   NativeHandlerOptions options_;
-  bool authenticated_;  // the connection may make requests other than Hello
+  bool authenticated_ = true;              // the connection may make requests other than Hello
+  std::shared_ptr<const acl::User> user_;  // with users: the connection's; null before Hello
+  uint64_t user_generation_ = 0;           // the users' generation when user_ was looked up
+  std::string client_info_;
   // Answers the (verified) request into *out.
   void Run(const fb::Request& request, Builder* out);
   // Scratch reused across requests to avoid allocating on the hot path.

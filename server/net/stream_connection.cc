@@ -34,12 +34,38 @@ void StreamConnection::Account() {
   if (!offloaded_) transaction_.Set(static_cast<int64_t>(TransactionBytes()));
 }
 
+void StreamConnection::UseTls(std::shared_ptr<boost::asio::ssl::context> context) {
+  tls_context_ = std::move(context);
+  tls_ = std::make_unique<boost::asio::ssl::stream<boost::asio::ip::tcp::socket&>>(socket_,
+                                                                                   *tls_context_);
+}
+
 void StreamConnection::Start() {
   boost::system::error_code ignored;
   socket_.set_option(boost::asio::ip::tcp::no_delay(true), ignored);
   if (const ClientLimits* limits = slot_.limits()) SetKeepAlive(socket_, limits->keepalive_s());
   if (ClientCron* cron = ClientCron::ForThisThread()) cron->Add(weak_from_this());
   idle_since_ms_ = MonotonicMs();
+  if (tls_ == nullptr) {
+    Started();
+    return Read();
+  }
+  handshake_since_ms_ = idle_since_ms_;
+  tls_->async_handshake(
+      boost::asio::ssl::stream_base::server,
+      [self = shared_from_this()](const boost::system::error_code& ec) { self->OnHandshake(ec); });
+}
+
+void StreamConnection::OnHandshake(const boost::system::error_code& ec) {
+  handshake_since_ms_ = 0;
+  ++activity_;
+  if (ec) {
+    // Plain text to a TLS port, an unknown CA, an expired certificate, ...
+    spdlog::debug("{} connection: TLS handshake failed: {}", name_, ec.message());
+    Close();
+    return;
+  }
+  Handshaken(tls_->native_handle());
   Started();
   Read();
 }
@@ -53,6 +79,17 @@ void StreamConnection::Tick(int64_t now_ms) {
   if (activity_ != seen_activity_) {
     seen_activity_ = activity_;
     idle_since_ms_ = now_ms;
+  }
+  if (handshake_since_ms_ > 0 && now_ms - handshake_since_ms_ >= kHandshakeTimeoutMs) {
+    spdlog::debug("{} connection: no TLS handshake within {} ms: closed", name_,
+                  kHandshakeTimeoutMs);
+    Close();
+    return;
+  }
+  if (!offloaded_ && Revoked()) {
+    spdlog::info("{} connection closed: its user was deleted or lost its permissions", name_);
+    Close();
+    return;
   }
   const int64_t timeout = limits->timeout_ms();
   if (offloaded_) idle_since_ms_ = now_ms;  // a request of its own is running
@@ -117,9 +154,14 @@ void StreamConnection::Read() {
   }
   reading_ = true;
   std::span<char> space = ReadSpace();
-  socket_.async_read_some(boost::asio::buffer(space.data(), space.size()),
-                          [self = shared_from_this()](const boost::system::error_code& ec,
-                                                      size_t n) { self->OnRead(ec, n); });
+  auto done = [self = shared_from_this()](const boost::system::error_code& ec, size_t n) {
+    self->OnRead(ec, n);
+  };
+  if (tls_ != nullptr) {
+    tls_->async_read_some(boost::asio::buffer(space.data(), space.size()), std::move(done));
+  } else {
+    socket_.async_read_some(boost::asio::buffer(space.data(), space.size()), std::move(done));
+  }
 }
 
 void StreamConnection::OnRead(const boost::system::error_code& ec, size_t bytes) {
@@ -146,9 +188,14 @@ void StreamConnection::Flush() {
   }
   writing_.swap(pending_);
   writing_in_flight_ = true;
-  boost::asio::async_write(socket_, boost::asio::buffer(writing_),
-                           [self = shared_from_this()](const boost::system::error_code& ec,
-                                                       size_t) { self->OnWritten(ec); });
+  auto done = [self = shared_from_this()](const boost::system::error_code& ec, size_t) {
+    self->OnWritten(ec);
+  };
+  if (tls_ != nullptr) {
+    boost::asio::async_write(*tls_, boost::asio::buffer(writing_), std::move(done));
+  } else {
+    boost::asio::async_write(socket_, boost::asio::buffer(writing_), std::move(done));
+  }
 }
 
 void StreamConnection::OnWritten(const boost::system::error_code& ec) {

@@ -3,7 +3,8 @@
 // pending() and written in batches; reading paused while too much waits to
 // be written (a client that pipelines without reading cannot make the
 // server buffer without bound) or while the front end asks; closed once
-// the answers given so far are written after set_closing(). Lives as long
+// the answers given so far are written after set_closing(). Over TLS when
+// UseTls gave it a context: the handshake comes first. Lives as long
 // as its asynchronous operations hold a shared_ptr to it; touched only by
 // its io_context's thread.
 #pragma once
@@ -15,6 +16,8 @@
 #include <string_view>
 
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/ssl/stream.hpp>
 
 #include "server/net/clients.h"
 #include "server/net/work_pool.h"
@@ -34,8 +37,15 @@ class StreamConnection : public std::enable_shared_from_this<StreamConnection> {
   StreamConnection(const StreamConnection&) = delete;
   StreamConnection& operator=(const StreamConnection&) = delete;
 
+  // Speak TLS with this context (a TLS port's): call before Start.
+  void UseTls(std::shared_ptr<boost::asio::ssl::context> context);
+  // A TLS handshake that has not ended after this long closes the
+  // connection (a client that connects and says nothing holds no slot).
+  static constexpr int64_t kHandshakeTimeoutMs = 10'000;
+
   // Sets TCP_NODELAY and keepalive, registers with this thread's
-  // ClientCron, calls Started(), and starts reading.
+  // ClientCron, shakes hands if over TLS, calls Started(), and starts
+  // reading.
   void Start();
 
   // Called once a second on the connection's thread: closes it if it was
@@ -55,6 +65,9 @@ class StreamConnection : public std::enable_shared_from_this<StreamConnection> {
   // n bytes arrived in ReadSpace(): decode and answer what is complete.
   virtual void Received(size_t n) = 0;
   virtual void Started() {}
+  // The TLS handshake ended well (before Started): the peer's certificate,
+  // if it showed one, is in `ssl`.
+  virtual void Handshaken(const SSL* ssl) { (void)ssl; }
   // Reasons of the front end to stop reading for now (e.g. commits awaited).
   virtual bool ReadPaused() const { return false; }
   // Answers still to come (e.g. held for commits): do not close yet.
@@ -67,6 +80,9 @@ class StreamConnection : public std::enable_shared_from_this<StreamConnection> {
   virtual size_t ReadBufferBytes() const { return 0; }
   // Bytes of a transaction the client is building (MULTI, WATCH).
   virtual size_t TransactionBytes() const { return 0; }
+  // Asked once a second (not while offloaded): the client may no longer
+  // be served (its user was deleted, or lost a channel it listens to).
+  virtual bool Revoked() { return false; }
 
   // Runs `work` on the pool (a request that may run long), with reading
   // paused, then `done` back on this connection's thread, followed by a
@@ -94,6 +110,7 @@ class StreamConnection : public std::enable_shared_from_this<StreamConnection> {
   boost::asio::ip::tcp::socket& socket() { return socket_; }
 
  private:
+  void OnHandshake(const boost::system::error_code& ec);
   void OnRead(const boost::system::error_code& ec, size_t bytes);
   void OnWritten(const boost::system::error_code& ec);
   // Closes the connection if its unread answers are past the hard limit,
@@ -105,9 +122,12 @@ class StreamConnection : public std::enable_shared_from_this<StreamConnection> {
   void Account();
 
   boost::asio::ip::tcp::socket socket_;
-  std::string_view name_;  // for logs: "native", "resp"
-  std::string pending_;    // answers not yet handed to the socket
-  std::string writing_;    // answers being written
+  std::shared_ptr<boost::asio::ssl::context> tls_context_;  // kept while tls_ uses it
+  std::unique_ptr<boost::asio::ssl::stream<boost::asio::ip::tcp::socket&>> tls_;
+  int64_t handshake_since_ms_ = 0;  // the handshake runs since (MonotonicMs); 0: not
+  std::string_view name_;           // for logs: "native", "resp"
+  std::string pending_;             // answers not yet handed to the socket
+  std::string writing_;             // answers being written
   ClientLimits::Slot slot_;
   uint64_t activity_ = 0;       // reads and writes so far
   uint64_t seen_activity_ = 0;  // activity_ as Tick last saw it

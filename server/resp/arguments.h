@@ -7,6 +7,7 @@
 
 #include "protocol/resp.h"
 #include "util/ascii.h"
+#include "util/glob.h"
 
 namespace quiver::resp {
 
@@ -37,7 +38,6 @@ std::string_view ParseMPop(std::span<const std::string_view> args, size_t at,
 // library name or version.
 bool IsPrintableToken(std::string_view text);
 
-// Redis's glob-style pattern match (KEYS, SCAN MATCH): * ? [abc] [^a-z] \x.
-bool GlobMatch(std::string_view pattern, std::string_view text, bool nocase = false);
+using quiver::GlobMatch;  // util/glob.h
 
 }  // namespace quiver::resp

@@ -18,6 +18,8 @@
 #include <optional>
 
 #include "protocol/resp.h"
+#include "security/acl/acl_log.h"
+#include "security/acl/users.h"
 #include "server/resp/blocking.h"
 #include "server/resp/feature_channels.h"
 #include "server/resp/notify.h"
@@ -140,6 +142,7 @@ std::span<const Command> TransactionCommands();
 std::span<const Command> ClusterCommands();
 std::span<const Command> SentinelCommands();
 std::span<const Command> PubSubCommands();
+std::span<const Command> AclCommands();
 
 // What CLIENT LIST and INFO show of a connection; written by its own thread
 // (counters with relaxed stores), read by any under the registry's lock.
@@ -163,6 +166,7 @@ struct ClientInfo {
   std::atomic<int64_t> multi_mem{0};     // bytes they hold
   mutable std::mutex mu;                 // guards the strings below
   std::string name, lib_name, lib_ver;
+  std::string user{acl::kDefaultUser};  // the user the connection runs as
 
   // One writer thread: a plain load and store, no locked instruction.
   static void Add(std::atomic<int64_t>& counter, int64_t n) {
@@ -173,14 +177,31 @@ struct ClientInfo {
   }
 };
 
+// One line of CLIENT LIST and CLIENT INFO (and ACL LOG's client-info),
+// with Redis's fields and its final newline.
+std::string ClientLine(const ClientInfo& c, int64_t now_ms);
+
 // Server-wide state of the RESP port.
 struct Shared {
-  // The password starts as config's requirepass and follows its changes.
+  // The default user's password starts as config's requirepass and
+  // follows its changes.
   Shared(RuntimeConfig& config, std::string version);
 
   RuntimeConfig& config;  // quiverd's settings: CONFIG GET/SET, INFO
   std::string version;    // quiver's
-  Password password;      // every front end's (CONFIG SET requirepass changes it)
+  // The users (ACL SETUSER, ...) and their recent denials (ACL LOG).
+  acl::Users users;
+  acl::AclLog acl_log;
+  // The default user's password, which the native and HTTP ports check
+  // (CONFIG SET requirepass changes it).
+  Password password{users};
+  // Where ACL SAVE and LOAD keep the users: the aclfile if there is one
+  // (server/resp/acl_commands.cc), else the data directory's store.
+  std::string aclfile;
+  std::optional<ColumnFamily> users_column;
+  // tls-auth-clients-user CN: a TLS client's verified certificate names
+  // the user its connection runs as.
+  std::atomic<bool> tls_user_from_cn{false};
   int64_t start_ms = 0;
   const RequestMetrics* metrics = nullptr;  // for INFO commandstats and latencystats
   WorkPool* long_requests = nullptr;        // where RunsLong commands run; null: in place
@@ -274,7 +295,13 @@ struct Session {
   int db = 0;
   int proto = 2;
   bool authenticated = false;
-  bool close = false;  // close once the replies so far are written
+  // The user the connection runs as (the default user until AUTH), and
+  // the users' generation when it was looked up: a change of any user
+  // makes the connection look its own up again (RefreshUser).
+  std::shared_ptr<const acl::User> user;
+  uint64_t user_generation = 0;
+  bool unrestricted = true;  // the user may run anything: no ACL check
+  bool close = false;        // close once the replies so far are written
   // MULTI
   bool in_multi = false;
   bool multi_failed = false;  // a queued command was refused: EXEC aborts
@@ -398,6 +425,28 @@ void Execute(Context& ctx, Args args, const Command* cmd);
 // Loads the function libraries kept in the store and keeps later ones
 // there. Call once at start, before serving.
 Status RecoverFunctions(Shared& shared, HistoryStore& store);
+
+// Starts the session as the default user: a new connection, RESET
+// (authenticated if the default user is on and needs no password).
+void StartAsDefaultUser(Shared& shared, Session& session);
+// AUTH and HELLO AUTH: runs the session as user `name` if it exists, is on
+// and the password is its own; else false, and the failure is in ACL LOG
+// (`command` as the client named it).
+bool AuthenticateAs(Context& ctx, std::string_view command, std::string_view name,
+                    std::string_view password);
+// tls-auth-clients-user CN: runs the session as the user its TLS client's
+// certificate names, if that user exists and is on (no password asked:
+// the certificate is the proof); else changes nothing.
+void AuthenticateByCertificate(Shared& shared, Session& session, std::string_view name);
+// After a change of the users: looks the session's user up again. False
+// if it was deleted, or may no longer listen to a channel the session is
+// subscribed to: the connection is to be closed, as Redis closes it.
+bool StillPermitted(Shared& shared, Session& session);
+
+// Loads the users at start: from Shared::aclfile if there is one (an error
+// in it is quiverd's to refuse to start), else from the store's users
+// column if ACL SAVE kept them there (store null: no data directory).
+Status RecoverUsers(Shared& shared, HistoryStore* store);
 
 // Ends every subscription of a session (RESET, a closed connection).
 void UnsubscribeAll(Shared& shared, Session& session);

@@ -110,10 +110,9 @@ bool Matches(Args patterns, std::string_view name) {
   return false;
 }
 
-// Whether CONFIG SET may give the parameter this value; the error is the
-// part of Redis's message after " - ".
-Status Check(Context& ctx, std::string_view name, std::string_view value) {
-  if (const Setting* s = FindSetting(name); s != nullptr) return ctx.shared.config.Check(*s, value);
+// Whether CONFIG SET may give Redis's parameter (not a quiverd setting)
+// this value; the error is the part of Redis's message after " - ".
+Status Check(std::string_view name, std::string_view value) {
   const RedisParam* p = FindRedisParam(name);
   if (p == nullptr) return Status::NotFound("unknown");
   if (p->fixed) return Status::FailedPrecondition("can't set immutable config");
@@ -128,10 +127,6 @@ Status Check(Context& ctx, std::string_view name, std::string_view value) {
 }
 
 void Set(Context& ctx, std::string_view name, std::string_view value) {
-  if (const Setting* s = FindSetting(name); s != nullptr) {
-    (void)ctx.shared.config.Set(*s, value);  // checked before
-    return;
-  }
   const RedisParam* p = FindRedisParam(name);
   std::lock_guard<std::mutex> lock(ctx.shared.config_mu);
   ctx.shared.config_values[std::string(p->key())] = value;
@@ -165,21 +160,37 @@ void ConfigGet(Context& ctx, Args args) {
   }
 }
 
+void ReplySetFailed(Context& ctx, std::string_view name, const Status& st) {
+  if (st.code() == StatusCode::kNotFound) {
+    return ctx.out.Error("ERR Unknown option or number of arguments for CONFIG SET - '" +
+                         std::string(name) + "'");
+  }
+  ctx.out.Error("ERR CONFIG SET failed (possibly related to argument '" + std::string(name) +
+                "') - " + st.message());
+}
+
+// quiverd's settings are checked together (a certificate with its key),
+// Redis's applied parameters one by one; all are set or none.
 void ConfigSet(Context& ctx, Args args) {
   if (args.size() < 4 || args.size() % 2 != 0) return ReplyWrongArity(ctx, "config|set");
+  std::vector<RuntimeConfig::Change> settings;
+  std::vector<std::string_view> setting_names;
   for (size_t i = 2; i < args.size(); i += 2) {
-    const Status st = Check(ctx, args[i], args[i + 1]);
-    if (st.code() == StatusCode::kNotFound) {
-      return ctx.out.Error("ERR Unknown option or number of arguments for CONFIG SET - '" +
-                           std::string(args[i]) + "'");
-    }
-    if (!st.ok()) {
-      return ctx.out.Error("ERR CONFIG SET failed (possibly related to argument '" +
-                           std::string(args[i]) + "') - " + st.message());
+    if (const Setting* s = FindSetting(args[i]); s != nullptr) {
+      settings.push_back({s, args[i + 1]});
+      setting_names.push_back(args[i]);
+    } else if (const Status st = Check(args[i], args[i + 1]); !st.ok()) {
+      return ReplySetFailed(ctx, args[i], st);
     }
   }
-  for (size_t i = 2; i < args.size(); i += 2)
-    Set(ctx, args[i], args[i + 1]);
+  size_t failed = 0;
+  if (const Status st = ctx.shared.config.Check(settings, &failed); !st.ok()) {
+    return ReplySetFailed(ctx, setting_names[failed], st);
+  }
+  (void)ctx.shared.config.Set(settings);  // checked above
+  for (size_t i = 2; i < args.size(); i += 2) {
+    if (FindSetting(args[i]) == nullptr) Set(ctx, args[i], args[i + 1]);
+  }
   ctx.out.Ok();
 }
 

@@ -9,6 +9,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include "security/tls/tls_context.h"
 #include "server/cluster/changelog.h"
 #include "server/resp/errors.h"
 #include "server/resp/replicated.h"
@@ -41,8 +42,17 @@ RespConnection::RespConnection(boost::asio::ip::tcp::socket socket, ClientLimits
   info->laddr = Endpoint(this->socket().local_endpoint(ec));
   info->created_ms = keyspace_.NowMs();
   session_.info = std::move(info);
-  std::lock_guard<std::mutex> lock(shared_.config_mu);
-  session_.authenticated = !shared_.password.required();
+  resp::StartAsDefaultUser(shared_, session_);
+}
+
+void RespConnection::Handshaken(const SSL* ssl) {
+  if (!shared_.tls_user_from_cn.load(std::memory_order_relaxed)) return;
+  const std::string name = tls::PeerCommonName(ssl);
+  if (!name.empty()) resp::AuthenticateByCertificate(shared_, session_, name);
+}
+
+bool RespConnection::Revoked() {
+  return !resp::StillPermitted(shared_, session_);
 }
 
 RespConnection::~RespConnection() {

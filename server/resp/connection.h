@@ -38,6 +38,8 @@ class RespConnection : public StreamConnection {
   bool AnswersPending() const override { return !held_.empty(); }
   size_t HeldBytes() const override { return held_.bytes(); }
   size_t ReadBufferBytes() const override { return reader_.capacity(); }
+  bool Revoked() override;
+  void Handshaken(const SSL* ssl) override;
   size_t TransactionBytes() const override {
     return session_.queued_bytes + session_.watched_bytes;
   }

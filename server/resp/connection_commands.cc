@@ -1,8 +1,11 @@
 // Connection commands: PING ECHO HELLO AUTH SELECT QUIT RESET CLIENT, and
 // the transaction commands MULTI EXEC DISCARD WATCH UNWATCH.
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "server/resp/acl_catalog.h"
 #include "server/resp/arguments.h"
 #include "server/resp/errors.h"
 #include "server/resp/helpers.h"
@@ -30,10 +33,6 @@ void Echo(Context& ctx, Args args) {
   ctx.out.Bulk(args[1]);
 }
 
-bool PasswordOk(Context& ctx, std::string_view user, std::string_view password) {
-  return user == "default" && ctx.shared.password.Matches(password);
-}
-
 Status WrongPass() {
   return Status::WrongPass("invalid username-password pair or user is disabled.");
 }
@@ -41,17 +40,14 @@ Status WrongPass() {
 void Auth(Context& ctx, Args args) {
   if (args.size() > 3) return ctx.out.Error(kSyntaxError);
   const bool with_user = args.size() == 3;
-  if (!with_user) {
-    if (!ctx.shared.password.required()) {
-      return ctx.out.Error(
-          "ERR AUTH <password> called without any password configured for the default user. "
-          "Are you sure your configuration is correct?");
-    }
+  if (!with_user && ctx.shared.users.Default()->nopass()) {
+    return ctx.out.Error(
+        "ERR AUTH <password> called without any password configured for the default user. "
+        "Are you sure your configuration is correct?");
   }
-  if (!PasswordOk(ctx, with_user ? args[1] : "default", args.back())) {
+  if (!AuthenticateAs(ctx, args[0], with_user ? args[1] : acl::kDefaultUser, args.back())) {
     return ctx.Fail(WrongPass());
   }
-  ctx.session.authenticated = true;
   ctx.out.Ok();
 }
 
@@ -70,14 +66,13 @@ void Hello(Context& ctx, Args args) {
     if (proto < 2 || proto > 3) return ctx.out.Error("NOPROTO unsupported protocol version");
     i = 2;
   }
-  bool authenticated = ctx.session.authenticated;
+  std::optional<std::pair<std::string_view, std::string_view>> auth;  // user, password
   std::string_view name;
   bool set_name = false;
   for (; i < args.size(); ++i) {
     const bool more = i + 1 < args.size();
     if (EqualsNoCase(args[i], "AUTH") && i + 2 < args.size()) {
-      if (!PasswordOk(ctx, args[i + 1], args[i + 2])) return ctx.Fail(WrongPass());
-      authenticated = true;
+      auth.emplace(args[i + 1], args[i + 2]);
       i += 2;
     } else if (EqualsNoCase(args[i], "SETNAME") && more) {
       name = args[++i];
@@ -90,13 +85,15 @@ void Hello(Context& ctx, Args args) {
       return ctx.out.Error("ERR Syntax error in HELLO option '" + std::string(args[i]) + "'");
     }
   }
-  if (!authenticated) {
+  if (auth && !AuthenticateAs(ctx, args[0], auth->first, auth->second)) {
+    return ctx.Fail(WrongPass());
+  }
+  if (!ctx.session.authenticated) {
     return ctx.Fail(Status::NoAuth(
         "HELLO must be called with the client already authenticated, otherwise the "
         "HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and "
         "select the RESP protocol version at the same time"));
   }
-  ctx.session.authenticated = true;
   if (set_name) SetName(ctx, name);
   ctx.session.proto = static_cast<int>(proto);
   if (ctx.session.subscriber != nullptr) {
@@ -158,7 +155,7 @@ void Reset(Context& ctx, Args) {
   s.info->proto.store(2, std::memory_order_relaxed);
   ctx.out.SetVersion(2);
   SetName(ctx, "");
-  s.authenticated = !ctx.shared.password.required();
+  StartAsDefaultUser(ctx.shared, s);
   ctx.out.Simple("RESET");
 }
 
@@ -228,9 +225,16 @@ void Exec(Context& ctx, Args) {
   HistoryBatch batch;
   ctx.txn = ctx.ks.log() != nullptr ? &batch : nullptr;
   std::vector<std::string_view> args;
+  std::string denied;
   for (const auto& request : queued) {
     args.assign(request.begin(), request.end());
-    Run(ctx, *FindCommand(args[0]), args, /*gate=*/false);
+    const Command& cmd = *FindCommand(args[0]);
+    // Permissions are checked again: a user may have changed since MULTI.
+    if (!s.unrestricted && !AclAllows(ctx, cmd, args, AclWhere::kExec, &denied)) {
+      ctx.out.Error(denied);
+      continue;
+    }
+    Run(ctx, cmd, args, /*gate=*/false);
   }
   ctx.txn = nullptr;
   if (ctx.ks.log() != nullptr) ctx.Log(std::move(batch));

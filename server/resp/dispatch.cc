@@ -6,6 +6,7 @@
 #include <string>
 #include <unordered_map>
 
+#include "server/resp/acl_catalog.h"
 #include "server/resp/arguments.h"
 #include "server/resp/command.h"
 #include "server/resp/errors.h"
@@ -39,7 +40,7 @@ struct Table {
           BitFieldCommands(),   HllCommands(),    ScriptingCommands(),   FunctionCommands(),
           CopyCommands(),       DumpCommands(),   MemoryCommands(),      SortCommands(),
           ConnectionCommands(), ServerCommands(), TransactionCommands(), ClusterCommands(),
-          SentinelCommands()}) {
+          SentinelCommands(),   AclCommands()}) {
       for (const Command& c : group) {
         all.push_back(&c);
         by_name.emplace(c.name, &c);
@@ -125,9 +126,10 @@ void Queue(Context& ctx, const Command& cmd, Args args) {
 Shared::Shared(RuntimeConfig& c, std::string v)
     : config(c),
       version(std::move(v)),
-      password(c.Snapshot().requirepass),
+      users(AclCatalog(), c.Snapshot().requirepass),
       start_ms(SystemNowMs()) {
-  config.OnChange("requirepass", [this](const ServerOptions& o) { password.Set(o.requirepass); });
+  config.OnChange("requirepass",
+                  [this](const ServerOptions& o) { users.SetDefaultPassword(o.requirepass); });
   notifier.SetFlags(c.Snapshot().notify_keyspace_events);
   config.OnChange("notify_keyspace_events",
                   [this](const ServerOptions& o) { notifier.SetFlags(o.notify_keyspace_events); });
@@ -359,6 +361,10 @@ bool RunsLong(const Session& session, const Command* cmd) {
 
 void Execute(Context& ctx, Args args, const Command* cmd) {
   Session& s = ctx.session;
+  if (!StillPermitted(ctx.shared, s)) {  // a user changed: the session's looked up again
+    s.close = true;
+    return ctx.out.Error("ERR the user of this connection was deleted, or lost its permissions");
+  }
   if (cmd == nullptr) return Refuse(ctx, UnknownCommand(args));
   if (!s.authenticated && !(cmd->flags & kNoAuth)) {
     return Refuse(ctx, Status::NoAuth("Authentication required."));
@@ -366,6 +372,13 @@ void Execute(Context& ctx, Args args, const Command* cmd) {
   if (!ArityOk(*cmd, args.size())) {
     if (s.in_multi) s.multi_failed = true;
     return ReplyWrongArity(ctx, cmd->name);
+  }
+  if (!s.unrestricted) {
+    std::string denied;
+    if (!AclAllows(ctx, *cmd, args, s.in_multi ? AclWhere::kQueued : AclWhere::kTopLevel,
+                   &denied)) {
+      return Refuse(ctx, denied);
+    }
   }
   // A RESP2 connection with subscriptions takes only what handles them.
   if (s.proto == 2 && s.subscriptions() > 0 && !(cmd->flags & kSubscribed)) {

@@ -189,6 +189,11 @@ void StatsSection(Context& ctx, std::string* out) {
   s.Field("keyspace_misses", c.keyspace_misses);
   s.Field("pubsub_channels", static_cast<int64_t>(ctx.shared.pubsub.Channels({}).size()));
   s.Field("pubsub_patterns", ctx.shared.pubsub.Patterns());
+  const acl::AclLog::Counts denied = ctx.shared.acl_log.counts();
+  s.Field("acl_access_denied_auth", denied.auth);
+  s.Field("acl_access_denied_cmd", denied.command);
+  s.Field("acl_access_denied_key", denied.key);
+  s.Field("acl_access_denied_channel", denied.channel);
 }
 
 // Free text as an INFO value inside a key=value list: no ',' or line

@@ -10,6 +10,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "server/resp/acl_catalog.h"
 #include "server/resp/arguments.h"
 #include "server/resp/helpers.h"
 #include "server/resp/script_host.h"
@@ -22,6 +23,8 @@ ScriptCalls::ScriptCalls(Context& ctx, bool read_only) : ctx_(ctx), read_only_(r
   session_.info = ctx.session.info;
   session_.db = ctx.session.db;
   session_.authenticated = true;
+  session_.user = ctx.session.user;  // the script runs as its caller
+  session_.unrestricted = ctx.session.unrestricted;
 }
 
 ScriptCalls::~ScriptCalls() {
@@ -44,6 +47,10 @@ std::string ScriptCalls::Call(std::span<const std::string_view> args, int resp) 
   }
   if (read_only_ && (cmd->flags & kWrite)) {
     return "-ERR Write commands are not allowed from read-only scripts.\r\n";
+  }
+  if (std::string denied;
+      !session_.unrestricted && !AclAllows(ctx_, *cmd, args, AclWhere::kScript, &denied)) {
+    return "-" + denied + "\r\n";
   }
   // From its first write on, a script can no longer be killed; once killed,
   // it writes nothing more.

@@ -2,9 +2,11 @@
 #include <sys/time.h>
 
 #include <algorithm>
+#include <bit>
 #include <string>
 #include <vector>
 
+#include "server/resp/acl_catalog.h"
 #include "server/resp/arguments.h"
 #include "server/resp/config.h"
 #include "server/resp/helpers.h"
@@ -12,18 +14,14 @@
 
 namespace quiver::resp {
 
-namespace {
-
-// --- CLIENT -----------------------------------------------------------
-
-// One line of CLIENT LIST / CLIENT INFO, with Redis's fields.
 std::string ClientLine(const ClientInfo& c, int64_t now_ms) {
-  std::string name, lib_name, lib_ver;
+  std::string name, lib_name, lib_ver, user;
   {
     std::lock_guard<std::mutex> lock(c.mu);
     name = c.name;
     lib_name = c.lib_name;
     lib_ver = c.lib_ver;
+    user = c.user;
   }
   const Command* cmd = c.last_command.load(std::memory_order_relaxed);
   const int64_t last = c.last_command_ms.load(std::memory_order_relaxed);
@@ -42,9 +40,14 @@ std::string ClientLine(const ClientInfo& c, int64_t now_ms) {
          " argv-mem=0 multi-mem=" + std::to_string(c.multi_mem.load(std::memory_order_relaxed)) +
          " rbs=0 rbp=0 obl=0 oll=0 omem=" + std::to_string(c.omem.load(std::memory_order_relaxed)) +
          " tot-mem=0 events=r cmd=" + std::string(cmd != nullptr ? cmd->name : "NULL") +
-         " user=default redir=-1 resp=" + std::to_string(c.proto.load(std::memory_order_relaxed)) +
+         " user=" + user +
+         " redir=-1 resp=" + std::to_string(c.proto.load(std::memory_order_relaxed)) +
          " lib-name=" + lib_name + " lib-ver=" + lib_ver + "\n";
 }
+
+namespace {
+
+// --- CLIENT -----------------------------------------------------------
 
 void ClientList(Context& ctx, Args args) {
   std::vector<uint64_t> ids;
@@ -212,10 +215,12 @@ void ReplyCommandInfo(Context& ctx, const Command& c) {
   ctx.out.Integer(c.first_key);
   ctx.out.Integer(c.last_key);
   ctx.out.Integer(c.key_step);
-  ctx.out.Set(1);
-  std::string category = "@" + std::string(c.group);  // "sorted_set" is @sortedset
-  std::erase(category, '_');
-  ctx.out.Simple(category);
+  const acl::Categories categories = CategoriesOf(c);
+  ctx.out.Set(static_cast<size_t>(std::popcount(categories)));
+  for (int i = 0; i < acl::kCategoryCount; ++i) {
+    if (categories & acl::Bit(static_cast<acl::Category>(i)))
+      ctx.out.Simple("@" + std::string(acl::CategoryName(static_cast<acl::Category>(i))));
+  }
   ctx.out.Set(0);    // tips
   ctx.out.Array(0);  // key specs
   ctx.out.Array(0);  // subcommands

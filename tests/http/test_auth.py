@@ -45,12 +45,12 @@ def cli(server, *args, env=None):
 def test_http_needs_the_password_except_health(server):
     assert get(server, "/health")[0] == 200
     code, body, headers = get(server, "/metrics")
-    assert code == 401 and "requires its password" in body
+    assert code == 401 and "requires a user's password" in body
     assert 'WWW-Authenticate: Basic realm="quiver"' in headers
     assert get(server, "/metrics", "Bearer s3cret")[0] == 200
     assert get(server, "/v1/views", basic("prometheus", "s3cret"))[0] == 200
     code, body, _ = get(server, "/v1/views", "Bearer wrong")
-    assert code == 401 and "invalid password" in body
+    assert code == 401 and "invalid username-password pair" in body
     assert get(server, "/v1/views", basic("x", "wrong"))[0] == 401
     assert get(server, "/v1/views", "Basic !!!")[0] == 401
     # Refused requests count as errors of the kind they asked for.
@@ -65,7 +65,7 @@ def test_native_clients_need_the_password(server):
     assert done.returncode != 0
     assert b"Unauthenticated: NOAUTH this server requires a password" in done.stderr
     done = cli(server, "--password", "nope", "views")
-    assert b"Unauthenticated: WRONGPASS invalid password" in done.stderr
+    assert b"Unauthenticated: WRONGPASS invalid username-password pair" in done.stderr
     assert cli(server, "--password", "s3cret", "ping").returncode == 0
     env = dict(os.environ, QUIVER_PASSWORD="s3cret")
     assert cli(server, "ping", env=env).returncode == 0

@@ -42,9 +42,11 @@ class Quiverd:
         port_file = os.path.join(self.dir, "ports")
         if os.path.exists(port_file):
             os.remove(port_file)
+        # Every port on a free one, but those the test sets itself.
+        ports = [x for flag in ("--port", "--resp-port", "--http-port")
+                 if flag not in self.extra + more for x in (flag, "0")]
         self.proc = subprocess.Popen(
-            [self.binary, "--port", "0", "--resp-port", "0", "--http-port", "0",
-             "--port-file", port_file,
+            [self.binary, *ports, "--port-file", port_file,
              "--data-dir", self.data_dir, "--log-level", "warn",
              *self.extra, *more])
         deadline = time.monotonic() + 60
@@ -53,7 +55,10 @@ class Quiverd:
             assert time.monotonic() < deadline, "quiverd did not start"
             time.sleep(0.02)
         with open(port_file) as f:
-            self.port, self.resp_port, self.http_port = (int(x) for x in f.read().split())
+            ports = [int(x) for x in f.read().split()]
+        # native, RESP, HTTP, RESP over TLS, native over TLS, HTTPS (0: none)
+        (self.port, self.resp_port, self.http_port, self.tls_port, self.tls_native_port,
+         self.tls_http_port) = ports
 
     def restart(self, kill=False):
         """Stops quiverd (SIGKILL if kill, else SIGTERM) and starts it again

@@ -58,8 +58,10 @@ def _time_ms(values):
 
 class Client:
     """A connection to quiverd (one thread at a time). ``Client(host, port,
-    timeout=seconds, password=None)`` (the server's requirepass, if it has
-    one); usable as a context manager. A call that finds the
+    timeout=seconds, password=None, user=None)``: the user to run as
+    (docs/security.md) and its password; without a user, the default one,
+    whose password is the server's requirepass. Usable as a context
+    manager. A call that finds the
     connection broken reconnects; errors raise QuiverError with the
     server's status code and message.
 
@@ -69,12 +71,19 @@ class Client:
     the call again: reads, and writes with their write ids, which the
     cluster applies once. ``read_your_writes=True`` makes every read wait
     (up to ``after_timeout`` seconds) until its server has applied this
-    client's own writes (docs/cluster.md#clients)."""
+    client's own writes (docs/cluster.md#clients).
+
+    Over TLS (quiverd's ``--tls-native-port``): ``tls=`` an
+    ``ssl.SSLContext`` that verifies the server, and offers a client
+    certificate if the server asks for one, e.g.
+    ``ssl.create_default_context(cafile="ca.crt")`` then
+    ``load_cert_chain("client.crt", "client.key")`` (docs/security.md)."""
 
     def __init__(self, host="127.0.0.1", port=7070, timeout=10.0, client_name="quiver-python",
-                 password=None, servers=None, read_your_writes=False, after_timeout=1.0):
+                 password=None, servers=None, read_your_writes=False, after_timeout=1.0,
+                 tls=None, user=None):
         self._conn = Connection(parse_servers(host, port, servers), timeout, client_name,
-                                password)
+                                password, tls, user)
         self._conn.open()
         self._schemas = {}
         self._write_id = WriteIds()

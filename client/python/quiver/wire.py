@@ -2,7 +2,9 @@
 with the protocol's handshake. Internal to the client."""
 
 import os
+import select
 import socket
+import ssl
 import struct
 
 import flatbuffers
@@ -73,12 +75,14 @@ class Connection:
     a call, the next server is tried and the requests sent again (reads,
     and writes with their write ids, which a cluster applies once)."""
 
-    def __init__(self, servers, timeout, client_name, password=None):
+    def __init__(self, servers, timeout, client_name, password=None, tls=None, user=None):
         self.servers = servers
+        self.tls = tls  # an ssl.SSLContext: the connection speaks TLS
         self.current = 0
         self.host, self.port = servers[0]
         self.timeout, self.client_name = timeout, client_name
         self.password = password
+        self.user = user
         self.sock = None
         self.next_id = 1
         self.server_version = ""
@@ -106,6 +110,13 @@ class Connection:
             raise QuiverError("Unavailable",
                               f"cannot connect to quiverd at {self.host}:{self.port}: {e}") from None
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        if self.tls is not None:
+            try:
+                sock = self.tls.wrap_socket(sock, server_hostname=self.host)
+            except (ssl.SSLError, OSError) as e:
+                sock.close()
+                raise QuiverError("Unavailable", f"TLS handshake with quiverd at "
+                                                 f"{self.host}:{self.port} failed: {e}") from None
         self.sock = sock
         try:
             self._handshake()
@@ -124,11 +135,14 @@ class Connection:
         def body(b):
             name = b.CreateString(self.client_name)
             password = b.CreateString(self.password) if self.password else None
+            user = b.CreateString(self.user) if self.user else None
             Hello.Start(b)
             Hello.AddProtocolVersion(b, PROTOCOL_VERSION)
             Hello.AddClientName(b, name)
             if password is not None:
                 Hello.AddPassword(b, password)
+            if user is not None:
+                Hello.AddUser(b, user)
             return Hello.End(b)
 
         response = self._exchange([self.frame(RequestBody.RequestBody.Hello, body)])[0]
@@ -211,6 +225,11 @@ class Connection:
 
     def _closed_by_peer(self):
         """True if the server has closed this (idle) connection."""
+        if isinstance(self.sock, ssl.SSLSocket):
+            # No peeking through TLS: an idle connection that is readable
+            # was closed (the server says nothing unasked).
+            readable, _, _ = select.select([self.sock], [], [], 0)
+            return bool(readable)
         self.sock.setblocking(False)  # with a timeout set, recv would wait for data
         try:
             return self.sock.recv(1, socket.MSG_PEEK) == b""

@@ -19,13 +19,14 @@ class HttpApiTest : public ::testing::Test {
         store_(registry_, table_, nullptr, {}),
         keyspace_(table_, KeySpace::Options()),
         metrics_({}, 1),
-        password_(std::move(password)),
+        users_(catalog_, password),
         api_({.store = store_,
               .keyspace = keyspace_,
               .metrics = metrics_,
               .version = "test",
               .durability = "memory",
-              .password = &password_,
+              .users = &users_,
+              .acl_log = &acl_log_,
               .max_answer_bytes = max_answer_bytes}) {
     EXPECT_TRUE(store_.Apply(kVisitsDefinitions).ok());
   }
@@ -41,7 +42,9 @@ class HttpApiTest : public ::testing::Test {
   FeatureStore store_;
   KeySpace keyspace_;
   RequestMetrics metrics_;
-  Password password_;
+  acl::Catalog catalog_;
+  acl::Users users_;
+  acl::AclLog acl_log_;
   HttpApi api_;
 };
 

@@ -8,12 +8,10 @@
 #include <span>
 #include <string>
 
+#include "client/tls_socket.h"
 #include "protocol/frame.h"
 #include "quiver/client.h"
 #include "quiver/status.h"
-
-typedef struct ssl_st SSL;
-typedef struct ssl_ctx_st SSL_CTX;
 
 namespace quiver::client_internal {
 
@@ -47,13 +45,9 @@ class Connection {
   // A failed send or recv: "timed out after N ms" for a socket timeout.
   Status Failed(const char* op);
   Status StartTls(const std::string& host, const TlsOptions& tls);
-  // One send or receive, through TLS if it is on; as send(2) and recv(2).
-  ssize_t SendSome(const uint8_t* data, size_t n);
-  ssize_t ReceiveSome(uint8_t* data, size_t n);
 
   int fd_ = -1;
-  SSL_CTX* tls_context_ = nullptr;
-  SSL* tls_ = nullptr;
+  TlsSocket tls_;  // on if the connection speaks TLS
   std::string peer_;
   int timeout_ms_ = 0;
   std::unique_ptr<protocol::FrameReader> reader_;

@@ -20,11 +20,19 @@ Result<std::vector<std::pair<std::string, std::string>>> ParseKafkaConfig(std::s
   return out;
 }
 
+bool IsKafkaSecret(std::string_view key) {
+  for (std::string_view secret : {"password", "secret", "sasl.jaas.config",
+                                  "sasl.oauthbearer.config", "ssl.key.pem", "ssl_key"}) {
+    if (key.find(secret) != std::string_view::npos) return true;
+  }
+  return false;
+}
+
 std::string FormatKafkaConfig(const std::vector<std::pair<std::string, std::string>>& config) {
   std::string text;
   for (const auto& [key, value] : config) {
     if (!text.empty()) text += ',';
-    text += key + "=" + value;
+    text += key + "=" + (IsKafkaSecret(key) ? std::string("(hidden)") : value);
   }
   return text;
 }

@@ -31,7 +31,12 @@ struct KafkaOptions {
 // "a=1,b=2" -> {{"a","1"},{"b","2"}}; fails on an item without '='.
 Result<std::vector<std::pair<std::string, std::string>>> ParseKafkaConfig(std::string_view text);
 // The inverse: {{"a","1"},{"b","2"}} -> "a=1,b=2".
+// key=value,... again, with the values of secrets (IsKafkaSecret) shown
+// as "(hidden)": what CONFIG GET kafka_config answers.
 std::string FormatKafkaConfig(const std::vector<std::pair<std::string, std::string>>& config);
+// Whether a librdkafka setting holds a secret (sasl.password,
+// ssl.key.password, ssl.keystore.password, sasl.jaas.config, ...).
+bool IsKafkaSecret(std::string_view key);
 
 // librdkafka's log line (syslog level: 0-3 errors, 4 warning, 5-6 info,
 // 7 debug) into quiverd's log: every Kafka client's log callback calls it.

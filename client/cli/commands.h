@@ -59,10 +59,11 @@ struct BackfillArgs {
 struct ImportRedisArgs {
   std::string source;  // HOST:PORT of the Redis to copy
   std::string source_user, source_password;
-  int resp_port = 6379;  // quiverd's RESP port (on --host)
-  int db = -1;           // only this database; -1: every one with keys
-  bool replace = false;  // overwrite keys quiverd already has
-  size_t batch = 500;    // keys per round trip
+  TlsOptions source_tls;  // the source over TLS (--source-tls ...)
+  int resp_port = 6379;   // quiverd's RESP port (on --host)
+  int db = -1;            // only this database; -1: every one with keys
+  bool replace = false;   // overwrite keys quiverd already has
+  size_t batch = 500;     // keys per round trip
   bool progress = true;
   std::vector<std::string> maps;  // --map PATTERN=VIEW: feature keys into views
 };

@@ -174,6 +174,7 @@ Result<RespClient::Options> SourceOptions(const ImportRedisArgs& args) {
   o.port = static_cast<int>(port);
   o.user = args.source_user;
   o.password = args.source_password;
+  o.tls = args.source_tls;
   return o;
 }
 
@@ -230,7 +231,9 @@ Result<Endpoints> Open(const ClientOptions& options, const ImportRedisArgs& args
   RespClient::Options target;
   target.host = options.servers.empty() ? options.host : options.servers[0];
   target.port = args.resp_port;
+  target.user = options.user;
   target.password = options.password;
+  target.tls = options.tls;  // --tls: quiverd's RESP port over TLS too (its --tls-port)
   QUIVER_ASSIGN_OR_RETURN(e.dst, RespClient::Connect(target));
   return e;
 }

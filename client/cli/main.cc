@@ -140,7 +140,17 @@ int main(int argc, char** argv) {
                    "The source's password (default: $REDIS_PASSWORD)")
       ->envname("REDIS_PASSWORD");
   import_redis->add_option("--resp-port", import_args.resp_port,
-                           "quiverd's RESP port, on --host (default 6379)");
+                           "quiverd's RESP port, on --host (default 6379; with --tls, its "
+                           "--tls-port)");
+  import_redis->add_flag("--source-tls", import_args.source_tls.enabled,
+                         "Connect to the source over TLS (its tls-port)");
+  import_redis->add_option("--source-cacert", import_args.source_tls.ca_file,
+                           "CA certificates to verify the source with (default: the system's)");
+  import_redis->add_option("--source-cert", import_args.source_tls.cert_file,
+                           "Client certificate to show the source");
+  import_redis->add_option("--source-key", import_args.source_tls.key_file, "Its private key");
+  import_redis->add_option("--source-sni", import_args.source_tls.server_name,
+                           "Name the source's certificate must carry (default: its host)");
   import_redis->add_option("--db", import_args.db, "Copy only this database (default: all)");
   import_redis->add_flag("--replace", import_args.replace,
                          "Overwrite keys quiverd already has (default: skip them)");

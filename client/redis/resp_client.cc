@@ -127,6 +127,11 @@ Result<size_t> ParseReply(std::string_view in, Reply* out) {
 Result<std::unique_ptr<RespClient>> RespClient::Connect(const Options& options) {
   QUIVER_ASSIGN_OR_RETURN(int fd, Dial(options));
   std::unique_ptr<RespClient> c(new RespClient(fd, options.timeout_ms));
+  if (std::string error;
+      options.tls.enabled && !c->tls_.Start(fd, options.host, options.tls, &error)) {
+    return Status::Unavailable("TLS handshake with " + options.host + ":" +
+                               std::to_string(options.port) + " failed: " + error);
+  }
   if (options.password.empty()) return c;
   Result<Reply> auth = options.user.empty() ? c->Call({"AUTH", options.password})
                                             : c->Call({"AUTH", options.user, options.password});
@@ -136,6 +141,7 @@ Result<std::unique_ptr<RespClient>> RespClient::Connect(const Options& options) 
 }
 
 RespClient::~RespClient() {
+  tls_.Close();
   ::close(fd_);
 }
 
@@ -148,7 +154,7 @@ void RespClient::Append(std::span<const std::string_view> args) {
 Status RespClient::Flush() {
   size_t sent = 0;
   while (sent < out_.size()) {
-    const ssize_t n = ::send(fd_, out_.data() + sent, out_.size() - sent, MSG_NOSIGNAL);
+    const ssize_t n = tls_.Send(fd_, out_.data() + sent, out_.size() - sent);
     if (n > 0) {
       sent += static_cast<size_t>(n);
     } else if (n < 0 && errno != EINTR) {  // EAGAIN: the send timeout passed
@@ -160,11 +166,11 @@ Status RespClient::Flush() {
 }
 
 Status RespClient::Receive() {
-  if (!WaitFor(fd_, POLLIN, timeout_ms_))
+  if (!tls_.Pending() && !WaitFor(fd_, POLLIN, timeout_ms_))
     return Status::Unavailable("no reply within " + std::to_string(timeout_ms_) + " ms");
   if (in_pos_ > 0 && in_pos_ == in_.size()) in_.clear(), in_pos_ = 0;
   char buf[64 * 1024];
-  const ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
+  const ssize_t n = tls_.Receive(fd_, buf, sizeof buf);
   if (n == 0) return Status::Unavailable("the server closed the connection");
   if (n < 0) return errno == EINTR ? Status::Ok() : Errno("recv");
   in_.append(buf, static_cast<size_t>(n));

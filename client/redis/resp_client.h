@@ -13,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "client/tls_socket.h"
 #include "quiver/status.h"
 
 namespace quiver::redis {
@@ -39,6 +40,7 @@ class RespClient {
     int timeout_ms = 10'000;  // each connect, send and receive
     std::string user;         // AUTH user password (Redis 6 ACLs), or
     std::string password;     // AUTH password alone (requirepass); empty: none
+    TlsOptions tls;           // over TLS if tls.enabled (redis-server --tls-port)
   };
   // Connects and authenticates.
   static Result<std::unique_ptr<RespClient>> Connect(const Options& options);
@@ -62,6 +64,7 @@ class RespClient {
   Status Receive();
 
   int fd_;
+  client_internal::TlsSocket tls_;  // on over TLS
   int timeout_ms_;
   std::string out_;  // commands not yet sent
   std::string in_;   // bytes received, from in_pos_

@@ -235,3 +235,56 @@ def test_https(server, certs):
     plain = subprocess.run(["curl", "-sS", f"http://127.0.0.1:{server.tls_http_port}/health"],
                            capture_output=True, text=True, timeout=60)
     assert plain.returncode != 0 and '"status"' not in plain.stdout
+
+
+def test_secrets_are_not_shown(certs, tmp_path):
+    """Kafka's secrets in CONFIG GET kafka_config, and a key's passphrase
+    read from a file (not on the command line)."""
+    crt, key = certs.issue("locked", "localhost", "ca", server=True, passphrase="open-sesame")
+    pass_file = tmp_path / "pass"
+    pass_file.write_text("open-sesame\n")
+    s = Quiverd("--tls-port", "0", "--tls-cert-file", crt, "--tls-key-file", key,
+                "--tls-key-file-pass-file", str(pass_file), "--tls-auth-clients", "no",
+                "--kafka-config", "security.protocol=sasl_ssl,sasl.password=topsecret,"
+                "ssl.key.password=alsosecret,session.timeout.ms=6000")
+    try:
+        admin = s.client(socket_timeout=30)
+        shown = admin.config_get("kafka_config")["kafka_config"]
+        assert "topsecret" not in shown and "alsosecret" not in shown
+        assert "sasl.password=(hidden)" in shown and "session.timeout.ms=6000" in shown
+        with open(f"/proc/{s.proc.pid}/cmdline", "rb") as f:
+            assert b"open-sesame" not in f.read()
+        assert "open-sesame" not in str(admin.info("everything"))
+        c = redis.Redis(port=s.tls_port, ssl=True, ssl_ca_certs=certs.ca, socket_timeout=30)
+        assert c.ping()  # the encrypted key was opened with the passphrase
+    finally:
+        s.stop()
+
+
+def test_import_redis_over_tls_on_both_ends(server, certs):
+    """quiver import-redis from a Redis over TLS into quiverd's TLS ports."""
+    from conftest import RedisServer, free_port
+    crt, key = certs.server
+    tls_port = free_port()
+    source = RedisServer("--tls-port", str(tls_port), "--tls-cert-file", crt, "--tls-key-file", key,
+                         "--tls-ca-cert-file", certs.ca)
+    try:
+        source.client.set("imported:a", "1")
+        source.client.rpush("imported:l", "x", "y")
+        ccrt, ckey = certs.client
+        done = subprocess.run(
+            [server.quiver_cli, "--port", str(server.tls_native_port), "--tls", "--cacert",
+             certs.ca, "--cert", ccrt, "--key", ckey, "import-redis",
+             f"127.0.0.1:{tls_port}", "--source-tls", "--source-cacert", certs.ca,
+             "--source-cert", ccrt, "--source-key", ckey, "--resp-port", str(server.tls_port),
+             "--no-progress"], capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+        c = client(server, certs)
+        assert c.get("imported:a") == b"1" and c.lrange("imported:l", 0, -1) == [b"x", b"y"]
+        wrong = subprocess.run(
+            [server.quiver_cli, "import-redis", f"127.0.0.1:{tls_port}", "--source-tls",
+             "--source-cacert", certs.other_ca, "--resp-port", str(server.tls_port)],
+            capture_output=True, text=True, timeout=120)
+        assert wrong.returncode != 0 and "could not be verified" in wrong.stderr
+    finally:
+        source.stop()

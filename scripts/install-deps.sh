@@ -12,7 +12,7 @@ packages=(
   libbenchmark-dev libgtest-dev libgmock-dev libjemalloc-dev
   liblua5.1-0-dev lua-cjson-dev lua-bitop-dev libssl-dev
   # comparison servers, protocol peers and Python clients for tests and benchmarks
-  redis-server redis-tools kcat curl iproute2 util-linux
+  redis-server redis-tools kcat curl iproute2 util-linux openssl
   python3 python3-redis python3-flatbuffers python3-numpy python3-pandas python3-pytest
   python3-prometheus-client
 )

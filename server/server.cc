@@ -69,6 +69,7 @@ Server::Server(const ServerOptions& options, FeatureStore& store, std::shared_pt
                  .start_ms = store.NowMs(),
                  .users = &resp_shared_.users,
                  .acl_log = &resp_shared_.acl_log,
+                 .user_from_certificate = &resp_shared_.tls_user_from_cn,
                  .freshness = &freshness_,
                  .max_answer_bytes = options.max_frame,
                  .long_requests = long_requests_.get()}) {
@@ -92,6 +93,7 @@ Server::Server(const ServerOptions& options, FeatureStore& store, std::shared_pt
   handler_options_.server_version = kQuiverVersion;
   handler_options_.users = &resp_shared_.users;
   handler_options_.acl_log = &resp_shared_.acl_log;
+  handler_options_.user_from_certificate = &resp_shared_.tls_user_from_cn;
   handler_options_.freshness = &freshness_;
   handler_options_.long_requests = long_requests_.get();
   resp_shared_.long_requests = long_requests_.get();

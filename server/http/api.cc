@@ -239,9 +239,20 @@ HttpKind KindOfPath(std::string_view path) {
 
 }  // namespace
 
+std::shared_ptr<const acl::User> HttpApi::UserOf(std::string_view authorization,
+                                                 std::string_view certificate_name,
+                                                 std::string* tried) const {
+  if (authorization.empty() && !certificate_name.empty() && d_.user_from_certificate != nullptr &&
+      d_.user_from_certificate->load(std::memory_order_relaxed)) {
+    std::shared_ptr<const acl::User> user = d_.users->Find(certificate_name);
+    if (user != nullptr && user->enabled()) return user;
+  }
+  return HttpUser(*d_.users, authorization, tried);
+}
+
 HttpReply HttpApi::Handle(std::string_view method, std::string_view target, std::string_view body,
                           std::string_view authorization, HttpKind* kind,
-                          std::string_view client_info) const {
+                          std::string_view client_info, std::string_view certificate_name) const {
   const size_t q = target.find('?');
   const std::string_view path = target.substr(0, q);
   const std::string_view query = q == std::string_view::npos ? "" : target.substr(q + 1);
@@ -249,7 +260,7 @@ HttpReply HttpApi::Handle(std::string_view method, std::string_view target, std:
   Requester who{nullptr, "http", client_info};
   if (*kind != HttpKind::kHealth && d_.users != nullptr) {
     std::string tried;
-    who.user = HttpUser(*d_.users, authorization, &tried);
+    who.user = UserOf(authorization, certificate_name, &tried);
     if (who.user == nullptr) {
       if (!authorization.empty()) {
         (void)AuthenticateRequester(*d_.users, *d_.acl_log, tried, {}, who);  // logs the failure

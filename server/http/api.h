@@ -4,6 +4,7 @@
 // takes the RCU read lock itself.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <mutex>
 #include <string>
@@ -67,6 +68,9 @@ class HttpApi {
     // every request is served.
     const acl::Users* users = nullptr;
     acl::AclLog* acl_log = nullptr;
+    // tls-auth-clients-user CN: an HTTPS request without Authorization
+    // runs as the user its client's verified certificate names. Null: never.
+    const std::atomic<bool>* user_from_certificate = nullptr;
     // Shared with the other front ends' reports. Null: measured per request.
     FreshnessCache* freshness = nullptr;
     // Reads whose answer would be larger are refused (--max-frame).
@@ -85,20 +89,27 @@ class HttpApi {
 
   // target: the request line's path and query ("/v1/views?x=1");
   // authorization: the Authorization header's value ("" if none).
-  // client_info: the client's address, for ACL LOG.
+  // client_info: the client's address, for ACL LOG; certificate_name: the
+  // CN of an HTTPS client's verified certificate (empty: none).
   HttpReply Handle(std::string_view method, std::string_view target, std::string_view body,
                    std::string_view authorization, HttpKind* kind,
-                   std::string_view client_info = {}) const;
-  // Whether a request with this Authorization header authenticates a user
-  // (or none is needed).
-  bool Authorized(std::string_view authorization) const {
+                   std::string_view client_info = {}, std::string_view certificate_name = {}) const;
+  // Whether a request with this Authorization header (or, without one,
+  // from a client whose certificate names a user) authenticates a user, or
+  // none is needed.
+  bool Authorized(std::string_view authorization, std::string_view certificate_name = {}) const {
     std::string tried;
-    return d_.users == nullptr || HttpUser(*d_.users, authorization, &tried) != nullptr;
+    return d_.users == nullptr || UserOf(authorization, certificate_name, &tried) != nullptr;
   }
 
  private:
   HttpReply Route(HttpKind kind, std::string_view path, std::string_view query,
                   std::string_view body, bool post, const Requester& who) const;
+  // The user of a request: its certificate's (tls-auth-clients-user CN)
+  // if it has no Authorization header, else HttpUser's.
+  std::shared_ptr<const acl::User> UserOf(std::string_view authorization,
+                                          std::string_view certificate_name,
+                                          std::string* tried) const;
   // OK if the requester may make the request `name` (quiver|name) on the
   // view (none if empty); else the denial is logged.
   Status Allowed(const Requester& who, std::string_view name, std::string_view view = {}) const;

@@ -5,6 +5,8 @@
 
 #include <boost/asio/post.hpp>
 
+#include "security/tls/tls_context.h"
+
 namespace quiver {
 
 namespace beast = boost::beast;
@@ -65,6 +67,8 @@ void HttpConnectionOver<Stream>::Start() {
     stream_.async_handshake(boost::asio::ssl::stream_base::server,
                             [self = shared_from_this()](const beast::error_code& ec) {
                               if (ec) return self->Close();  // plain text, a wrong certificate, ...
+                              self->certificate_name_ =
+                                  tls::PeerCommonName(self->stream_.native_handle());
                               self->Read();
                             });
   }
@@ -92,7 +96,7 @@ template <typename Stream>
 void HttpConnectionOver<Stream>::OnHeader(const beast::error_code& ec) {
   if (ec) return OnRead(ec);
   Account();
-  if (!api_.Authorized(parser_->get()[http::field::authorization])) {
+  if (!api_.Authorized(parser_->get()[http::field::authorization], certificate_name_)) {
     // The parser checked Content-Length against the limit with the
     // headers; a lower one now bounds chunked bodies, this the others.
     const uint64_t limit = std::min<uint64_t>(body_limit_, kMaxBodyBeforeAuth);
@@ -152,7 +156,7 @@ HttpReply HttpConnectionOver<Stream>::Handle(HttpKind* kind) {
                           local.address().to_string() + ":" + std::to_string(local.port()), "http");
   }
   return api_.Handle(request.method_string(), request.target(), request.body(),
-                     request[http::field::authorization], kind, client_info_);
+                     request[http::field::authorization], kind, client_info_, certificate_name_);
 }
 
 template <typename Stream>

@@ -61,7 +61,8 @@ class HttpConnectionOver : public std::enable_shared_from_this<HttpConnectionOve
 
   std::shared_ptr<boost::asio::ssl::context> tls_;  // kept while stream_ uses it
   Stream stream_;
-  std::string client_info_;  // "addr=…", for ACL LOG
+  std::string client_info_;       // "addr=…", for ACL LOG
+  std::string certificate_name_;  // over TLS: the CN of the client's verified certificate
   const HttpApi& api_;
   RequestMetrics::Recorder& recorder_;
   const uint64_t body_limit_;

@@ -75,6 +75,18 @@ NativeHandler::NativeHandler(FeatureStore& store, const NativeHandlerOptions& op
   if (authenticated_) UseUser(std::move(user), generation);
 }
 
+void NativeHandler::CertificateNames(std::string_view name) {
+  if (options_.users == nullptr || options_.user_from_certificate == nullptr ||
+      !options_.user_from_certificate->load(std::memory_order_relaxed) || name.empty()) {
+    return;
+  }
+  const uint64_t generation = options_.users->generation();
+  std::shared_ptr<const acl::User> user = options_.users->Find(name);
+  if (user == nullptr || !user->enabled()) return;
+  authenticated_ = true;
+  UseUser(std::move(user), generation);
+}
+
 void NativeHandler::UseUser(std::shared_ptr<const acl::User> user, uint64_t generation) {
   user_ = std::move(user);
   user_generation_ = generation;

@@ -4,6 +4,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
 
+#include "security/tls/tls_context.h"
 #include "service/feature_acl.h"
 
 namespace quiver {
@@ -35,6 +36,10 @@ NativeConnection::NativeConnection(boost::asio::ip::tcp::socket socket, ClientLi
   handler_.set_client_info(FeatureClientInfo(
       peer.address().to_string() + ":" + std::to_string(peer.port()),
       local.address().to_string() + ":" + std::to_string(local.port()), "native"));
+}
+
+void NativeConnection::Handshaken(const SSL* ssl) {
+  handler_.CertificateNames(tls::PeerCommonName(ssl));
 }
 
 std::span<char> NativeConnection::ReadSpace() {

@@ -34,6 +34,7 @@ class NativeConnection : public StreamConnection {
   bool AnswersPending() const override { return !held_.empty(); }
   size_t HeldBytes() const override { return held_.bytes(); }
   size_t ReadBufferBytes() const override { return reader_.capacity(); }
+  void Handshaken(const SSL* ssl) override;
 
   void ProcessFrames();
   // Handles one frame; false if its answer comes later (a long request, a

@@ -4,6 +4,7 @@
 // that owns the connection. Knows nothing of sockets.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <span>
 #include <string>
@@ -52,6 +53,9 @@ struct NativeHandlerOptions {
   // acl_log. Null: every request is served.
   const acl::Users* users = nullptr;
   acl::AclLog* acl_log = nullptr;
+  // tls-auth-clients-user CN: a TLS client's verified certificate names
+  // the user the connection runs as. Null: never.
+  const std::atomic<bool>* user_from_certificate = nullptr;
   // For GetMonitoring's freshness report, shared with the HTTP port's.
   // Null: measured per request.
   FreshnessCache* freshness = nullptr;
@@ -69,6 +73,10 @@ class NativeHandler {
   NativeHandler(FeatureStore& store, const NativeHandlerOptions& options);
   // What the connection's denials are logged with ("addr=... laddr=...").
   void set_client_info(std::string info) { client_info_ = std::move(info); }
+  // A TLS client's verified certificate names `name` (its CN): with
+  // tls-auth-clients-user CN, the connection runs as that user, if it
+  // exists and is on (in access.cc).
+  void CertificateNames(std::string_view name);
 
   // Builds the response frame for `frame` (prefix included, 8-aligned) into
   // *out, cleared first. Returns false if the frame was malformed: the

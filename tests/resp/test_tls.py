@@ -129,6 +129,18 @@ def test_a_certificates_name_is_the_user(certs):
         admin.execute_command("ACL", "SETUSER", "tlsuser", "on", "+@all", "~*")
         c = client(s, certs)
         assert c.execute_command("ACL", "WHOAMI") == b"tlsuser"  # no AUTH needed
+        # The native port and HTTPS too: no password, yet served.
+        import quiver
+        context = ssl.create_default_context(cafile=certs.ca)
+        context.load_cert_chain(*certs.client)
+        with quiver.Client(port=s.tls_native_port, tls=context) as q:
+            assert q.views() == []
+        crt, key = certs.client
+        url = f"https://127.0.0.1:{s.tls_http_port}/v1/views"
+        https = subprocess.run(["curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}",
+                                "--cacert", certs.ca, "--cert", crt, "--key", key, url],
+                               capture_output=True, text=True, timeout=60)
+        assert https.stdout == "200", https.stderr
         admin.execute_command("ACL", "SETUSER", "tlsuser", "off")
         with pytest.raises(redis.AuthenticationError):
             client(s, certs).get("k")  # an off user is not taken: default, which needs AUTH

@@ -18,6 +18,7 @@ import pytest
 import redis
 
 from conftest import Quiverd, Raw, RedisServer, reply
+from quiverd import wait_for
 
 SPIN = ("#!lua name=busy\n"
         "redis.register_function('spin', function(keys, args) while true do end end)")
@@ -156,21 +157,22 @@ def test_reads_of_one_key_go_on_and_a_busy_exec_keeps_its_transaction(server):
 
 def test_new_connections_are_served_while_a_script_holds_a_thread(server):
     """The acceptors have a thread of their own, and pass over the I/O
-    thread a script holds: every new client is served (and can send SCRIPT
-    KILL), whichever thread the script runs on."""
+    thread a script holds: every client connected once the script runs is
+    served (and can send SCRIPT KILL), whichever thread the script runs on.
+    (A client accepted on the script's thread just before it started waits
+    for it, as every Redis client does: so the script is seen running, from
+    a client on the other thread, before new ones connect.)"""
     for _ in range(2):  # the script on one thread, then on the other
         runner = connect(server.resp_port)
+        watcher = connect(server.resp_port)  # accepted next: on the other thread
+        runner_id = runner.client_id()
         script = in_thread(runner, "EVAL", "while true do end", "0")
-        clients = []
-        while True:  # until the script runs: each new client is served meanwhile
-            clients.append(connect(server.resp_port))
-            try:
-                assert clients[-1].script_kill()
-                break
-            except redis.ResponseError as e:
-                assert "NOTBUSY" in str(e)
+        wait_for(lambda: any(c["id"] == str(runner_id) and c["cmd"] == "eval"
+                             for c in watcher.client_list()), "the script runs")
+        clients = [connect(server.resp_port) for _ in range(4)]  # each PING answered
+        assert clients[-1].script_kill()
         assert "Script killed by user" in ended(*script)
-        for c in clients:
+        for c in clients + [watcher]:
             c.close()
         connect(server.resp_port).close()  # the next runner on the other thread
 

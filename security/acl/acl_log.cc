@@ -18,6 +18,11 @@ bool Same(const LogEntry& a, const LogEntry& b) {
 }  // namespace
 
 void AclLog::Add(LogEntry entry, int64_t now_ms) {
+  // A denied key or user name is the client's: at most kMaxText bytes of it
+  // are kept, so that 128 denials of 512 MB keys cannot hold 64 GB.
+  for (std::string* text : {&entry.object, &entry.username, &entry.client_info}) {
+    if (text->size() > kMaxText) text->resize(kMaxText);
+  }
   entry.created_ms = entry.updated_ms = now_ms;
   entry.count = 1;
   std::lock_guard lock(mu_);

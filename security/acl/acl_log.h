@@ -28,6 +28,8 @@ struct LogEntry {
 class AclLog {
  public:
   explicit AclLog(size_t max_len = 128) : max_len_(max_len) {}
+  // Bytes kept of an entry's object, username and client info.
+  static constexpr size_t kMaxText = 1024;
   // Adds a denial at now_ms (Unix ms).
   void Add(LogEntry entry, int64_t now_ms);
   // The newest `count` entries.

@@ -15,6 +15,8 @@ packages=(
   redis-server redis-tools kcat curl iproute2 util-linux openssl
   python3 python3-redis python3-flatbuffers python3-numpy python3-pandas python3-pytest
   python3-prometheus-client
+  # the dashboard: Chart.js (built into quiverd), and a real browser for its tests
+  libjs-chart.js chromium chromium-driver python3-selenium
 )
 
 missing=()

@@ -59,6 +59,10 @@ Server::Server(const ServerOptions& options, FeatureStore& store, std::shared_pt
                static_cast<size_t>(std::max(1, options.threads))),
       freshness_(store),
       long_requests_(std::make_unique<WorkPool>(options.long_request_threads)),
+      series_({.metrics = metrics_, .store = store, .kafka = handler_options_.kafka},
+              {.interval_ms = options.series_interval_ms,
+               .span_ms = options.series_span_ms,
+               .drift_interval_ms = options.series_drift_interval_ms}),
       http_api_({.store = store,
                  .keyspace = keyspace_,
                  .metrics = metrics_,
@@ -72,7 +76,9 @@ Server::Server(const ServerOptions& options, FeatureStore& store, std::shared_pt
                  .user_from_certificate = &resp_shared_.tls_user_from_cn,
                  .freshness = &freshness_,
                  .max_answer_bytes = options.max_frame,
-                 .long_requests = long_requests_.get()}) {
+                 .long_requests = long_requests_.get(),
+                 .series = &series_,
+                 .dashboard = options.dashboard}) {
   resp_shared_.metrics = &metrics_;
   resp_shared_.aclfile = options.aclfile;
   resp_shared_.tls_user_from_cn = options.tls_auth_clients_user == "CN";
@@ -432,12 +438,15 @@ void Server::Run() {
     NameThisThread("sweeper");
     SweepLoop();
   });
+  const bool serves_http = options_.http_port >= 0 || options_.tls_http_port >= 0;
+  if (serves_http) series_.Start();
   run(0);
   for (auto& t : threads)
     t.join();
   accept_context_->stop();  // after the acceptors' closing, posted by Stop
   acceptor.join();
   sweeper.join();
+  series_.Stop();
   long_requests_->Stop();  // lets a running request finish
   resp_shared_.changelog = nullptr;
   changelog_.reset();  // proposals still waiting fail

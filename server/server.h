@@ -144,6 +144,9 @@ class Server {
   // Requests that may run long; stopped (its queued work, which may hold
   // connections, dropped) when Run returns, before the contexts go.
   std::unique_ptr<WorkPool> long_requests_;
+  // The time series of /v1/series and the dashboard, sampled by a thread
+  // of their own while Run runs.
+  dashboard::Series series_;
   HttpApi http_api_;
   // A cluster member's changelog and what it applies records with; the
   // changelog stops when Run returns, before the contexts go.

@@ -10,16 +10,14 @@
 
 namespace quiver {
 
-namespace {
-
-// The baseline drift is measured against: the captured one, else the
-// fields' expected statistics; null if there is neither.
 std::shared_ptr<const ViewBaseline> BaselineOf(const FeatureStore& store, const ViewSchema& view) {
   if (auto captured = store.baselines().Get(view.id)) return captured;
   ViewBaseline expected = ExpectedBaseline(view);
   if (expected.fields.empty()) return nullptr;
   return std::make_shared<const ViewBaseline>(std::move(expected));
 }
+
+namespace {
 
 Status CheckWindow(std::string_view name) {
   if (name == "recent" || name == "since_start") return Status::Ok();
@@ -182,17 +180,19 @@ Result<std::string> ClearBaselineDocument(FeatureStore& store, std::string_view 
   return out;
 }
 
-void AppendDriftMetrics(const FeatureStore& store, const std::vector<ViewStatsSample>& views,
-                        PrometheusText& out) {
-  struct Measured {
-    const ViewStatsSample* view;
-    std::vector<FieldDrift> fields;
-  };
-  std::vector<Measured> measured;
+std::vector<MeasuredDrift> MeasureRecentDrift(const FeatureStore& store,
+                                              const std::vector<ViewStatsSample>& views) {
+  std::vector<MeasuredDrift> measured;
   for (const ViewStatsSample& v : views) {
     if (auto baseline = BaselineOf(store, *v.schema))
       measured.push_back({&v, Measure(*v.schema, *baseline, &v.snapshot.recent)});
   }
+  return measured;
+}
+
+void AppendDriftMetrics(const FeatureStore& store, const std::vector<ViewStatsSample>& views,
+                        PrometheusText& out) {
+  const std::vector<MeasuredDrift> measured = MeasureRecentDrift(store, views);
   struct Family {
     const char* name;
     const char* help;
@@ -213,7 +213,7 @@ void AppendDriftMetrics(const FeatureStore& store, const std::vector<ViewStatsSa
   };
   for (const Family& fam : kFamilies) {
     out.Family(fam.name, "gauge", fam.help);
-    for (const Measured& m : measured) {
+    for (const MeasuredDrift& m : measured) {
       for (const FieldDrift& d : m.fields) {
         if (d.count > 0)
           out.Sample(fam.name, {{"view", m.view->view}, {"field", d.field}}, fam.value(d));

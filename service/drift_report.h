@@ -3,6 +3,7 @@
 // capture`), and the drift gauges of /metrics (docs/monitoring.md#drift).
 #pragma once
 
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -10,6 +11,7 @@
 #include "quiver/status.h"
 #include "service/feature_report.h"
 #include "storage/features/feature_store.h"
+#include "storage/stats/baseline.h"
 
 namespace quiver {
 
@@ -31,6 +33,19 @@ Result<std::string> CaptureBaselineDocument(FeatureStore& store, std::string_vie
 // Forgets the view's captured baseline (drift then uses its expected
 // statistics, if it declares them); answers {"view", "cleared": true}.
 Result<std::string> ClearBaselineDocument(FeatureStore& store, std::string_view view);
+
+// The baseline drift is measured against: the captured one, else the
+// fields' expected statistics; null if there is neither.
+std::shared_ptr<const ViewBaseline> BaselineOf(const FeatureStore& store, const ViewSchema& view);
+
+// The drift of every field with a baseline, for each view sampled that
+// has one, over their recent windows. REQUIRES: the caller's rcu::ReadLock.
+struct MeasuredDrift {
+  const ViewStatsSample* view;
+  std::vector<FieldDrift> fields;
+};
+std::vector<MeasuredDrift> MeasureRecentDrift(const FeatureStore& store,
+                                              const std::vector<ViewStatsSample>& views);
 
 // quiver_drift_* and quiver_feature_drifting for the views sampled, over
 // their recent windows. REQUIRES: the caller's rcu::ReadLock.

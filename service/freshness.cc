@@ -49,6 +49,9 @@ std::vector<ViewFreshness> MeasureFreshness(FeatureStore& store) {
     const int64_t age = std::max<int64_t>(now - r.event_time_ms, 0);
     oldest[it->second] = std::max(oldest[it->second], age);
     ++ages[it->second][Histogram::BucketOf(age)];
+    ++f.age_bins[static_cast<size_t>(
+        std::upper_bound(std::begin(kAgeEdgesMs), std::end(kAgeEdgesMs), age) -
+        std::begin(kAgeEdgesMs))];
     if (f.sla_ms > 0 && age > f.sla_ms) ++f.past_sla;
   });
   for (size_t v = 0; v < views.size(); ++v)
@@ -66,7 +69,14 @@ std::string FreshnessJson(const std::vector<ViewFreshness>& views, int64_t now_m
     w.Key("past_sla_ratio").Number(f.rows == 0 ? 0.0 : static_cast<double>(f.past_sla) / f.rows);
     w.Key("memory_bytes").Int(f.memory_bytes).Key("age_ms").Open('{');
     w.Key("p50").Int(f.age_ms.p50).Key("p90").Int(f.age_ms.p90).Key("p99").Int(f.age_ms.p99);
-    w.Key("p999").Int(f.age_ms.p999).Key("max").Int(f.age_ms.max).Close().Close();
+    w.Key("p999").Int(f.age_ms.p999).Key("max").Int(f.age_ms.max).Close();
+    w.Key("age_histogram").Open('[');
+    for (size_t i = 0; i < kAgeBins; ++i) {
+      w.Open('{');
+      if (i < std::size(kAgeEdgesMs)) w.Key("below_ms").Int(kAgeEdgesMs[i]);
+      w.Key("rows").Uint(f.age_bins[i]).Close();
+    }
+    w.Close().Close();
   }
   w.Close().Close();
   out.push_back('\n');

@@ -4,7 +4,9 @@
 // table, for GET /v1/freshness and /metrics.
 #pragma once
 
+#include <array>
 #include <cstdint>
+#include <iterator>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -14,6 +16,14 @@
 
 namespace quiver {
 
+// The age distribution's bins: bin i holds the rows younger than
+// kAgeEdgesMs[i] (and not younger than the edge before); the last bin holds
+// the rows older than every edge.
+inline constexpr int64_t kAgeEdgesMs[] = {1'000,         10'000,      60'000,
+                                          5 * 60'000,    15 * 60'000, 3'600'000,
+                                          6 * 3'600'000, 86'400'000,  7 * 86'400'000};
+inline constexpr size_t kAgeBins = std::size(kAgeEdgesMs) + 1;
+
 struct ViewFreshness {
   std::string view;       // "name@vN"
   int64_t sla_ms = 0;     // the view's freshness SLA; 0: none
@@ -21,7 +31,8 @@ struct ViewFreshness {
   uint64_t expired = 0;   // held in memory past their TTL, not served, not yet swept
   uint64_t past_sla = 0;  // served rows older than the SLA
   int64_t memory_bytes = 0;
-  Histogram::Summary age_ms;  // of the served rows
+  Histogram::Summary age_ms;                  // of the served rows
+  std::array<uint64_t, kAgeBins> age_bins{};  // the served rows by age (kAgeEdgesMs)
 };
 
 // Every view of the current catalog, in its order, from one pass over the

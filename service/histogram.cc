@@ -37,6 +37,13 @@ Histogram::Summary Histogram::Summarize() const {
   return Summarize(counts, max_.load(std::memory_order_relaxed));
 }
 
+std::vector<uint64_t> Histogram::Counts() const {
+  std::vector<uint64_t> counts(kBuckets);
+  for (size_t i = 0; i < kBuckets; ++i)
+    counts[i] = counts_[i].load(std::memory_order_relaxed);
+  return counts;
+}
+
 Histogram::Summary Histogram::Summarize(std::span<const uint64_t> counts, int64_t max) {
   Summary s;
   for (uint64_t c : counts)

@@ -9,6 +9,7 @@
 #include <atomic>
 #include <cstdint>
 #include <span>
+#include <vector>
 
 namespace quiver {
 
@@ -22,6 +23,9 @@ class Histogram {
   };
   // Percentiles report the upper edge of their bucket.
   Summary Summarize() const;
+  // The count of each bucket now (kBuckets of them), e.g. to summarize
+  // what was recorded between two readings by their difference.
+  std::vector<uint64_t> Counts() const;
 
   // The bucket scheme, shared with other recorders (RequestMetrics): the
   // bucket of a value, and the largest value a bucket holds.

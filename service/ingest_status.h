@@ -40,6 +40,9 @@ struct IngestStatus {
   int64_t windows_through_ms = 0;
   Histogram::Summary event_to_visible_us;    // event time -> applied online
   Histogram::Summary consume_to_visible_us;  // received from Kafka -> applied online
+  // event_to_visible_us's bucket counts (Histogram::Counts), so that a
+  // reader can summarize the time between two snapshots alone.
+  std::vector<uint64_t> event_to_visible_counts;
   std::vector<PartitionStatus> partitions;
 };
 

@@ -435,6 +435,18 @@ const Setting kSettings[] = {
     Duration<&O::stats_window_ms>("stats_window",
                                   "The recent window of feature statistics, from 1s to 7d", 1000,
                                   7 * 86'400'000LL),
+    Bool<&O::dashboard>("dashboard",
+                        "Serve the web dashboard at the HTTP port's / (docs/dashboard.md): "
+                        "true or false"),
+    Duration<&O::series_interval_ms>(
+        "series_interval",
+        "How often the time series of /v1/series and the dashboard are sampled, from 100ms to 1m",
+        100, 60'000),
+    Duration<&O::series_span_ms>("series_span", "How far back the time series go, from 1m to 1d",
+                                 60'000, 86'400'000),
+    Duration<&O::series_drift_interval_ms>(
+        "series_drift_interval", "How often drift is sampled into the time series, from 1s to 1h",
+        1000, 3'600'000),
     String<&O::kafka, &K::brokers>(
         "kafka_brokers",
         "Kafka bootstrap servers, host:port,...; consume the sources' topics (empty: no Kafka)"),

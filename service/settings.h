@@ -69,10 +69,14 @@ struct ServerOptions {
   std::string port_file;   // if set, the bound native, RESP and HTTP ports are written here
   bool huge_pages = true;  // back rows with transparent huge pages (re-exec, see main.cc)
   bool statistics = true;  // FeatureStats of every written value
-  int64_t stats_window_ms = 3'600'000;      // their recent window
-  int64_t max_future_skew_ms = 5 * 60'000;  // event times further ahead are refused
-  KafkaOptions kafka;                       // kafka.brokers empty: no Kafka ingestion
-  ClusterOptions cluster;                   // cluster.topic empty: a single server
+  int64_t stats_window_ms = 3'600'000;        // their recent window
+  bool dashboard = true;                      // the web dashboard at the HTTP port's /
+  int64_t series_interval_ms = 5'000;         // time series (/v1/series): between samples
+  int64_t series_span_ms = 3'600'000;         // how far back they go
+  int64_t series_drift_interval_ms = 60'000;  // between drift samples
+  int64_t max_future_skew_ms = 5 * 60'000;    // event times further ahead are refused
+  KafkaOptions kafka;                         // kafka.brokers empty: no Kafka ingestion
+  ClusterOptions cluster;                     // cluster.topic empty: a single server
   // Clients, as Redis's settings of the same names (service/client_limits.h).
   int64_t maxclients = 10000;     // connections across every port
   int64_t timeout_s = 0;          // idle seconds before a client is closed; 0: never

@@ -1,4 +1,5 @@
 #include "server/http/api.h"
+#include "server/http/api_internal.h"
 
 #include <optional>
 
@@ -64,17 +65,18 @@ unsigned HttpStatusOf(const Status& s) {
   }
 }
 
-// The error reply of a failed status: its HTTP status, and its kind's name
-// before the message ("OOM write refused …").
+}  // namespace
+
 HttpReply StatusError(const Status& s) {
   return HttpError(HttpStatusOf(s), s.KindAndMessage());
 }
 
-// A JSON document, or the error that stopped it.
 HttpReply JsonDocument(Result<std::string> doc) {
   if (!doc.ok()) return StatusError(doc.status());
   return {.status = 200, .content_type = "application/json", .body = std::move(*doc)};
 }
+
+namespace {
 
 int HexDigit(char c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -83,7 +85,8 @@ int HexDigit(char c) {
   return -1;
 }
 
-// Percent-decodes a path segment or query value; false if malformed.
+}  // namespace
+
 bool UrlDecode(std::string_view in, std::string* out) {
   out->clear();
   for (size_t i = 0; i < in.size(); ++i) {
@@ -100,7 +103,6 @@ bool UrlDecode(std::string_view in, std::string* out) {
   return true;
 }
 
-// The value of `name` in a query string ("a=1&fields=x,y"), still encoded.
 std::string_view QueryValue(std::string_view query, std::string_view name) {
   while (!query.empty()) {
     const size_t amp = query.find('&');
@@ -113,6 +115,8 @@ std::string_view QueryValue(std::string_view query, std::string_view name) {
   return {};
 }
 
+namespace {
+
 std::string_view StateName(RowState s) {
   switch (s) {
     case RowState::kFound:
@@ -124,7 +128,8 @@ std::string_view StateName(RowState s) {
   }
 }
 
-// One entity of a read as the CLI's `get --json` prints it.
+}  // namespace
+
 void AppendRowJson(const ReadResult& r, size_t i, std::string_view key, std::string* out) {
   out->append("{\"key\":");
   AppendJsonString(key, out);
@@ -153,9 +158,6 @@ void AppendRowJson(const ReadResult& r, size_t i, std::string_view key, std::str
   out->append("},\"defaulted\":[").append(defaulted).append("]}");
 }
 
-// Reads entities (join-key values, per_key each) of a view and renders
-// {"view": ..., "server_time": ..., "rows": [...]}.
-// An upper bound of ReadRows' answer, from the read before rendering it.
 uint64_t RowsJsonBound(const ReadResult& r, std::span<const std::string> keys) {
   uint64_t bytes = 256;
   for (const std::string& key : keys)
@@ -168,6 +170,10 @@ uint64_t RowsJsonBound(const ReadResult& r, std::span<const std::string> keys) {
   return bytes;
 }
 
+namespace {
+
+// Reads entities (join-key values, per_key each) of a view and renders
+// {"view": ..., "server_time": ..., "rows": [...]}.
 HttpReply ReadRows(FeatureStore& store, uint64_t max_answer, std::string_view view,
                    std::span<const std::string_view> fields,
                    std::span<const std::string_view> parts, std::span<const std::string> keys) {
@@ -190,15 +196,14 @@ HttpReply ReadRows(FeatureStore& store, uint64_t max_answer, std::string_view vi
   return reply;
 }
 
-// The number of join keys of a view's entity.
+}  // namespace
+
 Result<size_t> JoinKeyCount(FeatureStore& store, std::string_view view) {
   rcu::ReadLock lock;
   const Catalog& catalog = store.registry().current();
   QUIVER_ASSIGN_OR_RETURN(const ViewSchema* resolved, catalog.ResolveName(view));
   return catalog.JoinKeyCount(*resolved);
 }
-
-}  // namespace
 
 HttpReply HttpError(unsigned status, std::string_view message) {
   HttpReply reply{.status = status};
@@ -210,76 +215,122 @@ HttpReply HttpError(unsigned status, std::string_view message) {
 
 std::string_view HttpKindName(HttpKind kind) {
   static constexpr std::string_view kNames[] = {
-      "health", "metrics", "views", "features", "freshness", "stats", "drift", "latency", "other"};
+      "health", "metrics", "views",   "features", "freshness", "stats",        "drift",  "latency",
+      "other",  "page",    "session", "status",   "series",    "distribution", "history"};
+  static_assert(std::size(kNames) == kHttpKinds);
   return kNames[static_cast<size_t>(kind)];
 }
 
 namespace {
 
 constexpr std::string_view kViewsPrefix = "/v1/views/", kStatsSuffix = "/stats";
+constexpr std::string_view kDistributionSuffix = "/distribution";
 constexpr std::string_view kFeaturesPrefix = "/v1/features/";
+constexpr std::string_view kHistoryPrefix = "/v1/history/";
+
+// The view of /v1/views/{view}<suffix>, still encoded; empty if the path
+// is not one.
+std::string_view ViewOfPath(std::string_view path, std::string_view suffix) {
+  if (!path.starts_with(kViewsPrefix) || !path.ends_with(suffix) ||
+      path.size() <= kViewsPrefix.size() + suffix.size()) {
+    return {};
+  }
+  return path.substr(kViewsPrefix.size(), path.size() - kViewsPrefix.size() - suffix.size());
+}
 
 // What a path asks for, before the password is checked, so that refused
 // requests are counted under their kind too.
 HttpKind KindOfPath(std::string_view path) {
   static constexpr std::pair<std::string_view, HttpKind> kExact[] = {
-      {"/health", HttpKind::kHealth},       {"/metrics", HttpKind::kMetrics},
-      {"/v1/views", HttpKind::kViews},      {"/v1/freshness", HttpKind::kFreshness},
-      {"/v1/latency", HttpKind::kLatency},  {"/v1/drift", HttpKind::kDrift},
-      {"/v1/features", HttpKind::kFeatures}};
+      {"/health", HttpKind::kHealth},
+      {"/metrics", HttpKind::kMetrics},
+      {"/v1/views", HttpKind::kViews},
+      {"/v1/freshness", HttpKind::kFreshness},
+      {"/v1/latency", HttpKind::kLatency},
+      {"/v1/drift", HttpKind::kDrift},
+      {"/v1/features", HttpKind::kFeatures},
+      {"/v1/status", HttpKind::kStatus},
+      {"/v1/series", HttpKind::kSeries},
+      {"/v1/session", HttpKind::kSession},
+      {"/v1/login", HttpKind::kSession},
+      {"/v1/logout", HttpKind::kSession},
+      {"/", HttpKind::kPage},
+      {"/index.html", HttpKind::kPage}};
   for (const auto& [exact, kind] : kExact) {
     if (path == exact) return kind;
   }
-  if (path.starts_with(kViewsPrefix) && path.ends_with(kStatsSuffix) &&
-      path.size() > kViewsPrefix.size() + kStatsSuffix.size()) {
-    return HttpKind::kStats;
-  }
+  if (!ViewOfPath(path, kStatsSuffix).empty()) return HttpKind::kStats;
+  if (!ViewOfPath(path, kDistributionSuffix).empty()) return HttpKind::kDistribution;
+  if (path.starts_with("/assets/")) return HttpKind::kPage;
+  if (path.starts_with(kHistoryPrefix)) return HttpKind::kHistory;
   return path.starts_with(kFeaturesPrefix) ? HttpKind::kFeatures : HttpKind::kOther;
+}
+
+// The method a kind's path takes.
+std::string_view MethodOf(HttpKind kind, std::string_view path) {
+  if (kind == HttpKind::kSession) return path == "/v1/session" ? "GET" : "POST";
+  return kind == HttpKind::kFeatures && path == "/v1/features" ? "POST" : "GET";
 }
 
 }  // namespace
 
-std::shared_ptr<const acl::User> HttpApi::UserOf(std::string_view authorization,
-                                                 std::string_view certificate_name,
-                                                 std::string* tried) const {
-  if (authorization.empty() && !certificate_name.empty() && d_.user_from_certificate != nullptr &&
-      d_.user_from_certificate->load(std::memory_order_relaxed)) {
-    std::shared_ptr<const acl::User> user = d_.users->Find(certificate_name);
-    if (user != nullptr && user->enabled()) return user;
-  }
-  return HttpUser(*d_.users, authorization, tried);
+HttpApi::HttpApi(Deps deps)
+    : d_(std::move(deps)),
+      sessions_(d_.users == nullptr
+                    ? nullptr
+                    : std::make_unique<dashboard::Sessions>(
+                          *d_.users, dashboard::Sessions::Options{.idle_ms = d_.session_idle_ms})) {
 }
 
-HttpReply HttpApi::Handle(std::string_view method, std::string_view target, std::string_view body,
-                          std::string_view authorization, HttpKind* kind,
-                          std::string_view client_info, std::string_view certificate_name) const {
+std::shared_ptr<const acl::User> HttpApi::UserOf(const HttpRequest& request,
+                                                 std::string* tried) const {
+  if (request.authorization.empty() && request.from_page) {
+    const std::string_view token =
+        dashboard::CookieValue(request.cookie, dashboard::kSessionCookie);
+    if (!token.empty()) {
+      if (std::shared_ptr<const acl::User> user = sessions_->Resolve(token)) return user;
+    }
+  }
+  if (request.authorization.empty() && !request.certificate_name.empty() &&
+      d_.user_from_certificate != nullptr &&
+      d_.user_from_certificate->load(std::memory_order_relaxed)) {
+    std::shared_ptr<const acl::User> user = d_.users->Find(request.certificate_name);
+    if (user != nullptr && user->enabled()) return user;
+  }
+  return HttpUser(*d_.users, request.authorization, tried);
+}
+
+HttpReply HttpApi::Handle(const HttpRequest& request, HttpKind* kind) const {
+  const std::string_view target = request.target;
   const size_t q = target.find('?');
   const std::string_view path = target.substr(0, q);
   const std::string_view query = q == std::string_view::npos ? "" : target.substr(q + 1);
   *kind = KindOfPath(path);
-  Requester who{nullptr, "http", client_info};
-  if (*kind != HttpKind::kHealth && d_.users != nullptr) {
-    std::string tried;
-    who.user = UserOf(authorization, certificate_name, &tried);
-    if (who.user == nullptr) {
-      if (!authorization.empty()) {
+  if (*kind != HttpKind::kOther && request.method != MethodOf(*kind, path)) {
+    return HttpError(
+        405, "method " + std::string(request.method) + " not allowed on " + std::string(path));
+  }
+  Requester who{nullptr, "http", request.client_info};
+  std::string tried;
+  if (d_.users != nullptr) who.user = UserOf(request, &tried);
+  try {
+    // The page and the login are what an unauthenticated browser gets.
+    if (*kind == HttpKind::kPage) return Page(path, request);
+    if (*kind == HttpKind::kSession) return Session(path, request, who);
+    if (*kind != HttpKind::kHealth && d_.users != nullptr && who.user == nullptr) {
+      if (!request.authorization.empty()) {
         (void)AuthenticateRequester(*d_.users, *d_.acl_log, tried, {}, who);  // logs the failure
       }
       HttpReply reply =
-          HttpError(401, authorization.empty()
+          HttpError(401, request.authorization.empty()
                              ? "this server requires a user's password: Authorization: Basic "
                                "base64(user:password), or Bearer <the default user's password>"
                              : "invalid username-password pair or user is disabled");
-      reply.challenge = true;
+      // A browser's own password prompt, unless the dashboard's script asked.
+      reply.challenge = !request.from_page;
       return reply;
     }
-  }
-  const bool post = path == "/v1/features";
-  if (*kind != HttpKind::kOther && method != (post ? "POST" : "GET")) {
-    return HttpError(405, "method " + std::string(method) + " not allowed on " + std::string(path));
-  }
-  try {
-    return Route(*kind, path, query, body, post, who);
+    return Route(*kind, path, query, request.body, request.method == "POST", who);
   } catch (const std::bad_alloc&) {  // the request fails alone
     return HttpError(503, "OOM request not served: the server could not allocate its memory");
   }
@@ -298,7 +349,8 @@ HttpReply HttpApi::Route(HttpKind kind, std::string_view path, std::string_view 
   // their descriptions, is every user's.
   const bool monitor = kind == HttpKind::kMetrics || kind == HttpKind::kFreshness ||
                        kind == HttpKind::kLatency || kind == HttpKind::kDrift ||
-                       kind == HttpKind::kStats;
+                       kind == HttpKind::kStats || kind == HttpKind::kStatus ||
+                       kind == HttpKind::kSeries || kind == HttpKind::kDistribution;
   if (monitor) {
     if (Status s = Allowed(who, "monitor"); !s.ok()) return StatusError(s);
   }
@@ -316,13 +368,23 @@ HttpReply HttpApi::Route(HttpKind kind, std::string_view path, std::string_view 
     case HttpKind::kDrift:
       return Drift(query);
     case HttpKind::kStats:
-      return ViewStats(path.substr(kViewsPrefix.size(),
-                                   path.size() - kViewsPrefix.size() - kStatsSuffix.size()));
+      return ViewStats(ViewOfPath(path, kStatsSuffix));
+    case HttpKind::kStatus:
+      return StatusDocument();
+    case HttpKind::kSeries:
+      return SeriesDocument(query);
+    case HttpKind::kDistribution:
+      return Distribution(ViewOfPath(path, kDistributionSuffix), query);
+    case HttpKind::kHistory:
     case HttpKind::kFeatures:
       if (changelog_ != nullptr) {  // a cluster member catching up serves no rows
         if (Status stale = changelog_->ReadsAllowed(); !stale.ok()) return StatusError(stale);
       }
+      if (kind == HttpKind::kHistory)
+        return History(path.substr(kHistoryPrefix.size()), query, who);
       return post ? FeatureBatch(body, who) : FeatureRead(path, query, who);
+    case HttpKind::kPage:
+    case HttpKind::kSession:  // answered before authentication (Handle)
     case HttpKind::kOther:
       break;
   }
@@ -342,8 +404,6 @@ HttpReply HttpApi::FeatureRead(std::string_view path, std::string_view query,
                     who);
 }
 
-namespace {
-
 void AppendClusterJson(const cluster::ChangelogStatus& c, std::string* out) {
   *out += ",\"cluster\":{\"topic\":";
   AppendJsonString(c.topic, out);
@@ -352,8 +412,6 @@ void AppendClusterJson(const cluster::ChangelogStatus& c, std::string* out) {
   *out += std::string(",\"caught_up\":") + (c.caught_up ? "true" : "false") +
           ",\"lag\":" + std::to_string(c.lag()) + "}";
 }
-
-}  // namespace
 
 HttpReply HttpApi::Health() const {
   HttpReply reply;

@@ -96,7 +96,7 @@ template <typename Stream>
 void HttpConnectionOver<Stream>::OnHeader(const beast::error_code& ec) {
   if (ec) return OnRead(ec);
   Account();
-  if (!api_.Authorized(parser_->get()[http::field::authorization], certificate_name_)) {
+  if (!api_.Authorized(Describe(parser_->get()))) {
     // The parser checked Content-Length against the limit with the
     // headers; a lower one now bounds chunked bodies, this the others.
     const uint64_t limit = std::min<uint64_t>(body_limit_, kMaxBodyBeforeAuth);
@@ -145,6 +145,20 @@ void HttpConnectionOver<Stream>::OnRead(const beast::error_code& ec) {
 }
 
 template <typename Stream>
+HttpRequest HttpConnectionOver<Stream>::Describe(const Request& request) const {
+  return {.method = request.method_string(),
+          .target = request.target(),
+          .body = request.body(),
+          .authorization = request[http::field::authorization],
+          .cookie = request[http::field::cookie],
+          .if_none_match = request[http::field::if_none_match],
+          .from_page = request.find("X-Requested-With") != request.end(),
+          .tls = kTls,
+          .client_info = client_info_,
+          .certificate_name = certificate_name_};
+}
+
+template <typename Stream>
 HttpReply HttpConnectionOver<Stream>::Handle(HttpKind* kind) {
   const Request& request = parser_->get();
   if (client_info_.empty()) {
@@ -155,8 +169,7 @@ HttpReply HttpConnectionOver<Stream>::Handle(HttpKind* kind) {
         FeatureClientInfo(peer.address().to_string() + ":" + std::to_string(peer.port()),
                           local.address().to_string() + ":" + std::to_string(local.port()), "http");
   }
-  return api_.Handle(request.method_string(), request.target(), request.body(),
-                     request[http::field::authorization], kind, client_info_, certificate_name_);
+  return api_.Handle(Describe(request), kind);
 }
 
 template <typename Stream>
@@ -177,6 +190,8 @@ void HttpConnectionOver<Stream>::Send(HttpReply reply, bool keep_alive, unsigned
   response_.set(http::field::server, "quiverd");
   response_.set(http::field::content_type, reply.content_type);
   if (reply.challenge) response_.set(http::field::www_authenticate, "Basic realm=\"quiver\"");
+  for (const auto& [name, value] : reply.headers)
+    response_.set(name, value);
   response_.keep_alive(keep_alive);
   response_.body() = std::move(reply.body);
   response_.prepare_payload();

@@ -51,6 +51,8 @@ class HttpConnectionOver : public std::enable_shared_from_this<HttpConnectionOve
   // Answers the request read, here (Answer) or on the pool of long
   // requests if its body is large.
   HttpReply Handle(HttpKind* kind);
+  // What HttpApi needs of a request read (its fields view into it).
+  HttpRequest Describe(const Request& request) const;
   void Answer(int64_t start);
   // Sends reply; closes afterwards unless keep_alive.
   void Send(HttpReply reply, bool keep_alive, unsigned version);

@@ -599,6 +599,7 @@ IngestStatus KafkaIngest::status() const {
   s.brokers = i.options.brokers;
   s.group = i.options.group;
   s.event_to_visible_us = i.event_to_visible.Summarize();
+  s.event_to_visible_counts = i.event_to_visible.Counts();
   s.consume_to_visible_us = i.consume_to_visible.Summarize();
   std::lock_guard<std::mutex> lock(i.mu);
   s.messages = i.messages;

@@ -1,6 +1,7 @@
 #include "storage/stats/baseline.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -244,6 +245,14 @@ ViewBaseline CaptureBaseline(const ViewSchema& view, const WindowSummary& window
 }
 
 ViewBaseline ExpectedBaseline(const ViewSchema& view) {
+  // The standard normal's quantiles, the same for every field: computing
+  // them (by erfc) took 90% of a drift report's time over 700 fields.
+  static const std::array<double, FieldBaseline::kPoints> kStandard = [] {
+    std::array<double, FieldBaseline::kPoints> q;
+    for (size_t i = 0; i < q.size(); ++i)
+      q[i] = NormalQuantile((static_cast<double>(i) + 0.5) / FieldBaseline::kPoints);
+    return q;
+  }();
   ViewBaseline out;
   out.source = ViewBaseline::Source::kExpected;
   for (const Field& field : view.fields) {
@@ -255,7 +264,7 @@ ViewBaseline ExpectedBaseline(const ViewSchema& view) {
     f.mean = *e.mean;
     f.stddev = *e.stddev;
     for (size_t i = 0; i < FieldBaseline::kPoints; ++i) {
-      double x = *e.mean + *e.stddev * NormalQuantile((i + 0.5) / FieldBaseline::kPoints);
+      double x = *e.mean + *e.stddev * kStandard[i];
       if (e.min) x = std::max(x, *e.min);
       if (e.max) x = std::min(x, *e.max);
       f.points.push_back(x);

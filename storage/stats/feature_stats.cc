@@ -151,6 +151,19 @@ std::optional<FeatureStats::Snapshot> FeatureStats::Take(const ViewSchema& view,
   return snap;
 }
 
+uint64_t FeatureStats::RowsWritten(const ViewSchema& view) const {
+  uint64_t rows = 0;
+  for (const auto& shard : shards_) {
+    std::lock_guard lock(shard->mu);
+    auto it = shard->views.find(view.id);
+    if (it == shard->views.end()) continue;
+    rows += it->second->retired.rows;
+    for (size_t i = 0; i < it->second->ring.size(); ++i)
+      rows += it->second->ring_slot[i] < 0 ? 0 : it->second->ring[i].rows;
+  }
+  return rows;
+}
+
 // --- recording -------------------------------------------------------------
 
 void FeatureStats::Writer::Number(size_t field, double x) {

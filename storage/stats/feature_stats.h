@@ -106,6 +106,9 @@ class FeatureStats {
   // The view's summaries as of now_ms, merged over the shards; nullopt if
   // nothing was ever written to it.
   std::optional<Snapshot> Take(const ViewSchema& view, int64_t now_ms) const;
+  // The rows written to the view since the start, without merging its
+  // sketches (cheap enough to sample every few seconds).
+  uint64_t RowsWritten(const ViewSchema& view) const;
 
   const Options& options() const { return options_; }
 

@@ -1,7 +1,9 @@
 // libFuzzer target: arbitrary bytes as an HTTP request, through Beast's
 // parser (with the server's limits) and HttpApi: URL decoding, query
 // parsing, JSON bodies (simdjson), feature reads against a real store
-// (finding no rows, they render every type's default), metrics. Nothing
+// (finding no rows, they render every type's default), metrics, the
+// dashboard's files, logins (user alice, password pw), cookies and
+// documents (time series, distributions). Nothing
 // may crash, leak or read out of
 // bounds, and every request gets a JSON (or Prometheus text) answer with a
 // status.
@@ -24,7 +26,17 @@ struct Fixture {
         store(registry, table, nullptr, {}),
         keyspace(table, {.databases = 2}),
         metrics({std::vector<std::string>{"get"}, {"get"}, {"health"}}, 1),
-        api({.store = store, .keyspace = keyspace, .metrics = metrics, .version = "fuzz"}) {
+        users(catalog),
+        series({.metrics = metrics, .store = store}, {}),
+        api({.store = store,
+             .keyspace = keyspace,
+             .metrics = metrics,
+             .version = "fuzz",
+             .users = &users,
+             .acl_log = &acl_log,
+             .series = &series}) {
+    const std::string_view alice[] = {"on", ">pw", "+@all", "~*"};
+    if (!users.SetUser("alice", alice).ok()) std::abort();
     const auto applied = store.Apply(R"(
 entities: [{name: user, keys: [user_id]}, {name: pair, keys: [a, b]}]
 views:
@@ -45,6 +57,9 @@ views:
 )");
     if (!applied.ok()) std::abort();
     metrics.recorder(0).Record(quiver::FrontEnd::kNative, 0, 1000, false);
+    series.Sample(1'000);
+    metrics.recorder(0).Record(quiver::FrontEnd::kNative, 0, 3000, false);
+    series.Sample(2'000);
   }
   quiver::rcu::ThreadRegistration registration;
   quiver::Registry registry;
@@ -52,6 +67,10 @@ views:
   quiver::FeatureStore store;
   quiver::KeySpace keyspace;
   quiver::RequestMetrics metrics;
+  quiver::acl::Catalog catalog;
+  quiver::acl::Users users;
+  quiver::acl::AclLog acl_log;
+  quiver::dashboard::Series series;
   quiver::HttpApi api;
 };
 
@@ -70,8 +89,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const auto& request = parser.get();
   quiver::HttpKind kind;
   const quiver::HttpReply reply =
-      f->api.Handle(request.method_string(), request.target(), request.body(),
-                    request[http::field::authorization], &kind);
-  if (reply.status < 200 || reply.status > 599 || reply.body.empty()) std::abort();
+      f->api.Handle({.method = request.method_string(),
+                     .target = request.target(),
+                     .body = request.body(),
+                     .authorization = request[http::field::authorization],
+                     .cookie = request[http::field::cookie],
+                     .if_none_match = request[http::field::if_none_match],
+                     .from_page = request.find("X-Requested-With") != request.end()},
+                    &kind);
+  if (reply.status < 200 || reply.status > 599) std::abort();
+  if (reply.body.empty() != (reply.status == 304)) std::abort();  // only "not modified" is empty
   return 0;
 }

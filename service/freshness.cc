@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <memory>
-#include <unordered_map>
 
 #include "protocol/json_text.h"
 #include "protocol/timestamp.h"
@@ -30,16 +29,20 @@ std::vector<ViewFreshness> MeasureFreshness(FeatureStore& store) {
   std::vector<ViewFreshness> out;
   std::vector<std::vector<uint64_t>> ages(views.size(), std::vector<uint64_t>(Histogram::kBuckets));
   std::vector<int64_t> oldest(views.size(), 0);
-  std::unordered_map<uint32_t, size_t> index;  // view id -> place in views
+  // View id -> place in views, +1 (0: not a view of this catalog). Ids are
+  // small and dense (the catalog numbers its views from 1).
+  std::vector<uint32_t> index;
   for (size_t v = 0; v < views.size(); ++v) {
-    index.emplace(views[v]->id, v);
+    if (views[v]->id >= index.size()) index.resize(views[v]->id + 1, 0);
+    index[views[v]->id] = static_cast<uint32_t>(v + 1);
     out.push_back({.view = views[v]->QualifiedName(), .sla_ms = views[v]->freshness_ms});
   }
   // One pass over the table for every view (RESP keys are skipped).
   store.table().ForEach([&](const Record& r) {
-    auto it = index.find(r.view_id);
-    if (it == index.end()) return;
-    ViewFreshness& f = out[it->second];
+    const uint32_t place = r.view_id < index.size() ? index[r.view_id] : 0;
+    if (place == 0) return;
+    const size_t at = place - 1;
+    ViewFreshness& f = out[at];
     f.memory_bytes += static_cast<int64_t>(r.allocation_size());
     if (r.ExpiredAt(now)) {
       ++f.expired;
@@ -47,8 +50,8 @@ std::vector<ViewFreshness> MeasureFreshness(FeatureStore& store) {
     }
     ++f.rows;
     const int64_t age = std::max<int64_t>(now - r.event_time_ms, 0);
-    oldest[it->second] = std::max(oldest[it->second], age);
-    ++ages[it->second][Histogram::BucketOf(age)];
+    oldest[at] = std::max(oldest[at], age);
+    ++ages[at][Histogram::BucketOf(age)];
     ++f.age_bins[static_cast<size_t>(
         std::upper_bound(std::begin(kAgeEdgesMs), std::end(kAgeEdgesMs), age) -
         std::begin(kAgeEdgesMs))];

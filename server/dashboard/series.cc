@@ -102,7 +102,7 @@ void Series::Sample(int64_t now_ms) {
   for (size_t i = 0; i < kMemoryParts; ++i)
     p.memory[i] = budget.bytes(static_cast<MemoryPart>(i));
   p.rows = sources_.store.table().size();
-  p.views = SampleViews(seconds);
+  p.views = SampleViews(now_ms, seconds);
   if (sources_.kafka != nullptr) p.kafka = SampleKafka(seconds);
   previous_.t = now_ms;
   std::optional<DriftPoint> drift;
@@ -140,8 +140,14 @@ std::vector<Series::RequestPoint> Series::SampleRequests(double seconds) {
   return out;
 }
 
-std::vector<Series::ViewPoint> Series::SampleViews(double seconds) {
-  const std::vector<ViewFreshness> fresh = MeasureFreshness(sources_.store);
+std::vector<Series::ViewPoint> Series::SampleViews(int64_t now_ms, double seconds) {
+  if (now_ms >= next_freshness_ms_) {
+    const int64_t started = MonotonicNs();
+    freshness_ = MeasureFreshness(sources_.store);
+    const int64_t took_ms = (MonotonicNs() - started) / 1'000'000;
+    next_freshness_ms_ = now_ms + kFreshnessShare * took_ms;
+  }
+  const std::vector<ViewFreshness>& fresh = freshness_;
   std::map<std::string, uint64_t> written;
   if (const FeatureStats* stats = sources_.store.stats()) {
     rcu::ReadLock lock;

@@ -6,7 +6,8 @@
 //     sample before (from the difference of RequestMetrics' histograms);
 //   - memory: the budget's parts (`quiver status`) and the online rows;
 //   - views: rows, memory, rows past the freshness SLA, age p50/p99 and
-//     the write rate of each view;
+//     the write rate of each view (the first four from a pass over the
+//     online table, taking at most 2% of a core: kFreshnessShare);
 //   - Kafka: message, event, malformed, dead-letter and too-late rates,
 //     event-to-visible p50/p99 since the sample before, each partition's lag.
 // Drift (PSI, KS, mean shift of each field with a baseline, over the
@@ -130,7 +131,7 @@ class Series {
   };
 
   std::vector<RequestPoint> SampleRequests(double seconds);
-  std::vector<ViewPoint> SampleViews(double seconds);
+  std::vector<ViewPoint> SampleViews(int64_t now_ms, double seconds);
   KafkaPoint SampleKafka(double seconds);
   DriftPoint SampleDrift(int64_t now_ms);
   uint32_t Intern(const std::string& name);  // REQUIRES: mu_
@@ -149,6 +150,12 @@ class Series {
   Previous previous_;          // the sampler's own (one sample at a time: sample_mu_)
   std::mutex sample_mu_;       // one Sample at a time
   int64_t next_drift_ms_ = 0;  // guarded by sample_mu_
+  // The views' freshness: one pass over the online table, at most a 50th
+  // of the sampler's time (a pass that took T waits 50 T before the next;
+  // samples in between repeat the last one's rows, memory and ages).
+  static constexpr int64_t kFreshnessShare = 50;
+  std::vector<ViewFreshness> freshness_;  // guarded by sample_mu_
+  int64_t next_freshness_ms_ = 0;         // guarded by sample_mu_
 
   mutable std::mutex mu_;  // guards what follows
   std::deque<Point> points_;

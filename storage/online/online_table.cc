@@ -493,8 +493,16 @@ void OnlineTable::ForEach(FunctionRef<void(const Record&)> fn) const {
 }
 
 void OnlineTable::ForEachInShard(const Shard& shard, FunctionRef<void(const Record&)> fn) {
+  // Each record is its own allocation: a pass is a cache miss per record
+  // unless the records a few slots ahead are already on their way (the
+  // freshness pass over 1M rows took 115 ns a record without it).
+  constexpr uint64_t kAhead = 16;
   const Slots* s = shard.slots.load(std::memory_order_acquire);
   for (uint64_t i = 0; i <= s->mask; ++i) {
+    if (i + kAhead <= s->mask) {
+      const uint64_t ahead = s->words[i + kAhead].load(std::memory_order_relaxed);
+      if (HoldsRecord(ahead)) __builtin_prefetch(RecordOf(ahead));
+    }
     const uint64_t w = s->words[i].load(std::memory_order_acquire);
     if (HoldsRecord(w)) fn(*RecordOf(w));
   }

@@ -71,8 +71,8 @@ std::string FreshnessJson(const std::vector<ViewFreshness>& views, int64_t now_m
     w.Key("rows").Uint(f.rows).Key("expired").Uint(f.expired).Key("past_sla").Uint(f.past_sla);
     w.Key("past_sla_ratio").Number(f.rows == 0 ? 0.0 : static_cast<double>(f.past_sla) / f.rows);
     w.Key("memory_bytes").Int(f.memory_bytes).Key("age_ms").Open('{');
-    w.Key("p50").Int(f.age_ms.p50).Key("p90").Int(f.age_ms.p90).Key("p99").Int(f.age_ms.p99);
-    w.Key("p999").Int(f.age_ms.p999).Key("max").Int(f.age_ms.max).Close();
+    Histogram::WritePercentiles(f.age_ms, w);
+    w.Close();
     w.Key("age_histogram").Open('[');
     for (size_t i = 0; i < kAgeBins; ++i) {
       w.Open('{');

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <bit>
 
+#include "protocol/json_text.h"
+
 namespace quiver {
 
 size_t Histogram::BucketOf(int64_t value) {
@@ -35,6 +37,11 @@ Histogram::Summary Histogram::Summarize() const {
   for (size_t i = 0; i < kBuckets; ++i)
     counts[i] = counts_[i].load(std::memory_order_relaxed);
   return Summarize(counts, max_.load(std::memory_order_relaxed));
+}
+
+void Histogram::WritePercentiles(const Summary& s, JsonWriter& w) {
+  w.Key("p50").Int(s.p50).Key("p90").Int(s.p90).Key("p99").Int(s.p99);
+  w.Key("p999").Int(s.p999).Key("max").Int(s.max);
 }
 
 std::vector<uint64_t> Histogram::Counts() const {

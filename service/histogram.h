@@ -13,6 +13,8 @@
 
 namespace quiver {
 
+class JsonWriter;
+
 class Histogram {
  public:
   void Record(int64_t value);
@@ -35,6 +37,9 @@ class Histogram {
   static int64_t UpperEdge(size_t bucket);
   // The summary of kBuckets counts whose largest value is max.
   static Summary Summarize(std::span<const uint64_t> counts, int64_t max);
+  // Writes "p50", "p90", "p99", "p999" and "max" as keys of the object
+  // being written (in the summary's units).
+  static void WritePercentiles(const Summary& s, JsonWriter& w);
 
  private:
   std::array<std::atomic<uint64_t>, kBuckets> counts_{};

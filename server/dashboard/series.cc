@@ -112,10 +112,12 @@ void Series::Sample(int64_t now_ms) {
   }
   std::lock_guard<std::mutex> lock(mu_);
   points_.push_back(std::move(p));
-  while (!points_.empty() && points_.front().t <= now_ms - options_.span_ms)
+  while (!points_.empty() &&
+         (points_.front().t <= now_ms - options_.span_ms || points_.size() > kMaxSamples))
     points_.pop_front();
   if (drift) drift_.push_back(std::move(*drift));
-  while (!drift_.empty() && drift_.front().t <= now_ms - options_.span_ms)
+  while (!drift_.empty() &&
+         (drift_.front().t <= now_ms - options_.span_ms || drift_.size() > kMaxDriftSamples))
     drift_.pop_front();
 }
 
@@ -300,30 +302,37 @@ Result<std::string> Series::Json(std::string_view part, std::string_view view,
                                    "' (expected requests, memory, views, kafka or drift)");
   }
   std::string out;
+  JsonWriter w(&out);
   std::lock_guard<std::mutex> lock(mu_);
   if (part == "drift") {
-    DriftJson(view, since_ms, &out);
-    return out;
-  }
-  std::vector<const Point*> points;
-  for (const Point& p : points_) {
-    if (p.t > since_ms) points.push_back(&p);
-  }
-  if (part == "requests") {
-    RequestsJson(points, &out);
-  } else if (part == "memory") {
-    MemoryJson(points, &out);
-  } else if (part == "views") {
-    ViewsJson(points, view, &out);
+    std::vector<const DriftPoint*> points;
+    for (const DriftPoint& d : drift_) {
+      if (d.t > since_ms) points.push_back(&d);
+    }
+    Head(w, part, options_.drift_interval_ms, options_.span_ms, points);
+    DriftJson(w, points, view);
   } else {
-    KafkaJson(points, &out);
+    std::vector<const Point*> points;
+    for (const Point& p : points_) {
+      if (p.t > since_ms) points.push_back(&p);
+    }
+    Head(w, part, options_.interval_ms, options_.span_ms, points);
+    if (part == "requests") {
+      RequestsJson(w, points);
+    } else if (part == "memory") {
+      MemoryJson(w, points);
+    } else if (part == "views") {
+      ViewsJson(w, points, view);
+    } else {
+      KafkaJson(w, points);
+    }
   }
+  w.Close();
+  out.push_back('\n');
   return out;
 }
 
-void Series::RequestsJson(const std::vector<const Point*>& points, std::string* out) const {
-  JsonWriter w(out);
-  Head(w, "requests", options_.interval_ms, options_.span_ms, points);
+void Series::RequestsJson(JsonWriter& w, const std::vector<const Point*>& points) const {
   using Key = std::pair<uint8_t, uint32_t>;
   const auto kinds = ByKey<Key>(
       points, [](const Point& p) -> const auto& { return p.requests; },
@@ -341,13 +350,10 @@ void Series::RequestsJson(const std::vector<const Point*>& points, std::string* 
     Column(w, "p999_us", entries, &RequestPoint::p999_us);
     w.Close();
   }
-  w.Close().Close();
-  out->push_back('\n');
+  w.Close();
 }
 
-void Series::MemoryJson(const std::vector<const Point*>& points, std::string* out) const {
-  JsonWriter w(out);
-  Head(w, "memory", options_.interval_ms, options_.span_ms, points);
+void Series::MemoryJson(JsonWriter& w, const std::vector<const Point*>& points) const {
   Column(w, "rows", points, &Point::rows);
   w.Key("memory").Open('{');
   for (size_t i = 0; i < kMemoryParts; ++i) {
@@ -356,14 +362,11 @@ void Series::MemoryJson(const std::vector<const Point*>& points, std::string* ou
       bytes.emplace_back(static_cast<double>(p->memory[i]));
     Column(w, MemoryPartName(static_cast<MemoryPart>(i)), bytes);
   }
-  w.Close().Close();
-  out->push_back('\n');
+  w.Close();
 }
 
-void Series::ViewsJson(const std::vector<const Point*>& points, std::string_view view,
-                       std::string* out) const {
-  JsonWriter w(out);
-  Head(w, "views", options_.interval_ms, options_.span_ms, points);
+void Series::ViewsJson(JsonWriter& w, const std::vector<const Point*>& points,
+                       std::string_view view) const {
   const auto views = ByKey<uint32_t>(
       points, [](const Point& p) -> const auto& { return p.views; },
       [&](const ViewPoint& v) {
@@ -380,13 +383,10 @@ void Series::ViewsJson(const std::vector<const Point*>& points, std::string_view
     Column(w, "write_rate", entries, &ViewPoint::write_rate);
     w.Close();
   }
-  w.Close().Close();
-  out->push_back('\n');
+  w.Close();
 }
 
-void Series::KafkaJson(const std::vector<const Point*>& points, std::string* out) const {
-  JsonWriter w(out);
-  Head(w, "kafka", options_.interval_ms, options_.span_ms, points);
+void Series::KafkaJson(JsonWriter& w, const std::vector<const Point*>& points) const {
   w.Key("ingesting").Bool(sources_.kafka != nullptr);
   std::vector<const KafkaPoint*> kafka;
   for (const Point* p : points)
@@ -409,17 +409,11 @@ void Series::KafkaJson(const std::vector<const Point*>& points, std::string* out
     Column(w, "lag", entries, &PartitionPoint::lag);
     w.Close();
   }
-  w.Close().Close();
-  out->push_back('\n');
+  w.Close();
 }
 
-void Series::DriftJson(std::string_view view, int64_t since_ms, std::string* out) const {
-  std::vector<const DriftPoint*> points;
-  for (const DriftPoint& d : drift_) {
-    if (d.t > since_ms) points.push_back(&d);
-  }
-  JsonWriter w(out);
-  Head(w, "drift", options_.drift_interval_ms, options_.span_ms, points);
+void Series::DriftJson(JsonWriter& w, const std::vector<const DriftPoint*>& points,
+                       std::string_view view) const {
   using Key = std::pair<uint32_t, uint32_t>;
   const auto fields = ByKey<Key>(
       points, [](const DriftPoint& d) -> const auto& { return d.fields; },
@@ -436,8 +430,7 @@ void Series::DriftJson(std::string_view view, int64_t since_ms, std::string* out
     Column(w, "drifting", entries, &FieldDriftPoint::drifting);
     w.Close();
   }
-  w.Close().Close();
-  out->push_back('\n');
+  w.Close();
 }
 
 }  // namespace quiver::dashboard

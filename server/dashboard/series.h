@@ -14,10 +14,11 @@
 // statistics' recent window) is sampled less often (drift_interval): it
 // merges every view's sketches.
 //
-// Memory: span / interval samples (720 by default), each sized by the kinds
-// that served requests in it, the views and the partitions; span /
-// drift_interval drift samples of one small record per field with a
-// baseline. Names (views, fields, partitions) are kept once each.
+// Memory: span / interval samples (720 by default; at most kMaxSamples),
+// each sized by the kinds that served requests in it, the views and the
+// partitions; span / drift_interval drift samples (at most
+// kMaxDriftSamples) of one small record per field with a baseline. Names
+// (views, fields, partitions) are kept once each.
 //
 // Threads: Start runs a sampler thread; Json may be called from any
 // thread, concurrently with it.
@@ -40,6 +41,10 @@
 #include "service/request_metrics.h"
 #include "storage/features/feature_store.h"
 #include "storage/memory/memory_budget.h"
+
+namespace quiver {
+class JsonWriter;
+}
 
 namespace quiver::dashboard {
 
@@ -76,6 +81,12 @@ class Series {
   // (views, drift); samples taken after since_ms only (0: all).
   // InvalidArgument for an unknown part.
   Result<std::string> Json(std::string_view part, std::string_view view, int64_t since_ms) const;
+
+  // Whatever the span and intervals (a day of 100 ms samples would be
+  // 864,000), at most a day of the default samples is kept: 17,280, and
+  // 1,440 drift samples. The oldest go first.
+  static constexpr size_t kMaxSamples = 17'280;
+  static constexpr size_t kMaxDriftSamples = 1'440;
 
   const SeriesOptions& options() const { return options_; }
   // Samples kept now (for tests and docs).
@@ -137,13 +148,15 @@ class Series {
   uint32_t Intern(const std::string& name);  // REQUIRES: mu_
   void Loop();
 
-  // The parts' documents. REQUIRES: mu_ held; points are those selected.
-  void RequestsJson(const std::vector<const Point*>& points, std::string* out) const;
-  void MemoryJson(const std::vector<const Point*>& points, std::string* out) const;
-  void ViewsJson(const std::vector<const Point*>& points, std::string_view view,
-                 std::string* out) const;
-  void KafkaJson(const std::vector<const Point*>& points, std::string* out) const;
-  void DriftJson(std::string_view view, int64_t since_ms, std::string* out) const;
+  // The parts' keys after the document's head (Json writes the head and
+  // the closing brace). REQUIRES: mu_ held; points are those selected.
+  void RequestsJson(JsonWriter& w, const std::vector<const Point*>& points) const;
+  void MemoryJson(JsonWriter& w, const std::vector<const Point*>& points) const;
+  void ViewsJson(JsonWriter& w, const std::vector<const Point*>& points,
+                 std::string_view view) const;
+  void KafkaJson(JsonWriter& w, const std::vector<const Point*>& points) const;
+  void DriftJson(JsonWriter& w, const std::vector<const DriftPoint*>& points,
+                 std::string_view view) const;
 
   Sources sources_;
   const SeriesOptions options_;

@@ -312,10 +312,11 @@ HttpReply HttpApi::Handle(const HttpRequest& request, HttpKind* kind) const {
   }
   Requester who{nullptr, "http", request.client_info};
   std::string tried;
-  if (d_.users != nullptr) who.user = UserOf(request, &tried);
   try {
-    // The page and the login are what an unauthenticated browser gets.
+    // The page is every browser's; /health everyone's (no user looked up:
+    // neither a password hash nor a session lookup per file or probe).
     if (*kind == HttpKind::kPage) return Page(path, request);
+    if (d_.users != nullptr && *kind != HttpKind::kHealth) who.user = UserOf(request, &tried);
     if (*kind == HttpKind::kSession) return Session(path, request, who);
     if (*kind != HttpKind::kHealth && d_.users != nullptr && who.user == nullptr) {
       if (!request.authorization.empty()) {

@@ -85,8 +85,9 @@ HttpReply HttpApi::SessionReply(const acl::User* user, bool login_required) cons
 namespace {
 
 void WriteLatency(const Histogram::Summary& s, JsonWriter& w) {
-  w.Open('{').Key("count").Uint(s.count).Key("p50").Int(s.p50).Key("p90").Int(s.p90);
-  w.Key("p99").Int(s.p99).Key("p999").Int(s.p999).Key("max").Int(s.max).Close();
+  w.Open('{').Key("count").Uint(s.count);
+  Histogram::WritePercentiles(s, w);
+  w.Close();
 }
 
 void WriteKafka(const IngestStatus& s, JsonWriter& w) {

@@ -1,8 +1,14 @@
 #include "bench/load_driver.h"
 
+#include <time.h>
+#include <unistd.h>
+
+#include <array>
 #include <chrono>
 #include <cstring>
+#include <fstream>
 #include <memory>
+#include <sstream>
 #include <vector>
 
 #include <boost/asio/connect.hpp>
@@ -21,6 +27,31 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
+double ThreadCpuSeconds() {
+  timespec t{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+  return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_nsec) / 1e9;
+}
+
+// CPU time at the start of the measured interval, then the time used in it.
+struct CpuClock {
+  int server_pid = 0;
+  double server = -1, generator = 0;
+  bool started = false;
+
+  void Start() {
+    started = true;
+    server = server_pid > 0 ? ProcessCpuSeconds(server_pid) : -1;
+    generator = ThreadCpuSeconds();
+  }
+  void Stop(LoadResult* result) const {
+    if (!started) return;
+    const double s = server_pid > 0 ? ProcessCpuSeconds(server_pid) : -1;
+    result->server_cpu_s = server >= 0 && s >= 0 ? s - server : -1;
+    result->generator_cpu_s = ThreadCpuSeconds() - generator;
+  }
+};
+
 struct Run {
   const LoadOptions& options;
   const ReplyParser& parser;
@@ -29,14 +60,81 @@ struct Run {
   LoadResult result;
   int active = 0;
   bool stopped = false;
+  // Fire at measure_from and stop_at to read the CPU clocks; cancelled
+  // (and so fired at once) when every connection has finished.
+  asio::steady_timer* start_timer = nullptr;
+  asio::steady_timer* stop_timer = nullptr;
 
   bool Measuring(Clock::time_point t) const { return t >= measure_from; }
+  void ConnectionFinished() {
+    if (--active > 0) return;
+    start_timer->cancel();
+    stop_timer->cancel();
+  }
+};
+
+// What one batch sends: at most two buffers (a pool's end and start), and
+// how many replies they ask for.
+struct Batch {
+  std::array<asio::const_buffer, 2> buffers;
+  int replies = 0;
+};
+
+// The requests of one connection: made before the run into a pool and sent
+// from it in turn, or (without a pool) made as they are sent.
+class Requests {
+ public:
+  static constexpr size_t kMaxPooled = 4096;
+
+  Requests(RequestSource source, size_t pool_bytes, int pipeline) : source_(std::move(source)) {
+    if (pool_bytes == 0) return;
+    offsets_.push_back(0);
+    while ((pool_.size() < pool_bytes && replies_.size() < kMaxPooled) ||
+           replies_.size() < static_cast<size_t>(pipeline)) {
+      replies_.push_back(source_(&pool_));
+      offsets_.push_back(pool_.size());
+    }
+  }
+
+  Batch Next(int n) {
+    Batch b;
+    if (replies_.empty()) {
+      live_.clear();
+      for (int i = 0; i < n; ++i)
+        b.replies += source_(&live_);
+      b.buffers[0] = asio::buffer(live_);
+      return b;
+    }
+    const size_t first = next_, k = replies_.size();
+    for (int i = 0; i < n; ++i) {
+      b.replies += replies_[next_];
+      next_ = next_ + 1 == k ? 0 : next_ + 1;
+    }
+    const size_t end = first + static_cast<size_t>(n);
+    b.buffers[0] = Span(first, std::min(end, k));
+    if (end > k) b.buffers[1] = Span(0, end - k);
+    return b;
+  }
+
+ private:
+  asio::const_buffer Span(size_t from, size_t to) const {
+    return asio::buffer(pool_.data() + offsets_[from], offsets_[to] - offsets_[from]);
+  }
+
+  RequestSource source_;
+  std::string pool_;             // the pooled requests, back to back
+  std::vector<size_t> offsets_;  // where each starts, and the end
+  std::vector<int> replies_;     // the replies each asks for
+  size_t next_ = 0;
+  std::string live_;  // without a pool: the batch being sent
 };
 
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
   Connection(asio::io_context& io, Run& run, RequestSource source)
-      : socket_(io), run_(run), source_(std::move(source)) {}
+      : socket_(io),
+        run_(run),
+        requests_(std::move(source), run.options.pool_bytes, run.options.pipeline) {}
 
   tcp::socket& socket() { return socket_; }
   // Over TLS: shakes hands (blocking, before the run).
@@ -54,18 +152,16 @@ class Connection : public std::enable_shared_from_this<Connection> {
       Finish();
       return;
     }
-    out_.clear();
-    expected_ = 0;
-    for (int i = 0; i < run_.options.pipeline; ++i)
-      expected_ += source_(&out_);
+    const Batch batch = requests_.Next(run_.options.pipeline);
+    expected_ = batch.replies;
     replies_ = 0;
     sent_at_ = now;
     auto written = [self = shared_from_this()](boost::system::error_code ec, size_t) {
       if (ec) return self->Fail("write: " + ec.message());
       self->Read();
     };
-    if (tls_ != nullptr) return asio::async_write(*tls_, asio::buffer(out_), std::move(written));
-    asio::async_write(socket_, asio::buffer(out_), std::move(written));
+    if (tls_ != nullptr) return asio::async_write(*tls_, batch.buffers, std::move(written));
+    asio::async_write(socket_, batch.buffers, std::move(written));
   }
 
  private:
@@ -119,14 +215,13 @@ class Connection : public std::enable_shared_from_this<Connection> {
     finished_ = true;
     boost::system::error_code ignored;
     socket_.close(ignored);
-    --run_.active;
+    run_.ConnectionFinished();
   }
 
   tcp::socket socket_;
   std::unique_ptr<asio::ssl::stream<tcp::socket&>> tls_;
   Run& run_;
-  RequestSource source_;
-  std::string out_;
+  Requests requests_;
   std::vector<uint8_t> in_;
   size_t in_end_ = 0;
   int expected_ = 0;
@@ -137,6 +232,21 @@ class Connection : public std::enable_shared_from_this<Connection> {
 };
 
 }  // namespace
+
+double ProcessCpuSeconds(int pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const size_t name_end = text.rfind(')');  // the command may hold spaces
+  if (name_end == std::string::npos) return -1;
+  std::istringstream fields(text.substr(name_end + 2));
+  // From field 3 (state): utime and stime are fields 14 and 15.
+  std::string skip;
+  for (int i = 3; i < 14 && fields >> skip;)
+    ++i;
+  long long utime = -1, stime = -1;
+  if (!(fields >> utime >> stime)) return -1;
+  return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
 
 LoadResult RunLoad(const LoadOptions& options, const std::function<RequestSource(int)>& make_source,
                    const ReplyParser& parser) {
@@ -171,6 +281,14 @@ LoadResult RunLoad(const LoadOptions& options, const std::function<RequestSource
   run.stop_at = run.measure_from + std::chrono::duration_cast<Clock::duration>(
                                        std::chrono::duration<double>(options.duration_s));
   run.active = options.connections;
+  CpuClock cpu{.server_pid = options.server_pid};
+  asio::steady_timer start_timer(io, run.measure_from), stop_timer(io, run.stop_at);
+  run.start_timer = &start_timer;
+  run.stop_timer = &stop_timer;
+  start_timer.async_wait([&](boost::system::error_code ec) {
+    if (!ec) cpu.Start();
+  });
+  stop_timer.async_wait([&](boost::system::error_code) { cpu.Stop(&run.result); });
   for (auto& c : connections)
     c->SendBatch();
   connections.clear();  // the connections keep themselves alive

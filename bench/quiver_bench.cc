@@ -35,6 +35,7 @@ struct Args {
   double scale_factor = 1.0;
   std::string definitions = "examples/features.yaml";
   int quiver_pid = 0;
+  int redis_pid = 0;  // 0: asked of Redis (INFO server's process_id)
   LoadOptions load_options;
   // The native port over TLS (quiverd --tls-native-port): the CA to verify
   // it with, and the client certificate to show. Empty: plain.
@@ -68,15 +69,16 @@ Endpoint ParseEndpoint(const std::string& text, uint16_t default_port) {
   return e;
 }
 
-// One INFO field of Redis (e.g. used_memory), or -1.
-long long RedisInfo(const Endpoint& redis, const std::string& field) {
+// One INFO field of Redis (e.g. used_memory of section memory), or -1.
+long long RedisInfo(const Endpoint& redis, const std::string& field,
+                    const std::string& section = "memory") {
   boost::asio::io_context io;
   boost::asio::ip::tcp::socket socket(io);
   boost::system::error_code ec;
   boost::asio::ip::tcp::resolver resolver(io);
   boost::asio::connect(socket, resolver.resolve(redis.host, std::to_string(redis.port)), ec);
   if (ec) return -1;
-  boost::asio::write(socket, boost::asio::buffer(std::string("INFO memory\r\n")), ec);
+  boost::asio::write(socket, boost::asio::buffer("INFO " + section + "\r\n"), ec);
   boost::asio::streambuf buf;
   boost::asio::read_until(socket, buf, "\r\n\r\n", ec);
   std::string text((std::istreambuf_iterator<char>(&buf)), std::istreambuf_iterator<char>());
@@ -93,8 +95,14 @@ long long ProcessRssBytes(int pid) {
 }
 
 void PrintHeader() {
-  std::printf("%-6s %-7s %6s %5s %12s %9s %9s %9s %9s %9s %7s\n", "load", "target", "conns", "pipe",
-              "req/s", "p50(us)", "p90(us)", "p99(us)", "p999(us)", "max(us)", "errors");
+  std::printf("%-6s %-7s %6s %5s %12s %9s %9s %9s %9s %9s %7s %10s %10s\n", "load", "target",
+              "conns", "pipe", "req/s", "p50(us)", "p90(us)", "p99(us)", "p999(us)", "max(us)",
+              "errors", "srv(ns/r)", "gen(ns/r)");
+}
+
+// A CPU cost per request in ns, or "-" where it was not measured.
+std::string Nanos(double us) {
+  return us < 0 ? "-" : std::to_string(static_cast<long long>(us * 1000 + 0.5));
 }
 
 void PrintRow(const std::string& workload, const std::string& target, const LoadOptions& o,
@@ -104,15 +112,21 @@ void PrintRow(const std::string& workload, const std::string& target, const Load
     return;
   }
   const auto us = [&](double q) { return r.latency.Percentile(q) / 1000.0; };
-  std::printf("%-6s %-7s %6d %5d %12.0f %9.1f %9.1f %9.1f %9.1f %9.1f %7llu\n", workload.c_str(),
-              target.c_str(), o.connections, o.pipeline, r.rps(), us(0.5), us(0.9), us(0.99),
-              us(0.999), r.latency.max() / 1000.0, static_cast<unsigned long long>(r.errors));
+  std::printf("%-6s %-7s %6d %5d %12.0f %9.1f %9.1f %9.1f %9.1f %9.1f %7llu %10s %10s%s\n",
+              workload.c_str(), target.c_str(), o.connections, o.pipeline, r.rps(), us(0.5),
+              us(0.9), us(0.99), us(0.999), r.latency.max() / 1000.0,
+              static_cast<unsigned long long>(r.errors), Nanos(r.ServerUsPerRequest()).c_str(),
+              Nanos(r.GeneratorUsPerRequest()).c_str(),
+              r.generator_bound() ? "  GENERATOR-BOUND" : "");
 }
 
 LoadResult RunOne(const Args& a, const std::string& workload, bool quiver) {
   LoadOptions o = a.load_options;
   o.host = quiver ? a.quiver.host : a.redis.host;
   o.port = quiver ? a.quiver.port : a.redis.port;
+  o.server_pid = quiver ? a.quiver_pid : a.redis_pid;
+  // Reads are made before the run; a put carries the current time.
+  o.pool_bytes = workload == "put" ? 0 : std::max<size_t>(256 << 10, (128 << 20) / o.connections);
   if (quiver) o.tls = a.tls.get();
   const Scale s = a.scale;
   auto source = [&](int i) -> RequestSource {
@@ -179,7 +193,11 @@ int main(int argc, char** argv) {
                  "quiver load: versions per entity, an hour apart from 2026-11-01 (default: one, "
                  "now)");
   app.add_option("--definitions", a.definitions, "Feature definitions for quiver");
-  app.add_option("--quiver-pid", a.quiver_pid, "quiverd's pid, to report its RSS");
+  app.add_option("--quiver-pid", a.quiver_pid,
+                 "quiverd's pid, to report its RSS and CPU per request (same machine only)");
+  app.add_option("--redis-pid", a.redis_pid,
+                 "Redis's pid, for its CPU per request (default: INFO server's process_id when "
+                 "Redis is on this machine's loopback)");
   app.add_option("--connections,-c", a.load_options.connections, "Connections (default 50)");
   app.add_option("--pipeline,-P", a.load_options.pipeline,
                  "Requests per write per connection (default 1)");
@@ -196,6 +214,10 @@ int main(int argc, char** argv) {
   a.scale.users = std::max<int64_t>(1, static_cast<int64_t>(a.scale.users * a.scale_factor));
   a.scale.items = std::max<int64_t>(1, static_cast<int64_t>(a.scale.items * a.scale_factor));
   const bool quiver = a.target != "redis", redis = a.target != "quiver";
+  if (redis && a.redis_pid == 0 &&
+      (a.redis.host.rfind("127.", 0) == 0 || a.redis.host == "localhost"))
+    a.redis_pid = static_cast<int>(RedisInfo(a.redis, "process_id", "server"));
+  if (a.redis_pid < 0) a.redis_pid = 0;
   if (!a.tls_ca.empty() && (a.load || a.load_only)) {
     std::fprintf(stderr, "quiver-bench: load through the plain port, then run over TLS\n");
     return 1;
@@ -213,9 +235,13 @@ int main(int argc, char** argv) {
     if (redis) PrintRow(w, "redis", a.load_options, r = RunOne(a, w, false));
     failures += !q.failure.empty() + !r.failure.empty();
     if (quiver && redis && r.rps() > 0 && q.failure.empty()) {
-      std::printf("%-6s ratio   quiver/redis req/s x%.2f, p99 %.1f us vs %.1f us\n", w.c_str(),
+      std::printf("%-6s ratio   quiver/redis req/s x%.2f, p99 %.1f us vs %.1f us", w.c_str(),
                   q.rps() / r.rps(), q.latency.Percentile(0.99) / 1000.0,
                   r.latency.Percentile(0.99) / 1000.0);
+      if (q.ServerUsPerRequest() > 0 && r.ServerUsPerRequest() > 0)
+        std::printf(", server CPU per request x%.2f of Redis's",
+                    q.ServerUsPerRequest() / r.ServerUsPerRequest());
+      std::printf("\n");
     }
   }
   return failures == 0 ? 0 : 1;

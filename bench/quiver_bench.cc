@@ -35,7 +35,8 @@ struct Args {
   double scale_factor = 1.0;
   std::string definitions = "examples/features.yaml";
   int quiver_pid = 0;
-  int redis_pid = 0;  // 0: asked of Redis (INFO server's process_id)
+  int redis_pid = 0;   // 0: asked of Redis (INFO server's process_id)
+  int pool_mib = 128;  // read requests made before the run, in all (0: none)
   LoadOptions load_options;
   // The native port over TLS (quiverd --tls-native-port): the CA to verify
   // it with, and the client certificate to show. Empty: plain.
@@ -126,7 +127,10 @@ LoadResult RunOne(const Args& a, const std::string& workload, bool quiver) {
   o.port = quiver ? a.quiver.port : a.redis.port;
   o.server_pid = quiver ? a.quiver_pid : a.redis_pid;
   // Reads are made before the run; a put carries the current time.
-  o.pool_bytes = workload == "put" ? 0 : std::max<size_t>(256 << 10, (128 << 20) / o.connections);
+  const size_t pool = static_cast<size_t>(a.pool_mib) << 20;
+  o.pool_bytes = workload == "put" || pool == 0
+                     ? 0
+                     : std::max<size_t>(256 << 10, pool / static_cast<size_t>(o.connections));
   if (quiver) o.tls = a.tls.get();
   const Scale s = a.scale;
   auto source = [&](int i) -> RequestSource {
@@ -204,6 +208,9 @@ int main(int argc, char** argv) {
   app.add_option("--duration", a.load_options.duration_s, "Measured seconds per run (default 10)");
   app.add_option("--warmup", a.load_options.warmup_s, "Unmeasured seconds before (default 2)");
   app.add_option("--requests", a.load_options.max_requests, "Stop after this many requests");
+  app.add_option("--pool-mib", a.pool_mib,
+                 "Read requests made before the run, MiB in all (default 128; 0: each made as it "
+                 "is sent)");
   app.add_option("--tls-ca", a.tls_ca,
                  "quiverd over TLS (--tls-native-port): the CA to verify it with");
   app.add_option("--tls-cert", a.tls_cert, "The client certificate to show quiverd");

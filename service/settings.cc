@@ -1,5 +1,7 @@
 #include "service/settings.h"
 
+#include <sched.h>
+
 #include <algorithm>
 #include <charconv>
 #include <fstream>
@@ -365,8 +367,10 @@ const Setting kSettings[] = {
                                 "Number of RESP databases (SELECT 0..N-1), as Redis's databases", 1,
                                 65536),
          "databases", false),
-    With(Integer<&O::threads>("threads", "I/O threads, one io_context each (0 = one per core)", 0,
-                              1024),
+    With(Integer<&O::threads>(
+             "threads",
+             "I/O threads, one io_context each (0 = one per usable core but one, at least one)", 0,
+             1024),
          "io-threads", false),
     Integer<&O::long_request_threads>(
         "long_request_threads",
@@ -516,9 +520,19 @@ const Setting* FindSetting(std::string_view name) {
   return nullptr;
 }
 
+int DefaultIoThreads(int cores) {
+  return std::max(1, cores - 1);
+}
+
+int UsableCores() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof(set), &set) == 0) return std::max(1, CPU_COUNT(&set));
+  return static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+}
+
 void ResolveAutomatic(ServerOptions* o) {
-  if (o->threads == 0)
-    o->threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  if (o->threads == 0) o->threads = DefaultIoThreads(UsableCores());
 }
 
 }  // namespace quiver

@@ -3,6 +3,8 @@
 // changes go through RuntimeConfig.
 #include "service/settings.h"
 
+#include <sched.h>
+
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -69,6 +71,21 @@ TEST(SettingsTest, ValuesAreParsedAndFormattedByType) {
   EXPECT_EQ(FindSetting("features")->DefaultForPeople(), "none");
   EXPECT_EQ(FindSetting("shards")->Parse("0", &o).message(),
             "shards: expected an integer from 1 to 65536, got '0'");
+}
+
+TEST(SettingsTest, IoThreadsDefaultToOnePerUsableCoreButOne) {
+  EXPECT_EQ(DefaultIoThreads(1), 1);
+  EXPECT_EQ(DefaultIoThreads(2), 1);
+  EXPECT_EQ(DefaultIoThreads(8), 7);
+  cpu_set_t mask;
+  ASSERT_EQ(sched_getaffinity(0, sizeof(mask), &mask), 0);
+  EXPECT_EQ(UsableCores(), CPU_COUNT(&mask));
+  ServerOptions o;
+  ResolveAutomatic(&o);
+  EXPECT_EQ(o.threads, DefaultIoThreads(UsableCores()));
+  o.threads = 3;
+  ResolveAutomatic(&o);
+  EXPECT_EQ(o.threads, 3);  // as set
 }
 
 TEST(RuntimeConfigTest, OnlyRuntimeSettingsChangeAndTheirActionsRun) {

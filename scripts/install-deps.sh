@@ -11,6 +11,7 @@ packages=(
   libxxhash-dev liburcu-dev libsimdjson-dev libyaml-cpp-dev libspdlog-dev libcli11-dev
   libbenchmark-dev libgtest-dev libgmock-dev libjemalloc-dev
   liblua5.1-0-dev lua-cjson-dev lua-bitop-dev libssl-dev
+  liburing-dev  # bench: quiver-net-floor (the network path's floor over io_uring)
   # comparison servers, protocol peers and Python clients for tests and benchmarks
   redis-server redis-tools kcat curl iproute2 util-linux openssl
   python3 python3-redis python3-flatbuffers python3-numpy python3-pandas python3-pytest

@@ -43,6 +43,12 @@ std::vector<std::string> HttpKindNames() {
   return names;
 }
 
+// The io_contexts of `threads` I/O threads: one each, and with one thread
+// the standby (Server::contexts_).
+size_t IoContexts(int threads) {
+  return threads > 1 ? static_cast<size_t>(threads) : 2;
+}
+
 }  // namespace
 
 Server::Server(const ServerOptions& options, FeatureStore& store, std::shared_ptr<KeyLog> key_log,
@@ -56,7 +62,7 @@ Server::Server(const ServerOptions& options, FeatureStore& store, std::shared_pt
       config_(options),
       resp_shared_(config_, std::string(kQuiverVersion)),
       metrics_({NativeHandler::KindNames(), RespKindNames(), HttpKindNames()},
-               static_cast<size_t>(std::max(1, options.threads))),
+               IoContexts(options.threads)),
       freshness_(store),
       long_requests_(std::make_unique<WorkPool>(options.long_request_threads)),
       series_({.metrics = metrics_, .store = store, .kafka = handler_options_.kafka},
@@ -109,7 +115,7 @@ Server::Server(const ServerOptions& options, FeatureStore& store, std::shared_pt
        {"maxclients", "timeout", "tcp_keepalive", "client_output_buffer_limit", "protected_mode"})
     config_.OnChange(name, [this](const ServerOptions& o) { limits_.Set(o); });
   accept_context_ = std::make_unique<asio::io_context>(1);
-  for (int i = 0; i < std::max(1, options.threads); ++i) {
+  for (size_t i = 0; i < IoContexts(options.threads); ++i) {
     // Hint 1: each context is run by exactly one thread.
     contexts_.push_back(std::make_unique<asio::io_context>(1));
     crons_.push_back(std::make_unique<ClientCron>(*contexts_.back()));
@@ -351,10 +357,12 @@ void Server::StartNative(tcp::socket socket, std::shared_ptr<tls::Context> tls) 
 }
 
 asio::io_context& Server::NextContext() {
+  const size_t threads = static_cast<size_t>(std::max(1, options_.threads));
   size_t i = next_context_;
   const int busy = resp_shared_.script_io_thread.load(std::memory_order_relaxed);
-  if (contexts_.size() > 1 && static_cast<int>(i) == busy) i = (i + 1) % contexts_.size();
-  next_context_ = (i + 1) % contexts_.size();
+  // Past the thread a script holds; with one thread, to the standby.
+  if (static_cast<int>(i) == busy) i = threads > 1 ? (i + 1) % threads : threads;
+  next_context_ = (i + 1) % threads;
   return *contexts_[i];
 }
 

@@ -153,6 +153,9 @@ class Server {
   std::unique_ptr<cluster::RecordApplier> applier_;
   std::unique_ptr<cluster::Changelog> changelog_;
   ClientLimits limits_;  // every port's clients; their slots refer to it
+  // One per I/O thread (--threads); with one I/O thread, one more: the
+  // standby, which is given only the connections accepted while a script
+  // holds the first (so that SCRIPT KILL always gets through).
   std::vector<std::unique_ptr<boost::asio::io_context>> contexts_;
   std::vector<std::unique_ptr<ClientCron>> crons_;  // one per context, run by its thread
   // The acceptors' context, run by a thread of its own: a long request (a

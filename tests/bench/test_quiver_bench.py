@@ -1,17 +1,23 @@
 """quiver-bench against a real quiverd and a real redis-server: every
 workload runs on both without an error, and each row says what a request
-cost the server (from /proc/PID/stat) and the generator."""
+cost the server (from /proc/PID/stat) and the generator. quiver-net-floor
+answers it over epoll and over io_uring."""
 
 import os
+import socket
 import subprocess
 import sys
+import time
+
+import pytest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
 from quiverd import Quiverd  # noqa: E402
-from redis_server import RedisServer  # noqa: E402
+from redis_server import RedisServer, free_port  # noqa: E402
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
 BENCH = os.environ.get("QUIVER_BENCH", os.path.join(ROOT, "build/release/bench/quiver-bench"))
+NET_FLOOR = os.path.join(os.path.dirname(BENCH), "quiver-net-floor")
 COLUMNS = ["load", "target", "conns", "pipe", "req/s", "p50(us)", "p90(us)", "p99(us)",
            "p999(us)", "max(us)", "errors", "srv(ns/r)", "gen(ns/r)"]
 
@@ -76,3 +82,41 @@ def test_without_a_pid_the_servers_cost_is_not_guessed():
     rows, _ = table(out)
     assert rows[("user", "quiver")]["srv(ns/r)"] == "-"
     assert int(rows[("user", "quiver")]["gen(ns/r)"]) > 0
+
+
+def io_uring_disabled():
+    try:
+        with open("/proc/sys/kernel/io_uring_disabled") as f:
+            return f.read().strip() != "0"
+    except OSError:
+        return False
+
+
+@pytest.mark.parametrize("mode", ["epoll", "uring"])
+def test_the_network_floor_answers_every_request(mode):
+    if mode == "uring" and io_uring_disabled():
+        pytest.skip("this kernel has io_uring disabled (kernel.io_uring_disabled)")
+    port = free_port()
+    floor = subprocess.Popen([NET_FLOOR, "--mode", mode, "--port", str(port)])
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            assert floor.poll() is None, "quiver-net-floor exited"
+            try:
+                socket.create_connection(("127.0.0.1", port)).close()
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "quiver-net-floor did not listen"
+                time.sleep(0.01)
+        done = subprocess.run(
+            [BENCH, "--redis", "127.0.0.1:%d" % port, "--redis-pid", str(floor.pid), "--target",
+             "redis", "--workloads", "user", "--scale", "0.0005", "--duration", "1", "--warmup",
+             "0.2", "-c", "8"], capture_output=True, text=True, timeout=120, check=False)
+    finally:
+        floor.kill()
+        floor.wait(30)
+    assert done.returncode == 0, done.stdout + done.stderr
+    rows, _ = table(done.stdout)
+    row = rows[("user", "redis")]
+    assert float(row["req/s"]) > 0 and row["errors"] == "0", row
+    assert int(row["srv(ns/r)"]) > 0, row

@@ -5,6 +5,7 @@ clients: redis-py and redis-cli."""
 import os
 import socket
 import sys
+import time
 
 import pytest
 import redis
@@ -12,6 +13,26 @@ import redis
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
 from quiverd import Quiverd  # noqa: E402,F401  (re-exported to the tests)
 from redis_server import RedisServer, free_port  # noqa: E402,F401  (re-exported)
+
+
+def kill_running_script(port, *kill):
+    """Sends the kill (SCRIPT KILL, FUNCTION KILL) from a new client until
+    it is not NOTBUSY, once a script runs. A client accepted on the
+    script's I/O thread just before it started waits for it, as on Redis,
+    so each try has a client of its own and a timeout."""
+    deadline = time.monotonic() + 60
+    while True:
+        assert time.monotonic() < deadline, "the kill never got through"
+        c = redis.Redis(port=port, socket_timeout=5)
+        try:
+            assert c.execute_command(*kill) == b"OK"
+            return
+        except redis.ResponseError as e:
+            assert "NOTBUSY" in str(e)  # not started yet
+        except redis.TimeoutError:
+            pass
+        finally:
+            c.close()
 
 
 @pytest.fixture(scope="module")

@@ -17,7 +17,7 @@ import threading
 import pytest
 import redis
 
-from conftest import Quiverd, Raw, RedisServer, reply
+from conftest import Quiverd, Raw, RedisServer, kill_running_script, reply
 from quiverd import wait_for
 
 SPIN = ("#!lua name=busy\n"
@@ -175,6 +175,20 @@ def test_new_connections_are_served_while_a_script_holds_a_thread(server):
         for c in clients + [watcher]:
             c.close()
         connect(server.resp_port).close()  # the next runner on the other thread
+
+
+def test_with_one_io_thread_a_standby_thread_takes_script_kill():
+    """With --threads 1 the one I/O thread runs the script; connections
+    accepted meanwhile go to a standby thread, so SCRIPT KILL gets
+    through."""
+    one = Quiverd("--threads", "1")
+    try:
+        script = in_thread(connect(one.resp_port), "EVAL", "while true do end", "0")
+        kill_running_script(one.resp_port, "SCRIPT", "KILL")
+        assert "Script killed by user" in ended(*script)
+        assert connect(one.resp_port).ping()  # the first thread serves again
+    finally:
+        one.stop()
 
 
 def test_the_threshold_takes_what_redis_takes(server, reference_port):

@@ -8,7 +8,7 @@ import threading
 import pytest
 import redis
 
-from conftest import Quiverd, assert_same_replies
+from conftest import Quiverd, assert_same_replies, kill_running_script
 
 LIB = ("#!lua name=mylib\nredis.register_function('myfunc', "
        "function(keys, args) return {keys[1], args[1], #keys, #args} end)")
@@ -125,7 +125,7 @@ def test_libraries_survive_a_restart():
 
 
 def test_function_kill_stops_a_function_that_has_not_written(server):
-    r = server.client(socket_timeout=30)  # a KILL that waited for the function fails
+    r = server.client()
     r.function_load(lib("spin", "redis.register_function('spin', function() while true do end end)"),
                     replace=True)
     out = []
@@ -139,12 +139,7 @@ def test_function_kill_stops_a_function_that_has_not_written(server):
 
     t = threading.Thread(target=run)
     t.start()
-    while True:  # until the function runs
-        try:
-            assert r.execute_command("FUNCTION", "KILL") == b"OK"
-            break
-        except redis.ResponseError as e:
-            assert "NOTBUSY" in str(e)
+    kill_running_script(server.resp_port, "FUNCTION", "KILL")
     t.join(60)
     assert "Script killed by user" in str(out[0]) and "script: spin" in str(out[0])
 

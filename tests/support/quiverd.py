@@ -45,8 +45,12 @@ class Quiverd:
         # Every port on a free one, but those the test sets itself.
         ports = [x for flag in ("--port", "--resp-port", "--http-port")
                  if flag not in self.extra + more for x in (flag, "0")]
+        # Two I/O threads unless the test says, so that the suites' clients
+        # are served by different threads whatever the machine (the default
+        # is one per core but one: one on 2 cores).
+        threads = [] if "--threads" in self.extra + more else ["--threads", "2"]
         self.proc = subprocess.Popen(
-            [self.binary, *ports, "--port-file", port_file,
+            [self.binary, *ports, *threads, "--port-file", port_file,
              "--data-dir", self.data_dir, "--log-level", "warn",
              *self.extra, *more])
         deadline = time.monotonic() + 60

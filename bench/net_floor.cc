@@ -107,6 +107,7 @@ uint64_t Tag(Op op, int fd) {
 class UringLoop {
  public:
   static constexpr unsigned kBuffers = 4096, kBufferSize = 4096, kGroup = 1;
+  static constexpr size_t kMaxPending = 16u << 20;
 
   UringLoop(int listener, std::string reply) : listener_(listener), reply_(std::move(reply)) {}
 
@@ -209,12 +210,21 @@ class UringLoop {
         return;
       case kRecv:
         return Received(fd, cqe, more);
-      case kSend: {
-        Conn& c = conns_[fd];
-        c.sending.clear();  // small replies: a send takes them whole
-        return Send(fd, c);
-      }
+      case kSend:
+        return Sent(fd, cqe->res);
     }
+  }
+
+  void Sent(int fd, int res) {
+    const auto it = conns_.find(fd);
+    if (it == conns_.end()) return;  // closed meanwhile
+    Conn& c = it->second;
+    if (res > 0 && static_cast<size_t>(res) < c.sending.size()) {
+      c.sending.erase(0, static_cast<size_t>(res));  // the rest, before what is pending
+      c.pending.insert(0, c.sending);
+    }
+    c.sending.clear();
+    Send(fd, c);
   }
 
   void Received(int fd, const io_uring_cqe* cqe, bool more) {
@@ -229,11 +239,13 @@ class UringLoop {
                                  static_cast<size_t>(cqe->res));
     const size_t requests = CountRequests(bytes);
     Recycle(id);
-    if (requests == 0) {  // not an MGET (e.g. INFO): closes
+    Conn& c = conns_[fd];
+    // Not an MGET (e.g. INFO), or a client that sends without reading:
+    // closes (its replies wait in memory, kMaxPending at most).
+    if (requests == 0 || c.pending.size() > kMaxPending) {
       shutdown(fd, SHUT_RDWR);
       return;
     }
-    Conn& c = conns_[fd];
     for (size_t k = requests; k > 0; --k)
       c.pending += reply_;
     Send(fd, c);

@@ -210,7 +210,8 @@ int main(int argc, char** argv) {
   app.add_option("--requests", a.load_options.max_requests, "Stop after this many requests");
   app.add_option("--pool-mib", a.pool_mib,
                  "Read requests made before the run, MiB in all (default 128; 0: each made as it "
-                 "is sent)");
+                 "is sent)")
+      ->check(CLI::NonNegativeNumber);
   app.add_option("--tls-ca", a.tls_ca,
                  "quiverd over TLS (--tls-native-port): the CA to verify it with");
   app.add_option("--tls-cert", a.tls_cert, "The client certificate to show quiverd");

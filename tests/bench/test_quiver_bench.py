@@ -7,12 +7,11 @@ import os
 import socket
 import subprocess
 import sys
-import time
 
 import pytest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
-from quiverd import Quiverd  # noqa: E402
+from quiverd import Quiverd, wait_for  # noqa: E402
 from redis_server import RedisServer, free_port  # noqa: E402
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
@@ -98,16 +97,16 @@ def test_the_network_floor_answers_every_request(mode):
         pytest.skip("this kernel has io_uring disabled (kernel.io_uring_disabled)")
     port = free_port()
     floor = subprocess.Popen([NET_FLOOR, "--mode", mode, "--port", str(port)])
+
+    def listening():
+        assert floor.poll() is None, "quiver-net-floor exited"
+        try:
+            socket.create_connection(("127.0.0.1", port)).close()
+            return True
+        except OSError:
+            return False
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            assert floor.poll() is None, "quiver-net-floor exited"
-            try:
-                socket.create_connection(("127.0.0.1", port)).close()
-                break
-            except OSError:
-                assert time.monotonic() < deadline, "quiver-net-floor did not listen"
-                time.sleep(0.01)
+        wait_for(listening, "quiver-net-floor did not listen")
         done = subprocess.run(
             [BENCH, "--redis", "127.0.0.1:%d" % port, "--redis-pid", str(floor.pid), "--target",
              "redis", "--workloads", "user", "--scale", "0.0005", "--duration", "1", "--warmup",

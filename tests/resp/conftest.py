@@ -5,13 +5,12 @@ clients: redis-py and redis-cli."""
 import os
 import socket
 import sys
-import time
 
 import pytest
 import redis
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
-from quiverd import Quiverd  # noqa: E402,F401  (re-exported to the tests)
+from quiverd import Quiverd, wait_for  # noqa: E402,F401  (Quiverd re-exported to the tests)
 from redis_server import RedisServer, free_port  # noqa: E402,F401  (re-exported)
 
 
@@ -20,19 +19,19 @@ def kill_running_script(port, *kill):
     it is not NOTBUSY, once a script runs. A client accepted on the
     script's I/O thread just before it started waits for it, as on Redis,
     so each try has a client of its own and a timeout."""
-    deadline = time.monotonic() + 60
-    while True:
-        assert time.monotonic() < deadline, "the kill never got through"
+    def killed():
         c = redis.Redis(port=port, socket_timeout=5)
         try:
             assert c.execute_command(*kill) == b"OK"
-            return
+            return True
         except redis.ResponseError as e:
             assert "NOTBUSY" in str(e)  # not started yet
+            return False
         except redis.TimeoutError:
-            pass
+            return False
         finally:
             c.close()
+    wait_for(killed, "the kill never got through", timeout=60)
 
 
 @pytest.fixture(scope="module")

@@ -66,28 +66,37 @@ caught_up() {  # messages consumed once every partition is applied to its end, e
     END { print (n == want && !lagging) ? messages : 0 }'
 }
 now_ms() { date +%s%3N; }
-thread_cpu() {  # thread_cpu PID PREFIX: "PREFIXname ticks" (user + system) per thread
+thread_cpu() {  # thread_cpu PID PREFIX: "PREFIXname ticks faults" per thread
   local t
   for t in /proc/"$1"/task/*; do
-    # After "pid (comm) ", utime and stime are the 12th and 13th fields.
-    awk -v name="$2$(cat "$t/comm" 2>/dev/null)" '{ sub(/^.*\) /, ""); print name, $12 + $13 }' \
+    # After "pid (comm) ": minflt (minor page faults) is the 8th field,
+    # utime and stime (CPU ticks, user + system) the 12th and 13th.
+    awk -v name="$2$(cat "$t/comm" 2>/dev/null)" '{ sub(/^.*\) /, ""); print name, $12 + $13, $8 }' \
       "$t/stat" 2>/dev/null || true
   done
 }
 cpu_snapshot() { thread_cpu "$qpid" ""; thread_cpu "$mock_pid" "mock:"; }
-cpu_report() {  # cpu_report BEFORE AFTER EVENTS: CPU per million events, by thread name
-  awk -v n="$3" -v hz="$(getconf CLK_TCK)" '
-    NR == FNR { before[$1] += $2; next }
-    { after[$1] += $2 }
+per_thread() {  # per_thread BEFORE AFTER EVENTS COLUMN SCALE MIN: (after - before) * SCALE / EVENTS
+  awk -v n="$3" -v col="$4" -v scale="$5" -v min="$6" '
+    NR == FNR { before[$1] += $col; next }
+    { after[$1] += $col }
     END {
       for (k in after) {
-        s = (after[k] - before[k]) / hz * 1e6 / n
+        s = (after[k] - before[k]) * scale / n
         total += s
-        if (s >= 0.05) printf "%s %.2f\n", k, s
+        if (s >= min) printf "%s %.2f\n", k, s
       }
-      printf "total %.2f\n", total }' "$1" "$2" |
-    sort -k2 -rn | awk '{ line = line sprintf("  %s %s s", $1, $2) }
+      printf "total %.2f\n", total }' "$1" "$2" | sort -k2 -rn
+}
+cpu_report() {  # cpu_report BEFORE AFTER EVENTS: CPU per million events, by thread name
+  per_thread "$1" "$2" "$3" 2 "$(awk -v hz="$(getconf CLK_TCK)" 'BEGIN { print 1e6 / hz }')" 0.05 |
+    awk '{ line = line sprintf("  %s %s s", $1, $2) }
       END { print "CPU per million events, by thread (2 cores give 2 s a second):" line }'
+  # Pages first touched (zeroed by the kernel: new memory; with huge pages,
+  # one fault per 2 MiB), per thousand events.
+  per_thread "$1" "$2" "$3" 3 1000 0.5 |
+    awk '{ line = line sprintf("  %s %s", $1, $2) }
+      END { print "minor page faults per thousand events, by thread:" line }'
 }
 
 bench_banner

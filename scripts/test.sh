@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The README's second command (and what CI runs): install what is missing,
 # check the test command itself, then build and run every test three times: a
-# Release build, an AddressSanitizer+UBSan build and a ThreadSanitizer build;
-# then build the libFuzzer targets with clang and run each briefly.
+# Release build (GCC), an AddressSanitizer+UBSan build (clang, which also
+# builds the libFuzzer targets) and a ThreadSanitizer build (GCC); then run
+# each libFuzzer target briefly.
 #   QUIVER_TEST_SUITES="release asan tsan fuzz"  choose suites (default: all)
 #   QUIVER_FUZZ_SECONDS=30                        time per fuzz target
 # Each suite configures its build directory with every option it depends on
@@ -25,6 +26,7 @@ summary=()
 total_passed=0
 total_failed=0
 timings=()  # what each phase took, for the summary (CI has a time budget)
+fuzz_dir=$(suite_dir fuzz)
 
 build() {  # build SUITE; adds the seconds it took to `timings`
   local dir start=$SECONDS
@@ -72,8 +74,8 @@ fuzz_target() {  # fuzz_target BINARY; returns non-zero on a failure
   # without per-input leak checks, as the fuzzing below (see there).
   regressions=(tests/fuzz/regressions/"${name%_fuzzer}"-*)
   if [ -e "${regressions[0]}" ] && ! "$target" -detect_leaks=0 "${regressions[@]}" \
-    >"build/fuzz/$name.regressions.log" 2>&1; then
-    tail -40 "build/fuzz/$name.regressions.log"
+    >"$fuzz_dir/$name.regressions.log" 2>&1; then
+    tail -40 "$fuzz_dir/$name.regressions.log"
     return 1
   fi
   echo "=== fuzzing $name for ${fuzz_seconds}s"
@@ -81,7 +83,7 @@ fuzz_target() {  # fuzz_target BINARY; returns non-zero on a failure
   if [ -d "tests/fuzz/seeds/${name%_fuzzer}" ]; then
     cp tests/fuzz/seeds/"${name%_fuzzer}"/* "$corpus"/
   else
-    /usr/bin/python3 tests/fuzz/make_seeds.py build/fuzz/py "$corpus"
+    /usr/bin/python3 tests/fuzz/make_seeds.py "$fuzz_dir/py" "$corpus"
   fi
   # -detect_leaks=0: no per-input leak checks, since the target's store
   # keeps rows across inputs (and LSan cannot see the table's tagged slot
@@ -89,13 +91,13 @@ fuzz_target() {  # fuzz_target BINARY; returns non-zero on a failure
   # still reports anything not freed.
   local status=0
   "$target" -max_total_time="$fuzz_seconds" -print_final_stats=1 -detect_leaks=0 "$corpus" \
-    >"build/fuzz/$name.log" 2>&1 || status=$?
+    >"$fuzz_dir/$name.log" 2>&1 || status=$?
   rm -rf "$corpus"
   if [ "$status" -ne 0 ]; then
-    tail -40 "build/fuzz/$name.log"
+    tail -40 "$fuzz_dir/$name.log"
     return 1
   fi
-  echo "fuzz: $name passed ($(grep -m1 -o 'stat::number_of_executed_units: [0-9]*' "build/fuzz/$name.log"))"
+  echo "fuzz: $name passed ($(grep -m1 -o 'stat::number_of_executed_units: [0-9]*' "$fuzz_dir/$name.log"))"
 }
 
 fuzz_wait() {  # fuzz_wait PID:TARGET...; returns how many failed
@@ -121,13 +123,14 @@ run_fuzz() {
     summary+=("fuzz FAILED (no clang++)")
     return
   fi
+  # The asan suite's directory: built already if that suite ran.
   build fuzz
   local start=$SECONDS
-  flatc --python -o build/fuzz/py protocol/quiver.fbs  # for the seeds
+  flatc --python -o "$fuzz_dir/py" protocol/quiver.fbs  # for the seeds
   # One target per core at a time, each for the same time: a batch ends
   # when its last target does. Each target's output is shown once it ends.
   local target ran=0 bad=0 batch=() i
-  local targets=(build/fuzz/tests/*_fuzzer)
+  local targets=("$fuzz_dir"/tests/*_fuzzer)
   for ((i = 0; i < ${#targets[@]}; i++)); do
     target=${targets[$i]}
     [ -x "$target" ] || continue

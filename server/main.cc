@@ -155,7 +155,7 @@ int main(int argc, char** argv) {
     if (p != 0) ports += (ports.empty() ? "" : ", ") + std::to_string(p) + " (" + what + ")";
   }
   spdlog::info(
-      "quiverd {} listening on {}:{}{}, {} threads, durability {}{}", quiver::kQuiverVersion,
+      "quiverd {} listening on {}:{}{}, {} I/O thread{}, durability {}{}", quiver::kQuiverVersion,
       options.bind, ports,
       (server.http_port() != 0
            ? ", " + options.http_bind + ":" + std::to_string(server.http_port()) + " (HTTP)"
@@ -163,7 +163,8 @@ int main(int argc, char** argv) {
           (server.tls_http_port() != 0 ? ", " + options.http_bind + ":" +
                                              std::to_string(server.tls_http_port()) + " (HTTPS)"
                                        : std::string()),
-      options.threads, durability, history ? ", data in " + options.data_dir : std::string());
+      options.threads, options.threads == 1 ? "" : "s", durability,
+      history ? ", data in " + options.data_dir : std::string());
 
   boost::asio::io_context signal_context;
   boost::asio::signal_set signals(signal_context, SIGINT, SIGTERM);

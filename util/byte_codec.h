@@ -10,6 +10,19 @@
 
 namespace quiver {
 
+// A fixed-width value of type T at p, which may be unaligned (packed rows,
+// field defaults, packed window states), and back.
+template <typename T>
+T LoadUnaligned(const void* p) {
+  T v;
+  std::memcpy(&v, p, sizeof(T));
+  return v;
+}
+template <typename T>
+void StoreUnaligned(void* p, T v) {
+  std::memcpy(p, &v, sizeof(T));
+}
+
 template <typename T>
 void Put(std::string* out, T v) {
   out->append(reinterpret_cast<const char*>(&v), sizeof(T));

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace quiver::scripting {
 
@@ -186,16 +187,39 @@ const char* StringField(lua_State* lua, const char* name, size_t* size) {
   return s;
 }
 
+// Writes the value at the top of the Lua stack as a reply, without
+// recursion: a script's table may nest thousands of levels (up to where
+// Lua's stack ends, as in Redis), more than a thread's C stack should be
+// asked to hold, so each open table is a Frame here and its Lua values stay
+// on Lua's stack: the table (and, for a map or set, its field, the key
+// lua_next walks from, and the current value). The Lua stack grows as it
+// did when this was recursive, so nesting ends at the same depth as
+// Redis's.
 class ReplyWriter {
  public:
   ReplyWriter(lua_State* lua, protocol::RespWriter& out, int script_resp)
       : lua_(lua), out_(out), script_resp_(script_resp) {}
-  void Value(int depth);
+  // Writes the value at the top; leaves the stack as it found it.
+  void Write();
 
  private:
-  void Table(int depth);
+  struct Frame {
+    enum class Step : uint8_t { kNext, kKeyOpen, kValuePending, kValueOpen };
+    bool pairs = false;  // a map or set (its field on the stack) or an array
+    bool set = false;
+    Step step = Step::kNext;
+    int next = 0, count = 0;  // an array's next index (from 0) and its length
+  };
+  // Writes the value at the top; true if it opened a table (a new frame),
+  // false if it wrote all of it (the caller pops it).
+  bool Open();
+  // Pushes the frame's next value to write; false if there is none.
+  bool Next(Frame& f);
+  // The value Next pushed is written: pops it and moves on.
+  void Written(Frame& f);
+  bool Table();
   bool Special();
-  void Pairs(int depth, bool set);
+  void Pairs(bool set);
   int64_t Integer(lua_Number n) {
     return n >= -9.2233720368547758e18 && n < 9.2233720368547758e18 ? static_cast<int64_t>(n)
                                                                     : INT64_MIN;
@@ -204,29 +228,84 @@ class ReplyWriter {
   lua_State* lua_;
   protocol::RespWriter& out_;
   int script_resp_;
+  std::vector<Frame> frames_;
 };
 
-void ReplyWriter::Value(int depth) {
+void ReplyWriter::Write() {
+  if (!Open()) return;
+  while (!frames_.empty()) {
+    Frame& f = frames_.back();
+    if (Next(f)) {
+      if (!Open()) Written(frames_.back());
+      continue;
+    }
+    if (f.pairs) lua_pop(lua_, 1);  // the map's or set's field
+    frames_.pop_back();
+    if (!frames_.empty()) Written(frames_.back());
+  }
+}
+
+bool ReplyWriter::Open() {
   switch (lua_type(lua_, -1)) {
     case LUA_TSTRING: {
       size_t n = 0;
       const char* s = lua_tolstring(lua_, -1, &n);
-      return out_.Bulk(std::string_view(s, n));
+      out_.Bulk(std::string_view(s, n));
+      return false;
     }
     case LUA_TBOOLEAN:
-      if (script_resp_ >= 3) return out_.Bool(lua_toboolean(lua_, -1) != 0);
-      return lua_toboolean(lua_, -1) ? out_.Integer(1) : out_.Null();
+      if (script_resp_ >= 3) {
+        out_.Bool(lua_toboolean(lua_, -1) != 0);
+      } else if (lua_toboolean(lua_, -1)) {
+        out_.Integer(1);
+      } else {
+        out_.Null();
+      }
+      return false;
     case LUA_TNUMBER:
-      return out_.Integer(Integer(lua_tonumber(lua_, -1)));
+      out_.Integer(Integer(lua_tonumber(lua_, -1)));
+      return false;
     case LUA_TTABLE:
       // As Redis: nesting ends where Lua's stack does (about 8,000 levels).
       if (!lua_checkstack(lua_, 4)) {
-        return out_.Error("ERR reached lua stack limit");
+        out_.Error("ERR reached lua stack limit");
+        return false;
       }
-      return Table(depth);
+      return Table();
     default:
-      return out_.Null();
+      out_.Null();
+      return false;
   }
+}
+
+bool ReplyWriter::Next(Frame& f) {
+  using Step = Frame::Step;
+  if (!f.pairs) {
+    if (f.next == f.count) return false;
+    lua_rawgeti(lua_, -1, ++f.next);
+    return true;
+  }
+  if (f.step == Step::kValuePending) {  // the value lua_next pushed
+    f.step = Step::kValueOpen;
+    return true;
+  }
+  // The stack holds the field and the last key: lua_next replaces the key
+  // with the next key and its value.
+  if (lua_next(lua_, -2) == 0) return false;
+  lua_pushvalue(lua_, -2);  // the key, written without disturbing lua_next
+  f.step = Step::kKeyOpen;
+  return true;
+}
+
+void ReplyWriter::Written(Frame& f) {
+  lua_pop(lua_, 1);
+  if (!f.pairs) return;
+  if (f.step == Frame::Step::kKeyOpen && !f.set) {
+    f.step = Frame::Step::kValuePending;
+    return;
+  }
+  if (f.step == Frame::Step::kKeyOpen) lua_pop(lua_, 1);  // a set's value
+  f.step = Frame::Step::kNext;
 }
 
 // A table with err, ok, double, big_number, map, set or verbatim_string.
@@ -249,7 +328,7 @@ bool ReplyWriter::Special() {
   return false;
 }
 
-void ReplyWriter::Pairs(int depth, bool set) {
+void ReplyWriter::Pairs(bool set) {
   int n = 0;
   for (lua_pushnil(lua_); lua_next(lua_, -2) != 0; lua_pop(lua_, 1))
     ++n;
@@ -258,22 +337,19 @@ void ReplyWriter::Pairs(int depth, bool set) {
   } else {
     out_.Map(static_cast<size_t>(n));
   }
-  for (lua_pushnil(lua_); lua_next(lua_, -2) != 0; lua_pop(lua_, 1)) {
-    lua_pushvalue(lua_, -2);  // the key, written without disturbing lua_next
-    Value(depth + 1);
-    lua_pop(lua_, 1);
-    if (!set) Value(depth + 1);
-  }
+  lua_pushnil(lua_);  // the key lua_next starts from
+  frames_.push_back({.pairs = true, .set = set});
 }
 
-void ReplyWriter::Table(int depth) {
-  if (Special()) return;
+// Writes the table at the top: whole (false), or its header, opening a
+// frame for its elements (true).
+bool ReplyWriter::Table() {
+  if (Special()) return false;
   for (const char* name : {"map", "set"}) {
     RawField(lua_, name);
     if (lua_type(lua_, -1) == LUA_TTABLE) {
-      Pairs(depth, name[0] == 's');
-      lua_pop(lua_, 1);
-      return;
+      Pairs(name[0] == 's');  // the field stays on the stack with the frame
+      return true;
     }
     lua_pop(lua_, 1);
   }
@@ -285,7 +361,7 @@ void ReplyWriter::Table(int depth) {
     if (format != nullptr && text != nullptr) {
       out_.Verbatim(std::string_view(text, sn));
       lua_pop(lua_, 1);
-      return;
+      return false;
     }
   }
   lua_pop(lua_, 1);
@@ -297,11 +373,9 @@ void ReplyWriter::Table(int depth) {
     if (end) break;
   }
   out_.Array(static_cast<size_t>(n));
-  for (int i = 1; i <= n; ++i) {
-    lua_rawgeti(lua_, -1, i);
-    Value(depth + 1);
-    lua_pop(lua_, 1);
-  }
+  if (n == 0) return false;
+  frames_.push_back({.count = n});
+  return true;
 }
 
 }  // namespace
@@ -335,7 +409,7 @@ void PushErrorTable(lua_State* lua, std::string_view text) {
 }
 
 void WriteReply(lua_State* lua, protocol::RespWriter& out, int script_resp) {
-  ReplyWriter(lua, out, script_resp).Value(0);
+  ReplyWriter(lua, out, script_resp).Write();
 }
 
 }  // namespace quiver::scripting

@@ -9,17 +9,9 @@
 #include <vector>
 
 #include "storage/registry/schema.h"
+#include "util/byte_codec.h"  // LoadUnaligned
 
 namespace quiver {
-
-// A fixed-width value of type T at p, which may be unaligned (packed rows
-// and field defaults).
-template <typename T>
-T LoadUnaligned(const uint8_t* p) {
-  T v;
-  std::memcpy(&v, p, sizeof(T));
-  return v;
-}
 
 class RowReader {
  public:

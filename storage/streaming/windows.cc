@@ -65,13 +65,17 @@ void Merge(FieldAgg agg, Tile& t, double x) {
   ++t.count;
 }
 
-// The aggregate of the tiles in the window at t; monostate where the
-// aggregation of no values is undefined (mean, min, max).
-Value Aggregate(const Field& field, const FieldState& f, int64_t t) {
+// The aggregate of the tiles of the segment at `at` in the window at t;
+// monostate where the aggregation of no values is undefined (mean, min,
+// max).
+Value Aggregate(const Field& field, const FieldShape& shape, const PackedBytes& bytes, size_t at,
+                int64_t t) {
   const FieldMapping& m = field.mapping;
   const int64_t low = Windowed(m) ? LowTile(m, t) : std::numeric_limits<int64_t>::min();
   Tile total;
-  for (const Tile& tile : f.tiles) {
+  const size_t n = packed::TileCount(bytes, at);
+  for (size_t i = 0; i < n; ++i) {
+    const Tile tile = packed::ReadTile(shape, bytes.data() + packed::TilePos(shape, at, i));
     if (tile.index < low) continue;
     if (total.count == 0) {
       total = tile;
@@ -100,114 +104,101 @@ Value Aggregate(const Field& field, const FieldState& f, int64_t t) {
   }
 }
 
-void PutValue(std::string* out, const Value& v) {
-  std::visit(
-      [&](const auto& x) {
-        using T = std::decay_t<decltype(x)>;
-        if constexpr (std::is_same_v<T, std::monostate>) {
-          return;
-        } else if constexpr (std::is_same_v<T, std::string>) {
-          Put<uint32_t>(out, static_cast<uint32_t>(x.size()));
-          out->append(x);
-        } else if constexpr (std::is_same_v<T, std::vector<float>>) {
-          out->append(reinterpret_cast<const char*>(x.data()), x.size() * sizeof(float));
-        } else {
-          Put<T>(out, x);
-        }
-      },
-      v);
-}
-
-bool GetValue(ByteReader& in, TypeSpec type, Value* v) {
-  auto fixed = [&](auto zero) {
-    if (!in.Get(&zero)) return false;
-    *v = zero;
-    return true;
-  };
-  switch (type.type) {
-    case FieldType::kBool:
-      return fixed(false);
-    case FieldType::kInt32:
-      return fixed(int32_t{0});
-    case FieldType::kInt64:
-      return fixed(int64_t{0});
-    case FieldType::kFloat32:
-      return fixed(0.0f);
-    case FieldType::kFloat64:
-      return fixed(0.0);
-    case FieldType::kString:
-    case FieldType::kBytes: {
-      uint32_t n = 0;
-      std::string s;
-      if (!in.Get(&n) || !in.Bytes(n, &s)) return false;
-      *v = std::move(s);
-      return true;
-    }
-    case FieldType::kFloat32Vector: {
-      std::string raw;
-      if (!in.Bytes(type.dim * sizeof(float), &raw)) return false;
-      std::vector<float> vec(type.dim);
-      std::memcpy(vec.data(), raw.data(), raw.size());
-      *v = std::move(vec);
-      return true;
+// Adds x to tile k of the segment at `at`, which it creates if absent.
+void AddToTile(const FieldShape& shape, FieldAgg agg, int64_t k, double x, PackedBytes& bytes,
+               size_t at) {
+  const size_t n = packed::TileCount(bytes, at);
+  size_t lo = 0, hi = n;  // the first tile of index >= k
+  while (lo < hi) {
+    const size_t mid = (lo + hi) / 2;
+    if (LoadUnaligned<int64_t>(bytes.data() + packed::TilePos(shape, at, mid)) < k) {
+      lo = mid + 1;
+    } else {
+      hi = mid;
     }
   }
-  return false;
+  const size_t pos = packed::TilePos(shape, at, lo);
+  Tile tile{k, 0, 0};
+  if (lo < n && LoadUnaligned<int64_t>(bytes.data() + pos) == k) {
+    tile = packed::ReadTile(shape, bytes.data() + pos);
+  } else {
+    bytes.insert(pos, shape.tile_bytes());
+    StoreUnaligned<uint16_t>(bytes.data() + at, static_cast<uint16_t>(n + 1));
+  }
+  Merge(agg, tile, x);
+  packed::WriteTile(shape, tile, bytes.data() + pos);
 }
 
-constexpr uint8_t kStateFormat = 1;
+// Calls fn(field, shape, at) for each field of the view, with the offset
+// of its segment in `bytes`, which fn may change (its own segment only).
+template <typename Fn>
+void ForEachSegment(const ViewSchema& view, const PackedBytes& bytes, Fn&& fn) {
+  size_t at = 0;
+  for (size_t i = 0; i < view.fields.size(); ++i) {
+    const FieldShape shape = FieldShape::Of(view.fields[i]);
+    fn(i, shape, at);
+    at += packed::SegmentSize(shape, bytes, at);
+  }
+}
+
+constexpr uint8_t kUnpackedFormat = 1;  // before 2026-12
+constexpr uint8_t kPackedFormat = 2;
 
 }  // namespace
 
 WindowedView::WindowedView(const ViewSchema& view) : view_(&view) {}
 
 EntityState WindowedView::NewState() const {
+  std::string fields;
+  for (const Field& field : view_->fields)
+    packed::AppendEmpty(FieldShape::Of(field), &fields);
   EntityState s;
-  s.fields.resize(view_->fields.size());
+  s.fields.assign(fields);
   return s;
 }
 
-bool WindowedView::AddToField(size_t field, FieldState& f, int64_t clock, int64_t event_time,
+bool WindowedView::AddToField(size_t field, EntityState& s, size_t at, int64_t event_time,
                               const Value& v) const {
   const FieldMapping& m = view_->fields[field].mapping;
   if (m.agg != FieldAgg::kCount && std::holds_alternative<std::monostate>(v)) return false;
   const int64_t k = Windowed(m) ? FloorDiv(event_time, m.hop_ms) : 0;
-  if (Windowed(m) && k < LowTile(m, std::max(clock, event_time))) return false;
-  if (m.agg == FieldAgg::kLast && event_time >= f.last_time) {
-    f.last_time = event_time;
-    f.last = v;
+  if (Windowed(m) && k < LowTile(m, std::max(s.clock, event_time))) return false;
+  const FieldShape shape = FieldShape::Of(view_->fields[field]);
+  if (shape.last && event_time >= packed::ReadLast(shape, s.fields, at).time &&
+      !packed::WriteLast(shape, v, event_time, &s.fields, at)) {
+    return false;  // not a value of the field's type
   }
-  // `last` keeps tiles too (counts only), so that the times at which values
-  // may change only ever grow as events arrive: a late event then rewrites
-  // every version already written after it.
-  if (m.agg == FieldAgg::kLast && !Windowed(m)) return true;
-  auto it = std::lower_bound(f.tiles.begin(), f.tiles.end(), k,
-                             [](const Tile& t, int64_t index) { return t.index < index; });
-  if (it == f.tiles.end() || it->index != k) it = f.tiles.insert(it, Tile{k, 0, 0});
-  Merge(m.agg, *it, AsNumber(v));
+  if (!shape.tiles) return true;
+  AddToTile(shape, m.agg, k, AsNumber(v), s.fields, at);
   return true;
 }
 
 void WindowedView::Prune(EntityState& s) const {
-  for (size_t i = 0; i < view_->fields.size(); ++i) {
+  ForEachSegment(*view_, s.fields, [&](size_t i, const FieldShape& shape, size_t at) {
     const FieldMapping& m = view_->fields[i].mapping;
-    if (!Windowed(m)) continue;
-    auto& tiles = s.fields[i].tiles;
+    if (!Windowed(m)) return;
     const int64_t low = LowTile(m, s.clock);
-    auto keep =
-        std::find_if(tiles.begin(), tiles.end(), [&](const Tile& t) { return t.index >= low; });
-    tiles.erase(tiles.begin(), keep);
-  }
+    const size_t n = packed::TileCount(s.fields, at);
+    size_t old = 0;
+    while (old < n &&
+           LoadUnaligned<int64_t>(s.fields.data() + packed::TilePos(shape, at, old)) < low) {
+      ++old;
+    }
+    if (old == 0) return;
+    s.fields.erase(packed::TilePos(shape, at, 0), old * shape.tile_bytes());
+    StoreUnaligned<uint16_t>(s.fields.data() + at, static_cast<uint16_t>(n - old));
+  });
 }
 
 template <typename Fn>
 void WindowedView::ForEachLeaveTime(const EntityState& s, Fn&& fn) const {
-  for (size_t i = 0; i < view_->fields.size(); ++i) {
+  ForEachSegment(*view_, s.fields, [&](size_t i, const FieldShape& shape, size_t at) {
     const FieldMapping& m = view_->fields[i].mapping;
-    if (!Windowed(m)) continue;
-    for (const Tile& t : s.fields[i].tiles)
-      fn(LeaveTime(m, t.index));
-  }
+    if (!Windowed(m)) return;
+    const size_t n = packed::TileCount(s.fields, at);
+    for (size_t j = 0; j < n; ++j)
+      fn(LeaveTime(m, LoadUnaligned<int64_t>(s.fields.data() + packed::TilePos(shape, at, j))));
+  });
 }
 
 std::vector<int64_t> WindowedView::Changes(const EntityState& s, int64_t after,
@@ -235,8 +226,9 @@ bool WindowedView::Apply(EntityState& s, int64_t event_time, std::span<const Val
       Emit(s, t, out);
   }
   bool changed = false;
-  for (size_t i = 0; i < view_->fields.size(); ++i)
-    changed |= AddToField(i, s.fields[i], s.clock, event_time, values[i]);
+  ForEachSegment(*view_, s.fields, [&](size_t i, const FieldShape&, size_t at) {
+    changed |= AddToField(i, s, at, event_time, values[i]);
+  });
   if (!changed && event_time <= s.clock) return false;
   s.clock = std::max(s.clock, event_time);
   Prune(s);
@@ -278,19 +270,35 @@ int64_t WindowedView::LastChange(const EntityState& s) const {
 
 std::string WindowedView::Row(const EntityState& s, int64_t t) const {
   RowBuilder builder(*view_, {});
-  for (size_t i = 0; i < view_->fields.size(); ++i) {
+  ForEachSegment(*view_, s.fields, [&](size_t i, const FieldShape& shape, size_t at) {
     const Field& field = view_->fields[i];
-    const FieldState& f = s.fields[i];
-    if (field.mapping.agg != FieldAgg::kLast) {
-      builder.SetValue(i, Aggregate(field, f, t));  // numeric: copied at once
-    } else if (!Windowed(field.mapping) ||
-               FloorDiv(f.last_time, field.mapping.hop_ms) >= LowTile(field.mapping, t)) {
-      builder.SetValue(i, f.last);  // a string stays in the state until WriteTo
+    if (!shape.last) {
+      builder.SetValue(i, Aggregate(field, shape, s.fields, at, t));  // numeric: copied at once
+      return;
     }
-  }
+    const packed::LastValue last = packed::ReadLast(shape, s.fields, at);
+    if (!last.present || (Windowed(field.mapping) &&
+                          FloorDiv(last.time, field.mapping.hop_ms) < LowTile(field.mapping, t))) {
+      return;
+    }
+    // A string stays in the state until WriteTo.
+    if (field.type.type == FieldType::kString || field.type.type == FieldType::kBytes) {
+      builder.SetVar(i, last.value);
+    } else {
+      builder.SetFixed(i, last.value.data(), last.value.size());
+    }
+  });
   std::string row(builder.Size(), '\0');
   builder.WriteTo(reinterpret_cast<uint8_t*>(row.data()));
   return row;
+}
+
+size_t WindowedView::TileCount(const EntityState& s, size_t field) const {
+  size_t tiles = 0;
+  ForEachSegment(*view_, s.fields, [&](size_t i, const FieldShape& shape, size_t at) {
+    if (i == field && shape.tiles) tiles = packed::TileCount(s.fields, at);
+  });
+  return tiles;
 }
 
 std::string WindowedView::Encode(const EntityState& s) const {
@@ -299,65 +307,69 @@ std::string WindowedView::Encode(const EntityState& s) const {
   return out;
 }
 
-void WindowedView::EncodeTo(const EntityState& s, std::string* out_string) const {
-  std::string& out = *out_string;
-  Put<uint8_t>(&out, kStateFormat);
-  Put<int64_t>(&out, s.clock);
-  Put<int64_t>(&out, s.through);
-  for (size_t i = 0; i < view_->fields.size(); ++i) {
-    const FieldState& f = s.fields[i];
-    Put<uint32_t>(&out, static_cast<uint32_t>(f.tiles.size()));
-    for (const Tile& t : f.tiles) {
-      Put<int64_t>(&out, t.index);
-      Put<double>(&out, t.value);
-      Put<uint64_t>(&out, t.count);
-    }
-    const bool has_last = !std::holds_alternative<std::monostate>(f.last);
-    Put<uint8_t>(&out, has_last ? 1 : 0);
-    if (!has_last) continue;
-    Put<int64_t>(&out, f.last_time);
-    PutValue(&out, f.last);
-  }
+void WindowedView::EncodeTo(const EntityState& s, std::string* out) const {
+  Put<uint8_t>(out, kPackedFormat);
+  Put<int64_t>(out, s.clock);
+  Put<int64_t>(out, s.through);
+  out->append(s.fields.view());
 }
 
 Result<EntityState> WindowedView::Decode(std::string_view bytes) const {
+  if (!bytes.empty() && static_cast<uint8_t>(bytes[0]) == kUnpackedFormat) {
+    return DecodeUnpacked(bytes);
+  }
+  ByteReader in(bytes);
+  EntityState s;
+  uint8_t format = 0;
+  std::string_view fields;
+  if (!in.Get(&format) || format != kPackedFormat || !in.Get(&s.clock) || !in.Get(&s.through) ||
+      !in.View(bytes.size() - 17, &fields) || !packed::Check(*view_, fields)) {
+    return Status::Internal("corrupt window state of a " + view_->QualifiedName() + " entity");
+  }
+  s.fields.assign(fields);
+  return s;
+}
+
+// Format 1, per field: [u32 n] n × [i64 index][f64 value][u64 count], then
+// [u8 has last] and, if so, [i64 time][value]: as in format 2, with a
+// string's length, but a number as its Value held it. A field packs the
+// parts its shape has (format 1 wrote both for every field).
+Result<EntityState> WindowedView::DecodeUnpacked(std::string_view bytes) const {
   const auto corrupt = [&] {
     return Status::Internal("corrupt window state of a " + view_->QualifiedName() + " entity");
   };
   ByteReader in(bytes);
-  EntityState s = NewState();
+  EntityState s;
+  std::string fields;  // packed
   uint8_t format = 0;
-  if (!in.Get(&format) || format != kStateFormat || !in.Get(&s.clock) || !in.Get(&s.through)) {
-    return corrupt();
-  }
-  for (size_t i = 0; i < view_->fields.size(); ++i) {
-    FieldState& f = s.fields[i];
+  if (!in.Get(&format) || !in.Get(&s.clock) || !in.Get(&s.through)) return corrupt();
+  for (const Field& field : view_->fields) {
+    const FieldShape shape = FieldShape::Of(field);
     uint32_t n = 0;
-    if (!in.Get(&n) || n > 20'000) return corrupt();
-    f.tiles.resize(n);
-    for (Tile& t : f.tiles) {
+    if (!in.Get(&n) || n > 20'000 || (n > 0 && !shape.tiles)) return corrupt();
+    if (shape.tiles) Put<uint16_t>(&fields, static_cast<uint16_t>(n));
+    for (uint32_t i = 0; i < n; ++i) {
+      Tile t;
       if (!in.Get(&t.index) || !in.Get(&t.value) || !in.Get(&t.count)) return corrupt();
+      fields.append(shape.tile_bytes(), '\0');
+      packed::WriteTile(shape, t, fields.data() + fields.size() - shape.tile_bytes());
     }
     uint8_t has_last = 0;
-    if (!in.Get(&has_last)) return corrupt();
+    if (!in.Get(&has_last) || (has_last != 0 && !shape.last)) return corrupt();
+    if (shape.last) Put<uint8_t>(&fields, has_last != 0 ? 1 : 0);
     if (has_last == 0) continue;
-    if (!in.Get(&f.last_time) || !GetValue(in, view_->fields[i].type, &f.last)) return corrupt();
+    int64_t time = 0;
+    if (!in.Get(&time)) return corrupt();
+    Put<int64_t>(&fields, time);
+    if (!packed::CopyValue(shape.type, in, &fields)) return corrupt();
   }
-  if (!in.done()) return corrupt();
+  if (!in.done() || !packed::Check(*view_, fields)) return corrupt();
+  s.fields.assign(fields);
   return s;
 }
 
 size_t StateHeapBytes(const EntityState& s) {
-  size_t bytes = s.fields.capacity() * sizeof(FieldState);
-  for (const FieldState& f : s.fields) {
-    if (f.tiles.capacity() > 1) bytes += f.tiles.capacity() * sizeof(Tile);
-    if (const auto* text = std::get_if<std::string>(&f.last)) {
-      if (text->capacity() > std::string().capacity()) bytes += text->capacity() + 1;
-    } else if (const auto* vector = std::get_if<std::vector<float>>(&f.last)) {
-      bytes += vector->capacity() * sizeof(float);
-    }
-  }
-  return bytes;
+  return s.fields.on_heap() ? s.fields.size() : 0;
 }
 
 }  // namespace quiver

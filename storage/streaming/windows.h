@@ -27,31 +27,18 @@
 #include <string_view>
 #include <vector>
 
-#include <boost/container/small_vector.hpp>
-
 #include "quiver/status.h"
 #include "storage/registry/schema.h"
+#include "storage/streaming/packed_state.h"
 
 namespace quiver {
-
-struct Tile {
-  int64_t index = 0;   // floor(event time / hop); 0 for a field without window
-  double value = 0;    // sum (sum, mean), min or max of the values
-  uint64_t count = 0;  // events (count) or values (others) in the tile
-};
-
-struct FieldState {
-  // Ascending index, non-empty tiles only. Most entities of a large
-  // keyspace have seen few events: their one tile needs no allocation.
-  boost::container::small_vector<Tile, 1> tiles;
-  int64_t last_time = INT64_MIN;
-  Value last;  // `last`: the value of the newest event; monostate if none
-};
 
 struct EntityState {
   int64_t clock = INT64_MIN;    // newest event time applied
   int64_t through = INT64_MIN;  // versions were emitted for every change up to here
-  std::vector<FieldState> fields;
+  // Every field's tiles (ascending index, non-empty tiles only) and last
+  // value, packed by the view's layout (packed_state.h).
+  PackedBytes fields;
 };
 
 // One version of an entity's row: its packed row as of event_time.
@@ -90,7 +77,13 @@ class WindowedView {
   // The packed row of the entity as of t (t >= s.clock).
   std::string Row(const EntityState& s, int64_t t) const;
 
-  // The state's durable form, and back. Decode fails with Internal on corrupt bytes.
+  // The tiles the state keeps for a field (for tests and accounting).
+  size_t TileCount(const EntityState& s, size_t field) const;
+
+  // The state's durable form, and back: its packed bytes after a format
+  // byte and its clocks. Decode also reads the unpacked form quiverd
+  // wrote before 2026-12 (format 1). It fails with Internal on corrupt
+  // bytes.
   std::string Encode(const EntityState& s) const;
   void EncodeTo(const EntityState& s, std::string* out) const;  // appends
   Result<EntityState> Decode(std::string_view bytes) const;
@@ -102,15 +95,18 @@ class WindowedView {
   // The window-change times in (after, upto], ascending.
   std::vector<int64_t> Changes(const EntityState& s, int64_t after, int64_t upto) const;
   void Emit(const EntityState& s, int64_t t, std::vector<ComputedVersion>* out) const;
-  bool AddToField(size_t field, FieldState& f, int64_t clock, int64_t event_time,
+  // Adds v to field's segment, at `at` in s.fields.
+  bool AddToField(size_t field, EntityState& s, size_t at, int64_t event_time,
                   const Value& v) const;
+  // Decodes format 1.
+  Result<EntityState> DecodeUnpacked(std::string_view bytes) const;
   void Prune(EntityState& s) const;
 
   const ViewSchema* view_;
 };
 
-// The bytes a state holds outside its own object: its fields, the tiles
-// beyond the first of each, and long `last` values.
+// The bytes a state holds outside its own object: its packed fields, once
+// they pass PackedBytes's inline capacity.
 size_t StateHeapBytes(const EntityState& s);
 
 // floor(a / b) for b > 0, also for negative a.

@@ -51,6 +51,12 @@ SCRIPTS = [
     "return redis.call('get', 'in5')", "return redis.call('exists', 'nokey')",
     "return {map={a=1}}", "return {set={a=true}}", "redis.setresp(3); return {map={a=1}}",
     "return {big_number='123'}", "return {err='line1\\nline2'}",
+    # Nesting of every kind (the reply is written without recursion).
+    "redis.setresp(3); return {map={a={1, {map={b={set={c=true}}}}}}}",
+    "return {map={a={1, {map={b={set={c=true}}}}}}}",
+    "return {1, {}, {map={}}, {2, {3}}, 'x'}",
+    "redis.setresp(3); return {{set={}}, {map={k={double=1.5}}}, {err='E x'}, {ok='fine'}}",
+    "redis.setresp(3); return {{verbatim_string={format='txt', string='v'}}, {big_number='9'}}",
 ]
 
 

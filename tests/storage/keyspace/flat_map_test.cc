@@ -29,7 +29,9 @@ TEST(FlatMapTest, MatchesAStandardMapThroughRandomChanges) {
       auto it = model.find(key);
       const bool added = map.Set(key, value, &old);
       ASSERT_EQ(added, it == model.end()) << key;
-      if (!added) ASSERT_EQ(old, it->second.size());
+      if (!added) {
+        ASSERT_EQ(old, it->second.size());
+      }
       model[key] = value;
     }
     ASSERT_EQ(map.size(), model.size());

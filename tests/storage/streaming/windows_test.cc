@@ -13,6 +13,7 @@
 #include "storage/online/row.h"
 #include "storage/registry/definitions.h"
 #include "storage/registry/registry.h"
+#include "util/byte_codec.h"
 #include "util/json_path.h"
 #include "util/rcu.h"
 
@@ -223,9 +224,9 @@ TEST_F(WindowsTest, StateIsBoundedByTheHops) {
   for (int64_t t = 0; t < 10'000; ++t)
     w.Apply(s, t, ValuesOf({t, 1.0, "x"}), &out);
   // count: 10ms / 2ms hops + the partial ones.
-  EXPECT_LE(s.fields[0].tiles.size(), 7u);
-  EXPECT_LE(s.fields[4].tiles.size(), 6u);
-  EXPECT_EQ(s.fields[6].tiles.size(), 1u);  // no window: one running tile
+  EXPECT_LE(w.TileCount(s, 0), 7u);
+  EXPECT_LE(w.TileCount(s, 4), 6u);
+  EXPECT_EQ(w.TileCount(s, 6), 1u);  // no window: one running tile
 }
 
 TEST_F(WindowsTest, LateEventsNeverAppearBeforeTheyAreKnownAndCountFromThen) {
@@ -321,6 +322,99 @@ TEST_F(WindowsTest, StateSurvivesEncoding) {
   EXPECT_EQ(w.Row(*back, s.clock + 3), w.Row(s, s.clock + 3));
   for (size_t cut = 0; cut < bytes.size(); cut += 7)
     EXPECT_FALSE(w.Decode(bytes.substr(0, cut)).ok());
+}
+
+// A state in format 1 (unpacked: every field's tiles as index, value and
+// count, then a last-value flag), as quiverd wrote it before 2026-12.
+struct UnpackedField {
+  std::vector<Tile> tiles;
+  std::optional<std::pair<int64_t, std::string>> last;  // a string field's
+};
+std::string EncodeFormat1(int64_t clock, int64_t through,
+                          const std::vector<UnpackedField>& fields) {
+  std::string out;
+  Put<uint8_t>(&out, 1);
+  Put<int64_t>(&out, clock);
+  Put<int64_t>(&out, through);
+  for (const UnpackedField& f : fields) {
+    Put<uint32_t>(&out, static_cast<uint32_t>(f.tiles.size()));
+    for (const Tile& t : f.tiles) {
+      Put<int64_t>(&out, t.index);
+      Put<double>(&out, t.value);
+      Put<uint64_t>(&out, t.count);
+    }
+    Put<uint8_t>(&out, f.last ? 1 : 0);
+    if (!f.last) continue;
+    Put<int64_t>(&out, f.last->first);
+    Put<uint32_t>(&out, static_cast<uint32_t>(f.last->second.size()));
+    out.append(f.last->second);
+  }
+  return out;
+}
+
+TEST_F(WindowsTest, AStateInTheUnpackedFormatIsReadAsTheSameState) {
+  WindowedView w(view_);
+  EntityState s = w.NewState();
+  std::vector<ComputedVersion> out;
+  w.Apply(s, 0, ValuesOf({0, 1.0, "a"}), &out);
+  w.Apply(s, 3, ValuesOf({3, 2.0, "b"}), &out);
+  // The same two events as format 1 held them, field by field (c, s, m,
+  // lo, hi, l, total, ever; see kDefs).
+  const std::string old =
+      EncodeFormat1(3, 3,
+                    {{{{0, 0, 1}, {1, 0, 1}}, {}},
+                     {{{0, 1, 1}, {1, 2, 1}}, {}},
+                     {{{0, 1, 1}, {1, 2, 1}}, {}},
+                     {{{0, 1, 2}}, {}},
+                     {{{0, 1, 1}, {3, 2, 1}}, {}},
+                     {{{0, 0, 2}}, std::make_pair(int64_t{3}, std::string("b"))},
+                     {{{0, 3, 2}}, {}},
+                     {{{0, 0, 2}}, {}}});
+  Result<EntityState> back = w.Decode(old);
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(w.Encode(*back), w.Encode(s));  // written back in format 2
+  for (int64_t t : {3, 7, 12, 20})
+    EXPECT_EQ(w.Row(*back, t), w.Row(s, t)) << t;
+  EXPECT_EQ(w.NextChange(*back), w.NextChange(s));
+  for (size_t cut = 1; cut < old.size(); cut += 5)
+    EXPECT_FALSE(w.Decode(old.substr(0, cut)).ok()) << cut;
+  // A last value on a field that is not `last` is not a state of this view.
+  std::string wrong = EncodeFormat1(3, 3, {{{}, std::make_pair(int64_t{3}, std::string("b"))}});
+  EXPECT_FALSE(w.Decode(wrong).ok());
+}
+
+TEST_F(WindowsTest, AFieldKeepsOnlyWhatItsAggregationNeeds) {
+  Result<Definitions> defs = ParseDefinitions(R"(
+sources:
+  - {name: events, kafka: {topic: events}, event_time: "$.ts"}
+entities:
+  - {name: user_item, keys: [user_id, item_id]}
+views:
+  - name: progress
+    entity: user_item
+    source: events
+    keys: {user_id: "$.user", item_id: "$.item"}
+    fields:
+      - {name: p, type: float32, agg: last, of: "$.p"}
+)");
+  ASSERT_TRUE(defs.ok()) << defs.status().ToString();
+  ViewSchema view = defs->views[0];
+  FinalizeView(view);
+  WindowedView w(view);
+  EntityState s = w.NewState();
+  std::vector<ComputedVersion> out;
+  const std::vector<Value> values{Value(0.5f)};
+  ASSERT_TRUE(w.Apply(s, 10, values, &out));
+  // A flag, the time and the float: within std::string's own bytes.
+  EXPECT_EQ(s.fields.size(), 13u);
+  EXPECT_EQ(StateHeapBytes(s), 0u);
+  // The view of kDefs after one event: each field's tile count and one
+  // tile of 16 bytes (count, last) or 24 (with a value); l's last value.
+  WindowedView wide(view_);
+  EntityState t = wide.NewState();
+  wide.Apply(t, 0, ValuesOf({0, 1.0, "a"}), &out);
+  EXPECT_EQ(t.fields.size(),
+            (2 + 16) + 4 * (2 + 24) + (2 + 16 + 1 + 8 + 4 + 1) + (2 + 24) + (2 + 16));
 }
 
 TEST(JsonPathTest, PathsBecomePointers) {

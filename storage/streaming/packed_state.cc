@@ -90,10 +90,6 @@ char* PackedBytes::Splice(size_t pos, size_t n, size_t insert) {
 namespace packed {
 namespace {
 
-bool Variable(TypeSpec type) {
-  return IsVariableWidth(type.type);
-}
-
 // A number as the field's fixed-width type would hold it, or nothing if v
 // holds no number.
 template <typename T>
@@ -150,7 +146,7 @@ bool PutValue(TypeSpec type, const Value& v, std::string* out) {
 
 // The length of the last value's bytes at p, with a string's length.
 size_t ValueSize(TypeSpec type, const char* p) {
-  return Variable(type) ? 4 + LoadUnaligned<uint32_t>(p) : FixedWidth(type);
+  return IsVariableWidth(type.type) ? 4 + LoadUnaligned<uint32_t>(p) : FixedWidth(type);
 }
 
 // Steps `in` over one segment of the shape; false if it does not hold one.
@@ -167,7 +163,7 @@ bool Skip(const FieldShape& shape, ByteReader& in) {
   int64_t time = 0;
   if (!in.Get(&time)) return false;
   uint32_t length = static_cast<uint32_t>(FixedWidth(shape.type));
-  if (Variable(shape.type) && !in.Get(&length)) return false;
+  if (IsVariableWidth(shape.type.type) && !in.Get(&length)) return false;
   return in.View(length, &skipped);
 }
 
@@ -213,7 +209,7 @@ LastValue ReadLast(const FieldShape& shape, const PackedBytes& bytes, size_t at)
   last.present = true;
   last.time = LoadUnaligned<int64_t>(p + 1);
   const char* value = p + 9;
-  if (Variable(shape.type)) {
+  if (IsVariableWidth(shape.type.type)) {
     last.value = std::string_view(value + 4, LoadUnaligned<uint32_t>(value));
   } else {
     last.value = std::string_view(value, FixedWidth(shape.type));
@@ -236,7 +232,7 @@ bool WriteLast(const FieldShape& shape, const Value& v, int64_t time, PackedByte
 
 bool CopyValue(TypeSpec type, ByteReader& in, std::string* out) {
   uint32_t length = static_cast<uint32_t>(FixedWidth(type));
-  if (Variable(type)) {
+  if (IsVariableWidth(type.type)) {
     if (!in.Get(&length)) return false;
     Put<uint32_t>(out, length);
   }

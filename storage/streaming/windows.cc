@@ -157,13 +157,12 @@ EntityState WindowedView::NewState() const {
   return s;
 }
 
-bool WindowedView::AddToField(size_t field, EntityState& s, size_t at, int64_t event_time,
-                              const Value& v) const {
+bool WindowedView::AddToField(size_t field, const FieldShape& shape, EntityState& s, size_t at,
+                              int64_t event_time, const Value& v) const {
   const FieldMapping& m = view_->fields[field].mapping;
   if (m.agg != FieldAgg::kCount && std::holds_alternative<std::monostate>(v)) return false;
   const int64_t k = Windowed(m) ? FloorDiv(event_time, m.hop_ms) : 0;
   if (Windowed(m) && k < LowTile(m, std::max(s.clock, event_time))) return false;
-  const FieldShape shape = FieldShape::Of(view_->fields[field]);
   if (shape.last && event_time >= packed::ReadLast(shape, s.fields, at).time &&
       !packed::WriteLast(shape, v, event_time, &s.fields, at)) {
     return false;  // not a value of the field's type
@@ -226,8 +225,8 @@ bool WindowedView::Apply(EntityState& s, int64_t event_time, std::span<const Val
       Emit(s, t, out);
   }
   bool changed = false;
-  ForEachSegment(*view_, s.fields, [&](size_t i, const FieldShape&, size_t at) {
-    changed |= AddToField(i, s, at, event_time, values[i]);
+  ForEachSegment(*view_, s.fields, [&](size_t i, const FieldShape& shape, size_t at) {
+    changed |= AddToField(i, shape, s, at, event_time, values[i]);
   });
   if (!changed && event_time <= s.clock) return false;
   s.clock = std::max(s.clock, event_time);
@@ -324,7 +323,7 @@ Result<EntityState> WindowedView::Decode(std::string_view bytes) const {
   std::string_view fields;
   if (!in.Get(&format) || format != kPackedFormat || !in.Get(&s.clock) || !in.Get(&s.through) ||
       !in.View(bytes.size() - 17, &fields) || !packed::Check(*view_, fields)) {
-    return Status::Internal("corrupt window state of a " + view_->QualifiedName() + " entity");
+    return Corrupt();
   }
   s.fields.assign(fields);
   return s;
@@ -335,37 +334,38 @@ Result<EntityState> WindowedView::Decode(std::string_view bytes) const {
 // string's length, but a number as its Value held it. A field packs the
 // parts its shape has (format 1 wrote both for every field).
 Result<EntityState> WindowedView::DecodeUnpacked(std::string_view bytes) const {
-  const auto corrupt = [&] {
-    return Status::Internal("corrupt window state of a " + view_->QualifiedName() + " entity");
-  };
   ByteReader in(bytes);
   EntityState s;
   std::string fields;  // packed
   uint8_t format = 0;
-  if (!in.Get(&format) || !in.Get(&s.clock) || !in.Get(&s.through)) return corrupt();
+  if (!in.Get(&format) || !in.Get(&s.clock) || !in.Get(&s.through)) return Corrupt();
   for (const Field& field : view_->fields) {
     const FieldShape shape = FieldShape::Of(field);
     uint32_t n = 0;
-    if (!in.Get(&n) || n > 20'000 || (n > 0 && !shape.tiles)) return corrupt();
+    if (!in.Get(&n) || n > 20'000 || (n > 0 && !shape.tiles)) return Corrupt();
     if (shape.tiles) Put<uint16_t>(&fields, static_cast<uint16_t>(n));
     for (uint32_t i = 0; i < n; ++i) {
       Tile t;
-      if (!in.Get(&t.index) || !in.Get(&t.value) || !in.Get(&t.count)) return corrupt();
+      if (!in.Get(&t.index) || !in.Get(&t.value) || !in.Get(&t.count)) return Corrupt();
       fields.append(shape.tile_bytes(), '\0');
       packed::WriteTile(shape, t, fields.data() + fields.size() - shape.tile_bytes());
     }
     uint8_t has_last = 0;
-    if (!in.Get(&has_last) || (has_last != 0 && !shape.last)) return corrupt();
+    if (!in.Get(&has_last) || (has_last != 0 && !shape.last)) return Corrupt();
     if (shape.last) Put<uint8_t>(&fields, has_last != 0 ? 1 : 0);
     if (has_last == 0) continue;
     int64_t time = 0;
-    if (!in.Get(&time)) return corrupt();
+    if (!in.Get(&time)) return Corrupt();
     Put<int64_t>(&fields, time);
-    if (!packed::CopyValue(shape.type, in, &fields)) return corrupt();
+    if (!packed::CopyValue(shape.type, in, &fields)) return Corrupt();
   }
-  if (!in.done() || !packed::Check(*view_, fields)) return corrupt();
+  if (!in.done() || !packed::Check(*view_, fields)) return Corrupt();
   s.fields.assign(fields);
   return s;
+}
+
+Status WindowedView::Corrupt() const {
+  return Status::Internal("corrupt window state of a " + view_->QualifiedName() + " entity");
 }
 
 size_t StateHeapBytes(const EntityState& s) {

@@ -96,10 +96,11 @@ class WindowedView {
   std::vector<int64_t> Changes(const EntityState& s, int64_t after, int64_t upto) const;
   void Emit(const EntityState& s, int64_t t, std::vector<ComputedVersion>* out) const;
   // Adds v to field's segment, at `at` in s.fields.
-  bool AddToField(size_t field, EntityState& s, size_t at, int64_t event_time,
-                  const Value& v) const;
+  bool AddToField(size_t field, const FieldShape& shape, EntityState& s, size_t at,
+                  int64_t event_time, const Value& v) const;
   // Decodes format 1.
   Result<EntityState> DecodeUnpacked(std::string_view bytes) const;
+  Status Corrupt() const;
   void Prune(EntityState& s) const;
 
   const ViewSchema* view_;

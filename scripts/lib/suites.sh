@@ -15,7 +15,9 @@
 # Why clang for asan: it compiles this code at -O0 with ASan+UBSan in about
 # half GCC's time, and the fuzz targets need it; building them in the same
 # directory saves the test command a fourth build (issue 30's CI budget).
-# GCC still builds the Release and TSan suites.
+# GCC still builds the Release and TSan suites. TSan's at -O1 with line
+# tables only (-g1): its reports keep their file:line frames, the build
+# takes 40% less CPU than at -O2 -g, and its tests ran no slower (issue 30).
 
 suite_dir() {
   case $1 in
@@ -42,7 +44,8 @@ suite_options() {
       printf '%s\n' -DCMAKE_CXX_COMPILER="$clangxx" -DCMAKE_BUILD_TYPE=Debug -DQUIVER_SANITIZE=address \
         -DQUIVER_BUILD_TESTS=ON -DQUIVER_BUILD_BENCH=OFF -DQUIVER_BUILD_FUZZ=ON "${common[@]}" ;;
     tsan)
-      printf '%s\n' -DCMAKE_CXX_COMPILER="$gxx" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DQUIVER_SANITIZE=thread \
+      printf '%s\n' -DCMAKE_CXX_COMPILER="$gxx" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+        "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g1 -DNDEBUG" -DQUIVER_SANITIZE=thread \
         -DQUIVER_BUILD_TESTS=ON -DQUIVER_BUILD_BENCH=OFF -DQUIVER_BUILD_FUZZ=OFF "${common[@]}" ;;
     *) echo "unknown suite $1" >&2; return 2 ;;
   esac

@@ -50,9 +50,14 @@ class Cluster:
         """A new member; once it has caught up with the changelog (it
         refuses reads until then), unless caught_up is False."""
         replica_id = replica_id or f"r{len(self.members) + 1}"
+        # The mock broker answers a fetch only when fetch.wait.max.ms runs
+        # out, and each write waits for the member's fetch of its own
+        # record (docs/cluster.md): 1 ms instead of quiverd's 10 made these
+        # suites three times faster.
         member = Quiverd("--kafka-brokers", self.kafka.bootstrap, "--cluster-topic", self.topic,
                          "--replica-id", replica_id, "--kafka-config",
-                         "topic.metadata.refresh.interval.ms=1000", *extra, data_dir=data_dir)
+                         "topic.metadata.refresh.interval.ms=1000,fetch.wait.max.ms=1", *extra,
+                         data_dir=data_dir)
         self.members.append(member)
         if caught_up:
             wait_caught_up(member)

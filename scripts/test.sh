@@ -5,7 +5,7 @@
 # builds the libFuzzer targets) and a ThreadSanitizer build (GCC); then run
 # each libFuzzer target briefly.
 #   QUIVER_TEST_SUITES="release asan tsan fuzz"  choose suites (default: all)
-#   QUIVER_FUZZ_SECONDS=30                        time per fuzz target
+#   QUIVER_FUZZ_SECONDS=20                        time per fuzz target
 # Each suite configures its build directory with every option it depends on
 # (scripts/lib/suites.sh), a suite that runs no test fails, and the last
 # lines count what ran in each suite.
@@ -16,7 +16,7 @@ scripts/install-deps.sh
 install_seconds=$SECONDS
 
 suites=${QUIVER_TEST_SUITES:-"release asan tsan fuzz"}
-fuzz_seconds=${QUIVER_FUZZ_SECONDS:-30}
+fuzz_seconds=${QUIVER_FUZZ_SECONDS:-20}
 jobs=$(nproc)
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1

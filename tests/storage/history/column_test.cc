@@ -1,8 +1,10 @@
 // Columns of other subsystems in the history store (OpenColumn, Get, Scan)
 // and the meta entries they keep under a prefix of their own (MetaKeys).
+#include <cstdio>
 #include <filesystem>
 #include <map>
 #include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -127,6 +129,40 @@ TEST_F(ColumnTest, MetaKeysLiveBesideTheRegistryWithoutTouchingIt) {
   ASSERT_TRUE(docs.ok());
   EXPECT_EQ(*docs, std::vector<std::string>{"doc one"});
   EXPECT_FALSE(*MetaKeys(nullptr, "mine/").Get("x", &value)) << "no store: nothing stored";
+}
+
+// A sorted run added as a table file is read like committed writes, beside
+// them and after a restart; a run out of order adds nothing.
+TEST_F(ColumnTest, ASortedRunIsIngestedWholeOrNotAtAll) {
+  auto c = store_->OpenColumn("runs");
+  ASSERT_TRUE(c.ok());
+  HistoryBatch batch;
+  batch.Put(*c, "r/0500", "committed");
+  ASSERT_TRUE(Commit(std::move(batch)).ok());
+  std::vector<std::string> keys;
+  std::map<std::string, std::string> want = {{"r/0500", "committed"}};
+  for (int i = 0; i < 1000; ++i) {
+    char key[16];
+    std::snprintf(key, sizeof key, "r/%04d", 2 * i + 1);
+    keys.emplace_back(key);
+    want.emplace(key, "v" + std::to_string(i));
+  }
+  auto entry = [&](size_t i) { return HistoryStore::Entry{keys[i], want.at(keys[i])}; };
+  ASSERT_TRUE(store_->IngestSorted(*c, keys.size(), entry).ok());
+  EXPECT_EQ(ScanAll(*c, "r/"), want);
+
+  std::swap(keys[10], keys[11]);
+  keys.push_back("s/1");
+  want.emplace("s/1", "never");
+  const Status out_of_order = store_->IngestSorted(*c, keys.size(), entry);
+  EXPECT_EQ(out_of_order.code(), StatusCode::kIoError) << out_of_order.message();
+  EXPECT_TRUE(ScanAll(*c, "s/").empty());
+
+  Open();
+  want.erase("s/1");
+  EXPECT_EQ(ScanAll(*store_->OpenColumn("runs"), "r/"), want);
+  for (const auto& f : std::filesystem::directory_iterator(dir_))
+    EXPECT_EQ(f.path().filename().string().rfind("ingest-", 0), std::string::npos) << f.path();
 }
 
 }  // namespace

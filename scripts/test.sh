@@ -170,7 +170,7 @@ for suite in $suites; do
     release)
       build release
       # Two tests per core: Release tests mostly wait (on Kafka fetches,
-      # on servers starting), and ran in 150 s instead of 195 so.
+      # on servers starting); measured, 150 s instead of 195.
       run_ctest release build/release $((2 * jobs)) ;;
     asan)
       build asan

@@ -46,6 +46,7 @@ USERS = [f"u{i}" for i in range(12)]
 # needed (CI's suites took longer, not shorter).
 FETCH_WAIT_MS = 10 if os.environ.get("QUIVER_SANITIZE") else 1
 
+
 class Cluster:
     """A mock Kafka and members joined to one changelog topic."""
 

@@ -217,7 +217,8 @@ class HistoryStore {
   Status Flush();
   // Writes a consistent copy of the whole store (every column) into dir,
   // which must not exist: table files hard-linked where the file system
-  // allows, the rest copied. Opening dir gives the store as of now.
+  // allows, the rest copied. Opening dir gives the store as of now, with
+  // every batch submitted before the call (it waits for their commit).
   Status Checkpoint(const std::string& dir);
 
   // A compaction of the whole history started by StartCompaction, which

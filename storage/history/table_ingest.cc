@@ -47,7 +47,8 @@ Status HistoryStore::IngestSorted(ColumnFamily c, size_t count,
     ingest.move_files = true;  // a hard link: the file is not copied
     s = FromRocks(db->IngestExternalFile(cf, {path}, ingest), "adding " + path);
   }
-  std::remove(path.c_str());  // the column holds its own link to it now
+  // Added, the column holds a link of its own; not added, it is dropped.
+  std::remove(path.c_str());
   return s;
 }
 
